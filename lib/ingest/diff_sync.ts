@@ -1,0 +1,787 @@
+/**
+ * Per-symbol synchronisation of diff-depth streams with REST snapshots,
+ * following Binance's documented procedure ("How to manage a local order book
+ * correctly"), for N symbols at once. The state machine does no I/O: the
+ * connection layer feeds it events ({@link DiffSync.onEvent}), the REST layer
+ * asks it which symbol needs a snapshot ({@link DiffSync.takeSnapshotRequest})
+ * and hands the result back ({@link DiffSync.onSnapshot}), and the emitter asks
+ * when a frame is due ({@link DiffSync.dueForEmit}) and writes it
+ * ({@link DiffSync.writeFrame}).
+ *
+ * ## Update-id rules
+ * Every event covers the ids `(start, u]` where `start` is `pu` (USD-M futures,
+ * `prevFinalUpdateId` not NaN) or `U - 1` (spot). Then:
+ * - while buffering, each new event must chain onto the last buffered one
+ *   (`start == last u`); when it does not, the older buffered events can never
+ *   be bridged and are discarded (counted as `SequenceGap`);
+ * - on a snapshot with `lastUpdateId` L, buffered events with `u <= L` are
+ *   dropped (`BeforeSnapshot`); if the first remaining event has `start > L`
+ *   (spot: `L < U - 1`) the snapshot is too old and another one is requested;
+ *   so the first applied event satisfies `U <= L + 1 <= u` on spot and
+ *   `pu <= L < u` on futures (this also accepts a futures snapshot whose id falls
+ *   between two events, which the stricter `U <= L` would refuse needlessly);
+ * - once synced, every event must have `start == previous u`, i.e.
+ *   `U == prev u + 1` (spot) or `pu == prev u` (futures). An event with
+ *   `u <= previous u` is an old duplicate: rejected as `StaleUpdateId`, the book
+ *   stays synced. Anything else is a `SequenceGap`: that symbol (only) goes
+ *   out of sync, keeps its last good book (emitted flagged stale), and a
+ *   snapshot is requested for it.
+ *
+ * ## States
+ * {@link SyncState.Buffering}: no book yet, events are buffered.
+ * {@link SyncState.Synced}: the book is current; events are applied.
+ * {@link SyncState.Resyncing}: out of sync; the last good book is kept and
+ * emitted flagged `BOOK_FLAG_STALE`, events are buffered.
+ *
+ * ## Accounting (exact, per symbol, see {@link DiffSyncCounters})
+ * - `received = applied + rejectedTotal + buffered` — every event passed to
+ *   {@link DiffSync.onEvent} is, at any moment, applied, rejected (with one
+ *   reason) or still in the buffer. `onEvent` returns `Ok` when the event was
+ *   applied OR buffered; a buffered event may later be rejected
+ *   (`BeforeSnapshot`, `BufferOverflow`, `SequenceGap`), which only the counters
+ *   show. Metrics must therefore come from the counters, not the return codes.
+ * - `applied = coalesced + framesFromEvents + pending` — every applied event is
+ *   either the newest event of an emitted frame, folded into a later event's
+ *   frame (coalesced), or not yet emitted (pending).
+ * - `framesEmitted = framesFromEvents + framesWithoutEvents` — frames without
+ *   new events are those written right after a snapshot with nothing to
+ *   replay, and the periodic stale frames while resyncing.
+ *
+ * ## Memory
+ * Everything is allocated in the constructor. Per symbol: the book
+ * (4 × `bookCapacity` float64) and the event buffer (6 × `bufferEvents` +
+ * 2 × `bufferLevels` float64); with the defaults about 640 KB per symbol.
+ *
+ * @example
+ * ```ts
+ * const sync = new DiffSync({ symbolCount: 2 });
+ * sync.onEvent(event); // RejectReason.Ok: buffered, a snapshot is now wanted
+ * const sym = sync.takeSnapshotRequest(); // 0: fetch /api/v3/depth for it
+ * sync.onSnapshot(sym, { lastUpdateId: 160, bids: [[0.0024, 10]], asks: [[0.0026, 100]] });
+ * if (sync.dueForEmit(sym, Date.now())) sync.writeFrame(sym, f64, base, layout, Date.now());
+ * ```
+ * @module
+ */
+
+import {
+  BOOK_EVENT_TIME,
+  BOOK_FLAG_FROM_DIFF,
+  BOOK_FLAG_RESYNCED,
+  BOOK_FLAG_STALE,
+  BOOK_FLAGS,
+  BOOK_LAST_UPDATE_ID,
+  BOOK_SYMBOL_ID,
+  type BookSlotLayout,
+} from "./book_slot.ts";
+import { checkLevels, type DiffEventLike, type LevelPair, LocalBook } from "./local_book.ts";
+import { REJECT_REASON_COUNT, RejectReason } from "./reject_reason.ts";
+
+export type { DiffEventLike, LevelPair } from "./local_book.ts";
+
+/** Sync state of one symbol. */
+export const SyncState = {
+  /** No book yet: events are buffered while a snapshot is pending. */
+  Buffering: 0,
+  /** The local book is current; events are applied as they come. */
+  Synced: 1,
+  /** Out of sync: the last good book is kept (flagged stale), events are buffered. */
+  Resyncing: 2,
+} as const;
+
+/** One of the {@link SyncState} values. */
+export type SyncState = typeof SyncState[keyof typeof SyncState];
+
+/** Lower-case names of the sync states, indexed by value. */
+export const SYNC_STATE_NAMES: readonly string[] = ["buffering", "synced", "resyncing"];
+
+/** What {@link DiffSync.onSnapshot} did with a snapshot. */
+export const SnapshotOutcome = {
+  /** Loaded; buffered events were replayed; the symbol is synced. */
+  Applied: 0,
+  /** The symbol is already synced; the snapshot was not used. */
+  Ignored: 1,
+  /** Older than the buffered events (`lastUpdateId < first start`); another one was requested. */
+  TooOld: 2,
+  /** Not a valid snapshot (bad id or levels); another one was requested. */
+  Invalid: 3,
+} as const;
+
+/** One of the {@link SnapshotOutcome} values. */
+export type SnapshotOutcome = typeof SnapshotOutcome[keyof typeof SnapshotOutcome];
+
+/** A REST depth snapshot with prices and sizes parsed to numbers. */
+export interface DepthSnapshot {
+  /** `lastUpdateId` of the snapshot; a non-negative integer. */
+  lastUpdateId: number;
+  /** `[price, size]` bid levels, any order. */
+  bids: ArrayLike<LevelPair>;
+  /** `[price, size]` ask levels, any order. */
+  asks: ArrayLike<LevelPair>;
+  /** Exchange time of the snapshot (futures `E`), epoch ms; omitted on spot. */
+  eventTime?: number;
+}
+
+/** Options of {@link DiffSync}. */
+export interface DiffSyncOptions {
+  /** Number of symbols; ids are 0..symbolCount-1. Required. */
+  symbolCount: number;
+  /** Levels kept per side of each local book. Default 5000. */
+  bookCapacity?: number;
+  /** Events buffered per symbol while waiting for a snapshot. Default 1000. */
+  bufferEvents?: number;
+  /** Level updates (both sides) buffered per symbol. Default 25000. */
+  bufferLevels?: number;
+  /** Minimum time between two frames of one symbol, ms. Default 100. */
+  minEmitIntervalMs?: number;
+  /** Time between repeated frames of a stale (resyncing) book, ms. Default 1000. */
+  staleEmitIntervalMs?: number;
+}
+
+/** Counters of one symbol (a copy; see the module docs for the identities). */
+export interface DiffSyncCounters {
+  /** Events passed to `onEvent` for this symbol. */
+  received: number;
+  /** Events applied to the book (directly or replayed from the buffer). */
+  applied: number;
+  /** Events currently buffered. */
+  buffered: number;
+  /** Rejected events, all reasons. */
+  rejectedTotal: number;
+  /** Rejected events by reason code (index = {@link RejectReason} value; index 0 is 0). */
+  rejected: number[];
+  /** Applied events folded into a later event's frame. */
+  coalesced: number;
+  /** Applied events not yet written in a frame. */
+  pending: number;
+  /** Frames written. */
+  framesEmitted: number;
+  /** Frames that carried at least one newly applied event. */
+  framesFromEvents: number;
+  /** Frames that carried no new event (right after a snapshot, stale repeats). */
+  framesWithoutEvents: number;
+  /** Times the symbol went out of sync (gap, bad event, failed bridge, reset). */
+  resyncs: number;
+  /** Snapshots loaded. */
+  snapshotsApplied: number;
+  /** Snapshots refused as too old. */
+  snapshotsTooOld: number;
+  /** Snapshots refused as invalid. */
+  snapshotsInvalid: number;
+  /** Snapshots ignored because the symbol was synced. */
+  snapshotsIgnored: number;
+  /** Book levels dropped because a side was full. */
+  droppedLevels: number;
+}
+
+const REQ_NONE = 0;
+const REQ_QUEUED = 1;
+const REQ_IN_FLIGHT = 2;
+
+// Per-symbol counter words (besides the per-reason rejections).
+const C_RECEIVED = 0;
+const C_APPLIED = 1;
+const C_COALESCED = 2;
+const C_FRAMES_FROM_EVENTS = 3;
+const C_FRAMES_WITHOUT_EVENTS = 4;
+const C_RESYNCS = 5;
+const C_SNAP_APPLIED = 6;
+const C_SNAP_TOO_OLD = 7;
+const C_SNAP_INVALID = 8;
+const C_SNAP_IGNORED = 9;
+const C_REJECTED_TOTAL = 10;
+const C_WORDS = 11;
+
+/**
+ * A bounded FIFO of copied events of one symbol: event headers in one ring,
+ * their level updates in another. Dropping the oldest event frees its levels.
+ */
+class EventBuffer {
+  readonly eventCapacity: number;
+  readonly levelCapacity: number;
+  readonly first: Float64Array; // U
+  readonly last: Float64Array; // u
+  readonly start: Float64Array; // pu, or U - 1
+  readonly time: Float64Array; // E
+  readonly bids: Float64Array; // bid update count
+  readonly asks: Float64Array; // ask update count
+  readonly prices: Float64Array;
+  readonly sizes: Float64Array;
+  head = 0; // index of the oldest event
+  count = 0;
+  levelHead = 0; // index of the oldest event's first level
+  levelCount = 0;
+
+  constructor(eventCapacity: number, levelCapacity: number) {
+    this.eventCapacity = eventCapacity;
+    this.levelCapacity = levelCapacity;
+    this.first = new Float64Array(eventCapacity);
+    this.last = new Float64Array(eventCapacity);
+    this.start = new Float64Array(eventCapacity);
+    this.time = new Float64Array(eventCapacity);
+    this.bids = new Float64Array(eventCapacity);
+    this.asks = new Float64Array(eventCapacity);
+    this.prices = new Float64Array(levelCapacity);
+    this.sizes = new Float64Array(levelCapacity);
+  }
+
+  /** Slot of the `k`-th oldest event. */
+  slot(k: number): number {
+    const s = this.head + k;
+    return s >= this.eventCapacity ? s - this.eventCapacity : s;
+  }
+
+  lastFinal(): number {
+    return this.last[this.slot(this.count - 1)];
+  }
+
+  dropOldest(): void {
+    const h = this.head;
+    const n = this.bids[h] + this.asks[h];
+    this.levelHead = (this.levelHead + n) % this.levelCapacity;
+    this.levelCount -= n;
+    this.head = h + 1 === this.eventCapacity ? 0 : h + 1;
+    this.count--;
+  }
+
+  clear(): void {
+    this.head = 0;
+    this.count = 0;
+    this.levelHead = 0;
+    this.levelCount = 0;
+  }
+
+  /** Appends a copy; the caller made room (count < capacity, enough free levels). */
+  push(ev: DiffEventLike, start: number): void {
+    const s = this.slot(this.count);
+    this.first[s] = ev.firstUpdateId;
+    this.last[s] = ev.finalUpdateId;
+    this.start[s] = start;
+    this.time[s] = ev.eventTime;
+    this.bids[s] = ev.bidCount;
+    this.asks[s] = ev.askCount;
+    const cap = this.levelCapacity;
+    let w = (this.levelHead + this.levelCount) % cap;
+    for (let i = 0; i < ev.bidCount; i++) {
+      this.prices[w] = ev.bidPrices[i];
+      this.sizes[w] = ev.bidSizes[i];
+      if (++w === cap) w = 0;
+    }
+    for (let i = 0; i < ev.askCount; i++) {
+      this.prices[w] = ev.askPrices[i];
+      this.sizes[w] = ev.askSizes[i];
+      if (++w === cap) w = 0;
+    }
+    this.levelCount += ev.bidCount + ev.askCount;
+    this.count++;
+  }
+
+  /** Applies the oldest event's levels to `book` and removes it. */
+  applyOldest(book: LocalBook): void {
+    const h = this.head;
+    const cap = this.levelCapacity;
+    let r = this.levelHead;
+    for (let i = 0, n = this.bids[h]; i < n; i++) {
+      book.setBid(this.prices[r], this.sizes[r]);
+      if (++r === cap) r = 0;
+    }
+    for (let i = 0, n = this.asks[h]; i < n; i++) {
+      book.setAsk(this.prices[r], this.sizes[r]);
+      if (++r === cap) r = 0;
+    }
+    this.dropOldest();
+  }
+}
+
+function positiveInt(name: string, value: number): number {
+  if (!Number.isInteger(value) || value < 1) {
+    throw new RangeError(`DiffSync option ${name} must be a positive integer, got ${value}`);
+  }
+  return value;
+}
+
+function nonNegative(name: string, value: number): number {
+  if (typeof value !== "number" || !(value >= 0) || value === Infinity) {
+    throw new RangeError(`DiffSync option ${name} must be a finite number >= 0, got ${value}`);
+  }
+  return value;
+}
+
+/** Checks an event's shape and levels; returns `Ok` or the reason to reject it. */
+function checkEvent(ev: DiffEventLike): RejectReason {
+  const U = ev.firstUpdateId;
+  const u = ev.finalUpdateId;
+  if (!Number.isSafeInteger(U) || !Number.isSafeInteger(u) || U > u || U < 0) {
+    return RejectReason.Malformed;
+  }
+  const pu = ev.prevFinalUpdateId;
+  if (!Number.isNaN(pu) && (!Number.isSafeInteger(pu) || pu >= U)) return RejectReason.Malformed;
+  const nb = ev.bidCount;
+  const na = ev.askCount;
+  if (
+    !Number.isInteger(nb) || !Number.isInteger(na) || nb < 0 || na < 0 ||
+    nb > ev.bidPrices.length || nb > ev.bidSizes.length ||
+    na > ev.askPrices.length || na > ev.askSizes.length
+  ) {
+    return RejectReason.Malformed;
+  }
+  const bp = ev.bidPrices;
+  const bs = ev.bidSizes;
+  for (let i = 0; i < nb; i++) {
+    if (!(bp[i] > 0 && bp[i] < Infinity)) return RejectReason.BadPrice;
+    if (!(bs[i] >= 0 && bs[i] < Infinity)) return RejectReason.BadSize;
+  }
+  const ap = ev.askPrices;
+  const as = ev.askSizes;
+  for (let i = 0; i < na; i++) {
+    if (!(ap[i] > 0 && ap[i] < Infinity)) return RejectReason.BadPrice;
+    if (!(as[i] >= 0 && as[i] < Infinity)) return RejectReason.BadSize;
+  }
+  return RejectReason.Ok;
+}
+
+/**
+ * The diff-depth sync state machine for `symbolCount` symbols.
+ *
+ * @example
+ * ```ts
+ * const sync = new DiffSync({ symbolCount: 1, minEmitIntervalMs: 100 });
+ * sync.state(0) === SyncState.Buffering; // true
+ * ```
+ */
+export class DiffSync {
+  /** Number of symbols. */
+  readonly symbolCount: number;
+  /** Minimum time between two frames of one symbol, ms. */
+  readonly minEmitIntervalMs: number;
+  /** Time between repeated frames of a stale book, ms. */
+  readonly staleEmitIntervalMs: number;
+  /** Events refused because their `symbolId` was out of range (returned `UnknownStream`). */
+  unknownSymbolEvents = 0;
+
+  readonly #books: LocalBook[] = [];
+  readonly #buffers: EventBuffer[] = [];
+  readonly #state: Uint8Array;
+  readonly #request: Uint8Array;
+  readonly #requestOrder: Float64Array;
+  #requestSeq = 0;
+  readonly #awaitingBridge: Uint8Array;
+  readonly #resynced: Uint8Array;
+  readonly #dirty: Uint8Array;
+  readonly #lastU: Float64Array;
+  readonly #lastE: Float64Array;
+  readonly #lastEmit: Float64Array;
+  readonly #pending: Float64Array;
+  readonly #counters: Float64Array;
+  readonly #rejected: Float64Array;
+
+  /**
+   * @param options see {@link DiffSyncOptions}.
+   * @throws RangeError when an option is out of range.
+   */
+  constructor(options: DiffSyncOptions) {
+    const n = positiveInt("symbolCount", options?.symbolCount);
+    const bookCapacity = positiveInt("bookCapacity", options.bookCapacity ?? 5000);
+    const bufferEvents = positiveInt("bufferEvents", options.bufferEvents ?? 1000);
+    const bufferLevels = positiveInt("bufferLevels", options.bufferLevels ?? 25000);
+    this.minEmitIntervalMs = nonNegative("minEmitIntervalMs", options.minEmitIntervalMs ?? 100);
+    this.staleEmitIntervalMs = nonNegative(
+      "staleEmitIntervalMs",
+      options.staleEmitIntervalMs ?? 1000,
+    );
+    this.symbolCount = n;
+    for (let i = 0; i < n; i++) {
+      this.#books.push(new LocalBook({ capacity: bookCapacity }));
+      this.#buffers.push(new EventBuffer(bufferEvents, bufferLevels));
+    }
+    this.#state = new Uint8Array(n); // all Buffering
+    this.#request = new Uint8Array(n);
+    this.#requestOrder = new Float64Array(n);
+    this.#awaitingBridge = new Uint8Array(n);
+    this.#resynced = new Uint8Array(n);
+    this.#dirty = new Uint8Array(n);
+    this.#lastU = new Float64Array(n).fill(NaN);
+    this.#lastE = new Float64Array(n).fill(NaN);
+    this.#lastEmit = new Float64Array(n).fill(-Infinity);
+    this.#pending = new Float64Array(n);
+    this.#counters = new Float64Array(n * C_WORDS);
+    this.#rejected = new Float64Array(n * REJECT_REASON_COUNT);
+  }
+
+  #checkSymbol(symbolId: number): void {
+    if (!Number.isInteger(symbolId) || symbolId < 0 || symbolId >= this.symbolCount) {
+      throw new RangeError(
+        `symbolId must be an integer from 0 to ${this.symbolCount - 1}, got ${symbolId}`,
+      );
+    }
+  }
+
+  #reject(sym: number, reason: RejectReason): RejectReason {
+    this.#rejected[sym * REJECT_REASON_COUNT + reason]++;
+    this.#counters[sym * C_WORDS + C_REJECTED_TOTAL]++;
+    return reason;
+  }
+
+  #requestSnapshot(sym: number): void {
+    if (this.#request[sym] !== REQ_NONE) return;
+    this.#request[sym] = REQ_QUEUED;
+    this.#requestOrder[sym] = this.#requestSeq++;
+  }
+
+  /** Synced → Resyncing: keep the book, flag it stale, ask for a snapshot. */
+  #loseSync(sym: number, request: boolean): void {
+    if (this.#state[sym] === SyncState.Synced) {
+      this.#state[sym] = SyncState.Resyncing;
+      this.#dirty[sym] = 1;
+      this.#resynced[sym] = 0;
+      this.#counters[sym * C_WORDS + C_RESYNCS]++;
+    }
+    this.#awaitingBridge[sym] = 0;
+    if (request) this.#requestSnapshot(sym);
+  }
+
+  #applyEvent(sym: number, ev: DiffEventLike): void {
+    this.#books[sym].apply(ev);
+    this.#lastU[sym] = ev.finalUpdateId;
+    this.#lastE[sym] = ev.eventTime;
+    this.#pending[sym]++;
+    this.#counters[sym * C_WORDS + C_APPLIED]++;
+  }
+
+  #buffer(sym: number, ev: DiffEventLike, start: number): RejectReason {
+    const buf = this.#buffers[sym];
+    if (buf.count > 0) {
+      if (ev.finalUpdateId <= buf.lastFinal()) return this.#reject(sym, RejectReason.StaleUpdateId);
+      if (start !== buf.lastFinal()) {
+        // The older events can never be bridged to anything after this one.
+        while (buf.count > 0) {
+          buf.dropOldest();
+          this.#reject(sym, RejectReason.SequenceGap);
+        }
+        buf.clear();
+      }
+    }
+    this.#requestSnapshot(sym);
+    const levels = ev.bidCount + ev.askCount;
+    if (levels > buf.levelCapacity) {
+      // Cannot be held at all; the chain is broken, so the rest goes too.
+      while (buf.count > 0) {
+        buf.dropOldest();
+        this.#reject(sym, RejectReason.BufferOverflow);
+      }
+      buf.clear();
+      return this.#reject(sym, RejectReason.BufferOverflow);
+    }
+    while (buf.count === buf.eventCapacity || buf.levelCapacity - buf.levelCount < levels) {
+      buf.dropOldest();
+      this.#reject(sym, RejectReason.BufferOverflow);
+    }
+    buf.push(ev, start);
+    return RejectReason.Ok;
+  }
+
+  /**
+   * Feeds one parsed diff event. Applies it (synced), buffers a copy of it
+   * (buffering/resyncing), or rejects it with a counted reason. The event object
+   * may be reused by the caller right after the call.
+   *
+   * @returns `Ok` when applied or buffered; otherwise the reason this event was
+   *   rejected: `UnknownStream` (symbolId out of range, counted in
+   *   {@link unknownSymbolEvents}), `Malformed` / `BadPrice` / `BadSize` (a synced
+   *   symbol then resyncs, since an event was lost), `BeforeSnapshot` (already in
+   *   the snapshot), `StaleUpdateId` (older than what was applied or buffered),
+   *   `SequenceGap` (the symbol goes out of sync), `BufferOverflow` (the event
+   *   alone exceeds `bufferLevels`).
+   */
+  onEvent(ev: DiffEventLike): RejectReason {
+    const sym = ev.symbolId;
+    if (!Number.isInteger(sym) || sym < 0 || sym >= this.symbolCount) {
+      this.unknownSymbolEvents++;
+      return RejectReason.UnknownStream;
+    }
+    this.#counters[sym * C_WORDS + C_RECEIVED]++;
+    const bad = checkEvent(ev);
+    if (bad !== RejectReason.Ok) {
+      this.#reject(sym, bad);
+      if (this.#state[sym] === SyncState.Synced) this.#loseSync(sym, true);
+      return bad;
+    }
+    const pu = ev.prevFinalUpdateId;
+    const start = Number.isNaN(pu) ? ev.firstUpdateId - 1 : pu;
+    if (this.#state[sym] !== SyncState.Synced) return this.#buffer(sym, ev, start);
+
+    const lastU = this.#lastU[sym];
+    if (this.#awaitingBridge[sym] === 1) {
+      if (ev.finalUpdateId <= lastU) return this.#reject(sym, RejectReason.BeforeSnapshot);
+      if (start <= lastU) {
+        this.#awaitingBridge[sym] = 0;
+        this.#applyEvent(sym, ev);
+        return RejectReason.Ok;
+      }
+      // The stream is ahead of the snapshot: it was too old. Keep this event.
+      this.#counters[sym * C_WORDS + C_SNAP_TOO_OLD]++;
+      this.#loseSync(sym, true);
+      return this.#buffer(sym, ev, start);
+    }
+    if (ev.finalUpdateId <= lastU) return this.#reject(sym, RejectReason.StaleUpdateId);
+    if (start !== lastU) {
+      this.#loseSync(sym, true);
+      return this.#reject(sym, RejectReason.SequenceGap);
+    }
+    this.#applyEvent(sym, ev);
+    return RejectReason.Ok;
+  }
+
+  /**
+   * Hands over a REST snapshot for `symbolId` (whether or not it was taken
+   * with {@link takeSnapshotRequest}). Drops buffered events it already
+   * contains, loads it into the book and replays the rest of the buffer.
+   *
+   * @returns what was done; on `TooOld` and `Invalid` another snapshot is
+   *   requested (see {@link takeSnapshotRequest}).
+   * @throws RangeError when `symbolId` is out of range.
+   */
+  onSnapshot(symbolId: number, snapshot: DepthSnapshot): SnapshotOutcome {
+    this.#checkSymbol(symbolId);
+    const sym = symbolId;
+    const cw = sym * C_WORDS;
+    if (this.#state[sym] === SyncState.Synced) {
+      this.#counters[cw + C_SNAP_IGNORED]++;
+      if (this.#request[sym] === REQ_IN_FLIGHT) this.#request[sym] = REQ_NONE;
+      return SnapshotOutcome.Ignored;
+    }
+    this.#request[sym] = REQ_NONE;
+    const L = snapshot?.lastUpdateId;
+    if (
+      !Number.isSafeInteger(L) || L < 0 ||
+      checkLevels(snapshot.bids, "bids") !== "" || checkLevels(snapshot.asks, "asks") !== ""
+    ) {
+      this.#counters[cw + C_SNAP_INVALID]++;
+      this.#requestSnapshot(sym);
+      return SnapshotOutcome.Invalid;
+    }
+    const buf = this.#buffers[sym];
+    while (buf.count > 0 && buf.last[buf.head] <= L) {
+      buf.dropOldest();
+      this.#reject(sym, RejectReason.BeforeSnapshot);
+    }
+    if (buf.count > 0 && buf.start[buf.head] > L) {
+      this.#counters[cw + C_SNAP_TOO_OLD]++;
+      this.#requestSnapshot(sym);
+      return SnapshotOutcome.TooOld;
+    }
+    const book = this.#books[sym];
+    book.loadSnapshot(snapshot.bids, snapshot.asks);
+    let lastU = L;
+    let lastE = typeof snapshot.eventTime === "number" ? snapshot.eventTime : NaN;
+    const replayed = buf.count;
+    while (buf.count > 0) {
+      // Chain continuity was checked when buffering.
+      lastU = buf.last[buf.head];
+      lastE = buf.time[buf.head];
+      buf.applyOldest(book);
+    }
+    buf.clear();
+    this.#lastU[sym] = lastU;
+    this.#lastE[sym] = lastE;
+    this.#pending[sym] += replayed;
+    this.#counters[cw + C_APPLIED] += replayed;
+    this.#counters[cw + C_SNAP_APPLIED]++;
+    this.#state[sym] = SyncState.Synced;
+    this.#awaitingBridge[sym] = replayed === 0 ? 1 : 0;
+    this.#resynced[sym] = 1;
+    this.#dirty[sym] = 1;
+    return SnapshotOutcome.Applied;
+  }
+
+  /**
+   * Takes the symbol that has waited longest for a snapshot and marks its
+   * request in flight. The REST layer calls this when its weight budget and
+   * staggering allow another request, and later calls {@link onSnapshot} or
+   * {@link onSnapshotFailed}. A request is queued when a symbol buffers an
+   * event while it has none pending (so the stream is already open: at start
+   * and after {@link reset}), when a synced symbol loses sync, and again after
+   * a snapshot was too old, invalid or failed. Requests come out oldest first.
+   *
+   * @returns a symbol id, or -1 when no symbol is waiting.
+   */
+  takeSnapshotRequest(): number {
+    let best = -1;
+    let bestOrder = Infinity;
+    for (let i = 0; i < this.symbolCount; i++) {
+      if (this.#request[i] === REQ_QUEUED && this.#requestOrder[i] < bestOrder) {
+        best = i;
+        bestOrder = this.#requestOrder[i];
+      }
+    }
+    if (best >= 0) this.#request[best] = REQ_IN_FLIGHT;
+    return best;
+  }
+
+  /** The snapshot request in flight for `symbolId` failed: queue it again (at the back). */
+  onSnapshotFailed(symbolId: number): void {
+    this.#checkSymbol(symbolId);
+    if (this.#request[symbolId] === REQ_IN_FLIGHT) this.#request[symbolId] = REQ_NONE;
+    if (this.#state[symbolId] !== SyncState.Synced) this.#requestSnapshot(symbolId);
+  }
+
+  /** True when `symbolId` waits for a snapshot request to be taken. */
+  wantsSnapshot(symbolId: number): boolean {
+    this.#checkSymbol(symbolId);
+    return this.#request[symbolId] === REQ_QUEUED;
+  }
+
+  /** True when a snapshot request of `symbolId` was taken and not yet answered. */
+  snapshotInFlight(symbolId: number): boolean {
+    this.#checkSymbol(symbolId);
+    return this.#request[symbolId] === REQ_IN_FLIGHT;
+  }
+
+  /**
+   * Marks `symbolId` out of sync after its connection was lost or replaced:
+   * the last good book is kept (flagged stale), buffered events stay (events of
+   * the new connection must chain onto them or they are discarded), and a
+   * snapshot is requested as soon as the new connection delivers an event for
+   * it (Binance: open the stream first, then fetch the snapshot). Other
+   * symbols are untouched.
+   */
+  reset(symbolId: number): void {
+    this.#checkSymbol(symbolId);
+    this.#loseSync(symbolId, false);
+  }
+
+  /** Current {@link SyncState} of `symbolId`. */
+  state(symbolId: number): SyncState {
+    this.#checkSymbol(symbolId);
+    return this.#state[symbolId] as SyncState;
+  }
+
+  /** True while `symbolId` is out of sync but has a last good book (frames carry BOOK_FLAG_STALE). */
+  isStale(symbolId: number): boolean {
+    return this.state(symbolId) === SyncState.Resyncing;
+  }
+
+  /** True when `symbolId` has a book to emit (synced or resyncing). */
+  hasBook(symbolId: number): boolean {
+    return this.state(symbolId) !== SyncState.Buffering;
+  }
+
+  /** The local book of `symbolId` (read it; do not modify it). */
+  book(symbolId: number): LocalBook {
+    this.#checkSymbol(symbolId);
+    return this.#books[symbolId];
+  }
+
+  /** `u` of the last applied event (or the snapshot's lastUpdateId); NaN before the first snapshot. */
+  lastUpdateId(symbolId: number): number {
+    this.#checkSymbol(symbolId);
+    return this.#lastU[symbolId];
+  }
+
+  /**
+   * True when a frame of `symbolId` should be written now: it has a book, at
+   * least `minEmitIntervalMs` passed since its last frame, and either new events
+   * were applied, its state changed (snapshot loaded, sync lost), or it is stale
+   * and `staleEmitIntervalMs` passed.
+   */
+  dueForEmit(symbolId: number, nowMs: number): boolean {
+    this.#checkSymbol(symbolId);
+    const sym = symbolId;
+    const st = this.#state[sym];
+    if (st === SyncState.Buffering) return false;
+    const since = nowMs - this.#lastEmit[sym];
+    if (since < this.minEmitIntervalMs) return false;
+    if (this.#pending[sym] > 0 || this.#dirty[sym] === 1) return true;
+    return st === SyncState.Resyncing && since >= this.staleEmitIntervalMs;
+  }
+
+  /**
+   * Writes the current book of `symbolId` into the slot at word `base` of
+   * `f64`: the top `layout.levels` levels per side, `BOOK_SYMBOL_ID`,
+   * `BOOK_LAST_UPDATE_ID` (last applied `u`), `BOOK_EVENT_TIME` (last applied
+   * `E`, NaN after a snapshot without one) and `BOOK_FLAGS`
+   * (`BOOK_FLAG_FROM_DIFF`, `| BOOK_FLAG_STALE` while resyncing,
+   * `| BOOK_FLAG_RESYNCED` on the first frame after a snapshot was loaded).
+   * `BOOK_RECEIVE_TIME` and `BOOK_PARSED_TIME` are left to the caller. Counts
+   * the frame and its coalesced events.
+   *
+   * @returns the number of newly applied events this frame carries.
+   * @throws RangeError when `symbolId` is out of range; Error when the symbol
+   *   has no book yet (check {@link dueForEmit} or {@link hasBook} first).
+   */
+  writeFrame(
+    symbolId: number,
+    f64: Float64Array,
+    base: number,
+    layout: BookSlotLayout,
+    nowMs: number,
+  ): number {
+    this.#checkSymbol(symbolId);
+    const sym = symbolId;
+    const st = this.#state[sym];
+    if (st === SyncState.Buffering) {
+      throw new Error(
+        `symbol ${sym} has no book yet (waiting for its first snapshot); check dueForEmit() first`,
+      );
+    }
+    this.#books[sym].writeTop(f64, base, layout);
+    let flags = BOOK_FLAG_FROM_DIFF;
+    if (st === SyncState.Resyncing) flags |= BOOK_FLAG_STALE;
+    if (this.#resynced[sym] === 1) {
+      flags |= BOOK_FLAG_RESYNCED;
+      this.#resynced[sym] = 0;
+    }
+    f64[base + BOOK_SYMBOL_ID] = sym;
+    f64[base + BOOK_LAST_UPDATE_ID] = this.#lastU[sym];
+    f64[base + BOOK_EVENT_TIME] = this.#lastE[sym];
+    f64[base + BOOK_FLAGS] = flags;
+    const cw = sym * C_WORDS;
+    const carried = this.#pending[sym];
+    if (carried > 0) {
+      this.#counters[cw + C_FRAMES_FROM_EVENTS]++;
+      this.#counters[cw + C_COALESCED] += carried - 1;
+    } else {
+      this.#counters[cw + C_FRAMES_WITHOUT_EVENTS]++;
+    }
+    this.#pending[sym] = 0;
+    this.#dirty[sym] = 0;
+    this.#lastEmit[sym] = nowMs;
+    return carried;
+  }
+
+  /** Events of `symbolId` rejected with `reason` (including buffered events rejected later). */
+  rejected(symbolId: number, reason: RejectReason): number {
+    this.#checkSymbol(symbolId);
+    return this.#rejected[symbolId * REJECT_REASON_COUNT + reason];
+  }
+
+  /** A copy of the counters of `symbolId` (allocates; for metrics, not per event). */
+  counters(symbolId: number): DiffSyncCounters {
+    this.#checkSymbol(symbolId);
+    const c = this.#counters;
+    const cw = symbolId * C_WORDS;
+    const rejected: number[] = [];
+    for (let r = 0; r < REJECT_REASON_COUNT; r++) {
+      rejected.push(this.#rejected[symbolId * REJECT_REASON_COUNT + r]);
+    }
+    const framesFromEvents = c[cw + C_FRAMES_FROM_EVENTS];
+    const framesWithoutEvents = c[cw + C_FRAMES_WITHOUT_EVENTS];
+    return {
+      received: c[cw + C_RECEIVED],
+      applied: c[cw + C_APPLIED],
+      buffered: this.#buffers[symbolId].count,
+      rejectedTotal: c[cw + C_REJECTED_TOTAL],
+      rejected,
+      coalesced: c[cw + C_COALESCED],
+      pending: this.#pending[symbolId],
+      framesEmitted: framesFromEvents + framesWithoutEvents,
+      framesFromEvents,
+      framesWithoutEvents,
+      resyncs: c[cw + C_RESYNCS],
+      snapshotsApplied: c[cw + C_SNAP_APPLIED],
+      snapshotsTooOld: c[cw + C_SNAP_TOO_OLD],
+      snapshotsInvalid: c[cw + C_SNAP_INVALID],
+      snapshotsIgnored: c[cw + C_SNAP_IGNORED],
+      droppedLevels: this.#books[symbolId].droppedLevels,
+    };
+  }
+}
