@@ -1,0 +1,382 @@
+/**
+ * The analytics entry point: {@link Analyser.analyse} turns one book slot
+ * into one analytics slot (layout in `frame_slot.ts`), keeping everything it
+ * needs between frames in preallocated per-symbol typed arrays. It allocates
+ * nothing per frame.
+ *
+ * Per-frame rules (see the function modules for the formulas):
+ * - Two-sided quantities (mid, spread, weighted mid, imbalance, depth,
+ *   slippage) are NaN when a side is empty; the frame gets
+ *   `FRAME_FLAG_ONE_SIDED`. Walls use whatever levels are visible.
+ * - OFI compares the book with the symbol's previous book, level i with
+ *   level i, over `ofiLevels` levels (level-1 e is also reported). e is NaN
+ *   (`FRAME_FLAG_NO_OFI`) on the symbol's first frame, on a frame flagged
+ *   stale or resynced, on the first frame after a stale one, and when either
+ *   book is one-sided. Every frame enters the 1 s / 10 s windows at its
+ *   receive time (a NaN e counts as 0), which also gives the frame rate.
+ * - Stale frames (`BOOK_FLAG_STALE`: the last good book repeated while the
+ *   symbol resyncs) are analysed for the static quantities but feed neither
+ *   OFI nor volatility: they clear the previous book and break the mid-sample
+ *   chain, so the first fresh book afterwards is not compared across the gap.
+ *   A resynced frame (`BOOK_FLAG_RESYNCED`) starts new chains the same way.
+ * - Volatility samples the mid once per second of receive time.
+ *
+ * @example
+ * ```ts
+ * import { BookSlotLayout } from "../ingest/book_slot.ts";
+ * import { FrameSlotLayout, FRAME_MID } from "./frame_slot.ts";
+ * import { writeBook } from "./book_fixture.ts";
+ * const bookLayout = new BookSlotLayout(20);
+ * const frameLayout = new FrameSlotLayout({ levels: 20 });
+ * const analyser = new Analyser({ symbols: 2, bookLayout, frameLayout });
+ * const book = new Float64Array(bookLayout.slotWords);
+ * const out = new Float64Array(frameLayout.slotWords);
+ * writeBook(book, 0, bookLayout, { bids: [[99, 1]], asks: [[101, 1]], receiveTime: 1000 });
+ * analyser.analyse(book, 0, out, 0, 1000.5);
+ * out[FRAME_MID]; // 100
+ * ```
+ * @module
+ */
+
+import {
+  BOOK_ASK_COUNT,
+  BOOK_BID_COUNT,
+  BOOK_EVENT_TIME,
+  BOOK_FLAG_RESYNCED,
+  BOOK_FLAG_STALE,
+  BOOK_FLAGS,
+  BOOK_LAST_UPDATE_ID,
+  BOOK_PARSED_TIME,
+  BOOK_RECEIVE_TIME,
+  BOOK_SYMBOL_ID,
+  type BookSlotLayout,
+} from "../ingest/book_slot.ts";
+import { depthWithin } from "./depth_band.ts";
+import { FlowWindow } from "./flow_window.ts";
+import {
+  DEPTH_BANDS_BPS,
+  FRAME_ANALYSED_TIME,
+  FRAME_ASK_COUNT,
+  FRAME_ASK_WALL_COUNT,
+  FRAME_BID_COUNT,
+  FRAME_BID_WALL_COUNT,
+  FRAME_BOOK_FLAGS_MASK,
+  FRAME_DELIVERED_TIME,
+  FRAME_EVENT_TIME,
+  FRAME_FLAG_CROSSED,
+  FRAME_FLAG_NO_OFI,
+  FRAME_FLAG_ONE_SIDED,
+  FRAME_FLAG_WINDOW_OVERFLOW,
+  FRAME_FLAGS,
+  FRAME_IMBALANCE_1,
+  FRAME_IMBALANCE_20,
+  FRAME_IMBALANCE_5,
+  FRAME_LAST_UPDATE_ID,
+  FRAME_MID,
+  FRAME_OFI,
+  FRAME_OFI_10S,
+  FRAME_OFI_1S,
+  FRAME_OFI_L1,
+  FRAME_OFI_L1_10S,
+  FRAME_OFI_L1_1S,
+  FRAME_PARSED_TIME,
+  FRAME_RATE,
+  FRAME_RECEIVE_TIME,
+  FRAME_SEQUENCE,
+  FRAME_SPREAD,
+  FRAME_SPREAD_BPS,
+  FRAME_SYMBOL_ID,
+  FRAME_VOLATILITY_1M,
+  FRAME_VOLATILITY_5M,
+  FRAME_WALL_THRESHOLD,
+  FRAME_WEIGHTED_MID,
+  type FrameSlotLayout,
+  slippageExceedsBit,
+} from "./frame_slot.ts";
+import { imbalance } from "./imbalance.ts";
+import { midPrice, spread, spreadBps, weightedMid } from "./mid_spread.ts";
+import { orderFlowImbalance } from "./order_flow.ts";
+import { Side } from "./side.ts";
+import { BookWalk, slippageBps, Trade } from "./slippage.ts";
+import { VolatilitySampler } from "./volatility.ts";
+import { DEFAULT_WALL_FACTOR, findWalls, medianVisibleSize } from "./walls.ts";
+
+/** Options of {@link Analyser}. */
+export interface AnalyserOptions {
+  /** Number of symbols; book slots carry ids 0…symbols−1. A positive integer. */
+  symbols: number;
+  /** Layout of the incoming book slots. */
+  bookLayout: BookSlotLayout;
+  /** Layout of the analytics slots written; must have the same `levels`. */
+  frameLayout: FrameSlotLayout;
+  /** Wall factor k: walls are levels with size ≥ k × median visible size. Default 5. */
+  wallFactor?: number;
+  /** Slippage notionals; if given they must equal `frameLayout.notionals` (the layout decides). */
+  notionals?: readonly number[];
+  /** Levels summed by the multi-level OFI, 1…levels. Default all levels. */
+  ofiLevels?: number;
+  /** Entries per symbol in the OFI window ring. Default 1024. */
+  windowCapacity?: number;
+}
+
+function clampCount(v: number, max: number): number {
+  return v >= 0 ? (v < max ? v : max) : 0;
+}
+
+/**
+ * Computes analytics frames from book frames for a fixed set of symbols.
+ *
+ * @example
+ * ```ts
+ * const analyser = new Analyser({ symbols: 1, bookLayout, frameLayout, wallFactor: 4 });
+ * analyser.analyse(book, bookBase, out, outBase, performance.timeOrigin + performance.now());
+ * ```
+ */
+export class Analyser {
+  /** Number of symbols. */
+  readonly symbols: number;
+  /** Book slot layout read. */
+  readonly bookLayout: BookSlotLayout;
+  /** Analytics slot layout written. */
+  readonly frameLayout: FrameSlotLayout;
+  /** Wall factor k. */
+  readonly wallFactor: number;
+  /** Levels summed by the multi-level OFI. */
+  readonly ofiLevels: number;
+  #prevBooks: Float64Array;
+  #hasPrev: Uint8Array;
+  #sequence: Float64Array;
+  #window: FlowWindow;
+  #volatility: VolatilitySampler;
+  #scratch: Float64Array;
+  #walk = new BookWalk();
+
+  /**
+   * @param options see {@link AnalyserOptions}.
+   * @throws RangeError when an option is out of range or the layouts disagree.
+   */
+  constructor(options: AnalyserOptions) {
+    const { symbols, bookLayout, frameLayout } = options;
+    const wallFactor = options.wallFactor ?? DEFAULT_WALL_FACTOR;
+    const ofiLevels = options.ofiLevels ?? bookLayout.levels;
+    if (!Number.isInteger(symbols) || symbols < 1) {
+      throw new RangeError(`symbols must be a positive integer, got ${symbols}`);
+    }
+    if (bookLayout.levels !== frameLayout.levels) {
+      throw new RangeError(
+        `book and frame layouts must have the same levels, got ${bookLayout.levels} and ${frameLayout.levels}`,
+      );
+    }
+    if (!(wallFactor > 0) || !Number.isFinite(wallFactor)) {
+      throw new RangeError(`wallFactor must be a positive finite number, got ${wallFactor}`);
+    }
+    if (!Number.isInteger(ofiLevels) || ofiLevels < 1 || ofiLevels > bookLayout.levels) {
+      throw new RangeError(
+        `ofiLevels must be an integer from 1 to ${bookLayout.levels}, got ${ofiLevels}`,
+      );
+    }
+    const n = options.notionals;
+    if (
+      n !== undefined &&
+      (n.length !== frameLayout.notionals.length ||
+        n.some((v, i) => v !== frameLayout.notionals[i]))
+    ) {
+      throw new RangeError(
+        `notionals [${n}] differ from the frame layout's [${frameLayout.notionals}]; set them on FrameSlotLayout`,
+      );
+    }
+    this.symbols = symbols;
+    this.bookLayout = bookLayout;
+    this.frameLayout = frameLayout;
+    this.wallFactor = wallFactor;
+    this.ofiLevels = ofiLevels;
+    this.#prevBooks = new Float64Array(symbols * bookLayout.slotWords);
+    this.#hasPrev = new Uint8Array(symbols);
+    this.#sequence = new Float64Array(symbols);
+    this.#window = new FlowWindow({ symbols, capacity: options.windowCapacity ?? 1024 });
+    this.#volatility = new VolatilitySampler({ symbols });
+    this.#scratch = new Float64Array(2 * bookLayout.levels);
+  }
+
+  /**
+   * Fills the analytics slot at `out[outBase…]` from the book slot at
+   * `book[bookBase…]`, updates the symbol's state, and stamps the analysed
+   * time with `nowMs` (the delivered time is set to NaN for main to fill).
+   *
+   * @throws RangeError when the book's symbol id is not an integer in [0, symbols).
+   * @example
+   * ```ts
+   * analyser.analyse(book, 0, out, 0, Date.now());
+   * ```
+   */
+  analyse(
+    book: Float64Array,
+    bookBase: number,
+    out: Float64Array,
+    outBase: number,
+    nowMs: number,
+  ): void {
+    const bl = this.bookLayout;
+    const fl = this.frameLayout;
+    const s = book[bookBase + BOOK_SYMBOL_ID];
+    if (!(s >= 0 && s < this.symbols && s === Math.floor(s))) {
+      throw new RangeError(
+        `book symbol id must be an integer from 0 to ${this.symbols - 1}, got ${s}`,
+      );
+    }
+    const bookFlags = book[bookBase + BOOK_FLAGS] | 0;
+    const stale = (bookFlags & BOOK_FLAG_STALE) !== 0;
+    const resynced = (bookFlags & BOOK_FLAG_RESYNCED) !== 0;
+    const receive = book[bookBase + BOOK_RECEIVE_TIME];
+    const nb = clampCount(book[bookBase + BOOK_BID_COUNT], bl.levels);
+    const na = clampCount(book[bookBase + BOOK_ASK_COUNT], bl.levels);
+    let flags = bookFlags & FRAME_BOOK_FLAGS_MASK;
+
+    // Top of book.
+    const mid = midPrice(book, bookBase, bl);
+    if (nb < 1 || na < 1) flags |= FRAME_FLAG_ONE_SIDED;
+    else if (book[bookBase + bl.bidPrice(0)] >= book[bookBase + bl.askPrice(0)]) {
+      flags |= FRAME_FLAG_CROSSED;
+    }
+    out[outBase + FRAME_MID] = mid;
+    out[outBase + FRAME_SPREAD] = spread(book, bookBase, bl);
+    out[outBase + FRAME_SPREAD_BPS] = spreadBps(book, bookBase, bl);
+    out[outBase + FRAME_WEIGHTED_MID] = weightedMid(book, bookBase, bl);
+    out[outBase + FRAME_IMBALANCE_1] = imbalance(book, bookBase, bl, 1);
+    out[outBase + FRAME_IMBALANCE_5] = imbalance(book, bookBase, bl, 5);
+    out[outBase + FRAME_IMBALANCE_20] = imbalance(book, bookBase, bl, 20);
+
+    // Order flow against the previous book of this symbol.
+    const prev = this.#prevBooks;
+    const prevBase = s * bl.slotWords;
+    let e1 = NaN;
+    let em = NaN;
+    if (stale) {
+      this.#hasPrev[s] = 0;
+    } else {
+      if (this.#hasPrev[s] === 1 && !resynced) {
+        e1 = orderFlowImbalance(prev, prevBase, book, bookBase, bl, 1);
+        em = orderFlowImbalance(prev, prevBase, book, bookBase, bl, this.ofiLevels);
+      }
+      prev[prevBase + BOOK_BID_COUNT] = nb;
+      prev[prevBase + BOOK_ASK_COUNT] = na;
+      const bs = bl.bidsStart, as = bl.asksStart;
+      for (let i = 0; i < 2 * nb; i++) prev[prevBase + bs + i] = book[bookBase + bs + i];
+      for (let i = 0; i < 2 * na; i++) prev[prevBase + as + i] = book[bookBase + as + i];
+      this.#hasPrev[s] = 1;
+    }
+    if (e1 !== e1) flags |= FRAME_FLAG_NO_OFI;
+    out[outBase + FRAME_OFI_L1] = e1;
+    out[outBase + FRAME_OFI] = em;
+    const w = this.#window;
+    if (receive === receive) {
+      if (w.push(s, receive, e1 === e1 ? e1 : 0, em === em ? em : 0)) {
+        flags |= FRAME_FLAG_WINDOW_OVERFLOW;
+      }
+    }
+    out[outBase + FRAME_OFI_L1_1S] = w.shortSumL1(s);
+    out[outBase + FRAME_OFI_L1_10S] = w.longSumL1(s);
+    out[outBase + FRAME_OFI_1S] = w.shortSum(s);
+    out[outBase + FRAME_OFI_10S] = w.longSum(s);
+    out[outBase + FRAME_RATE] = w.rate(s);
+
+    // Volatility.
+    const vol = this.#volatility;
+    if (stale || resynced) vol.breakChain(s);
+    if (!stale) vol.observe(s, receive, mid);
+    out[outBase + FRAME_VOLATILITY_1M] = vol.short(s);
+    out[outBase + FRAME_VOLATILITY_5M] = vol.long(s);
+
+    // Depth bands.
+    for (let b = 0; b < DEPTH_BANDS_BPS.length; b++) {
+      const x = DEPTH_BANDS_BPS[b];
+      out[outBase + fl.depthBidBase(b)] = depthWithin(book, bookBase, bl, Side.Bid, mid, x, false);
+      out[outBase + fl.depthBidQuote(b)] = depthWithin(book, bookBase, bl, Side.Bid, mid, x, true);
+      out[outBase + fl.depthAskBase(b)] = depthWithin(book, bookBase, bl, Side.Ask, mid, x, false);
+      out[outBase + fl.depthAskQuote(b)] = depthWithin(book, bookBase, bl, Side.Ask, mid, x, true);
+    }
+
+    // Slippage.
+    const walk = this.#walk;
+    const notionals = fl.notionals;
+    for (let i = 0; i < notionals.length; i++) {
+      out[outBase + fl.slippageBuyBps(i)] = slippageBps(
+        book,
+        bookBase,
+        bl,
+        Trade.Buy,
+        notionals[i],
+        mid,
+        walk,
+      );
+      out[outBase + fl.slippageBuyFilled(i)] = walk.filledQuote;
+      if (walk.exceeds) flags |= slippageExceedsBit(i, 0);
+      out[outBase + fl.slippageSellBps(i)] = slippageBps(
+        book,
+        bookBase,
+        bl,
+        Trade.Sell,
+        notionals[i],
+        mid,
+        walk,
+      );
+      out[outBase + fl.slippageSellFilled(i)] = walk.filledQuote;
+      if (walk.exceeds) flags |= slippageExceedsBit(i, 1);
+    }
+
+    // Walls.
+    const threshold = this.wallFactor * medianVisibleSize(book, bookBase, bl, this.#scratch);
+    out[outBase + FRAME_WALL_THRESHOLD] = threshold;
+    out[outBase + FRAME_BID_WALL_COUNT] = findWalls(
+      book,
+      bookBase,
+      bl,
+      Side.Bid,
+      threshold,
+      out,
+      outBase + fl.wallPrice(Side.Bid, 0),
+      fl.wallsPerSide,
+    );
+    out[outBase + FRAME_ASK_WALL_COUNT] = findWalls(
+      book,
+      bookBase,
+      bl,
+      Side.Ask,
+      threshold,
+      out,
+      outBase + fl.wallPrice(Side.Ask, 0),
+      fl.wallsPerSide,
+    );
+
+    // Levels for the ladder and depth chart.
+    out[outBase + FRAME_BID_COUNT] = nb;
+    out[outBase + FRAME_ASK_COUNT] = na;
+    const fb = outBase + fl.levelsStart, fa = outBase + fl.asksStart;
+    const bb = bookBase + bl.bidsStart, ba = bookBase + bl.asksStart;
+    for (let i = 0; i < 2 * nb; i++) out[fb + i] = book[bb + i];
+    for (let i = 0; i < 2 * na; i++) out[fa + i] = book[ba + i];
+
+    // Identity and stamps.
+    out[outBase + FRAME_SYMBOL_ID] = s;
+    out[outBase + FRAME_FLAGS] = flags;
+    out[outBase + FRAME_LAST_UPDATE_ID] = book[bookBase + BOOK_LAST_UPDATE_ID];
+    out[outBase + FRAME_SEQUENCE] = ++this.#sequence[s];
+    out[outBase + FRAME_EVENT_TIME] = book[bookBase + BOOK_EVENT_TIME];
+    out[outBase + FRAME_RECEIVE_TIME] = receive;
+    out[outBase + FRAME_PARSED_TIME] = book[bookBase + BOOK_PARSED_TIME];
+    out[outBase + FRAME_ANALYSED_TIME] = nowMs;
+    out[outBase + FRAME_DELIVERED_TIME] = NaN;
+  }
+
+  /**
+   * Frames analysed so far for symbol `s` (the last sequence number written).
+   *
+   * @example
+   * ```ts
+   * analyser.sequence(0); // 0 before the first frame of symbol 0
+   * ```
+   */
+  sequence(s: number): number {
+    return this.#sequence[s];
+  }
+}

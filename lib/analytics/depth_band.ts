@@ -1,0 +1,67 @@
+/**
+ * Visible depth within a band of X bps around mid, per side.
+ *
+ * Bids count when price ≥ mid − mid·X/1e4, asks when price ≤ mid + mid·X/1e4
+ * (both edges inclusive). Only the levels in the slot are seen: a band wider
+ * than the visible book reports the whole visible side. NaN when `mid` is NaN
+ * (a one-sided book).
+ *
+ * @example
+ * ```ts
+ * import { BookSlotLayout, BOOK_BID_COUNT, BOOK_ASK_COUNT } from "../ingest/book_slot.ts";
+ * import { Side } from "./side.ts";
+ * const layout = new BookSlotLayout(2);
+ * const f64 = new Float64Array(layout.slotWords);
+ * f64[layout.bidPrice(0)] = 99.95; f64[layout.bidSize(0)] = 2;
+ * f64[layout.bidPrice(1)] = 99.5; f64[layout.bidSize(1)] = 7; f64[BOOK_BID_COUNT] = 2;
+ * depthWithin(f64, 0, layout, Side.Bid, 100, 10, false); // 2 (99.5 is 50 bps away)
+ * depthWithin(f64, 0, layout, Side.Bid, 100, 10, true); // 199.9
+ * ```
+ * @module
+ */
+
+import { BOOK_ASK_COUNT, BOOK_BID_COUNT, type BookSlotLayout } from "../ingest/book_slot.ts";
+import { Side } from "./side.ts";
+
+/**
+ * Σ size (`quote` false) or Σ price·size (`quote` true) of the levels of
+ * `side` within `bps` of `mid`.
+ *
+ * @example
+ * ```ts
+ * depthWithin(f64, 0, layout, Side.Ask, mid, 25, false);
+ * ```
+ */
+export function depthWithin(
+  f64: Float64Array,
+  base: number,
+  layout: BookSlotLayout,
+  side: Side,
+  mid: number,
+  bps: number,
+  quote: boolean,
+): number {
+  if (!(mid === mid)) return NaN;
+  const offset = (mid * bps) / 1e4;
+  let sum = 0;
+  if (side === Side.Bid) {
+    const n = Math.min(f64[base + BOOK_BID_COUNT], layout.levels);
+    const edge = mid - offset;
+    for (let i = 0; i < n; i++) {
+      const p = f64[base + layout.bidPrice(i)];
+      if (p < edge) break;
+      const q = f64[base + layout.bidSize(i)];
+      sum += quote ? p * q : q;
+    }
+  } else {
+    const n = Math.min(f64[base + BOOK_ASK_COUNT], layout.levels);
+    const edge = mid + offset;
+    for (let i = 0; i < n; i++) {
+      const p = f64[base + layout.askPrice(i)];
+      if (p > edge) break;
+      const q = f64[base + layout.askSize(i)];
+      sum += quote ? p * q : q;
+    }
+  }
+  return sum;
+}

@@ -1,0 +1,89 @@
+/**
+ * Top-of-book prices of a book slot: mid, spread, spread in bps and the
+ * weighted mid (naive microprice), per DESIGN.md section 5.
+ *
+ * All functions read the best bid (Pb, Qb) and best ask (Pa, Qa) of the book
+ * slot at word `base` and return NaN when either side is empty. They allocate
+ * nothing.
+ *
+ * @example
+ * ```ts
+ * import { BookSlotLayout, BOOK_BID_COUNT, BOOK_ASK_COUNT } from "../ingest/book_slot.ts";
+ * const layout = new BookSlotLayout(1);
+ * const f64 = new Float64Array(layout.slotWords);
+ * f64[layout.bidPrice(0)] = 99; f64[layout.bidSize(0)] = 3; f64[BOOK_BID_COUNT] = 1;
+ * f64[layout.askPrice(0)] = 101; f64[layout.askSize(0)] = 1; f64[BOOK_ASK_COUNT] = 1;
+ * midPrice(f64, 0, layout); // 100
+ * weightedMid(f64, 0, layout); // 0.75·101 + 0.25·99 = 100.5
+ * ```
+ * @module
+ */
+
+import { BOOK_ASK_COUNT, BOOK_BID_COUNT, type BookSlotLayout } from "../ingest/book_slot.ts";
+
+function twoSided(f64: Float64Array, base: number): boolean {
+  return f64[base + BOOK_BID_COUNT] >= 1 && f64[base + BOOK_ASK_COUNT] >= 1;
+}
+
+/**
+ * mid = (Pb + Pa) / 2; NaN when a side is empty.
+ *
+ * @example
+ * ```ts
+ * midPrice(f64, 0, layout); // 100 for bid 99 / ask 101
+ * ```
+ */
+export function midPrice(f64: Float64Array, base: number, layout: BookSlotLayout): number {
+  if (!twoSided(f64, base)) return NaN;
+  return (f64[base + layout.bidPrice(0)] + f64[base + layout.askPrice(0)]) / 2;
+}
+
+/**
+ * spread = Pa − Pb (negative for a crossed book); NaN when a side is empty.
+ *
+ * @example
+ * ```ts
+ * spread(f64, 0, layout); // 2 for bid 99 / ask 101
+ * ```
+ */
+export function spread(f64: Float64Array, base: number, layout: BookSlotLayout): number {
+  if (!twoSided(f64, base)) return NaN;
+  return f64[base + layout.askPrice(0)] - f64[base + layout.bidPrice(0)];
+}
+
+/**
+ * spread_bps = 1e4 · spread / mid; NaN when a side is empty.
+ *
+ * @example
+ * ```ts
+ * spreadBps(f64, 0, layout); // 200 for bid 99 / ask 101
+ * ```
+ */
+export function spreadBps(f64: Float64Array, base: number, layout: BookSlotLayout): number {
+  if (!twoSided(f64, base)) return NaN;
+  const pb = f64[base + layout.bidPrice(0)];
+  const pa = f64[base + layout.askPrice(0)];
+  return (1e4 * (pa - pb)) / ((pb + pa) / 2);
+}
+
+/**
+ * Weighted mid (naive microprice) = I·Pa + (1 − I)·Pb with I = Qb / (Qb + Qa):
+ * a heavier bid pulls the price towards the ask. NaN when a side is empty or
+ * Qb + Qa is 0.
+ *
+ * @example
+ * ```ts
+ * weightedMid(f64, 0, layout); // 100.5 for bid 99×3 / ask 101×1
+ * ```
+ */
+export function weightedMid(f64: Float64Array, base: number, layout: BookSlotLayout): number {
+  if (!twoSided(f64, base)) return NaN;
+  const pb = f64[base + layout.bidPrice(0)];
+  const qb = f64[base + layout.bidSize(0)];
+  const pa = f64[base + layout.askPrice(0)];
+  const qa = f64[base + layout.askSize(0)];
+  const total = qb + qa;
+  if (!(total > 0)) return NaN;
+  const i = qb / total;
+  return i * pa + (1 - i) * pb;
+}

@@ -1,0 +1,104 @@
+/**
+ * Order-flow imbalance (OFI) after Cont, Kukanov and Stoikov (2014), between
+ * two consecutive books n−1 (previous) and n (current):
+ *
+ * ```
+ * e = 1{Pb_n ≥ Pb_{n−1}}·Qb_n − 1{Pb_n ≤ Pb_{n−1}}·Qb_{n−1}
+ *   − 1{Pa_n ≤ Pa_{n−1}}·Qa_n + 1{Pa_n ≥ Pa_{n−1}}·Qa_{n−1}
+ * ```
+ *
+ * Sign convention: e > 0 is buying pressure (bids added or raised, asks
+ * removed or lifted), e < 0 selling pressure. Per side:
+ * - bid up: +Qb_n (new best bid); bid same: Qb_n − Qb_{n−1}; bid down: −Qb_{n−1};
+ * - ask down: −Qa_n (new best ask); ask same: Qa_{n−1} − Qa_n; ask up: +Qa_{n−1}.
+ *
+ * Multi-level OFI applies the same formula to level i of the current book and
+ * level i of the previous book, and sums over levels 0…levels−1. A side's
+ * term at level i ≥ 1 is left out when either book lacks that level; the
+ * whole result is NaN when either book lacks a best bid or a best ask.
+ *
+ * @example
+ * ```ts
+ * bidFlow(100, 5, 101, 2); // bid up: +2
+ * askFlow(102, 4, 102, 1); // ask same, size 4 → 1: +3
+ * ```
+ * @module
+ */
+
+import { BOOK_ASK_COUNT, BOOK_BID_COUNT, type BookSlotLayout } from "../ingest/book_slot.ts";
+
+/**
+ * Bid-side OFI term: 1{p ≥ pPrev}·q − 1{p ≤ pPrev}·qPrev.
+ *
+ * @example
+ * ```ts
+ * bidFlow(100, 5, 99, 7); // bid down: −5
+ * ```
+ */
+export function bidFlow(pPrev: number, qPrev: number, p: number, q: number): number {
+  return (p >= pPrev ? q : 0) - (p <= pPrev ? qPrev : 0);
+}
+
+/**
+ * Ask-side OFI term: −1{p ≤ pPrev}·q + 1{p ≥ pPrev}·qPrev.
+ *
+ * @example
+ * ```ts
+ * askFlow(102, 4, 103, 9); // ask up: +4
+ * ```
+ */
+export function askFlow(pPrev: number, qPrev: number, p: number, q: number): number {
+  return (p >= pPrev ? qPrev : 0) - (p <= pPrev ? q : 0);
+}
+
+function clampCount(v: number, max: number): number {
+  return v >= 0 ? (v < max ? v : max) : 0;
+}
+
+/**
+ * OFI contribution e between the previous book slot (`prev` at `prevBase`)
+ * and the current one (`cur` at `curBase`), summed over the first `levels`
+ * levels (1 = the classic best-level OFI). Both slots share `layout`.
+ * Returns NaN when either book is missing its best bid or best ask.
+ *
+ * @example
+ * ```ts
+ * // prev bid 100×5 / ask 102×4, cur bid 101×2 / ask 102×1
+ * orderFlowImbalance(prev, 0, cur, 0, layout, 1); // +2 + 3 = 5
+ * ```
+ */
+export function orderFlowImbalance(
+  prev: Float64Array,
+  prevBase: number,
+  cur: Float64Array,
+  curBase: number,
+  layout: BookSlotLayout,
+  levels: number,
+): number {
+  const max = layout.levels;
+  const pnb = clampCount(prev[prevBase + BOOK_BID_COUNT], max);
+  const pna = clampCount(prev[prevBase + BOOK_ASK_COUNT], max);
+  const cnb = clampCount(cur[curBase + BOOK_BID_COUNT], max);
+  const cna = clampCount(cur[curBase + BOOK_ASK_COUNT], max);
+  if (pnb < 1 || pna < 1 || cnb < 1 || cna < 1) return NaN;
+  const nb = Math.min(levels, pnb, cnb);
+  const na = Math.min(levels, pna, cna);
+  let e = 0;
+  for (let i = 0; i < nb; i++) {
+    e += bidFlow(
+      prev[prevBase + layout.bidPrice(i)],
+      prev[prevBase + layout.bidSize(i)],
+      cur[curBase + layout.bidPrice(i)],
+      cur[curBase + layout.bidSize(i)],
+    );
+  }
+  for (let i = 0; i < na; i++) {
+    e += askFlow(
+      prev[prevBase + layout.askPrice(i)],
+      prev[prevBase + layout.askSize(i)],
+      cur[curBase + layout.askPrice(i)],
+      cur[curBase + layout.askSize(i)],
+    );
+  }
+  return e;
+}

@@ -1,0 +1,120 @@
+/**
+ * Slippage of a market order for a notional N in quote currency, walking the
+ * visible levels of a book slot.
+ *
+ * A buy walks the asks, a sell the bids. Each level supplies up to price·size
+ * of quote; the last level is taken partially. VWAP = quote spent / base
+ * filled. Both directions are reported positive when costly:
+ * - buy:  slippage_bps = 1e4 · (VWAP − mid) / mid
+ * - sell: slippage_bps = 1e4 · (mid − VWAP) / mid
+ *
+ * When N exceeds the visible side, {@link BookWalk.exceeds} is set and the
+ * slippage is that of the visible part (a lower bound of the true cost);
+ * {@link BookWalk.filledQuote} tells how much of N was visible.
+ *
+ * @example
+ * ```ts
+ * import { BookSlotLayout, BOOK_ASK_COUNT } from "../ingest/book_slot.ts";
+ * const layout = new BookSlotLayout(2);
+ * const f64 = new Float64Array(layout.slotWords);
+ * f64[layout.askPrice(0)] = 100; f64[layout.askSize(0)] = 1;
+ * f64[layout.askPrice(1)] = 101; f64[layout.askSize(1)] = 10; f64[BOOK_ASK_COUNT] = 2;
+ * const walk = new BookWalk();
+ * slippageBps(f64, 0, layout, Trade.Buy, 201, 99.5, walk);
+ * walk.vwap; // 201 quote for 1 + 1 base = 100.5
+ * ```
+ * @module
+ */
+
+import { BOOK_ASK_COUNT, BOOK_BID_COUNT, type BookSlotLayout } from "../ingest/book_slot.ts";
+
+/** Direction of a market order. */
+export const Trade = {
+  /** Buy: takes the asks. */
+  Buy: 0,
+  /** Sell: takes the bids. */
+  Sell: 1,
+} as const;
+
+/** One of the {@link Trade} values. */
+export type Trade = typeof Trade[keyof typeof Trade];
+
+/**
+ * Result of one walk, reused between calls so the hot path allocates nothing.
+ *
+ * @example
+ * ```ts
+ * const walk = new BookWalk(); // vwap NaN, nothing filled
+ * ```
+ */
+export class BookWalk {
+  /** Volume-weighted average price of the filled part; NaN when nothing filled. */
+  vwap = NaN;
+  /** Quote amount filled from the visible levels (≤ notional). */
+  filledQuote = 0;
+  /** Base amount filled. */
+  filledBase = 0;
+  /** The notional is larger than the visible side. */
+  exceeds = false;
+}
+
+/**
+ * Walks the side a `trade` takes for `notional` quote and stores VWAP, fill
+ * and the exceed flag in `walk`.
+ *
+ * @example
+ * ```ts
+ * walkBook(f64, 0, layout, Trade.Sell, 1e4, new BookWalk());
+ * ```
+ */
+export function walkBook(
+  f64: Float64Array,
+  base: number,
+  layout: BookSlotLayout,
+  trade: Trade,
+  notional: number,
+  walk: BookWalk,
+): BookWalk {
+  const buy = trade === Trade.Buy;
+  const n = Math.min(f64[base + (buy ? BOOK_ASK_COUNT : BOOK_BID_COUNT)], layout.levels);
+  const start = base + (buy ? layout.asksStart : layout.bidsStart);
+  let remaining = notional;
+  let spent = 0;
+  let got = 0;
+  for (let i = 0; i < n && remaining > 0; i++) {
+    const p = f64[start + 2 * i];
+    const levelQuote = p * f64[start + 2 * i + 1];
+    const take = levelQuote < remaining ? levelQuote : remaining;
+    spent += take;
+    got += take / p;
+    remaining -= take;
+  }
+  walk.filledQuote = spent;
+  walk.filledBase = got;
+  walk.vwap = got > 0 ? spent / got : NaN;
+  walk.exceeds = remaining > 0;
+  return walk;
+}
+
+/**
+ * Slippage in bps (positive when costly) of a `trade` of `notional` quote
+ * against `mid`; also fills `walk`. NaN when `mid` is NaN or nothing filled.
+ *
+ * @example
+ * ```ts
+ * slippageBps(f64, 0, layout, Trade.Buy, 1e5, mid, walk); // e.g. 1.8
+ * ```
+ */
+export function slippageBps(
+  f64: Float64Array,
+  base: number,
+  layout: BookSlotLayout,
+  trade: Trade,
+  notional: number,
+  mid: number,
+  walk: BookWalk,
+): number {
+  walkBook(f64, base, layout, trade, notional, walk);
+  const d = trade === Trade.Buy ? walk.vwap - mid : mid - walk.vwap;
+  return (1e4 * d) / mid;
+}

@@ -1,0 +1,116 @@
+/**
+ * Walls: visible levels whose size is at least k × the median visible size.
+ *
+ * The median is taken over the sizes of all visible levels of both sides
+ * together (one reference for the whole book, so a thin side does not make
+ * every level of it a wall); with an even count it is the mean of the two
+ * middle sizes. It is computed in a caller-owned scratch array with
+ * {@link selectKth}, allocating nothing.
+ *
+ * @example
+ * ```ts
+ * import { BookSlotLayout, BOOK_BID_COUNT, BOOK_ASK_COUNT } from "../ingest/book_slot.ts";
+ * const layout = new BookSlotLayout(2);
+ * const f64 = new Float64Array(layout.slotWords);
+ * f64[layout.bidPrice(0)] = 99; f64[layout.bidSize(0)] = 1;
+ * f64[layout.bidPrice(1)] = 98; f64[layout.bidSize(1)] = 3; f64[BOOK_BID_COUNT] = 2;
+ * f64[layout.askPrice(0)] = 101; f64[layout.askSize(0)] = 20; f64[BOOK_ASK_COUNT] = 1;
+ * medianVisibleSize(f64, 0, layout, new Float64Array(4)); // 3
+ * ```
+ * @module
+ */
+
+import { BOOK_ASK_COUNT, BOOK_BID_COUNT, type BookSlotLayout } from "../ingest/book_slot.ts";
+import { selectKth } from "./select.ts";
+import { Side } from "./side.ts";
+
+/** Default wall factor k. */
+export const DEFAULT_WALL_FACTOR = 5;
+
+/**
+ * Median size over the visible levels of both sides; NaN for an empty book.
+ * `scratch` must hold at least 2 × layout.levels values; its contents are
+ * overwritten.
+ *
+ * @throws RangeError when `scratch` is too small.
+ * @example
+ * ```ts
+ * medianVisibleSize(f64, 0, layout, scratch); // 3 for sizes 1, 3, 20
+ * ```
+ */
+export function medianVisibleSize(
+  f64: Float64Array,
+  base: number,
+  layout: BookSlotLayout,
+  scratch: Float64Array,
+): number {
+  if (scratch.length < 2 * layout.levels) {
+    throw new RangeError(
+      `scratch must hold at least ${2 * layout.levels} values, got ${scratch.length}`,
+    );
+  }
+  const nb = Math.min(f64[base + BOOK_BID_COUNT], layout.levels);
+  const na = Math.min(f64[base + BOOK_ASK_COUNT], layout.levels);
+  let n = 0;
+  for (let i = 0; i < nb; i++) scratch[n++] = f64[base + layout.bidSize(i)];
+  for (let i = 0; i < na; i++) scratch[n++] = f64[base + layout.askSize(i)];
+  if (n === 0) return NaN;
+  const k = n >>> 1;
+  const upper = selectKth(scratch, n, k);
+  if (n & 1) return upper;
+  // After selection every value before index k is ≤ upper: the lower middle is their maximum.
+  let lower = scratch[0];
+  for (let i = 1; i < k; i++) if (scratch[i] > lower) lower = scratch[i];
+  return (lower + upper) / 2;
+}
+
+/**
+ * Counts the levels of `side` with size ≥ `threshold` and writes the largest
+ * `maxWalls` of them as (price, size) pairs into `out` from word `outBase`,
+ * largest first (ties keep book order, best price first); unused pairs become
+ * NaN. Returns the count (which may exceed `maxWalls`). A NaN threshold finds
+ * no walls.
+ *
+ * @example
+ * ```ts
+ * const out = new Float64Array(4);
+ * findWalls(f64, 0, layout, Side.Ask, 15, out, 0, 2); // 1; out = [101, 20, NaN, NaN]
+ * ```
+ */
+export function findWalls(
+  f64: Float64Array,
+  base: number,
+  layout: BookSlotLayout,
+  side: Side,
+  threshold: number,
+  out: Float64Array,
+  outBase: number,
+  maxWalls: number,
+): number {
+  for (let k = 0; k < maxWalls; k++) {
+    out[outBase + 2 * k] = NaN;
+    out[outBase + 2 * k + 1] = NaN;
+  }
+  const bid = side === Side.Bid;
+  const n = Math.min(f64[base + (bid ? BOOK_BID_COUNT : BOOK_ASK_COUNT)], layout.levels);
+  const start = base + (bid ? layout.bidsStart : layout.asksStart);
+  let count = 0;
+  for (let i = 0; i < n; i++) {
+    const q = f64[start + 2 * i + 1];
+    if (!(q >= threshold)) continue;
+    const kept = count < maxWalls ? count : maxWalls;
+    count++;
+    // Insertion into the kept list, sorted by size descending; NaN slots are empty.
+    let pos = kept;
+    while (pos > 0 && q > out[outBase + 2 * (pos - 1) + 1]) pos--;
+    if (pos >= maxWalls) continue;
+    const last = kept < maxWalls ? kept : maxWalls - 1;
+    for (let j = last; j > pos; j--) {
+      out[outBase + 2 * j] = out[outBase + 2 * (j - 1)];
+      out[outBase + 2 * j + 1] = out[outBase + 2 * (j - 1) + 1];
+    }
+    out[outBase + 2 * pos] = f64[start + 2 * i];
+    out[outBase + 2 * pos + 1] = q;
+  }
+  return count;
+}
