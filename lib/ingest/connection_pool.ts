@@ -1,0 +1,378 @@
+/**
+ * The set of exchange connections for a symbol list: symbols are split into
+ * groups of at most 200 streams, one {@linkcode StreamConnection} each, sharing
+ * one attempt limiter, with staggered first connects. Reports a feed state per
+ * symbol (its index in the symbol list): Connecting while its connection is
+ * down, Stale when its connection is stale or no frame for this symbol arrived
+ * for `staleMs` (even if the connection carries other symbols), Resyncing while
+ * the diff-book layer says so, Live otherwise.
+ *
+ * @example
+ * ```ts ignore
+ * import { ConnectionPool } from "./connection_pool.ts";
+ *
+ * const pool = new ConnectionPool({
+ *   baseUrl: "wss://stream.binance.com:9443",
+ *   symbols: ["btcusdt", "ethusdt"],
+ *   streamSuffix: "@depth20@100ms",
+ *   onMessage(text, receivedAtMs) {
+ *     // parse; on an accepted frame for symbol id `i`: pool.noteFrame(i, receivedAtMs)
+ *   },
+ *   onFeedState(symbolId, state) {
+ *     // publish the state
+ *   },
+ * });
+ * pool.start();
+ * // ...
+ * await pool.close();
+ * ```
+ * @module
+ */
+
+import { AttemptLimiter } from "./attempt_limiter.ts";
+import { Backoff } from "./backoff.ts";
+import { FeedState } from "./feed_state.ts";
+import { StreamConnection } from "./stream_connection.ts";
+
+/** Options of {@linkcode ConnectionPool}. */
+export interface ConnectionPoolOptions {
+  /** WebSocket base URL without path, e.g. `wss://stream.binance.com:9443`. */
+  baseUrl: string;
+  /** Lower-case symbols (`btcusdt`), unique. A symbol's id is its index here. */
+  symbols: readonly string[];
+  /** Appended to each symbol to name its stream, e.g. `@depth20@100ms` or `@depth@100ms`. */
+  streamSuffix: string;
+  /** Called for every text data message of every connection, with its receive time (epoch ms). */
+  onMessage: (text: string, receivedAtMs: number) => void;
+  /** Called when a symbol's feed state changes. Default none. */
+  onFeedState?: (symbolId: number, state: FeedState) => void;
+  /** Called when a callback throws (the error is counted). Default none. */
+  onError?: (error: unknown) => void;
+  /** Streams per connection, 1 to 1024. Default 200. */
+  maxStreamsPerConnection?: number;
+  /** Connection and per-symbol stale timeout, in ms. Default 2000. */
+  staleMs?: number;
+  /** Delay between the first connects of consecutive connections, in ms. Default 250. */
+  staggerMs?: number;
+  /** Passed to each connection; see {@linkcode StreamConnection}. Default 10000. */
+  connectTimeoutMs?: number;
+  /** Passed to each connection; see {@linkcode StreamConnection}. Default 23.5 hours. */
+  maxLifetimeMs?: number;
+  /** Passed to each connection; see {@linkcode StreamConnection}. Default 1 MiB. */
+  maxMessageBytes?: number;
+  /** First backoff bound of each connection, in ms. Default 1000. */
+  backoffBaseMs?: number;
+  /** Backoff cap of each connection, in ms. Default 30000. */
+  backoffCapMs?: number;
+  /** Shared attempt limiter. Default `new AttemptLimiter()` (300 per 5 minutes). */
+  limiter?: AttemptLimiter;
+  /** Clock for per-symbol staleness, epoch ms. Default `performance.timeOrigin + performance.now()`. */
+  now?: () => number;
+}
+
+const SYMBOL_PATTERN = /^[a-z0-9_.-]+$/;
+
+/**
+ * Connections for a symbol list with per-symbol feed state.
+ *
+ * @example
+ * ```ts ignore
+ * import { ConnectionPool } from "./connection_pool.ts";
+ *
+ * const pool = new ConnectionPool({
+ *   baseUrl: "ws://127.0.0.1:9443",
+ *   symbols: ["btcusdt"],
+ *   streamSuffix: "@depth@100ms",
+ *   onMessage: () => {},
+ * });
+ * pool.start();
+ * pool.feedState(0); // FeedState.Connecting until frames arrive
+ * await pool.close();
+ * ```
+ */
+export class ConnectionPool {
+  /** The connections, in symbol order. */
+  readonly connections: readonly StreamConnection[];
+  /** The symbols, in id order. */
+  readonly symbols: readonly string[];
+  /** Symbols per connection (the last one may have fewer). */
+  readonly groupSize: number;
+  /** Per-symbol stale timeout in ms. */
+  readonly staleMs: number;
+
+  #onFeedState: ((symbolId: number, state: FeedState) => void) | undefined;
+  #onError: ((error: unknown) => void) | undefined;
+  #now: () => number;
+  #lastFrame: Float64Array;
+  /** Epoch ms at which each connection last became Live (0 when not live). */
+  #liveSince: Float64Array;
+  #reported: Uint8Array;
+  /** 1 once a frame of the symbol was noted since its connection last changed state. */
+  #framed: Uint8Array;
+  #resyncing: Uint8Array;
+  #sweepTimer: ReturnType<typeof setInterval> | undefined;
+  #sweepMs: number;
+  #started = false;
+  #closed = false;
+  /** Feed state callback errors. */
+  callbackErrors = 0;
+
+  /**
+   * Validates the options and creates the connections; does not connect until
+   * {@linkcode ConnectionPool.start}.
+   *
+   * @throws {TypeError} If a symbol is empty, not lower case, duplicated, or the suffix is malformed.
+   * @throws {RangeError} If the symbol list is empty or a number is out of range.
+   */
+  constructor(options: ConnectionPoolOptions) {
+    const {
+      baseUrl,
+      symbols,
+      streamSuffix,
+      onMessage,
+      onFeedState,
+      onError,
+      maxStreamsPerConnection = 200,
+      staleMs = 2000,
+      staggerMs = 250,
+      connectTimeoutMs,
+      maxLifetimeMs,
+      maxMessageBytes,
+      backoffBaseMs = 1000,
+      backoffCapMs = 30000,
+      limiter = new AttemptLimiter(),
+      now = () => performance.timeOrigin + performance.now(),
+    } = options;
+    if (symbols.length === 0) {
+      throw new RangeError("ConnectionPool: expected at least one symbol, got none");
+    }
+    const seen = new Set<string>();
+    for (const s of symbols) {
+      if (typeof s !== "string" || !SYMBOL_PATTERN.test(s)) {
+        throw new TypeError(
+          `ConnectionPool: symbols must be lower-case like "btcusdt", got ${JSON.stringify(s)}`,
+        );
+      }
+      if (seen.has(s)) {
+        throw new TypeError(`ConnectionPool: symbol ${JSON.stringify(s)} is listed twice`);
+      }
+      seen.add(s);
+    }
+    if (typeof streamSuffix !== "string" || !/^@[a-z0-9@]+$/.test(streamSuffix)) {
+      throw new TypeError(
+        `ConnectionPool: streamSuffix must look like "@depth20@100ms", got ${
+          JSON.stringify(streamSuffix)
+        }`,
+      );
+    }
+    if (
+      !Number.isInteger(maxStreamsPerConnection) || maxStreamsPerConnection < 1 ||
+      maxStreamsPerConnection > 1024
+    ) {
+      throw new RangeError(
+        `ConnectionPool: maxStreamsPerConnection must be an integer in [1, 1024], got ${maxStreamsPerConnection}`,
+      );
+    }
+    if (!Number.isFinite(staleMs) || staleMs <= 0) {
+      throw new RangeError(`ConnectionPool: staleMs must be a positive number, got ${staleMs}`);
+    }
+    if (!Number.isFinite(staggerMs) || staggerMs < 0) {
+      throw new RangeError(`ConnectionPool: staggerMs must be >= 0, got ${staggerMs}`);
+    }
+    this.symbols = [...symbols];
+    this.groupSize = maxStreamsPerConnection;
+    this.staleMs = staleMs;
+    this.#onFeedState = onFeedState;
+    this.#onError = onError;
+    this.#now = now;
+    const n = symbols.length;
+    this.#lastFrame = new Float64Array(n);
+    this.#reported = new Uint8Array(n).fill(FeedState.Connecting);
+    this.#framed = new Uint8Array(n);
+    this.#resyncing = new Uint8Array(n);
+    // Sweep often enough that a symbol is reported stale within ~1.25 × staleMs.
+    this.#sweepMs = Math.max(10, staleMs / 4);
+    const groups = Math.ceil(n / maxStreamsPerConnection);
+    this.#liveSince = new Float64Array(groups);
+    const connections: StreamConnection[] = [];
+    for (let g = 0; g < groups; g++) {
+      const streams = this.symbols
+        .slice(g * maxStreamsPerConnection, (g + 1) * maxStreamsPerConnection)
+        .map((s) => s + streamSuffix);
+      connections.push(
+        new StreamConnection({
+          baseUrl,
+          streams,
+          onMessage,
+          onStateChange: (state) => this.#connectionState(g, state),
+          onError,
+          staleMs,
+          connectTimeoutMs,
+          maxLifetimeMs,
+          maxMessageBytes,
+          startDelayMs: g * staggerMs,
+          backoff: new Backoff({ baseMs: backoffBaseMs, capMs: backoffCapMs }),
+          limiter,
+        }),
+      );
+    }
+    this.connections = connections;
+  }
+
+  /**
+   * Starts all connections (the i-th after `i × staggerMs`) and the staleness sweep.
+   *
+   * @throws {Error} If the pool was closed.
+   */
+  start(): void {
+    if (this.#closed) throw new Error("ConnectionPool: start() called after close()");
+    if (this.#started) return;
+    this.#started = true;
+    for (const c of this.connections) c.start();
+    this.#sweepTimer = setInterval(this.#sweep, this.#sweepMs);
+  }
+
+  /**
+   * Records that a frame of `symbolId` was accepted at `nowMs` (epoch ms). Cheap:
+   * call it for every accepted frame.
+   *
+   * @throws {RangeError} If `symbolId` is not a valid symbol index.
+   */
+  noteFrame(symbolId: number, nowMs: number = this.#now()): void {
+    if (!(symbolId >= 0 && symbolId < this.#lastFrame.length)) this.#badId(symbolId);
+    this.#lastFrame[symbolId] = nowMs;
+    this.#framed[symbolId] = 1;
+    if (this.#reported[symbolId] !== FeedState.Live) this.#refresh(symbolId, nowMs);
+  }
+
+  /**
+   * Marks `symbolId` as resyncing (diff book out of sync) or back in sync.
+   *
+   * @throws {RangeError} If `symbolId` is not a valid symbol index.
+   */
+  setResyncing(symbolId: number, resyncing: boolean): void {
+    if (!(symbolId >= 0 && symbolId < this.#resyncing.length)) this.#badId(symbolId);
+    this.#resyncing[symbolId] = resyncing ? 1 : 0;
+    this.#refresh(symbolId, this.#now());
+  }
+
+  /** The last reported feed state of `symbolId`. */
+  feedState(symbolId: number): FeedState {
+    if (!(symbolId >= 0 && symbolId < this.#reported.length)) this.#badId(symbolId);
+    return this.#reported[symbolId] as FeedState;
+  }
+
+  /** Connection index carrying `symbolId`. */
+  connectionOf(symbolId: number): number {
+    return Math.floor(symbolId / this.groupSize);
+  }
+
+  /** Sum of {@linkcode StreamConnection.attempts} over all connections. */
+  get attempts(): number {
+    return this.#sum((c) => c.attempts);
+  }
+  /** Sum of {@linkcode StreamConnection.connects}. */
+  get connects(): number {
+    return this.#sum((c) => c.connects);
+  }
+  /** Sum of {@linkcode StreamConnection.reconnects}. */
+  get reconnects(): number {
+    return this.#sum((c) => c.reconnects);
+  }
+  /** Sum of {@linkcode StreamConnection.staleEvents}. */
+  get staleEvents(): number {
+    return this.#sum((c) => c.staleEvents);
+  }
+  /** Sum of {@linkcode StreamConnection.serverShutdowns}. */
+  get serverShutdowns(): number {
+    return this.#sum((c) => c.serverShutdowns);
+  }
+  /** Sum of {@linkcode StreamConnection.rollovers}. */
+  get rollovers(): number {
+    return this.#sum((c) => c.rollovers);
+  }
+  /** Sum of {@linkcode StreamConnection.messages}. */
+  get messages(): number {
+    return this.#sum((c) => c.messages);
+  }
+  /** Sum of {@linkcode StreamConnection.bytes}. */
+  get bytes(): number {
+    return this.#sum((c) => c.bytes);
+  }
+  /** Sum of {@linkcode StreamConnection.ignoredMessages}. */
+  get ignoredMessages(): number {
+    return this.#sum((c) => c.ignoredMessages);
+  }
+  /** Sum of {@linkcode StreamConnection.limitedAttempts}. */
+  get limitedAttempts(): number {
+    return this.#sum((c) => c.limitedAttempts);
+  }
+
+  /** Stops every connection and timer; resolves when all sockets have closed. */
+  async close(): Promise<void> {
+    this.#closed = true;
+    if (this.#sweepTimer !== undefined) clearInterval(this.#sweepTimer);
+    this.#sweepTimer = undefined;
+    await Promise.all(this.connections.map((c) => c.close()));
+  }
+
+  #sum(get: (c: StreamConnection) => number): number {
+    let total = 0;
+    for (const c of this.connections) total += get(c);
+    return total;
+  }
+
+  #badId(symbolId: number): never {
+    throw new RangeError(
+      `ConnectionPool: symbolId must be an integer in [0, ${this.#reported.length}), got ${symbolId}`,
+    );
+  }
+
+  #connectionState(group: number, state: FeedState): void {
+    const now = this.#now();
+    this.#liveSince[group] = state === FeedState.Live ? now : 0;
+    const end = Math.min(this.#reported.length, (group + 1) * this.groupSize);
+    for (let id = group * this.groupSize; id < end; id++) {
+      this.#framed[id] = 0;
+      this.#refresh(id, now);
+    }
+  }
+
+  /** Computes the state of one symbol and reports it if it changed. */
+  #refresh(id: number, now: number): void {
+    const conn = this.connections[Math.floor(id / this.groupSize)];
+    let state: FeedState;
+    const connState = conn.state;
+    if (connState !== FeedState.Live) {
+      state = connState;
+    } else if (this.#resyncing[id] === 1) {
+      state = FeedState.Resyncing;
+    } else {
+      if (this.#framed[id] === 1) {
+        state = now - this.#lastFrame[id] > this.staleMs ? FeedState.Stale : FeedState.Live;
+      } else {
+        // No frame of this symbol since its connection came up.
+        const since = this.#liveSince[Math.floor(id / this.groupSize)];
+        state = now - since > this.staleMs ? FeedState.Stale : FeedState.Connecting;
+      }
+    }
+    if (state === this.#reported[id]) return;
+    this.#reported[id] = state;
+    if (this.#closed || this.#onFeedState === undefined) return;
+    try {
+      this.#onFeedState(id, state);
+    } catch (error) {
+      this.callbackErrors++;
+      try {
+        this.#onError?.(error);
+      } catch {
+        // counted above
+      }
+    }
+  }
+
+  #sweep = (): void => {
+    const now = this.#now();
+    for (let id = 0; id < this.#reported.length; id++) this.#refresh(id, now);
+  };
+}

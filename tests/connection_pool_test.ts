@@ -1,0 +1,294 @@
+import assert from "node:assert/strict";
+import { AttemptLimiter } from "../lib/ingest/attempt_limiter.ts";
+import { ConnectionPool } from "../lib/ingest/connection_pool.ts";
+import { FeedState } from "../lib/ingest/feed_state.ts";
+
+interface ServerConn {
+  index: number;
+  streams: string[];
+  socket: WebSocket;
+  openedAt: number;
+  serverClosing: boolean;
+}
+
+/**
+ * A combined-stream server on 127.0.0.1 that, every `periodMs`, sends one frame
+ * for every stream of every open connection unless `muted` holds the stream.
+ */
+class FeedServer {
+  readonly conns: ServerConn[] = [];
+  readonly muted = new Set<string>();
+  #server: Deno.HttpServer<Deno.NetAddr>;
+  #closed: Promise<void>[] = [];
+  #timer: ReturnType<typeof setInterval>;
+  #seq = 0;
+
+  constructor(periodMs: number, onOpen: (conn: ServerConn) => void = () => {}) {
+    this.#server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, (req) => {
+      const { socket, response } = Deno.upgradeWebSocket(req);
+      const streams = new URL(req.url).searchParams.get("streams")?.split("/") ?? [];
+      const conn: ServerConn = {
+        index: this.conns.length,
+        streams,
+        socket,
+        openedAt: 0,
+        serverClosing: false,
+      };
+      this.conns.push(conn);
+      this.#closed.push(new Promise((resolve) => socket.onclose = () => resolve()));
+      socket.onerror = (e) => e.preventDefault();
+      socket.onopen = () => {
+        conn.openedAt = performance.now();
+        onOpen(conn);
+      };
+      return response;
+    });
+    this.#timer = setInterval(() => {
+      this.#seq++;
+      for (const conn of this.conns) {
+        if (conn.socket.readyState !== WebSocket.OPEN) continue;
+        for (const s of conn.streams) {
+          if (!this.muted.has(s)) {
+            conn.socket.send(`{"stream":"${s}","data":{"lastUpdateId":${this.#seq}}}`);
+          }
+        }
+      }
+    }, periodMs);
+  }
+
+  get baseUrl(): string {
+    return `ws://127.0.0.1:${this.#server.addr.port}`;
+  }
+
+  closeConn(conn: ServerConn): void {
+    conn.serverClosing = true;
+    if (conn.socket.readyState <= WebSocket.OPEN) conn.socket.close();
+  }
+
+  async close(): Promise<void> {
+    clearInterval(this.#timer);
+    for (const conn of this.conns) this.closeConn(conn);
+    await Promise.all(this.#closed);
+    await this.#server.shutdown();
+  }
+}
+
+async function waitFor(what: string, cond: () => boolean, timeoutMs = 5000): Promise<void> {
+  const start = performance.now();
+  while (!cond()) {
+    if (performance.now() - start > timeoutMs) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}
+
+/** The glue an ingest worker would run: stream name → symbol id → noteFrame. */
+function glue(symbols: string[], suffix: string, getPool: () => ConnectionPool) {
+  const ids = new Map(symbols.map((s, i) => [s + suffix, i]));
+  return (text: string, at: number) => {
+    const id = ids.get(JSON.parse(text).stream);
+    assert.ok(id !== undefined, `unknown stream in ${text}`);
+    getPool().noteFrame(id, at);
+  };
+}
+
+Deno.test("ConnectionPool: 450 symbols make 3 staggered connections of at most 200 streams", async () => {
+  const symbols = Array.from({ length: 450 }, (_, i) => `sym${i}usdt`);
+  const server = new FeedServer(1000);
+  const pool: ConnectionPool = new ConnectionPool({
+    baseUrl: server.baseUrl,
+    symbols,
+    streamSuffix: "@depth20@100ms",
+    staggerMs: 40,
+    onMessage: () => {},
+  });
+  assert.equal(pool.connections.length, 3);
+  const startedAt = performance.now();
+  pool.start();
+  try {
+    await waitFor(
+      "three connections",
+      () => server.conns.filter((c) => c.openedAt > 0).length === 3,
+    );
+    const seen = server.conns.map((c) => c.streams).sort((a, b) => a.length - b.length);
+    assert.deepEqual(seen.map((s) => s.length), [50, 200, 200]);
+    const all = seen.flat().sort();
+    assert.deepEqual(all, symbols.map((s) => s + "@depth20@100ms").sort());
+    // The connection of symbols 200..399 starts no earlier than one stagger step.
+    const second = server.conns.find((c) => c.streams[0] === "sym200usdt@depth20@100ms");
+    const third = server.conns.find((c) => c.streams[0] === "sym400usdt@depth20@100ms");
+    assert.ok(second && third);
+    assert.ok(
+      second.openedAt - startedAt >= 40,
+      `second opened after ${second.openedAt - startedAt}`,
+    );
+    assert.ok(third.openedAt - startedAt >= 80, `third opened after ${third.openedAt - startedAt}`);
+    assert.equal(pool.connectionOf(199), 0);
+    assert.equal(pool.connectionOf(200), 1);
+    assert.equal(pool.connectionOf(449), 2);
+    assert.equal(pool.attempts, 3);
+  } finally {
+    await pool.close();
+    await server.close();
+  }
+});
+
+Deno.test("ConnectionPool: a silent symbol goes stale while its connection stays live, then recovers", async () => {
+  const symbols = ["aaausdt", "bbbusdt", "cccusdt"];
+  const suffix = "@depth@100ms";
+  const server = new FeedServer(10);
+  const events: [number, FeedState][] = [];
+  const pool: ConnectionPool = new ConnectionPool({
+    baseUrl: server.baseUrl,
+    symbols,
+    streamSuffix: suffix,
+    staleMs: 120,
+    onMessage: glue(symbols, suffix, () => pool),
+    onFeedState: (id, s) => events.push([id, s]),
+  });
+  pool.start();
+  try {
+    await waitFor("all live", () => [0, 1, 2].every((i) => pool.feedState(i) === FeedState.Live));
+    const mutedAt = performance.now();
+    server.muted.add("cccusdt@depth@100ms");
+    await waitFor("ccc stale", () => pool.feedState(2) === FeedState.Stale);
+    assert.ok(performance.now() - mutedAt >= 120, "stale reported before staleMs elapsed");
+    assert.equal(pool.feedState(0), FeedState.Live);
+    assert.equal(pool.feedState(1), FeedState.Live);
+    assert.equal(pool.connections[0].state, FeedState.Live);
+    assert.equal(pool.staleEvents, 0, "the connection itself did not go stale");
+    server.muted.clear();
+    await waitFor("ccc live again", () => pool.feedState(2) === FeedState.Live);
+    assert.deepEqual(events.filter(([id]) => id === 2).map(([, s]) => s), [
+      FeedState.Live,
+      FeedState.Stale,
+      FeedState.Live,
+    ]);
+    assert.deepEqual(events.filter(([id]) => id === 0).map(([, s]) => s), [FeedState.Live]);
+  } finally {
+    await pool.close();
+    await server.close();
+  }
+});
+
+Deno.test("ConnectionPool: setResyncing reports Resyncing and back", async () => {
+  const symbols = ["aaausdt", "bbbusdt"];
+  const suffix = "@depth@100ms";
+  const server = new FeedServer(10);
+  const events: [number, FeedState][] = [];
+  const pool: ConnectionPool = new ConnectionPool({
+    baseUrl: server.baseUrl,
+    symbols,
+    streamSuffix: suffix,
+    onMessage: glue(symbols, suffix, () => pool),
+    onFeedState: (id, s) => events.push([id, s]),
+  });
+  pool.start();
+  try {
+    await waitFor("live", () => pool.feedState(1) === FeedState.Live);
+    pool.setResyncing(1, true);
+    assert.equal(pool.feedState(1), FeedState.Resyncing);
+    assert.equal(pool.feedState(0), FeedState.Live);
+    await new Promise((r) => setTimeout(r, 30));
+    assert.equal(pool.feedState(1), FeedState.Resyncing, "frames do not end the resync");
+    pool.setResyncing(1, false);
+    assert.equal(pool.feedState(1), FeedState.Live);
+    assert.deepEqual(events.filter(([id]) => id === 1).map(([, s]) => s), [
+      FeedState.Live,
+      FeedState.Resyncing,
+      FeedState.Live,
+    ]);
+    assert.throws(() => pool.setResyncing(2, true), /symbolId must be an integer in \[0, 2\)/);
+    assert.throws(() => pool.noteFrame(-1, 0), /symbolId must be/);
+  } finally {
+    await pool.close();
+    await server.close();
+  }
+});
+
+Deno.test("ConnectionPool: a dropped connection marks only its own symbols Connecting", async () => {
+  const symbols = ["aaausdt", "bbbusdt", "cccusdt", "dddusdt"];
+  const suffix = "@depth20@100ms";
+  const server = new FeedServer(10);
+  const events: [number, FeedState][] = [];
+  const pool: ConnectionPool = new ConnectionPool({
+    baseUrl: server.baseUrl,
+    symbols,
+    streamSuffix: suffix,
+    maxStreamsPerConnection: 2,
+    staggerMs: 0,
+    backoffBaseMs: 20,
+    backoffCapMs: 40,
+    onMessage: glue(symbols, suffix, () => pool),
+    onFeedState: (id, s) => events.push([id, s]),
+  });
+  pool.start();
+  try {
+    await waitFor(
+      "all live",
+      () => [0, 1, 2, 3].every((i) => pool.feedState(i) === FeedState.Live),
+    );
+    const first = server.conns.find((c) => c.streams[0] === "aaausdt" + suffix);
+    assert.ok(first);
+    server.closeConn(first);
+    await waitFor(
+      "reconnected",
+      () => pool.reconnects === 1 && pool.feedState(0) === FeedState.Live,
+    );
+    for (const id of [0, 1]) {
+      assert.deepEqual(events.filter(([i]) => i === id).map(([, s]) => s).slice(0, 2), [
+        FeedState.Live,
+        FeedState.Connecting,
+      ]);
+    }
+    for (const id of [2, 3]) {
+      assert.deepEqual(events.filter(([i]) => i === id).map(([, s]) => s), [FeedState.Live]);
+    }
+  } finally {
+    await pool.close();
+    await server.close();
+  }
+});
+
+Deno.test("ConnectionPool: connections share one attempt limiter", async () => {
+  const symbols = ["aaausdt", "bbbusdt", "cccusdt"];
+  const server = new FeedServer(1000);
+  const limiter = new AttemptLimiter({ maxAttempts: 2, windowMs: 60_000 });
+  const pool = new ConnectionPool({
+    baseUrl: server.baseUrl,
+    symbols,
+    streamSuffix: "@depth20@100ms",
+    maxStreamsPerConnection: 1,
+    staggerMs: 5,
+    limiter,
+    onMessage: () => {},
+  });
+  pool.start();
+  try {
+    await waitFor("limited", () => pool.limitedAttempts >= 1);
+    await waitFor("two connections", () => server.conns.length === 2);
+    assert.equal(pool.attempts, 2);
+    assert.equal(limiter.used(), 2);
+    assert.equal(pool.feedState(2), FeedState.Connecting);
+  } finally {
+    await pool.close();
+    await server.close();
+  }
+});
+
+Deno.test("ConnectionPool: invalid options are rejected with a clear error", () => {
+  const base = {
+    baseUrl: "ws://127.0.0.1:1",
+    symbols: ["btcusdt"],
+    streamSuffix: "@depth20@100ms",
+    onMessage() {},
+  };
+  assert.throws(() => new ConnectionPool({ ...base, symbols: [] }), /at least one symbol/);
+  assert.throws(() => new ConnectionPool({ ...base, symbols: ["BTCUSDT"] }), /lower-case/);
+  assert.throws(() => new ConnectionPool({ ...base, symbols: ["a", "a"] }), /listed twice/);
+  assert.throws(() => new ConnectionPool({ ...base, streamSuffix: "depth" }), /streamSuffix/);
+  assert.throws(
+    () => new ConnectionPool({ ...base, maxStreamsPerConnection: 2000 }),
+    /maxStreamsPerConnection must be an integer in \[1, 1024\]/,
+  );
+  assert.throws(() => new ConnectionPool({ ...base, staleMs: -5 }), /staleMs must be a positive/);
+});
