@@ -1,0 +1,17 @@
+/**
+ * Names shared by the server renderer and the browser boot script.
+ *
+ * @example
+ * ```ts
+ * import { DATA_BLOCK_ID } from "./markers.ts";
+ * const selector = `#${DATA_BLOCK_ID}`;
+ * ```
+ *
+ * @module
+ */
+
+/** Element id of the `<script type="application/json">` islands data block. */
+export const DATA_BLOCK_ID = "__dw_islands";
+
+/** Tag name of the element wrapping each island; `data-dw` holds its index. */
+export const ISLAND_TAG = "dw-island";
