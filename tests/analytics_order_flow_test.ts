@@ -1,0 +1,169 @@
+import assert from "node:assert/strict";
+import fc from "fast-check";
+import { BookSlotLayout } from "../lib/ingest/book_slot.ts";
+import { writeBook } from "../lib/analytics/book_fixture.ts";
+import { askFlow, bidFlow, orderFlowImbalance } from "../lib/analytics/order_flow.ts";
+import { FlowWindow } from "../lib/analytics/flow_window.ts";
+
+const layout = new BookSlotLayout(5);
+
+function book(bids: [number, number][], asks: [number, number][]): Float64Array {
+  const f64 = new Float64Array(layout.slotWords);
+  writeBook(f64, 0, layout, { bids, asks });
+  return f64;
+}
+
+Deno.test("bid term: price up, same, down", () => {
+  // previous best bid 100 × 5
+  assert.equal(bidFlow(100, 5, 101, 2), 2); // up: the new size counts in full
+  assert.equal(bidFlow(100, 5, 100, 8), 3); // same: size change 8 − 5
+  assert.equal(bidFlow(100, 5, 100, 1), -4); // same, size cut: 1 − 5
+  assert.equal(bidFlow(100, 5, 99, 7), -5); // down: the old size left
+});
+
+Deno.test("ask term: price down, same, up", () => {
+  // previous best ask 102 × 4
+  assert.equal(askFlow(102, 4, 101, 6), -6); // down: new selling interest
+  assert.equal(askFlow(102, 4, 102, 1), 3); // same: 4 − 1 taken off the ask
+  assert.equal(askFlow(102, 4, 102, 9), -5); // same, added: 4 − 9
+  assert.equal(askFlow(102, 4, 103, 9), 4); // up: the old ask was lifted
+});
+
+Deno.test("level-1 OFI between two book slots sums both sides", () => {
+  const prev = book([[100, 5]], [[102, 4]]);
+  assert.equal(orderFlowImbalance(prev, 0, book([[101, 2]], [[101.5, 6]]), 0, layout, 1), 2 - 6);
+  assert.equal(orderFlowImbalance(prev, 0, book([[100, 8]], [[102, 1]]), 0, layout, 1), 3 + 3);
+  assert.equal(orderFlowImbalance(prev, 0, book([[99, 7]], [[103, 9]]), 0, layout, 1), -5 + 4);
+  assert.equal(orderFlowImbalance(prev, 0, prev, 0, layout, 5), 0);
+});
+
+Deno.test("multi-level OFI compares level i with level i and sums", () => {
+  const prev = book([[100, 5], [99, 3]], [[102, 4], [103, 2]]);
+  const cur = book([[100, 5], [99.5, 1]], [[102, 4], [103, 7]]);
+  assert.equal(orderFlowImbalance(prev, 0, cur, 0, layout, 1), 0); // level 1 unchanged
+  // level 2: bid up 99 → 99.5: +1; ask same 103: 2 − 7 = −5
+  assert.equal(orderFlowImbalance(prev, 0, cur, 0, layout, 2), 1 - 5);
+  assert.equal(orderFlowImbalance(prev, 0, cur, 0, layout, 5), 1 - 5);
+});
+
+Deno.test("multi-level OFI leaves out a level missing in either book", () => {
+  const prev = book([[100, 5], [99, 3]], [[102, 4], [103, 2]]);
+  const cur = book([[100, 5]], [[102, 4], [104, 2]]); // bid level 2 gone
+  // only the ask at level 2 counts: up 103 → 104: +2
+  assert.equal(orderFlowImbalance(prev, 0, cur, 0, layout, 2), 2);
+});
+
+Deno.test("OFI is NaN when a best level is missing in either book", () => {
+  const two = book([[100, 5]], [[102, 4]]);
+  const noBid = book([], [[102, 4]]);
+  const noAsk = book([[100, 5]], []);
+  assert.ok(Number.isNaN(orderFlowImbalance(two, 0, noBid, 0, layout, 1)));
+  assert.ok(Number.isNaN(orderFlowImbalance(noAsk, 0, two, 0, layout, 3)));
+});
+
+Deno.test("OFI of a book against itself is zero (property)", () => {
+  const level = fc.tuple(fc.integer({ min: 1, max: 1000 }), fc.integer({ min: 1, max: 1000 }));
+  fc.assert(
+    fc.property(fc.array(level, { minLength: 1, maxLength: 5 }), (lv) => {
+      const f64 = book(lv.map(([p, q]) => [p, q]), lv.map(([p, q]) => [p + 2000, q]));
+      assert.equal(orderFlowImbalance(f64, 0, f64, 0, layout, 5), 0);
+    }),
+  );
+});
+
+Deno.test("flow window: 1 s and 10 s sums expire entries at the window edge", () => {
+  const w = new FlowWindow({ symbols: 2 });
+  w.push(1, 0, 1, 10);
+  w.push(1, 500, 2, 20);
+  w.push(1, 1200, 4, 40);
+  // 1 s window at t = 1200 covers (200, 1200]: entries at 500 and 1200
+  assert.equal(w.shortSumL1(1), 6);
+  assert.equal(w.shortSum(1), 60);
+  assert.equal(w.longSumL1(1), 7);
+  assert.equal(w.longSum(1), 70);
+  w.push(1, 10_500, 8, 80);
+  // 10 s window covers (500, 10500]: the entry at exactly 500 is out
+  assert.equal(w.longSumL1(1), 12);
+  assert.equal(w.longSum(1), 120);
+  assert.equal(w.longCount(1), 2);
+  assert.equal(w.shortSumL1(1), 8);
+  assert.equal(w.shortSum(1), 80);
+  // symbol 0 is untouched
+  assert.equal(w.longSum(0), 0);
+  assert.ok(Number.isNaN(w.rate(0)));
+});
+
+Deno.test("flow window: frame rate from the 10 s window", () => {
+  const w = new FlowWindow({ symbols: 1 });
+  w.push(0, 0, 0, 0);
+  assert.ok(Number.isNaN(w.rate(0)));
+  for (let i = 1; i <= 10; i++) w.push(0, i * 100, 0, 0);
+  assert.equal(w.rate(0), 10);
+  for (let i = 11; i <= 200; i++) w.push(0, i * 250, 0, 0); // slows to 4/s
+  assert.equal(w.rate(0), 4);
+});
+
+Deno.test("flow window: overflow drops the oldest early and reports it", () => {
+  const w = new FlowWindow({ symbols: 1, capacity: 3 });
+  assert.equal(w.push(0, 0, 1, 1), false);
+  assert.equal(w.push(0, 1, 2, 2), false);
+  assert.equal(w.push(0, 2, 4, 4), false);
+  assert.equal(w.push(0, 3, 8, 8), true);
+  assert.equal(w.longSumL1(0), 14);
+  assert.equal(w.shortSumL1(0), 14);
+});
+
+Deno.test("flow window sums match a naive recomputation (property)", () => {
+  fc.assert(
+    fc.property(
+      fc.array(
+        fc.tuple(
+          fc.integer({ min: 0, max: 700 }),
+          fc.double({ min: -1e6, max: 1e6, noNaN: true }),
+          fc.double({ min: -1e6, max: 1e6, noNaN: true }),
+        ),
+        { minLength: 1, maxLength: 300 },
+      ),
+      (steps) => {
+        const cap = 64;
+        const w = new FlowWindow({ symbols: 1, capacity: cap });
+        const log: [number, number, number][] = [];
+        let t = 0;
+        for (const [dt, e1, em] of steps) {
+          t += dt;
+          w.push(0, t, e1, em);
+          log.push([t, e1, em]);
+          const kept = log.slice(-cap); // what a ring of `cap` can still hold
+          const inLong = kept.filter(([u]) => u > t - 10_000);
+          const inShort = inLong.filter(([u]) => u > t - 1_000);
+          const sum = (xs: [number, number, number][], k: 1 | 2) =>
+            xs.reduce((a, x) => a + x[k], 0);
+          const tol = 1e-6 * (1 + kept.reduce((a, x) => a + Math.abs(x[1]) + Math.abs(x[2]), 0));
+          assert.ok(Math.abs(w.longSumL1(0) - sum(inLong, 1)) <= tol);
+          assert.ok(Math.abs(w.longSum(0) - sum(inLong, 2)) <= tol);
+          assert.ok(Math.abs(w.shortSumL1(0) - sum(inShort, 1)) <= tol);
+          assert.ok(Math.abs(w.shortSum(0) - sum(inShort, 2)) <= tol);
+          assert.equal(w.longCount(0), inLong.length);
+        }
+      },
+    ),
+    { numRuns: 50 },
+  );
+});
+
+Deno.test("flow window recomputation removes drift from add/subtract", () => {
+  const w = new FlowWindow({ symbols: 1, capacity: 16 });
+  // Huge values pass through, then only small ones remain in the window.
+  for (let i = 0; i < 8; i++) w.push(0, i, 1e17, 1e17);
+  for (let i = 0; i < 40; i++) w.push(0, 20_000 + i * 2000, 0.1, 0.1);
+  // Window (t − 10 s, t]: 5 entries of 0.1. The first 0.1 is absorbed when added to
+  // 8e17, so plain add/subtract would end at 0.4; the recomputation every 16 pushes
+  // (the last one at push 48) restores the exact sum.
+  assert.ok(Math.abs(w.longSumL1(0) - 0.5) < 1e-12, `sum ${w.longSumL1(0)}`);
+});
+
+Deno.test("flow window rejects bad options", () => {
+  assert.throws(() => new FlowWindow({ symbols: 0 }), RangeError);
+  assert.throws(() => new FlowWindow({ symbols: 1, capacity: 1 }), RangeError);
+  assert.throws(() => new FlowWindow({ symbols: 1, shortMs: 5000, longMs: 1000 }), RangeError);
+});
