@@ -1,0 +1,422 @@
+import assert from "node:assert/strict";
+import fc from "fast-check";
+import { Backoff } from "../lib/ingest/backoff.ts";
+import {
+  depthRequestWeight,
+  parseDepthSnapshot,
+  RestClient,
+  RestStatusError,
+} from "../lib/ingest/rest_client.ts";
+
+interface Seen {
+  at: number;
+  symbol: string;
+  limit: string;
+  path: string;
+}
+
+type Reply = (req: Request, seen: Seen, n: number) => Response | Promise<Response>;
+
+/** A scripted `/api/v3/depth` server on 127.0.0.1 that records every request. */
+class RestServer {
+  readonly seen: Seen[] = [];
+  #server: Deno.HttpServer<Deno.NetAddr>;
+
+  constructor(reply: Reply = () => ok(1)) {
+    this.#server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, (req) => {
+      const url = new URL(req.url);
+      const seen: Seen = {
+        at: performance.now(),
+        symbol: url.searchParams.get("symbol") ?? "",
+        limit: url.searchParams.get("limit") ?? "",
+        path: url.pathname,
+      };
+      this.seen.push(seen);
+      return reply(req, seen, this.seen.length - 1);
+    });
+  }
+
+  get url(): string {
+    return `http://127.0.0.1:${this.#server.addr.port}`;
+  }
+
+  async close(): Promise<void> {
+    await this.#server.shutdown();
+  }
+}
+
+function ok(id: number, headers: Record<string, string> = {}): Response {
+  return new Response(
+    JSON.stringify({
+      lastUpdateId: id,
+      bids: [["100.50000000", "1.25000000"], ["100.40000000", "0.00000000"]],
+      asks: [["100.60000000", "3.00000000"]],
+    }),
+    { headers: { "content-type": "application/json", ...headers } },
+  );
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+const quickBackoff = () => new Backoff({ baseMs: 5, capMs: 10 });
+
+Deno.test("depthRequestWeight follows the Binance weight table", () => {
+  assert.equal(depthRequestWeight(1), 5);
+  assert.equal(depthRequestWeight(100), 5);
+  assert.equal(depthRequestWeight(101), 25);
+  assert.equal(depthRequestWeight(500), 25);
+  assert.equal(depthRequestWeight(501), 50);
+  assert.equal(depthRequestWeight(1000), 50);
+  assert.equal(depthRequestWeight(1001), 250);
+  assert.equal(depthRequestWeight(5000), 250);
+  assert.throws(() => depthRequestWeight(0), /integer in \[1, 5000\], got 0/);
+  assert.throws(() => depthRequestWeight(5001), /got 5001/);
+  assert.throws(() => depthRequestWeight(1.5), /got 1.5/);
+});
+
+Deno.test("parseDepthSnapshot turns decimal strings into numbers", () => {
+  fc.assert(
+    fc.property(
+      fc.nat({ max: Number.MAX_SAFE_INTEGER }),
+      fc.array(
+        fc.tuple(
+          fc.double({ min: 1e-8, max: 1e9, noNaN: true }),
+          fc.double({ min: 0, max: 1e9, noNaN: true }),
+        ),
+      ),
+      (id, levels) => {
+        const text = JSON.stringify({
+          lastUpdateId: id,
+          bids: levels.map(([p, q]) => [p.toFixed(8), q.toFixed(8)]),
+          asks: levels.map(([p, q]) => [String(p), String(q)]),
+        });
+        const snap = parseDepthSnapshot(text);
+        assert.equal(snap.lastUpdateId, id);
+        assert.deepEqual(snap.asks, levels);
+        assert.deepEqual(
+          snap.bids,
+          levels.map(([p, q]) => [Number(p.toFixed(8)), Number(q.toFixed(8))]),
+        );
+      },
+    ),
+  );
+});
+
+Deno.test("parseDepthSnapshot names what is wrong", () => {
+  const bad: [string, RegExp][] = [
+    ["{", /not JSON/],
+    ["[]", /expected a JSON object/],
+    ['{"bids":[],"asks":[]}', /lastUpdateId must be a non-negative integer, got undefined/],
+    ['{"lastUpdateId":-1,"bids":[],"asks":[]}', /lastUpdateId must be a non-negative integer/],
+    ['{"lastUpdateId":1,"bids":{},"asks":[]}', /bids must be an array/],
+    ['{"lastUpdateId":1,"bids":[],"asks":[["1"]]}', /asks\[0\] must be a \[price, quantity\] pair/],
+    [
+      '{"lastUpdateId":1,"bids":[["x","1"]],"asks":[]}',
+      /bids\[0\]\[0\] must be a positive decimal string, got "x"/,
+    ],
+    ['{"lastUpdateId":1,"bids":[["0","1"]],"asks":[]}', /bids\[0\]\[0\] must be a positive/],
+    ['{"lastUpdateId":1,"bids":[["1",""]],"asks":[]}', /bids\[0\]\[1\] must be a non-negative/],
+    [
+      '{"lastUpdateId":1,"bids":[],"asks":[["1","1"],["2","-3"]]}',
+      /asks\[1\]\[1\] must be a non-negative/,
+    ],
+  ];
+  for (const [text, pattern] of bad) {
+    assert.throws(() => parseDepthSnapshot(text, "BTCUSDT"), pattern, text);
+    assert.throws(() => parseDepthSnapshot(text, "BTCUSDT"), /for BTCUSDT/, text);
+  }
+});
+
+Deno.test("RestClient: fetches, parses and accounts weight (own count and server header)", async () => {
+  const server = new RestServer((_req, _s, n) => ok(100 + n, { "X-MBX-USED-WEIGHT-1M": "1234" }));
+  // A frozen clock keeps both requests in one weight window.
+  const client = new RestClient({ restUrl: server.url + "/", minGapMs: 0, now: () => 1_000_000 });
+  try {
+    const snap = await client.fetchDepth("btcusdt");
+    assert.deepEqual(snap, {
+      lastUpdateId: 100,
+      bids: [[100.5, 1.25], [100.4, 0]],
+      asks: [[100.6, 3]],
+    });
+    assert.deepEqual(server.seen.map((s) => [s.path, s.symbol, s.limit]), [
+      ["/api/v3/depth", "BTCUSDT", "1000"],
+    ]);
+    await client.fetchDepth("ethusdt", 100);
+    assert.equal(server.seen[1].limit, "100");
+    assert.equal(client.requests, 2);
+    assert.equal(client.weightUsed, 55);
+    assert.equal(client.weightBudget, 4800);
+    // The server said 1234 after the first request, well above our own 50; the second
+    // request's 5 is counted when it is sent (its response repeats 1234, which is lower).
+    assert.equal(client.windowWeight, 1239);
+    assert.equal(client.errors, 0);
+  } finally {
+    await client.close();
+    await server.close();
+  }
+});
+
+Deno.test("RestClient: requests are staggered in order with a minimum gap", async () => {
+  const server = new RestServer();
+  const client = new RestClient({ restUrl: server.url, minGapMs: 60 });
+  const symbols = ["AAAUSDT", "BBBUSDT", "CCCUSDT", "DDDUSDT"];
+  try {
+    await Promise.all(symbols.map((s) => client.fetchDepth(s)));
+    assert.deepEqual(server.seen.map((s) => s.symbol), symbols);
+    for (let i = 1; i < server.seen.length; i++) {
+      const gap = server.seen[i].at - server.seen[i - 1].at;
+      // A few ms of slack for network jitter between the client's start and the server's receipt.
+      assert.ok(gap >= 55, `gap ${i} was ${gap} ms`);
+    }
+  } finally {
+    await client.close();
+    await server.close();
+  }
+});
+
+Deno.test("RestClient: a symbol already queued or in flight is not queued twice", async () => {
+  const server = new RestServer(async (_req, _s, n) => {
+    await sleep(30);
+    return ok(n);
+  });
+  const client = new RestClient({ restUrl: server.url, minGapMs: 0 });
+  try {
+    const a = client.fetchDepth("BTCUSDT");
+    const b = client.fetchDepth("btcusdt");
+    const c = client.fetchDepth("ETHUSDT");
+    assert.equal(a, b);
+    assert.equal(client.isQueued("BtcUsdt"), true);
+    await new Promise((r) => setTimeout(r, 10));
+    const d = client.fetchDepth("BTCUSDT"); // in flight now
+    assert.equal(a, d);
+    await Promise.all([a, c]);
+    assert.equal(client.isQueued("btcusdt"), false);
+    assert.deepEqual(server.seen.map((s) => s.symbol), ["BTCUSDT", "ETHUSDT"]);
+    assert.equal(client.deduplicated, 2);
+    // Once settled, a new request goes out.
+    await client.fetchDepth("BTCUSDT");
+    assert.equal(server.seen.length, 3);
+  } finally {
+    await client.close();
+    await server.close();
+  }
+});
+
+Deno.test("RestClient: 429 Retry-After holds back every request until it expires", async () => {
+  let answeredAt = 0;
+  const server = new RestServer((_req, _s, n) => {
+    if (n === 0) {
+      answeredAt = performance.now();
+      return new Response("too many", { status: 429, headers: { "Retry-After": "1" } });
+    }
+    return ok(n);
+  });
+  const client = new RestClient({ restUrl: server.url, minGapMs: 0 });
+  try {
+    const a = client.fetchDepth("AAAUSDT");
+    const b = client.fetchDepth("BBBUSDT");
+    assert.equal((await a).lastUpdateId, 1);
+    assert.equal((await b).lastUpdateId, 2);
+    assert.deepEqual(server.seen.map((s) => s.symbol), ["AAAUSDT", "AAAUSDT", "BBBUSDT"]);
+    assert.ok(
+      server.seen[1].at - answeredAt >= 990,
+      `retried after ${server.seen[1].at - answeredAt} ms`,
+    );
+    assert.equal(client.status429, 1);
+    assert.equal(client.retries, 1);
+    assert.equal(client.errors, 0);
+  } finally {
+    await client.close();
+    await server.close();
+  }
+});
+
+Deno.test("RestClient: 418 backs off hard, doubling on repeat", async () => {
+  const answered: number[] = [];
+  const server = new RestServer((_req, _s, n) => {
+    if (n < 2) {
+      answered.push(performance.now());
+      return new Response("banned", { status: 418 });
+    }
+    return ok(n);
+  });
+  const client = new RestClient({ restUrl: server.url, minGapMs: 0, banDefaultMs: 100 });
+  try {
+    const snap = await client.fetchDepth("BTCUSDT");
+    assert.equal(snap.lastUpdateId, 2);
+    assert.equal(server.seen.length, 3);
+    assert.ok(
+      server.seen[1].at - answered[0] >= 95,
+      `first ban ${server.seen[1].at - answered[0]}`,
+    );
+    assert.ok(
+      server.seen[2].at - answered[1] >= 195,
+      `second ban ${server.seen[2].at - answered[1]}`,
+    );
+    assert.equal(client.status418, 2);
+    assert.equal(client.retries, 2);
+  } finally {
+    await client.close();
+    await server.close();
+  }
+});
+
+Deno.test("RestClient: slow responses time out and are retried, then fail clearly", async () => {
+  const server = new RestServer(async (_req, _s, n) => {
+    await sleep(300);
+    return ok(n);
+  });
+  const client = new RestClient({
+    restUrl: server.url,
+    minGapMs: 0,
+    timeoutMs: 50,
+    maxAttempts: 2,
+    backoff: quickBackoff(),
+  });
+  try {
+    await assert.rejects(
+      client.fetchDepth("BTCUSDT"),
+      /depth snapshot of BTCUSDT failed after 2 attempt\(s\): .*timed out after 50 ms/,
+    );
+    assert.equal(server.seen.length, 2);
+    assert.equal(client.timeouts, 2);
+    assert.equal(client.errors, 2);
+    assert.equal(client.retries, 1);
+    assert.equal(client.isQueued("BTCUSDT"), false);
+  } finally {
+    await client.close();
+    await server.close();
+  }
+});
+
+Deno.test("RestClient: network errors are retried with backoff", async () => {
+  // A port that refuses connections: bind, note it, release it.
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const port = listener.addr.port;
+  listener.close();
+  const client = new RestClient({
+    restUrl: `http://127.0.0.1:${port}`,
+    minGapMs: 0,
+    maxAttempts: 3,
+    backoff: quickBackoff(),
+  });
+  try {
+    await assert.rejects(client.fetchDepth("BTCUSDT"), /failed after 3 attempt\(s\)/);
+    assert.equal(client.requests, 3);
+    assert.equal(client.errors, 3);
+    assert.equal(client.retries, 2);
+  } finally {
+    await client.close();
+  }
+});
+
+Deno.test("RestClient: a malformed body is retried; a 400 is not", async () => {
+  const server = new RestServer((_req, seen, n) => {
+    if (seen.symbol === "BADUSDT") {
+      return new Response('{"code":-1121,"msg":"Invalid symbol."}', { status: 400 });
+    }
+    return n === 0 ? new Response('{"lastUpdateId":1,"bids":[["x"]]}') : ok(n);
+  });
+  const client = new RestClient({ restUrl: server.url, minGapMs: 0, backoff: quickBackoff() });
+  try {
+    assert.equal((await client.fetchDepth("BTCUSDT")).lastUpdateId, 1);
+    assert.equal(client.errors, 1);
+    assert.equal(client.retries, 1);
+    const error = await client.fetchDepth("BADUSDT").catch((e) => e);
+    assert.ok(error instanceof RestStatusError);
+    assert.equal(error.status, 400);
+    assert.match(error.message, /answered 400 .*expected 200: .*Invalid symbol/);
+    assert.equal(server.seen.filter((s) => s.symbol === "BADUSDT").length, 1);
+  } finally {
+    await client.close();
+    await server.close();
+  }
+});
+
+Deno.test("RestClient: the weight budget defers requests to the next window", async () => {
+  const server = new RestServer();
+  const windowMs = 300;
+  const client = new RestClient({
+    restUrl: server.url,
+    minGapMs: 0,
+    weightLimit: 100,
+    weightMargin: 0,
+    weightWindowMs: windowMs,
+  });
+  try {
+    // Start just after a window boundary so the first two surely share one window.
+    await sleep(windowMs - (Date.now() % windowMs) + 5);
+    const windows: number[] = [];
+    const track = (p: Promise<unknown>) =>
+      p.then(() => windows.push(Math.floor(Date.now() / windowMs)));
+    await Promise.all(["AAAUSDT", "BBBUSDT", "CCCUSDT"].map((s) => track(client.fetchDepth(s))));
+    assert.equal(server.seen.length, 3);
+    assert.equal(client.weightUsed, 150);
+    const firstWindow = Math.min(...windows);
+    assert.ok(Math.max(...windows) > firstWindow, "third request sent in the same window");
+    assert.ok(server.seen[2].at - server.seen[1].at >= 100);
+    assert.throws(
+      () => client.fetchDepth("XXXUSDT", 5000),
+      /weighs 250, more than the budget of 100/,
+    );
+  } finally {
+    await client.close();
+    await server.close();
+  }
+});
+
+Deno.test("RestClient: the server's used-weight header is honoured", async () => {
+  const server = new RestServer((_req, _s, n) => ok(n, { "X-MBX-USED-WEIGHT-1M": "95" }));
+  const windowMs = 300;
+  const client = new RestClient({
+    restUrl: server.url,
+    minGapMs: 0,
+    weightLimit: 100,
+    weightMargin: 0,
+    weightWindowMs: windowMs,
+  });
+  try {
+    await sleep(windowMs - (Date.now() % windowMs) + 5);
+    await client.fetchDepth("AAAUSDT", 100);
+    const firstWindow = Math.floor(Date.now() / windowMs);
+    // 95 used + 5 fits exactly; the header then says 95 again, so a third one must wait.
+    await client.fetchDepth("BBBUSDT", 100);
+    await client.fetchDepth("CCCUSDT", 100);
+    const thirdWindow = Math.floor(Date.now() / windowMs);
+    assert.ok(thirdWindow > firstWindow, "the server's count was ignored");
+    assert.equal(client.weightUsed, 15);
+  } finally {
+    await client.close();
+    await server.close();
+  }
+});
+
+Deno.test("RestClient: close() aborts in-flight requests and rejects queued ones", async () => {
+  const server = new RestServer(async (_req, _s, n) => {
+    await sleep(300);
+    return ok(n);
+  });
+  const client = new RestClient({ restUrl: server.url, minGapMs: 0 });
+  const a = client.fetchDepth("AAAUSDT").catch((e) => e);
+  const b = client.fetchDepth("BBBUSDT").catch((e) => e);
+  await new Promise((r) => setTimeout(r, 30));
+  assert.equal(client.inFlight, 1);
+  assert.equal(client.queueLength, 1);
+  await client.close();
+  assert.match((await a).message, /closed while fetching AAAUSDT/);
+  assert.match((await b).message, /closed/);
+  assert.throws(() => client.fetchDepth("CCCUSDT"), /after close/);
+  await server.close();
+});
+
+Deno.test("RestClient: invalid arguments are rejected with a clear error", () => {
+  assert.throws(() => new RestClient({ restUrl: "ws://x" }), /http: or https:/);
+  assert.throws(() => new RestClient({ restUrl: "::" }), /http:\/\/ or https:\/\//);
+  assert.throws(() => new RestClient({ restUrl: "http://x", weightMargin: 1 }), /weightMargin/);
+  assert.throws(() => new RestClient({ restUrl: "http://x", maxInFlight: 0 }), /maxInFlight/);
+  const client = new RestClient({ restUrl: "http://127.0.0.1:1" });
+  assert.throws(() => client.fetchDepth("BTC/USDT"), /letters or digits/);
+  assert.throws(() => client.fetchDepth("BTCUSDT", 0), /limit must be an integer/);
+});
