@@ -253,7 +253,8 @@ export async function startSimExchange(options: SimExchangeOptions = {}): Promis
   let rest429 = 0, rest429After = 1, rest418 = 0, rest418After = 120;
   let restSlowMs = 0, restSlowLeft = 0;
   const weights = new WeightMeter();
-  const pendingDelays = new Set<{ timer: number; resolve: () => void }>();
+  /** Finishers of REST responses held back by `restSlow`; close() runs them all. */
+  const pendingDelays = new Set<() => void>();
   let closed = false;
 
   // Frame clock: symbol i has produced done[i] frames; frame k is due at start + k / rate.
@@ -499,16 +500,13 @@ export async function startSimExchange(options: SimExchangeOptions = {}): Promis
 
   function delay(ms: number): Promise<void> {
     return new Promise((resolve) => {
-      const entry = {
-        timer: 0,
-        resolve: () => {
-          clearTimeout(entry.timer);
-          pendingDelays.delete(entry);
-          resolve();
-        },
+      const finish = () => {
+        clearTimeout(timer);
+        pendingDelays.delete(finish);
+        resolve();
       };
-      entry.timer = setTimeout(entry.resolve, ms);
-      pendingDelays.add(entry);
+      const timer = setTimeout(finish, ms);
+      pendingDelays.add(finish);
     });
   }
 
@@ -765,7 +763,7 @@ export async function startSimExchange(options: SimExchangeOptions = {}): Promis
       if (closed) return;
       closed = true;
       clearInterval(timer);
-      for (const d of [...pendingDelays]) d.resolve();
+      for (const finish of [...pendingDelays]) finish();
       for (const conn of [...connections]) closeConnection(conn, 1001, "sim exchange closing");
       await server.shutdown();
     },
