@@ -27,7 +27,10 @@ es.onmessage = (e) => {
 
 /** The reload broadcaster. */
 export interface DevReload {
-  /** Respond to a request for the SSE endpoint. */
+  /**
+   * Respond to a request for the SSE endpoint. The stream ends when the
+   * browser goes away (the body is cancelled) or on {@linkcode DevReload.close}.
+   */
   handle(req: Request): Response;
   /** Set a new build id and tell every open page. */
   notify(id: string): void;
@@ -60,7 +63,7 @@ export function createDevReload(initialId: string): DevReload {
   const message = () => encoder.encode(`retry: 500\ndata: ${id}\n\n`);
 
   return {
-    handle(req: Request): Response {
+    handle(_req: Request): Response {
       let controller: ReadableStreamDefaultController<Uint8Array>;
       const body = new ReadableStream<Uint8Array>({
         start(c) {
@@ -72,9 +75,6 @@ export function createDevReload(initialId: string): DevReload {
           streams.delete(controller);
         },
       });
-      req.signal?.addEventListener("abort", () => {
-        if (streams.delete(controller)) controller.close();
-      }, { once: true });
       return new Response(body, {
         headers: {
           "Content-Type": "text/event-stream",

@@ -178,11 +178,14 @@ export function createRouter(routes: Record<string, RouteModule>): Router {
       continue;
     }
     const pattern = patternOf(segments);
-    const other = byPattern.get(pattern);
+    // Parameter names do not matter for a conflict: `[a].tsx` and `[b].tsx` clash.
+    const shape = segments.map((s) => s.kind === "static" ? `/${s.value}` : `/\0${s.kind}`)
+      .join("");
+    const other = byPattern.get(shape);
     if (other !== undefined) {
       throw new Error(`Route conflict: "${file}" and "${other}" both map to "${pattern}"`);
     }
-    byPattern.set(pattern, file);
+    byPattern.set(shape, file);
     compiled.push({ file, pattern, segments, module });
   }
   compiled.sort(compareRoutes);
