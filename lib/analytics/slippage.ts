@@ -79,16 +79,17 @@ export function walkBook(
   const n = Math.min(f64[base + (buy ? BOOK_ASK_COUNT : BOOK_BID_COUNT)], layout.levels);
   const start = base + (buy ? layout.asksStart : layout.bidsStart);
   let remaining = notional;
-  let spent = 0;
   let got = 0;
   for (let i = 0; i < n && remaining > 0; i++) {
     const p = f64[start + 2 * i];
     const levelQuote = p * f64[start + 2 * i + 1];
     const take = levelQuote < remaining ? levelQuote : remaining;
-    spent += take;
     got += take / p;
     remaining -= take;
   }
+  // The last take equals what remained, so a full fill ends at exactly 0 and
+  // the filled amount is exactly the notional (a running sum of takes can miss it by an ulp).
+  const spent = notional - remaining;
   walk.filledQuote = spent;
   walk.filledBase = got;
   walk.vwap = got > 0 ? spent / got : NaN;
