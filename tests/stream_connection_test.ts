@@ -534,3 +534,35 @@ Deno.test("StreamConnection: invalid options are rejected with a clear error", (
     /staleMs must be a positive number/,
   );
 });
+
+Deno.test("StreamConnection: after a stale connection, a failed reconnect reports Connecting", async () => {
+  const server = new WsServer((c) => {
+    if (c.index === 0) server.send(c, '{"stream":"x","data":{}}'); // then silence
+    else if (c.index === 1) server.closeConn(c); // refused
+    else server.send(c, '{"stream":"x","data":{}}');
+  });
+  const states: FeedState[] = [];
+  const conn = new StreamConnection({
+    baseUrl: server.baseUrl,
+    streams: ["x"],
+    staleMs: 80,
+    backoff: fastBackoff(),
+    onMessage: () => {},
+    onStateChange: (s) => states.push(s),
+  });
+  conn.start();
+  try {
+    await waitFor("third connection delivers", () => conn.messages === 2);
+    assert.deepEqual(states, [
+      FeedState.Live,
+      FeedState.Stale,
+      FeedState.Connecting,
+      FeedState.Live,
+    ]);
+    assert.equal(conn.staleEvents, 1);
+    assert.equal(conn.reconnects, 2);
+  } finally {
+    await conn.close();
+    await server.close();
+  }
+});

@@ -439,7 +439,8 @@ export class RestClient {
         wait = Math.max(wait, (this.#windowIndex + 1) * this.#windowMs - now);
       }
       if (wait > 0) {
-        this.#timer = setTimeout(this.#pump, Math.ceil(wait));
+        // Clamped: longer delays overflow the timer; the pump re-checks when it fires.
+        this.#timer = setTimeout(this.#pump, Math.min(Math.ceil(wait), 0x7fffffff));
         return;
       }
       this.#queue.shift();

@@ -69,6 +69,8 @@ export interface StreamConnectionOptions {
 /** Timer handle, whichever type `setTimeout` returns in this context. */
 type TimerId = ReturnType<typeof setTimeout>;
 const NONE = undefined;
+/** Longest delay `setTimeout` supports. */
+const MAX_TIMER_MS = 0x7fffffff;
 
 /**
  * A self-healing combined-stream WebSocket. Counters are plain fields that can
@@ -200,6 +202,11 @@ export class StreamConnection {
     positive("staleMs", staleMs);
     positive("connectTimeoutMs", connectTimeoutMs);
     positive("maxLifetimeMs", maxLifetimeMs);
+    if (maxLifetimeMs > MAX_TIMER_MS || staleMs > MAX_TIMER_MS || connectTimeoutMs > MAX_TIMER_MS) {
+      throw new RangeError(
+        `StreamConnection: maxLifetimeMs, staleMs and connectTimeoutMs must be <= ${MAX_TIMER_MS} (timer limit)`,
+      );
+    }
     positive("maxMessageBytes", maxMessageBytes);
     if (!Number.isFinite(startDelayMs) || startDelayMs < 0) {
       throw new RangeError(`StreamConnection: startDelayMs must be >= 0, got ${startDelayMs}`);
@@ -430,6 +437,8 @@ export class StreamConnection {
       this.#armWatchdog();
     } else if (ws === this.#next) {
       this.#next = null;
+      // Without a delivering socket we are no longer connected (not even stale).
+      if (this.#current === null) this.#setState(FeedState.Connecting);
       this.#retry();
       this.#armWatchdog();
     }
@@ -476,6 +485,7 @@ export class StreamConnection {
         if (this.#nextOpened) this.staleEvents++;
         this.#next = null;
         closeQuietly(next);
+        if (this.#current === null) this.#setState(FeedState.Connecting);
         this.#retry();
       }
     }
