@@ -87,6 +87,7 @@ Deno.test("manifest: generated from a changed app, it type-checks, is formatted 
     assert.equal(run.out.trim(), `${first.files.routes.length} 2`);
   } finally {
     await Deno.remove(dir, { recursive: true });
+    await Deno.remove(new URL("../", dir)).catch(() => {}); // only if empty
   }
 });
 
