@@ -1,0 +1,118 @@
+/**
+ * Parses diff-depth events (`depthUpdate`, streams `<symbol>@depth[@100ms]`)
+ * from the WebSocket message string into a preallocated {@link DiffEvent},
+ * without `JSON.parse` and without allocating on the common path.
+ *
+ * Accepted shapes: combined-stream wrapped
+ * `{"stream":"bnbbtc@depth@100ms","data":{"e":"depthUpdate","E":1,"s":"BNBBTC","U":157,"u":160,"b":[["0.0024","10"]],"a":[]}}`
+ * and raw `/ws/` events (the bare `data` object). USD-M futures events also
+ * carry `pu` (stored; NaN when absent) and `T` (ignored). The symbol comes from
+ * the stream name when there is one, else from `"s"`, else from
+ * `fallbackSymbolId`. Quantities are absolute numbers; `"0.00000000"` and
+ * `"0"` both parse to 0.
+ *
+ * Results: {@link RejectReason.Ok}; {@link RejectReason.Malformed} (not JSON,
+ * truncated, an `"e"` other than depthUpdate, `U`, `u`, `b` or `a` missing or
+ * of the wrong type); {@link RejectReason.UnknownStream} (a stream other than a
+ * diff stream, or a symbol not in the table); {@link RejectReason.TooManyLevels}
+ * (more levels on a side than the event's capacity); or a
+ * {@link ControlMessage} code ({@link isControlMessage}).
+ *
+ * @example
+ * ```ts
+ * const parser = new DiffParser(new SymbolTable(["bnbbtc"]));
+ * const ev = new DiffEvent();
+ * parser.parse('{"e":"depthUpdate","E":1,"s":"BNBBTC","U":157,"u":160,"b":[["0.0024","10"]],"a":[]}', ev);
+ * // RejectReason.Ok; ev.finalUpdateId === 160, ev.bidPrices[0] === 0.0024
+ * ```
+ * @module
+ */
+
+import type { DiffEvent } from "./diff_event.ts";
+import { DepthMessageScanner, EventType, StreamKind } from "./json_scan.ts";
+import { RejectReason } from "./reject_reason.ts";
+import type { SymbolTable } from "./symbol_table.ts";
+
+export { ControlMessage, isControlMessage } from "./json_scan.ts";
+
+/**
+ * A reusable diff-event parser.
+ *
+ * @example
+ * ```ts
+ * const parser = new DiffParser(new SymbolTable(["btcusdt"]));
+ * const ev = new DiffEvent();
+ * const code = parser.parse(message, ev);
+ * if (code === RejectReason.Ok) book.apply(ev);
+ * ```
+ */
+export class DiffParser {
+  readonly #scanner: DepthMessageScanner;
+
+  /** @param symbols the run's symbols. */
+  constructor(symbols: SymbolTable) {
+    this.#scanner = new DepthMessageScanner(symbols);
+  }
+
+  /** `"id"` of the last message when it was a subscription reply or error; NaN otherwise. */
+  get controlId(): number {
+    return this.#scanner.messageId;
+  }
+
+  /** `"E"` of the last message (e.g. of a serverShutdown); NaN when it had none. */
+  get controlEventTime(): number {
+    return this.#scanner.eventTime;
+  }
+
+  /**
+   * Parses `text` into `event`. On Ok every field of the event is set; on any
+   * other result its contents are unspecified.
+   *
+   * @param text one WebSocket text message.
+   * @param event the scratch event to overwrite.
+   * @param fallbackSymbolId symbol for events naming none; default -1.
+   * @returns a {@link RejectReason} or a {@link ControlMessage} code. Never throws for bad text.
+   */
+  parse(text: string, event: DiffEvent, fallbackSymbolId = -1): number {
+    const s = this.#scanner;
+    const cap = event.bidPrices.length;
+    s.setLevelTargets(
+      event.bidPrices,
+      0,
+      event.bidSizes,
+      0,
+      event.askPrices,
+      0,
+      event.askSizes,
+      0,
+      1,
+      cap,
+    );
+    if (!s.scan(text)) return RejectReason.Malformed;
+    const control = s.control();
+    if (control !== 0) return control;
+    if (s.streamKind !== StreamKind.None && s.streamKind !== StreamKind.Diff) {
+      return RejectReason.UnknownStream;
+    }
+    const symbolId = s.symbolId(fallbackSymbolId);
+    if (symbolId < 0) return RejectReason.UnknownStream;
+    if (s.eventType !== EventType.None && s.eventType !== EventType.DepthUpdate) {
+      return RejectReason.Malformed;
+    }
+    if (
+      s.firstUpdateId !== s.firstUpdateId || s.finalUpdateId !== s.finalUpdateId ||
+      s.bidCount < 0 || s.askCount < 0
+    ) {
+      return RejectReason.Malformed;
+    }
+    if (s.bidCount > cap || s.askCount > cap) return RejectReason.TooManyLevels;
+    event.symbolId = symbolId;
+    event.eventTime = s.eventTime;
+    event.firstUpdateId = s.firstUpdateId;
+    event.finalUpdateId = s.finalUpdateId;
+    event.prevFinalUpdateId = s.prevFinalUpdateId;
+    event.bidCount = s.bidCount;
+    event.askCount = s.askCount;
+    return RejectReason.Ok;
+  }
+}
