@@ -4,6 +4,9 @@ import { writeBook } from "../lib/analytics/book_fixture.ts";
 import { Analyser } from "../lib/analytics/analyser.ts";
 import { FrameSlotLayout } from "../lib/analytics/frame_slot.ts";
 import { type AnalyticsFrame, readFrame } from "../lib/analytics/analytics_frame.ts";
+import { depthWithin } from "../lib/analytics/depth_band.ts";
+import { BookWalk, slippageBps, Trade } from "../lib/analytics/slippage.ts";
+import { Side } from "../lib/analytics/side.ts";
 
 const DATA = new URL("../../shared/data/binance/", import.meta.url);
 
@@ -122,5 +125,32 @@ Deno.test("OFI on consecutive recorded frames of one symbol matches the formula"
       Math.abs(frames[n].frame.ofi.eL1 - e) < 1e-9,
       `frame ${n}: ${frames[n].frame.ofi.eL1} vs ${e}`,
     );
+  }
+});
+
+Deno.test("the analyser's one-pass depth and slippage equal depthWithin and slippageBps", () => {
+  const layout = new BookSlotLayout(20);
+  const walk = new BookWalk();
+  const lines = load("spot_depth20.jsonl");
+  const frames = analyseRecorded(lines);
+  for (const { frame, msg } of frames) {
+    const f64 = new Float64Array(layout.slotWords);
+    writeBook(f64, 0, layout, {
+      bids: msg.data.bids.map(([p, q]) => [Number(p), Number(q)]),
+      asks: msg.data.asks.map(([p, q]) => [Number(p), Number(q)]),
+    });
+    const mid = frame.mid;
+    frame.depth.forEach((d) => {
+      assert.equal(d.bidBase, depthWithin(f64, 0, layout, Side.Bid, mid, d.bps, false));
+      assert.equal(d.bidQuote, depthWithin(f64, 0, layout, Side.Bid, mid, d.bps, true));
+      assert.equal(d.askBase, depthWithin(f64, 0, layout, Side.Ask, mid, d.bps, false));
+      assert.equal(d.askQuote, depthWithin(f64, 0, layout, Side.Ask, mid, d.bps, true));
+    });
+    for (const s of frame.slippage) {
+      assert.equal(s.buyBps, slippageBps(f64, 0, layout, Trade.Buy, s.notional, mid, walk));
+      assert.equal(s.buyExceeds, walk.exceeds);
+      assert.equal(s.sellBps, slippageBps(f64, 0, layout, Trade.Sell, s.notional, mid, walk));
+      assert.equal(s.sellFilledQuote, walk.filledQuote);
+    }
   }
 });

@@ -51,10 +51,9 @@ import {
   BOOK_SYMBOL_ID,
   type BookSlotLayout,
 } from "../ingest/book_slot.ts";
-import { depthWithin } from "./depth_band.ts";
+import { writeDepthBands } from "./depth_band.ts";
 import { FlowWindow } from "./flow_window.ts";
 import {
-  DEPTH_BANDS_BPS,
   FRAME_ANALYSED_TIME,
   FRAME_ASK_COUNT,
   FRAME_ASK_WALL_COUNT,
@@ -91,13 +90,12 @@ import {
   FRAME_WALL_THRESHOLD,
   FRAME_WEIGHTED_MID,
   type FrameSlotLayout,
-  slippageExceedsBit,
 } from "./frame_slot.ts";
 import { imbalance } from "./imbalance.ts";
 import { midPrice, spread, spreadBps, weightedMid } from "./mid_spread.ts";
 import { orderFlowImbalance } from "./order_flow.ts";
 import { Side } from "./side.ts";
-import { BookWalk, slippageBps, Trade } from "./slippage.ts";
+import { BookWalk, writeSlippage } from "./slippage.ts";
 import { VolatilitySampler } from "./volatility.ts";
 import { DEFAULT_WALL_FACTOR, findWalls, medianVisibleSize } from "./walls.ts";
 
@@ -287,42 +285,9 @@ export class Analyser {
     out[outBase + FRAME_VOLATILITY_1M] = vol.short(s);
     out[outBase + FRAME_VOLATILITY_5M] = vol.long(s);
 
-    // Depth bands.
-    for (let b = 0; b < DEPTH_BANDS_BPS.length; b++) {
-      const x = DEPTH_BANDS_BPS[b];
-      out[outBase + fl.depthBidBase(b)] = depthWithin(book, bookBase, bl, Side.Bid, mid, x, false);
-      out[outBase + fl.depthBidQuote(b)] = depthWithin(book, bookBase, bl, Side.Bid, mid, x, true);
-      out[outBase + fl.depthAskBase(b)] = depthWithin(book, bookBase, bl, Side.Ask, mid, x, false);
-      out[outBase + fl.depthAskQuote(b)] = depthWithin(book, bookBase, bl, Side.Ask, mid, x, true);
-    }
-
-    // Slippage.
-    const walk = this.#walk;
-    const notionals = fl.notionals;
-    for (let i = 0; i < notionals.length; i++) {
-      out[outBase + fl.slippageBuyBps(i)] = slippageBps(
-        book,
-        bookBase,
-        bl,
-        Trade.Buy,
-        notionals[i],
-        mid,
-        walk,
-      );
-      out[outBase + fl.slippageBuyFilled(i)] = walk.filledQuote;
-      if (walk.exceeds) flags |= slippageExceedsBit(i, 0);
-      out[outBase + fl.slippageSellBps(i)] = slippageBps(
-        book,
-        bookBase,
-        bl,
-        Trade.Sell,
-        notionals[i],
-        mid,
-        walk,
-      );
-      out[outBase + fl.slippageSellFilled(i)] = walk.filledQuote;
-      if (walk.exceeds) flags |= slippageExceedsBit(i, 1);
-    }
+    // Depth bands and slippage, written straight into the slot.
+    writeDepthBands(book, bookBase, bl, mid, out, outBase, fl);
+    flags |= writeSlippage(book, bookBase, bl, mid, out, outBase, fl, this.#walk);
 
     // Walls.
     const threshold = this.wallFactor * medianVisibleSize(book, bookBase, bl, this.#scratch);

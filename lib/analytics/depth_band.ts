@@ -21,6 +21,7 @@
  */
 
 import { BOOK_ASK_COUNT, BOOK_BID_COUNT, type BookSlotLayout } from "../ingest/book_slot.ts";
+import { DEPTH_BANDS_BPS, type FrameSlotLayout } from "./frame_slot.ts";
 import { Side } from "./side.ts";
 
 /**
@@ -64,4 +65,67 @@ export function depthWithin(
     }
   }
   return sum;
+}
+
+/**
+ * Writes the depth of every band of {@link DEPTH_BANDS_BPS} (bid/ask × base/quote)
+ * into the analytics slot at `out[outBase…]`, in one pass per side. Same
+ * values as {@link depthWithin}; all NaN when `mid` is NaN. Used by the
+ * analyser so no number crosses a call boundary per band.
+ *
+ * @example
+ * ```ts
+ * import { FrameSlotLayout } from "./frame_slot.ts";
+ * const fl = new FrameSlotLayout({ levels: 2 });
+ * const out = new Float64Array(fl.slotWords);
+ * writeDepthBands(f64, 0, layout, 100, out, 0, fl);
+ * out[fl.depthBidBase(0)]; // 2
+ * ```
+ */
+export function writeDepthBands(
+  f64: Float64Array,
+  base: number,
+  layout: BookSlotLayout,
+  mid: number,
+  out: Float64Array,
+  outBase: number,
+  frameLayout: FrameSlotLayout,
+): void {
+  const bands = DEPTH_BANDS_BPS.length;
+  const fill = mid === mid ? 0 : NaN;
+  for (let b = 0; b < bands; b++) {
+    out[outBase + frameLayout.depthBidBase(b)] = fill;
+    out[outBase + frameLayout.depthBidQuote(b)] = fill;
+    out[outBase + frameLayout.depthAskBase(b)] = fill;
+    out[outBase + frameLayout.depthAskQuote(b)] = fill;
+  }
+  if (!(mid === mid)) return;
+  const nb = Math.min(f64[base + BOOK_BID_COUNT], layout.levels);
+  for (let i = 0; i < nb; i++) {
+    const p = f64[base + layout.bidPrice(i)];
+    const q = f64[base + layout.bidSize(i)];
+    let inside = false;
+    for (let b = 0; b < bands; b++) {
+      if (p >= mid - (mid * DEPTH_BANDS_BPS[b]) / 1e4) {
+        inside = true;
+        out[outBase + frameLayout.depthBidBase(b)] += q;
+        out[outBase + frameLayout.depthBidQuote(b)] += p * q;
+      }
+    }
+    if (!inside) break;
+  }
+  const na = Math.min(f64[base + BOOK_ASK_COUNT], layout.levels);
+  for (let i = 0; i < na; i++) {
+    const p = f64[base + layout.askPrice(i)];
+    const q = f64[base + layout.askSize(i)];
+    let inside = false;
+    for (let b = 0; b < bands; b++) {
+      if (p <= mid + (mid * DEPTH_BANDS_BPS[b]) / 1e4) {
+        inside = true;
+        out[outBase + frameLayout.depthAskBase(b)] += q;
+        out[outBase + frameLayout.depthAskQuote(b)] += p * q;
+      }
+    }
+    if (!inside) break;
+  }
 }

@@ -27,6 +27,7 @@
  */
 
 import { BOOK_ASK_COUNT, BOOK_BID_COUNT, type BookSlotLayout } from "../ingest/book_slot.ts";
+import { type FrameSlotLayout, slippageExceedsBit } from "./frame_slot.ts";
 
 /** Direction of a market order. */
 export const Trade = {
@@ -118,4 +119,44 @@ export function slippageBps(
   walkBook(f64, base, layout, trade, notional, walk);
   const d = trade === Trade.Buy ? walk.vwap - mid : mid - walk.vwap;
   return (1e4 * d) / mid;
+}
+
+/**
+ * Writes buy and sell slippage (bps and filled quote) for every notional of
+ * `frameLayout` into the analytics slot at `out[outBase…]` and returns the
+ * slippage exceed flag bits to OR into the frame flags. Same values as
+ * {@link slippageBps}; used by the analyser so no number crosses a call
+ * boundary per notional.
+ *
+ * @example
+ * ```ts
+ * import { FrameSlotLayout } from "./frame_slot.ts";
+ * const fl = new FrameSlotLayout({ levels: 2, notionals: [201] });
+ * const out = new Float64Array(fl.slotWords);
+ * writeSlippage(f64, 0, layout, 99.5, out, 0, fl, new BookWalk()); // exceed bits
+ * ```
+ */
+export function writeSlippage(
+  f64: Float64Array,
+  base: number,
+  layout: BookSlotLayout,
+  mid: number,
+  out: Float64Array,
+  outBase: number,
+  frameLayout: FrameSlotLayout,
+  walk: BookWalk,
+): number {
+  const notionals = frameLayout.notionals;
+  let flags = 0;
+  for (let i = 0; i < notionals.length; i++) {
+    walkBook(f64, base, layout, Trade.Buy, notionals[i], walk);
+    out[outBase + frameLayout.slippageBuyBps(i)] = (1e4 * (walk.vwap - mid)) / mid;
+    out[outBase + frameLayout.slippageBuyFilled(i)] = walk.filledQuote;
+    if (walk.exceeds) flags |= slippageExceedsBit(i, 0);
+    walkBook(f64, base, layout, Trade.Sell, notionals[i], walk);
+    out[outBase + frameLayout.slippageSellBps(i)] = (1e4 * (mid - walk.vwap)) / mid;
+    out[outBase + frameLayout.slippageSellFilled(i)] = walk.filledQuote;
+    if (walk.exceeds) flags |= slippageExceedsBit(i, 1);
+  }
+  return flags;
 }
