@@ -11,7 +11,10 @@
  * the event's `e`, `E`, `s`, `U`, `u`, `pu`, `lastUpdateId`, the level arrays
  * (`bids`/`b`, `asks`/`a`, written straight into caller-supplied typed arrays)
  * and the keys of subscription replies. Unknown keys are validated and
- * skipped. Decimal strings are turned into numbers by accumulating digits:
+ * skipped. Event keys belong in `"data"` when there is one; a message with
+ * event keys both at the top level and a `"data"` object is malformed. A known
+ * key with a value of the wrong type is malformed unless a later duplicate of
+ * the key has a good value (the last duplicate wins, as in `JSON.parse`). Decimal strings are turned into numbers by accumulating digits:
  * when the digits fit in 2^53 and there are at most 22 of them after the
  * point, `mantissa / 10**scale` is a single correctly rounded division and
  * equals `parseFloat`; otherwise (and for exponents) the rare slow path calls
@@ -298,6 +301,10 @@ export class DepthMessageScanner {
   #capacity = 0;
   #num = 0;
   #escaped = false;
+  /** Bit `1 << key` set while the last value of a known key had the wrong type. */
+  #typeErrors = 0;
+  /** Whether event keys (`e`, `b`, `lastUpdateId`, ...) appeared at the top level. */
+  #topEventKeys = false;
   #stack = new Uint8Array(MAX_SKIP_DEPTH);
   #buf = new Uint8Array(16 * 1024);
   /** View over `#buf` for 4-byte loads; null while a slow path parses other bytes. */
@@ -372,6 +379,8 @@ export class DepthMessageScanner {
     this.hasError = false;
     this.hasId = false;
     this.messageId = NaN;
+    this.#typeErrors = 0;
+    this.#topEventKeys = false;
     if (typeof text !== "string" || text.length > MAX_MESSAGE_CHARS) return false;
     const need = text.length * 3 + 8;
     if (this.#buf.length < need) {
@@ -384,7 +393,8 @@ export class DepthMessageScanner {
     let i = ws(t, 0);
     if (t[i] !== LBRACE) return false;
     i = this.#object(t, i, true);
-    if (i < 0) return false;
+    // A wrapped message has its event keys inside "data" only.
+    if (i < 0 || this.#typeErrors !== 0 || (this.hasData && this.#topEventKeys)) return false;
     return ws(t, i) === n;
   }
 
@@ -457,16 +467,33 @@ export class DepthMessageScanner {
     }
   }
 
-  /** Parses the value of member `key` at `i`; returns the index after it or -1. */
+  /**
+   * Parses the value of member `key` at `i`; returns the index after it or -1.
+   * A known key whose value has the wrong type (e.g. `"u":"x"`) is skipped and
+   * remembered in `#typeErrors`; a later duplicate with a good value clears it,
+   * which matches `JSON.parse` (the last duplicate wins).
+   */
   #member(t: Uint8Array, i: number, key: number, top: boolean): number {
+    const r = this.#knownMember(t, i, key, top);
+    if (r >= 0) {
+      this.#typeErrors &= ~(1 << key);
+      return r;
+    }
+    this.#typeErrors |= 1 << key;
+    return this.#skipValue(t, i);
+  }
+
+  /** {@link #member} without the type-error bookkeeping. */
+  #knownMember(t: Uint8Array, i: number, key: number, top: boolean): number {
+    if (top && key >= K_EVENT && key <= K_LAST_UPDATE_ID) this.#topEventKeys = true;
     switch (key) {
       case K_STREAM:
         if (!top) break;
         return this.#stream(t, i);
       case K_DATA:
         if (!top) break;
-        if (t[i] !== LBRACE) return -1;
         this.hasData = true;
+        if (t[i] !== LBRACE) return -1;
         return this.#object(t, i, false);
       case K_EVENT:
         return this.#event(t, i);
