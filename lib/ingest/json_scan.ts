@@ -639,20 +639,86 @@ export class DepthMessageScanner {
     i = ws(t, i + 1);
     let c = t[i];
     if (c !== RBRACKET) {
+      const view = this.#view as DataView;
       for (;;) {
         if (c !== LBRACKET) return -1;
-        i = this.#levelValue(t, ws(t, i + 1));
-        if (i < 0) return -1;
-        const price = this.#num;
-        i = ws(t, i);
-        if (t[i] !== COMMA) return -1;
-        i = this.#levelValue(t, ws(t, i + 1));
-        if (i < 0) return -1;
-        i = ws(t, i);
+        i = ws(t, i + 1);
+        let price = 0;
+        let size = 0;
+        for (let k = 0; k < 2; k++) {
+          // Inline fast path for the common `"123.45600000"`; anything else
+          // (sign, exponent, escapes, bare numbers, long mantissas) goes to
+          // #levelValue, which handles and validates every form.
+          let value = NaN;
+          if (t[i] === QUOTE) {
+            let j = i + 1;
+            let m = 0;
+            for (;;) {
+              const v = view.getUint32(j, true);
+              if (
+                (((v & 0xF0F0F0F0) | (((v + 0x06060606) & 0xF0F0F0F0) >>> 4)) | 0) !== 0x33333333
+              ) break;
+              let d = v & 0x0F0F0F0F;
+              d = (Math.imul(d, 10) + (d >>> 8)) & 0x00FF00FF;
+              d = (Math.imul(d, 100) + (d >>> 16)) & 0xFFFF;
+              m = m * 1e4 + d;
+              j += 4;
+            }
+            let x = t[j];
+            while (x >= 48 && x <= 57) {
+              m = m * 10 + (x - 48);
+              x = t[++j];
+            }
+            let scale = 0;
+            if (j > i + 1) {
+              if (x === DOT) {
+                const fs = ++j;
+                for (;;) {
+                  const v = view.getUint32(j, true);
+                  if (
+                    (((v & 0xF0F0F0F0) | (((v + 0x06060606) & 0xF0F0F0F0) >>> 4)) | 0) !==
+                      0x33333333
+                  ) break;
+                  let d = v & 0x0F0F0F0F;
+                  d = (Math.imul(d, 10) + (d >>> 8)) & 0x00FF00FF;
+                  d = (Math.imul(d, 100) + (d >>> 16)) & 0xFFFF;
+                  m = m * 1e4 + d;
+                  j += 4;
+                }
+                x = t[j];
+                while (x >= 48 && x <= 57) {
+                  m = m * 10 + (x - 48);
+                  x = t[++j];
+                }
+                scale = j - fs;
+              }
+              if (
+                x === QUOTE && scale <= 22 && m <= 9007199254740991 &&
+                (scale > 0 || t[j - 1] !== DOT)
+              ) {
+                value = m / POW10[scale];
+                i = j + 1;
+              }
+            }
+          }
+          if (value !== value) {
+            i = this.#levelValue(t, i);
+            if (i < 0) return -1;
+            value = this.#num;
+          }
+          i = ws(t, i);
+          if (k === 0) {
+            price = value;
+            if (t[i] !== COMMA) return -1;
+            i = ws(t, i + 1);
+          } else {
+            size = value;
+          }
+        }
         c = t[i];
         if (n < cap) {
           prices[po] = price;
-          sizes[so] = this.#num;
+          sizes[so] = size;
           po += stride;
           so += stride;
         }
