@@ -1,0 +1,669 @@
+/**
+ * The service's configuration: command-line flags, each also readable from an
+ * environment variable `DEPTHWATCH_<NAME>` (upper snake case of the flag name,
+ * e.g. `--sim-rate` ↔ `DEPTHWATCH_SIM_RATE`). Precedence: flag, then env, then
+ * default. An environment variable set to the empty string counts as unset.
+ *
+ * {@linkcode parseConfig} returns a validated, frozen {@linkcode Config} or throws
+ * a {@linkcode ConfigError} naming the flag (and env var), the bad value and what
+ * is expected. {@linkcode helpText} documents every flag; {@linkcode redactConfig}
+ * makes a copy that is safe to log.
+ *
+ * @example
+ * ```ts
+ * import { ConfigError, denoEnv, helpText, parseConfig, redactConfig } from "./config.ts";
+ *
+ * try {
+ *   const config = parseConfig(Deno.args, denoEnv());
+ *   if (config.help) console.log(helpText());
+ *   else console.log(JSON.stringify(redactConfig(config)));
+ * } catch (e) {
+ *   if (!(e instanceof ConfigError)) throw e;
+ *   console.error(`${e.message}\nRun with --help for all flags.`);
+ *   Deno.exit(2);
+ * }
+ * ```
+ * @module
+ */
+
+import { parseArgs } from "node:util";
+import { MAX_NOTIONALS } from "../analytics/frame_slot.ts";
+
+/** Where the order books come from. */
+export type Source = "binance" | "sim";
+/** Which Binance stream is consumed: partial books or diff events with a local book. */
+export type StreamKind = "depth20" | "diff";
+/** Least severe log level written. */
+export type LogLevel = "debug" | "info" | "warn" | "error";
+/** Log line format. */
+export type LogFormat = "text" | "json";
+
+/** The validated configuration; every field is frozen. */
+export interface Config {
+  /** `--source`: `binance` (live) or `sim` (built-in simulated exchange). Default `binance`. */
+  readonly source: Source;
+  /** `--symbols`: lower-case, de-duplicated, in the order given. Default `["btcusdt", "ethusdt"]`. */
+  readonly symbols: readonly string[];
+  /** `--stream`: `depth20` partial books or `diff` events. Default `depth20`. */
+  readonly stream: StreamKind;
+  /** `--host`: interface the HTTP server binds. Default `127.0.0.1`. */
+  readonly host: string;
+  /** `--port`: HTTP port, 0 for an ephemeral one. Default 8000. */
+  readonly port: number;
+  /** `--binance-ws-url`: WebSocket base URL without trailing slash. Default `wss://stream.binance.com:9443`. */
+  readonly binanceWsUrl: string;
+  /** `--binance-rest-url`: REST base URL without trailing slash. Default `https://api.binance.com`. */
+  readonly binanceRestUrl: string;
+  /** `--sim-rate`: simulated frames per second per symbol. Default 10. */
+  readonly simRate: number;
+  /** `--raw-capacity`: raw ring slots (power of two). Default 2048. */
+  readonly rawCapacity: number;
+  /** `--processed-capacity`: processed ring slots (power of two). Default 2048. */
+  readonly processedCapacity: number;
+  /** `--history`: analytics frames kept per symbol. Default 100. */
+  readonly history: number;
+  /** `--stale-ms`: a feed silent this long is stale. Default 2000. */
+  readonly staleMs: number;
+  /** `--allowed-origins`: browser origins allowed besides the server's own (normalised). Default none. */
+  readonly allowedOrigins: readonly string[];
+  /** `--auth-token`: token clients must present; `undefined` for none. Default none. */
+  readonly authToken: string | undefined;
+  /** `--max-clients`: WebSocket clients served at once. Default 1000. */
+  readonly maxClients: number;
+  /** `--log-level`. Default `info`. */
+  readonly logLevel: LogLevel;
+  /** `--log-format`. Default `text`. */
+  readonly logFormat: LogFormat;
+  /** `--levels`: book levels per side kept and analysed. Default 20. */
+  readonly levels: number;
+  /** `--analytics-cost-ms`: debug only, artificial analytics cost per frame. Default 0. */
+  readonly analyticsCostMs: number;
+  /** `--notionals`: quote notionals for slippage. Default `[10000, 100000, 1000000]`. */
+  readonly notionals: readonly number[];
+  /** `--wall-factor`: a wall is a level of at least this × the median size. Default 5. */
+  readonly wallFactor: number;
+  /** `--help` was given (flag only, no env var). */
+  readonly help: boolean;
+}
+
+/** Reads an environment variable; `undefined` when unset. */
+export type EnvReader = (name: string) => string | undefined;
+
+/**
+ * A flag or environment variable was invalid or unknown.
+ *
+ * @example
+ * ```ts
+ * try {
+ *   parseConfig(["--port", "http"], () => undefined);
+ * } catch (e) {
+ *   if (e instanceof ConfigError) e.flag; // "--port"
+ * }
+ * ```
+ */
+export class ConfigError extends Error {
+  /** The flag concerned (e.g. `--port`), or `undefined` for a stray argument. */
+  readonly flag: string | undefined;
+  /** The rejected value as given, if any. */
+  readonly value: string | undefined;
+
+  /**
+   * @param message the full explanation.
+   * @param flag the flag concerned.
+   * @param value the rejected value.
+   */
+  constructor(message: string, flag?: string, value?: string) {
+    super(message);
+    this.name = "ConfigError";
+    this.flag = flag;
+    this.value = value;
+  }
+}
+
+/** Prefix of every environment variable read. */
+export const ENV_PREFIX = "DEPTHWATCH_";
+
+type Parser<T> = (raw: string) => T;
+
+/** Thrown by parsers; turned into a ConfigError naming the flag and the value. */
+class Invalid extends Error {}
+
+interface FlagSpec {
+  /** Flag name without dashes. */
+  readonly name: string;
+  /** Config key. */
+  readonly key: Exclude<keyof Config, "help">;
+  /** Placeholder in the help text. */
+  readonly arg: string;
+  /** Raw default, `undefined` for none. */
+  readonly default: string | undefined;
+  /** What the flag does. */
+  readonly about: string;
+  /** What a valid value looks like (ends error messages too). */
+  readonly expected: string;
+  /** Value when neither the flag nor the env var is set and there is no default. */
+  readonly unset?: unknown;
+  readonly parse: Parser<unknown>;
+}
+
+function oneOf<T extends string>(values: readonly T[]): Parser<T> {
+  return (raw) => {
+    const v = raw.trim();
+    if (!(values as readonly string[]).includes(v)) throw new Invalid();
+    return v as T;
+  };
+}
+
+function integer(min: number, max: number, powerOfTwo = false): Parser<number> {
+  return (raw) => {
+    const v = raw.trim();
+    if (!/^\+?[0-9]+$/.test(v)) throw new Invalid();
+    const n = Number(v);
+    if (n < min || n > max) throw new Invalid();
+    if (powerOfTwo && (n & (n - 1)) !== 0) throw new Invalid();
+    return n;
+  };
+}
+
+const DECIMAL = /^\+?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?$/;
+
+function decimal(ok: (n: number) => boolean): Parser<number> {
+  return (raw) => {
+    const v = raw.trim();
+    if (!DECIMAL.test(v)) throw new Invalid();
+    const n = Number(v);
+    if (!Number.isFinite(n) || !ok(n)) throw new Invalid();
+    return n;
+  };
+}
+
+/** Splits a comma list; empty entries are errors, an empty string is an empty list. */
+function list(raw: string): string[] {
+  if (raw.trim() === "") return [];
+  const parts = raw.split(",").map((s) => s.trim());
+  if (parts.some((p) => p === "")) throw new Invalid();
+  return parts;
+}
+
+function baseUrl(protocols: readonly string[]): Parser<string> {
+  return (raw) => {
+    let url: URL;
+    try {
+      url = new URL(raw.trim());
+    } catch {
+      throw new Invalid();
+    }
+    if (
+      !protocols.includes(url.protocol) || url.username !== "" || url.password !== "" ||
+      url.search !== "" || url.hash !== "" || url.hostname === ""
+    ) {
+      throw new Invalid();
+    }
+    return url.origin + url.pathname.replace(/\/+$/, "");
+  };
+}
+
+const SYMBOL = /^[a-z0-9_.-]{1,32}$/;
+const MAX_SYMBOLS = 1024;
+
+function parseSymbols(raw: string): readonly string[] {
+  const out: string[] = [];
+  for (const part of list(raw)) {
+    const symbol = part.toLowerCase();
+    if (!SYMBOL.test(symbol)) throw new Invalid();
+    if (!out.includes(symbol)) out.push(symbol);
+  }
+  if (out.length < 1 || out.length > MAX_SYMBOLS) throw new Invalid();
+  return Object.freeze(out);
+}
+
+function parseOrigins(raw: string): readonly string[] {
+  const out: string[] = [];
+  for (const part of list(raw)) {
+    let url: URL;
+    try {
+      url = new URL(part);
+    } catch {
+      throw new Invalid();
+    }
+    if (
+      (url.protocol !== "http:" && url.protocol !== "https:") || url.pathname !== "/" ||
+      url.search !== "" || url.hash !== "" || url.username !== "" || url.password !== "" ||
+      part.endsWith("?") || part.endsWith("#")
+    ) {
+      throw new Invalid();
+    }
+    if (!out.includes(url.origin)) out.push(url.origin);
+  }
+  return Object.freeze(out);
+}
+
+function parseToken(raw: string): string | undefined {
+  if (raw === "") return undefined;
+  if (raw.length > 4096 || !/^[\x21-\x7e]+$/.test(raw)) throw new Invalid();
+  return raw;
+}
+
+function parseHost(raw: string): string {
+  const v = raw.trim();
+  if (v.length < 1 || v.length > 253 || !/^[A-Za-z0-9.:-]+$/.test(v)) throw new Invalid();
+  return v;
+}
+
+function parseNotionals(raw: string): readonly number[] {
+  const one = decimal((n) => n > 0 && n <= 1e15);
+  const out: number[] = [];
+  for (const part of list(raw)) {
+    const n = one(part);
+    if (out.includes(n)) throw new Invalid();
+    out.push(n);
+  }
+  if (out.length < 1 || out.length > MAX_NOTIONALS) throw new Invalid();
+  return Object.freeze(out);
+}
+
+/** Every flag except `--help`, in help-text order. */
+const FLAGS: readonly FlagSpec[] = [
+  {
+    name: "source",
+    key: "source",
+    arg: "binance|sim",
+    default: "binance",
+    about: "Where order books come from: the live exchange or the built-in simulated exchange.",
+    expected: "binance or sim",
+    parse: oneOf(["binance", "sim"] as const),
+  },
+  {
+    name: "symbols",
+    key: "symbols",
+    arg: "list",
+    default: "btcusdt,ethusdt",
+    about: "Comma-separated symbols to watch (case-insensitive, duplicates ignored).",
+    expected:
+      `a comma-separated list of 1 to ${MAX_SYMBOLS} symbols of 1 to 32 letters, digits, '_', '.' or '-' (e.g. btcusdt,ethusdt)`,
+    parse: parseSymbols,
+  },
+  {
+    name: "stream",
+    key: "stream",
+    arg: "depth20|diff",
+    default: "depth20",
+    about: "Binance stream: partial books (depth20) or diff events kept in a local book (diff).",
+    expected: "depth20 or diff",
+    parse: oneOf(["depth20", "diff"] as const),
+  },
+  {
+    name: "host",
+    key: "host",
+    arg: "host",
+    default: "127.0.0.1",
+    about: "Interface the HTTP server listens on.",
+    expected: "a host name or IP address (e.g. 127.0.0.1, 0.0.0.0, ::1, localhost)",
+    parse: parseHost,
+  },
+  {
+    name: "port",
+    key: "port",
+    arg: "int",
+    default: "8000",
+    about: "HTTP port; 0 picks a free one.",
+    expected: "an integer from 0 to 65535",
+    parse: integer(0, 65535),
+  },
+  {
+    name: "binance-ws-url",
+    key: "binanceWsUrl",
+    arg: "url",
+    default: "wss://stream.binance.com:9443",
+    about: "Binance WebSocket base URL.",
+    expected: "a ws:// or wss:// URL without credentials, query or fragment",
+    parse: baseUrl(["ws:", "wss:"]),
+  },
+  {
+    name: "binance-rest-url",
+    key: "binanceRestUrl",
+    arg: "url",
+    default: "https://api.binance.com",
+    about: "Binance REST base URL (depth snapshots).",
+    expected: "an http:// or https:// URL without credentials, query or fragment",
+    parse: baseUrl(["http:", "https:"]),
+  },
+  {
+    name: "sim-rate",
+    key: "simRate",
+    arg: "n",
+    default: "10",
+    about: "Frames per second per symbol sent by the simulated exchange.",
+    expected: "a number > 0 and <= 100000",
+    parse: decimal((n) => n > 0 && n <= 100_000),
+  },
+  {
+    name: "raw-capacity",
+    key: "rawCapacity",
+    arg: "int",
+    default: "2048",
+    about: "Slots of the raw frame ring (oldest frames are dropped when full).",
+    expected: "a power of two from 2 to 1048576",
+    parse: integer(2, 1 << 20, true),
+  },
+  {
+    name: "processed-capacity",
+    key: "processedCapacity",
+    arg: "int",
+    default: "2048",
+    about: "Slots of the analytics frame ring.",
+    expected: "a power of two from 2 to 1048576",
+    parse: integer(2, 1 << 20, true),
+  },
+  {
+    name: "history",
+    key: "history",
+    arg: "int",
+    default: "100",
+    about: "Analytics frames kept per symbol for new dashboard clients and /api/history.",
+    expected: "an integer from 1 to 100000",
+    parse: integer(1, 100_000),
+  },
+  {
+    name: "stale-ms",
+    key: "staleMs",
+    arg: "ms",
+    default: "2000",
+    about: "A feed that delivers nothing for this long is stale and reconnected.",
+    expected: "an integer number of milliseconds from 1 to 86400000",
+    parse: integer(1, 86_400_000),
+  },
+  {
+    name: "allowed-origins",
+    key: "allowedOrigins",
+    arg: "list",
+    default: undefined,
+    unset: Object.freeze([]),
+    about: "Comma-separated browser origins allowed to connect besides the server's own.",
+    expected:
+      "a comma-separated list of http(s) origins without path, e.g. https://example.com,http://localhost:3000",
+    parse: parseOrigins,
+  },
+  {
+    name: "auth-token",
+    key: "authToken",
+    arg: "token",
+    default: undefined,
+    unset: undefined,
+    about: "Token clients must present; none means no authentication.",
+    expected: "1 to 4096 visible ASCII characters without spaces",
+    parse: parseToken,
+  },
+  {
+    name: "max-clients",
+    key: "maxClients",
+    arg: "int",
+    default: "1000",
+    about: "WebSocket clients served at once; more are refused.",
+    expected: "an integer from 1 to 100000",
+    parse: integer(1, 100_000),
+  },
+  {
+    name: "log-level",
+    key: "logLevel",
+    arg: "level",
+    default: "info",
+    about: "Least severe log level written.",
+    expected: "debug, info, warn or error",
+    parse: oneOf(["debug", "info", "warn", "error"] as const),
+  },
+  {
+    name: "log-format",
+    key: "logFormat",
+    arg: "text|json",
+    default: "text",
+    about: "Log line format.",
+    expected: "text or json",
+    parse: oneOf(["text", "json"] as const),
+  },
+  {
+    name: "levels",
+    key: "levels",
+    arg: "int",
+    default: "20",
+    about: "Book levels per side kept and analysed.",
+    expected: "an integer from 1 to 100",
+    parse: integer(1, 100),
+  },
+  {
+    name: "analytics-cost-ms",
+    key: "analyticsCostMs",
+    arg: "ms",
+    default: "0",
+    about: "Debug: artificial analytics cost per frame, to exercise adaptive skipping.",
+    expected: "a number of milliseconds from 0 to 10000",
+    parse: decimal((n) => n >= 0 && n <= 10_000),
+  },
+  {
+    name: "notionals",
+    key: "notionals",
+    arg: "list",
+    default: "10000,100000,1000000",
+    about: "Comma-separated quote notionals whose slippage is computed.",
+    expected:
+      `a comma-separated list of 1 to ${MAX_NOTIONALS} distinct positive numbers up to 1e15 (e.g. 10000,100000)`,
+    parse: parseNotionals,
+  },
+  {
+    name: "wall-factor",
+    key: "wallFactor",
+    arg: "k",
+    default: "5",
+    about: "A level is a wall when its size is at least k times the median visible size.",
+    expected: "a number from 1 to 1000",
+    parse: decimal((n) => n >= 1 && n <= 1000),
+  },
+];
+
+/**
+ * The environment variable of a flag name: `sim-rate` → `DEPTHWATCH_SIM_RATE`.
+ *
+ * @example
+ * ```ts
+ * envName("auth-token"); // "DEPTHWATCH_AUTH_TOKEN"
+ * ```
+ */
+export function envName(flag: string): string {
+  return ENV_PREFIX + flag.replace(/^-+/, "").toUpperCase().replaceAll("-", "_");
+}
+
+/**
+ * Names of all flags, with leading dashes, in help-text order (`--help` last).
+ *
+ * @example
+ * ```ts
+ * flagNames().includes("--sim-rate"); // true
+ * ```
+ */
+export function flagNames(): string[] {
+  return [...FLAGS.map((f) => `--${f.name}`), "--help"];
+}
+
+function validFlagsText(): string {
+  return flagNames().join(", ");
+}
+
+/**
+ * Parses and validates the flags in `args`, falling back to `env` and then to
+ * the defaults. The result is frozen, arrays included.
+ *
+ * @param args command-line arguments, e.g. `Deno.args`; `--name value` or `--name=value`.
+ * @param env reads an environment variable, e.g. {@linkcode denoEnv}`()`; default: none set.
+ * @throws ConfigError for an unknown flag, a stray argument, a flag without value,
+ *   or a value (from a flag or an env var) that is invalid.
+ *
+ * @example
+ * ```ts
+ * const config = parseConfig(["--symbols", "BTCUSDT,solusdt", "--port=0"], (name) =>
+ *   name === "DEPTHWATCH_SIM_RATE" ? "50" : undefined);
+ * config.symbols; // ["btcusdt", "solusdt"]
+ * config.port; // 0
+ * config.simRate; // 50
+ * ```
+ */
+export function parseConfig(args: readonly string[], env: EnvReader = () => undefined): Config {
+  const options: Record<string, { type: "string" } | { type: "boolean"; short: string }> = {};
+  for (const f of FLAGS) options[f.name] = { type: "string" };
+  options.help = { type: "boolean", short: "h" };
+  let values: Record<string, string | boolean | undefined>;
+  try {
+    values = parseArgs({
+      args: [...args],
+      options,
+      strict: true,
+      allowPositionals: false,
+    }).values as Record<string, string | boolean | undefined>;
+  } catch (e) {
+    throw toConfigError(e);
+  }
+  const out: Record<string, unknown> = { help: values.help === true };
+  for (const f of FLAGS) {
+    const flag = `--${f.name}`;
+    const variable = envName(f.name);
+    const fromFlag = values[f.name];
+    let raw: string | undefined;
+    let origin: string;
+    if (typeof fromFlag === "string") {
+      raw = fromFlag;
+      origin = "";
+    } else {
+      const fromEnv = env(variable);
+      if (fromEnv !== undefined && fromEnv !== "") {
+        raw = fromEnv;
+        origin = ` (from ${variable})`;
+      } else {
+        raw = f.default;
+        origin = " (default)";
+      }
+    }
+    if (raw === undefined) {
+      out[f.key] = f.unset;
+      continue;
+    }
+    try {
+      out[f.key] = f.parse(raw);
+    } catch (e) {
+      if (!(e instanceof Invalid)) throw e;
+      // The token itself never goes into a message (messages end up in logs).
+      const shown = f.key === "authToken"
+        ? `(hidden, ${raw.length} characters)`
+        : JSON.stringify(raw);
+      throw new ConfigError(
+        `${flag}: invalid value ${shown}${origin}; expected ${f.expected}`,
+        flag,
+        f.key === "authToken" ? undefined : raw,
+      );
+    }
+  }
+  return Object.freeze(out) as unknown as Config;
+}
+
+function toConfigError(e: unknown): ConfigError {
+  const code = (e as { code?: string }).code;
+  const message = e instanceof Error ? e.message : String(e);
+  const quoted = /'([^']*)'/.exec(message)?.[1];
+  if (code === "ERR_PARSE_ARGS_UNKNOWN_OPTION") {
+    return new ConfigError(
+      `unknown flag ${quoted ?? message}; valid flags are ${validFlagsText()}`,
+      quoted,
+    );
+  }
+  if (code === "ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL") {
+    return new ConfigError(
+      `unexpected argument ${JSON.stringify(quoted ?? message)}; ` +
+        "expected only flags, as --name value or --name=value (valid flags are " +
+        `${validFlagsText()})`,
+      undefined,
+      quoted,
+    );
+  }
+  if (code === "ERR_PARSE_ARGS_INVALID_OPTION_VALUE") {
+    const flag = /--[a-z-]+/.exec(message)?.[0];
+    if (flag === "--help") {
+      return new ConfigError("--help takes no value; expected just --help (or -h)", flag);
+    }
+    return new ConfigError(
+      `${flag ?? "a flag"} needs a value; expected ${flag ?? "--name"} <value> or ` +
+        `${flag ?? "--name"}=<value> (a value starting with '-' needs the = form)`,
+      flag,
+    );
+  }
+  return new ConfigError(`invalid arguments: ${message}`);
+}
+
+/**
+ * Help text listing every flag with its placeholder, description, environment
+ * variable and default.
+ *
+ * @example
+ * ```ts
+ * console.log(helpText());
+ * ```
+ */
+export function helpText(): string {
+  const lines = [
+    "depthwatch: live order-book analytics with a dashboard and Prometheus metrics.",
+    "",
+    "Usage: depthwatch [flags]",
+    "",
+    "Every flag can also be set by its environment variable; a flag wins over the",
+    "variable, the variable over the default.",
+    "",
+    "Flags:",
+  ];
+  for (const f of FLAGS) {
+    lines.push(`  --${f.name} <${f.arg}>`);
+    lines.push(`      ${f.about}`);
+    lines.push(`      Expected: ${f.expected}.`);
+    lines.push(`      Env: ${envName(f.name)}. Default: ${f.default ?? "none"}.`);
+  }
+  lines.push("  --help, -h");
+  lines.push("      Print this help and exit.");
+  return lines.join("\n") + "\n";
+}
+
+/**
+ * A copy of `config` that is safe to log: the auth token becomes `"***"`
+ * (when one is set).
+ *
+ * @example
+ * ```ts
+ * const safe = redactConfig(parseConfig(["--auth-token", "s3cret-token"]));
+ * safe.authToken; // "***"
+ * ```
+ */
+export function redactConfig(config: Config): Config {
+  return Object.freeze({
+    ...config,
+    authToken: config.authToken === undefined ? undefined : "***",
+  });
+}
+
+/**
+ * An {@linkcode EnvReader} over `Deno.env` that reads only `DEPTHWATCH_*`
+ * variables (anything else reads as unset) and treats a missing permission as
+ * unset, so the service runs with `--allow-env=DEPTHWATCH_*` or without env access.
+ *
+ * @example
+ * ```ts
+ * const config = parseConfig(Deno.args, denoEnv());
+ * ```
+ */
+export function denoEnv(): EnvReader {
+  return (name) => {
+    if (!name.startsWith(ENV_PREFIX)) return undefined;
+    try {
+      return Deno.env.get(name);
+    } catch (e) {
+      if (e instanceof Deno.errors.NotCapable || e instanceof Deno.errors.PermissionDenied) {
+        return undefined;
+      }
+      throw e;
+    }
+  };
+}

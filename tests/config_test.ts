@@ -1,0 +1,423 @@
+import assert from "node:assert/strict";
+import fc from "fast-check";
+import {
+  type Config,
+  ConfigError,
+  denoEnv,
+  envName,
+  type EnvReader,
+  flagNames,
+  helpText,
+  parseConfig,
+  redactConfig,
+} from "../lib/server/config.ts";
+
+const noEnv: EnvReader = () => undefined;
+const envOf = (vars: Record<string, string>): EnvReader => (name) => vars[name];
+
+/** Asserts `parseConfig` throws a ConfigError whose message matches all `parts`. */
+function rejects(args: string[], parts: (string | RegExp)[], env = noEnv): ConfigError {
+  let caught: unknown;
+  try {
+    parseConfig(args, env);
+  } catch (e) {
+    caught = e;
+  }
+  assert.ok(caught instanceof ConfigError, `expected a ConfigError for ${JSON.stringify(args)}`);
+  assert.equal(caught.name, "ConfigError");
+  for (const part of parts) {
+    if (typeof part === "string") assert.ok(caught.message.includes(part), caught.message);
+    else assert.match(caught.message, part);
+  }
+  return caught;
+}
+
+Deno.test("defaults", () => {
+  const c = parseConfig([], noEnv);
+  assert.deepEqual(
+    { ...c },
+    {
+      help: false,
+      source: "binance",
+      symbols: ["btcusdt", "ethusdt"],
+      stream: "depth20",
+      host: "127.0.0.1",
+      port: 8000,
+      binanceWsUrl: "wss://stream.binance.com:9443",
+      binanceRestUrl: "https://api.binance.com",
+      simRate: 10,
+      rawCapacity: 2048,
+      processedCapacity: 2048,
+      history: 100,
+      staleMs: 2000,
+      allowedOrigins: [],
+      authToken: undefined,
+      maxClients: 1000,
+      logLevel: "info",
+      logFormat: "text",
+      levels: 20,
+      analyticsCostMs: 0,
+      notionals: [10000, 100000, 1000000],
+      wallFactor: 5,
+    } satisfies Config,
+  );
+  assert.deepEqual(parseConfig([]), c, "env defaults to none");
+});
+
+Deno.test("every flag, in both --name value and --name=value forms", () => {
+  const args = [
+    "--source",
+    "sim",
+    "--symbols=SOLUSDT, btcusdt ,solusdt,BNB_BTC",
+    "--stream",
+    "diff",
+    "--host=0.0.0.0",
+    "--port",
+    "0",
+    "--binance-ws-url",
+    "ws://127.0.0.1:9001/",
+    "--binance-rest-url=http://127.0.0.1:9002/prefix/",
+    "--sim-rate",
+    "2.5",
+    "--raw-capacity",
+    "4",
+    "--processed-capacity=1048576",
+    "--history",
+    "7",
+    "--stale-ms",
+    "250",
+    "--allowed-origins",
+    "https://Example.COM:443/,http://localhost:3000,https://example.com",
+    "--auth-token",
+    "s3cr3t-Token_!",
+    "--max-clients",
+    "3",
+    "--log-level",
+    "debug",
+    "--log-format=json",
+    "--levels",
+    "100",
+    "--analytics-cost-ms",
+    "0.25",
+    "--notionals",
+    "500,1e6, 2500.5",
+    "--wall-factor",
+    "2.5",
+    "--help",
+  ];
+  const c = parseConfig(args, noEnv);
+  assert.deepEqual(
+    { ...c },
+    {
+      help: true,
+      source: "sim",
+      symbols: ["solusdt", "btcusdt", "bnb_btc"],
+      stream: "diff",
+      host: "0.0.0.0",
+      port: 0,
+      binanceWsUrl: "ws://127.0.0.1:9001",
+      binanceRestUrl: "http://127.0.0.1:9002/prefix",
+      simRate: 2.5,
+      rawCapacity: 4,
+      processedCapacity: 1048576,
+      history: 7,
+      staleMs: 250,
+      allowedOrigins: ["https://example.com", "http://localhost:3000"],
+      authToken: "s3cr3t-Token_!",
+      maxClients: 3,
+      logLevel: "debug",
+      logFormat: "json",
+      levels: 100,
+      analyticsCostMs: 0.25,
+      notionals: [500, 1e6, 2500.5],
+      wallFactor: 2.5,
+    } satisfies Config,
+  );
+  assert.equal(parseConfig(["-h"]).help, true);
+  // Every flag but --help takes a value, and the test above covers each.
+  for (const flag of flagNames()) assert.ok(args.some((a) => a.split("=")[0] === flag), flag);
+});
+
+Deno.test("the result is frozen, arrays included", () => {
+  const c = parseConfig([]);
+  assert.ok(Object.isFrozen(c));
+  assert.ok(Object.isFrozen(c.symbols));
+  assert.ok(Object.isFrozen(c.notionals));
+  assert.ok(Object.isFrozen(c.allowedOrigins));
+  assert.throws(() => {
+    (c as { port: number }).port = 1;
+  }, TypeError);
+  assert.throws(() => (c.symbols as string[]).push("x"), TypeError);
+});
+
+Deno.test("env var names are DEPTHWATCH_ plus the upper snake case flag name", () => {
+  assert.equal(envName("sim-rate"), "DEPTHWATCH_SIM_RATE");
+  assert.equal(envName("--auth-token"), "DEPTHWATCH_AUTH_TOKEN");
+  assert.equal(envName("binance-ws-url"), "DEPTHWATCH_BINANCE_WS_URL");
+});
+
+Deno.test("env fallback for every flag, and flag > env > default", () => {
+  const vars: Record<string, string> = {
+    DEPTHWATCH_SOURCE: "sim",
+    DEPTHWATCH_SYMBOLS: "XRPUSDT",
+    DEPTHWATCH_STREAM: "diff",
+    DEPTHWATCH_HOST: "::1",
+    DEPTHWATCH_PORT: "9090",
+    DEPTHWATCH_BINANCE_WS_URL: "wss://example.org",
+    DEPTHWATCH_BINANCE_REST_URL: "https://example.org",
+    DEPTHWATCH_SIM_RATE: "1000",
+    DEPTHWATCH_RAW_CAPACITY: "64",
+    DEPTHWATCH_PROCESSED_CAPACITY: "128",
+    DEPTHWATCH_HISTORY: "50",
+    DEPTHWATCH_STALE_MS: "5000",
+    DEPTHWATCH_ALLOWED_ORIGINS: "https://a.example",
+    DEPTHWATCH_AUTH_TOKEN: "env-token",
+    DEPTHWATCH_MAX_CLIENTS: "10",
+    DEPTHWATCH_LOG_LEVEL: "warn",
+    DEPTHWATCH_LOG_FORMAT: "json",
+    DEPTHWATCH_LEVELS: "5",
+    DEPTHWATCH_ANALYTICS_COST_MS: "3",
+    DEPTHWATCH_NOTIONALS: "1000",
+    DEPTHWATCH_WALL_FACTOR: "10",
+    DEPTHWATCH_HELP: "1",
+  };
+  const fromEnv = parseConfig([], envOf(vars));
+  assert.deepEqual(
+    { ...fromEnv },
+    {
+      help: false,
+      source: "sim",
+      symbols: ["xrpusdt"],
+      stream: "diff",
+      host: "::1",
+      port: 9090,
+      binanceWsUrl: "wss://example.org",
+      binanceRestUrl: "https://example.org",
+      simRate: 1000,
+      rawCapacity: 64,
+      processedCapacity: 128,
+      history: 50,
+      staleMs: 5000,
+      allowedOrigins: ["https://a.example"],
+      authToken: "env-token",
+      maxClients: 10,
+      logLevel: "warn",
+      logFormat: "json",
+      levels: 5,
+      analyticsCostMs: 3,
+      notionals: [1000],
+      wallFactor: 10,
+    } satisfies Config,
+    "DEPTHWATCH_HELP is not a thing: --help is flag-only",
+  );
+  // Flags win over env, field by field.
+  const mixed = parseConfig(["--port", "1234", "--auth-token=flag-token"], envOf(vars));
+  assert.equal(mixed.port, 1234);
+  assert.equal(mixed.authToken, "flag-token");
+  assert.equal(mixed.simRate, 1000);
+  // An empty env var is unset: the default applies.
+  const empty = parseConfig([], envOf({ DEPTHWATCH_PORT: "", DEPTHWATCH_AUTH_TOKEN: "" }));
+  assert.equal(empty.port, 8000);
+  assert.equal(empty.authToken, undefined);
+  // An explicit empty flag clears an optional setting from the env.
+  assert.equal(parseConfig(["--auth-token="], envOf(vars)).authToken, undefined);
+  assert.deepEqual(parseConfig(["--allowed-origins="], envOf(vars)).allowedOrigins, []);
+  // Only DEPTHWATCH_ names are asked for.
+  const asked: string[] = [];
+  parseConfig([], (name) => {
+    asked.push(name);
+    return undefined;
+  });
+  assert.equal(asked.length, flagNames().length - 1);
+  assert.ok(asked.every((n) => /^DEPTHWATCH_[A-Z_]+$/.test(n)), asked.join());
+});
+
+Deno.test("property: flag > env > default for the port", () => {
+  const port = fc.integer({ min: 0, max: 65535 });
+  fc.assert(
+    fc.property(fc.option(port), fc.option(port), (flag, env) => {
+      const args = flag === null ? [] : ["--port", String(flag)];
+      const c = parseConfig(args, envOf(env === null ? {} : { DEPTHWATCH_PORT: String(env) }));
+      assert.equal(c.port, flag ?? env ?? 8000);
+    }),
+  );
+});
+
+Deno.test("validation errors name the flag, the value and what is expected", () => {
+  const cases: [string, string, string][] = [
+    ["source", "kraken", "binance or sim"],
+    ["symbols", "", "a comma-separated list of 1 to 1024 symbols"],
+    ["symbols", "btcusdt,,ethusdt", "symbols of 1 to 32 letters"],
+    ["symbols", "btc usdt", "letters, digits, '_', '.' or '-'"],
+    ["symbols", "btc/usdt", "(e.g. btcusdt,ethusdt)"],
+    ["symbols", "a".repeat(33), "1 to 32"],
+    ["stream", "depth5", "depth20 or diff"],
+    ["host", "", "a host name or IP address"],
+    ["host", "local host", "a host name or IP address"],
+    ["host", "http://x", "a host name or IP address"],
+    ["port", "65536", "an integer from 0 to 65535"],
+    ["port", "-1", "an integer from 0 to 65535"],
+    ["port", "80.5", "an integer from 0 to 65535"],
+    ["port", "0x50", "an integer from 0 to 65535"],
+    ["port", "http", "an integer from 0 to 65535"],
+    ["binance-ws-url", "https://stream.binance.com", "a ws:// or wss:// URL"],
+    ["binance-ws-url", "not a url", "a ws:// or wss:// URL"],
+    ["binance-ws-url", "wss://u:p@host", "without credentials, query or fragment"],
+    ["binance-ws-url", "wss://host/?x=1", "without credentials, query or fragment"],
+    ["binance-rest-url", "ftp://api.binance.com", "an http:// or https:// URL"],
+    ["binance-rest-url", "https://api.binance.com/#frag", "without credentials"],
+    ["sim-rate", "0", "a number > 0 and <= 100000"],
+    ["sim-rate", "100001", "a number > 0 and <= 100000"],
+    ["sim-rate", "fast", "a number > 0 and <= 100000"],
+    ["sim-rate", "Infinity", "a number > 0 and <= 100000"],
+    ["raw-capacity", "2000", "a power of two from 2 to 1048576"],
+    ["raw-capacity", "1", "a power of two from 2 to 1048576"],
+    ["raw-capacity", "2097152", "a power of two from 2 to 1048576"],
+    ["processed-capacity", "3", "a power of two from 2 to 1048576"],
+    ["history", "0", "an integer from 1 to 100000"],
+    ["history", "100001", "an integer from 1 to 100000"],
+    ["stale-ms", "0", "an integer number of milliseconds from 1 to 86400000"],
+    ["stale-ms", "1.5", "from 1 to 86400000"],
+    ["allowed-origins", "*", "http(s) origins without path"],
+    ["allowed-origins", "https://a.example/app", "http(s) origins without path"],
+    ["allowed-origins", "ws://a.example", "http(s) origins without path"],
+    ["allowed-origins", "https://a.example,,https://b.example", "http(s) origins"],
+    ["max-clients", "0", "an integer from 1 to 100000"],
+    ["log-level", "trace", "debug, info, warn or error"],
+    ["log-format", "xml", "text or json"],
+    ["levels", "0", "an integer from 1 to 100"],
+    ["levels", "101", "an integer from 1 to 100"],
+    ["analytics-cost-ms", "-1", "a number of milliseconds from 0 to 10000"],
+    ["analytics-cost-ms", "10001", "from 0 to 10000"],
+    ["notionals", "", "a comma-separated list of 1 to 7 distinct positive numbers"],
+    ["notionals", "100,0", "distinct positive numbers"],
+    ["notionals", "100,100", "distinct positive numbers"],
+    ["notionals", "1,2,3,4,5,6,7,8", "1 to 7"],
+    ["notionals", "1e16", "up to 1e15"],
+    ["wall-factor", "0.5", "a number from 1 to 1000"],
+    ["wall-factor", "1001", "a number from 1 to 1000"],
+  ];
+  for (const [name, value, expected] of cases) {
+    const e = rejects([`--${name}=${value}`], [
+      `--${name}: invalid value ${JSON.stringify(value)}; expected `,
+      expected,
+    ]);
+    assert.equal(e.flag, `--${name}`);
+    assert.equal(e.value, value);
+    // The same value from the env var names the variable as its origin
+    // (an empty variable counts as unset, so it is not an error there).
+    if (value === "") continue;
+    rejects([], [
+      `--${name}: invalid value ${JSON.stringify(value)} (from ${envName(name)}); expected `,
+      expected,
+    ], envOf({ [envName(name)]: value }));
+  }
+});
+
+Deno.test("an invalid auth token is rejected without echoing it", () => {
+  const e = rejects(["--auth-token", "has space"], [
+    "--auth-token: invalid value (hidden, 9 characters); expected 1 to 4096 visible ASCII",
+  ]);
+  assert.ok(!e.message.includes("has space"));
+  assert.equal(e.value, undefined);
+  rejects(["--auth-token=" + "x".repeat(4097)], ["(hidden, 4097 characters)"]);
+  rejects([], ["(from DEPTHWATCH_AUTH_TOKEN)"], envOf({ DEPTHWATCH_AUTH_TOKEN: "tab\there" }));
+});
+
+Deno.test("unknown flags, stray arguments and missing values", () => {
+  const all = flagNames().join(", ");
+  let e = rejects(["--prot", "80"], [`unknown flag --prot; valid flags are ${all}`]);
+  assert.equal(e.flag, "--prot");
+  rejects(["-p", "80"], ["unknown flag -p; valid flags are --source, --symbols"]);
+  e = rejects(["8000"], ['unexpected argument "8000"', "--name value or --name=value", all]);
+  assert.equal(e.value, "8000");
+  e = rejects(["--port"], ["--port needs a value; expected --port <value> or --port=<value>"]);
+  assert.equal(e.flag, "--port");
+  rejects(["--auth-token", "--port", "1"], ["--auth-token needs a value", "needs the = form"]);
+  rejects(["--help=yes"], ["--help takes no value; expected just --help (or -h)"]);
+  // The = form takes a value starting with a dash; it is then validated.
+  rejects(["--port=-5"], ['--port: invalid value "-5"; expected an integer from 0 to 65535']);
+});
+
+Deno.test("help text lists every flag with its env var, default and expectation", () => {
+  const text = helpText();
+  const defaults: Record<string, string> = {
+    "--source": "binance",
+    "--symbols": "btcusdt,ethusdt",
+    "--stream": "depth20",
+    "--host": "127.0.0.1",
+    "--port": "8000",
+    "--binance-ws-url": "wss://stream.binance.com:9443",
+    "--binance-rest-url": "https://api.binance.com",
+    "--sim-rate": "10",
+    "--raw-capacity": "2048",
+    "--processed-capacity": "2048",
+    "--history": "100",
+    "--stale-ms": "2000",
+    "--allowed-origins": "none",
+    "--auth-token": "none",
+    "--max-clients": "1000",
+    "--log-level": "info",
+    "--log-format": "text",
+    "--levels": "20",
+    "--analytics-cost-ms": "0",
+    "--notionals": "10000,100000,1000000",
+    "--wall-factor": "5",
+  };
+  assert.deepEqual(flagNames(), [...Object.keys(defaults), "--help"]);
+  for (const [flag, def] of Object.entries(defaults)) {
+    const start = text.indexOf(`  ${flag} <`);
+    assert.ok(start >= 0, `${flag} missing from help`);
+    const block = text.slice(start, text.indexOf("\n  --", start + 1));
+    assert.ok(block.includes(`Env: ${envName(flag)}. Default: ${def}.`), block);
+    assert.ok(block.includes("Expected: "), block);
+  }
+  assert.ok(text.includes("--help, -h"));
+  // The help shows the same default the parser applies, e.g. for the port.
+  assert.ok(text.includes(`Default: ${parseConfig([]).port}.`));
+});
+
+Deno.test("redactConfig hides the auth token and keeps everything else", () => {
+  const c = parseConfig(["--auth-token", "super-secret", "--port", "1"]);
+  const safe = redactConfig(c);
+  assert.equal(safe.authToken, "***");
+  assert.equal(c.authToken, "super-secret", "the original is untouched");
+  assert.deepEqual({ ...safe, authToken: c.authToken }, { ...c });
+  assert.ok(!JSON.stringify(safe).includes("super-secret"));
+  assert.ok(Object.isFrozen(safe));
+  assert.equal(redactConfig(parseConfig([])).authToken, undefined, "no token, nothing to hide");
+});
+
+Deno.test("denoEnv reads only DEPTHWATCH_ variables", () => {
+  Deno.env.set("DEPTHWATCH_TEST_CONFIG_VAR", "yes");
+  try {
+    const env = denoEnv();
+    assert.equal(env("DEPTHWATCH_TEST_CONFIG_VAR"), "yes");
+    assert.equal(env("DEPTHWATCH_SURELY_UNSET_VAR"), undefined);
+    assert.ok(Deno.env.get("PATH") !== undefined);
+    assert.equal(env("PATH"), undefined);
+  } finally {
+    Deno.env.delete("DEPTHWATCH_TEST_CONFIG_VAR");
+  }
+});
+
+Deno.test("denoEnv treats a missing env permission as unset", async () => {
+  const moduleUrl = new URL("../lib/server/config.ts", import.meta.url).href;
+  const script = `
+    import { denoEnv, parseConfig } from ${JSON.stringify(moduleUrl)};
+    const c = parseConfig([], denoEnv());
+    console.log(JSON.stringify({ port: c.port, rate: c.simRate }));
+  `;
+  const file = await Deno.makeTempFile({ suffix: ".ts" });
+  await Deno.writeTextFile(file, script);
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: ["run", "--no-prompt", "--allow-read", "--allow-env=DEPTHWATCH_PORT", file],
+    env: { DEPTHWATCH_PORT: "4321", DEPTHWATCH_SIM_RATE: "77" },
+    stdout: "piped",
+    stderr: "piped",
+  }).output().finally(() => Deno.remove(file));
+  const stderr = new TextDecoder().decode(out.stderr);
+  assert.equal(out.code, 0, stderr);
+  // The permitted variable is read; the forbidden one falls back to the default.
+  assert.deepEqual(JSON.parse(new TextDecoder().decode(out.stdout)), { port: 4321, rate: 10 });
+});
