@@ -1,0 +1,169 @@
+/**
+ * The order-book ladder's view model: a fixed number of rows per side (so
+ * the ladder never changes height), each with its size bar as a fraction of
+ * the largest size shown, its cumulative size, and whether it is a wall.
+ *
+ * Display order: asks from the farthest shown down to the best ask, then the
+ * spread row, then bids from the best down. Rows past the book's depth are
+ * kept with `present: false` and render blank.
+ *
+ * This module runs in the browser: it must not touch the `Deno` global.
+ *
+ * @module
+ */
+import type { DashFrame } from "./dash_frame.ts";
+
+/** One ladder row. */
+export interface LadderRow {
+  /** The row holds a level (false: blank filler row). */
+  present: boolean;
+  /** Level price. */
+  price: number;
+  /** Level size. */
+  size: number;
+  /** Σ size from the best level to this one. */
+  total: number;
+  /** size / largest size shown on either side, 0..1. */
+  bar: number;
+  /** size ≥ the frame's wall threshold. */
+  wall: boolean;
+}
+
+/** The whole ladder. */
+export interface LadderModel {
+  /** Rows per side. */
+  readonly rows: number;
+  /** Ask rows in display order (farthest first, best ask last). */
+  readonly asks: LadderRow[];
+  /** Bid rows in display order (best bid first). */
+  readonly bids: LadderRow[];
+  /** Best ask − best bid (NaN when a side is empty). */
+  spread: number;
+  /** Spread in bps of mid. */
+  spreadBps: number;
+  /** Mid price. */
+  mid: number;
+  /** Largest size shown (the full bar). */
+  maxSize: number;
+}
+
+function blankRow(): LadderRow {
+  return { present: false, price: NaN, size: NaN, total: NaN, bar: 0, wall: false };
+}
+
+/**
+ * A ladder with `rows` blank rows per side.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { createLadder } from "./ladder_view.ts";
+ * const l = createLadder(10);
+ * assert.equal(l.asks.length, 10);
+ * assert.equal(l.bids[0].present, false);
+ * ```
+ *
+ * @throws RangeError when `rows` is not an integer from 1 to 1000.
+ */
+export function createLadder(rows: number): LadderModel {
+  if (!Number.isInteger(rows) || rows < 1 || rows > 1000) {
+    throw new RangeError(`ladder rows must be an integer from 1 to 1000, got ${rows}`);
+  }
+  return {
+    rows,
+    asks: Array.from({ length: rows }, blankRow),
+    bids: Array.from({ length: rows }, blankRow),
+    spread: NaN,
+    spreadBps: NaN,
+    mid: NaN,
+    maxSize: NaN,
+  };
+}
+
+function setRow(row: LadderRow, price: number, size: number, total: number, wall: number) {
+  row.present = true;
+  row.price = price;
+  row.size = size;
+  row.total = total;
+  row.wall = size >= wall; // false when the threshold is NaN
+}
+
+function clearRow(row: LadderRow) {
+  row.present = false;
+  row.price = NaN;
+  row.size = NaN;
+  row.total = NaN;
+  row.bar = 0;
+  row.wall = false;
+}
+
+/**
+ * Fill `ladder` from `frame` in place (no allocation) and return it. `null`
+ * blanks every row.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { createLadder, fillLadder } from "./ladder_view.ts";
+ * import { emptyDashFrame } from "./dash_frame.ts";
+ * const f = emptyDashFrame("BTCUSDT");
+ * f.bidPrices.push(99, 98); f.bidSizes.push(1, 4);
+ * f.askPrices.push(101); f.askSizes.push(2);
+ * const l = fillLadder(f, createLadder(2));
+ * assert.deepEqual(l.bids.map((r) => r.total), [1, 5]);
+ * assert.equal(l.asks[1].price, 101); // best ask sits next to the spread row
+ * assert.equal(l.asks[0].present, false);
+ * assert.equal(l.bids[1].bar, 1);
+ * ```
+ */
+export function fillLadder(frame: DashFrame | null, ladder: LadderModel): LadderModel {
+  const rows = ladder.rows;
+  if (frame === null) {
+    for (let i = 0; i < rows; i++) {
+      clearRow(ladder.asks[i]);
+      clearRow(ladder.bids[i]);
+    }
+    ladder.spread =
+      ladder.spreadBps =
+      ladder.mid =
+      ladder.maxSize =
+        NaN;
+    return ladder;
+  }
+  const nb = Math.min(rows, frame.bidPrices.length, frame.bidSizes.length);
+  const na = Math.min(rows, frame.askPrices.length, frame.askSizes.length);
+  const wall = frame.wallThreshold;
+  let max = 0;
+  let total = 0;
+  for (let i = 0; i < rows; i++) {
+    const row = ladder.bids[i];
+    if (i < nb) {
+      const size = frame.bidSizes[i];
+      total += size;
+      setRow(row, frame.bidPrices[i], size, total, wall);
+      if (size > max) max = size;
+    } else clearRow(row);
+  }
+  total = 0;
+  for (let i = 0; i < rows; i++) {
+    // Best ask (i = 0) goes to the last display row.
+    const row = ladder.asks[rows - 1 - i];
+    if (i < na) {
+      const size = frame.askSizes[i];
+      total += size;
+      setRow(row, frame.askPrices[i], size, total, wall);
+      if (size > max) max = size;
+    } else clearRow(row);
+  }
+  for (let i = 0; i < rows; i++) {
+    const b = ladder.bids[i];
+    b.bar = b.present && max > 0 ? b.size / max : 0;
+    const a = ladder.asks[i];
+    a.bar = a.present && max > 0 ? a.size / max : 0;
+  }
+  ladder.maxSize = max > 0 ? max : NaN;
+  ladder.spread = nb > 0 && na > 0 ? frame.askPrices[0] - frame.bidPrices[0] : NaN;
+  ladder.mid = nb > 0 && na > 0 ? (frame.askPrices[0] + frame.bidPrices[0]) / 2 : NaN;
+  ladder.spreadBps = ladder.spread / ladder.mid * 1e4;
+  return ladder;
+}
