@@ -161,3 +161,17 @@ Deno.test("property: push/pop sequences match an array model (every policy)", ()
     { numRuns: 500 },
   );
 });
+
+Deno.test("a reserved slot that is not committed is handed out again without a second drop", () => {
+  const ring = SpscRing.create({ capacity: 2, slotBytes: 16 });
+  pushValue(ring, 1);
+  pushValue(ring, 2);
+  const first = ring.reserve(); // full: drops 1
+  assert.equal(ring.reserve(), first);
+  assert.equal(ring.stats().dropped, 1);
+  ring.f64[first] = 3;
+  ring.f64[first + 1] = -3;
+  ring.commit();
+  assert.equal(popValue(ring), 2);
+  assert.equal(popValue(ring), 3);
+});

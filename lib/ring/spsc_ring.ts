@@ -242,7 +242,9 @@ export class SpscRing {
    * {@link SpscRing.f64} (multiply by 8 for {@link SpscRing.u8}), or -1 when
    * the frame is refused (`drop-newest` when full, `block` after the timeout,
    * or a closed ring). Under `drop-oldest` it always succeeds, dropping the
-   * oldest frame when full. Call {@link SpscRing.commit} after filling.
+   * oldest frame when full. Call {@link SpscRing.commit} after filling. A
+   * reserved slot that was not committed (the frame turned out invalid) is
+   * returned again by the next call, without dropping anything more.
    *
    * @param timeoutMs `block` policy only: how long to wait for space. Default 1000.
    * @example
@@ -252,6 +254,9 @@ export class SpscRing {
    * ```
    */
   reserve(timeoutMs = 1000): number {
+    // A slot still held (e.g. the last frame was rejected after parsing into
+    // it) is handed out again: it already cost its drop, if any.
+    if (this.#reserved >= 0) return (this.#reserved & this.#mask) * this.slotWords;
     const h = this.#header;
     const w = Atomics.load(h, RING_WRITE) >>> 0;
     for (;;) {
@@ -389,6 +394,20 @@ export class SpscRing {
     return (r & this.#mask) * this.slotWords;
   }
   #peeked = 0;
+
+  /**
+   * First word of the `k`-th committed slot after the read index (0 = the
+   * oldest), or -1 when fewer than `k + 1` slots are available. A look-ahead
+   * for the consumer (e.g. to see which symbols follow); under `drop-oldest`
+   * the producer may overwrite what it points at, so use it only for hints
+   * and take frames with `pop`.
+   */
+  peekAt(k: number): number {
+    const h = this.#header;
+    const r = Atomics.load(h, RING_READ) >>> 0;
+    if (k < 0 || uint32Diff(Atomics.load(h, RING_WRITE) >>> 0, r) <= k) return -1;
+    return ((r + k) & this.#mask) * this.slotWords;
+  }
 
   /**
    * Release the slot returned by the last {@link SpscRing.peek}. Returns false

@@ -1,0 +1,241 @@
+/**
+ * The analytics stage as a plain class (the worker entry only wires messages
+ * to it): drains the raw ring, lets the {@link AdaptiveProcessor} decide per
+ * frame, runs the {@link Analyser} straight into a reserved processed-ring
+ * slot, and counts every frame in shared memory.
+ *
+ * Frames are taken one at a time with `pop` (one compare-exchange each), so a
+ * worker killed mid-frame loses at most that one frame; the supervisor counts
+ * it as `raw popped − analysed`. The look-ahead that marks the newest frame of
+ * each symbol reads symbol ids in place (hints only).
+ *
+ * @example
+ * ```ts ignore
+ * const loop = new AnalyticsLoop({ raw, processed, counters, symbols: 2 });
+ * loop.run(); // returns when the raw ring is closed and drained
+ * ```
+ * @module
+ */
+
+import { SpscRing } from "../ring/spsc_ring.ts";
+import {
+  ANALYTICS_ANALYSED,
+  ANALYTICS_HEARTBEAT,
+  ANALYTICS_MODE,
+  ANALYTICS_MODE_CHANGES,
+  ANALYTICS_PROCESSED,
+  ANALYTICS_PROCESSING_BUCKETS,
+  ANALYTICS_PROCESSING_SUM,
+  ANALYTICS_SKIPPED,
+  ANALYTICS_STARTED,
+  PipelineCounters,
+  PROCESSING_BUCKETS_SECONDS,
+  PROCESSING_SUM_UNIT_SECONDS,
+} from "../metrics/pipeline_counters.ts";
+import { BOOK_SYMBOL_ID, BookSlotLayout } from "../ingest/book_slot.ts";
+import { FrameSlotLayout } from "./frame_slot.ts";
+import { Analyser } from "./analyser.ts";
+import { AdaptiveProcessor } from "./adaptive_processor.ts";
+
+/** Options of {@link AnalyticsLoop}. */
+export interface AnalyticsLoopOptions {
+  /** Raw ring (this side is its only consumer). Required. */
+  raw: SpscRing;
+  /** Processed ring (this side is its only producer). Required. */
+  processed: SpscRing;
+  /** Shared counters (symbol row `symbols` is the "unknown" row). Required. */
+  counters: PipelineCounters;
+  /** Number of symbols. Required. */
+  symbols: number;
+  /** Book levels per side. Default 20. */
+  levels?: number;
+  /** Slippage notionals in quote currency. Default 10k, 100k, 1M. */
+  notionals?: readonly number[];
+  /** Wall factor k (size ≥ k × median). Default 5. */
+  wallFactor?: number;
+  /** Debug: artificial cost added to every analysed frame, ms (busy wait). Default 0. */
+  costMs?: number;
+  /** Most frames looked at per batch. Default 256. */
+  batch?: number;
+  /** Adaptive thresholds (ms and ring fractions); see {@link AdaptiveProcessor}. */
+  adaptive?: {
+    slowMs?: number;
+    slowerMs?: number;
+    recoverMs?: number;
+    lagHigh?: number;
+    lagHigher?: number;
+    lagLow?: number;
+  };
+}
+
+/**
+ * Drains the raw ring into the processed ring.
+ *
+ * @example
+ * ```ts ignore
+ * while (loop.drain() > 0) {}
+ * ```
+ */
+export class AnalyticsLoop {
+  readonly #raw: SpscRing;
+  readonly #processed: SpscRing;
+  readonly #counters: PipelineCounters;
+  readonly #symbols: number;
+  readonly #analyser: Analyser;
+  readonly #adaptive: AdaptiveProcessor;
+  readonly #frame: Float64Array;
+  readonly #ids: Int32Array;
+  readonly #newest: Uint8Array;
+  readonly #batch: number;
+  readonly #costMs: number;
+  readonly #buckets = new Uint32Array(PROCESSING_BUCKETS_SECONDS.length + 1);
+  #sumUnits = 0;
+  #lastMode = 0;
+
+  /** @throws RangeError when the rings' slot sizes do not fit the layouts. */
+  constructor(options: AnalyticsLoopOptions) {
+    this.#raw = options.raw;
+    this.#processed = options.processed;
+    this.#counters = options.counters;
+    this.#symbols = options.symbols;
+    const bookLayout = new BookSlotLayout(options.levels ?? 20);
+    const frameLayout = new FrameSlotLayout({
+      levels: bookLayout.levels,
+      notionals: options.notionals,
+    });
+    if (this.#raw.slotBytes < bookLayout.slotBytes) {
+      throw new RangeError(
+        `raw ring slots hold ${this.#raw.slotBytes} bytes, book frames need ${bookLayout.slotBytes}`,
+      );
+    }
+    if (this.#processed.slotBytes < frameLayout.slotBytes) {
+      throw new RangeError(
+        `processed ring slots hold ${this.#processed.slotBytes} bytes, analytics frames need ${frameLayout.slotBytes}`,
+      );
+    }
+    this.#analyser = new Analyser({
+      symbols: options.symbols,
+      bookLayout,
+      frameLayout,
+      wallFactor: options.wallFactor,
+      notionals: options.notionals,
+    });
+    this.#adaptive = new AdaptiveProcessor({
+      symbols: options.symbols,
+      capacity: this.#raw.capacity,
+      ...options.adaptive,
+    });
+    this.#frame = new Float64Array(this.#raw.slotWords);
+    this.#batch = options.batch ?? 256;
+    this.#ids = new Int32Array(this.#batch);
+    this.#newest = new Uint8Array(this.#batch);
+    this.#costMs = options.costMs ?? 0;
+    this.#counters.store(this.#counters.analytics(ANALYTICS_STARTED), 1);
+  }
+
+  /** The adaptive processor (mode, averages), for tests and stats. */
+  get adaptive(): AdaptiveProcessor {
+    return this.#adaptive;
+  }
+
+  /**
+   * Handle up to one batch of the frames available now. Returns how many
+   * frames were taken (processed or skipped); 0 when the raw ring was empty.
+   */
+  drain(): number {
+    const raw = this.#raw;
+    const c = this.#counters;
+    c.add(c.analytics(ANALYTICS_HEARTBEAT), 1);
+    const available = raw.available();
+    if (available === 0) return 0;
+    this.#adaptive.beginBatch(available);
+    const n = Math.min(available, this.#batch);
+    const ids = this.#ids;
+    let seen = 0;
+    for (; seen < n; seen++) {
+      const at = raw.peekAt(seen);
+      if (at < 0) break;
+      const id = raw.f64[at + BOOK_SYMBOL_ID];
+      ids[seen] = id >= 0 && id < this.#symbols ? id : -1;
+    }
+    this.#adaptive.markNewest(ids, seen, this.#newest);
+    const frame = this.#frame;
+    const processed = this.#processed;
+    let taken = 0;
+    for (let k = 0; k < seen; k++) {
+      if (!raw.pop(frame)) break;
+      taken++;
+      const symbolId = frame[BOOK_SYMBOL_ID];
+      if (!(symbolId >= 0 && symbolId < this.#symbols)) {
+        // Cannot happen with our ingest; counted, never analysed.
+        c.add(c.analyticsSymbol(this.#symbols, ANALYTICS_SKIPPED), 1);
+        c.add(c.analyticsSymbol(this.#symbols, ANALYTICS_ANALYSED), 1);
+        continue;
+      }
+      // The look-ahead may be off after drop-oldest overtook us: trust it only
+      // when the popped frame is the one it saw.
+      const newest = ids[k] === symbolId && this.#newest[k] === 1;
+      if (!this.#adaptive.shouldProcess(symbolId, newest)) {
+        c.add(c.analyticsSymbol(symbolId, ANALYTICS_SKIPPED), 1);
+        c.add(c.analyticsSymbol(symbolId, ANALYTICS_ANALYSED), 1);
+        continue;
+      }
+      const t0 = performance.now();
+      const at = processed.reserve();
+      this.#analyser.analyse(frame, 0, processed.f64, at, performance.timeOrigin + t0);
+      if (this.#costMs > 0) while (performance.now() - t0 < this.#costMs) { /* busy */ }
+      processed.commit();
+      c.add(c.analyticsSymbol(symbolId, ANALYTICS_PROCESSED), 1);
+      c.add(c.analyticsSymbol(symbolId, ANALYTICS_ANALYSED), 1);
+      const ms = performance.now() - t0;
+      this.#adaptive.recordProcessingTime(ms);
+      this.#observe(ms / 1000);
+    }
+    this.#flush();
+    return taken;
+  }
+
+  /**
+   * Run until the raw ring is closed and empty, then close the processed
+   * ring. Blocks the calling worker (waits with `Atomics.wait` when idle).
+   */
+  run(): void {
+    const raw = this.#raw;
+    for (;;) {
+      if (this.drain() > 0) continue;
+      if (raw.closed && raw.available() === 0) break;
+      raw.waitForData(100);
+    }
+    this.#flush();
+    this.#processed.close();
+  }
+
+  #observe(seconds: number): void {
+    const b = PROCESSING_BUCKETS_SECONDS;
+    let i = 0;
+    while (i < b.length && seconds > b[i]) i++;
+    this.#buckets[i]++;
+    this.#sumUnits += seconds / PROCESSING_SUM_UNIT_SECONDS;
+  }
+
+  #flush(): void {
+    const c = this.#counters;
+    for (let i = 0; i < this.#buckets.length; i++) {
+      if (this.#buckets[i] !== 0) {
+        c.add(c.analytics(ANALYTICS_PROCESSING_BUCKETS + i), this.#buckets[i]);
+        this.#buckets[i] = 0;
+      }
+    }
+    const whole = Math.floor(this.#sumUnits);
+    if (whole > 0) {
+      c.add(c.analytics(ANALYTICS_PROCESSING_SUM), whole);
+      this.#sumUnits -= whole;
+    }
+    const mode = this.#adaptive.mode;
+    if (mode !== this.#lastMode) {
+      c.store(c.analytics(ANALYTICS_MODE), mode);
+      c.add(c.analytics(ANALYTICS_MODE_CHANGES), 1);
+      this.#lastMode = mode;
+    }
+  }
+}

@@ -1,0 +1,37 @@
+/// <reference lib="deno.worker" />
+/**
+ * Ingest worker entry: attaches the shared raw ring and counters posted by the
+ * supervisor and runs an {@link Ingestor}. Messages in: `{ type: "start", … }`
+ * and `{ type: "stop" }`; out: `{ type: "started" }`, `{ type: "stopped" }`.
+ *
+ * @module
+ */
+import { SpscRing } from "../ring/spsc_ring.ts";
+import { PipelineCounters } from "../metrics/pipeline_counters.ts";
+import { Ingestor, type IngestorOptions } from "./ingestor.ts";
+
+/** The start message the supervisor posts. */
+export interface IngestStartMessage {
+  type: "start";
+  rawRing: SharedArrayBuffer;
+  counters: SharedArrayBuffer;
+  options: Omit<IngestorOptions, "rawRing" | "counters" | "log">;
+}
+
+let ingestor: Ingestor | undefined;
+
+self.onmessage = async (e: MessageEvent<IngestStartMessage | { type: "stop" }>) => {
+  const msg = e.data;
+  if (msg.type === "start") {
+    ingestor = new Ingestor({
+      ...msg.options,
+      rawRing: SpscRing.attach(msg.rawRing),
+      counters: PipelineCounters.attach(msg.counters),
+    });
+    ingestor.start();
+    self.postMessage({ type: "started" });
+  } else if (msg.type === "stop") {
+    await ingestor?.stop();
+    self.postMessage({ type: "stopped" });
+  }
+};

@@ -1,0 +1,322 @@
+/**
+ * The ingest side of the pipeline as a plain class (the worker entry file only
+ * wires messages to it): exchange connections → parser → validation → raw
+ * ring, with every frame counted in shared memory.
+ *
+ * - `depth20` mode: each message is parsed straight into the raw ring's
+ *   reserved slot, validated in place, stamped and committed. A rejected frame
+ *   leaves the slot reserved for the next message (no extra drop).
+ * - `diff` mode: each event is parsed into a reused {@link DiffEvent}, fed to
+ *   {@link DiffSync}; snapshots come from the {@link RestClient}; a symbol's
+ *   top levels are written into the raw ring at most every 100 ms.
+ *
+ * The raw ring overflows by dropping the oldest frame; {@link OverflowLog}
+ * reports drops with escalating severity.
+ *
+ * @example
+ * ```ts ignore
+ * const ingestor = new Ingestor({ symbols: ["btcusdt"], rawRing, counters, wsUrl, restUrl });
+ * ingestor.start();
+ * await ingestor.stop();
+ * ```
+ * @module
+ */
+
+import { SpscRing } from "../ring/spsc_ring.ts";
+import {
+  INGEST_ACCEPTED,
+  INGEST_COALESCED,
+  INGEST_CONNECTS,
+  INGEST_CONTROL_MESSAGES,
+  INGEST_FEED_STATE,
+  INGEST_HEARTBEAT,
+  INGEST_IGNORED_MESSAGES,
+  INGEST_PENDING,
+  INGEST_RECEIVED,
+  INGEST_RECONNECTS,
+  INGEST_REST_418,
+  INGEST_REST_429,
+  INGEST_REST_ERRORS,
+  INGEST_REST_REQUESTS,
+  INGEST_ROLLOVERS,
+  INGEST_SERVER_SHUTDOWNS,
+  INGEST_STALE_EVENTS,
+  INGEST_STARTED,
+  PipelineCounters,
+} from "../metrics/pipeline_counters.ts";
+import {
+  BOOK_LAST_UPDATE_ID,
+  BOOK_PARSED_TIME,
+  BOOK_RECEIVE_TIME,
+  BOOK_SYMBOL_ID,
+  BookSlotLayout,
+} from "./book_slot.ts";
+import { ConnectionPool } from "./connection_pool.ts";
+import { DepthParser, isControlMessage } from "./depth_parser.ts";
+import { DiffParser } from "./diff_parser.ts";
+import { DiffEvent } from "./diff_event.ts";
+import { DiffSync } from "./diff_sync.ts";
+import { FeedState } from "./feed_state.ts";
+import { REJECT_REASON_COUNT, RejectReason } from "./reject_reason.ts";
+import { RestClient } from "./rest_client.ts";
+import { SymbolTable } from "./symbol_table.ts";
+import { UpdateIdTracker, validateBook } from "./validate_book.ts";
+import { OverflowLog } from "./overflow_log.ts";
+
+/** Options of {@link Ingestor}. */
+export interface IngestorOptions {
+  /** Lower-case symbols; id = index. Required. */
+  symbols: readonly string[];
+  /** The raw ring (this side is its only producer). Required. */
+  rawRing: SpscRing;
+  /** Shared counters; symbol row `symbols.length` collects frames of no known symbol. Required. */
+  counters: PipelineCounters;
+  /** WebSocket base URL, e.g. `wss://stream.binance.com:9443`. Required. */
+  wsUrl: string;
+  /** REST base URL (diff mode snapshots), e.g. `https://api.binance.com`. Required in diff mode. */
+  restUrl?: string;
+  /** `"depth20"` (partial book, default) or `"diff"` (local book from diff events). */
+  stream?: "depth20" | "diff";
+  /** Book levels per side in a slot. Default 20. */
+  levels?: number;
+  /** No frame for this long marks a feed stale and reconnects. Default 2000 ms. */
+  staleMs?: number;
+  /** Connection backoff base and cap, ms. Defaults 1000 and 30000. */
+  backoffBaseMs?: number;
+  /** See `backoffBaseMs`. */
+  backoffCapMs?: number;
+  /** Where warnings go. Default `console`. */
+  log?: Pick<Console, "warn" | "error">;
+}
+
+const HOUSEKEEPING_MS = 100;
+
+/**
+ * Owns the exchange connections and writes accepted frames into the raw ring.
+ *
+ * @example
+ * ```ts ignore
+ * new Ingestor(options).start();
+ * ```
+ */
+export class Ingestor {
+  readonly #ring: SpscRing;
+  readonly #counters: PipelineCounters;
+  readonly #layout: BookSlotLayout;
+  readonly #symbols: readonly string[];
+  readonly #unknownRow: number;
+  readonly #pool: ConnectionPool;
+  readonly #depthParser: DepthParser;
+  readonly #tracker: UpdateIdTracker;
+  readonly #overflow: OverflowLog;
+  readonly #diff?: {
+    parser: DiffParser;
+    event: DiffEvent;
+    sync: DiffSync;
+    rest: RestClient;
+    inFlight: Set<number>;
+  };
+  #timer: ReturnType<typeof setInterval> | undefined;
+  #lastDropped = 0;
+  #frames = 0;
+
+  /** @throws TypeError / RangeError on bad options (unknown symbols, missing REST URL in diff mode). */
+  constructor(options: IngestorOptions) {
+    this.#ring = options.rawRing;
+    this.#counters = options.counters;
+    this.#symbols = options.symbols;
+    this.#unknownRow = options.symbols.length;
+    this.#layout = new BookSlotLayout(options.levels ?? 20);
+    if (this.#layout.slotBytes > this.#ring.slotBytes) {
+      throw new RangeError(
+        `raw ring slots hold ${this.#ring.slotBytes} bytes; ${this.#layout.levels} levels need ${this.#layout.slotBytes}`,
+      );
+    }
+    const table = new SymbolTable(options.symbols);
+    this.#depthParser = new DepthParser(table, { layout: this.#layout });
+    this.#tracker = new UpdateIdTracker(options.symbols.length);
+    this.#overflow = new OverflowLog({ queue: "raw", log: options.log ?? console });
+    const stream = options.stream ?? "depth20";
+    if (stream === "diff") {
+      if (!options.restUrl) throw new TypeError("diff mode needs restUrl for snapshots");
+      this.#diff = {
+        parser: new DiffParser(table),
+        event: new DiffEvent(),
+        sync: new DiffSync({ symbolCount: options.symbols.length }),
+        rest: new RestClient({ restUrl: options.restUrl }),
+        inFlight: new Set(),
+      };
+    }
+    const staleMs = options.staleMs ?? 2000;
+    this.#pool = new ConnectionPool({
+      baseUrl: options.wsUrl,
+      symbols: options.symbols,
+      streamSuffix: stream === "diff" ? "@depth@100ms" : `@depth${this.#layout.levels}@100ms`,
+      staleMs,
+      backoffBaseMs: options.backoffBaseMs,
+      backoffCapMs: options.backoffCapMs,
+      onMessage: stream === "diff"
+        ? (text, at) => this.#onDiffMessage(text, at)
+        : (text, at) => this.#onDepthMessage(text, at),
+      onFeedState: (id, state) => this.#onFeedState(id, state),
+      onError: (e) => (options.log ?? console).error("ingest callback failed:", e),
+    });
+    if (stream === "depth20" && this.#layout.levels !== 5 && this.#layout.levels !== 10) {
+      // Binance partial streams exist for 5, 10 and 20 levels only.
+      if (this.#layout.levels !== 20) {
+        throw new RangeError(
+          `depth20 mode needs --levels 5, 10 or 20 (Binance partial streams), got ${this.#layout.levels}`,
+        );
+      }
+    }
+  }
+
+  /** Open the connections and start housekeeping (counters, heartbeat, diff snapshots). */
+  start(): void {
+    this.#counters.store(this.#counters.ingest(INGEST_STARTED), 1);
+    this.#pool.start();
+    this.#timer = setInterval(() => this.#housekeeping(), HOUSEKEEPING_MS);
+  }
+
+  /** Close every connection and timer. Frames already committed stay in the ring. */
+  async stop(): Promise<void> {
+    clearInterval(this.#timer);
+    await this.#pool.close();
+    if (this.#diff) await this.#diff.rest.close();
+    this.#housekeeping();
+  }
+
+  // ------------------------------------------------------------ depth20 path
+
+  #onDepthMessage(text: string, receivedAt: number): void {
+    const ring = this.#ring;
+    const f64 = ring.f64;
+    const at = ring.reserve();
+    const code = this.#depthParser.parse(text, f64, at);
+    if (isControlMessage(code)) {
+      this.#counters.add(this.#counters.ingest(INGEST_CONTROL_MESSAGES), 1);
+      return;
+    }
+    // A frame that did not parse names no symbol we can trust: it is counted
+    // under the extra "unknown" row.
+    const symbolId = code === RejectReason.Ok ? f64[at + BOOK_SYMBOL_ID] : -1;
+    let reason = code;
+    if (reason === RejectReason.Ok) {
+      reason = validateBook(f64, at, this.#layout);
+      if (reason === RejectReason.Ok) {
+        reason = this.#tracker.check(symbolId, f64[at + BOOK_LAST_UPDATE_ID]);
+      }
+    }
+    const row = symbolId >= 0 ? symbolId : this.#unknownRow;
+    const c = this.#counters;
+    c.add(c.ingestSymbol(row, INGEST_RECEIVED), 1);
+    if (reason !== RejectReason.Ok) {
+      c.add(c.rejected(row, reason), 1);
+      return;
+    }
+    this.#tracker.accept(symbolId, f64[at + BOOK_LAST_UPDATE_ID]);
+    f64[at + BOOK_RECEIVE_TIME] = receivedAt;
+    f64[at + BOOK_PARSED_TIME] = performance.timeOrigin + performance.now();
+    ring.commit();
+    c.add(c.ingestSymbol(symbolId, INGEST_ACCEPTED), 1);
+    this.#pool.noteFrame(symbolId, receivedAt);
+    this.#frames++;
+  }
+
+  // --------------------------------------------------------------- diff path
+
+  #onDiffMessage(text: string, receivedAt: number): void {
+    const d = this.#diff!;
+    const code = d.parser.parse(text, d.event);
+    const c = this.#counters;
+    if (isControlMessage(code)) {
+      c.add(c.ingest(INGEST_CONTROL_MESSAGES), 1);
+      return;
+    }
+    if (code !== RejectReason.Ok) {
+      // Parse failures never reach DiffSync and name no trusted symbol: count
+      // them under the "unknown" row (DiffSync's counters own the symbol rows).
+      c.add(c.ingestSymbol(this.#unknownRow, INGEST_RECEIVED), 1);
+      c.add(c.rejected(this.#unknownRow, code), 1);
+      return;
+    }
+    const symbolId = d.event.symbolId;
+    d.sync.onEvent(d.event);
+    this.#pool.noteFrame(symbolId, receivedAt);
+    if (d.sync.dueForEmit(symbolId, receivedAt)) this.#emit(symbolId, receivedAt);
+  }
+
+  #emit(symbolId: number, receivedAt: number): void {
+    const ring = this.#ring;
+    const at = ring.reserve();
+    const now = performance.timeOrigin + performance.now();
+    this.#diff!.sync.writeFrame(symbolId, ring.f64, at, this.#layout, now);
+    ring.f64[at + BOOK_RECEIVE_TIME] = receivedAt;
+    ring.f64[at + BOOK_PARSED_TIME] = now;
+    ring.commit();
+    this.#counters.add(this.#counters.ingestSymbol(symbolId, INGEST_ACCEPTED), 1);
+    this.#frames++;
+  }
+
+  #diffHousekeeping(now: number): void {
+    const d = this.#diff!;
+    const c = this.#counters;
+    for (let s = 0; s < this.#symbols.length; s++) {
+      if (d.sync.dueForEmit(s, now)) this.#emit(s, now);
+      this.#pool.setResyncing(s, d.sync.isStale(s));
+      // DiffSync keeps exact per-symbol event counters; publish them as absolute values.
+      const k = d.sync.counters(s);
+      c.store(c.ingestSymbol(s, INGEST_RECEIVED), k.received | 0);
+      c.store(c.ingestSymbol(s, INGEST_COALESCED), k.coalesced | 0);
+      c.store(c.ingestSymbol(s, INGEST_PENDING), (k.pending + k.buffered) | 0);
+      for (let r = 1; r < REJECT_REASON_COUNT; r++) c.store(c.rejected(s, r), k.rejected[r] | 0);
+    }
+    for (;;) {
+      const s = d.sync.takeSnapshotRequest();
+      if (s < 0) break;
+      if (d.inFlight.has(s)) continue;
+      d.inFlight.add(s);
+      d.rest.fetchDepth(this.#symbols[s].toUpperCase(), 1000).then(
+        (snapshot) => d.sync.onSnapshot(s, snapshot),
+        () => d.sync.onSnapshotFailed(s),
+      ).finally(() => d.inFlight.delete(s));
+    }
+    c.store(c.ingest(INGEST_REST_REQUESTS), d.rest.requests | 0);
+    c.store(c.ingest(INGEST_REST_429), d.rest.status429 | 0);
+    c.store(c.ingest(INGEST_REST_418), d.rest.status418 | 0);
+    c.store(c.ingest(INGEST_REST_ERRORS), d.rest.errors | 0);
+  }
+
+  // ---------------------------------------------------------- housekeeping
+
+  #onFeedState(symbolId: number, state: FeedState): void {
+    this.#counters.store(this.#counters.ingestSymbol(symbolId, INGEST_FEED_STATE), state);
+    // A new connection may be to a restarted exchange whose ids start over.
+    if (state === FeedState.Connecting) {
+      this.#tracker.reset(symbolId);
+      this.#diff?.sync.reset(symbolId);
+    }
+  }
+
+  #housekeeping(): void {
+    const c = this.#counters;
+    const now = performance.timeOrigin + performance.now();
+    c.add(c.ingest(INGEST_HEARTBEAT), 1);
+    const p = this.#pool;
+    c.store(c.ingest(INGEST_RECONNECTS), p.reconnects | 0);
+    c.store(c.ingest(INGEST_CONNECTS), p.connects | 0);
+    c.store(c.ingest(INGEST_STALE_EVENTS), p.staleEvents | 0);
+    c.store(c.ingest(INGEST_SERVER_SHUTDOWNS), p.serverShutdowns | 0);
+    c.store(c.ingest(INGEST_ROLLOVERS), p.rollovers | 0);
+    c.store(c.ingest(INGEST_IGNORED_MESSAGES), p.ignoredMessages | 0);
+    for (let s = 0; s < this.#symbols.length; s++) {
+      c.store(c.ingestSymbol(s, INGEST_FEED_STATE), p.feedState(s));
+    }
+    if (this.#diff) this.#diffHousekeeping(now);
+    const dropped = this.#ring.stats().dropped;
+    const newDrops = (dropped - this.#lastDropped) >>> 0;
+    this.#lastDropped = dropped;
+    this.#overflow.record(newDrops, this.#frames, now);
+    this.#frames = 0;
+  }
+}

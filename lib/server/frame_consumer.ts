@@ -1,0 +1,130 @@
+/**
+ * The main thread's end of the pipeline: waits on the processed ring with
+ * `Atomics.waitAsync`, copies frames out in batches, stamps the delivered
+ * time, records receive → main latency, counts deliveries and stores each
+ * frame in the {@link HistoryStore} (whose subscribers — the WebSocket hub —
+ * fan it out). It yields to the event loop between batches so HTTP and
+ * WebSocket work never starve.
+ *
+ * @example
+ * ```ts ignore
+ * const consumer = new FrameConsumer({ processed, history, counters, latency });
+ * const done = consumer.run();
+ * consumer.stop();
+ * await done;
+ * ```
+ * @module
+ */
+
+import type { SpscRing } from "../ring/spsc_ring.ts";
+import { MAIN_DELIVERED, type PipelineCounters } from "../metrics/pipeline_counters.ts";
+import {
+  FRAME_DELIVERED_TIME,
+  FRAME_RECEIVE_TIME,
+  FRAME_SYMBOL_ID,
+} from "../analytics/frame_slot.ts";
+import type { HistoryStore } from "./history_store.ts";
+import type { LatencyTracker } from "./latency_tracker.ts";
+
+/** Options of {@link FrameConsumer}. */
+export interface FrameConsumerOptions {
+  /** The processed ring (this side is its only consumer). Required. */
+  processed: SpscRing;
+  /** Where frames go. Required. */
+  history: HistoryStore;
+  /** Shared counters. Required. */
+  counters: PipelineCounters;
+  /** Receive → main latency. Required. */
+  latency: LatencyTracker;
+  /** Frames per batch. Default 256. */
+  batch?: number;
+  /** Longest single wait before re-checking for stop, ms. Default 100. */
+  waitMs?: number;
+}
+
+/**
+ * Drains the processed ring into the history.
+ *
+ * @example
+ * ```ts ignore
+ * consumer.drainOnce(); // frames taken now
+ * ```
+ */
+export class FrameConsumer {
+  readonly #o: FrameConsumerOptions;
+  readonly #batch: Float64Array;
+  readonly #views: Float64Array[];
+  readonly #maxBatch: number;
+  #running = false;
+
+  constructor(options: FrameConsumerOptions) {
+    this.#o = options;
+    this.#maxBatch = options.batch ?? 256;
+    const words = options.processed.slotWords;
+    if (options.history.layout.slotWords > words) {
+      throw new RangeError(
+        `processed ring slots hold ${words} words, history frames need ${options.history.layout.slotWords}`,
+      );
+    }
+    this.#batch = new Float64Array(this.#maxBatch * words);
+    this.#views = [];
+    const frameWords = options.history.layout.slotWords;
+    for (let k = 0; k < this.#maxBatch; k++) {
+      this.#views.push(this.#batch.subarray(k * words, k * words + frameWords));
+    }
+  }
+
+  /** Take every frame available now (one batch at most); returns how many. */
+  drainOnce(): number {
+    const { processed, history, counters, latency } = this.#o;
+    const n = processed.popBatch(this.#batch, this.#maxBatch);
+    if (n === 0) return 0;
+    const words = processed.slotWords;
+    const now = performance.timeOrigin + performance.now();
+    for (let k = 0; k < n; k++) {
+      const base = k * words;
+      const f = this.#batch;
+      f[base + FRAME_DELIVERED_TIME] = now;
+      latency.observe((now - f[base + FRAME_RECEIVE_TIME]) / 1000);
+      const symbolId = f[base + FRAME_SYMBOL_ID];
+      // Count first: a listener that throws must not make a stored frame go uncounted.
+      if (symbolId >= 0 && symbolId < counters.symbols) {
+        counters.add(counters.mainSymbol(symbolId, MAIN_DELIVERED), 1);
+      }
+      history.push(this.#views[k]);
+    }
+    return n;
+  }
+
+  /**
+   * Drain until {@link FrameConsumer.stop} is called, or the processed ring is
+   * closed and empty.
+   */
+  async run(): Promise<void> {
+    const { processed } = this.#o;
+    const waitMs = this.#o.waitMs ?? 100;
+    this.#running = true;
+    let busySince = -1;
+    while (this.#running) {
+      if (this.drainOnce() > 0) {
+        // Drain in bursts of at most ~5 ms, then let timers, HTTP and sockets run.
+        const now = performance.now();
+        if (busySince < 0) busySince = now;
+        if (now - busySince > 5) {
+          await new Promise((r) => setTimeout(r, 0));
+          busySince = -1;
+        }
+        continue;
+      }
+      busySince = -1;
+      if (processed.closed && processed.available() === 0) break;
+      await processed.waitForDataAsync(waitMs);
+    }
+    this.#running = false;
+  }
+
+  /** Make {@link FrameConsumer.run} return after its current wait. */
+  stop(): void {
+    this.#running = false;
+  }
+}

@@ -1,0 +1,71 @@
+/**
+ * A small leveled logger with text or JSON lines, used by the service and
+ * handed to the workers' components as a `console`-like object.
+ *
+ * @example
+ * ```ts
+ * const log = createLogger({ level: "info", format: "json" });
+ * log.info("listening", { url: "http://127.0.0.1:8000/" });
+ * log.debug("not printed at info");
+ * ```
+ * @module
+ */
+
+/** Log levels, least severe first. */
+export type LogLevel = "debug" | "info" | "warn" | "error";
+
+const RANK: Record<LogLevel, number> = { debug: 0, info: 1, warn: 2, error: 3 };
+
+/** Options of {@link createLogger}. */
+export interface LoggerOptions {
+  /** Lowest level printed. Default "info". */
+  level?: LogLevel;
+  /** "text" (default) or "json" (one object per line). */
+  format?: "text" | "json";
+  /** Where lines go. Default `console.error` (stderr), keeping stdout for the URL. */
+  write?: (line: string) => void;
+}
+
+/** A console-like logger. */
+export interface Logger {
+  debug(...args: unknown[]): void;
+  info(...args: unknown[]): void;
+  warn(...args: unknown[]): void;
+  error(...args: unknown[]): void;
+}
+
+function text(v: unknown): string {
+  if (typeof v === "string") return v;
+  if (v instanceof Error) return v.stack ?? v.message;
+  try {
+    return JSON.stringify(v);
+  } catch {
+    return String(v);
+  }
+}
+
+/**
+ * Create a logger.
+ *
+ * @example
+ * ```ts
+ * createLogger({ level: "warn" }).warn("raw queue overflow");
+ * ```
+ */
+export function createLogger(options: LoggerOptions = {}): Logger {
+  const min = RANK[options.level ?? "info"];
+  const json = options.format === "json";
+  const write = options.write ?? ((line: string) => console.error(line));
+  const emit = (level: LogLevel, args: unknown[]) => {
+    if (RANK[level] < min) return;
+    const time = new Date().toISOString();
+    if (json) write(JSON.stringify({ time, level, msg: args.map(text).join(" ") }));
+    else write(`${time} ${level.toUpperCase().padEnd(5)} ${args.map(text).join(" ")}`);
+  };
+  return {
+    debug: (...a) => emit("debug", a),
+    info: (...a) => emit("info", a),
+    warn: (...a) => emit("warn", a),
+    error: (...a) => emit("error", a),
+  };
+}

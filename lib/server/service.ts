@@ -1,0 +1,200 @@
+/**
+ * Assembles and runs the whole service: (optionally) the simulated exchange,
+ * the two rings and the shared counters, the supervised workers, the
+ * main-thread consumer and history, the WebSocket hub, metrics, and the HTTP
+ * app. `close()` shuts down in order: ingest first, the rings drain, clients
+ * are told, the server stops.
+ *
+ * @example
+ * ```ts ignore
+ * import { parseConfig } from "./config.ts";
+ * const service = await startService(parseConfig(["--source", "sim", "--port", "0"]));
+ * console.log(service.url);
+ * await service.close();
+ * ```
+ * @module
+ */
+
+import { SpscRing } from "../ring/spsc_ring.ts";
+import { BookSlotLayout } from "../ingest/book_slot.ts";
+import { FrameSlotLayout } from "../analytics/frame_slot.ts";
+import { PipelineCounters } from "../metrics/pipeline_counters.ts";
+import { createMetrics } from "../metrics/metrics_registry.ts";
+import { startSimExchange, type SimExchange } from "../sim/sim_exchange.ts";
+import { createApp } from "../web/app.ts";
+import manifest from "../../manifest.gen.ts";
+import type { Config } from "./config.ts";
+import { redactConfig } from "./config.ts";
+import { FrameConsumer } from "./frame_consumer.ts";
+import { HistoryStore } from "./history_store.ts";
+import { LatencyTracker } from "./latency_tracker.ts";
+import { createLogger, type Logger } from "./logger.ts";
+import type { ServiceState } from "./service_state.ts";
+import { Supervisor } from "./supervisor.ts";
+import { WsHub } from "./ws_hub.ts";
+
+/** Extra options of {@link startService} that are not user flags. */
+export interface ServiceExtras {
+  /** Dev mode: live reload in the web app. Default false. */
+  dev?: boolean;
+  /** Build the client bundle before serving (needs the deno CLI). Default false: `deno task build` did it. */
+  build?: boolean;
+  /** Logger. Default one made from the config's log level and format. */
+  log?: Logger;
+  /** Supervisor hung-worker timeout, ms. Default 5000. */
+  hungMs?: number;
+  /** Connection backoff base and cap for the ingest side, ms. Defaults 1000 and 30000. */
+  backoffBaseMs?: number;
+  /** See `backoffBaseMs`. */
+  backoffCapMs?: number;
+}
+
+/** A running service. */
+export interface Service {
+  /** Base URL of the HTTP server, e.g. `http://127.0.0.1:8000/`. */
+  readonly url: string;
+  /** Everything the routes read. */
+  readonly state: ServiceState;
+  /** The worker supervisor (tests kill workers through it). */
+  readonly supervisor: Supervisor;
+  /** The simulated exchange when `--source sim`. */
+  readonly sim?: SimExchange;
+  /** Shut down in order; resolves when everything is closed. */
+  close(): Promise<void>;
+}
+
+/**
+ * Start the service described by `config`.
+ *
+ * @example
+ * ```ts ignore
+ * const s = await startService(parseConfig(["--source=sim", "--port=0"]));
+ * await fetch(new URL("/health", s.url));
+ * ```
+ */
+export async function startService(config: Config, extras: ServiceExtras = {}): Promise<Service> {
+  const log = extras.log ?? createLogger({ level: config.logLevel, format: config.logFormat });
+  log.info("starting depthwatch", JSON.stringify(redactConfig(config)));
+  const sim = config.source === "sim"
+    ? await startSimExchange({
+      symbols: [...config.symbols],
+      rate: config.simRate,
+      levels: config.levels === 5 || config.levels === 10 ? config.levels : 20,
+    })
+    : undefined;
+  if (sim) log.info(`simulated exchange on ${sim.wsUrl} (${config.simRate} frames/s per symbol)`);
+  const wsUrl = sim?.wsUrl ?? config.binanceWsUrl;
+  const restUrl = sim?.restUrl ?? config.binanceRestUrl;
+
+  const bookLayout = new BookSlotLayout(config.levels);
+  const layout = new FrameSlotLayout({ levels: config.levels, notionals: config.notionals });
+  const rawRing = SpscRing.create({
+    capacity: config.rawCapacity,
+    slotBytes: bookLayout.slotBytes,
+    policy: "drop-oldest",
+  });
+  const processedRing = SpscRing.create({
+    capacity: config.processedCapacity,
+    slotBytes: layout.slotBytes,
+    policy: "drop-oldest",
+  });
+  // One extra row counts frames that name no known symbol.
+  const counters = PipelineCounters.create(config.symbols.length + 1);
+  const history = new HistoryStore({
+    symbols: config.symbols.length,
+    depth: config.history,
+    layout,
+  });
+  const latency = new LatencyTracker();
+  const supervisor = new Supervisor({
+    rawRing,
+    processedRing,
+    counters,
+    hungMs: extras.hungMs,
+    log,
+    ingest: {
+      symbols: [...config.symbols],
+      wsUrl,
+      restUrl,
+      stream: config.stream,
+      levels: config.levels,
+      staleMs: config.staleMs,
+      backoffBaseMs: extras.backoffBaseMs,
+      backoffCapMs: extras.backoffCapMs,
+    },
+    analytics: {
+      symbols: config.symbols.length,
+      levels: config.levels,
+      notionals: [...config.notionals],
+      wallFactor: config.wallFactor,
+      costMs: config.analyticsCostMs,
+    },
+  });
+  const symbols = config.symbols.map((s) => s.toUpperCase());
+  const hub = new WsHub({
+    history,
+    symbols,
+    layout,
+    maxClients: config.maxClients,
+    allowedOrigins: [...config.allowedOrigins],
+    authToken: config.authToken,
+  });
+  const state: ServiceState = {
+    symbols,
+    source: config.source,
+    stream: config.stream,
+    startedAt: Date.now(),
+    counters,
+    rawRing,
+    processedRing,
+    history,
+    layout,
+    supervisor,
+    latency,
+    hub,
+    authToken: config.authToken,
+  };
+  const metrics = createMetrics(state);
+  const sampler = setInterval(() => metrics.sample(), 1000);
+  const consumer = new FrameConsumer({ processed: processedRing, history, counters, latency });
+  const consuming = consumer.run();
+  await supervisor.start();
+
+  const app = createApp({
+    manifest,
+    state: { ...state, metrics },
+    dev: extras.dev ?? false,
+    onError: (e) => log.error("request failed:", e),
+  });
+  if (extras.build) await app.build();
+  let url = "";
+  const server = Deno.serve({
+    hostname: config.host,
+    port: config.port,
+    onListen: ({ hostname, port }) => {
+      const host = hostname.includes(":") ? `[${hostname}]` : hostname;
+      url = `http://${host}:${port}/`;
+    },
+  }, app.handler);
+  log.info(`depthwatch listening on ${url}`);
+
+  let closing: Promise<void> | undefined;
+  const close = () =>
+    closing ??= (async () => {
+      log.info("shutting down: ingest first, then the rings drain");
+      await supervisor.stop(800);
+      // The analytics worker closed the processed ring; the consumer drains it and returns.
+      await Promise.race([consuming, new Promise((r) => setTimeout(r, 400))]);
+      consumer.stop();
+      await consuming;
+      metrics.sample();
+      hub.close("shutdown");
+      app.close();
+      clearInterval(sampler);
+      await server.shutdown();
+      await sim?.close();
+      log.info("stopped");
+    })();
+
+  return { url, state, supervisor, sim, close };
+}

@@ -1,0 +1,269 @@
+/**
+ * Starts, watches, restarts and stops the two pipeline workers. The rings and
+ * counters live in SharedArrayBuffers owned by the main thread, so a restarted
+ * worker re-attaches and nothing committed to a ring is lost; a killed
+ * analytics worker loses at most the one frame it had taken, which is counted
+ * (`raw popped − analysed` at restart time).
+ *
+ * A worker is restarted when it throws (an `error` event), when it stops
+ * beating (its heartbeat counter is unchanged for `hungMs`), or when
+ * {@link Supervisor.kill} ends it (tests). Restarts back off exponentially
+ * (`restartBaseMs` doubling to `restartCapMs`, reset after a minute of health).
+ *
+ * @example
+ * ```ts ignore
+ * const sup = new Supervisor({ rawRing, processedRing, counters, ingest, analytics });
+ * await sup.start();
+ * await sup.stop(); // ingest first, then the rings drain
+ * ```
+ * @module
+ */
+
+import type { SpscRing } from "../ring/spsc_ring.ts";
+import {
+  ANALYTICS_ANALYSED,
+  ANALYTICS_HEARTBEAT,
+  INGEST_HEARTBEAT,
+  type PipelineCounters,
+} from "../metrics/pipeline_counters.ts";
+import type { IngestStartMessage } from "../ingest/ingest_worker.ts";
+import type { AnalyticsStartMessage } from "../analytics/analytics_worker.ts";
+import type { SupervisorView, WorkerName, WorkerState } from "./service_state.ts";
+
+/** Options of {@link Supervisor}. */
+export interface SupervisorOptions {
+  /** The raw ring (ingest → analytics). Required. */
+  rawRing: SpscRing;
+  /** The processed ring (analytics → main). Required. */
+  processedRing: SpscRing;
+  /** Shared counters. Required. */
+  counters: PipelineCounters;
+  /** Options passed to the ingest worker. Required. */
+  ingest: IngestStartMessage["options"];
+  /** Options passed to the analytics worker. Required. */
+  analytics: AnalyticsStartMessage["options"];
+  /** A worker whose heartbeat does not move for this long is restarted. Default 5000 ms. */
+  hungMs?: number;
+  /** First restart delay, doubled per consecutive restart. Default 200 ms. */
+  restartBaseMs?: number;
+  /** Largest restart delay. Default 5000 ms. */
+  restartCapMs?: number;
+  /** Where restarts are reported. Default `console`. */
+  log?: Pick<Console, "warn" | "error" | "info">;
+}
+
+interface Slot {
+  name: WorkerName;
+  worker?: Worker;
+  state: WorkerState;
+  restarts: number;
+  consecutive: number;
+  lastBeat: number;
+  lastBeatAt: number;
+  healthySince: number;
+  timer?: ReturnType<typeof setTimeout>;
+}
+
+const WORKER_URLS: Record<WorkerName, URL> = {
+  ingest: new URL("../ingest/ingest_worker.ts", import.meta.url),
+  analytics: new URL("../analytics/analytics_worker.ts", import.meta.url),
+};
+
+/**
+ * Runs the ingest and analytics workers.
+ *
+ * @example
+ * ```ts ignore
+ * supervisor.state("analytics"); // "running"
+ * ```
+ */
+export class Supervisor implements SupervisorView {
+  readonly #o: SupervisorOptions;
+  readonly #slots: Record<WorkerName, Slot>;
+  readonly #log: Pick<Console, "warn" | "error" | "info">;
+  #watchdog?: ReturnType<typeof setInterval>;
+  #stopping = false;
+  #inFlightLost = 0;
+
+  constructor(options: SupervisorOptions) {
+    this.#o = options;
+    this.#log = options.log ?? console;
+    const slot = (name: WorkerName): Slot => ({
+      name,
+      state: "stopped",
+      restarts: 0,
+      consecutive: 0,
+      lastBeat: -1,
+      lastBeatAt: 0,
+      healthySince: 0,
+    });
+    this.#slots = { ingest: slot("ingest"), analytics: slot("analytics") };
+  }
+
+  /** Start both workers (analytics first, so the raw ring has a consumer). */
+  async start(): Promise<void> {
+    await this.#spawn(this.#slots.analytics);
+    await this.#spawn(this.#slots.ingest);
+    const hungMs = this.#o.hungMs ?? 5000;
+    this.#watchdog = setInterval(() => this.#check(hungMs), Math.min(1000, hungMs / 4));
+  }
+
+  /** State of a worker. */
+  state(worker: WorkerName): WorkerState {
+    return this.#slots[worker].state;
+  }
+
+  /** Restarts of a worker so far. */
+  restarts(worker: WorkerName): number {
+    return this.#slots[worker].restarts;
+  }
+
+  /** Frames lost in flight by restarts of the analytics worker. */
+  get inFlightLost(): number {
+    return this.#inFlightLost;
+  }
+
+  /** End a worker abruptly, as a crash would (for tests and operators); it is restarted. */
+  kill(worker: WorkerName): void {
+    const slot = this.#slots[worker];
+    if (!slot.worker) return;
+    this.#restart(slot, "killed");
+  }
+
+  /**
+   * Stop gracefully: the ingest worker closes its connections, the raw ring is
+   * closed, the analytics worker drains it and closes the processed ring.
+   * Anything not done within `timeoutMs` is terminated.
+   */
+  async stop(timeoutMs = 1000): Promise<void> {
+    this.#stopping = true;
+    clearInterval(this.#watchdog);
+    for (const slot of Object.values(this.#slots)) clearTimeout(slot.timer);
+    const deadline = performance.now() + timeoutMs;
+    const ingest = this.#slots.ingest;
+    if (ingest.worker) {
+      await this.#request(ingest.worker, { type: "stop" }, "stopped", timeoutMs / 2);
+      ingest.worker.terminate();
+      ingest.worker = undefined;
+    }
+    ingest.state = "stopped";
+    this.#o.rawRing.close();
+    const analytics = this.#slots.analytics;
+    if (analytics.worker) {
+      const left = Math.max(50, deadline - performance.now());
+      await this.#waitFor(analytics.worker, "stopped", left);
+      analytics.worker.terminate();
+      analytics.worker = undefined;
+    }
+    analytics.state = "stopped";
+    this.#o.processedRing.close();
+  }
+
+  async #spawn(slot: Slot): Promise<void> {
+    slot.state = slot.restarts > 0 ? "restarting" : "starting";
+    if (slot.name === "analytics" && slot.restarts > 0) this.#countInFlightLost();
+    const worker = new Worker(WORKER_URLS[slot.name], { type: "module", name: slot.name });
+    slot.worker = worker;
+    worker.onerror = (e) => {
+      e.preventDefault();
+      if (slot.worker !== worker) return;
+      this.#log.error(`${slot.name} worker failed: ${e.message}`);
+      this.#restart(slot, "error");
+    };
+    const o = this.#o;
+    const message = slot.name === "ingest"
+      ? {
+        type: "start",
+        rawRing: o.rawRing.buffer,
+        counters: o.counters.buffer,
+        options: o.ingest,
+      } satisfies IngestStartMessage
+      : {
+        type: "start",
+        rawRing: o.rawRing.buffer,
+        processedRing: o.processedRing.buffer,
+        counters: o.counters.buffer,
+        options: o.analytics,
+      } satisfies AnalyticsStartMessage;
+    const started = await this.#request(worker, message, "started", 10_000);
+    if (slot.worker !== worker) return;
+    if (!started) {
+      this.#log.error(`${slot.name} worker did not start within 10 s`);
+      this.#restart(slot, "start timeout");
+      return;
+    }
+    slot.state = "running";
+    slot.lastBeat = -1;
+    slot.healthySince = performance.now();
+  }
+
+  #restart(slot: Slot, why: string): void {
+    const old = slot.worker;
+    slot.worker = undefined;
+    old?.terminate();
+    if (this.#stopping) return;
+    slot.restarts++;
+    slot.state = "restarting";
+    if (performance.now() - slot.healthySince > 60_000) slot.consecutive = 0;
+    const base = this.#o.restartBaseMs ?? 200;
+    const delay = Math.min(this.#o.restartCapMs ?? 5000, base * 2 ** slot.consecutive);
+    slot.consecutive++;
+    this.#log.warn(`${slot.name} worker ${why}; restart #${slot.restarts} in ${delay} ms`);
+    clearTimeout(slot.timer);
+    slot.timer = setTimeout(() => {
+      if (!this.#stopping) this.#spawn(slot).catch((e) => this.#log.error(e));
+    }, delay);
+  }
+
+  /**
+   * A dead analytics worker may have taken one frame from the raw ring that it
+   * never finished: frames popped but never counted as analysed are lost.
+   * Called before the replacement starts, when the old worker is surely gone.
+   */
+  #countInFlightLost(): void {
+    const c = this.#o.counters;
+    let analysed = 0;
+    for (let s = 0; s < c.symbols; s++) analysed += c.load(c.analyticsSymbol(s, ANALYTICS_ANALYSED));
+    const lostSoFar = (this.#o.rawRing.stats().popped - analysed) >>> 0;
+    this.#inFlightLost = lostSoFar;
+  }
+
+  #check(hungMs: number): void {
+    const now = performance.now();
+    const c = this.#o.counters;
+    for (const slot of Object.values(this.#slots)) {
+      if (slot.state !== "running") continue;
+      const beat = c.load(
+        slot.name === "ingest" ? c.ingest(INGEST_HEARTBEAT) : c.analytics(ANALYTICS_HEARTBEAT),
+      );
+      if (beat !== slot.lastBeat) {
+        slot.lastBeat = beat;
+        slot.lastBeatAt = now;
+      } else if (now - slot.lastBeatAt > hungMs) {
+        this.#restart(slot, `hung (no heartbeat for ${hungMs} ms)`);
+      }
+    }
+  }
+
+  #request(worker: Worker, message: unknown, reply: string, timeoutMs: number): Promise<boolean> {
+    const answer = this.#waitFor(worker, reply, timeoutMs);
+    worker.postMessage(message);
+    return answer;
+  }
+
+  #waitFor(worker: Worker, reply: string, timeoutMs: number): Promise<boolean> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        worker.removeEventListener("message", onMessage);
+        resolve(false);
+      }, timeoutMs);
+      const onMessage = (e: MessageEvent) => {
+        if (e.data?.type !== reply) return;
+        clearTimeout(timer);
+        worker.removeEventListener("message", onMessage);
+        resolve(true);
+      };
+      worker.addEventListener("message", onMessage);
+    });
+  }
+}
