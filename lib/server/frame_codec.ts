@@ -151,6 +151,11 @@ const H = numbers(HelloSchema, ["history"]);
 /** One writer reused by every encode on this thread (its buffer grows once, then stays). */
 const writer = new BinaryWriter();
 
+/** The writer's bytes (a fresh copy over a plain ArrayBuffer); the writer is reset. */
+function finish(): Uint8Array<ArrayBuffer> {
+  return writer.finish() as Uint8Array<ArrayBuffer>;
+}
+
 function double(field: number, v: number): void {
   // proto3 implicit presence: 0 is the default and not written; NaN is.
   if (v !== 0) writer.tag(field, WireType.Bit64).double(v);
@@ -201,7 +206,7 @@ export function encodeFrame(
   symbol: string,
   seq: number,
   sentTime: number,
-): Uint8Array {
+): Uint8Array<ArrayBuffer> {
   if (!(base >= 0) || base + layout.slotWords > f64.length) {
     throw new RangeError(
       `encodeFrame: a slot of ${layout.slotWords} words at word ${base} does not fit an array of ${f64.length} words`,
@@ -274,7 +279,7 @@ export function encodeFrame(
   packed(F.askPrices, f64, base + layout.askPrice(0), nAsks, 2);
   packed(F.askSizes, f64, base + layout.askSize(0), nAsks, 2);
   double(F.analysedSeq, f64[base + FRAME_SEQUENCE]);
-  return writer.finish();
+  return finish();
 }
 
 /**
@@ -292,7 +297,7 @@ export function encodeFrame(
  * const forSlow = wrapFrame(frame, 3); // one client missed 3 frames before it
  * ```
  */
-export function wrapFrame(frameBytes: Uint8Array, conflated = 0): Uint8Array {
+export function wrapFrame(frameBytes: Uint8Array, conflated = 0): Uint8Array<ArrayBuffer> {
   if (!Number.isInteger(conflated) || conflated < 0 || conflated > 0xffffffff) {
     throw new RangeError(
       `wrapFrame: conflated must be an integer from 0 to 2^32-1, got ${conflated}`,
@@ -300,7 +305,7 @@ export function wrapFrame(frameBytes: Uint8Array, conflated = 0): Uint8Array {
   }
   writer.tag(M.frame, WireType.LengthDelimited).bytes(frameBytes);
   if (conflated > 0) writer.tag(M.conflated, WireType.Varint).uint32(conflated);
-  return writer.finish();
+  return finish();
 }
 
 /** Everything in a `Hello` except its history (see `proto/market.proto`). */
@@ -335,7 +340,10 @@ export interface HelloInfo {
  * }, []);
  * ```
  */
-export function encodeHello(info: HelloInfo, history: Iterable<Uint8Array>): Uint8Array {
+export function encodeHello(
+  info: HelloInfo,
+  history: Iterable<Uint8Array>,
+): Uint8Array<ArrayBuffer> {
   const hf = HelloSchema.field;
   writer.tag(M.hello, WireType.LengthDelimited).fork();
   writer.tag(hf.epoch.number, WireType.LengthDelimited).string(info.epoch);
@@ -355,7 +363,7 @@ export function encodeHello(info: HelloInfo, history: Iterable<Uint8Array>): Uin
   for (const b of DEPTH_BANDS_BPS) writer.double(b);
   writer.join();
   writer.join();
-  return writer.finish();
+  return finish();
 }
 
 function levels(prices: readonly number[], sizes: readonly number[]): Level[] {
