@@ -147,7 +147,13 @@ export class AnalyticsLoop {
     const c = this.#counters;
     c.add(c.analytics(ANALYTICS_HEARTBEAT), 1);
     const available = raw.available();
-    if (available === 0) return 0;
+    if (available === 0) {
+      // Idle: the lag driver sees an empty ring, so an overload mode recovers
+      // even when no frame arrives.
+      this.#adaptive.beginBatch(0);
+      this.#flush();
+      return 0;
+    }
     this.#adaptive.beginBatch(available);
     const n = Math.min(available, this.#batch);
     const ids = this.#ids;

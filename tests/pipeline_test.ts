@@ -1,0 +1,152 @@
+// The whole pipeline in-process: simulated exchange → ingest worker → raw ring
+// → analytics worker → processed ring → main-thread history, with real
+// workers and sockets. Worker restarts, overload accounting and shutdown.
+import assert from "node:assert/strict";
+import { parseConfig } from "../lib/server/config.ts";
+import { type Service, startService } from "../lib/server/service.ts";
+import {
+  ANALYTICS_ANALYSED,
+  ANALYTICS_MODE,
+  ANALYTICS_PROCESSED,
+  ANALYTICS_SKIPPED,
+  INGEST_ACCEPTED,
+  INGEST_RECEIVED,
+  MAIN_DELIVERED,
+} from "../lib/metrics/pipeline_counters.ts";
+import { REJECT_REASON_COUNT } from "../lib/ingest/reject_reason.ts";
+
+const quiet = { debug() {}, info() {}, warn() {}, error() {} };
+
+async function until(what: string, cond: () => boolean, timeoutMs = 10_000): Promise<void> {
+  const t0 = performance.now();
+  while (!cond()) {
+    if (performance.now() - t0 > timeoutMs) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
+
+function start(args: string[]): Promise<Service> {
+  const config = parseConfig([
+    "--source=sim",
+    "--port=0",
+    "--symbols=btcusdt,ethusdt",
+    "--stale-ms=1000",
+    ...args,
+  ]);
+  return startService(config, { log: quiet, hungMs: 3000, backoffBaseMs: 20, backoffCapMs: 200 });
+}
+
+/** Sum a per-symbol counter over every row (symbols plus the "unknown" row). */
+function total(s: Service, index: (row: number) => number): number {
+  const c = s.state.counters;
+  let sum = 0;
+  for (let row = 0; row < c.symbols; row++) sum += c.load(index(row));
+  return sum;
+}
+
+function delivered(s: Service): number {
+  const c = s.state.counters;
+  return total(s, (r) => c.mainSymbol(r, MAIN_DELIVERED));
+}
+
+async function framesFlow(s: Service, what: string, n = 10): Promise<void> {
+  const c = s.state.counters;
+  const per = (id: number) => c.load(c.mainSymbol(id, MAIN_DELIVERED));
+  const d0 = per(0), d1 = per(1);
+  await until(`${what}: frames delivered`, () => per(0) >= d0 + n && per(1) >= d1 + n);
+  for (const id of [0, 1]) assert.ok(s.state.history.size(id) > 0, `history of symbol ${id}`);
+}
+
+Deno.test("a killed analytics worker, then a killed ingest worker, are restarted and frames flow again", async () => {
+  const s = await start(["--sim-rate=50"]);
+  try {
+    await framesFlow(s, "start");
+    s.supervisor.kill("analytics");
+    assert.equal(s.supervisor.state("analytics"), "restarting");
+    await until("analytics running again", () => s.supervisor.state("analytics") === "running");
+    await framesFlow(s, "after analytics restart");
+    assert.equal(s.supervisor.restarts("analytics"), 1);
+    assert.ok(s.supervisor.inFlightLost <= 1, "at most the in-flight frame is lost");
+
+    s.supervisor.kill("ingest");
+    await until("ingest running again", () => s.supervisor.state("ingest") === "running");
+    await framesFlow(s, "after ingest restart");
+    assert.equal(s.supervisor.restarts("ingest"), 1);
+  } finally {
+    await s.close();
+  }
+});
+
+Deno.test("overload: raw-ring drops and adaptive skips, recovery, and exact accounting once paused", async () => {
+  // 2 symbols × 1500 frames/s against 1 ms of analytics per frame: about 3x overload.
+  const s = await start([
+    "--sim-rate=1500",
+    "--analytics-cost-ms=1",
+    "--raw-capacity=256",
+    "--processed-capacity=256",
+  ]);
+  const c = s.state.counters;
+  try {
+    await until("adaptive mode entered", () => c.load(c.analytics(ANALYTICS_MODE)) >= 1);
+    await until("raw drops", () => s.state.rawRing.stats().dropped > 0);
+    await until("skips", () => total(s, (r) => c.analyticsSymbol(r, ANALYTICS_SKIPPED)) > 0);
+    // Pause the exchange: the rings drain and the adaptive mode recovers by itself.
+    s.sim!.inject({ kind: "stall", durationMs: 60_000 });
+    await until(
+      "rings drained",
+      () => s.state.rawRing.stats().depth === 0 && s.state.processedRing.stats().depth === 0,
+    );
+    await until("mode recovered", () => c.load(c.analytics(ANALYTICS_MODE)) === 0);
+    await new Promise((r) => setTimeout(r, 300)); // nothing in flight any more
+
+    const received = total(s, (r) => c.ingestSymbol(r, INGEST_RECEIVED));
+    let rejected = 0;
+    for (let row = 0; row < c.symbols; row++) {
+      for (let reason = 1; reason < REJECT_REASON_COUNT; reason++) {
+        rejected += c.load(c.rejected(row, reason));
+      }
+    }
+    const accepted = total(s, (r) => c.ingestSymbol(r, INGEST_ACCEPTED));
+    const analysed = total(s, (r) => c.analyticsSymbol(r, ANALYTICS_ANALYSED));
+    const processed = total(s, (r) => c.analyticsSymbol(r, ANALYTICS_PROCESSED));
+    const skipped = total(s, (r) => c.analyticsSymbol(r, ANALYTICS_SKIPPED));
+    const raw = s.state.rawRing.stats();
+    const proc = s.state.processedRing.stats();
+    assert.ok(raw.dropped > 0 && skipped > 0);
+    assert.equal(received, rejected + accepted, "received = rejected + accepted");
+    assert.equal(accepted, raw.dropped + analysed + raw.depth, "accepted = dropped + analysed");
+    assert.equal(analysed, processed + skipped, "analysed = processed + skipped");
+    assert.equal(
+      processed,
+      proc.dropped + delivered(s) + proc.depth,
+      "processed = dropped + delivered + depth",
+    );
+  } finally {
+    await s.close();
+  }
+});
+
+Deno.test("SIGTERM under load: the process exits 0 within 2 s", async () => {
+  const child = new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", "main.ts", "--source=sim", "--sim-rate=2000", "--port=0"],
+    cwd: new URL("..", import.meta.url),
+    stdout: "piped",
+    stderr: "null",
+  }).spawn();
+  const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
+  let out = "";
+  while (!out.includes("listening on")) {
+    const { value, done } = await reader.read();
+    if (done) break;
+    out += value;
+  }
+  assert.match(out, /listening on http:\/\/127\.0\.0\.1:\d+\//);
+  await new Promise((r) => setTimeout(r, 1500)); // under load
+  const t0 = performance.now();
+  child.kill("SIGTERM");
+  const status = await child.status;
+  const elapsed = performance.now() - t0;
+  await reader.cancel();
+  assert.equal(status.code, 0);
+  assert.ok(elapsed < 2000, `exited after ${Math.round(elapsed)} ms`);
+});
