@@ -1,0 +1,58 @@
+/**
+ * Reads the WebSocket hub's counters from the loosely typed `state.hub`.
+ *
+ * The service state types the hub as `unknown` to stay free of its imports;
+ * the hub exposes `clients` (a count, or a collection with `size`),
+ * `framesConflated` (a count) and `disconnects` (reason → count, as a plain
+ * record or a Map). Anything missing or malformed reads as zero, so a service
+ * without a hub (or a test) still reports.
+ *
+ * @example
+ * ```ts
+ * readHubStats({ clients: 2, framesConflated: 5, disconnects: { slow: 1 } });
+ * // { clients: 2, framesConflated: 5, disconnects: { slow: 1 } }
+ * readHubStats(undefined); // { clients: 0, framesConflated: 0, disconnects: {} }
+ * ```
+ * @module
+ */
+
+/** The hub's counters, normalised. */
+export interface HubStats {
+  /** Connected WebSocket clients. */
+  clients: number;
+  /** Frames replaced by a newer one of the same symbol while a client was behind. */
+  framesConflated: number;
+  /** Disconnects by reason. */
+  disconnects: Record<string, number>;
+}
+
+function count(v: unknown): number {
+  if (typeof v === "number") return Number.isFinite(v) && v >= 0 ? v : 0;
+  if (typeof v === "bigint") return Number(v);
+  if (typeof v === "object" && v !== null && "size" in v) return count(v.size);
+  return 0;
+}
+
+/**
+ * Normalise the hub's counters (see the module docs for the accepted shapes).
+ *
+ * @example
+ * ```ts
+ * readHubStats({ clients: new Set([1, 2]) }).clients; // 2
+ * ```
+ */
+export function readHubStats(hub: unknown): HubStats {
+  if (typeof hub !== "object" || hub === null) {
+    return { clients: 0, framesConflated: 0, disconnects: {} };
+  }
+  const h = hub as Record<string, unknown>;
+  const disconnects: Record<string, number> = {};
+  const d = h.disconnects;
+  const entries: Iterable<[unknown, unknown]> = d instanceof Map
+    ? d.entries()
+    : typeof d === "object" && d !== null
+    ? Object.entries(d)
+    : [];
+  for (const [reason, n] of entries) disconnects[String(reason)] = count(n);
+  return { clients: count(h.clients), framesConflated: count(h.framesConflated), disconnects };
+}

@@ -1,0 +1,465 @@
+/**
+ * The Prometheus registry of the service: every `depthwatch_*` metric of
+ * DESIGN.md section 7 plus prom-client's default process metrics, all
+ * collected at scrape time from the shared counters, the rings, the
+ * supervisor, the latency histogram and the WebSocket hub.
+ *
+ * All pipeline counters of one scrape come from a single
+ * {@link PipelineTotals.snapshot} (taken once per scrape and shared by every
+ * metric's `collect`), so the accounting identities hold exactly within one
+ * scrape taken while the pipeline is paused:
+ *
+ * - `depthwatch_frames_received_total = Σ rejected + accepted` (per symbol)
+ * - `Σ accepted = depthwatch_queue_dropped_total{queue="raw"} + Σ analysed + depthwatch_queue_depth{queue="raw"}`
+ * - `analysed = processed + skipped` (per symbol)
+ * - `Σ processed = depthwatch_queue_dropped_total{queue="processed"} + Σ delivered + depthwatch_queue_depth{queue="processed"}`
+ *
+ * The counters are uint32 words that wrap; {@link DepthwatchMetrics.sample}
+ * must run every second (or at least once per 2^32 increments) to keep the
+ * totals exact. {@link metricsFor} gives the one instance per state that the
+ * service samples and `/metrics` renders.
+ *
+ * Under Deno, prom-client's Linux process collectors read `/proc/self/*`,
+ * which needs read permission the service does not have in production
+ * (`--allow-read=.`). When `/proc/self/status` is not readable,
+ * `process_resident_memory_bytes` comes from `Deno.memoryUsage().rss`, and
+ * the `/proc`-only process metrics (virtual memory, heap, open and max fds)
+ * are left out instead of reporting zeros.
+ *
+ * @example
+ * ```ts
+ * const metrics = metricsFor(state);
+ * const timer = setInterval(() => metrics.sample(), 1000);
+ * const text = await metrics.render(); // Prometheus text format 0.0.4
+ * clearInterval(timer);
+ * ```
+ * @module
+ */
+
+import { collectDefaultMetrics, Counter, Gauge, type Metric, Registry } from "prom-client";
+import { REJECT_REASON_NAMES } from "../ingest/reject_reason.ts";
+import { FeedState } from "../ingest/feed_state.ts";
+import type { ServiceState, WorkerName } from "../server/service_state.ts";
+import { type PipelineSnapshot, pipelineTotals } from "./pipeline_totals.ts";
+import { readHubStats } from "./hub_stats.ts";
+
+/** Content type of the Prometheus text exposition format rendered by {@link DepthwatchMetrics.render}. */
+export const METRICS_CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8";
+
+/** The two supervised workers, in label order. */
+const WORKERS: readonly WorkerName[] = ["ingest", "analytics"];
+
+/** Options of {@link createMetrics}. */
+export interface MetricsOptions {
+  /** Register prom-client's default process metrics (`process_*`, `nodejs_*`). Default `true`. */
+  defaultMetrics?: boolean;
+}
+
+/** What {@link createMetrics} returns. */
+export interface DepthwatchMetrics {
+  /** The prom-client registry holding every metric. */
+  readonly registry: Registry;
+  /**
+   * Read every wrapping counter once so the totals stay exact across the
+   * uint32 wrap. Call every second.
+   */
+  sample(): void;
+  /** Render all metrics in the Prometheus text format (one consistent pass over the counters). */
+  render(): Promise<string>;
+}
+
+/** The value shape prom-client's registry expects from `get()`. */
+interface MetricValues {
+  name: string;
+  help: string;
+  type: string;
+  aggregator: string;
+  values: { value: number; labels: Record<string, string | number>; metricName?: string }[];
+}
+
+/**
+ * A histogram whose buckets live elsewhere (shared memory, the latency view):
+ * a custom prom-client metric object whose `get()` builds the cumulative
+ * buckets, `_sum` and `_count` from a reading of non-cumulative counts.
+ */
+function externalHistogram(
+  registry: Registry,
+  name: string,
+  help: string,
+  read: () => { bounds: readonly number[]; counts: ArrayLike<number>; sum: number },
+): void {
+  const metric = {
+    name,
+    help,
+    type: "histogram",
+    aggregator: "sum",
+    labelNames: [] as string[],
+    reset() {},
+    get(): Promise<MetricValues> {
+      const { bounds, counts, sum } = read();
+      const values: MetricValues["values"] = [];
+      let cumulative = 0;
+      for (let i = 0; i <= bounds.length; i++) {
+        cumulative += counts[i] ?? 0;
+        values.push({
+          metricName: `${name}_bucket`,
+          labels: { le: i < bounds.length ? bounds[i] : "+Inf" },
+          value: cumulative,
+        });
+      }
+      values.push({ metricName: `${name}_sum`, labels: {}, value: sum });
+      values.push({ metricName: `${name}_count`, labels: {}, value: cumulative });
+      return Promise.resolve({ name, help, type: "histogram", aggregator: "sum", values });
+    },
+  };
+  registry.registerMetric(metric as unknown as Metric<string>);
+}
+
+/**
+ * Create a registry with every depthwatch metric collected from `state`.
+ * Several registries over the same state share one set of counter extenders
+ * (see `pipelineTotals`), so `sample()` on any of them keeps all exact.
+ *
+ * @example
+ * ```ts
+ * const { render } = createMetrics(state, { defaultMetrics: false });
+ * console.log(await render());
+ * ```
+ */
+export function createMetrics(
+  state: ServiceState,
+  options: MetricsOptions = {},
+): DepthwatchMetrics {
+  const registry = new Registry();
+  const registers = [registry];
+  const totals = pipelineTotals(state);
+
+  // One snapshot per scrape: prom-client calls every metric's get()/collect()
+  // synchronously in one loop, so a snapshot cached until the next microtask
+  // is shared by all metrics of that scrape.
+  let pending: PipelineSnapshot | null = null;
+  const snap = (): PipelineSnapshot => {
+    if (pending === null) {
+      pending = totals.snapshot();
+      queueMicrotask(() => pending = null);
+    }
+    return pending;
+  };
+
+  const perSymbol = (
+    name: string,
+    help: string,
+    pick: (s: PipelineSnapshot["symbols"][number]) => number,
+  ) =>
+    new Counter({
+      name,
+      help,
+      labelNames: ["symbol"],
+      registers,
+      collect() {
+        this.reset();
+        for (const s of snap().symbols) this.inc({ symbol: s.symbol }, pick(s));
+      },
+    });
+
+  perSymbol("depthwatch_frames_received_total", "Frames received per symbol.", (s) => s.received);
+  new Counter({
+    name: "depthwatch_frames_rejected_total",
+    help: "Frames rejected per symbol and reason.",
+    labelNames: ["symbol", "reason"],
+    registers,
+    collect() {
+      this.reset();
+      for (const s of snap().symbols) {
+        for (let r = 1; r < REJECT_REASON_NAMES.length; r++) {
+          this.inc({ symbol: s.symbol, reason: REJECT_REASON_NAMES[r] }, s.rejected[r]);
+        }
+      }
+    },
+  });
+  perSymbol(
+    "depthwatch_frames_accepted_total",
+    "Frames accepted into the raw queue per symbol.",
+    (s) => s.accepted,
+  );
+  perSymbol(
+    "depthwatch_frames_analysed_total",
+    "Frames taken from the raw queue by the analytics worker per symbol (processed + skipped).",
+    (s) => s.analysed,
+  );
+  perSymbol(
+    "depthwatch_frames_processed_total",
+    "Frames analysed and written to the processed queue per symbol.",
+    (s) => s.processed,
+  );
+  perSymbol(
+    "depthwatch_frames_skipped_total",
+    "Frames skipped by the adaptive processor per symbol.",
+    (s) => s.skipped,
+  );
+  perSymbol(
+    "depthwatch_frames_delivered_total",
+    "Frames taken from the processed queue by the main thread per symbol.",
+    (s) => s.delivered,
+  );
+  new Counter({
+    name: "depthwatch_frames_lost_in_flight_total",
+    help: "Frames lost in flight by worker restarts (at most one per restart).",
+    registers,
+    collect() {
+      this.reset();
+      this.inc(state.supervisor.inFlightLost);
+    },
+  });
+
+  const perQueue = (
+    name: string,
+    help: string,
+    kind: "gauge" | "counter",
+    pick: (q: PipelineSnapshot["queues"]["raw"]) => number,
+  ) => {
+    const collect = (metric: Gauge<"queue"> | Counter<"queue">) => {
+      const { raw, processed } = snap().queues;
+      if (metric instanceof Gauge) {
+        metric.set({ queue: "raw" }, pick(raw));
+        metric.set({ queue: "processed" }, pick(processed));
+      } else {
+        metric.reset();
+        metric.inc({ queue: "raw" }, pick(raw));
+        metric.inc({ queue: "processed" }, pick(processed));
+      }
+    };
+    const config = { name, help, labelNames: ["queue"] as const, registers };
+    if (kind === "gauge") {
+      new Gauge({
+        ...config,
+        collect() {
+          collect(this);
+        },
+      });
+    } else {
+      new Counter({
+        ...config,
+        collect() {
+          collect(this);
+        },
+      });
+    }
+  };
+  perQueue("depthwatch_queue_depth", "Frames waiting in the queue.", "gauge", (q) => q.depth);
+  perQueue("depthwatch_queue_capacity", "Slots in the queue.", "gauge", (q) => q.capacity);
+  perQueue(
+    "depthwatch_queue_high_water",
+    "Highest queue depth seen.",
+    "gauge",
+    (q) => q.highWater,
+  );
+  perQueue(
+    "depthwatch_queue_dropped_total",
+    "Frames dropped by the queue's overflow policy (oldest first).",
+    "counter",
+    (q) => q.dropped,
+  );
+
+  new Gauge({
+    name: "depthwatch_adaptive_mode",
+    help: "Adaptive processor mode: 0 every frame, 1 every 2nd, 2 every 3rd.",
+    registers,
+    collect() {
+      this.set(snap().analytics.mode);
+    },
+  });
+  new Counter({
+    name: "depthwatch_adaptive_mode_changes_total",
+    help: "Adaptive processor mode changes.",
+    registers,
+    collect() {
+      this.reset();
+      this.inc(snap().analytics.modeChanges);
+    },
+  });
+  externalHistogram(
+    registry,
+    "depthwatch_processing_seconds",
+    "Analytics processing time per frame.",
+    () => {
+      const a = snap().analytics;
+      return {
+        bounds: a.processingBucketsSeconds,
+        counts: a.processingCounts,
+        sum: a.processingSumSeconds,
+      };
+    },
+  );
+  externalHistogram(
+    registry,
+    "depthwatch_pipeline_latency_seconds",
+    "Latency of frames from local receive to the main thread.",
+    () => {
+      const l = state.latency;
+      return { bounds: l.bucketsSeconds, counts: l.counts, sum: l.sumSeconds };
+    },
+  );
+
+  new Gauge({
+    name: "depthwatch_ws_clients",
+    help: "Connected WebSocket clients.",
+    registers,
+    collect() {
+      this.set(readHubStats(state.hub).clients);
+    },
+  });
+  new Counter({
+    name: "depthwatch_ws_frames_conflated_total",
+    help: "Frames replaced by a newer frame of the same symbol while a client was behind.",
+    registers,
+    collect() {
+      this.reset();
+      this.inc(readHubStats(state.hub).framesConflated);
+    },
+  });
+  new Counter({
+    name: "depthwatch_ws_disconnects_total",
+    help: "WebSocket client disconnects by reason.",
+    labelNames: ["reason"],
+    registers,
+    collect() {
+      this.reset();
+      for (const [reason, n] of Object.entries(readHubStats(state.hub).disconnects)) {
+        this.inc({ reason }, n);
+      }
+    },
+  });
+
+  new Gauge({
+    name: "depthwatch_feed_up",
+    help: "1 when the symbol's feed is live, 0 otherwise.",
+    labelNames: ["symbol"],
+    registers,
+    collect() {
+      for (const s of snap().symbols) {
+        this.set({ symbol: s.symbol }, s.feedState === FeedState.Live ? 1 : 0);
+      }
+    },
+  });
+  new Counter({
+    name: "depthwatch_reconnects_total",
+    help: "Exchange reconnects (connections opened after a close or a stale feed).",
+    registers,
+    collect() {
+      this.reset();
+      this.inc(snap().ingest.reconnects);
+    },
+  });
+  new Counter({
+    name: "depthwatch_stale_events_total",
+    help: "Stale-feed watchdog firings.",
+    registers,
+    collect() {
+      this.reset();
+      this.inc(snap().ingest.staleEvents);
+    },
+  });
+  new Counter({
+    name: "depthwatch_rest_requests_total",
+    help: "REST snapshot requests by outcome class (sent, 429, 418, error).",
+    labelNames: ["outcome"],
+    registers,
+    collect() {
+      const i = snap().ingest;
+      this.reset();
+      this.inc({ outcome: "sent" }, i.restRequests);
+      this.inc({ outcome: "429" }, i.rest429);
+      this.inc({ outcome: "418" }, i.rest418);
+      this.inc({ outcome: "error" }, i.restErrors);
+    },
+  });
+  new Counter({
+    name: "depthwatch_worker_restarts_total",
+    help: "Worker restarts by the supervisor.",
+    labelNames: ["worker"],
+    registers,
+    collect() {
+      this.reset();
+      for (const w of WORKERS) this.inc({ worker: w }, state.supervisor.restarts(w));
+    },
+  });
+  new Gauge({
+    name: "depthwatch_worker_up",
+    help: "1 when the worker is running, 0 otherwise.",
+    labelNames: ["worker"],
+    registers,
+    collect() {
+      for (const w of WORKERS) {
+        this.set({ worker: w }, state.supervisor.state(w) === "running" ? 1 : 0);
+      }
+    },
+  });
+
+  const defaults = options.defaultMetrics ?? true;
+  if (defaults) {
+    collectDefaultMetrics({ register: registry });
+    if (!canRead("/proc/self/fd")) registry.removeSingleMetric("process_open_fds");
+    if (!canRead("/proc/self/limits")) registry.removeSingleMetric("process_max_fds");
+  }
+  // prom-client's RSS collector reads /proc/self/status (and sets the virtual
+  // and heap gauges from the same read); without read access it reports 0.
+  if (!defaults || !canRead("/proc/self/status")) {
+    for (const name of PROC_STATUS_METRICS) registry.removeSingleMetric(name);
+    new Gauge({
+      name: "process_resident_memory_bytes",
+      help: "Resident memory size in bytes.",
+      registers,
+      collect() {
+        this.set(Deno.memoryUsage().rss);
+      },
+    });
+  }
+
+  return {
+    registry,
+    sample() {
+      totals.snapshot();
+    },
+    render() {
+      snap();
+      return registry.metrics();
+    },
+  };
+}
+
+/** prom-client metrics filled from one read of /proc/self/status. */
+const PROC_STATUS_METRICS = [
+  "process_resident_memory_bytes",
+  "process_virtual_memory_bytes",
+  "process_heap_bytes",
+];
+
+function canRead(path: string): boolean {
+  try {
+    return Deno.permissions.querySync({ name: "read", path }).state === "granted";
+  } catch {
+    return false;
+  }
+}
+
+const instances = new WeakMap<ServiceState, DepthwatchMetrics>();
+
+/**
+ * The one {@link DepthwatchMetrics} of `state` (with default metrics),
+ * created on first use: the service samples it every second and `/metrics`
+ * renders it.
+ *
+ * @example
+ * ```ts
+ * metricsFor(state) === metricsFor(state); // true
+ * ```
+ */
+export function metricsFor(state: ServiceState): DepthwatchMetrics {
+  let m = instances.get(state);
+  if (!m) {
+    m = createMetrics(state);
+    instances.set(state, m);
+  }
+  return m;
+}

@@ -1,0 +1,68 @@
+/**
+ * The `/health` verdict: `"ok"` when every symbol's feed is live and both
+ * workers are running, `"degraded"` with one human-readable reason per
+ * problem otherwise. The route answers 200 for ok and 503 for degraded.
+ *
+ * Reasons:
+ * - `"<SYMBOL>: reconnecting"` — the feed is connecting (no connection yet or
+ *   waiting to reconnect);
+ * - `"<SYMBOL>: feed stale"` — connected but no frame within `--stale-ms`;
+ * - `"<SYMBOL>: resyncing"` — diff mode, out of sync, fetching a snapshot;
+ * - `"<worker> worker <state>"` — e.g. `"analytics worker restarting"`.
+ *
+ * @example
+ * ```ts
+ * const health = evaluateHealth(state, Date.now());
+ * const status = health.status === "ok" ? 200 : 503;
+ * ```
+ * @module
+ */
+
+import { FeedState } from "../ingest/feed_state.ts";
+import { INGEST_FEED_STATE } from "../metrics/pipeline_counters.ts";
+import type { ServiceState, WorkerName } from "./service_state.ts";
+
+/** The health verdict. */
+export interface Health {
+  /** "ok" when everything is live and running, "degraded" otherwise. */
+  status: "ok" | "degraded";
+  /** One reason per problem; empty when ok. */
+  reasons: string[];
+  /** Seconds since the service started. */
+  uptimeSeconds: number;
+}
+
+const FEED_REASONS: Record<number, string> = {
+  [FeedState.Connecting]: "reconnecting",
+  [FeedState.Stale]: "feed stale",
+  [FeedState.Resyncing]: "resyncing",
+};
+
+const WORKERS: readonly WorkerName[] = ["ingest", "analytics"];
+
+/**
+ * Evaluate the service's health at `nowMs` (epoch milliseconds).
+ *
+ * @example
+ * ```ts
+ * evaluateHealth(state, Date.now()).reasons; // e.g. ["BTCUSDT: feed stale"]
+ * ```
+ */
+export function evaluateHealth(state: ServiceState, nowMs: number = Date.now()): Health {
+  const reasons: string[] = [];
+  const c = state.counters;
+  for (let id = 0; id < state.symbols.length; id++) {
+    const feed = c.load(c.ingestSymbol(id, INGEST_FEED_STATE));
+    if (feed === FeedState.Live) continue;
+    reasons.push(`${state.symbols[id]}: ${FEED_REASONS[feed] ?? `unknown feed state ${feed}`}`);
+  }
+  for (const worker of WORKERS) {
+    const s = state.supervisor.state(worker);
+    if (s !== "running") reasons.push(`${worker} worker ${s}`);
+  }
+  return {
+    status: reasons.length === 0 ? "ok" : "degraded",
+    reasons,
+    uptimeSeconds: Math.max(0, (nowMs - state.startedAt) / 1000),
+  };
+}

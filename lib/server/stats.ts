@@ -1,0 +1,190 @@
+/**
+ * The `/stats` document: a JSON view of the whole service for humans and
+ * dashboards — uptime, queues, adaptive mode, per-symbol feed state and
+ * frame accounting, ingest counters, workers, latency and memory.
+ *
+ * Counter totals come from the same extenders as `/metrics`
+ * (`pipelineTotals`), so the two always agree and both stay exact across
+ * the uint32 wrap while the service samples every second.
+ *
+ * @example
+ * ```ts
+ * const stats = buildStats(state);
+ * stats.symbols.BTCUSDT.feedState; // "live"
+ * stats.queues.raw.dropped; // exact total
+ * ```
+ * @module
+ */
+
+import { FEED_STATE_NAMES } from "../ingest/feed_state.ts";
+import { REJECT_REASON_NAMES } from "../ingest/reject_reason.ts";
+import { FRAME_RECEIVE_TIME } from "../analytics/frame_slot.ts";
+import { pipelineTotals, type QueueTotals } from "../metrics/pipeline_totals.ts";
+import { readHubStats } from "../metrics/hub_stats.ts";
+import type { ServiceState, WorkerName, WorkerState } from "./service_state.ts";
+
+/** Names of the adaptive modes, indexed by the mode gauge. */
+export const ADAPTIVE_MODE_NAMES: readonly string[] = ["normal", "every-2nd", "every-3rd"];
+
+/** One symbol in {@link Stats.symbols}. */
+export interface SymbolStats {
+  /** Feed state name ("connecting", "live", "stale", "resyncing"). */
+  feedState: string;
+  /** Frames received. */
+  received: number;
+  /** Frames rejected by reason (every reason, zeros included). */
+  rejected: Record<string, number>;
+  /** Σ rejected. */
+  rejectedTotal: number;
+  /** Frames accepted into the raw queue. */
+  accepted: number;
+  /** Diff mode: events folded into a later frame. */
+  coalesced: number;
+  /** Diff mode: events not yet emitted. */
+  pending: number;
+  /** Frames taken by the analytics worker. */
+  analysed: number;
+  /** Frames analysed and queued for the main thread. */
+  processed: number;
+  /** Frames skipped by the adaptive processor. */
+  skipped: number;
+  /** Frames delivered to the main thread. */
+  delivered: number;
+  /** Milliseconds since the newest delivered frame was received; null before the first. */
+  lastFrameAgeMs: number | null;
+}
+
+/** The `/stats` document. */
+export interface Stats {
+  /** Ingest source ("binance" or "sim"). */
+  source: string;
+  /** Stream kind ("depth20" or "diff"). */
+  stream: string;
+  /** Start time, ISO 8601. */
+  startedAt: string;
+  /** Seconds since start. */
+  uptimeSeconds: number;
+  /** WebSocket clients and their counters. */
+  ws: { clients: number; framesConflated: number; disconnects: Record<string, number> };
+  /** Both rings. */
+  queues: { raw: QueueTotals; processed: QueueTotals };
+  /** Adaptive processor mode. */
+  adaptive: { mode: number; name: string; changes: number };
+  /** Per upper-case symbol. */
+  symbols: Record<string, SymbolStats>;
+  /** Ingest worker's global counters. */
+  ingest: {
+    reconnects: number;
+    connects: number;
+    staleEvents: number;
+    serverShutdowns: number;
+    rollovers: number;
+    restRequests: number;
+    rest429: number;
+    rest418: number;
+    restErrors: number;
+    controlMessages: number;
+    ignoredMessages: number;
+  };
+  /** Workers and their restarts. */
+  workers: Record<WorkerName, { state: WorkerState; restarts: number }> & {
+    inFlightLost: number;
+  };
+  /** Receive → main-thread latency; null quantiles before any frame. */
+  latency: { p50Ms: number | null; p99Ms: number | null; count: number };
+  /** Processing time of the analytics worker. */
+  processing: { count: number; meanUs: number | null };
+  /** Process memory in bytes. */
+  memory: { rssBytes: number; heapUsedBytes: number };
+}
+
+function ms(seconds: number): number | null {
+  return Number.isFinite(seconds) ? Math.round(seconds * 1e6) / 1e3 : null;
+}
+
+/**
+ * Build the `/stats` document from `state` at time `nowMs`.
+ *
+ * @param nowMs epoch milliseconds used for uptime and frame ages. Default `Date.now()`.
+ * @example
+ * ```ts
+ * Response.json(buildStats(state));
+ * ```
+ */
+export function buildStats(state: ServiceState, nowMs: number = Date.now()): Stats {
+  const snap = pipelineTotals(state).snapshot();
+  const symbols: Record<string, SymbolStats> = {};
+  for (let id = 0; id < snap.symbols.length; id++) {
+    const s = snap.symbols[id];
+    const rejected: Record<string, number> = {};
+    for (let r = 1; r < REJECT_REASON_NAMES.length; r++) {
+      rejected[REJECT_REASON_NAMES[r]] = s.rejected[r];
+    }
+    const base = state.history.latestBase(id);
+    const received = base >= 0 ? state.history.f64(id)[base + FRAME_RECEIVE_TIME] : NaN;
+    symbols[s.symbol] = {
+      feedState: FEED_STATE_NAMES[s.feedState] ?? `unknown(${s.feedState})`,
+      received: s.received,
+      rejected,
+      rejectedTotal: s.rejectedTotal,
+      accepted: s.accepted,
+      coalesced: s.coalesced,
+      pending: s.pending,
+      analysed: s.analysed,
+      processed: s.processed,
+      skipped: s.skipped,
+      delivered: s.delivered,
+      lastFrameAgeMs: Number.isFinite(received) ? Math.max(0, nowMs - received) : null,
+    };
+  }
+  const { reconnects, connects, staleEvents, serverShutdowns, rollovers } = snap.ingest;
+  const { restRequests, rest429, rest418, restErrors, controlMessages, ignoredMessages } =
+    snap.ingest;
+  const sup = state.supervisor;
+  const a = snap.analytics;
+  const mem = Deno.memoryUsage();
+  return {
+    source: state.source,
+    stream: state.stream,
+    startedAt: new Date(state.startedAt).toISOString(),
+    uptimeSeconds: Math.max(0, (nowMs - state.startedAt) / 1000),
+    ws: readHubStats(state.hub),
+    queues: snap.queues,
+    adaptive: {
+      mode: a.mode,
+      name: ADAPTIVE_MODE_NAMES[a.mode] ?? `unknown(${a.mode})`,
+      changes: a.modeChanges,
+    },
+    symbols,
+    ingest: {
+      reconnects,
+      connects,
+      staleEvents,
+      serverShutdowns,
+      rollovers,
+      restRequests,
+      rest429,
+      rest418,
+      restErrors,
+      controlMessages,
+      ignoredMessages,
+    },
+    workers: {
+      ingest: { state: sup.state("ingest"), restarts: sup.restarts("ingest") },
+      analytics: { state: sup.state("analytics"), restarts: sup.restarts("analytics") },
+      inFlightLost: sup.inFlightLost,
+    },
+    latency: {
+      p50Ms: ms(state.latency.quantile(0.5)),
+      p99Ms: ms(state.latency.quantile(0.99)),
+      count: state.latency.count,
+    },
+    processing: {
+      count: a.processingCount,
+      meanUs: a.processingCount > 0
+        ? Math.round(a.processingSumSeconds / a.processingCount * 1e9) / 1e3
+        : null,
+    },
+    memory: { rssBytes: mem.rss, heapUsedBytes: mem.heapUsed },
+  };
+}
