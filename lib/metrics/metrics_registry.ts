@@ -43,7 +43,14 @@ import type { ServiceState, WorkerName } from "../server/service_state.ts";
 import { type PipelineSnapshot, pipelineTotals } from "./pipeline_totals.ts";
 import { readHubStats } from "./hub_stats.ts";
 
-/** Content type of the Prometheus text exposition format rendered by {@link DepthwatchMetrics.render}. */
+/**
+ * Content type of the Prometheus text exposition format rendered by {@link DepthwatchMetrics.render}.
+ *
+ * @example
+ * ```ts
+ * new Response(await metrics.render(), { headers: { "Content-Type": METRICS_CONTENT_TYPE } });
+ * ```
+ */
 export const METRICS_CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8";
 
 /** The two supervised workers, in label order. */

@@ -23,7 +23,14 @@ import { pipelineTotals, type QueueTotals } from "../metrics/pipeline_totals.ts"
 import { readHubStats } from "../metrics/hub_stats.ts";
 import type { ServiceState, WorkerName, WorkerState } from "./service_state.ts";
 
-/** Names of the adaptive modes, indexed by the mode gauge. */
+/**
+ * Names of the adaptive modes, indexed by the mode gauge.
+ *
+ * @example
+ * ```ts
+ * ADAPTIVE_MODE_NAMES[1]; // "every-2nd"
+ * ```
+ */
 export const ADAPTIVE_MODE_NAMES: readonly string[] = ["normal", "every-2nd", "every-3rd"];
 
 /** One symbol in {@link Stats.symbols}. */
