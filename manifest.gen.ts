@@ -3,14 +3,37 @@
 
 import * as $0 from "./routes/_404.tsx";
 import * as $1 from "./routes/_app.tsx";
+import * as $2 from "./routes/api/history.ts";
+import * as $3 from "./routes/health.ts";
+import * as $4 from "./routes/index.tsx";
+import * as $5 from "./routes/metrics.ts";
+import * as $6 from "./routes/stats.ts";
+import * as $7 from "./routes/ws.ts";
+import * as $$0 from "./islands/ConnectionBadge.tsx";
+import * as $$1 from "./islands/DashboardControls.tsx";
+import * as $$2 from "./islands/LiveCharts.tsx";
+import * as $$3 from "./islands/OrderBook.tsx";
+import * as $$4 from "./islands/PipelineHealth.tsx";
 import type { Manifest } from "./lib/web/types.ts";
 
 const manifest = {
   routes: {
     "./routes/_404.tsx": $0,
     "./routes/_app.tsx": $1,
+    "./routes/api/history.ts": $2,
+    "./routes/health.ts": $3,
+    "./routes/index.tsx": $4,
+    "./routes/metrics.ts": $5,
+    "./routes/stats.ts": $6,
+    "./routes/ws.ts": $7,
   },
-  islands: {},
+  islands: {
+    "./islands/ConnectionBadge.tsx": $$0,
+    "./islands/DashboardControls.tsx": $$1,
+    "./islands/LiveCharts.tsx": $$2,
+    "./islands/OrderBook.tsx": $$3,
+    "./islands/PipelineHealth.tsx": $$4,
+  },
   baseUrl: import.meta.url,
 } satisfies Manifest;
 

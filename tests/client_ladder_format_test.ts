@@ -124,3 +124,10 @@ Deno.test("formatCompact keeps three significant digits with unit suffixes", () 
   assert.equal(formatCompact(0.123456), "0.1235");
   assert.equal(formatCompact(Infinity), "—");
 });
+
+Deno.test("TickFormatter with a cap never uses more decimals than the cap", () => {
+  const sizes = new TickFormatter(0, 4);
+  sizes.observe([0.12345678, 1.5]);
+  assert.equal(sizes.decimals, 4);
+  assert.equal(sizes.price(2), "2.0000");
+});

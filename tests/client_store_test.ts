@@ -146,7 +146,7 @@ Deno.test("store: switching symbol tells the feed and renders even when paused",
   assert.equal(store.connection.value.state, "closed");
 });
 
-Deno.test("store: a Hello replaces history; later Hellos count as resyncs", () => {
+Deno.test("store: a Hello replaces history; resync Hellos are counted", () => {
   const clock = frameClock();
   const store = new DashboardStore(seedFor(), { scheduler: clock });
   store.replaceHistory("BTCUSDT", [frame("BTCUSDT", 10, 50), frame("BTCUSDT", 11, 51)], "e1");
@@ -154,7 +154,7 @@ Deno.test("store: a Hello replaces history; later Hellos count as resyncs", () =
   assert.equal(store.connection.value.epoch, "e1");
   assert.equal(store.ring("BTCUSDT").size, 2);
   assert.equal(store.latest("BTCUSDT")?.seq, 11);
-  store.replaceHistory("BTCUSDT", [], "e2");
+  store.replaceHistory("BTCUSDT", [], "e2", true);
   assert.equal(store.connection.value.resyncs, 1);
   assert.equal(store.latest("BTCUSDT"), null);
   assert.equal(store.ring("BTCUSDT").size, 0);

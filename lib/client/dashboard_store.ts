@@ -72,6 +72,7 @@ interface SymbolData {
   latest: DashFrame;
   hasLatest: boolean;
   format: TickFormatter;
+  sizes: TickFormatter;
   frames: number;
 }
 
@@ -97,7 +98,6 @@ export class DashboardStore {
   #feed: FeedSource | null = null;
   #retained = 0;
   #force = false;
-  #hellos = 0;
 
   /**
    * @param seed The page's first-paint data; its history fills the ring of its symbol.
@@ -132,6 +132,7 @@ export class DashboardStore {
         latest: emptyDashFrame(symbol),
         hasLatest: false,
         format: new TickFormatter(),
+        sizes: new TickFormatter(0, 4),
         frames: 0,
       };
       this.#data.set(symbol, d);
@@ -144,6 +145,8 @@ export class DashboardStore {
     d.hasLatest = true;
     d.format.observe(frame.bidPrices);
     d.format.observe(frame.askPrices);
+    d.sizes.observe(frame.bidSizes);
+    d.sizes.observe(frame.askSizes);
   }
 
   /** The frame ring of `symbol` (created empty on first use). */
@@ -162,6 +165,11 @@ export class DashboardStore {
     return this.#symbolData(symbol).format;
   }
 
+  /** Size formatter of `symbol` (decimals learnt from its sizes, at most 4). */
+  sizeFormat(symbol: string): TickFormatter {
+    return this.#symbolData(symbol).sizes;
+  }
+
   /** Frames received live for `symbol` (history excluded). */
   framesReceived(symbol: string): number {
     return this.#symbolData(symbol).frames;
@@ -177,10 +185,11 @@ export class DashboardStore {
   }
 
   /**
-   * Replace the history of `symbol` (a Hello: session start, resync, new
-   * epoch) and render it even when paused.
+   * Replace the history of `symbol` (from a Hello) and render it even when
+   * paused. `resync` counts it in {@linkcode ConnectionView.resyncs} (a
+   * Hello that repaired a hole: reconnect, seq gap, restarted server).
    */
-  replaceHistory(symbol: string, frames: Iterable<DashFrame>, epoch: string): void {
+  replaceHistory(symbol: string, frames: Iterable<DashFrame>, epoch: string, resync = false): void {
     const d = this.#symbolData(symbol);
     d.ring.clear();
     d.hasLatest = false;
@@ -189,12 +198,7 @@ export class DashboardStore {
       this.#setLatest(d, f);
     }
     const c = this.connection.peek();
-    this.connection.value = {
-      ...c,
-      resyncs: this.#hellos > 0 ? c.resyncs + 1 : c.resyncs,
-      epoch,
-    };
-    this.#hellos++;
+    this.connection.value = { ...c, resyncs: resync ? c.resyncs + 1 : c.resyncs, epoch };
     if (symbol === this.symbol.peek()) this.#renderNow();
   }
 

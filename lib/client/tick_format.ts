@@ -145,10 +145,15 @@ export function formatCompact(value: number): string {
  */
 export class TickFormatter {
   #decimals: number;
+  readonly #max: number;
 
-  /** @param decimals Starting decimals. Default 0. */
-  constructor(decimals = 0) {
+  /**
+   * @param decimals Starting decimals. Default 0.
+   * @param max Most decimals ever used (e.g. 4 for sizes). Default {@linkcode MAX_DECIMALS}.
+   */
+  constructor(decimals = 0, max = MAX_DECIMALS) {
     this.#decimals = decimals;
+    this.#max = max;
   }
 
   /** Decimals used for prices. */
@@ -158,7 +163,7 @@ export class TickFormatter {
 
   /** Learn from the first `count` prices (raises the decimals if needed). */
   observe(prices: ArrayLike<number>, count = prices.length): void {
-    const d = decimalsOfAll(prices, count);
+    const d = decimalsOfAll(prices, count, this.#max);
     if (d > this.#decimals) this.#decimals = d;
   }
 
@@ -166,4 +171,22 @@ export class TickFormatter {
   price(value: number): string {
     return formatFixed(value, this.#decimals);
   }
+}
+
+/**
+ * Basis points with enough decimals to show small spreads: 4 below 0.01,
+ * 3 below 1, else 2; "—" for a non-finite value.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { formatBps } from "./tick_format.ts";
+ * assert.equal(formatBps(0.0017), "0.0017");
+ * assert.equal(formatBps(0.25), "0.250");
+ * assert.equal(formatBps(12.345), "12.35");
+ * ```
+ */
+export function formatBps(value: number): string {
+  const a = Math.abs(value);
+  return formatFixed(value, a < 0.01 ? 4 : a < 1 ? 3 : 2);
 }

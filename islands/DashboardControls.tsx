@@ -1,0 +1,59 @@
+/**
+ * Island: the symbol switcher and pause/resume. Switching symbol changes
+ * every panel at once (they all read the page store's symbol); pausing stops
+ * rendering while frames keep arriving, so resuming shows the newest state.
+ *
+ * @module
+ */
+import type { Signal } from "@preact/signals";
+import { useEffect } from "preact/hooks";
+import type { DashboardSeed } from "../lib/client/dashboard_seed.ts";
+import { pageStore } from "../lib/client/page_store.ts";
+
+/** Props of {@linkcode DashboardControls}. */
+export interface DashboardControlsProps {
+  /** The page's seed signal. */
+  seed: Signal<DashboardSeed>;
+}
+
+/**
+ * The controls.
+ *
+ * @example
+ * ```tsx ignore
+ * <DashboardControls seed={seed} />;
+ * ```
+ */
+export default function DashboardControls({ seed }: DashboardControlsProps) {
+  const store = pageStore(seed);
+  useEffect(() => store.retain(), [store]);
+  const shown = store.symbol.value;
+  const paused = store.paused.value;
+  return (
+    <div class="controls">
+      <div class="symbols" role="tablist" aria-label="symbol">
+        {store.symbols.value.map((s) => (
+          <button
+            key={s}
+            type="button"
+            role="tab"
+            class={`sym${s === shown ? " on" : ""}`}
+            aria-selected={s === shown}
+            data-symbol={s}
+            onClick={() => store.select(s)}
+          >
+            {s}
+          </button>
+        ))}
+      </div>
+      <button
+        type="button"
+        class={`pause${paused ? " on" : ""}`}
+        aria-pressed={paused}
+        onClick={() => store.setPaused(!paused)}
+      >
+        {paused ? "▶ resume" : "❚❚ pause"}
+      </button>
+    </div>
+  );
+}

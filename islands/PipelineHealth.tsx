@@ -1,0 +1,168 @@
+/**
+ * Island: pipeline health from `/stats`, polled once a second: each queue's
+ * depth against its capacity (with its high-water mark), drops, adaptive
+ * mode and skips, latency p50/p99, reconnects, clients, and the feed state
+ * of every symbol.
+ *
+ * One request at a time: the next poll is scheduled when the previous one
+ * finished, so a slow server is never piled up on. Polling stops on unmount.
+ *
+ * @module
+ */
+import type { Signal } from "@preact/signals";
+import { useEffect, useState } from "preact/hooks";
+import type { DashboardSeed } from "../lib/client/dashboard_seed.ts";
+import { pageStore } from "../lib/client/page_store.ts";
+import {
+  formatDuration,
+  healthFromStats,
+  type HealthView,
+  type QueueHealth,
+} from "../lib/client/health_view.ts";
+import { formatCompact, formatFixed } from "../lib/client/tick_format.ts";
+
+/** Props of {@linkcode PipelineHealth}. */
+export interface PipelineHealthProps {
+  /** The page's seed signal. */
+  seed: Signal<DashboardSeed>;
+  /** Poll interval in ms. Default 1000. */
+  intervalMs?: number;
+}
+
+function Queue({ q }: { q: QueueHealth }) {
+  const level = q.fill > 0.8 ? "hot" : q.fill > 0.5 ? "warm" : "ok";
+  return (
+    <div class="queue" data-queue={q.name}>
+      <div class="queue-line">
+        <span class="q-name">{q.name}</span>
+        <span class="num q-depth">{formatCompact(q.depth)} / {formatCompact(q.capacity)}</span>
+        <span class={`num q-drop${q.dropped > 0 ? " bad" : ""}`}>
+          dropped {formatCompact(q.dropped)}
+        </span>
+      </div>
+      <div class={`meter ${level}`}>
+        <span class="meter-fill" style={`transform:scaleX(${q.fill.toFixed(4)})`} />
+        <span class="meter-hw" style={`left:${(q.highWaterFill * 100).toFixed(2)}%`} />
+      </div>
+    </div>
+  );
+}
+
+function Kv({ k, v, bad }: { k: string; v: string; bad?: boolean }) {
+  return (
+    <div class="kv">
+      <span class="k">{k}</span>
+      <span class={`v num${bad ? " bad" : ""}`}>{v}</span>
+    </div>
+  );
+}
+
+/**
+ * The health panel.
+ *
+ * @example
+ * ```tsx ignore
+ * <PipelineHealth seed={seed} />;
+ * ```
+ */
+export default function PipelineHealth({ seed, intervalMs = 1000 }: PipelineHealthProps) {
+  const store = pageStore(seed);
+  const [health, setHealth] = useState<HealthView | null>(null);
+  const [error, setError] = useState("");
+  useEffect(() => {
+    let stopped = false;
+    let timer = 0;
+    let controller: AbortController | null = null;
+    const poll = async () => {
+      controller = new AbortController();
+      try {
+        const res = await fetch(store.paths.stats, {
+          signal: controller.signal,
+          cache: "no-store",
+        });
+        if (!res.ok) {
+          await res.body?.cancel();
+          throw new Error(`HTTP ${res.status}`);
+        }
+        const doc = await res.json();
+        if (stopped) return;
+        setHealth(healthFromStats(doc));
+        setError("");
+      } catch (err) {
+        if (stopped) return;
+        setError(err instanceof Error ? err.message : String(err));
+      }
+      if (!stopped) timer = setTimeout(poll, intervalMs);
+    };
+    poll();
+    return () => {
+      stopped = true;
+      clearTimeout(timer);
+      controller?.abort();
+    };
+  }, [store, intervalMs]);
+  const shown = store.symbol.value;
+  return (
+    <section class="panel health" data-state={health ? "ok" : "empty"}>
+      <header class="panel-head">
+        <h2>Pipeline health</h2>
+        <span class="num head-value">
+          {error
+            ? `stats unavailable (${error})`
+            : health
+            ? `up ${formatDuration(health.uptimeSeconds)}`
+            : ""}
+        </span>
+      </header>
+      {!health ? <div class="empty static">waiting for /stats…</div> : (
+        <div class="health-grid">
+          <div class="queues">
+            {health.queues.map((q) => <Queue key={q.name} q={q} />)}
+          </div>
+          <div class="kvs">
+            <Kv
+              k="adaptive"
+              v={`${health.adaptiveName} (${health.adaptiveMode})`}
+              bad={health.adaptiveMode > 0}
+            />
+            <Kv k="skipped" v={formatCompact(health.skipped)} />
+            <Kv k="latency p50" v={`${formatFixed(health.latencyP50Ms, 2)} ms`} />
+            <Kv k="latency p99" v={`${formatFixed(health.latencyP99Ms, 2)} ms`} />
+            <Kv k="reconnects" v={formatCompact(health.reconnects)} />
+            <Kv k="worker restarts" v={formatCompact(health.workerRestarts)} />
+            <Kv k="ws clients" v={formatCompact(health.wsClients)} />
+            <Kv k="conflated" v={formatCompact(health.conflated)} />
+          </div>
+          <table class="feeds">
+            <thead>
+              <tr>
+                <th>symbol</th>
+                <th>feed</th>
+                <th>received</th>
+                <th>rejected</th>
+                <th>skipped</th>
+                <th>age</th>
+              </tr>
+            </thead>
+            <tbody>
+              {health.symbols.map((s) => (
+                <tr key={s.symbol} class={s.symbol === shown ? "shown" : ""}>
+                  <td>{s.symbol}</td>
+                  <td class={`feed-${s.feedState}`}>{s.feedState}</td>
+                  <td class="num">{formatCompact(s.received)}</td>
+                  <td class="num">{formatCompact(s.rejected)}</td>
+                  <td class="num">{formatCompact(s.skipped)}</td>
+                  <td class="num">
+                    {Number.isFinite(s.lastFrameAgeMs)
+                      ? `${formatFixed(s.lastFrameAgeMs, 0)} ms`
+                      : "—"}
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      )}
+    </section>
+  );
+}

@@ -1,0 +1,185 @@
+/**
+ * The pipeline-health panel's view model, read from the `/stats` JSON
+ * (`lib/server/stats.ts`). The document comes over the network, so every
+ * field is read defensively: a missing or malformed field shows as unknown
+ * (NaN or "?") instead of breaking the panel.
+ *
+ * This module runs in the browser: it must not touch the `Deno` global.
+ *
+ * @module
+ */
+
+/** One queue (ring) of the pipeline. */
+export interface QueueHealth {
+  /** "raw" or "processed". */
+  name: string;
+  /** Frames waiting. */
+  depth: number;
+  /** Slots. */
+  capacity: number;
+  /** Highest depth seen. */
+  highWater: number;
+  /** Frames dropped by the overflow policy. */
+  dropped: number;
+  /** depth / capacity, 0..1 (0 when unknown). */
+  fill: number;
+  /** highWater / capacity, 0..1 (0 when unknown). */
+  highWaterFill: number;
+}
+
+/** One symbol's feed. */
+export interface SymbolHealth {
+  /** Upper-case symbol. */
+  symbol: string;
+  /** Feed state name ("live", "stale", …). */
+  feedState: string;
+  /** Frames received. */
+  received: number;
+  /** Frames rejected. */
+  rejected: number;
+  /** Frames skipped by the adaptive processor. */
+  skipped: number;
+  /** Age of the newest frame in ms (NaN before any). */
+  lastFrameAgeMs: number;
+}
+
+/** Everything the health panel shows. */
+export interface HealthView {
+  /** Seconds since the service started. */
+  uptimeSeconds: number;
+  /** The rings. */
+  queues: QueueHealth[];
+  /** Adaptive mode number (0 normal, 1 every 2nd, 2 every 3rd). */
+  adaptiveMode: number;
+  /** Its name. */
+  adaptiveName: string;
+  /** Σ frames skipped over all symbols. */
+  skipped: number;
+  /** Receive → main-thread latency p50, ms (NaN before any). */
+  latencyP50Ms: number;
+  /** Same, p99. */
+  latencyP99Ms: number;
+  /** Exchange reconnects. */
+  reconnects: number;
+  /** WebSocket clients connected. */
+  wsClients: number;
+  /** Frames conflated for slow clients. */
+  conflated: number;
+  /** Worker restarts (all workers). */
+  workerRestarts: number;
+  /** Per symbol, in the document's order. */
+  symbols: SymbolHealth[];
+}
+
+type Obj = Record<string, unknown>;
+
+function obj(v: unknown): Obj {
+  return v !== null && typeof v === "object" && !Array.isArray(v) ? v as Obj : {};
+}
+
+function num(v: unknown): number {
+  return typeof v === "number" ? v : NaN;
+}
+
+function str(v: unknown, fallback = "?"): string {
+  return typeof v === "string" ? v : fallback;
+}
+
+function fraction(part: number, whole: number): number {
+  return whole > 0 && part >= 0 ? Math.min(1, part / whole) : 0;
+}
+
+function queue(name: string, v: unknown): QueueHealth {
+  const q = obj(v);
+  const depth = num(q.depth);
+  const capacity = num(q.capacity);
+  const highWater = num(q.highWater);
+  return {
+    name,
+    depth,
+    capacity,
+    highWater,
+    dropped: num(q.dropped),
+    fill: fraction(depth, capacity),
+    highWaterFill: fraction(highWater, capacity),
+  };
+}
+
+/**
+ * Read a `/stats` document into a {@linkcode HealthView}.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { healthFromStats } from "./health_view.ts";
+ * const h = healthFromStats({
+ *   queues: { raw: { depth: 512, capacity: 2048, highWater: 1024, dropped: 3 } },
+ *   latency: { p50Ms: 0.8, p99Ms: null },
+ * });
+ * assert.equal(h.queues[0].fill, 0.25);
+ * assert.equal(h.latencyP50Ms, 0.8);
+ * assert.ok(Number.isNaN(h.latencyP99Ms));
+ * ```
+ */
+export function healthFromStats(doc: unknown): HealthView {
+  const d = obj(doc);
+  const queues = obj(d.queues);
+  const adaptive = obj(d.adaptive);
+  const latency = obj(d.latency);
+  const ingest = obj(d.ingest);
+  const ws = obj(d.ws);
+  const workers = obj(d.workers);
+  let workerRestarts = 0;
+  for (const [name, w] of Object.entries(workers)) {
+    if (name !== "inFlightLost") workerRestarts += num(obj(w).restarts) || 0;
+  }
+  const symbols: SymbolHealth[] = [];
+  let skipped = 0;
+  for (const [symbol, v] of Object.entries(obj(d.symbols))) {
+    const s = obj(v);
+    const sk = num(s.skipped);
+    if (Number.isFinite(sk)) skipped += sk;
+    symbols.push({
+      symbol,
+      feedState: str(s.feedState),
+      received: num(s.received),
+      rejected: num(s.rejectedTotal),
+      skipped: sk,
+      lastFrameAgeMs: num(s.lastFrameAgeMs),
+    });
+  }
+  return {
+    uptimeSeconds: num(d.uptimeSeconds),
+    queues: Object.keys(queues).map((name) => queue(name, queues[name])),
+    adaptiveMode: num(adaptive.mode),
+    adaptiveName: str(adaptive.name),
+    skipped,
+    latencyP50Ms: num(latency.p50Ms),
+    latencyP99Ms: num(latency.p99Ms),
+    reconnects: num(ingest.reconnects),
+    wsClients: num(ws.clients),
+    conflated: num(ws.framesConflated),
+    workerRestarts,
+    symbols,
+  };
+}
+
+/**
+ * Seconds as a short duration: `45s`, `12m 05s`, `3h 07m`, `2d 04h`.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { formatDuration } from "./health_view.ts";
+ * assert.equal(formatDuration(725), "12m 05s");
+ * ```
+ */
+export function formatDuration(seconds: number): string {
+  if (!Number.isFinite(seconds) || seconds < 0) return "—";
+  const s = Math.floor(seconds);
+  const pad = (n: number) => String(n).padStart(2, "0");
+  if (s < 60) return `${s}s`;
+  if (s < 3600) return `${Math.floor(s / 60)}m ${pad(s % 60)}s`;
+  if (s < 86400) return `${Math.floor(s / 3600)}h ${pad(Math.floor(s / 60) % 60)}m`;
+  return `${Math.floor(s / 86400)}d ${pad(Math.floor(s / 3600) % 24)}h`;
+}
