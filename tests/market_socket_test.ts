@@ -132,11 +132,13 @@ Deno.test("market socket: Hello with history, then consecutive frames; switching
 function scriptedServer() {
   const received: ClientMessage[] = [];
   let current: WebSocket | undefined;
+  let connections = 0;
   const onReceive: (() => void)[] = [];
   const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, (req) => {
     const { socket, response } = Deno.upgradeWebSocket(req);
     socket.binaryType = "arraybuffer";
     current = socket;
+    connections++;
     socket.onmessage = (e) => {
       received.push(fromBinary(ClientMessageSchema, new Uint8Array(e.data)));
       onReceive.splice(0).forEach((r) => r());
@@ -148,6 +150,9 @@ function scriptedServer() {
   return {
     url: `ws://127.0.0.1:${server.addr.port}/ws`,
     received,
+    get connections() {
+      return connections;
+    },
     hello(seq: number, epoch = "e1", mids: number[] = []) {
       send({
         case: "hello",
@@ -270,6 +275,32 @@ Deno.test("market socket: reconnects with backoff after the server restarts and 
   } finally {
     await socket.close();
     await s.stop();
+  }
+});
+
+Deno.test("market socket: a connection that goes silent is dropped and reconnected", async () => {
+  const srv = scriptedServer();
+  const rec = new Recorder();
+  const socket = new MarketSocket({
+    url: srv.url,
+    symbol: "BTCUSDT",
+    pingIntervalMs: 20,
+    staleAfterMs: 60,
+    backoffBaseMs: 1,
+    backoffCapMs: 1,
+    ...rec.options(),
+  });
+  try {
+    // The scripted server never answers the pings and sends nothing: after ~60 ms
+    // the socket gives up on the connection and opens another one.
+    await srv.nextReceived();
+    assert.equal(srv.received[0]?.kind.case, "ping");
+    await rec.until(() => srv.connections >= 2, "a second connection");
+    assert.ok(rec.states.some((x) => x.state === "reconnecting"));
+    assert.ok(socket.reconnects >= 1);
+  } finally {
+    await socket.close();
+    await srv.stop();
   }
 });
 

@@ -848,7 +848,7 @@ export enum ErrorCode {
   UNKNOWN_SYMBOL = 1,
 
   /**
-   * The request was well-formed but not allowed (e.g. unsubscribing the last symbol).
+   * The request was well-formed but not allowed (e.g. Resync of a symbol not subscribed).
    *
    * @generated from enum value: ERROR_CODE_INVALID_REQUEST = 2;
    */
