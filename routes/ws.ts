@@ -21,6 +21,7 @@
 
 import type { Handlers } from "../lib/web/types.ts";
 import type { WsHub } from "../lib/server/ws_hub.ts";
+import { checkAuth } from "../lib/server/auth.ts";
 
 /** The part of the app state this route reads. */
 export interface WsRouteState {
@@ -28,15 +29,6 @@ export interface WsRouteState {
   readonly hub: Pick<WsHub, "upgrade">;
   /** Optional bearer token guarding the feed. */
   readonly authToken?: string;
-}
-
-function sameToken(given: string, expected: string): boolean {
-  // Compare every byte whatever the first difference, so timing reveals nothing.
-  const a = new TextEncoder().encode(given);
-  const b = new TextEncoder().encode(expected);
-  let diff = a.length ^ b.length;
-  for (let i = 0; i < b.length; i++) diff |= (a[i] ?? 0) ^ b[i];
-  return diff === 0;
 }
 
 /**
@@ -55,19 +47,8 @@ export const handler: Handlers<unknown, WsRouteState> = {
         status: 503,
       });
     }
-    const token = ctx.state.authToken;
-    if (token) {
-      const header = req.headers.get("authorization") ?? "";
-      const given = header.startsWith("Bearer ")
-        ? header.slice(7)
-        : ctx.url.searchParams.get("token") ?? "";
-      if (!sameToken(given, token)) {
-        return new Response(
-          "missing or wrong token: send 'Authorization: Bearer <token>' or ?token=<token>\n",
-          { status: 401, headers: { "www-authenticate": "Bearer" } },
-        );
-      }
-    }
+    const denied = checkAuth(req, ctx.url, ctx.state.authToken);
+    if (denied) return denied;
     return hub.upgrade(req);
   },
 };
