@@ -19,7 +19,7 @@ import { SpscRing } from "../ring/spsc_ring.ts";
 import { BookSlotLayout } from "../ingest/book_slot.ts";
 import { FrameSlotLayout } from "../analytics/frame_slot.ts";
 import { PipelineCounters } from "../metrics/pipeline_counters.ts";
-import { createMetrics } from "../metrics/metrics_registry.ts";
+import { metricsFor } from "../metrics/metrics_registry.ts";
 import { startSimExchange, type SimExchange } from "../sim/sim_exchange.ts";
 import { createApp } from "../web/app.ts";
 import manifest from "../../manifest.gen.ts";
@@ -137,7 +137,6 @@ export async function startService(config: Config, extras: ServiceExtras = {}): 
     layout,
     maxClients: config.maxClients,
     allowedOrigins: [...config.allowedOrigins],
-    authToken: config.authToken,
   });
   const state: ServiceState = {
     symbols,
@@ -154,7 +153,7 @@ export async function startService(config: Config, extras: ServiceExtras = {}): 
     hub,
     authToken: config.authToken,
   };
-  const metrics = createMetrics(state);
+  const metrics = metricsFor(state);
   const sampler = setInterval(() => metrics.sample(), 1000);
   const consumer = new FrameConsumer({ processed: processedRing, history, counters, latency });
   const consuming = consumer.run();
@@ -162,7 +161,7 @@ export async function startService(config: Config, extras: ServiceExtras = {}): 
 
   const app = createApp({
     manifest,
-    state: { ...state, metrics },
+    state,
     dev: extras.dev ?? false,
     onError: (e) => log.error("request failed:", e),
   });
@@ -184,7 +183,9 @@ export async function startService(config: Config, extras: ServiceExtras = {}): 
       log.info("shutting down: ingest first, then the rings drain");
       await supervisor.stop(800);
       // The analytics worker closed the processed ring; the consumer drains it and returns.
-      await Promise.race([consuming, new Promise((r) => setTimeout(r, 400))]);
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      await Promise.race([consuming, new Promise((r) => timer = setTimeout(r, 400))]);
+      clearTimeout(timer);
       consumer.stop();
       await consuming;
       metrics.sample();
