@@ -71,7 +71,7 @@ export default function PipelineHealth({ seed, intervalMs = 1000 }: PipelineHeal
   const [error, setError] = useState("");
   useEffect(() => {
     let stopped = false;
-    let timer = 0;
+    let timer: ReturnType<typeof setTimeout> | undefined;
     let controller: AbortController | null = null;
     const poll = async () => {
       controller = new AbortController();

@@ -1,0 +1,256 @@
+/**
+ * The dashboard in real headless Chromium against the real service
+ * (`startService` with the simulated exchange at 50 frames/s per symbol).
+ *
+ * Set `DEPTHWATCH_LONG=1` to also run the 60 s memory test.
+ */
+import assert from "node:assert/strict";
+import { chromium, type Page } from "playwright-core";
+import { type Service, startService } from "../lib/server/service.ts";
+import { parseConfig } from "../lib/server/config.ts";
+import { createLogger } from "../lib/server/logger.ts";
+
+const CHROMIUM_ARGS = [
+  "--headless",
+  "--no-sandbox",
+  "--disable-gpu",
+  "--disable-background-networking",
+  "--disable-component-update",
+  "--disable-sync",
+  "--no-first-run",
+];
+const CHARTS = ["mid", "spread", "imbalance", "ofi", "depth"];
+const ARTIFACTS = new URL("../test_artifacts/", import.meta.url);
+
+function serviceOn(port: number, build: boolean): Promise<Service> {
+  const config = parseConfig([
+    "--source",
+    "sim",
+    "--port",
+    String(port),
+    "--symbols",
+    "btcusdt,ethusdt",
+    "--sim-rate",
+    "50",
+  ]);
+  return startService(config, { build, log: createLogger({ level: "error" }) });
+}
+
+function portOf(service: Service): number {
+  return Number(new URL(service.url).port);
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** A fingerprint of every chart canvas's pixels (changes when a chart redraws new data). */
+function chartPixels(page: Page): Promise<Record<string, string>> {
+  return page.evaluate((ids) => {
+    const out: Record<string, string> = {};
+    for (const id of ids) {
+      const c = document.querySelector<HTMLCanvasElement>(`[data-chart="${id}"] canvas`);
+      out[id] = c ? c.toDataURL() : "";
+    }
+    return out;
+  }, CHARTS);
+}
+
+function bookSeq(page: Page): Promise<number> {
+  return page.locator(".book").getAttribute("data-seq").then(Number);
+}
+
+/** Wait until `fn` returns true, polling; fails with `what` after `ms`. */
+async function until(what: string, fn: () => Promise<boolean>, ms = 15_000): Promise<void> {
+  const end = Date.now() + ms;
+  while (Date.now() < end) {
+    if (await fn()) return;
+    await sleep(100);
+  }
+  assert.fail(`timed out waiting for ${what}`);
+}
+
+/** JS heap used after a forced GC, bytes (CDP). */
+async function heapAfterGc(page: Page): Promise<number> {
+  const cdp = await page.context().newCDPSession(page);
+  try {
+    await cdp.send("Performance.enable");
+    await cdp.send("HeapProfiler.collectGarbage");
+    await cdp.send("HeapProfiler.collectGarbage");
+    const { metrics } = await cdp.send("Performance.getMetrics");
+    const m = metrics.find((x: { name: string }) => x.name === "JSHeapUsedSize");
+    assert.ok(m, "JSHeapUsedSize metric present");
+    return m.value;
+  } finally {
+    await cdp.detach();
+  }
+}
+
+async function withDashboard(
+  fn: (ctx: { page: Page; service: () => Service; restart: () => Promise<void> }) => Promise<void>,
+  viewport = { width: 1280, height: 800 },
+) {
+  let service = await serviceOn(0, true);
+  const port = portOf(service);
+  const browser = await chromium.launch({
+    executablePath: "/usr/bin/chromium",
+    args: CHROMIUM_ARGS,
+  });
+  try {
+    const page = await browser.newPage({ viewport });
+    await fn({
+      page,
+      service: () => service,
+      async restart() {
+        await service.close();
+        // The badge must notice the loss before the server is back.
+        await page.locator('.badge[data-state="reconnecting"]').waitFor({ timeout: 15_000 });
+        service = await serviceOn(port, false);
+      },
+    });
+    await page.close();
+  } finally {
+    await browser.close();
+    await service.close();
+  }
+}
+
+const browserTest = (name: string, fn: () => Promise<void>, ignore = false) =>
+  Deno.test({ name, ignore, sanitizeResources: false, sanitizeOps: false, fn });
+
+browserTest(
+  "dashboard: live charts, ladder, switch, pause, restart, memory, screenshot",
+  async () => {
+    await withDashboard(async ({ page, service, restart }) => {
+      const errors: string[] = [];
+      let expectErrors = false;
+      page.on("console", (m) => {
+        if (m.type() === "error" && !expectErrors) errors.push(`${m.text()} (${m.location().url})`);
+      });
+      page.on("pageerror", (e) => errors.push(String(e)));
+
+      // Let the history fill, then check the server-rendered first paint (no JS).
+      await sleep(1500);
+      const html = await (await fetch(service().url)).text();
+      assert.match(html, /class="lrow bid[^"]*"[^>]*>.*?class="px num">[\d,]+\.\d+</s);
+      assert.match(html, /data-symbol="BTCUSDT"/);
+
+      await page.goto(service().url);
+      await page.locator('.badge[data-state="live"]').waitFor({ timeout: 15_000 });
+      for (const id of CHARTS) {
+        await page.locator(`[data-chart="${id}"][data-empty="0"]`).waitFor();
+      }
+
+      // Every chart keeps redrawing with new data; the ladder follows the feed.
+      const px1 = await chartPixels(page);
+      const seq1 = await bookSeq(page);
+      await until("every chart to redraw", async () => {
+        const px2 = await chartPixels(page);
+        return CHARTS.every((id) => px2[id] !== px1[id]);
+      });
+      await until("the ladder to advance", async () => (await bookSeq(page)) > seq1);
+      const btcMid = await page.locator(".book .stat-value").first().textContent();
+
+      // Symbol switch changes every panel.
+      await page.locator('button.sym[data-symbol="ETHUSDT"]').click();
+      await page.locator('.book[data-symbol="ETHUSDT"]').waitFor();
+      await page.locator('.charts[data-symbol="ETHUSDT"]').waitFor();
+      await page.locator(".feeds tr.shown", { hasText: "ETHUSDT" }).waitFor();
+      await until("ETH prices in the book and the mid chart", async () => {
+        const bookMid = await page.locator(".book .stat-value").first().textContent();
+        const chartMid = await page.locator('[data-chart="mid"] .head-value').textContent();
+        return bookMid !== btcMid && bookMid !== "—" && bookMid === chartMid;
+      });
+      const ethPx = await chartPixels(page);
+      await until("ETH charts to update", async () => {
+        const p = await chartPixels(page);
+        return CHARTS.every((id) => p[id] !== ethPx[id]);
+      });
+
+      // Pause freezes every panel; resume restarts them.
+      await page.locator("button.pause").click();
+      await page.locator('button.pause[aria-pressed="true"]').waitFor();
+      await sleep(200); // a render already scheduled may land
+      const frozenPx = await chartPixels(page);
+      const frozenSeq = await bookSeq(page);
+      await sleep(1000);
+      assert.deepEqual(await chartPixels(page), frozenPx, "charts frozen while paused");
+      assert.equal(await bookSeq(page), frozenSeq, "ladder frozen while paused");
+      await page.locator("button.pause").click();
+      await until("updates after resume", async () => (await bookSeq(page)) > frozenSeq);
+
+      // Memory: flat JS heap over the window (both symbols at 50 frames/s).
+      const before = await heapAfterGc(page);
+      await sleep(15_000);
+      const after = await heapAfterGc(page);
+      assert.ok(
+        after - before < 5 * 1024 * 1024,
+        `JS heap grew ${((after - before) / 1048576).toFixed(2)} MB in 15 s`,
+      );
+
+      await Deno.mkdir(ARTIFACTS, { recursive: true });
+      await page.screenshot({ path: new URL("dashboard.png", ARTIFACTS).pathname });
+
+      // Server restart: the badge shows reconnecting, then live, and the
+      // history is resynced from the new server's Hello.
+      const resyncsBefore = Number(
+        await page.locator("[data-resyncs]").getAttribute("data-resyncs"),
+      );
+      expectErrors = true; // failed reconnect attempts and /stats polls log network errors
+      await restart();
+      await page.locator('.badge[data-state="live"]').waitFor({ timeout: 20_000 });
+      await until(
+        "a resync after the restart",
+        async () =>
+          Number(await page.locator("[data-resyncs]").getAttribute("data-resyncs")) > resyncsBefore,
+      );
+      // The new server numbers frames from 1 again: the ladder follows it.
+      const seqAfter = await bookSeq(page);
+      assert.ok(
+        seqAfter < frozenSeq,
+        `history replaced by the new epoch (seq ${seqAfter} < ${frozenSeq})`,
+      );
+      await until("live updates after the restart", async () => (await bookSeq(page)) > seqAfter);
+      await page.locator('.book[data-symbol="ETHUSDT"]').waitFor();
+      expectErrors = false;
+      await sleep(1200);
+
+      assert.deepEqual(errors, [], "no console errors or page errors");
+    });
+  },
+);
+
+browserTest("dashboard: usable at phone width (no horizontal scroll)", async () => {
+  await withDashboard(async ({ page, service }) => {
+    await page.goto(service().url);
+    await page.locator('.badge[data-state="live"]').waitFor({ timeout: 15_000 });
+    await page.locator('[data-chart="mid"][data-empty="0"]').waitFor();
+    const overflow = await page.evaluate(() =>
+      document.documentElement.scrollWidth - document.documentElement.clientWidth
+    );
+    assert.ok(overflow <= 0, `page is ${overflow}px wider than the screen`);
+    // One column: the book sits above the charts.
+    const book = await page.locator(".book").boundingBox();
+    const charts = await page.locator(".charts").boundingBox();
+    assert.ok(book && charts && book.y < charts.y);
+    await Deno.mkdir(ARTIFACTS, { recursive: true });
+    await page.screenshot({ path: new URL("dashboard_phone.png", ARTIFACTS).pathname });
+  }, { width: 390, height: 844 });
+});
+
+browserTest(
+  "dashboard: JS heap flat over 60 s at 50 frames/s per symbol (DEPTHWATCH_LONG=1)",
+  async () => {
+    await withDashboard(async ({ page, service }) => {
+      await page.goto(service().url);
+      await page.locator('.badge[data-state="live"]').waitFor({ timeout: 15_000 });
+      await sleep(5_000);
+      const before = await heapAfterGc(page);
+      await sleep(60_000);
+      const after = await heapAfterGc(page);
+      assert.ok(
+        after - before < 5 * 1024 * 1024,
+        `JS heap grew ${((after - before) / 1048576).toFixed(2)} MB in 60 s`,
+      );
+    });
+  },
+  Deno.env.get("DEPTHWATCH_LONG") !== "1",
+);
