@@ -44,15 +44,9 @@ import {
   INGEST_STARTED,
   PipelineCounters,
 } from "../metrics/pipeline_counters.ts";
-import {
-  BOOK_LAST_UPDATE_ID,
-  BOOK_PARSED_TIME,
-  BOOK_RECEIVE_TIME,
-  BOOK_SYMBOL_ID,
-  BookSlotLayout,
-} from "./book_slot.ts";
+import { BOOK_PARSED_TIME, BOOK_RECEIVE_TIME, BookSlotLayout } from "./book_slot.ts";
 import { ConnectionPool } from "./connection_pool.ts";
-import { DepthParser, isControlMessage } from "./depth_parser.ts";
+import { isControlMessage } from "./depth_parser.ts";
 import { DiffParser } from "./diff_parser.ts";
 import { DiffEvent } from "./diff_event.ts";
 import { DiffSync } from "./diff_sync.ts";
@@ -60,8 +54,8 @@ import { FeedState } from "./feed_state.ts";
 import { REJECT_REASON_COUNT, RejectReason } from "./reject_reason.ts";
 import { RestClient } from "./rest_client.ts";
 import { SymbolTable } from "./symbol_table.ts";
-import { UpdateIdTracker, validateBook } from "./validate_book.ts";
 import { OverflowLog } from "./overflow_log.ts";
+import { DepthIngest } from "./depth_ingest.ts";
 
 /** Options of {@link Ingestor}. */
 export interface IngestorOptions {
@@ -106,8 +100,7 @@ export class Ingestor {
   readonly #symbols: readonly string[];
   readonly #unknownRow: number;
   readonly #pool: ConnectionPool;
-  readonly #depthParser: DepthParser;
-  readonly #tracker: UpdateIdTracker;
+  readonly #depth: DepthIngest;
   readonly #overflow: OverflowLog;
   readonly #diff?: {
     parser: DiffParser;
@@ -126,15 +119,14 @@ export class Ingestor {
     this.#counters = options.counters;
     this.#symbols = options.symbols;
     this.#unknownRow = options.symbols.length;
-    this.#layout = new BookSlotLayout(options.levels ?? 20);
-    if (this.#layout.slotBytes > this.#ring.slotBytes) {
-      throw new RangeError(
-        `raw ring slots hold ${this.#ring.slotBytes} bytes; ${this.#layout.levels} levels need ${this.#layout.slotBytes}`,
-      );
-    }
+    this.#depth = new DepthIngest({
+      symbols: options.symbols,
+      ring: options.rawRing,
+      counters: options.counters,
+      levels: options.levels,
+    });
+    this.#layout = this.#depth.layout;
     const table = new SymbolTable(options.symbols);
-    this.#depthParser = new DepthParser(table, { layout: this.#layout });
-    this.#tracker = new UpdateIdTracker(options.symbols.length);
     this.#overflow = new OverflowLog({ queue: "raw", log: options.log ?? console });
     const stream = options.stream ?? "depth20";
     if (stream === "diff") {
@@ -189,38 +181,11 @@ export class Ingestor {
   // ------------------------------------------------------------ depth20 path
 
   #onDepthMessage(text: string, receivedAt: number): void {
-    const ring = this.#ring;
-    const f64 = ring.f64;
-    const at = ring.reserve();
-    const code = this.#depthParser.parse(text, f64, at);
-    if (isControlMessage(code)) {
-      this.#counters.add(this.#counters.ingest(INGEST_CONTROL_MESSAGES), 1);
-      return;
+    const symbolId = this.#depth.handle(text, receivedAt);
+    if (symbolId >= 0) {
+      this.#pool.noteFrame(symbolId, receivedAt);
+      this.#frames++;
     }
-    // A frame that did not parse names no symbol we can trust: it is counted
-    // under the extra "unknown" row.
-    const symbolId = code === RejectReason.Ok ? f64[at + BOOK_SYMBOL_ID] : -1;
-    let reason = code;
-    if (reason === RejectReason.Ok) {
-      reason = validateBook(f64, at, this.#layout);
-      if (reason === RejectReason.Ok) {
-        reason = this.#tracker.check(symbolId, f64[at + BOOK_LAST_UPDATE_ID]);
-      }
-    }
-    const row = symbolId >= 0 ? symbolId : this.#unknownRow;
-    const c = this.#counters;
-    c.add(c.ingestSymbol(row, INGEST_RECEIVED), 1);
-    if (reason !== RejectReason.Ok) {
-      c.add(c.rejected(row, reason), 1);
-      return;
-    }
-    this.#tracker.accept(symbolId, f64[at + BOOK_LAST_UPDATE_ID]);
-    f64[at + BOOK_RECEIVE_TIME] = receivedAt;
-    f64[at + BOOK_PARSED_TIME] = performance.timeOrigin + performance.now();
-    ring.commit();
-    c.add(c.ingestSymbol(symbolId, INGEST_ACCEPTED), 1);
-    this.#pool.noteFrame(symbolId, receivedAt);
-    this.#frames++;
   }
 
   // --------------------------------------------------------------- diff path
@@ -293,7 +258,7 @@ export class Ingestor {
     this.#counters.store(this.#counters.ingestSymbol(symbolId, INGEST_FEED_STATE), state);
     // A new connection may be to a restarted exchange whose ids start over.
     if (state === FeedState.Connecting) {
-      this.#tracker.reset(symbolId);
+      this.#depth.reset(symbolId);
       this.#diff?.sync.reset(symbolId);
     }
   }
