@@ -63,8 +63,8 @@ import {
   RING_SLOT_BYTES,
   RING_VERSION,
   RING_WRITE,
-  type RingPolicy,
   ringBufferBytes,
+  type RingPolicy,
 } from "./ring_layout.ts";
 
 /** Options of {@link SpscRing.create}. */
