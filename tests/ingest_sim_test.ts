@@ -73,7 +73,19 @@ async function setup(stream: "depth20" | "diff", rate = 50) {
     await ingestor.stop();
     await sim.close();
   };
-  return { sim, rawRing, counters, frame, drain, accepted, received, rejected, feed, flowing, close };
+  return {
+    sim,
+    rawRing,
+    counters,
+    frame,
+    drain,
+    accepted,
+    received,
+    rejected,
+    feed,
+    flowing,
+    close,
+  };
 }
 
 Deno.test("depth20 ingest over real sockets: frames flow, faults are survived and counted", async (t) => {

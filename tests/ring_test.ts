@@ -128,7 +128,9 @@ Deno.test("property: push/pop sequences match an array model (every policy)", ()
           if (op === "push") {
             const v = next++;
             const full = model.length - head === capacity;
-            const ok = policy === "block" ? (full ? false : pushValue(ring, v)) : pushValue(ring, v);
+            const ok = policy === "block"
+              ? (full ? false : pushValue(ring, v))
+              : pushValue(ring, v);
             if (policy === "block" && full) {
               assert.equal(ring.reserve(0), -1);
               dropped++;

@@ -189,7 +189,7 @@ export class AnalyticsLoop {
       const t0 = performance.now();
       const at = processed.reserve();
       this.#analyser.analyse(frame, 0, processed.f64, at, performance.timeOrigin + t0);
-      if (this.#costMs > 0) while (performance.now() - t0 < this.#costMs) { /* busy */ }
+      if (this.#costMs > 0) { while (performance.now() - t0 < this.#costMs) { /* busy */ } }
       processed.commit();
       c.add(c.analyticsSymbol(symbolId, ANALYTICS_PROCESSED), 1);
       c.add(c.analyticsSymbol(symbolId, ANALYTICS_ANALYSED), 1);

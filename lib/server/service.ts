@@ -20,7 +20,7 @@ import { BookSlotLayout } from "../ingest/book_slot.ts";
 import { FrameSlotLayout } from "../analytics/frame_slot.ts";
 import { PipelineCounters } from "../metrics/pipeline_counters.ts";
 import { metricsFor } from "../metrics/metrics_registry.ts";
-import { startSimExchange, type SimExchange } from "../sim/sim_exchange.ts";
+import { type SimExchange, startSimExchange } from "../sim/sim_exchange.ts";
 import { createApp } from "../web/app.ts";
 import manifest from "../../manifest.gen.ts";
 import type { Config } from "./config.ts";

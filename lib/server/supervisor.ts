@@ -223,7 +223,9 @@ export class Supervisor implements SupervisorView {
   #countInFlightLost(): void {
     const c = this.#o.counters;
     let analysed = 0;
-    for (let s = 0; s < c.symbols; s++) analysed += c.load(c.analyticsSymbol(s, ANALYTICS_ANALYSED));
+    for (let s = 0; s < c.symbols; s++) {
+      analysed += c.load(c.analyticsSymbol(s, ANALYTICS_ANALYSED));
+    }
     const lostSoFar = (this.#o.rawRing.stats().popped - analysed) >>> 0;
     this.#inFlightLost = lostSoFar;
   }
