@@ -27,6 +27,22 @@ if (import.meta.main) {
     console.log(helpText());
     Deno.exit(0);
   }
+  // The workers and the static files are read from the app's own folder, which
+  // is not the working directory when started from elsewhere (e.g. systemd):
+  // fail at once with the flag to use instead of restarting workers forever.
+  // A compiled binary is skipped: it reads the copies embedded in it.
+  const appDir = new URL("./", import.meta.url);
+  if (
+    !Deno.build.standalone && appDir.protocol === "file:" &&
+    Deno.permissions.querySync({ name: "read", path: appDir }).state !== "granted"
+  ) {
+    const dir = decodeURIComponent(appDir.pathname);
+    console.error(
+      `depthwatch: no read access to its own files in ${dir}; expected --allow-read=${dir} ` +
+        `(--allow-read=. works only when the working directory is ${dir}, as in deno task start)`,
+    );
+    Deno.exit(2);
+  }
   const service = await startService(config, { build: Deno.env.get("DEPTHWATCH_BUILD") === "1" });
   console.log(`depthwatch listening on ${service.url}`);
   const stop = async () => {
