@@ -41,6 +41,7 @@ self.onmessage = (e: MessageEvent) => {
         symbols,
         ring: SpscRing.attach(m.ring),
         counters: PipelineCounters.attach(m.counters),
+        reserveTimeoutMs: 60_000,
       });
     } else {
       port = m.port;

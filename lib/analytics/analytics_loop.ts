@@ -57,8 +57,12 @@ export interface AnalyticsLoopOptions {
   costMs?: number;
   /** Most frames looked at per batch. Default 256. */
   batch?: number;
-  /** Adaptive thresholds (ms and ring fractions); see {@link AdaptiveProcessor}. */
-  adaptive?: {
+  /**
+   * Adaptive thresholds (ms and ring fractions); see {@link AdaptiveProcessor}.
+   * `false` analyses every frame whatever the load (benchmarks measuring the
+   * full analytics throughput use it). Default: the seed thresholds.
+   */
+  adaptive?: false | {
     slowMs?: number;
     slowerMs?: number;
     recoverMs?: number;
@@ -91,6 +95,7 @@ export class AnalyticsLoop {
   readonly #buckets = new Uint32Array(PROCESSING_BUCKETS_SECONDS.length + 1);
   #sumUnits = 0;
   #lastMode = 0;
+  readonly #skipping: boolean;
 
   /** @throws RangeError when the rings' slot sizes do not fit the layouts. */
   constructor(options: AnalyticsLoopOptions) {
@@ -123,8 +128,9 @@ export class AnalyticsLoop {
     this.#adaptive = new AdaptiveProcessor({
       symbols: options.symbols,
       capacity: this.#raw.capacity,
-      ...options.adaptive,
+      ...(options.adaptive || {}),
     });
+    this.#skipping = options.adaptive !== false;
     this.#frame = new Float64Array(this.#raw.slotWords);
     this.#batch = options.batch ?? 256;
     this.#ids = new Int32Array(this.#batch);
@@ -181,7 +187,7 @@ export class AnalyticsLoop {
       // The look-ahead may be off after drop-oldest overtook us: trust it only
       // when the popped frame is the one it saw.
       const newest = ids[k] === symbolId && this.#newest[k] === 1;
-      if (!this.#adaptive.shouldProcess(symbolId, newest)) {
+      if (!this.#adaptive.shouldProcess(symbolId, newest || !this.#skipping)) {
         c.add(c.analyticsSymbol(symbolId, ANALYTICS_SKIPPED), 1);
         c.add(c.analyticsSymbol(symbolId, ANALYTICS_ANALYSED), 1);
         continue;

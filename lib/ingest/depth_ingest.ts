@@ -55,6 +55,8 @@ export interface DepthIngestOptions {
   counters: PipelineCounters;
   /** Book levels per side. Default 20. */
   levels?: number;
+  /** How long to wait for space when the ring's policy is `block`, ms. Default 1000. */
+  reserveTimeoutMs?: number;
 }
 
 /** What {@link DepthIngest.handle} did with a message that was not a frame of a symbol. */
@@ -78,6 +80,7 @@ export class DepthIngest {
   readonly #parser: DepthParser;
   readonly #tracker: UpdateIdTracker;
   readonly #unknownRow: number;
+  readonly #reserveTimeoutMs: number;
 
   /** @throws RangeError when the ring's slots are too small for `levels`. */
   constructor(options: DepthIngestOptions) {
@@ -92,6 +95,7 @@ export class DepthIngest {
     this.#parser = new DepthParser(new SymbolTable(options.symbols), { layout: this.layout });
     this.#tracker = new UpdateIdTracker(options.symbols.length);
     this.#unknownRow = options.symbols.length;
+    this.#reserveTimeoutMs = options.reserveTimeoutMs ?? 1000;
   }
 
   /**
@@ -102,9 +106,17 @@ export class DepthIngest {
   handle(text: string, receivedAt: number): number {
     const ring = this.#ring;
     const f64 = ring.f64;
-    const at = ring.reserve();
-    const code = this.#parser.parse(text, f64, at);
+    const at = ring.reserve(this.#reserveTimeoutMs);
     const c = this.#counters;
+    if (at < 0) {
+      // Refused by a drop-newest or block ring (never with drop-oldest): the
+      // ring counted the drop; count the frame as accepted into the ring's
+      // door so that accepted = dropped + analysed + depth still holds.
+      c.add(c.ingestSymbol(this.#unknownRow, INGEST_RECEIVED), 1);
+      c.add(c.ingestSymbol(this.#unknownRow, INGEST_ACCEPTED), 1);
+      return DEPTH_INGEST_REJECTED;
+    }
+    const code = this.#parser.parse(text, f64, at);
     if (isControlMessage(code)) {
       c.add(c.ingest(INGEST_CONTROL_MESSAGES), 1);
       return DEPTH_INGEST_CONTROL;
