@@ -19,6 +19,7 @@ let parser: DepthParser | undefined;
 let next = 0;
 const layout = new BookSlotLayout(20);
 const scratch = new Float64Array(layout.slotWords);
+const sleeper = new Int32Array(new SharedArrayBuffer(4));
 
 const now = () => performance.timeOrigin + performance.now();
 
@@ -52,7 +53,12 @@ self.onmessage = (e: MessageEvent) => {
   const { count, rate } = m as { count: number; rate: number };
   const t0 = performance.now();
   for (let i = 0; i < count; i++) {
-    if (rate > 0) { while (performance.now() - t0 < (i * 1000) / rate) { /* pace */ } }
+    if (rate > 0) {
+      // Paced: sleep (not spin) until this frame is due, like a socket that
+      // waits for data, so the ingest side does not steal a core.
+      const wait = t0 + (i * 1000) / rate - performance.now();
+      if (wait > 0.05) Atomics.wait(sleeper, 0, 0, wait);
+    }
     if (ingest) {
       ingest.handle(nextFrame(), now());
     } else {
