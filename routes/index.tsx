@@ -15,6 +15,7 @@ import type { FrameSlotLayout } from "../lib/analytics/frame_slot.ts";
 import { type DashFrame, dashFrameFromAnalytics } from "../lib/client/dash_frame.ts";
 import { buildSeed, type DashboardSeed } from "../lib/client/dashboard_seed.ts";
 import type { HistoryStore } from "../lib/server/history_store.ts";
+import { checkAuth } from "../lib/server/auth.ts";
 import type { Handlers, PageProps } from "../lib/web/types.ts";
 import ConnectionBadge from "../islands/ConnectionBadge.tsx";
 import DashboardControls from "../islands/DashboardControls.tsx";
@@ -30,6 +31,8 @@ export interface DashboardState {
   history: HistoryStore;
   /** Analytics frame layout. */
   layout: FrameSlotLayout;
+  /** Optional token guarding the data endpoints (`--auth-token`). */
+  authToken?: string;
 }
 
 /**
@@ -51,12 +54,28 @@ export function historyFrames(state: DashboardState, id: number): DashFrame[] {
 
 /** Render the dashboard with the requested (or first) symbol's history. */
 export const handler: Handlers<DashboardSeed, DashboardState> = {
-  GET(_req, ctx) {
+  GET(req, ctx) {
     const symbols = ctx.state.symbols ?? [];
     const asked = (ctx.url.searchParams.get("symbol") ?? "").toUpperCase();
     const id = Math.max(0, symbols.indexOf(asked));
-    const frames = symbols.length > 0 && ctx.state.history ? historyFrames(ctx.state, id) : [];
-    return ctx.render(buildSeed({ symbols, symbol: symbols[id] ?? "", frames }));
+    // The page itself is open, but its data follows the token rule of
+    // /api/history: without the token the first paint is empty, and the
+    // islands carry the page's ?token= on to /ws and /stats.
+    const authorized = checkAuth(req, ctx.url, ctx.state.authToken) === null;
+    const token = ctx.state.authToken && authorized ? ctx.url.searchParams.get("token") : null;
+    const query = token ? `?token=${encodeURIComponent(token)}` : "";
+    const frames = authorized && symbols.length > 0 && ctx.state.history
+      ? historyFrames(ctx.state, id)
+      : [];
+    return ctx.render(
+      buildSeed({
+        symbols,
+        symbol: symbols[id] ?? "",
+        frames,
+        wsPath: `/ws${query}`,
+        statsPath: `/stats${query}`,
+      }),
+    );
   },
 };
 

@@ -157,7 +157,6 @@ export async function startService(config: Config, extras: ServiceExtras = {}): 
   const sampler = setInterval(() => metrics.sample(), 1000);
   const consumer = new FrameConsumer({ processed: processedRing, history, counters, latency });
   const consuming = consumer.run();
-  await supervisor.start();
 
   const app = createApp({
     manifest,
@@ -176,6 +175,8 @@ export async function startService(config: Config, extras: ServiceExtras = {}): 
     },
   }, app.handler);
   log.info(`depthwatch listening on ${url}`);
+  // Serve first: while the workers start, /health already answers (503, "starting").
+  await supervisor.start();
 
   let closing: Promise<void> | undefined;
   const close = () =>
