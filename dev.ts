@@ -1,36 +1,45 @@
 /**
- * Development server: `deno task dev` (`deno run -A --watch dev.ts`).
+ * Development server: `deno task dev` (`deno run -A --watch dev.ts [flags]`).
  *
  * - Regenerates `manifest.gen.ts` at start and whenever a file is added to or
  *   removed from `routes/` or `islands/`; the new manifest is part of the
  *   module graph, so `--watch` restarts the process.
  * - Edits to any imported module (routes, islands, lib/) restart it too.
- * - Builds the client bundle at start and serves with live reload: open pages
+ * - Runs the whole service (same flags as `deno task start`; defaults to the
+ *   simulated exchange here, since development rarely wants the live feed),
+ *   builds the client bundle at start and serves with live reload: open pages
  *   listen on `/_dev/reload` and reload when the server comes back with a new
  *   build id.
  *
- * Until `main.ts` exists this serves the web app alone (empty state) on
- * `DEPTHWATCH_PORT` (default 8000) at 127.0.0.1.
- *
  * @example
  * ```sh
- * deno task dev
+ * deno task dev --symbols btcusdt,ethusdt,solusdt
  * ```
  *
  * @module
  */
-import { createApp } from "./lib/web/app.ts";
 import { writeManifest } from "./lib/web/manifest.ts";
+import { ConfigError, denoEnv, helpText, parseConfig } from "./lib/server/config.ts";
 
 const appDir = new URL("./", import.meta.url);
 await writeManifest(appDir);
-// A literal specifier (not a computed path): the manifest was just (re)written.
-const { default: manifest } = await import("./manifest.gen.ts");
+// Imported after the manifest is (re)written: the service imports it statically.
+const { startService } = await import("./lib/server/service.ts");
 
-const app = createApp({ manifest, state: {}, dev: true });
-if (app.islands.length > 0) await app.build();
-const port = Number(Deno.env.get("DEPTHWATCH_PORT") ?? "8000");
-const server = Deno.serve({ hostname: "127.0.0.1", port }, app.handler);
+let config;
+try {
+  const args = Deno.args.some((a) => a.startsWith("--source")) ? Deno.args : [
+    "--source=sim",
+    ...Deno.args,
+  ];
+  config = parseConfig(args, denoEnv());
+} catch (e) {
+  if (!(e instanceof ConfigError)) throw e;
+  console.error(`dev: ${e.message}\n\n${helpText()}`);
+  Deno.exit(2);
+}
+const service = await startService(config, { dev: true, build: true });
+console.log(`dev: depthwatch on ${service.url} (live reload on)`);
 
 const watcher = Deno.watchFs([
   new URL("./routes/", appDir).pathname,
@@ -42,4 +51,3 @@ for await (const event of watcher) {
     if (changed) console.log("dev: routes/islands changed; manifest regenerated, restarting");
   }
 }
-await server.finished;
