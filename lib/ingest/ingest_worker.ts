@@ -9,6 +9,7 @@
 import { SpscRing } from "../ring/spsc_ring.ts";
 import { PipelineCounters } from "../metrics/pipeline_counters.ts";
 import { Ingestor, type IngestorOptions } from "./ingestor.ts";
+import { createLogger, type LogLevel } from "../server/logger.ts";
 
 /** The start message the supervisor posts. */
 export interface IngestStartMessage {
@@ -16,6 +17,8 @@ export interface IngestStartMessage {
   rawRing: SharedArrayBuffer;
   counters: SharedArrayBuffer;
   options: Omit<IngestorOptions, "rawRing" | "counters" | "log">;
+  /** Log level and format of the service (the worker logs overflow and callback errors). */
+  log?: { level?: LogLevel; format?: "text" | "json" };
 }
 
 let ingestor: Ingestor | undefined;
@@ -27,6 +30,7 @@ self.onmessage = async (e: MessageEvent<IngestStartMessage | { type: "stop" }>) 
       ...msg.options,
       rawRing: SpscRing.attach(msg.rawRing),
       counters: PipelineCounters.attach(msg.counters),
+      log: createLogger(msg.log),
     });
     ingestor.start();
     self.postMessage({ type: "started" });

@@ -112,6 +112,7 @@ export async function startService(config: Config, extras: ServiceExtras = {}): 
     counters,
     hungMs: extras.hungMs,
     log,
+    workerLog: { level: config.logLevel, format: config.logFormat },
     ingest: {
       symbols: [...config.symbols],
       wsUrl,

@@ -50,6 +50,8 @@ export interface SupervisorOptions {
   restartCapMs?: number;
   /** Where restarts are reported. Default `console`. */
   log?: Pick<Console, "warn" | "error" | "info">;
+  /** Log level and format handed to the workers. Default info, text. */
+  workerLog?: IngestStartMessage["log"];
 }
 
 interface Slot {
@@ -177,6 +179,7 @@ export class Supervisor implements SupervisorView {
         rawRing: o.rawRing.buffer,
         counters: o.counters.buffer,
         options: o.ingest,
+        log: o.workerLog,
       } satisfies IngestStartMessage
       : {
         type: "start",
