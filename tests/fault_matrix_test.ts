@@ -1,0 +1,506 @@
+// The fault matrix: the real service (simulated exchange, real workers, real
+// sockets) under each fault the exchange or the machine can throw at it. Every
+// case checks that the service stays up, that /health moves to the right
+// state and back to 200, that frames flow again within a bounded time, that
+// /metrics (or /stats) tells what happened, and that memory stays bounded.
+//
+// SIGTERM under load is covered by tests/pipeline_test.ts ("SIGTERM under
+// load: the process exits 0 within 2 s"); 1,000 WebSocket clients in churn by
+// tests/ws_churn_test.ts.
+//
+// DEPTHWATCH_LONG=1 turns the repeated-close case into a one-minute run (a
+// close every 4 s). DEPTHWATCH_FAULT_REPORT=1 prints what each case observed.
+import assert from "node:assert/strict";
+import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
+import { ClientMessageSchema, ServerMessageSchema } from "../proto/gen/market_pb.ts";
+import {
+  delay,
+  type FaultService,
+  mib,
+  RawWsClient,
+  startFaultService,
+  until,
+} from "./fixtures/fault_harness.ts";
+
+const LONG = Deno.env.get("DEPTHWATCH_LONG") === "1";
+const REPORT = Deno.env.get("DEPTHWATCH_FAULT_REPORT") === "1";
+/** Resident memory may grow by at most this much over a short case. */
+const RSS_BOUND = 50 * 1024 * 1024;
+
+function report(line: string): void {
+  if (REPORT) console.log(`[fault] ${line}`);
+}
+
+const ms = (x: number) => `${Math.round(x)} ms`;
+
+/** `/stats` as JSON (only the fields these tests read). */
+async function stats(h: FaultService): Promise<{
+  ingest: { serverShutdowns: number; rollovers: number; reconnects: number };
+}> {
+  const res = await fetch(new URL("/stats", h.url));
+  assert.equal(res.status, 200);
+  return await res.json();
+}
+
+async function assertRssBounded(h: FaultService, before: number, what: string): Promise<void> {
+  const after = await h.rss();
+  report(`${what}: rss ${mib(before)} -> ${mib(after)}`);
+  assert.ok(
+    after - before < RSS_BOUND,
+    `${what}: resident memory grew from ${mib(before)} to ${mib(after)}, expected < ${
+      mib(RSS_BOUND)
+    } growth`,
+  );
+}
+
+Deno.test("fault matrix, depth20 stream: closes, stall, bad frames, serverShutdown, killed workers", async (t) => {
+  const h = await startFaultService({ args: ["--sim-rate=50", "--stale-ms=1000"] });
+  try {
+    await h.flowing("start");
+    await h.healthy("start");
+    const rss0 = await h.rss();
+
+    await t.step("the exchange closes the connection again and again", async () => {
+      const everyMs = LONG ? 4000 : 1000;
+      const durationMs = LONG ? 60_000 : 8000;
+      const reconnects0 = await h.metric("depthwatch_reconnects_total");
+      const closes0 = h.sim.stats().serverCloses;
+      const rss = await h.rss();
+      const watch = h.watchHealth();
+      try {
+        h.sim.inject({ kind: "close", everyMs, durationMs });
+        await delay(durationMs);
+        // The last close happened at most everyMs ago; recovery is bounded.
+        const tRecover = await watch.until("/health back to 200", (w) => w.ok, 10_000);
+        await h.flowing("after the repeated closes");
+        const closes = h.sim.stats().serverCloses - closes0;
+        const reconnects = await h.metric("depthwatch_reconnects_total") - reconnects0;
+        report(
+          `repeated close: ${closes} server closes, reconnects +${reconnects}, ` +
+            `health degraded in ${watch.degradedPolls}/${watch.polls} polls, ` +
+            `longest 503 stretch ${ms(watch.longestDegradedMs)}, ` +
+            `200 again ${ms(tRecover)} after the closes ended, reasons ${[
+              ...watch.reasons.keys(),
+            ]}`,
+        );
+        const expected = Math.floor(durationMs / everyMs) - 1;
+        assert.ok(
+          closes >= expected,
+          `the exchange closed ${closes} times, expected >= ${expected}`,
+        );
+        assert.ok(
+          reconnects >= closes - 1,
+          `reconnects_total grew by ${reconnects} for ${closes} server closes`,
+        );
+        assert.ok(watch.seen("BTCUSDT: reconnecting"), `reasons: ${[...watch.reasons.keys()]}`);
+        assert.ok(watch.seen("ETHUSDT: reconnecting"), `reasons: ${[...watch.reasons.keys()]}`);
+        assert.equal(await h.metric("depthwatch_feed_up", { symbol: "BTCUSDT" }), 1);
+        assert.equal(await h.metric("depthwatch_feed_up", { symbol: "ETHUSDT" }), 1);
+        // Each close is followed by a reconnect within the backoff cap plus a frame.
+        assert.ok(
+          watch.longestDegradedMs < 3000,
+          `a 503 stretch of ${ms(watch.longestDegradedMs)}`,
+        );
+      } finally {
+        await watch.stop();
+      }
+      await assertRssBounded(h, rss, "repeated close");
+    });
+
+    await t.step("the connection stalls silently: stale, reconnected, live again", async () => {
+      const stale0 = await h.metric("depthwatch_stale_events_total");
+      const reconnects0 = await h.metric("depthwatch_reconnects_total");
+      const watch = h.watchHealth();
+      try {
+        const t0 = performance.now();
+        h.sim.inject({ kind: "stall", durationMs: 2500 });
+        await watch.until("feed stale on /health", (w) => w.seen("BTCUSDT: feed stale"), 5000);
+        const tStale = performance.now() - t0;
+        await watch.until("/health back to 200", (w) => w.ok, 10_000);
+        const tBack = performance.now() - t0;
+        await h.flowing("after the stall");
+        const stale = await h.metric("depthwatch_stale_events_total") - stale0;
+        const reconnects = await h.metric("depthwatch_reconnects_total") - reconnects0;
+        report(
+          `stall 2.5 s (stale-ms 1000): "feed stale" after ${ms(tStale)}, 200 again after ${
+            ms(tBack)
+          }, stale_events +${stale}, reconnects +${reconnects}`,
+        );
+        assert.ok(watch.seen("ETHUSDT: feed stale"));
+        assert.ok(tStale >= 800, `stale reported after ${ms(tStale)}, before --stale-ms`);
+        assert.ok(stale >= 1, "the stale watchdog fired");
+        assert.ok(reconnects >= 1, "the stale connection was replaced");
+      } finally {
+        await watch.stop();
+      }
+    });
+
+    await t.step(
+      "garbage and truncated frames are rejected and counted, frames keep flowing",
+      async () => {
+        const unknownRow = h.symbols.length;
+        const c = h.service.state.counters;
+        const malformed = () => c.load(c.rejected(unknownRow, 1 /* RejectReason.Malformed */));
+        const before = malformed();
+        const watch = h.watchHealth();
+        try {
+          h.sim.inject({ kind: "garbage", count: 3 });
+          h.sim.inject({ kind: "truncated", symbol: "btcusdt", count: 2 });
+          await until("5 malformed frames counted", () => malformed() >= before + 5, 5000);
+          await h.flowing("after garbage");
+          report(`garbage x3 + truncated x2: malformed +${malformed() - before}, health ok`);
+          assert.equal(watch.degradedPolls, 0, `reasons: ${[...watch.reasons.keys()]}`);
+        } finally {
+          await watch.stop();
+        }
+      },
+    );
+
+    await t.step("a crossed book is rejected for its symbol only", async () => {
+      const labels = (symbol: string) => ({ symbol, reason: "crossed" });
+      const btc0 = await h.metric("depthwatch_frames_rejected_total", labels("BTCUSDT"));
+      const eth0 = await h.metric("depthwatch_frames_rejected_total", labels("ETHUSDT"));
+      const watch = h.watchHealth();
+      try {
+        h.sim.inject({ kind: "crossed", symbol: "btcusdt" });
+        await until(
+          "crossed counted in /metrics",
+          async () => await h.metric("depthwatch_frames_rejected_total", labels("BTCUSDT")) > btc0,
+          5000,
+        );
+        await h.flowing("after crossed");
+        assert.equal(await h.metric("depthwatch_frames_rejected_total", labels("ETHUSDT")), eth0);
+        assert.equal(watch.degradedPolls, 0, `reasons: ${[...watch.reasons.keys()]}`);
+        report(`crossed: rejected{BTCUSDT,crossed} +1, health stays 200`);
+      } finally {
+        await watch.stop();
+      }
+    });
+
+    await t.step("serverShutdown: the connection is replaced before it closes", async () => {
+      const s0 = await stats(h);
+      const watch = h.watchHealth();
+      try {
+        const t0 = performance.now();
+        h.sim.inject({ kind: "serverShutdown", delayMs: 300 });
+        await until(
+          "serverShutdown counted in /stats",
+          async () => (await stats(h)).ingest.serverShutdowns > s0.ingest.serverShutdowns,
+          5000,
+        );
+        await delay(500); // past the server's close
+        await h.flowing("after serverShutdown");
+        const s1 = await stats(h);
+        report(
+          `serverShutdown: shutdowns +${
+            s1.ingest.serverShutdowns - s0.ingest.serverShutdowns
+          }, rollovers +${
+            s1.ingest.rollovers - s0.ingest.rollovers
+          }, degraded polls ${watch.degradedPolls}, frames flowing ${
+            ms(performance.now() - t0)
+          } after`,
+        );
+        assert.ok(s1.ingest.rollovers > s0.ingest.rollovers, "a rollover connection was opened");
+        assert.equal(watch.degradedPolls, 0, `reasons: ${[...watch.reasons.keys()]}`);
+      } finally {
+        await watch.stop();
+      }
+    });
+
+    for (const worker of ["analytics", "ingest"] as const) {
+      await t.step(`the ${worker} worker is killed: restarted, frames flow again`, async () => {
+        const labels = { worker };
+        const restarts0 = await h.metric("depthwatch_worker_restarts_total", labels);
+        const watch = h.watchHealth(10);
+        try {
+          await watch.until("a first reading", (w) => w.polls > 0, 5000);
+          const t0 = performance.now();
+          h.service.supervisor.kill(worker);
+          await watch.until(
+            `"${worker} worker restarting" on /health`,
+            (w) => w.seen(`${worker} worker restarting`),
+            5000,
+          );
+          await watch.until("/health back to 200", (w) => w.ok, 10_000);
+          const tBack = performance.now() - t0;
+          await h.flowing(`after the ${worker} worker restart`);
+          const tFlow = performance.now() - t0;
+          const restarts = await h.metric("depthwatch_worker_restarts_total", labels) - restarts0;
+          const lost = await h.metric("depthwatch_frames_lost_in_flight_total");
+          report(
+            `${worker} killed: restarts +${restarts}, 200 again after ${ms(tBack)}, ` +
+              `frames flowing after ${ms(tFlow)}, lost in flight total ${lost}`,
+          );
+          assert.equal(restarts, 1);
+          assert.equal(await h.metric("depthwatch_worker_up", labels), 1);
+          assert.ok(lost <= 1, `lost in flight ${lost}, expected at most one frame per restart`);
+        } finally {
+          await watch.stop();
+        }
+      });
+    }
+
+    await t.step("memory stayed bounded over the whole matrix", async () => {
+      await assertRssBounded(h, rss0, "depth20 matrix");
+    });
+  } finally {
+    await h.close();
+  }
+});
+
+Deno.test("fault matrix, diff stream: sequence gap, REST 429 and 418, slow REST", async (t) => {
+  const h = await startFaultService({ args: ["--stream=diff", "--sim-rate=50"] });
+  const rest = (outcome: string) => h.metric("depthwatch_rest_requests_total", { outcome });
+  const gaps = (symbol: string) =>
+    h.metric("depthwatch_frames_rejected_total", { symbol, reason: "sequence_gap" });
+  try {
+    await h.flowing("start");
+    await h.healthy("start");
+    const rss0 = await h.rss();
+
+    /**
+     * Inject `faults` then a gap on `symbol`; wait for the resync to show on
+     * /health and for 200 again; returns ms from injection to 200.
+     */
+    const resync = async (symbol: string, ...faults: Parameters<typeof h.sim.inject>[0][]) => {
+      const upper = symbol.toUpperCase();
+      const gaps0 = await gaps(upper);
+      const watch = h.watchHealth();
+      try {
+        await watch.until("a first reading", (w) => w.polls > 0, 5000);
+        const t0 = performance.now();
+        for (const f of faults) h.sim.inject(f);
+        h.sim.inject({ kind: "gap", symbol, events: 3 });
+        await watch.until(`"${upper}: resyncing" on /health`, (w) => w.seen(`${upper}: resyncing`));
+        await watch.until("/health back to 200", (w) => w.ok, 15_000);
+        const tBack = performance.now() - t0;
+        await h.flowing(`after the resync of ${upper}`);
+        assert.ok(await gaps(upper) > gaps0, "the gap is counted as sequence_gap");
+        return tBack;
+      } finally {
+        await watch.stop();
+      }
+    };
+
+    await t.step("a sequence gap resyncs its symbol only", async () => {
+      const other0 = await gaps("BTCUSDT");
+      const sent0 = await rest("sent");
+      const tBack = await resync("ethusdt");
+      assert.equal(await gaps("BTCUSDT"), other0, "the other symbol is untouched");
+      assert.ok(await rest("sent") > sent0, "a snapshot was requested");
+      report(`gap (diff): ETHUSDT resyncing, 200 again after ${ms(tBack)}`);
+    });
+
+    await t.step("REST 429 with Retry-After: 1 during a resync is honoured", async () => {
+      const r0 = await rest("429");
+      const tBack = await resync("btcusdt", { kind: "rest429", count: 1, retryAfterSec: 1 });
+      assert.equal(await rest("429") - r0, 1);
+      assert.ok(tBack >= 900, `resynced after ${ms(tBack)}, before the 1 s Retry-After`);
+      report(`rest429 Retry-After 1: BTCUSDT resyncing, 200 again after ${ms(tBack)}`);
+    });
+
+    await t.step("REST 418 with Retry-After: 2 during a resync is honoured", async () => {
+      const r0 = await rest("418");
+      const tBack = await resync("btcusdt", { kind: "rest418", count: 1, retryAfterSec: 2 });
+      assert.equal(await rest("418") - r0, 1);
+      assert.ok(tBack >= 1900, `resynced after ${ms(tBack)}, before the 2 s Retry-After`);
+      report(`rest418 Retry-After 2: BTCUSDT resyncing, 200 again after ${ms(tBack)}`);
+    });
+
+    await t.step("a slow REST snapshot (1.5 s) delays only the resync", async () => {
+      const errors0 = await rest("error");
+      const tBack = await resync("ethusdt", { kind: "restSlow", delayMs: 1500, count: 1 });
+      assert.ok(tBack >= 1400, `resynced after ${ms(tBack)}, before the slow answer came`);
+      assert.equal(await rest("error"), errors0, "a slow answer is not an error");
+      report(`restSlow 1.5 s: ETHUSDT resyncing, 200 again after ${ms(tBack)}`);
+    });
+
+    await t.step("memory stayed bounded", async () => {
+      await assertRssBounded(h, rss0, "diff matrix");
+    });
+  } finally {
+    await h.close();
+  }
+});
+
+Deno.test("fault matrix: analytics overload enters adaptive mode and recovers when the load drops", async () => {
+  // 2 symbols × 150 frames/s × 5 ms of analytics = 1.5 s of work per second:
+  // overloaded. With one symbol stalled it is 0.75 s per second: it recovers.
+  const h = await startFaultService({
+    args: ["--sim-rate=150", "--analytics-cost-ms=5", "--raw-capacity=64"],
+  });
+  try {
+    await h.flowing("start", 5);
+    const t0 = performance.now();
+    await until(
+      "depthwatch_adaptive_mode >= 1",
+      async () => await h.metric("depthwatch_adaptive_mode") >= 1,
+      15_000,
+      100,
+    );
+    const tEnter = performance.now() - t0;
+    await until(
+      "skipped frames counted",
+      async () => await h.metricSum("depthwatch_frames_skipped_total") > 0,
+      5000,
+      100,
+    );
+    // Skipping never starves the dashboard: the newest frame of each symbol is processed.
+    await h.flowing("while overloaded", 5);
+    const changes0 = await h.metric("depthwatch_adaptive_mode_changes_total");
+
+    const t1 = performance.now();
+    h.sim.inject({ kind: "stall", symbol: "btcusdt", durationMs: 60_000 });
+    await until(
+      "depthwatch_adaptive_mode back to 0",
+      async () => await h.metric("depthwatch_adaptive_mode") === 0,
+      15_000,
+      100,
+    );
+    const tRecover = performance.now() - t1;
+    const ethBefore = h.delivered(1);
+    await until("ETHUSDT frames while recovered", () => h.delivered(1) >= ethBefore + 10, 5000);
+    assert.ok(await h.metric("depthwatch_adaptive_mode_changes_total") > changes0);
+
+    h.sim.inject({ kind: "clear" });
+    await h.flowing("after the stall ended", 5);
+    const skipped = await h.metricSum("depthwatch_frames_skipped_total");
+    const dropped = await h.metric("depthwatch_queue_dropped_total", { queue: "raw" });
+    report(
+      `overload x1.5: adaptive mode >= 1 after ${ms(tEnter)}, back to 0 ${
+        ms(tRecover)
+      } after the load halved; skipped ${skipped}, raw dropped ${dropped}`,
+    );
+  } finally {
+    await h.close();
+  }
+});
+
+Deno.test("fault matrix: a slow WebSocket client is conflated then disconnected; a fast one gets every frame", async () => {
+  // 4 symbols × 500 frames/s of ~1.3 KB frames: a client that never reads
+  // fills the kernel buffers within seconds.
+  const symbols = ["btcusdt", "ethusdt", "bnbusdt", "solusdt"];
+  const h = await startFaultService({ args: ["--sim-rate=500", `--symbols=${symbols.join(",")}`] });
+  const port = Number(new URL(h.url).port);
+  let slow: RawWsClient | undefined;
+  const fast = new WebSocket(`ws://127.0.0.1:${port}/ws?symbol=BTCUSDT`);
+  fast.binaryType = "arraybuffer";
+  const fastClosed = new Promise((resolve) => fast.addEventListener("close", resolve));
+  let helloSeq = -1, lastSeq = -1, frames = 0, outOfOrder = 0, conflatedOnFast = 0;
+  fast.onmessage = (e) => {
+    const m = fromBinary(ServerMessageSchema, new Uint8Array(e.data));
+    if (m.kind.case === "hello") helloSeq = lastSeq = m.kind.value.seq;
+    else if (m.kind.case === "frame") {
+      frames++;
+      if (m.kind.value.seq !== lastSeq + 1) outOfOrder++;
+      lastSeq = m.kind.value.seq;
+      if (m.conflated > 0) conflatedOnFast++;
+    }
+  };
+  try {
+    await h.flowing("start", 5);
+    await until("the fast client's Hello", () => helloSeq >= 0, 5000);
+    const opened = await RawWsClient.open(port, "/ws?symbol=BTCUSDT");
+    slow = opened.client;
+    assert.equal(opened.status, 101);
+    await slow.sendBinary(toBinary(
+      ClientMessageSchema,
+      create(ClientMessageSchema, {
+        kind: { case: "subscribe", value: { symbols: symbols.slice(1) } },
+      }),
+    ));
+    const conflated0 = await h.metric("depthwatch_ws_frames_conflated_total");
+    const slow0 = await h.metric("depthwatch_ws_disconnects_total", { reason: "slow" });
+    assert.equal(await h.metric("depthwatch_ws_clients"), 2);
+    const t0 = performance.now();
+    await until(
+      "the slow client conflated",
+      async () => await h.metric("depthwatch_ws_frames_conflated_total") > conflated0,
+      15_000,
+      100,
+    );
+    const tBehind = performance.now() - t0;
+    await until(
+      "the slow client disconnected as slow",
+      async () => await h.metric("depthwatch_ws_disconnects_total", { reason: "slow" }) > slow0,
+      15_000,
+      100,
+    );
+    const tGone = performance.now() - t0;
+    assert.equal(await h.metric("depthwatch_ws_clients"), 1, "only the fast client is left");
+    // The slow client's stream ends with a close frame (1013) or EOF once its buffers drain.
+    let closeCode = 0;
+    for (let f = await slow.frame(); f !== null; f = await slow.frame()) {
+      if (f.opcode === 8) {
+        closeCode = (f.payload[0] << 8) | f.payload[1];
+        break;
+      }
+    }
+    assert.equal(closeCode, 1013, "closed with 1013 (slow)");
+    // The fast client got every frame of its symbol, in order, none conflated.
+    const seqNow = lastSeq;
+    await until("the fast client keeps receiving", () => lastSeq > seqNow + 10, 5000);
+    assert.equal(outOfOrder, 0, "the fast client's seq never jumped");
+    assert.equal(conflatedOnFast, 0);
+    assert.equal(frames, lastSeq - helloSeq, "every frame since the Hello");
+    report(
+      `slow client: conflated after ${ms(tBehind)}, closed as slow (1013) after ${
+        ms(tGone)
+      }; fast client ${frames} frames, no gap`,
+    );
+  } finally {
+    slow?.close();
+    fast.close();
+    await fastClosed;
+    await h.close();
+  }
+});
+
+// Known bugs, reported with fixes; run with DEPTHWATCH_KNOWN_BUGS=1 to check a
+// fix, then drop the `ignore`.
+Deno.test({
+  name: "fault matrix (known bugs): counters stay continuous across an ingest restart; " +
+    "malformed frames are visible in /metrics",
+  ignore: Deno.env.get("DEPTHWATCH_KNOWN_BUGS") !== "1",
+  async fn(t) {
+    const h = await startFaultService({ args: ["--stream=diff", "--sim-rate=50"] });
+    try {
+      await h.flowing("start");
+      await t.step("garbage frames show in depthwatch_frames_rejected_total", async () => {
+        const malformed = () =>
+          h.metricSum("depthwatch_frames_rejected_total", { reason: "malformed" });
+        const before = await malformed();
+        h.sim.inject({ kind: "garbage", count: 3 });
+        await until("3 malformed frames in /metrics", async () => await malformed() >= before + 3);
+      });
+      await t.step("an ingest restart does not make counters jump", async () => {
+        h.sim.inject({ kind: "close" });
+        await until("a reconnect", async () => await h.metric("depthwatch_reconnects_total") > 0);
+        await h.flowing("after the close");
+        const m0 = await h.metrics();
+        h.service.supervisor.kill("ingest");
+        await until("ingest running", () => h.service.supervisor.state("ingest") === "running");
+        await h.flowing("after the ingest restart");
+        await delay(1200); // a sample() of the totals after the restart
+        const m1 = await h.metrics();
+        for (
+          const name of [
+            "depthwatch_reconnects_total",
+            "depthwatch_rest_requests_total",
+            "depthwatch_frames_received_total",
+            "depthwatch_frames_rejected_total",
+          ]
+        ) {
+          const grew = sumValuesOf(m1, name) - sumValuesOf(m0, name);
+          assert.ok(grew >= 0 && grew < 100_000, `${name} grew by ${grew} over one restart`);
+        }
+      });
+    } finally {
+      await h.close();
+    }
+  },
+});
+
+function sumValuesOf(m: Map<string, { samples: { name: string; value: number }[] }>, name: string) {
+  return m.get(name)!.samples.filter((s) => s.name === name).reduce((a, s) => a + s.value, 0);
+}
