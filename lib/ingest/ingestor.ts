@@ -84,6 +84,8 @@ export interface IngestorOptions {
 }
 
 const HOUSEKEEPING_MS = 100;
+/** Diff mode: how often due books are written, so a frame waits at most this long past its 100 ms. */
+const EMIT_TICK_MS = 10;
 
 /**
  * Owns the exchange connections and writes accepted frames into the raw ring.
@@ -110,6 +112,7 @@ export class Ingestor {
     inFlight: Set<number>;
   };
   #timer: ReturnType<typeof setInterval> | undefined;
+  #emitTimer: ReturnType<typeof setInterval> | undefined;
   #lastDropped = 0;
   #frames = 0;
 
@@ -168,11 +171,13 @@ export class Ingestor {
     this.#counters.store(this.#counters.ingest(INGEST_STARTED), 1);
     this.#pool.start();
     this.#timer = setInterval(() => this.#housekeeping(), HOUSEKEEPING_MS);
+    if (this.#diff) this.#emitTimer = setInterval(() => this.#emitDue(), EMIT_TICK_MS);
   }
 
   /** Close every connection and timer. Frames already committed stay in the ring. */
   async stop(): Promise<void> {
     clearInterval(this.#timer);
+    clearInterval(this.#emitTimer);
     await this.#pool.close();
     if (this.#diff) await this.#diff.rest.close();
     this.#housekeeping();
@@ -223,11 +228,20 @@ export class Ingestor {
     this.#frames++;
   }
 
-  #diffHousekeeping(now: number): void {
+  /** Diff mode: write every book whose 100 ms interval has passed and that has news. */
+  #emitDue(): void {
+    const sync = this.#diff!.sync;
+    const now = performance.timeOrigin + performance.now();
+    for (let s = 0; s < this.#symbols.length; s++) {
+      if (sync.dueForEmit(s, now)) this.#emit(s, now);
+    }
+  }
+
+  #diffHousekeeping(): void {
     const d = this.#diff!;
     const c = this.#counters;
+    this.#emitDue();
     for (let s = 0; s < this.#symbols.length; s++) {
-      if (d.sync.dueForEmit(s, now)) this.#emit(s, now);
       this.#pool.setResyncing(s, d.sync.isStale(s));
       // DiffSync keeps exact per-symbol event counters; publish them as absolute values.
       const k = d.sync.counters(s);
@@ -277,7 +291,7 @@ export class Ingestor {
     for (let s = 0; s < this.#symbols.length; s++) {
       c.store(c.ingestSymbol(s, INGEST_FEED_STATE), p.feedState(s));
     }
-    if (this.#diff) this.#diffHousekeeping(now);
+    if (this.#diff) this.#diffHousekeeping();
     const dropped = this.#ring.stats().dropped;
     const newDrops = (dropped - this.#lastDropped) >>> 0;
     this.#lastDropped = dropped;

@@ -95,7 +95,7 @@ export interface WsHubOptions {
   symbols: readonly string[];
   /** Frame layout. Default `history.layout` (must be the same object when given). */
   layout?: FrameSlotLayout;
-  /** A client with more bytes than this queued is behind (conflated). Default 1 MiB. */
+  /** A client with more bytes than this queued is behind (conflated). Default 256 KiB (about 200 frames). */
   maxBufferedBytes?: number;
   /** A client behind for longer than this is closed as `slow`, ms. Default 5000. */
   maxBehindMs?: number;
@@ -232,7 +232,7 @@ export class WsHub {
       this.#index.set(s, i);
     });
     this.#history = history;
-    this.#maxBuffered = positive("maxBufferedBytes", options.maxBufferedBytes ?? 1 << 20, true);
+    this.#maxBuffered = positive("maxBufferedBytes", options.maxBufferedBytes ?? 256 << 10, true);
     this.#maxBehindMs = positive("maxBehindMs", options.maxBehindMs ?? 5000, false);
     this.#maxClients = positive("maxClients", options.maxClients ?? 1000, true);
     this.#maxMessageBytes = positive("maxMessageBytes", options.maxMessageBytes ?? 4096, true);
