@@ -51,7 +51,7 @@ import {
   BOOK_SYMBOL_ID,
   type BookSlotLayout,
 } from "../ingest/book_slot.ts";
-import { writeDepthBands } from "./depth_band.ts";
+import { writeDepthBandsFrom } from "./depth_band.ts";
 import { FlowWindow } from "./flow_window.ts";
 import {
   FRAME_ANALYSED_TIME,
@@ -91,13 +91,13 @@ import {
   FRAME_WEIGHTED_MID,
   type FrameSlotLayout,
 } from "./frame_slot.ts";
-import { imbalance } from "./imbalance.ts";
-import { midPrice, spread, spreadBps, weightedMid } from "./mid_spread.ts";
-import { orderFlowImbalance } from "./order_flow.ts";
+import { writeImbalance } from "./imbalance.ts";
+import { writeMidPrice, writeSpread, writeSpreadBps, writeWeightedMid } from "./mid_spread.ts";
+import { writeOrderFlowImbalance } from "./order_flow.ts";
 import { Side } from "./side.ts";
-import { BookWalk, writeSlippage } from "./slippage.ts";
+import { BookWalk, writeSlippageFrom } from "./slippage.ts";
 import { VolatilitySampler } from "./volatility.ts";
-import { DEFAULT_WALL_FACTOR, findWalls, medianVisibleSize } from "./walls.ts";
+import { DEFAULT_WALL_FACTOR, findWallsFrom, writeMedianVisibleSize } from "./walls.ts";
 
 /** Options of {@link Analyser}. */
 export interface AnalyserOptions {
@@ -148,6 +148,8 @@ export class Analyser {
   #volatility: VolatilitySampler;
   #scratch: Float64Array;
   #walk = new BookWalk();
+  /** Doubles handed to FlowWindow / VolatilitySampler (see `analyse`). */
+  #entry = new Float64Array(3);
 
   /**
    * @param options see {@link AnalyserOptions}.
@@ -230,31 +232,43 @@ export class Analyser {
     const na = clampCount(book[bookBase + BOOK_ASK_COUNT], bl.levels);
     let flags = bookFlags & FRAME_BOOK_FLAGS_MASK;
 
-    // Top of book.
-    const mid = midPrice(book, bookBase, bl);
+    // Top of book. Every double goes from function to function through a
+    // typed array (mostly this slot), never as an argument or a return
+    // value: V8 boxes those in a new HeapNumber when it does not inline the
+    // call, and this function is too big for it to inline them all.
+    writeMidPrice(book, bookBase, bl, out, outBase + FRAME_MID);
+    const mid = out[outBase + FRAME_MID];
     if (nb < 1 || na < 1) flags |= FRAME_FLAG_ONE_SIDED;
     else if (book[bookBase + bl.bidPrice(0)] >= book[bookBase + bl.askPrice(0)]) {
       flags |= FRAME_FLAG_CROSSED;
     }
-    out[outBase + FRAME_MID] = mid;
-    out[outBase + FRAME_SPREAD] = spread(book, bookBase, bl);
-    out[outBase + FRAME_SPREAD_BPS] = spreadBps(book, bookBase, bl);
-    out[outBase + FRAME_WEIGHTED_MID] = weightedMid(book, bookBase, bl);
-    out[outBase + FRAME_IMBALANCE_1] = imbalance(book, bookBase, bl, 1);
-    out[outBase + FRAME_IMBALANCE_5] = imbalance(book, bookBase, bl, 5);
-    out[outBase + FRAME_IMBALANCE_20] = imbalance(book, bookBase, bl, 20);
+    writeSpread(book, bookBase, bl, out, outBase + FRAME_SPREAD);
+    writeSpreadBps(book, bookBase, bl, out, outBase + FRAME_SPREAD_BPS);
+    writeWeightedMid(book, bookBase, bl, out, outBase + FRAME_WEIGHTED_MID);
+    writeImbalance(book, bookBase, bl, 1, out, outBase + FRAME_IMBALANCE_1);
+    writeImbalance(book, bookBase, bl, 5, out, outBase + FRAME_IMBALANCE_5);
+    writeImbalance(book, bookBase, bl, 20, out, outBase + FRAME_IMBALANCE_20);
 
     // Order flow against the previous book of this symbol.
     const prev = this.#prevBooks;
     const prevBase = s * bl.slotWords;
-    let e1 = NaN;
-    let em = NaN;
+    out[outBase + FRAME_OFI_L1] = NaN;
+    out[outBase + FRAME_OFI] = NaN;
     if (stale) {
       this.#hasPrev[s] = 0;
     } else {
       if (this.#hasPrev[s] === 1 && !resynced) {
-        e1 = orderFlowImbalance(prev, prevBase, book, bookBase, bl, 1);
-        em = orderFlowImbalance(prev, prevBase, book, bookBase, bl, this.ofiLevels);
+        writeOrderFlowImbalance(prev, prevBase, book, bookBase, bl, 1, out, outBase + FRAME_OFI_L1);
+        writeOrderFlowImbalance(
+          prev,
+          prevBase,
+          book,
+          bookBase,
+          bl,
+          this.ofiLevels,
+          out,
+          outBase + FRAME_OFI,
+        );
       }
       prev[prevBase + BOOK_BID_COUNT] = nb;
       prev[prevBase + BOOK_ASK_COUNT] = na;
@@ -263,14 +277,16 @@ export class Analyser {
       for (let i = 0; i < 2 * na; i++) prev[prevBase + as + i] = book[bookBase + as + i];
       this.#hasPrev[s] = 1;
     }
+    const e1 = out[outBase + FRAME_OFI_L1];
+    const em = out[outBase + FRAME_OFI];
     if (e1 !== e1) flags |= FRAME_FLAG_NO_OFI;
-    out[outBase + FRAME_OFI_L1] = e1;
-    out[outBase + FRAME_OFI] = em;
     const w = this.#window;
+    const entry = this.#entry;
     if (receive === receive) {
-      if (w.push(s, receive, e1 === e1 ? e1 : 0, em === em ? em : 0)) {
-        flags |= FRAME_FLAG_WINDOW_OVERFLOW;
-      }
+      entry[0] = receive;
+      entry[1] = e1 === e1 ? e1 : 0;
+      entry[2] = em === em ? em : 0;
+      if (w.pushEntry(s, entry)) flags |= FRAME_FLAG_WINDOW_OVERFLOW;
     }
     out[outBase + FRAME_OFI_L1_1S] = w.shortSumL1(s);
     out[outBase + FRAME_OFI_L1_10S] = w.longSumL1(s);
@@ -281,33 +297,41 @@ export class Analyser {
     // Volatility.
     const vol = this.#volatility;
     if (stale || resynced) vol.breakChain(s);
-    if (!stale) vol.observe(s, receive, mid);
+    if (!stale) {
+      entry[0] = receive;
+      entry[1] = mid;
+      vol.observeEntry(s, entry);
+    }
     out[outBase + FRAME_VOLATILITY_1M] = vol.short(s);
     out[outBase + FRAME_VOLATILITY_5M] = vol.long(s);
 
     // Depth bands and slippage, written straight into the slot.
-    writeDepthBands(book, bookBase, bl, mid, out, outBase, fl);
-    flags |= writeSlippage(book, bookBase, bl, mid, out, outBase, fl, this.#walk);
+    const midIndex = outBase + FRAME_MID;
+    writeDepthBandsFrom(book, bookBase, bl, out, midIndex, out, outBase, fl);
+    flags |= writeSlippageFrom(book, bookBase, bl, out, midIndex, out, outBase, fl, this.#walk);
 
     // Walls.
-    const threshold = this.wallFactor * medianVisibleSize(book, bookBase, bl, this.#scratch);
-    out[outBase + FRAME_WALL_THRESHOLD] = threshold;
-    out[outBase + FRAME_BID_WALL_COUNT] = findWalls(
+    const thresholdIndex = outBase + FRAME_WALL_THRESHOLD;
+    writeMedianVisibleSize(book, bookBase, bl, this.#scratch, out, thresholdIndex);
+    out[thresholdIndex] *= this.wallFactor;
+    out[outBase + FRAME_BID_WALL_COUNT] = findWallsFrom(
       book,
       bookBase,
       bl,
       Side.Bid,
-      threshold,
+      out,
+      thresholdIndex,
       out,
       outBase + fl.wallPrice(Side.Bid, 0),
       fl.wallsPerSide,
     );
-    out[outBase + FRAME_ASK_WALL_COUNT] = findWalls(
+    out[outBase + FRAME_ASK_WALL_COUNT] = findWallsFrom(
       book,
       bookBase,
       bl,
       Side.Ask,
-      threshold,
+      out,
+      thresholdIndex,
       out,
       outBase + fl.wallPrice(Side.Ask, 0),
       fl.wallsPerSide,

@@ -25,6 +25,18 @@ import { DEPTH_BANDS_BPS, type FrameSlotLayout } from "./frame_slot.ts";
 import { Side } from "./side.ts";
 
 /**
+ * NaN for branches that rarely run. A bare `NaN` there is a global lookup
+ * that V8's optimizing compiler cannot fold until the branch has run once, so
+ * it merges the results as tagged values and boxes the common branch's
+ * double in a new HeapNumber on every call (measured with `--trace-gc`). A
+ * module constant is folded.
+ */
+const NOT_A_NUMBER = NaN;
+
+/** Input slot of the forms taking a double argument, which wrap the `…From` forms. */
+const INPUT = new Float64Array(1);
+
+/**
  * Σ size (`quote` false) or Σ price·size (`quote` true) of the levels of
  * `side` within `bps` of `mid`.
  *
@@ -42,7 +54,7 @@ export function depthWithin(
   bps: number,
   quote: boolean,
 ): number {
-  if (!(mid === mid)) return NaN;
+  if (!(mid === mid)) return NOT_A_NUMBER;
   const offset = (mid * bps) / 1e4;
   let sum = 0;
   if (side === Side.Bid) {
@@ -91,8 +103,34 @@ export function writeDepthBands(
   outBase: number,
   frameLayout: FrameSlotLayout,
 ): void {
+  INPUT[0] = mid;
+  writeDepthBandsFrom(f64, base, layout, INPUT, 0, out, outBase, frameLayout);
+}
+
+/**
+ * {@link writeDepthBands} with `mid` read from `mids[midIndex]`. The analyser
+ * uses this form: V8 boxes a double passed to a call it does not inline into
+ * a new HeapNumber (one allocation per call), a typed-array read allocates
+ * nothing.
+ *
+ * @example
+ * ```ts
+ * writeDepthBandsFrom(f64, base, layout, mids, midIndex, out, outBase, frameLayout);
+ * ```
+ */
+export function writeDepthBandsFrom(
+  f64: Float64Array,
+  base: number,
+  layout: BookSlotLayout,
+  mids: Float64Array,
+  midIndex: number,
+  out: Float64Array,
+  outBase: number,
+  frameLayout: FrameSlotLayout,
+): void {
+  const mid = mids[midIndex];
   const bands = DEPTH_BANDS_BPS.length;
-  const fill = mid === mid ? 0 : NaN;
+  const fill = mid === mid ? 0 : NOT_A_NUMBER;
   for (let b = 0; b < bands; b++) {
     out[outBase + frameLayout.depthBidBase(b)] = fill;
     out[outBase + frameLayout.depthBidQuote(b)] = fill;

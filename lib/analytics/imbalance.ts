@@ -21,6 +21,18 @@
 import { BOOK_ASK_COUNT, BOOK_BID_COUNT, type BookSlotLayout } from "../ingest/book_slot.ts";
 
 /**
+ * NaN for branches that rarely run. A bare `NaN` there is a global lookup
+ * that V8's optimizing compiler cannot fold until the branch has run once, so
+ * it merges the results as tagged values and boxes the common branch's
+ * double in a new HeapNumber on every call (measured with `--trace-gc`). A
+ * module constant is folded.
+ */
+const NOT_A_NUMBER = NaN;
+
+/** Result slot of the returning forms, which wrap the `write…` forms. */
+const RESULT = new Float64Array(1);
+
+/**
  * Imbalance over the top `n` levels per side (n ≥ 1) of the book slot at `base`.
  *
  * @example
@@ -34,14 +46,42 @@ export function imbalance(
   layout: BookSlotLayout,
   n: number,
 ): number {
+  writeImbalance(f64, base, layout, n, RESULT, 0);
+  return RESULT[0];
+}
+
+/**
+ * {@link imbalance} written to `out[outIndex]` instead of returned. The analyser
+ * uses this form: V8 boxes a double returned from a call it does not inline
+ * into a new HeapNumber (one allocation per call).
+ *
+ * @example
+ * ```ts
+ * writeImbalance(f64, base, layout, n, frame, 0);
+ * ```
+ */
+export function writeImbalance(
+  f64: Float64Array,
+  base: number,
+  layout: BookSlotLayout,
+  n: number,
+  out: Float64Array,
+  outIndex: number,
+): void {
   const nb = Math.min(n, f64[base + BOOK_BID_COUNT]);
   const na = Math.min(n, f64[base + BOOK_ASK_COUNT]);
-  if (!(nb >= 1 && na >= 1)) return NaN;
+  if (!(nb >= 1 && na >= 1)) {
+    out[outIndex] = NOT_A_NUMBER;
+    return;
+  }
   let qb = 0;
   for (let i = 0; i < nb; i++) qb += f64[base + layout.bidSize(i)];
   let qa = 0;
   for (let i = 0; i < na; i++) qa += f64[base + layout.askSize(i)];
   const total = qb + qa;
-  if (!(total > 0)) return NaN;
-  return (qb - qa) / total;
+  if (!(total > 0)) {
+    out[outIndex] = NOT_A_NUMBER;
+    return;
+  }
+  out[outIndex] = (qb - qa) / total;
 }

@@ -21,6 +21,18 @@
 
 import { BOOK_ASK_COUNT, BOOK_BID_COUNT, type BookSlotLayout } from "../ingest/book_slot.ts";
 
+/**
+ * NaN for branches that rarely run. A bare `NaN` there is a global lookup
+ * that V8's optimizing compiler cannot fold until the branch has run once, so
+ * it merges the results as tagged values and boxes the common branch's
+ * double in a new HeapNumber on every call (measured with `--trace-gc`). A
+ * module constant is folded.
+ */
+const NOT_A_NUMBER = NaN;
+
+/** Result slot of the returning forms, which wrap the `write…` forms. */
+const RESULT = new Float64Array(1);
+
 function twoSided(f64: Float64Array, base: number): boolean {
   return f64[base + BOOK_BID_COUNT] >= 1 && f64[base + BOOK_ASK_COUNT] >= 1;
 }
@@ -34,8 +46,32 @@ function twoSided(f64: Float64Array, base: number): boolean {
  * ```
  */
 export function midPrice(f64: Float64Array, base: number, layout: BookSlotLayout): number {
-  if (!twoSided(f64, base)) return NaN;
-  return (f64[base + layout.bidPrice(0)] + f64[base + layout.askPrice(0)]) / 2;
+  writeMidPrice(f64, base, layout, RESULT, 0);
+  return RESULT[0];
+}
+
+/**
+ * {@link midPrice} written to `out[outIndex]` instead of returned. The analyser
+ * uses this form: V8 boxes a double returned from a call it does not inline
+ * into a new HeapNumber (one allocation per call).
+ *
+ * @example
+ * ```ts
+ * writeMidPrice(f64, base, layout, frame, 0);
+ * ```
+ */
+export function writeMidPrice(
+  f64: Float64Array,
+  base: number,
+  layout: BookSlotLayout,
+  out: Float64Array,
+  outIndex: number,
+): void {
+  if (!twoSided(f64, base)) {
+    out[outIndex] = NOT_A_NUMBER;
+    return;
+  }
+  out[outIndex] = (f64[base + layout.bidPrice(0)] + f64[base + layout.askPrice(0)]) / 2;
 }
 
 /**
@@ -47,8 +83,32 @@ export function midPrice(f64: Float64Array, base: number, layout: BookSlotLayout
  * ```
  */
 export function spread(f64: Float64Array, base: number, layout: BookSlotLayout): number {
-  if (!twoSided(f64, base)) return NaN;
-  return f64[base + layout.askPrice(0)] - f64[base + layout.bidPrice(0)];
+  writeSpread(f64, base, layout, RESULT, 0);
+  return RESULT[0];
+}
+
+/**
+ * {@link spread} written to `out[outIndex]` instead of returned. The analyser
+ * uses this form: V8 boxes a double returned from a call it does not inline
+ * into a new HeapNumber (one allocation per call).
+ *
+ * @example
+ * ```ts
+ * writeSpread(f64, base, layout, frame, 0);
+ * ```
+ */
+export function writeSpread(
+  f64: Float64Array,
+  base: number,
+  layout: BookSlotLayout,
+  out: Float64Array,
+  outIndex: number,
+): void {
+  if (!twoSided(f64, base)) {
+    out[outIndex] = NOT_A_NUMBER;
+    return;
+  }
+  out[outIndex] = f64[base + layout.askPrice(0)] - f64[base + layout.bidPrice(0)];
 }
 
 /**
@@ -60,10 +120,34 @@ export function spread(f64: Float64Array, base: number, layout: BookSlotLayout):
  * ```
  */
 export function spreadBps(f64: Float64Array, base: number, layout: BookSlotLayout): number {
-  if (!twoSided(f64, base)) return NaN;
+  writeSpreadBps(f64, base, layout, RESULT, 0);
+  return RESULT[0];
+}
+
+/**
+ * {@link spreadBps} written to `out[outIndex]` instead of returned. The analyser
+ * uses this form: V8 boxes a double returned from a call it does not inline
+ * into a new HeapNumber (one allocation per call).
+ *
+ * @example
+ * ```ts
+ * writeSpreadBps(f64, base, layout, frame, 0);
+ * ```
+ */
+export function writeSpreadBps(
+  f64: Float64Array,
+  base: number,
+  layout: BookSlotLayout,
+  out: Float64Array,
+  outIndex: number,
+): void {
+  if (!twoSided(f64, base)) {
+    out[outIndex] = NOT_A_NUMBER;
+    return;
+  }
   const pb = f64[base + layout.bidPrice(0)];
   const pa = f64[base + layout.askPrice(0)];
-  return (1e4 * (pa - pb)) / ((pb + pa) / 2);
+  out[outIndex] = (1e4 * (pa - pb)) / ((pb + pa) / 2);
 }
 
 /**
@@ -77,13 +161,40 @@ export function spreadBps(f64: Float64Array, base: number, layout: BookSlotLayou
  * ```
  */
 export function weightedMid(f64: Float64Array, base: number, layout: BookSlotLayout): number {
-  if (!twoSided(f64, base)) return NaN;
+  writeWeightedMid(f64, base, layout, RESULT, 0);
+  return RESULT[0];
+}
+
+/**
+ * {@link weightedMid} written to `out[outIndex]` instead of returned. The analyser
+ * uses this form: V8 boxes a double returned from a call it does not inline
+ * into a new HeapNumber (one allocation per call).
+ *
+ * @example
+ * ```ts
+ * writeWeightedMid(f64, base, layout, frame, 0);
+ * ```
+ */
+export function writeWeightedMid(
+  f64: Float64Array,
+  base: number,
+  layout: BookSlotLayout,
+  out: Float64Array,
+  outIndex: number,
+): void {
+  if (!twoSided(f64, base)) {
+    out[outIndex] = NOT_A_NUMBER;
+    return;
+  }
   const pb = f64[base + layout.bidPrice(0)];
   const qb = f64[base + layout.bidSize(0)];
   const pa = f64[base + layout.askPrice(0)];
   const qa = f64[base + layout.askSize(0)];
   const total = qb + qa;
-  if (!(total > 0)) return NaN;
+  if (!(total > 0)) {
+    out[outIndex] = NOT_A_NUMBER;
+    return;
+  }
   const i = qb / total;
-  return i * pa + (1 - i) * pb;
+  out[outIndex] = i * pa + (1 - i) * pb;
 }

@@ -28,6 +28,15 @@
 import { BOOK_ASK_COUNT, BOOK_BID_COUNT, type BookSlotLayout } from "../ingest/book_slot.ts";
 
 /**
+ * NaN for branches that rarely run. A bare `NaN` there is a global lookup
+ * that V8's optimizing compiler cannot fold until the branch has run once, so
+ * it merges the results as tagged values and boxes the common branch's
+ * double in a new HeapNumber on every call (measured with `--trace-gc`). A
+ * module constant is folded.
+ */
+const NOT_A_NUMBER = NaN;
+
+/**
  * Bid-side OFI term: 1{p ≥ pPrev}·q − 1{p ≤ pPrev}·qPrev.
  *
  * @example
@@ -55,6 +64,9 @@ function clampCount(v: number, max: number): number {
   return v >= 0 ? (v < max ? v : max) : 0;
 }
 
+/** Result slot of {@link orderFlowImbalance} (see {@link writeOrderFlowImbalance}). */
+const RESULT = new Float64Array(1);
+
 /**
  * OFI contribution e between the previous book slot (`prev` at `prevBase`)
  * and the current one (`cur` at `curBase`), summed over the first `levels`
@@ -75,12 +87,40 @@ export function orderFlowImbalance(
   layout: BookSlotLayout,
   levels: number,
 ): number {
+  writeOrderFlowImbalance(prev, prevBase, cur, curBase, layout, levels, RESULT, 0);
+  return RESULT[0];
+}
+
+/**
+ * {@link orderFlowImbalance} written to `out[outIndex]` instead of returned.
+ * The per-frame analyser uses this form: V8 boxes a double returned from a
+ * call it does not inline into a new HeapNumber, and this function is too big
+ * to be inlined into `Analyser.analyse`.
+ *
+ * @example
+ * ```ts
+ * writeOrderFlowImbalance(prev, 0, cur, 0, layout, 1, frame, FRAME_OFI_L1);
+ * ```
+ */
+export function writeOrderFlowImbalance(
+  prev: Float64Array,
+  prevBase: number,
+  cur: Float64Array,
+  curBase: number,
+  layout: BookSlotLayout,
+  levels: number,
+  out: Float64Array,
+  outIndex: number,
+): void {
   const max = layout.levels;
   const pnb = clampCount(prev[prevBase + BOOK_BID_COUNT], max);
   const pna = clampCount(prev[prevBase + BOOK_ASK_COUNT], max);
   const cnb = clampCount(cur[curBase + BOOK_BID_COUNT], max);
   const cna = clampCount(cur[curBase + BOOK_ASK_COUNT], max);
-  if (pnb < 1 || pna < 1 || cnb < 1 || cna < 1) return NaN;
+  if (pnb < 1 || pna < 1 || cnb < 1 || cna < 1) {
+    out[outIndex] = NOT_A_NUMBER;
+    return;
+  }
   const nb = Math.min(levels, pnb, cnb);
   const na = Math.min(levels, pna, cna);
   let e = 0;
@@ -100,5 +140,5 @@ export function orderFlowImbalance(
       cur[curBase + layout.askSize(i)],
     );
   }
-  return e;
+  out[outIndex] = e;
 }

@@ -29,6 +29,18 @@
 import { BOOK_ASK_COUNT, BOOK_BID_COUNT, type BookSlotLayout } from "../ingest/book_slot.ts";
 import { type FrameSlotLayout, slippageExceedsBit } from "./frame_slot.ts";
 
+/**
+ * NaN for branches that rarely run. A bare `NaN` there is a global lookup
+ * that V8's optimizing compiler cannot fold until the branch has run once, so
+ * it merges the results as tagged values and boxes the common branch's
+ * double in a new HeapNumber on every call (measured with `--trace-gc`). A
+ * module constant is folded.
+ */
+const NOT_A_NUMBER = NaN;
+
+/** Input slot of the forms taking a double argument, which wrap the `…From` forms. */
+const INPUT = new Float64Array(1);
+
 /** Direction of a market order. */
 export const Trade = {
   /** Buy: takes the asks. */
@@ -93,7 +105,7 @@ export function walkBook(
   const spent = notional - remaining;
   walk.filledQuote = spent;
   walk.filledBase = got;
-  walk.vwap = got > 0 ? spent / got : NaN;
+  walk.vwap = got > 0 ? spent / got : NOT_A_NUMBER;
   walk.exceeds = remaining > 0;
   return walk;
 }
@@ -146,14 +158,41 @@ export function writeSlippage(
   frameLayout: FrameSlotLayout,
   walk: BookWalk,
 ): number {
+  INPUT[0] = mid;
+  return writeSlippageFrom(f64, base, layout, INPUT, 0, out, outBase, frameLayout, walk);
+}
+
+/**
+ * {@link writeSlippage} with `mid` read from `mids[midIndex]`. The analyser
+ * uses this form: V8 boxes a double passed to a call it does not inline into
+ * a new HeapNumber (one allocation per call), a typed-array read allocates
+ * nothing.
+ *
+ * @example
+ * ```ts
+ * writeSlippageFrom(f64, base, layout, mids, midIndex, out, outBase, frameLayout, walk);
+ * ```
+ */
+export function writeSlippageFrom(
+  f64: Float64Array,
+  base: number,
+  layout: BookSlotLayout,
+  mids: Float64Array,
+  midIndex: number,
+  out: Float64Array,
+  outBase: number,
+  frameLayout: FrameSlotLayout,
+  walk: BookWalk,
+): number {
+  const mid = mids[midIndex];
   const notionals = frameLayout.notionals;
   let flags = 0;
   for (let i = 0; i < notionals.length; i++) {
-    walkBook(f64, base, layout, Trade.Buy, notionals[i], walk);
+    walkBook(f64, base, layout, Trade.Buy, +notionals[i], walk);
     out[outBase + frameLayout.slippageBuyBps(i)] = (1e4 * (walk.vwap - mid)) / mid;
     out[outBase + frameLayout.slippageBuyFilled(i)] = walk.filledQuote;
     if (walk.exceeds) flags |= slippageExceedsBit(i, 0);
-    walkBook(f64, base, layout, Trade.Sell, notionals[i], walk);
+    walkBook(f64, base, layout, Trade.Sell, +notionals[i], walk);
     out[outBase + frameLayout.slippageSellBps(i)] = (1e4 * (mid - walk.vwap)) / mid;
     out[outBase + frameLayout.slippageSellFilled(i)] = walk.filledQuote;
     if (walk.exceeds) flags |= slippageExceedsBit(i, 1);

@@ -16,6 +16,15 @@
  */
 
 /**
+ * NaN for branches that rarely run. A bare `NaN` there is a global lookup
+ * that V8's optimizing compiler cannot fold until the branch has run once, so
+ * it merges the results as tagged values and boxes the common branch's
+ * double in a new HeapNumber on every call (measured with `--trace-gc`). A
+ * module constant is folded.
+ */
+const NOT_A_NUMBER = NaN;
+
+/**
  * sqrt(Σ ln(m[i] / m[i−1])²) for i in (from, to) over `mids[from…to)`;
  * NaN with fewer than 2 mids.
  *
@@ -29,7 +38,7 @@ export function realisedVolatility(
   from = 0,
   to: number = mids.length,
 ): number {
-  if (to - from < 2) return NaN;
+  if (to - from < 2) return NOT_A_NUMBER;
   let sum = 0;
   for (let i = from + 1; i < to; i++) {
     const r = Math.log(mids[i] / mids[i - 1]);
@@ -87,6 +96,8 @@ export class VolatilitySampler {
   #lastMid: Float64Array;
   #short: Float64Array;
   #long: Float64Array;
+  /** (t, mid) of {@link VolatilitySampler.observe}, handed to {@link VolatilitySampler.observeEntry}. */
+  #entry = new Float64Array(2);
 
   /**
    * @param options see {@link VolatilitySamplerOptions}.
@@ -131,6 +142,26 @@ export class VolatilitySampler {
    * ```
    */
   observe(s: number, t: number, mid: number): void {
+    const entry = this.#entry;
+    entry[0] = t;
+    entry[1] = mid;
+    this.observeEntry(s, entry);
+  }
+
+  /**
+   * {@link VolatilitySampler.observe} with (t, mid) read from `entry[0]`,
+   * `entry[1]`. The analyser uses this form: V8 boxes each double passed to a
+   * call it does not inline into a new HeapNumber; a typed-array read
+   * allocates nothing.
+   *
+   * @example
+   * ```ts
+   * v.observeEntry(0, new Float64Array([2500, 102])); // t, mid
+   * ```
+   */
+  observeEntry(s: number, entry: Float64Array): void {
+    const t = entry[0];
+    const mid = entry[1];
     if (!(mid > 0) || !Number.isFinite(mid) || !Number.isFinite(t)) {
       this.breakChain(s);
       return;
@@ -189,8 +220,8 @@ export class VolatilitySampler {
         }
       }
     }
-    this.#short[s] = shortN > 0 ? Math.sqrt(shortSum) : NaN;
-    this.#long[s] = longN > 0 ? Math.sqrt(longSum) : NaN;
+    this.#short[s] = shortN > 0 ? Math.sqrt(shortSum) : NOT_A_NUMBER;
+    this.#long[s] = longN > 0 ? Math.sqrt(longSum) : NOT_A_NUMBER;
   }
 
   /** Realised volatility of symbol `s` over the short window (1 min), as of its last sample. */

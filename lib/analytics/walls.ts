@@ -24,6 +24,21 @@ import { BOOK_ASK_COUNT, BOOK_BID_COUNT, type BookSlotLayout } from "../ingest/b
 import { selectKth } from "./select.ts";
 import { Side } from "./side.ts";
 
+/**
+ * NaN for branches that rarely run. A bare `NaN` there is a global lookup
+ * that V8's optimizing compiler cannot fold until the branch has run once, so
+ * it merges the results as tagged values and boxes the common branch's
+ * double in a new HeapNumber on every call (measured with `--trace-gc`). A
+ * module constant is folded.
+ */
+const NOT_A_NUMBER = NaN;
+
+/** Input slot of the forms taking a double argument, which wrap the `…From` forms. */
+const INPUT = new Float64Array(1);
+
+/** Result slot of the returning forms, which wrap the `write…` forms. */
+const RESULT = new Float64Array(1);
+
 /** Default wall factor k. */
 export const DEFAULT_WALL_FACTOR = 5;
 
@@ -44,6 +59,28 @@ export function medianVisibleSize(
   layout: BookSlotLayout,
   scratch: Float64Array,
 ): number {
+  writeMedianVisibleSize(f64, base, layout, scratch, RESULT, 0);
+  return RESULT[0];
+}
+
+/**
+ * {@link medianVisibleSize} written to `out[outIndex]` instead of returned. The analyser
+ * uses this form: V8 boxes a double returned from a call it does not inline
+ * into a new HeapNumber (one allocation per call).
+ *
+ * @example
+ * ```ts
+ * writeMedianVisibleSize(f64, base, layout, scratch, frame, 0);
+ * ```
+ */
+export function writeMedianVisibleSize(
+  f64: Float64Array,
+  base: number,
+  layout: BookSlotLayout,
+  scratch: Float64Array,
+  out: Float64Array,
+  outIndex: number,
+): void {
   if (scratch.length < 2 * layout.levels) {
     throw new RangeError(
       `scratch must hold at least ${2 * layout.levels} values, got ${scratch.length}`,
@@ -54,14 +91,20 @@ export function medianVisibleSize(
   let n = 0;
   for (let i = 0; i < nb; i++) scratch[n++] = f64[base + layout.bidSize(i)];
   for (let i = 0; i < na; i++) scratch[n++] = f64[base + layout.askSize(i)];
-  if (n === 0) return NaN;
+  if (n === 0) {
+    out[outIndex] = NOT_A_NUMBER;
+    return;
+  }
   const k = n >>> 1;
   const upper = selectKth(scratch, n, k);
-  if (n & 1) return upper;
+  if (n & 1) {
+    out[outIndex] = upper;
+    return;
+  }
   // After selection every value before index k is ≤ upper: the lower middle is their maximum.
   let lower = scratch[0];
   for (let i = 1; i < k; i++) if (scratch[i] > lower) lower = scratch[i];
-  return (lower + upper) / 2;
+  out[outIndex] = (lower + upper) / 2;
 }
 
 /**
@@ -87,6 +130,33 @@ export function findWalls(
   outBase: number,
   maxWalls: number,
 ): number {
+  INPUT[0] = threshold;
+  return findWallsFrom(f64, base, layout, side, INPUT, 0, out, outBase, maxWalls);
+}
+
+/**
+ * {@link findWalls} with `threshold` read from `thresholds[thresholdIndex]`. The analyser
+ * uses this form: V8 boxes a double passed to a call it does not inline into
+ * a new HeapNumber (one allocation per call), a typed-array read allocates
+ * nothing.
+ *
+ * @example
+ * ```ts
+ * findWallsFrom(f64, base, layout, side, thresholds, thresholdIndex, out, outBase, maxWalls);
+ * ```
+ */
+export function findWallsFrom(
+  f64: Float64Array,
+  base: number,
+  layout: BookSlotLayout,
+  side: Side,
+  thresholds: Float64Array,
+  thresholdIndex: number,
+  out: Float64Array,
+  outBase: number,
+  maxWalls: number,
+): number {
+  const threshold = thresholds[thresholdIndex];
   for (let k = 0; k < maxWalls; k++) {
     out[outBase + 2 * k] = NaN;
     out[outBase + 2 * k + 1] = NaN;
