@@ -25,8 +25,21 @@ import { SymbolTable } from "../lib/ingest/symbol_table.ts";
 
 const DATA = new URL("../../shared/data/binance/", import.meta.url);
 
+const ENCODER = new TextEncoder();
+const DECODER = new TextDecoder();
+
+/**
+ * A flat copy of `text`, as a WebSocket message is (decoded from the frame's
+ * bytes). `split` yields sliced strings and template literals cons-strings,
+ * which V8 reads through an indirection; they would distort the comparison.
+ */
+function flat(text: string): string {
+  return DECODER.decode(ENCODER.encode(text));
+}
+
 function lines(name: string): string[] {
-  return Deno.readTextFileSync(new URL(name, DATA)).split("\n").filter((l) => l.trim() !== "");
+  return Deno.readTextFileSync(new URL(name, DATA)).split("\n").filter((l) => l.trim() !== "")
+    .map(flat);
 }
 
 const recorded = [...lines("spot_depth20.jsonl"), ...lines("spot_depth20_reconstructed.jsonl")];
@@ -69,7 +82,9 @@ const symbols = new SymbolTable([
 ]);
 const synthetic: string[] = [];
 for (let i = 0; i < 64; i++) {
-  synthetic.push(generated(i % 2 ? "btcusdt" : "ethusdt", i % 2 ? 60650.12 : 3012.5, 1e10 + i));
+  synthetic.push(
+    flat(generated(i % 2 ? "btcusdt" : "ethusdt", i % 2 ? 60650.12 : 3012.5, 1e10 + i)),
+  );
 }
 const frames = [...recorded, ...synthetic];
 const depth20Only = [recorded[0], recorded[recorded.length - 1], ...synthetic];
@@ -158,6 +173,42 @@ Deno.bench({
       check(parser.parse(depth20Only[i], f64, (i & 15) * layout.slotWords));
     }
   },
+});
+
+// Floors: what merely reading every char of the depth20 frames costs, by
+// charCodeAt on the string or by copying to bytes (encodeInto) and reading
+// those. The parser cannot beat the cheaper of the two.
+const scanBytes = new Uint8Array(64 * 1024);
+let scanSink = 0;
+
+Deno.bench({
+  name: "floor: charCodeAt over every char, depth20",
+  group: "depth20",
+  fn() {
+    for (let f = 0; f < depth20Only.length; f++) {
+      const text = depth20Only[f];
+      let h = 0;
+      for (let i = 0; i < text.length; i++) h = (h + text.charCodeAt(i)) | 0;
+      scanSink ^= h;
+    }
+  },
+});
+
+Deno.bench({
+  name: "floor: encodeInto + read every byte, depth20",
+  group: "depth20",
+  fn() {
+    for (let f = 0; f < depth20Only.length; f++) {
+      const n = ENCODER.encodeInto(depth20Only[f], scanBytes).written;
+      let h = 0;
+      for (let i = 0; i < n; i++) h = (h + scanBytes[i]) | 0;
+      scanSink ^= h;
+    }
+  },
+});
+
+addEventListener("unload", () => {
+  if (scanSink === 42) console.log(scanSink); // keeps the floor loops' results alive
 });
 
 const diffFrames = [...lines("spot_diff.jsonl"), ...lines("futures_diff.jsonl")];
