@@ -114,7 +114,11 @@ Deno.test("metrics: /metrics serves every metric with the right type, parseable"
       2,
     );
     const rejected = f.get("depthwatch_frames_rejected_total")!.samples;
-    assert.equal(rejected.length, 2 * 12, "every real reason for every symbol, zeros included");
+    assert.equal(
+      rejected.length,
+      3 * 12,
+      "every real reason for every symbol and the UNKNOWN row, zeros included",
+    );
     assert.ok(!rejected.some((x) => x.labels.reason === "ok"), "ok is not a rejection reason");
     assert.equal(sampleValue(f, "depthwatch_frames_skipped_total", { symbol: "BTCUSDT" }), 1);
     assert.equal(sampleValue(f, "depthwatch_frames_delivered_total", { symbol: "BTCUSDT" }), 2);

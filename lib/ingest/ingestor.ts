@@ -115,11 +115,19 @@ export class Ingestor {
   #emitTimer: ReturnType<typeof setInterval> | undefined;
   #lastDropped = 0;
   #frames = 0;
+  /**
+   * Last local value published per shared counter word. The pool, DiffSync
+   * and RestClient count from 0 in every worker instance; publishing growth
+   * (not absolute values) lets a restarted worker continue the shared totals
+   * instead of rewinding them (which the main thread would read as a wrap).
+   */
+  readonly #published: Float64Array;
 
   /** @throws TypeError / RangeError on bad options (unknown symbols, missing REST URL in diff mode). */
   constructor(options: IngestorOptions) {
     this.#ring = options.rawRing;
     this.#counters = options.counters;
+    this.#published = new Float64Array(options.counters.buffer.byteLength / 4);
     this.#symbols = options.symbols;
     this.#unknownRow = options.symbols.length;
     this.#depth = new DepthIngest({
@@ -243,12 +251,12 @@ export class Ingestor {
     this.#emitDue();
     for (let s = 0; s < this.#symbols.length; s++) {
       this.#pool.setResyncing(s, d.sync.isStale(s));
-      // DiffSync keeps exact per-symbol event counters; publish them as absolute values.
+      // DiffSync keeps exact per-symbol event counters; publish their growth.
       const k = d.sync.counters(s);
-      c.store(c.ingestSymbol(s, INGEST_RECEIVED), k.received | 0);
-      c.store(c.ingestSymbol(s, INGEST_COALESCED), k.coalesced | 0);
+      this.#publish(c.ingestSymbol(s, INGEST_RECEIVED), k.received);
+      this.#publish(c.ingestSymbol(s, INGEST_COALESCED), k.coalesced);
       c.store(c.ingestSymbol(s, INGEST_PENDING), (k.pending + k.buffered) | 0);
-      for (let r = 1; r < REJECT_REASON_COUNT; r++) c.store(c.rejected(s, r), k.rejected[r] | 0);
+      for (let r = 1; r < REJECT_REASON_COUNT; r++) this.#publish(c.rejected(s, r), k.rejected[r]);
     }
     for (;;) {
       const s = d.sync.takeSnapshotRequest();
@@ -260,10 +268,18 @@ export class Ingestor {
         () => d.sync.onSnapshotFailed(s),
       ).finally(() => d.inFlight.delete(s));
     }
-    c.store(c.ingest(INGEST_REST_REQUESTS), d.rest.requests | 0);
-    c.store(c.ingest(INGEST_REST_429), d.rest.status429 | 0);
-    c.store(c.ingest(INGEST_REST_418), d.rest.status418 | 0);
-    c.store(c.ingest(INGEST_REST_ERRORS), d.rest.errors | 0);
+    this.#publish(c.ingest(INGEST_REST_REQUESTS), d.rest.requests);
+    this.#publish(c.ingest(INGEST_REST_429), d.rest.status429);
+    this.#publish(c.ingest(INGEST_REST_418), d.rest.status418);
+    this.#publish(c.ingest(INGEST_REST_ERRORS), d.rest.errors);
+  }
+
+  /** Add the growth of a locally counted total `value` since its last publication to word `index`. */
+  #publish(index: number, value: number): void {
+    const last = this.#published[index];
+    if (value === last) return;
+    this.#counters.add(index, (value - last) | 0);
+    this.#published[index] = value;
   }
 
   // ---------------------------------------------------------- housekeeping
@@ -282,12 +298,12 @@ export class Ingestor {
     const now = performance.timeOrigin + performance.now();
     c.add(c.ingest(INGEST_HEARTBEAT), 1);
     const p = this.#pool;
-    c.store(c.ingest(INGEST_RECONNECTS), p.reconnects | 0);
-    c.store(c.ingest(INGEST_CONNECTS), p.connects | 0);
-    c.store(c.ingest(INGEST_STALE_EVENTS), p.staleEvents | 0);
-    c.store(c.ingest(INGEST_SERVER_SHUTDOWNS), p.serverShutdowns | 0);
-    c.store(c.ingest(INGEST_ROLLOVERS), p.rollovers | 0);
-    c.store(c.ingest(INGEST_IGNORED_MESSAGES), p.ignoredMessages | 0);
+    this.#publish(c.ingest(INGEST_RECONNECTS), p.reconnects);
+    this.#publish(c.ingest(INGEST_CONNECTS), p.connects);
+    this.#publish(c.ingest(INGEST_STALE_EVENTS), p.staleEvents);
+    this.#publish(c.ingest(INGEST_SERVER_SHUTDOWNS), p.serverShutdowns);
+    this.#publish(c.ingest(INGEST_ROLLOVERS), p.rollovers);
+    this.#publish(c.ingest(INGEST_IGNORED_MESSAGES), p.ignoredMessages);
     for (let s = 0; s < this.#symbols.length; s++) {
       c.store(c.ingestSymbol(s, INGEST_FEED_STATE), p.feedState(s));
     }

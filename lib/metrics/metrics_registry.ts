@@ -169,18 +169,38 @@ export function createMetrics(
       },
     });
 
-  perSymbol("depthwatch_frames_received_total", "Frames received per symbol.", (s) => s.received);
+  new Counter({
+    name: "depthwatch_frames_received_total",
+    help:
+      'Frames received per symbol (symbol="UNKNOWN" for frames that name no subscribed symbol).',
+    labelNames: ["symbol"],
+    registers,
+    collect() {
+      this.reset();
+      const sn = snap();
+      for (const s of sn.symbols) this.inc({ symbol: s.symbol }, s.received);
+      this.inc({ symbol: "UNKNOWN" }, sn.unattributed.received);
+    },
+  });
   new Counter({
     name: "depthwatch_frames_rejected_total",
-    help: "Frames rejected per symbol and reason.",
+    help:
+      'Frames rejected per symbol and reason (symbol="UNKNOWN" for frames that name no subscribed symbol).',
     labelNames: ["symbol", "reason"],
     registers,
     collect() {
       this.reset();
-      for (const s of snap().symbols) {
+      const sn = snap();
+      for (const s of sn.symbols) {
         for (let r = 1; r < REJECT_REASON_NAMES.length; r++) {
           this.inc({ symbol: s.symbol, reason: REJECT_REASON_NAMES[r] }, s.rejected[r]);
         }
+      }
+      for (let r = 1; r < REJECT_REASON_NAMES.length; r++) {
+        this.inc(
+          { symbol: "UNKNOWN", reason: REJECT_REASON_NAMES[r] },
+          sn.unattributed.rejected[r],
+        );
       }
     },
   });

@@ -180,6 +180,12 @@ export interface AnalyticsTotals {
 export interface PipelineSnapshot {
   /** Per symbol, in symbol-id order. */
   symbols: SymbolTotals[];
+  /**
+   * Frames that name no subscribed symbol (garbage, truncated or unknown
+   * streams): received and rejected by reason (index 0 unused), from the
+   * counters' extra row.
+   */
+  unattributed: { received: number; rejected: number[] };
   /** Raw and processed rings. */
   queues: { raw: QueueTotals; processed: QueueTotals };
   /** Ingest globals. */
@@ -291,8 +297,17 @@ export class PipelineTotals {
       heartbeat: c.load(c.ingest(INGEST_HEARTBEAT)),
       started: c.load(c.ingest(INGEST_STARTED)) !== 0,
     };
+    const rejectedUnattributed: number[] = [0];
+    for (let r = 1; r < REJECT_REASON_COUNT; r++) {
+      rejectedUnattributed.push(ext.total(`ij${n}.${r}`, c.load(c.rejected(n, r))));
+    }
+    const unattributed = {
+      received: ext.total(`ir${n}`, c.load(c.ingestSymbol(n, INGEST_RECEIVED))),
+      rejected: rejectedUnattributed,
+    };
     return {
       symbols: out,
+      unattributed,
       queues: { raw: rawQueue, processed: processedQueue },
       ingest,
       analytics,
