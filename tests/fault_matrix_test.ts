@@ -216,6 +216,14 @@ Deno.test("fault matrix, depth20 stream: closes, stall, bad frames, serverShutdo
         );
         assert.ok(s1.ingest.rollovers > s0.ingest.rollovers, "a rollover connection was opened");
         assert.equal(watch.degradedPolls, 0, `reasons: ${[...watch.reasons.keys()]}`);
+        // The same counts are in /metrics (after the next one-second sample).
+        await until(
+          "serverShutdown counted in /metrics",
+          async () =>
+            await h.metric("depthwatch_server_shutdowns_total") >= s1.ingest.serverShutdowns &&
+            await h.metric("depthwatch_connection_rollovers_total") >= s1.ingest.rollovers,
+          5000,
+        );
       } finally {
         await watch.stop();
       }

@@ -41,6 +41,8 @@ const EXPECTED: Record<string, PromFamily["type"]> = {
   depthwatch_feed_up: "gauge",
   depthwatch_reconnects_total: "counter",
   depthwatch_worker_restarts_total: "counter",
+  depthwatch_server_shutdowns_total: "counter",
+  depthwatch_connection_rollovers_total: "counter",
   process_resident_memory_bytes: "gauge",
   process_cpu_seconds_total: "counter",
 };

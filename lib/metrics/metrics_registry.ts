@@ -388,6 +388,24 @@ export function createMetrics(
     },
   });
   new Counter({
+    name: "depthwatch_server_shutdowns_total",
+    help: "serverShutdown notices from the exchange (each answered by a new connection).",
+    registers,
+    collect() {
+      this.reset();
+      this.inc(snap().ingest.serverShutdowns);
+    },
+  });
+  new Counter({
+    name: "depthwatch_connection_rollovers_total",
+    help: "Connections replaced before closing (serverShutdown or the 24-hour limit).",
+    registers,
+    collect() {
+      this.reset();
+      this.inc(snap().ingest.rollovers);
+    },
+  });
+  new Counter({
     name: "depthwatch_rest_requests_total",
     help: "REST snapshot requests by outcome class (sent, 429, 418, error).",
     labelNames: ["outcome"],
