@@ -326,3 +326,14 @@ Deno.test("DiffParser: mutated real events never throw; accepted ones equal the 
     { numRuns: 2000 },
   );
 });
+
+Deno.test("DiffParser: an event with both spellings of a level key is malformed, not guessed", () => {
+  const parser = new DiffParser(new SymbolTable(["btcusdt"]));
+  const ev = new DiffEvent({ capacity: 10 });
+  const both =
+    '{"bids":[],"e":"depthUpdate","E":1,"s":"BTCUSDT","U":1,"u":2,"b":[["1.0","2.0"]],"a":[]}';
+  assert.equal(parser.parse(both, ev), RejectReason.Malformed);
+  const one = '{"e":"depthUpdate","E":1,"s":"BTCUSDT","U":1,"u":2,"b":[["1.0","2.0"]],"a":[]}';
+  assert.equal(parser.parse(one, ev), RejectReason.Ok);
+  assert.equal(ev.bidCount, 1);
+});

@@ -305,6 +305,8 @@ export class DepthMessageScanner {
   #typeErrors = 0;
   /** Whether event keys (`e`, `b`, `lastUpdateId`, ...) appeared at the top level. */
   #topEventKeys = false;
+  /** Spellings of the level keys seen: bit 0 `b`, 1 `bids`, 2 `a`, 3 `asks`. */
+  #levelForms = 0;
   #stack = new Uint8Array(MAX_SKIP_DEPTH);
   #buf = new Uint8Array(16 * 1024);
   /** View over `#buf` for 4-byte loads; null while a slow path parses other bytes. */
@@ -381,6 +383,7 @@ export class DepthMessageScanner {
     this.messageId = NaN;
     this.#typeErrors = 0;
     this.#topEventKeys = false;
+    this.#levelForms = 0;
     if (typeof text !== "string" || text.length > MAX_MESSAGE_CHARS) return false;
     const need = text.length * 3 + 8;
     if (this.#buf.length < need) {
@@ -395,6 +398,8 @@ export class DepthMessageScanner {
     i = this.#object(t, i, true);
     // A wrapped message has its event keys inside "data" only.
     if (i < 0 || this.#typeErrors !== 0 || (this.hasData && this.#topEventKeys)) return false;
+    const forms = this.#levelForms;
+    if ((forms & 3) === 3 || (forms & 12) === 12) return false;
     return ws(t, i) === n;
   }
 
@@ -452,6 +457,11 @@ export class DepthMessageScanner {
         key = keyId(decoded, 0, decoded.length - 1);
       } else {
         key = keyId(t, ks, ke);
+      }
+      if (key === K_BIDS || key === K_ASKS) {
+        // Remember which spelling was used ("b" or "bids"): a message with both
+        // is ambiguous and refused, rather than silently taking one of them.
+        this.#levelForms |= 1 << ((key === K_BIDS ? 0 : 2) + (ke - ks === 1 ? 0 : 1));
       }
       i = ws(t, ke + 1);
       if (t[i] !== COLON) return -1;
