@@ -337,3 +337,13 @@ Deno.test("DiffParser: an event with both spellings of a level key is malformed,
   assert.equal(parser.parse(one, ev), RejectReason.Ok);
   assert.equal(ev.bidCount, 1);
 });
+
+Deno.test("DiffParser: a lastUpdateId that disagrees with u is malformed", () => {
+  const parser = new DiffParser(new SymbolTable(["btcusdt"]));
+  const ev = new DiffEvent({ capacity: 10 });
+  const event = (extra: string) =>
+    `{"e":"depthUpdate","E":1,"s":"BTCUSDT",${extra}"U":1,"u":2,"b":[["1.0","2.0"]],"a":[]}`;
+  assert.equal(parser.parse(event('"lastUpdateId":1,'), ev), RejectReason.Malformed);
+  assert.equal(parser.parse(event('"lastUpdateId":2,'), ev), RejectReason.Ok);
+  assert.equal(parser.parse(event(""), ev), RejectReason.Ok);
+});

@@ -105,6 +105,11 @@ export class DiffParser {
     ) {
       return RejectReason.Malformed;
     }
+    // A diff event is sequenced by U/u; a lastUpdateId that disagrees with u
+    // makes it ambiguous (which id is the book at?): refused, not guessed.
+    if (s.lastUpdateId === s.lastUpdateId && s.lastUpdateId !== s.finalUpdateId) {
+      return RejectReason.Malformed;
+    }
     if (s.bidCount > cap || s.askCount > cap) return RejectReason.TooManyLevels;
     event.symbolId = symbolId;
     event.eventTime = s.eventTime;
