@@ -14,11 +14,8 @@ import {
 import { ControlMessage, DepthParser, isControlMessage } from "../lib/ingest/depth_parser.ts";
 import { RejectReason } from "../lib/ingest/reject_reason.ts";
 import { SymbolTable } from "../lib/ingest/symbol_table.ts";
-
-const DATA = new URL("../../shared/data/binance/", import.meta.url);
-function lines(name: string): string[] {
-  return Deno.readTextFileSync(new URL(name, DATA)).split("\n").filter((l) => l.trim() !== "");
-}
+import { dataLines as lines } from "./fixtures/binance_data.ts";
+import { isObject, NUMBER_STRING, refLevels } from "./fixtures/json_reference.ts";
 
 const SYMBOLS = ["btcusdt", "ethusdt", "flmusdt", "trxusdt", "eosusdt", "linkusdt", "wavesusdt"];
 
@@ -35,29 +32,10 @@ interface RefBook {
   asks?: number[][];
 }
 
-const NUMBER_STRING = /^-?\d+(\.\d+)?([eE][+-]?\d+)?$/;
-const isObject = (v: unknown): v is Record<string, unknown> =>
-  typeof v === "object" && v !== null && !Array.isArray(v);
 const asciiLower = (s: string) => s.replace(/[A-Z]/g, (c) => c.toLowerCase());
 
 function refSymbol(names: readonly string[], name: string): number {
   return name.includes("@") ? -1 : names.indexOf(asciiLower(name));
-}
-
-function refLevels(v: unknown): number[][] | null {
-  if (!Array.isArray(v)) return null;
-  const out: number[][] = [];
-  for (const level of v) {
-    if (!Array.isArray(level) || level.length < 2) return null;
-    const pair: number[] = [];
-    for (const x of level.slice(0, 2)) {
-      if (typeof x === "number") pair.push(x);
-      else if (typeof x === "string" && NUMBER_STRING.test(x)) pair.push(parseFloat(x));
-      else return null;
-    }
-    out.push(pair);
-  }
-  return out;
 }
 
 /** Reference partial-book parse (`kind` "partial") or diff-event parse ("diff"). */

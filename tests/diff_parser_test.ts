@@ -4,14 +4,10 @@ import { DiffEvent } from "../lib/ingest/diff_event.ts";
 import { ControlMessage, DiffParser } from "../lib/ingest/diff_parser.ts";
 import { RejectReason } from "../lib/ingest/reject_reason.ts";
 import { SymbolTable } from "../lib/ingest/symbol_table.ts";
-
-const DATA = new URL("../../shared/data/binance/", import.meta.url);
-function lines(name: string): string[] {
-  return Deno.readTextFileSync(new URL(name, DATA)).split("\n").filter((l) => l.trim() !== "");
-}
+import { dataLines as lines } from "./fixtures/binance_data.ts";
+import { isObject, refLevels } from "./fixtures/json_reference.ts";
 
 const SYMBOLS = ["nknusdt", "blzeth", "lrcbtc", "runeeur", "sushiusdt", "btcusdt"];
-const NUMBER_STRING = /^-?\d+(\.\d+)?([eE][+-]?\d+)?$/;
 
 interface RefEvent {
   code: number;
@@ -22,25 +18,6 @@ interface RefEvent {
   prevFinalUpdateId?: number;
   bids?: number[][];
   asks?: number[][];
-}
-
-const isObject = (v: unknown): v is Record<string, unknown> =>
-  typeof v === "object" && v !== null && !Array.isArray(v);
-
-function refLevels(v: unknown): number[][] | null {
-  if (!Array.isArray(v)) return null;
-  const out: number[][] = [];
-  for (const level of v) {
-    if (!Array.isArray(level) || level.length < 2) return null;
-    const pair: number[] = [];
-    for (const x of level.slice(0, 2)) {
-      if (typeof x === "number") pair.push(x);
-      else if (typeof x === "string" && NUMBER_STRING.test(x)) pair.push(parseFloat(x));
-      else return null;
-    }
-    out.push(pair);
-  }
-  return out;
 }
 
 /** Reference diff-event parse with JSON.parse + parseFloat (documented semantics). */

@@ -49,6 +49,7 @@ import {
   type ServerMessage,
   ServerMessageSchema,
 } from "../proto/gen/market_pb.ts";
+import { dataLines as lines } from "./fixtures/binance_data.ts";
 
 const RUNS = Number(Deno.env.get("DEPTHWATCH_FUZZ_RUNS") ?? "0") || 0;
 const SEED_ENV = Deno.env.get("DEPTHWATCH_FUZZ_SEED");
@@ -63,11 +64,6 @@ function params(ci: number, scale = 1): fc.Parameters<unknown> {
   const numRuns = RUNS > 0 ? Math.max(1, Math.round(RUNS * scale)) : ci;
   if (SEED_ENV) return { numRuns, seed: Number(SEED_ENV) };
   return RUNS > 0 ? { numRuns } : { numRuns, seed: CI_SEED };
-}
-
-const DATA = new URL("../../shared/data/binance/", import.meta.url);
-function lines(name: string): string[] {
-  return Deno.readTextFileSync(new URL(name, DATA)).split("\n").filter((l) => l.trim() !== "");
 }
 
 /** A message must be handled within this long: longer counts as a hang. */
