@@ -198,6 +198,21 @@ function eq(b: Uint8Array, s: number, lit: string): boolean {
   return true;
 }
 
+/**
+ * True when the four little-endian bytes of `v` are all ASCII digits '0'..'9'
+ * (each byte's high nibble is 3, and adding 6 does not carry into it).
+ */
+function isFourDigits(v: number): boolean {
+  return (((v & 0xF0F0F0F0) | (((v + 0x06060606) & 0xF0F0F0F0) >>> 4)) | 0) === 0x33333333;
+}
+
+/** The value 0..9999 of four little-endian ASCII digits (check {@link isFourDigits} first). */
+function fourDigitsValue(v: number): number {
+  let d = v & 0x0F0F0F0F;
+  d = (Math.imul(d, 10) + (d >>> 8)) & 0x00FF00FF;
+  return (Math.imul(d, 100) + (d >>> 16)) & 0xFFFF;
+}
+
 /** Key id of the unescaped key `t[s, e)`. */
 function keyId(t: Uint8Array, s: number, e: number): number {
   switch (e - s) {
@@ -793,13 +808,8 @@ export class DepthMessageScanner {
     if (view !== null) {
       for (;;) {
         const v = view.getUint32(i, true);
-        if ((((v & 0xF0F0F0F0) | (((v + 0x06060606) & 0xF0F0F0F0) >>> 4)) | 0) !== 0x33333333) {
-          break;
-        }
-        let d = v & 0x0F0F0F0F;
-        d = (Math.imul(d, 10) + (d >>> 8)) & 0x00FF00FF;
-        d = (Math.imul(d, 100) + (d >>> 16)) & 0xFFFF;
-        m = m * 1e4 + d;
+        if (!isFourDigits(v)) break;
+        m = m * 1e4 + fourDigitsValue(v);
         i += 4;
       }
       c = t[i];
@@ -816,15 +826,8 @@ export class DepthMessageScanner {
       if (view !== null) {
         for (;;) {
           const v = view.getUint32(i, true);
-          if (
-            (((v & 0xF0F0F0F0) | (((v + 0x06060606) & 0xF0F0F0F0) >>> 4)) | 0) !== 0x33333333
-          ) {
-            break;
-          }
-          let d = v & 0x0F0F0F0F;
-          d = (Math.imul(d, 10) + (d >>> 8)) & 0x00FF00FF;
-          d = (Math.imul(d, 100) + (d >>> 16)) & 0xFFFF;
-          m = m * 1e4 + d;
+          if (!isFourDigits(v)) break;
+          m = m * 1e4 + fourDigitsValue(v);
           i += 4;
         }
       }

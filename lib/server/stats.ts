@@ -19,7 +19,7 @@
 import { FEED_STATE_NAMES } from "../ingest/feed_state.ts";
 import { REJECT_REASON_NAMES } from "../ingest/reject_reason.ts";
 import { FRAME_RECEIVE_TIME } from "../analytics/frame_slot.ts";
-import { pipelineTotals, type QueueTotals } from "../metrics/pipeline_totals.ts";
+import { type IngestTotals, pipelineTotals, type QueueTotals } from "../metrics/pipeline_totals.ts";
 import { readHubStats } from "../metrics/hub_stats.ts";
 import type { ServiceState, WorkerName, WorkerState } from "./service_state.ts";
 
@@ -80,19 +80,7 @@ export interface Stats {
   /** Per upper-case symbol. */
   symbols: Record<string, SymbolStats>;
   /** Ingest worker's global counters. */
-  ingest: {
-    reconnects: number;
-    connects: number;
-    staleEvents: number;
-    serverShutdowns: number;
-    rollovers: number;
-    restRequests: number;
-    rest429: number;
-    rest418: number;
-    restErrors: number;
-    controlMessages: number;
-    ignoredMessages: number;
-  };
+  ingest: Omit<IngestTotals, "heartbeat" | "started">;
   /** Workers and their restarts. */
   workers: Record<WorkerName, { state: WorkerState; restarts: number }> & {
     inFlightLost: number;
@@ -144,9 +132,7 @@ export function buildStats(state: ServiceState, nowMs: number = Date.now()): Sta
       lastFrameAgeMs: Number.isFinite(received) ? Math.max(0, nowMs - received) : null,
     };
   }
-  const { reconnects, connects, staleEvents, serverShutdowns, rollovers } = snap.ingest;
-  const { restRequests, rest429, rest418, restErrors, controlMessages, ignoredMessages } =
-    snap.ingest;
+  const { heartbeat: _heartbeat, started: _started, ...ingest } = snap.ingest;
   const sup = state.supervisor;
   const a = snap.analytics;
   const mem = Deno.memoryUsage();
@@ -163,19 +149,7 @@ export function buildStats(state: ServiceState, nowMs: number = Date.now()): Sta
       changes: a.modeChanges,
     },
     symbols,
-    ingest: {
-      reconnects,
-      connects,
-      staleEvents,
-      serverShutdowns,
-      rollovers,
-      restRequests,
-      rest429,
-      rest418,
-      restErrors,
-      controlMessages,
-      ignoredMessages,
-    },
+    ingest,
     workers: {
       ingest: { state: sup.state("ingest"), restarts: sup.restarts("ingest") },
       analytics: { state: sup.state("analytics"), restarts: sup.restarts("analytics") },
