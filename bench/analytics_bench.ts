@@ -10,10 +10,10 @@
  * Run: deno bench -A bench/analytics_bench.ts
  */
 
-import { BookSlotLayout } from "../lib/ingest/book_slot.ts";
-import { writeBook } from "../lib/analytics/book_fixture.ts";
+import { BookSlotLayout } from "../lib/pipeline/book_slot.ts";
+import { writeBook } from "../testing/book_fixture.ts";
 import { Analyser } from "../lib/analytics/analyser.ts";
-import { FrameSlotLayout } from "../lib/analytics/frame_slot.ts";
+import { FrameSlotLayout } from "../lib/pipeline/frame_slot.ts";
 
 const LEVELS = 20;
 const BATCH = 64;

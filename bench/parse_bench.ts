@@ -16,11 +16,11 @@ import {
   BOOK_LAST_UPDATE_ID,
   BOOK_SYMBOL_ID,
   BookSlotLayout,
-} from "../lib/ingest/book_slot.ts";
+} from "../lib/pipeline/book_slot.ts";
 import { DepthParser } from "../lib/ingest/depth_parser.ts";
 import { DiffEvent } from "../lib/ingest/diff_event.ts";
 import { DiffParser } from "../lib/ingest/diff_parser.ts";
-import { RejectReason } from "../lib/ingest/reject_reason.ts";
+import { RejectReason } from "../lib/pipeline/reject_reason.ts";
 import { SymbolTable } from "../lib/ingest/symbol_table.ts";
 
 const DATA = new URL("../../shared/data/binance/", import.meta.url);

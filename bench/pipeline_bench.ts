@@ -9,10 +9,10 @@
  * Run: `deno task bench` (or `deno bench -A bench/pipeline_bench.ts`).
  * @module
  */
-import { SpscRing } from "../lib/ring/spsc_ring.ts";
-import { BookSlotLayout } from "../lib/ingest/book_slot.ts";
-import { FRAME_RECEIVE_TIME, FrameSlotLayout } from "../lib/analytics/frame_slot.ts";
-import { PipelineCounters } from "../lib/metrics/pipeline_counters.ts";
+import { SpscRing } from "../lib/pipeline/spsc_ring.ts";
+import { BookSlotLayout } from "../lib/pipeline/book_slot.ts";
+import { FRAME_RECEIVE_TIME, FrameSlotLayout } from "../lib/pipeline/frame_slot.ts";
+import { PipelineCounters } from "../lib/pipeline/pipeline_counters.ts";
 import { HistoryStore } from "../lib/server/history_store.ts";
 import { LatencyTracker } from "../lib/server/latency_tracker.ts";
 import { FrameConsumer } from "../lib/server/frame_consumer.ts";

@@ -10,8 +10,8 @@
  * Run: `deno task bench` (or `deno bench -A bench/ring_bench.ts`).
  * @module
  */
-import { SpscRing } from "../lib/ring/spsc_ring.ts";
-import { BookSlotLayout } from "../lib/ingest/book_slot.ts";
+import { SpscRing } from "../lib/pipeline/spsc_ring.ts";
+import { BookSlotLayout } from "../lib/pipeline/book_slot.ts";
 
 const RECORDS = 50_000;
 const layout = new BookSlotLayout(20);

@@ -10,8 +10,8 @@
  * @module
  */
 import { signal } from "@preact/signals";
-import { readFrame } from "../lib/analytics/analytics_frame.ts";
-import type { FrameSlotLayout } from "../lib/analytics/frame_slot.ts";
+import { readFrame } from "../lib/pipeline/analytics_frame.ts";
+import type { FrameSlotLayout } from "../lib/pipeline/frame_slot.ts";
 import { type DashFrame, dashFrameFromAnalytics } from "../lib/client/dash_frame.ts";
 import { buildSeed, type DashboardSeed } from "../lib/client/dashboard_seed.ts";
 import type { HistoryStore } from "../lib/server/history_store.ts";

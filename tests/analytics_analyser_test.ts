@@ -4,8 +4,8 @@ import {
   BOOK_FLAG_RESYNCED,
   BOOK_FLAG_STALE,
   BookSlotLayout,
-} from "../lib/ingest/book_slot.ts";
-import { type BookFixture, writeBook } from "../lib/analytics/book_fixture.ts";
+} from "../lib/pipeline/book_slot.ts";
+import { type BookFixture, writeBook } from "../testing/book_fixture.ts";
 import { Analyser } from "../lib/analytics/analyser.ts";
 import {
   FRAME_FLAG_CROSSED,
@@ -14,8 +14,8 @@ import {
   FRAME_FLAG_WINDOW_OVERFLOW,
   FrameSlotLayout,
   slippageExceedsBit,
-} from "../lib/analytics/frame_slot.ts";
-import { type AnalyticsFrame, readFrame } from "../lib/analytics/analytics_frame.ts";
+} from "../lib/pipeline/frame_slot.ts";
+import { type AnalyticsFrame, readFrame } from "../lib/pipeline/analytics_frame.ts";
 
 const bookLayout = new BookSlotLayout(5);
 const frameLayout = new FrameSlotLayout({ levels: 5, notionals: [500, 5000], wallsPerSide: 2 });

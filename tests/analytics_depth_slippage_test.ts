@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
-import { BookSlotLayout } from "../lib/ingest/book_slot.ts";
-import { writeBook } from "../lib/analytics/book_fixture.ts";
+import { BookSlotLayout } from "../lib/pipeline/book_slot.ts";
+import { writeBook } from "../testing/book_fixture.ts";
 import { depthWithin } from "../lib/analytics/depth_band.ts";
 import { Side } from "../lib/analytics/side.ts";
 import { BookWalk, slippageBps, Trade, walkBook } from "../lib/analytics/slippage.ts";

@@ -6,9 +6,9 @@ import {
   FRAME_HEADER_WORDS,
   FrameSlotLayout,
   slippageExceedsBit,
-} from "../lib/analytics/frame_slot.ts";
-import { type AnalyticsFrame, readFrame, writeFrame } from "../lib/analytics/analytics_frame.ts";
-import { BOOK_FLAG_STALE } from "../lib/ingest/book_slot.ts";
+} from "../lib/pipeline/frame_slot.ts";
+import { type AnalyticsFrame, readFrame, writeFrame } from "../lib/pipeline/analytics_frame.ts";
+import { BOOK_FLAG_STALE } from "../lib/pipeline/book_slot.ts";
 
 function allOffsets(l: FrameSlotLayout): number[] {
   const offs: number[] = [];

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import fc from "fast-check";
-import { BookSlotLayout } from "../lib/ingest/book_slot.ts";
-import { writeBook } from "../lib/analytics/book_fixture.ts";
+import { BookSlotLayout } from "../lib/pipeline/book_slot.ts";
+import { writeBook } from "../testing/book_fixture.ts";
 import { midPrice, spread, spreadBps, weightedMid } from "../lib/analytics/mid_spread.ts";
 import { imbalance } from "../lib/analytics/imbalance.ts";
 

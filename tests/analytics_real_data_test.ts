@@ -1,9 +1,9 @@
 import assert from "node:assert/strict";
-import { BookSlotLayout } from "../lib/ingest/book_slot.ts";
-import { writeBook } from "../lib/analytics/book_fixture.ts";
+import { BookSlotLayout } from "../lib/pipeline/book_slot.ts";
+import { writeBook } from "../testing/book_fixture.ts";
 import { Analyser } from "../lib/analytics/analyser.ts";
-import { FrameSlotLayout } from "../lib/analytics/frame_slot.ts";
-import { type AnalyticsFrame, readFrame } from "../lib/analytics/analytics_frame.ts";
+import { FrameSlotLayout } from "../lib/pipeline/frame_slot.ts";
+import { type AnalyticsFrame, readFrame } from "../lib/pipeline/analytics_frame.ts";
 import { depthWithin } from "../lib/analytics/depth_band.ts";
 import { BookWalk, slippageBps, Trade } from "../lib/analytics/slippage.ts";
 import { Side } from "../lib/analytics/side.ts";

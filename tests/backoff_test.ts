@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import fc from "fast-check";
-import { Backoff } from "../lib/ingest/backoff.ts";
+import { Backoff } from "../lib/pipeline/backoff.ts";
 import { AttemptLimiter } from "../lib/ingest/attempt_limiter.ts";
 
 Deno.test("Backoff: bounds double from base up to the cap", () => {

@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
 import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
 import { DepthBandSchema, FrameSchema, WallsSchema } from "../proto/gen/market_pb.ts";
-import { FrameSlotLayout } from "../lib/analytics/frame_slot.ts";
-import { readFrame, writeFrame } from "../lib/analytics/analytics_frame.ts";
+import { FrameSlotLayout } from "../lib/pipeline/frame_slot.ts";
+import { readFrame, writeFrame } from "../lib/pipeline/analytics_frame.ts";
 import { dashFrameFromAnalytics, emptyDashFrame } from "../lib/client/dash_frame.ts";
 import { dashFrameFromWire } from "../lib/client/wire_frame.ts";
 

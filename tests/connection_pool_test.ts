@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { AttemptLimiter } from "../lib/ingest/attempt_limiter.ts";
 import { ConnectionPool } from "../lib/ingest/connection_pool.ts";
-import { FeedState } from "../lib/ingest/feed_state.ts";
+import { FeedState } from "../lib/pipeline/feed_state.ts";
 
 interface ServerConn {
   index: number;

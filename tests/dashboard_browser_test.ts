@@ -8,7 +8,7 @@ import assert from "node:assert/strict";
 import { chromium, type Page } from "playwright-core";
 import { type Service, startService } from "../lib/server/service.ts";
 import { parseConfig } from "../lib/server/config.ts";
-import { createLogger } from "../lib/server/logger.ts";
+import { createLogger } from "../lib/pipeline/logger.ts";
 
 const CHROMIUM_ARGS = [
   "--headless",

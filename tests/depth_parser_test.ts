@@ -10,9 +10,9 @@ import {
   BOOK_RECEIVE_TIME,
   BOOK_SYMBOL_ID,
   BookSlotLayout,
-} from "../lib/ingest/book_slot.ts";
+} from "../lib/pipeline/book_slot.ts";
 import { ControlMessage, DepthParser, isControlMessage } from "../lib/ingest/depth_parser.ts";
-import { RejectReason } from "../lib/ingest/reject_reason.ts";
+import { RejectReason } from "../lib/pipeline/reject_reason.ts";
 import { SymbolTable } from "../lib/ingest/symbol_table.ts";
 import { dataLines as lines } from "./fixtures/binance_data.ts";
 import { isObject, NUMBER_STRING, refLevels } from "./fixtures/json_reference.ts";

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import fc from "fast-check";
 import { DiffEvent } from "../lib/ingest/diff_event.ts";
 import { ControlMessage, DiffParser } from "../lib/ingest/diff_parser.ts";
-import { RejectReason } from "../lib/ingest/reject_reason.ts";
+import { RejectReason } from "../lib/pipeline/reject_reason.ts";
 import { SymbolTable } from "../lib/ingest/symbol_table.ts";
 import { dataLines as lines } from "./fixtures/binance_data.ts";
 import { isObject, refLevels } from "./fixtures/json_reference.ts";

@@ -11,7 +11,7 @@ import {
   BOOK_LAST_UPDATE_ID,
   BOOK_SYMBOL_ID,
   BookSlotLayout,
-} from "../lib/ingest/book_slot.ts";
+} from "../lib/pipeline/book_slot.ts";
 import {
   type DepthSnapshot,
   type DiffEventLike,
@@ -20,7 +20,7 @@ import {
   SnapshotOutcome,
   SyncState,
 } from "../lib/ingest/diff_sync.ts";
-import { RejectReason } from "../lib/ingest/reject_reason.ts";
+import { RejectReason } from "../lib/pipeline/reject_reason.ts";
 
 const DATA = new URL("../../shared/data/binance/", import.meta.url);
 

@@ -11,8 +11,8 @@ import {
   FRAME_MID,
   FRAME_SYMBOL_ID,
   FrameSlotLayout,
-} from "../lib/analytics/frame_slot.ts";
-import { readFrame } from "../lib/analytics/analytics_frame.ts";
+} from "../lib/pipeline/frame_slot.ts";
+import { readFrame } from "../lib/pipeline/analytics_frame.ts";
 import {
   encodeFrame,
   encodeHello,

@@ -18,28 +18,28 @@ import {
   BOOK_LAST_UPDATE_ID,
   BOOK_SYMBOL_ID,
   BookSlotLayout,
-} from "../lib/ingest/book_slot.ts";
+} from "../lib/pipeline/book_slot.ts";
 import { DepthParser, isControlMessage } from "../lib/ingest/depth_parser.ts";
 import { DiffParser } from "../lib/ingest/diff_parser.ts";
 import { DiffEvent } from "../lib/ingest/diff_event.ts";
 import { DiffSync, SyncState } from "../lib/ingest/diff_sync.ts";
 import { DepthIngest } from "../lib/ingest/depth_ingest.ts";
-import { REJECT_REASON_COUNT, RejectReason } from "../lib/ingest/reject_reason.ts";
+import { REJECT_REASON_COUNT, RejectReason } from "../lib/pipeline/reject_reason.ts";
 import { SymbolTable } from "../lib/ingest/symbol_table.ts";
-import { SpscRing } from "../lib/ring/spsc_ring.ts";
+import { SpscRing } from "../lib/pipeline/spsc_ring.ts";
 import {
   INGEST_ACCEPTED,
   INGEST_CONTROL_MESSAGES,
   INGEST_RECEIVED,
   PipelineCounters,
-} from "../lib/metrics/pipeline_counters.ts";
+} from "../lib/pipeline/pipeline_counters.ts";
 import {
   FRAME_ASK_COUNT,
   FRAME_BID_COUNT,
   FRAME_MID,
   FRAME_SYMBOL_ID,
   FrameSlotLayout,
-} from "../lib/analytics/frame_slot.ts";
+} from "../lib/pipeline/frame_slot.ts";
 import { HistoryStore } from "../lib/server/history_store.ts";
 import { CLOSE_CODES, type DisconnectReason, WsHub } from "../lib/server/ws_hub.ts";
 import { parseConfig } from "../lib/server/config.ts";

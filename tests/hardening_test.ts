@@ -13,7 +13,7 @@ import { ClientMessageSchema } from "../proto/gen/market_pb.ts";
 import { parseConfig } from "../lib/server/config.ts";
 import { type Service, startService } from "../lib/server/service.ts";
 import { tokenMatches } from "../lib/server/auth.ts";
-import { createLogger } from "../lib/server/logger.ts";
+import { createLogger } from "../lib/pipeline/logger.ts";
 import type { WsHub } from "../lib/server/ws_hub.ts";
 
 const ROOT = new URL("../", import.meta.url);

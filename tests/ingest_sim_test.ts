@@ -3,7 +3,7 @@
 // injected in turn: frames must flow again and the counters must say what happened.
 import assert from "node:assert/strict";
 import { startSimExchange } from "../lib/sim/sim_exchange.ts";
-import { SpscRing } from "../lib/ring/spsc_ring.ts";
+import { SpscRing } from "../lib/pipeline/spsc_ring.ts";
 import {
   INGEST_ACCEPTED,
   INGEST_CONTROL_MESSAGES,
@@ -15,11 +15,11 @@ import {
   INGEST_SERVER_SHUTDOWNS,
   INGEST_STALE_EVENTS,
   PipelineCounters,
-} from "../lib/metrics/pipeline_counters.ts";
-import { BOOK_FLAG_FROM_DIFF, BOOK_FLAGS, BookSlotLayout } from "../lib/ingest/book_slot.ts";
+} from "../lib/pipeline/pipeline_counters.ts";
+import { BOOK_FLAG_FROM_DIFF, BOOK_FLAGS, BookSlotLayout } from "../lib/pipeline/book_slot.ts";
 import { Ingestor } from "../lib/ingest/ingestor.ts";
-import { FeedState } from "../lib/ingest/feed_state.ts";
-import { RejectReason } from "../lib/ingest/reject_reason.ts";
+import { FeedState } from "../lib/pipeline/feed_state.ts";
+import { RejectReason } from "../lib/pipeline/reject_reason.ts";
 
 const SYMBOLS = ["btcusdt", "ethusdt"];
 const quiet = { warn() {}, error() {} };

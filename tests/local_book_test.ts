@@ -5,7 +5,7 @@ import {
   BOOK_BID_COUNT,
   BOOK_SYMBOL_ID,
   BookSlotLayout,
-} from "../lib/ingest/book_slot.ts";
+} from "../lib/pipeline/book_slot.ts";
 import {
   checkLevels,
   type DiffEventLike,

@@ -8,9 +8,9 @@ import {
   INGEST_RECEIVED,
   INGEST_RECONNECTS,
   PROCESSING_BUCKETS_SECONDS,
-} from "../lib/metrics/pipeline_counters.ts";
-import { RejectReason } from "../lib/ingest/reject_reason.ts";
-import { FeedState } from "../lib/ingest/feed_state.ts";
+} from "../lib/pipeline/pipeline_counters.ts";
+import { RejectReason } from "../lib/pipeline/reject_reason.ts";
+import { FeedState } from "../lib/pipeline/feed_state.ts";
 import { TestPipeline, withRoutes } from "./fixtures/service_state.ts";
 import {
   checkHistogram,

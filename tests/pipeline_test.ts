@@ -12,8 +12,8 @@ import {
   INGEST_ACCEPTED,
   INGEST_RECEIVED,
   MAIN_DELIVERED,
-} from "../lib/metrics/pipeline_counters.ts";
-import { REJECT_REASON_COUNT } from "../lib/ingest/reject_reason.ts";
+} from "../lib/pipeline/pipeline_counters.ts";
+import { REJECT_REASON_COUNT } from "../lib/pipeline/reject_reason.ts";
 
 const quiet = { debug() {}, info() {}, warn() {}, error() {} };
 

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import fc from "fast-check";
-import { SpscRing } from "../lib/ring/spsc_ring.ts";
-import { RING_HEADER_BYTES } from "../lib/ring/ring_layout.ts";
+import { SpscRing } from "../lib/pipeline/spsc_ring.ts";
+import { RING_HEADER_BYTES } from "../lib/pipeline/ring_layout.ts";
 
 function pushValue(ring: SpscRing, v: number): boolean {
   const at = ring.reserve(0);

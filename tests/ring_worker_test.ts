@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { SpscRing } from "../lib/ring/spsc_ring.ts";
+import { SpscRing } from "../lib/pipeline/spsc_ring.ts";
 
 interface ConsumerResult {
   consumed: number;

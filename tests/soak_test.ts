@@ -10,8 +10,8 @@
 // the frames/s per symbol (default 4000, which this 2-core machine sustains
 // with the main thread, both workers and the simulated exchange sharing it).
 import assert from "node:assert/strict";
-import type { SoakResult } from "./fixtures/soak_run.ts";
-import { formatSamples } from "./fixtures/soak_run.ts";
+import type { SoakResult } from "../testing/soak_run.ts";
+import { formatSamples } from "../testing/soak_run.ts";
 
 const FRAMES = Number(Deno.env.get("DEPTHWATCH_SOAK_FRAMES") ?? "") || 86_400;
 const RATE = Number(Deno.env.get("DEPTHWATCH_SOAK_RATE") ?? "") || 4000;

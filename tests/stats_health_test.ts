@@ -1,13 +1,13 @@
 import assert from "node:assert/strict";
-import { FeedState } from "../lib/ingest/feed_state.ts";
-import { RejectReason } from "../lib/ingest/reject_reason.ts";
+import { FeedState } from "../lib/pipeline/feed_state.ts";
+import { RejectReason } from "../lib/pipeline/reject_reason.ts";
 import {
   ANALYTICS_MODE,
   ANALYTICS_MODE_CHANGES,
   INGEST_RECEIVED,
   INGEST_RECONNECTS,
   INGEST_REST_429,
-} from "../lib/metrics/pipeline_counters.ts";
+} from "../lib/pipeline/pipeline_counters.ts";
 import { evaluateHealth } from "../lib/server/health.ts";
 import { buildStats } from "../lib/server/stats.ts";
 import { checkAuth, tokenMatches } from "../lib/server/auth.ts";

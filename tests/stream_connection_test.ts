@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { AttemptLimiter } from "../lib/ingest/attempt_limiter.ts";
-import { Backoff } from "../lib/ingest/backoff.ts";
-import { FeedState } from "../lib/ingest/feed_state.ts";
+import { Backoff } from "../lib/pipeline/backoff.ts";
+import { FeedState } from "../lib/pipeline/feed_state.ts";
 import { StreamConnection } from "../lib/ingest/stream_connection.ts";
 
 /** One WebSocket accepted by the test server. */

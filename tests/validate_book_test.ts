@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
 import fc from "fast-check";
-import { BOOK_ASK_COUNT, BOOK_BID_COUNT, BookSlotLayout } from "../lib/ingest/book_slot.ts";
+import { BOOK_ASK_COUNT, BOOK_BID_COUNT, BookSlotLayout } from "../lib/pipeline/book_slot.ts";
 import { DepthParser } from "../lib/ingest/depth_parser.ts";
-import { RejectReason } from "../lib/ingest/reject_reason.ts";
+import { RejectReason } from "../lib/pipeline/reject_reason.ts";
 import { SymbolTable } from "../lib/ingest/symbol_table.ts";
 import { UpdateIdTracker, validateBook } from "../lib/ingest/validate_book.ts";
 

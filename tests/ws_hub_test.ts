@@ -6,7 +6,7 @@ import {
   FRAME_MID,
   FRAME_SYMBOL_ID,
   FrameSlotLayout,
-} from "../lib/analytics/frame_slot.ts";
+} from "../lib/pipeline/frame_slot.ts";
 import { HistoryStore } from "../lib/server/history_store.ts";
 import { WsHub, type WsHubOptions } from "../lib/server/ws_hub.ts";
 import { handler } from "../routes/ws.ts";

@@ -22,7 +22,7 @@
  * @module
  */
 
-import { formatSamples, runSoak } from "../tests/fixtures/soak_run.ts";
+import { formatSamples, runSoak } from "../testing/soak_run.ts";
 
 const FRAMES_PER_DAY = 864_000;
 

@@ -3,8 +3,8 @@
 // book slots (Float64Array copies) on a port, runs the production Analyser,
 // and posts each analytics frame to the main thread.
 import { Analyser } from "../../lib/analytics/analyser.ts";
-import { BookSlotLayout } from "../../lib/ingest/book_slot.ts";
-import { FrameSlotLayout } from "../../lib/analytics/frame_slot.ts";
+import { BookSlotLayout } from "../../lib/pipeline/book_slot.ts";
+import { FrameSlotLayout } from "../../lib/pipeline/frame_slot.ts";
 
 const bookLayout = new BookSlotLayout(20);
 const frameLayout = new FrameSlotLayout({ levels: 20 });

@@ -4,12 +4,16 @@
 // (DepthIngest: parse into the raw ring slot, validate, stamp, commit), or,
 // for the postMessage baseline, parses with the same parser into a scratch
 // slot and posts a copy. Paced runs send at a fixed rate; otherwise full speed.
-import { SpscRing } from "../../lib/ring/spsc_ring.ts";
-import { PipelineCounters } from "../../lib/metrics/pipeline_counters.ts";
+import { SpscRing } from "../../lib/pipeline/spsc_ring.ts";
+import { PipelineCounters } from "../../lib/pipeline/pipeline_counters.ts";
 import { DepthIngest } from "../../lib/ingest/depth_ingest.ts";
 import { DepthParser } from "../../lib/ingest/depth_parser.ts";
 import { SymbolTable } from "../../lib/ingest/symbol_table.ts";
-import { BOOK_PARSED_TIME, BOOK_RECEIVE_TIME, BookSlotLayout } from "../../lib/ingest/book_slot.ts";
+import {
+  BOOK_PARSED_TIME,
+  BOOK_RECEIVE_TIME,
+  BookSlotLayout,
+} from "../../lib/pipeline/book_slot.ts";
 
 let frames: string[] = [];
 let symbols: string[] = [];

@@ -1,8 +1,8 @@
 /// <reference lib="deno.worker" />
 // Benchmark worker: receives `count` records per request from the ring or a
 // MessagePort, checks their sequence numbers, and reports "done" to main.
-import { SpscRing } from "../../lib/ring/spsc_ring.ts";
-import { BOOK_LAST_UPDATE_ID } from "../../lib/ingest/book_slot.ts";
+import { SpscRing } from "../../lib/pipeline/spsc_ring.ts";
+import { BOOK_LAST_UPDATE_ID } from "../../lib/pipeline/book_slot.ts";
 
 let ring: SpscRing | undefined;
 let expected = 0;

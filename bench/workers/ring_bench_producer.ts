@@ -1,7 +1,7 @@
 /// <reference lib="deno.worker" />
 // Benchmark worker: produces `count` 704-byte order-book records per request,
 // through the ring or by postMessage on a MessagePort, as asked.
-import { SpscRing } from "../../lib/ring/spsc_ring.ts";
+import { SpscRing } from "../../lib/pipeline/spsc_ring.ts";
 import {
   BOOK_ASK_COUNT,
   BOOK_BID_COUNT,
@@ -9,7 +9,7 @@ import {
   BOOK_RECEIVE_TIME,
   BOOK_SYMBOL_ID,
   BookSlotLayout,
-} from "../../lib/ingest/book_slot.ts";
+} from "../../lib/pipeline/book_slot.ts";
 
 const layout = new BookSlotLayout(20);
 let ring: SpscRing | undefined;

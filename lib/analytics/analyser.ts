@@ -23,9 +23,9 @@
  *
  * @example
  * ```ts
- * import { BookSlotLayout } from "../ingest/book_slot.ts";
- * import { FrameSlotLayout, FRAME_MID } from "./frame_slot.ts";
- * import { writeBook } from "./book_fixture.ts";
+ * import { BookSlotLayout } from "../pipeline/book_slot.ts";
+ * import { FrameSlotLayout, FRAME_MID } from "../pipeline/frame_slot.ts";
+ * import { writeBook } from "../../testing/book_fixture.ts";
  * const bookLayout = new BookSlotLayout(20);
  * const frameLayout = new FrameSlotLayout({ levels: 20 });
  * const analyser = new Analyser({ symbols: 2, bookLayout, frameLayout });
@@ -50,7 +50,7 @@ import {
   BOOK_RECEIVE_TIME,
   BOOK_SYMBOL_ID,
   type BookSlotLayout,
-} from "../ingest/book_slot.ts";
+} from "../pipeline/book_slot.ts";
 import { writeDepthBandsFrom } from "./depth_band.ts";
 import { FlowWindow } from "./flow_window.ts";
 import {
@@ -90,7 +90,7 @@ import {
   FRAME_WALL_THRESHOLD,
   FRAME_WEIGHTED_MID,
   type FrameSlotLayout,
-} from "./frame_slot.ts";
+} from "../pipeline/frame_slot.ts";
 import { writeImbalance } from "./imbalance.ts";
 import { writeMidPrice, writeSpread, writeSpreadBps, writeWeightedMid } from "./mid_spread.ts";
 import { writeOrderFlowImbalance } from "./order_flow.ts";

@@ -17,7 +17,7 @@
  * @module
  */
 
-import { SpscRing } from "../ring/spsc_ring.ts";
+import { SpscRing } from "../pipeline/spsc_ring.ts";
 import {
   ANALYTICS_ANALYSED,
   ANALYTICS_HEARTBEAT,
@@ -31,9 +31,9 @@ import {
   PipelineCounters,
   PROCESSING_BUCKETS_SECONDS,
   PROCESSING_SUM_UNIT_SECONDS,
-} from "../metrics/pipeline_counters.ts";
-import { BOOK_SYMBOL_ID, BookSlotLayout } from "../ingest/book_slot.ts";
-import { FrameSlotLayout } from "./frame_slot.ts";
+} from "../pipeline/pipeline_counters.ts";
+import { BOOK_SYMBOL_ID, BookSlotLayout } from "../pipeline/book_slot.ts";
+import { FrameSlotLayout } from "../pipeline/frame_slot.ts";
 import { Analyser } from "./analyser.ts";
 import { AdaptiveProcessor } from "./adaptive_processor.ts";
 

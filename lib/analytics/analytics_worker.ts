@@ -7,8 +7,8 @@
  *
  * @module
  */
-import { SpscRing } from "../ring/spsc_ring.ts";
-import { PipelineCounters } from "../metrics/pipeline_counters.ts";
+import { SpscRing } from "../pipeline/spsc_ring.ts";
+import { PipelineCounters } from "../pipeline/pipeline_counters.ts";
 import { AnalyticsLoop, type AnalyticsLoopOptions } from "./analytics_loop.ts";
 
 /** The start message the supervisor posts. */

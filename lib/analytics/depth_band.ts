@@ -8,7 +8,7 @@
  *
  * @example
  * ```ts
- * import { BookSlotLayout, BOOK_BID_COUNT, BOOK_ASK_COUNT } from "../ingest/book_slot.ts";
+ * import { BookSlotLayout, BOOK_BID_COUNT, BOOK_ASK_COUNT } from "../pipeline/book_slot.ts";
  * import { Side } from "./side.ts";
  * const layout = new BookSlotLayout(2);
  * const f64 = new Float64Array(layout.slotWords);
@@ -20,8 +20,8 @@
  * @module
  */
 
-import { BOOK_ASK_COUNT, BOOK_BID_COUNT, type BookSlotLayout } from "../ingest/book_slot.ts";
-import { DEPTH_BANDS_BPS, type FrameSlotLayout } from "./frame_slot.ts";
+import { BOOK_ASK_COUNT, BOOK_BID_COUNT, type BookSlotLayout } from "../pipeline/book_slot.ts";
+import { DEPTH_BANDS_BPS, type FrameSlotLayout } from "../pipeline/frame_slot.ts";
 import { Side } from "./side.ts";
 
 /**
@@ -87,7 +87,7 @@ export function depthWithin(
  *
  * @example
  * ```ts
- * import { FrameSlotLayout } from "./frame_slot.ts";
+ * import { FrameSlotLayout } from "../pipeline/frame_slot.ts";
  * const fl = new FrameSlotLayout({ levels: 2 });
  * const out = new Float64Array(fl.slotWords);
  * writeDepthBands(f64, 0, layout, 100, out, 0, fl);

@@ -8,7 +8,7 @@
  *
  * @example
  * ```ts
- * import { BookSlotLayout, BOOK_BID_COUNT, BOOK_ASK_COUNT } from "../ingest/book_slot.ts";
+ * import { BookSlotLayout, BOOK_BID_COUNT, BOOK_ASK_COUNT } from "../pipeline/book_slot.ts";
  * const layout = new BookSlotLayout(1);
  * const f64 = new Float64Array(layout.slotWords);
  * f64[layout.bidPrice(0)] = 99; f64[layout.bidSize(0)] = 3; f64[BOOK_BID_COUNT] = 1;
@@ -19,7 +19,7 @@
  * @module
  */
 
-import { BOOK_ASK_COUNT, BOOK_BID_COUNT, type BookSlotLayout } from "../ingest/book_slot.ts";
+import { BOOK_ASK_COUNT, BOOK_BID_COUNT, type BookSlotLayout } from "../pipeline/book_slot.ts";
 
 /**
  * NaN for branches that rarely run. A bare `NaN` there is a global lookup

@@ -25,7 +25,7 @@
  * @module
  */
 
-import { BOOK_ASK_COUNT, BOOK_BID_COUNT, type BookSlotLayout } from "../ingest/book_slot.ts";
+import { BOOK_ASK_COUNT, BOOK_BID_COUNT, type BookSlotLayout } from "../pipeline/book_slot.ts";
 
 /**
  * NaN for branches that rarely run. A bare `NaN` there is a global lookup

@@ -14,7 +14,7 @@
  *
  * @example
  * ```ts
- * import { BookSlotLayout, BOOK_ASK_COUNT } from "../ingest/book_slot.ts";
+ * import { BookSlotLayout, BOOK_ASK_COUNT } from "../pipeline/book_slot.ts";
  * const layout = new BookSlotLayout(2);
  * const f64 = new Float64Array(layout.slotWords);
  * f64[layout.askPrice(0)] = 100; f64[layout.askSize(0)] = 1;
@@ -26,8 +26,8 @@
  * @module
  */
 
-import { BOOK_ASK_COUNT, BOOK_BID_COUNT, type BookSlotLayout } from "../ingest/book_slot.ts";
-import { type FrameSlotLayout, slippageExceedsBit } from "./frame_slot.ts";
+import { BOOK_ASK_COUNT, BOOK_BID_COUNT, type BookSlotLayout } from "../pipeline/book_slot.ts";
+import { type FrameSlotLayout, slippageExceedsBit } from "../pipeline/frame_slot.ts";
 
 /**
  * NaN for branches that rarely run. A bare `NaN` there is a global lookup
@@ -142,7 +142,7 @@ export function slippageBps(
  *
  * @example
  * ```ts
- * import { FrameSlotLayout } from "./frame_slot.ts";
+ * import { FrameSlotLayout } from "../pipeline/frame_slot.ts";
  * const fl = new FrameSlotLayout({ levels: 2, notionals: [201] });
  * const out = new Float64Array(fl.slotWords);
  * writeSlippage(f64, 0, layout, 99.5, out, 0, fl, new BookWalk()); // exceed bits

@@ -9,7 +9,7 @@
  *
  * @example
  * ```ts
- * import { BookSlotLayout, BOOK_BID_COUNT, BOOK_ASK_COUNT } from "../ingest/book_slot.ts";
+ * import { BookSlotLayout, BOOK_BID_COUNT, BOOK_ASK_COUNT } from "../pipeline/book_slot.ts";
  * const layout = new BookSlotLayout(2);
  * const f64 = new Float64Array(layout.slotWords);
  * f64[layout.bidPrice(0)] = 99; f64[layout.bidSize(0)] = 1;
@@ -20,7 +20,7 @@
  * @module
  */
 
-import { BOOK_ASK_COUNT, BOOK_BID_COUNT, type BookSlotLayout } from "../ingest/book_slot.ts";
+import { BOOK_ASK_COUNT, BOOK_BID_COUNT, type BookSlotLayout } from "../pipeline/book_slot.ts";
 import { selectKth } from "./select.ts";
 import { Side } from "./side.ts";
 

@@ -12,7 +12,7 @@
  *
  * @module
  */
-import type { AnalyticsFrame } from "../analytics/analytics_frame.ts";
+import type { AnalyticsFrame } from "../pipeline/analytics_frame.ts";
 
 /** One analytics frame as the dashboard uses it. Missing quantities are NaN. */
 export interface DashFrame {
@@ -166,7 +166,7 @@ export function copyDashFrame(src: DashFrame, dst: DashFrame): DashFrame {
   return dst;
 }
 
-/** Book flag bit "stale" (bit 0 of the frame flags; see `lib/ingest/book_slot.ts`). */
+/** Book flag bit "stale" (bit 0 of the frame flags; see `lib/pipeline/book_slot.ts`). */
 const STALE_BIT = 1;
 
 /**
@@ -176,8 +176,8 @@ const STALE_BIT = 1;
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * import { FrameSlotLayout } from "../analytics/frame_slot.ts";
- * import { readFrame } from "../analytics/analytics_frame.ts";
+ * import { FrameSlotLayout } from "../pipeline/frame_slot.ts";
+ * import { readFrame } from "../pipeline/analytics_frame.ts";
  * import { dashFrameFromAnalytics } from "./dash_frame.ts";
  * const layout = new FrameSlotLayout({ levels: 5 });
  * const frame = readFrame(new Float64Array(layout.slotWords), 0, layout);

@@ -30,8 +30,8 @@
  */
 
 import { AttemptLimiter } from "./attempt_limiter.ts";
-import { Backoff } from "./backoff.ts";
-import { FeedState } from "./feed_state.ts";
+import { Backoff } from "../pipeline/backoff.ts";
+import { FeedState } from "../pipeline/feed_state.ts";
 import { StreamConnection } from "./stream_connection.ts";
 
 /** Options of {@linkcode ConnectionPool}. */

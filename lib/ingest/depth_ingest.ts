@@ -10,9 +10,9 @@
  *
  * @example
  * ```ts
- * import { SpscRing } from "../ring/spsc_ring.ts";
- * import { PipelineCounters } from "../metrics/pipeline_counters.ts";
- * import { BookSlotLayout } from "./book_slot.ts";
+ * import { SpscRing } from "../pipeline/spsc_ring.ts";
+ * import { PipelineCounters } from "../pipeline/pipeline_counters.ts";
+ * import { BookSlotLayout } from "../pipeline/book_slot.ts";
  * const layout = new BookSlotLayout(20);
  * const ring = SpscRing.create({ capacity: 16, slotBytes: layout.slotBytes });
  * const ingest = new DepthIngest({
@@ -26,22 +26,22 @@
  * @module
  */
 
-import type { SpscRing } from "../ring/spsc_ring.ts";
+import type { SpscRing } from "../pipeline/spsc_ring.ts";
 import {
   INGEST_ACCEPTED,
   INGEST_CONTROL_MESSAGES,
   INGEST_RECEIVED,
   type PipelineCounters,
-} from "../metrics/pipeline_counters.ts";
+} from "../pipeline/pipeline_counters.ts";
 import {
   BOOK_LAST_UPDATE_ID,
   BOOK_PARSED_TIME,
   BOOK_RECEIVE_TIME,
   BOOK_SYMBOL_ID,
   BookSlotLayout,
-} from "./book_slot.ts";
+} from "../pipeline/book_slot.ts";
 import { DepthParser, isControlMessage } from "./depth_parser.ts";
-import { RejectReason } from "./reject_reason.ts";
+import { RejectReason } from "../pipeline/reject_reason.ts";
 import { SymbolTable } from "./symbol_table.ts";
 import { UpdateIdTracker, validateBook } from "./validate_book.ts";
 

@@ -47,9 +47,9 @@ import {
   BOOK_LAST_UPDATE_ID,
   BOOK_SYMBOL_ID,
   BookSlotLayout,
-} from "./book_slot.ts";
+} from "../pipeline/book_slot.ts";
 import { DepthMessageScanner, EventType, StreamKind } from "./json_scan.ts";
-import { RejectReason } from "./reject_reason.ts";
+import { RejectReason } from "../pipeline/reject_reason.ts";
 import type { SymbolTable } from "./symbol_table.ts";
 
 export { ControlMessage, isControlMessage } from "./json_scan.ts";

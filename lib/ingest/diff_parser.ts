@@ -30,7 +30,7 @@
 
 import type { DiffEvent } from "./diff_event.ts";
 import { DepthMessageScanner, EventType, StreamKind } from "./json_scan.ts";
-import { RejectReason } from "./reject_reason.ts";
+import { RejectReason } from "../pipeline/reject_reason.ts";
 import type { SymbolTable } from "./symbol_table.ts";
 
 export { ControlMessage, isControlMessage } from "./json_scan.ts";

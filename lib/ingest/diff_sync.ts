@@ -72,9 +72,9 @@ import {
   BOOK_LAST_UPDATE_ID,
   BOOK_SYMBOL_ID,
   type BookSlotLayout,
-} from "./book_slot.ts";
+} from "../pipeline/book_slot.ts";
 import { checkLevels, type DiffEventLike, type LevelPair, LocalBook } from "./local_book.ts";
-import { REJECT_REASON_COUNT, RejectReason } from "./reject_reason.ts";
+import { REJECT_REASON_COUNT, RejectReason } from "../pipeline/reject_reason.ts";
 
 export type { DiffEventLike, LevelPair } from "./local_book.ts";
 

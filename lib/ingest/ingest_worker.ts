@@ -6,10 +6,10 @@
  *
  * @module
  */
-import { SpscRing } from "../ring/spsc_ring.ts";
-import { PipelineCounters } from "../metrics/pipeline_counters.ts";
+import { SpscRing } from "../pipeline/spsc_ring.ts";
+import { PipelineCounters } from "../pipeline/pipeline_counters.ts";
 import { Ingestor, type IngestorOptions } from "./ingestor.ts";
-import { createLogger, type LogLevel } from "../server/logger.ts";
+import { createLogger, type LogLevel } from "../pipeline/logger.ts";
 
 /** The start message the supervisor posts. */
 export interface IngestStartMessage {

@@ -22,7 +22,7 @@
  * @module
  */
 
-import { SpscRing } from "../ring/spsc_ring.ts";
+import { SpscRing } from "../pipeline/spsc_ring.ts";
 import {
   INGEST_ACCEPTED,
   INGEST_COALESCED,
@@ -43,15 +43,15 @@ import {
   INGEST_STALE_EVENTS,
   INGEST_STARTED,
   PipelineCounters,
-} from "../metrics/pipeline_counters.ts";
-import { BOOK_PARSED_TIME, BOOK_RECEIVE_TIME, BookSlotLayout } from "./book_slot.ts";
+} from "../pipeline/pipeline_counters.ts";
+import { BOOK_PARSED_TIME, BOOK_RECEIVE_TIME, BookSlotLayout } from "../pipeline/book_slot.ts";
 import { ConnectionPool } from "./connection_pool.ts";
 import { isControlMessage } from "./depth_parser.ts";
 import { DiffParser } from "./diff_parser.ts";
 import { DiffEvent } from "./diff_event.ts";
 import { DiffSync } from "./diff_sync.ts";
-import { FeedState } from "./feed_state.ts";
-import { REJECT_REASON_COUNT, RejectReason } from "./reject_reason.ts";
+import { FeedState } from "../pipeline/feed_state.ts";
+import { REJECT_REASON_COUNT, RejectReason } from "../pipeline/reject_reason.ts";
 import { RestClient } from "./rest_client.ts";
 import { SymbolTable } from "./symbol_table.ts";
 import { OverflowLog } from "./overflow_log.ts";

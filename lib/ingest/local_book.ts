@@ -28,7 +28,7 @@
  * @module
  */
 
-import { BOOK_ASK_COUNT, BOOK_BID_COUNT, type BookSlotLayout } from "./book_slot.ts";
+import { BOOK_ASK_COUNT, BOOK_BID_COUNT, type BookSlotLayout } from "../pipeline/book_slot.ts";
 
 /** Default number of levels kept per side. */
 export const DEFAULT_LOCAL_BOOK_CAPACITY = 5000;

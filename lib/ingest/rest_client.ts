@@ -20,7 +20,7 @@
  * @module
  */
 
-import { Backoff } from "./backoff.ts";
+import { Backoff } from "../pipeline/backoff.ts";
 
 /** A parsed depth snapshot; prices and quantities as numbers, best level first. */
 export interface DepthSnapshot {

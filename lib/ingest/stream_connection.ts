@@ -32,8 +32,8 @@
  */
 
 import { AttemptLimiter } from "./attempt_limiter.ts";
-import { Backoff } from "./backoff.ts";
-import { FeedState } from "./feed_state.ts";
+import { Backoff } from "../pipeline/backoff.ts";
+import { FeedState } from "../pipeline/feed_state.ts";
 
 /** Binance's limit of streams on one connection. */
 export const MAX_STREAMS_PER_CONNECTION = 1024;

@@ -14,8 +14,8 @@
  * @module
  */
 
-import { BOOK_ASK_COUNT, BOOK_BID_COUNT, type BookSlotLayout } from "./book_slot.ts";
-import { RejectReason } from "./reject_reason.ts";
+import { BOOK_ASK_COUNT, BOOK_BID_COUNT, type BookSlotLayout } from "../pipeline/book_slot.ts";
+import { RejectReason } from "../pipeline/reject_reason.ts";
 
 /**
  * Checks the book in the slot at `f64[base...]`.

@@ -37,9 +37,9 @@
  */
 
 import { collectDefaultMetrics, Counter, Gauge, type Metric, Registry } from "prom-client";
-import { REJECT_REASON_NAMES } from "../ingest/reject_reason.ts";
-import { FeedState } from "../ingest/feed_state.ts";
-import type { ServiceState, WorkerName } from "../server/service_state.ts";
+import { REJECT_REASON_NAMES } from "../pipeline/reject_reason.ts";
+import { FeedState } from "../pipeline/feed_state.ts";
+import { type MetricsSources, WORKER_NAMES } from "./metrics_sources.ts";
 import { type PipelineSnapshot, pipelineTotals } from "./pipeline_totals.ts";
 import { readHubStats } from "./hub_stats.ts";
 
@@ -52,9 +52,6 @@ import { readHubStats } from "./hub_stats.ts";
  * ```
  */
 export const METRICS_CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8";
-
-/** The two supervised workers, in label order. */
-const WORKERS: readonly WorkerName[] = ["ingest", "analytics"];
 
 /** Options of {@link createMetrics}. */
 export interface MetricsOptions {
@@ -134,7 +131,7 @@ function externalHistogram(
  * ```
  */
 export function createMetrics(
-  state: ServiceState,
+  state: MetricsSources,
   options: MetricsOptions = {},
 ): DepthwatchMetrics {
   const registry = new Registry();
@@ -426,7 +423,7 @@ export function createMetrics(
     registers,
     collect() {
       this.reset();
-      for (const w of WORKERS) this.inc({ worker: w }, state.supervisor.restarts(w));
+      for (const w of WORKER_NAMES) this.inc({ worker: w }, state.supervisor.restarts(w));
     },
   });
   new Gauge({
@@ -435,7 +432,7 @@ export function createMetrics(
     labelNames: ["worker"],
     registers,
     collect() {
-      for (const w of WORKERS) {
+      for (const w of WORKER_NAMES) {
         this.set({ worker: w }, state.supervisor.state(w) === "running" ? 1 : 0);
       }
     },
@@ -488,7 +485,7 @@ function canRead(path: string): boolean {
   }
 }
 
-const instances = new WeakMap<ServiceState, DepthwatchMetrics>();
+const instances = new WeakMap<MetricsSources, DepthwatchMetrics>();
 
 /**
  * The one {@link DepthwatchMetrics} of `state` (with default metrics),
@@ -500,7 +497,7 @@ const instances = new WeakMap<ServiceState, DepthwatchMetrics>();
  * metricsFor(state) === metricsFor(state); // true
  * ```
  */
-export function metricsFor(state: ServiceState): DepthwatchMetrics {
+export function metricsFor(state: MetricsSources): DepthwatchMetrics {
   let m = instances.get(state);
   if (!m) {
     m = createMetrics(state);

@@ -64,9 +64,9 @@ import {
   type PipelineCounters,
   PROCESSING_BUCKETS_SECONDS,
   PROCESSING_SUM_UNIT_SECONDS,
-} from "./pipeline_counters.ts";
-import { REJECT_REASON_COUNT } from "../ingest/reject_reason.ts";
-import type { SpscRing } from "../ring/spsc_ring.ts";
+} from "../pipeline/pipeline_counters.ts";
+import { REJECT_REASON_COUNT } from "../pipeline/reject_reason.ts";
+import type { SpscRing } from "../pipeline/spsc_ring.ts";
 
 /** What a {@link PipelineTotals} reads: the parts of the service state holding counters. */
 export interface PipelineSources {

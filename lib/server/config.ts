@@ -27,7 +27,7 @@
  */
 
 import { parseArgs } from "node:util";
-import { MAX_NOTIONALS } from "../analytics/frame_slot.ts";
+import { MAX_NOTIONALS } from "../pipeline/frame_slot.ts";
 
 /** Where the order books come from. */
 export type Source = "binance" | "sim";

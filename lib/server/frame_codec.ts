@@ -18,7 +18,7 @@
  * @example
  * ```ts
  * import { fromBinary } from "@bufbuild/protobuf";
- * import { FrameSlotLayout, FRAME_MID } from "../analytics/frame_slot.ts";
+ * import { FrameSlotLayout, FRAME_MID } from "../pipeline/frame_slot.ts";
  * import { ServerMessageSchema } from "../../proto/gen/market_pb.ts";
  * const layout = new FrameSlotLayout({ levels: 5 });
  * const slot = new Float64Array(layout.slotWords).fill(NaN);
@@ -64,8 +64,8 @@ import {
   FRAME_WEIGHTED_MID,
   type FrameSlotLayout,
   slippageExceedsBit,
-} from "../analytics/frame_slot.ts";
-import type { AnalyticsFrame, Level } from "../analytics/analytics_frame.ts";
+} from "../pipeline/frame_slot.ts";
+import type { AnalyticsFrame, Level } from "../pipeline/analytics_frame.ts";
 import {
   DepthBandSchema,
   type Frame,
@@ -193,7 +193,7 @@ function packed(field: number, f64: Float64Array, at: number, n: number, stride:
  * @throws RangeError when the slot does not fit in `f64` at `base`.
  * @example
  * ```ts
- * import { FrameSlotLayout } from "../analytics/frame_slot.ts";
+ * import { FrameSlotLayout } from "../pipeline/frame_slot.ts";
  * const layout = new FrameSlotLayout({ levels: 20 });
  * const bytes = encodeFrame(new Float64Array(layout.slotWords), 0, layout, "ETHUSDT", 7, 0);
  * bytes.length > 0; // true
@@ -290,7 +290,7 @@ export function encodeFrame(
  * @throws RangeError when `conflated` is not a non-negative 32-bit integer.
  * @example
  * ```ts
- * import { FrameSlotLayout } from "../analytics/frame_slot.ts";
+ * import { FrameSlotLayout } from "../pipeline/frame_slot.ts";
  * const layout = new FrameSlotLayout({ levels: 1 });
  * const frame = encodeFrame(new Float64Array(layout.slotWords), 0, layout, "BTCUSDT", 1, 0);
  * const forAll = wrapFrame(frame); // sent to every client
@@ -332,7 +332,7 @@ export interface HelloInfo {
  *
  * @example
  * ```ts
- * import { FrameSlotLayout } from "../analytics/frame_slot.ts";
+ * import { FrameSlotLayout } from "../pipeline/frame_slot.ts";
  * const layout = new FrameSlotLayout({ levels: 5 });
  * const bytes = encodeHello({
  *   epoch: "e1", symbols: ["BTCUSDT"], symbol: "BTCUSDT", seq: 0,
@@ -383,7 +383,7 @@ function levels(prices: readonly number[], sizes: readonly number[]): Level[] {
  * ```ts
  * import { fromBinary } from "@bufbuild/protobuf";
  * import { FrameSchema } from "../../proto/gen/market_pb.ts";
- * import { FrameSlotLayout } from "../analytics/frame_slot.ts";
+ * import { FrameSlotLayout } from "../pipeline/frame_slot.ts";
  * const layout = new FrameSlotLayout({ levels: 5 });
  * const bytes = encodeFrame(new Float64Array(layout.slotWords), 0, layout, "BTCUSDT", 1, 0);
  * frameToAnalytics(fromBinary(FrameSchema, bytes), 0).mid; // 0

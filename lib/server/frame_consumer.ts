@@ -16,13 +16,13 @@
  * @module
  */
 
-import type { SpscRing } from "../ring/spsc_ring.ts";
-import { MAIN_DELIVERED, type PipelineCounters } from "../metrics/pipeline_counters.ts";
+import type { SpscRing } from "../pipeline/spsc_ring.ts";
+import { MAIN_DELIVERED, type PipelineCounters } from "../pipeline/pipeline_counters.ts";
 import {
   FRAME_DELIVERED_TIME,
   FRAME_RECEIVE_TIME,
   FRAME_SYMBOL_ID,
-} from "../analytics/frame_slot.ts";
+} from "../pipeline/frame_slot.ts";
 import type { HistoryStore } from "./history_store.ts";
 import type { LatencyTracker } from "./latency_tracker.ts";
 

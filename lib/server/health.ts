@@ -18,9 +18,10 @@
  * @module
  */
 
-import { FeedState } from "../ingest/feed_state.ts";
-import { INGEST_FEED_STATE } from "../metrics/pipeline_counters.ts";
-import type { ServiceState, WorkerName } from "./service_state.ts";
+import { FeedState } from "../pipeline/feed_state.ts";
+import { INGEST_FEED_STATE } from "../pipeline/pipeline_counters.ts";
+import type { WorkerName } from "../metrics/metrics_sources.ts";
+import type { ServiceState } from "./service_state.ts";
 
 /** The health verdict. */
 export interface Health {

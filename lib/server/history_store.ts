@@ -9,7 +9,7 @@
  *
  * @example
  * ```ts
- * import { FrameSlotLayout, FRAME_MID, FRAME_SYMBOL_ID } from "../analytics/frame_slot.ts";
+ * import { FrameSlotLayout, FRAME_MID, FRAME_SYMBOL_ID } from "../pipeline/frame_slot.ts";
  * const layout = new FrameSlotLayout({ levels: 20 });
  * const history = new HistoryStore({ symbols: 2, layout });
  * const frame = new Float64Array(layout.slotWords);
@@ -22,7 +22,7 @@
  * @module
  */
 
-import { FRAME_SYMBOL_ID, type FrameSlotLayout } from "../analytics/frame_slot.ts";
+import { FRAME_SYMBOL_ID, type FrameSlotLayout } from "../pipeline/frame_slot.ts";
 
 /** Options of {@link HistoryStore}. */
 export interface HistoryStoreOptions {

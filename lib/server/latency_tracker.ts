@@ -13,7 +13,7 @@
  * @module
  */
 
-import type { LatencyView } from "./service_state.ts";
+import type { LatencyView } from "../metrics/metrics_sources.ts";
 
 /** Default bucket upper bounds in seconds. */
 export const LATENCY_BUCKETS_SECONDS: readonly number[] = [

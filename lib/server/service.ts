@@ -15,10 +15,10 @@
  * @module
  */
 
-import { SpscRing } from "../ring/spsc_ring.ts";
-import { BookSlotLayout } from "../ingest/book_slot.ts";
-import { FrameSlotLayout } from "../analytics/frame_slot.ts";
-import { PipelineCounters } from "../metrics/pipeline_counters.ts";
+import { SpscRing } from "../pipeline/spsc_ring.ts";
+import { BookSlotLayout } from "../pipeline/book_slot.ts";
+import { FrameSlotLayout } from "../pipeline/frame_slot.ts";
+import { PipelineCounters } from "../pipeline/pipeline_counters.ts";
 import { metricsFor } from "../metrics/metrics_registry.ts";
 import { type SimExchange, startSimExchange } from "../sim/sim_exchange.ts";
 import { createApp } from "../web/app.ts";
@@ -28,7 +28,7 @@ import { redactConfig } from "./config.ts";
 import { FrameConsumer } from "./frame_consumer.ts";
 import { HistoryStore } from "./history_store.ts";
 import { LatencyTracker } from "./latency_tracker.ts";
-import { createLogger, type Logger } from "./logger.ts";
+import { createLogger, type Logger } from "../pipeline/logger.ts";
 import type { ServiceState } from "./service_state.ts";
 import { Supervisor } from "./supervisor.ts";
 import { WsHub } from "./ws_hub.ts";

@@ -16,12 +16,13 @@
  * @module
  */
 
-import { FEED_STATE_NAMES } from "../ingest/feed_state.ts";
-import { REJECT_REASON_NAMES } from "../ingest/reject_reason.ts";
-import { FRAME_RECEIVE_TIME } from "../analytics/frame_slot.ts";
+import { FEED_STATE_NAMES } from "../pipeline/feed_state.ts";
+import { REJECT_REASON_NAMES } from "../pipeline/reject_reason.ts";
+import { FRAME_RECEIVE_TIME } from "../pipeline/frame_slot.ts";
 import { type IngestTotals, pipelineTotals, type QueueTotals } from "../metrics/pipeline_totals.ts";
 import { readHubStats } from "../metrics/hub_stats.ts";
-import type { ServiceState, WorkerName, WorkerState } from "./service_state.ts";
+import type { WorkerName, WorkerState } from "../metrics/metrics_sources.ts";
+import type { ServiceState } from "./service_state.ts";
 
 /**
  * Names of the adaptive modes, indexed by the mode gauge.

@@ -19,16 +19,16 @@
  * @module
  */
 
-import type { SpscRing } from "../ring/spsc_ring.ts";
+import type { SpscRing } from "../pipeline/spsc_ring.ts";
 import {
   ANALYTICS_ANALYSED,
   ANALYTICS_HEARTBEAT,
   INGEST_HEARTBEAT,
   type PipelineCounters,
-} from "../metrics/pipeline_counters.ts";
+} from "../pipeline/pipeline_counters.ts";
 import type { IngestStartMessage } from "../ingest/ingest_worker.ts";
 import type { AnalyticsStartMessage } from "../analytics/analytics_worker.ts";
-import type { SupervisorView, WorkerName, WorkerState } from "./service_state.ts";
+import type { SupervisorView, WorkerName, WorkerState } from "../metrics/metrics_sources.ts";
 
 /** Options of {@link Supervisor}. */
 export interface SupervisorOptions {

@@ -27,7 +27,7 @@
  *
  * @example
  * ```ts
- * import { FrameSlotLayout } from "../analytics/frame_slot.ts";
+ * import { FrameSlotLayout } from "../pipeline/frame_slot.ts";
  * import { HistoryStore } from "./history_store.ts";
  * const layout = new FrameSlotLayout({ levels: 20 });
  * const history = new HistoryStore({ symbols: 2, layout });
@@ -39,7 +39,7 @@
  */
 
 import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
-import type { FrameSlotLayout } from "../analytics/frame_slot.ts";
+import type { FrameSlotLayout } from "../pipeline/frame_slot.ts";
 import type { HistoryStore } from "./history_store.ts";
 import { encodeFrame, encodeHello, wrapFrame } from "./frame_codec.ts";
 import {

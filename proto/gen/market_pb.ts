@@ -225,7 +225,7 @@ export type Frame = Message<"depthwatch.v1.Frame"> & {
    * Flag bits: bits 0-7 the book's flags (BOOK_FLAG_*), bits 8-15 the
    * analytics flags (FRAME_FLAG_*: 8 one-sided, 9 crossed, 10 no OFI,
    * 11 OFI window overflow), from bit 16 two "slippage exceeds the visible
-   * book" bits per notional (buy, then sell). See lib/analytics/frame_slot.ts.
+   * book" bits per notional (buy, then sell). See lib/pipeline/frame_slot.ts.
    *
    * @generated from field: uint32 flags = 4;
    */

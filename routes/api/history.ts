@@ -19,7 +19,7 @@
 import type { Handlers } from "../../lib/web/types.ts";
 import type { ServiceState } from "../../lib/server/service_state.ts";
 import { checkAuth } from "../../lib/server/auth.ts";
-import { type AnalyticsFrame, readFrame } from "../../lib/analytics/analytics_frame.ts";
+import { type AnalyticsFrame, readFrame } from "../../lib/pipeline/analytics_frame.ts";
 
 const KNOWN_PARAMS = new Set(["symbol", "limit", "token"]);
 const SYMBOL_PATTERN = /^[A-Za-z0-9]{1,32}$/;

@@ -34,7 +34,7 @@
  * @module
  */
 
-import { DEFAULT_BOOK_LEVELS, MAX_BOOK_LEVELS } from "../ingest/book_slot.ts";
+import { DEFAULT_BOOK_LEVELS, MAX_BOOK_LEVELS } from "./book_slot.ts";
 
 /** Word offset of the symbol id (index into the run's symbol list), copied from the book. */
 export const FRAME_SYMBOL_ID = 0;

@@ -4,7 +4,7 @@
  *
  * @example
  * ```ts
- * import { BookSlotLayout, BOOK_BID_COUNT } from "../ingest/book_slot.ts";
+ * import { BookSlotLayout, BOOK_BID_COUNT } from "../lib/pipeline/book_slot.ts";
  * const layout = new BookSlotLayout(5);
  * const f64 = new Float64Array(layout.slotWords);
  * writeBook(f64, 0, layout, { bids: [[99, 1]], asks: [[101, 2]] });
@@ -23,7 +23,7 @@ import {
   BOOK_RECEIVE_TIME,
   BOOK_SYMBOL_ID,
   type BookSlotLayout,
-} from "../ingest/book_slot.ts";
+} from "../lib/pipeline/book_slot.ts";
 
 /** A book as plain arrays of [price, size], best first. */
 export interface BookFixture {

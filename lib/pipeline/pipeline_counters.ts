@@ -21,7 +21,7 @@
  * @module
  */
 
-import { REJECT_REASON_COUNT } from "../ingest/reject_reason.ts";
+import { REJECT_REASON_COUNT } from "./reject_reason.ts";
 
 const LINE_WORDS = 16; // 64 bytes of int32
 

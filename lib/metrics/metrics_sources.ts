@@ -1,0 +1,61 @@
+/**
+ * What the metrics read from the running service, declared here so that the
+ * metrics layer depends on no server module: the server's `ServiceState`
+ * extends {@link MetricsSources}, its supervisor implements
+ * {@link SupervisorView} and its latency tracker {@link LatencyView}.
+ *
+ * @example
+ * ```ts
+ * import type { MetricsSources, WorkerName } from "./metrics_sources.ts";
+ *
+ * function restarts(sources: MetricsSources, worker: WorkerName): number {
+ *   return sources.supervisor.restarts(worker);
+ * }
+ * ```
+ * @module
+ */
+
+import type { PipelineSources } from "./pipeline_totals.ts";
+
+/** The two workers the supervisor runs. */
+export type WorkerName = "ingest" | "analytics";
+
+/** Every worker name, in the order metrics and /stats list them. */
+export const WORKER_NAMES: readonly WorkerName[] = ["ingest", "analytics"];
+
+/** State of a supervised worker. */
+export type WorkerState = "starting" | "running" | "restarting" | "stopped";
+
+/** The supervisor's view of its workers, read by /stats, /health and /metrics. */
+export interface SupervisorView {
+  /** Current state of a worker. */
+  state(worker: WorkerName): WorkerState;
+  /** Restarts of a worker since the service started. */
+  restarts(worker: WorkerName): number;
+  /** Frames lost in flight by worker restarts (at most one per restart), counted. */
+  readonly inFlightLost: number;
+}
+
+/** Latency of frames from local receive to the main thread, kept by the consumer. */
+export interface LatencyView {
+  /** Upper bounds (seconds) of the histogram buckets; a +Inf bucket follows. */
+  readonly bucketsSeconds: readonly number[];
+  /** Non-cumulative counts per bucket (length = buckets + 1). */
+  readonly counts: Float64Array;
+  /** Sum of all observed latencies in seconds. */
+  readonly sumSeconds: number;
+  /** Number of observations. */
+  readonly count: number;
+  /** Approximate quantile (0..1) in seconds over the recent window, NaN when empty. */
+  quantile(q: number): number;
+}
+
+/** Everything `/metrics` reads: the pipeline's counters and rings plus the main-thread views. */
+export interface MetricsSources extends PipelineSources {
+  /** Worker supervision. */
+  readonly supervisor: SupervisorView;
+  /** Receive → main-thread latency. */
+  readonly latency: LatencyView;
+  /** The WebSocket hub, read through `readHubStats` (typed loosely: the hub lives in the server). */
+  readonly hub: unknown;
+}
