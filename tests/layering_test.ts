@@ -10,8 +10,7 @@
  * import or a folder cycle.
  */
 import assert from "node:assert/strict";
-
-const ROOT = new URL("../", import.meta.url);
+import { readRepoFiles, REPO_ROOT as ROOT } from "./fixtures/repo_files.ts";
 
 /** Folder → rank; an import may only point to a strictly lower rank. */
 const RANKS: ReadonlyArray<readonly [prefix: string, rank: number]> = [
@@ -85,22 +84,6 @@ function violations(files: ReadonlyMap<string, string>): { edges: number; bad: V
   return { edges, bad };
 }
 
-async function walk(dir: string, out: Map<string, string>): Promise<void> {
-  for await (const entry of Deno.readDir(new URL(dir || "./", ROOT))) {
-    const path = dir + entry.name;
-    if (entry.isDirectory) {
-      if (
-        entry.name.startsWith(".") || ["node_modules", "dist", "gen", "build"].includes(entry.name)
-      ) {
-        continue;
-      }
-      await walk(path + "/", out);
-    } else if (/\.tsx?$/.test(entry.name)) {
-      out.set(path, await Deno.readTextFile(new URL(path, ROOT)));
-    }
-  }
-}
-
 Deno.test("layering: the checker flags a backwards import and a folder cycle", () => {
   const files = new Map([
     ["lib/ingest/a.ts", 'import { x } from "../server/b.ts";'],
@@ -119,8 +102,7 @@ Deno.test("layering: the checker flags a backwards import and a folder cycle", (
 });
 
 Deno.test("layering: imports run one way (shared → ingest → analytics → server → routes/islands)", async () => {
-  const files = new Map<string, string>();
-  await walk("", files);
+  const files = await readRepoFiles(/\.tsx?$/);
   assert.ok(files.size > 150, `expected the whole repository, read ${files.size} files`);
   const unranked = [...files.keys()].filter((p) => !folderOf(p));
   assert.deepEqual(unranked, [], "every folder with code has a rank in tests/layering_test.ts");
