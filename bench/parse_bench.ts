@@ -22,8 +22,7 @@ import { DiffEvent } from "../lib/ingest/diff_event.ts";
 import { DiffParser } from "../lib/ingest/diff_parser.ts";
 import { RejectReason } from "../lib/pipeline/reject_reason.ts";
 import { SymbolTable } from "../lib/ingest/symbol_table.ts";
-
-const DATA = new URL("../../shared/data/binance/", import.meta.url);
+import { recordedLines, type RecordedStream } from "../testing/recorded_data.ts";
 
 const ENCODER = new TextEncoder();
 const DECODER = new TextDecoder();
@@ -37,9 +36,8 @@ function flat(text: string): string {
   return DECODER.decode(ENCODER.encode(text));
 }
 
-function lines(name: string): string[] {
-  return Deno.readTextFileSync(new URL(name, DATA)).split("\n").filter((l) => l.trim() !== "")
-    .map(flat);
+function lines(name: RecordedStream): string[] {
+  return recordedLines(name).map(flat);
 }
 
 const recorded = [...lines("spot_depth20.jsonl"), ...lines("spot_depth20_reconstructed.jsonl")];

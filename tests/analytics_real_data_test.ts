@@ -7,17 +7,15 @@ import { type AnalyticsFrame, readFrame } from "../lib/pipeline/analytics_frame.
 import { depthWithin } from "../lib/analytics/depth_band.ts";
 import { BookWalk, slippageBps, Trade } from "../lib/analytics/slippage.ts";
 import { Side } from "../lib/analytics/side.ts";
-
-const DATA = new URL("../../shared/data/binance/", import.meta.url);
+import { recordedLines, type RecordedStream } from "../testing/recorded_data.ts";
 
 interface Partial {
   stream: string;
   data: { lastUpdateId: number; bids: [string, string][]; asks: [string, string][] };
 }
 
-function load(name: string): Partial[] {
-  return Deno.readTextFileSync(new URL(name, DATA)).split("\n").filter((l) => l.trim() !== "")
-    .map((l) => JSON.parse(l) as Partial);
+function load(name: RecordedStream): Partial[] {
+  return recordedLines(name).map((l) => JSON.parse(l) as Partial);
 }
 
 /** Analyses recorded partial-depth frames in order, 100 ms apart, and returns the frames. */

@@ -14,7 +14,7 @@ import {
 import { ControlMessage, DepthParser, isControlMessage } from "../lib/ingest/depth_parser.ts";
 import { RejectReason } from "../lib/pipeline/reject_reason.ts";
 import { SymbolTable } from "../lib/ingest/symbol_table.ts";
-import { dataLines as lines } from "./fixtures/binance_data.ts";
+import { recordedLines as lines } from "../testing/recorded_data.ts";
 import { isObject, NUMBER_STRING, refLevels } from "./fixtures/json_reference.ts";
 
 const SYMBOLS = ["btcusdt", "ethusdt", "flmusdt", "trxusdt", "eosusdt", "linkusdt", "wavesusdt"];

@@ -4,7 +4,7 @@ import { DiffEvent } from "../lib/ingest/diff_event.ts";
 import { ControlMessage, DiffParser } from "../lib/ingest/diff_parser.ts";
 import { RejectReason } from "../lib/pipeline/reject_reason.ts";
 import { SymbolTable } from "../lib/ingest/symbol_table.ts";
-import { dataLines as lines } from "./fixtures/binance_data.ts";
+import { recordedLines as lines } from "../testing/recorded_data.ts";
 import { isObject, refLevels } from "./fixtures/json_reference.ts";
 
 const SYMBOLS = ["nknusdt", "blzeth", "lrcbtc", "runeeur", "sushiusdt", "btcusdt"];

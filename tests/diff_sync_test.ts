@@ -21,8 +21,7 @@ import {
   SyncState,
 } from "../lib/ingest/diff_sync.ts";
 import { RejectReason } from "../lib/pipeline/reject_reason.ts";
-
-const DATA = new URL("../../shared/data/binance/", import.meta.url);
+import { recordedJson, recordedLines as lines } from "../testing/recorded_data.ts";
 
 interface RawDiff {
   E: number;
@@ -39,10 +38,6 @@ interface RawSnapshot {
   E?: number;
   bids: [string, string][];
   asks: [string, string][];
-}
-
-function lines(name: string): string[] {
-  return Deno.readTextFileSync(new URL(name, DATA)).trim().split("\n");
 }
 
 function pairs(raw: [string, string][]): LevelPair[] {
@@ -170,7 +165,7 @@ function assertAccounting(sync: DiffSync, sym: number): void {
 
 Deno.test("real NKNUSDT spot diffs: stale first event dropped, second bridges, 149 apply", () => {
   const symbols = ["NKNUSDT", "LRCBTC", "BLZETH", "RUNEEUR"];
-  const snap = snapshotFrom(JSON.parse(Deno.readTextFileSync(new URL("rest_depth.json", DATA))));
+  const snap = snapshotFrom(recordedJson("rest_depth.json") as RawSnapshot);
   assert.equal(snap.lastUpdateId, 499869752);
   const sync = new DiffSync({ symbolCount: symbols.length });
   const ref = new RefBook();
@@ -247,9 +242,7 @@ Deno.test("real NKNUSDT spot diffs: stale first event dropped, second bridges, 1
 });
 
 Deno.test("real SUSHIUSDT futures diffs: pu rule, events 0-2 dropped, event 3 bridges", () => {
-  const raw = JSON.parse(
-    Deno.readTextFileSync(new URL("rest_depth_futures.json", DATA)),
-  ) as RawSnapshot;
+  const raw = recordedJson("rest_depth_futures.json") as RawSnapshot;
   const snap = snapshotFrom(raw);
   const events = lines("futures_diff.jsonl").map((l) => eventFrom(0, JSON.parse(l).data));
   assert.equal(events.length, 200);
@@ -293,9 +286,7 @@ Deno.test("real SUSHIUSDT futures diffs: pu rule, events 0-2 dropped, event 3 br
 });
 
 Deno.test("real futures diffs: snapshot before any event waits for the bridging event", () => {
-  const snap = snapshotFrom(
-    JSON.parse(Deno.readTextFileSync(new URL("rest_depth_futures.json", DATA))),
-  );
+  const snap = snapshotFrom(recordedJson("rest_depth_futures.json") as RawSnapshot);
   const events = lines("futures_diff.jsonl").map((l) => eventFrom(0, JSON.parse(l).data));
   const sync = new DiffSync({ symbolCount: 1 });
   // The connection layer may hand over a snapshot before the stream delivered anything.

@@ -49,7 +49,7 @@ import {
   type ServerMessage,
   ServerMessageSchema,
 } from "../proto/gen/market_pb.ts";
-import { dataLines as lines } from "./fixtures/binance_data.ts";
+import { recordedLines as lines } from "../testing/recorded_data.ts";
 
 const RUNS = Number(Deno.env.get("DEPTHWATCH_FUZZ_RUNS") ?? "0") || 0;
 const SEED_ENV = Deno.env.get("DEPTHWATCH_FUZZ_SEED");

@@ -12,12 +12,7 @@ import {
   type LevelPair,
   LocalBook,
 } from "../lib/ingest/local_book.ts";
-
-const DATA = new URL("../../shared/data/binance/", import.meta.url);
-
-function readJson(name: string): unknown {
-  return JSON.parse(Deno.readTextFileSync(new URL(name, DATA)));
-}
+import { recordedJson as readJson, recordedLines } from "../testing/recorded_data.ts";
 
 function pairs(raw: [string, string][]): LevelPair[] {
   return raw.map(([p, q]) => [Number(p), Number(q)] as const);
@@ -104,7 +99,7 @@ Deno.test("LocalBook applies recorded NKNUSDT diff events like a Map-based refer
   book.loadSnapshot(pairs(snap.bids), pairs(snap.asks));
   for (const [p, q] of pairs(snap.bids)) ref.set("bids", p, q);
   for (const [p, q] of pairs(snap.asks)) ref.set("asks", p, q);
-  const lines = Deno.readTextFileSync(new URL("spot_diff.jsonl", DATA)).trim().split("\n");
+  const lines = recordedLines("spot_diff.jsonl");
   let applied = 0;
   let removals = 0;
   for (const line of lines) {

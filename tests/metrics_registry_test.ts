@@ -47,7 +47,7 @@ const EXPECTED: Record<string, PromFamily["type"]> = {
   process_cpu_seconds_total: "counter",
 };
 
-/** Check the four accounting identities of DESIGN.md section 1 on one parsed scrape. */
+/** Check the four accounting identities of docs/design.md §1 on one parsed scrape. */
 function assertIdentities(f: Map<string, PromFamily>, symbols: readonly string[]): void {
   let accepted = 0, analysed = 0, processed = 0, delivered = 0;
   for (const symbol of symbols) {

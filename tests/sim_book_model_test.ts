@@ -5,8 +5,7 @@ import { formatScaled } from "../lib/sim/decimal_format.ts";
 import { FrameEncoder } from "../lib/sim/frame_encoder.ts";
 import { Prng } from "../lib/sim/prng.ts";
 import { symbolSpec } from "../lib/sim/symbol_spec.ts";
-
-const DATA = new URL("../../shared/data/binance/", import.meta.url);
+import { recordedJson, recordedLines } from "../testing/recorded_data.ts";
 
 type Level = [string, string];
 interface Diff {
@@ -206,14 +205,10 @@ Deno.test("book model moves like a market: mid walks, spread widens and narrows,
   assert.ok(sizes[sizes.length - 1] > 20 * median, "heavy tail: walls far above the median");
 });
 
-Deno.test("sim frames have the shape of recorded Binance frames", async () => {
-  const realDiff = JSON.parse(
-    (await Deno.readTextFile(new URL("spot_diff.jsonl", DATA))).split("\n")[1],
-  ).data;
-  const realDepth = JSON.parse(
-    (await Deno.readTextFile(new URL("spot_depth20.jsonl", DATA))).split("\n")[0],
-  ).data;
-  const realRest = JSON.parse(await Deno.readTextFile(new URL("rest_depth.json", DATA)));
+Deno.test("sim frames have the shape of recorded Binance frames", () => {
+  const realDiff = JSON.parse(recordedLines("spot_diff.jsonl")[1]).data;
+  const realDepth = JSON.parse(recordedLines("spot_depth20.jsonl")[0]).data;
+  const realRest = recordedJson("rest_depth.json") as { bids: Level[]; asks: Level[] };
   const book = new BookModel(symbolSpec("nknusdt"), { seed: 1 });
   const enc = new FrameEncoder(book);
   let diff: string | null = null;

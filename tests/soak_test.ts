@@ -44,7 +44,7 @@ Deno.test(`soak (CI size): ${FRAMES} frames per symbol at ${RATE}/s with a dashb
   );
   const r = JSON.parse(json) as SoakResult;
   const curve = formatSamples(r.samples);
-  // Every frame is accounted for: each identity of DESIGN.md section 1, exactly.
+  // Every frame is accounted for: each identity of docs/design.md §1, exactly.
   for (const i of r.identities) assert.equal(i.left, i.right, i.name);
   for (const s of r.snapshot.symbols) {
     assert.ok(s.received >= FRAMES, `${s.symbol} received ${s.received} of ${FRAMES}`);

@@ -5,6 +5,7 @@ import { DepthParser } from "../lib/ingest/depth_parser.ts";
 import { RejectReason } from "../lib/pipeline/reject_reason.ts";
 import { SymbolTable } from "../lib/ingest/symbol_table.ts";
 import { UpdateIdTracker, validateBook } from "../lib/ingest/validate_book.ts";
+import { recordedLines } from "../testing/recorded_data.ts";
 
 const layout = new BookSlotLayout(5);
 
@@ -93,8 +94,7 @@ Deno.test("validateBook: agrees with a plain definition on random books", () => 
 });
 
 Deno.test("validateBook: every recorded spot partial book is valid", () => {
-  const url = new URL("../../shared/data/binance/spot_depth20.jsonl", import.meta.url);
-  const frames = Deno.readTextFileSync(url).split("\n").filter((l) => l !== "");
+  const frames = recordedLines("spot_depth20.jsonl");
   const l20 = new BookSlotLayout(20);
   const parser = new DepthParser(
     new SymbolTable(["btcusdt", "ethusdt", "flmusdt", "trxusdt", "eosusdt"]),

@@ -1,6 +1,6 @@
 /**
  * Top-of-book prices of a book slot: mid, spread, spread in bps and the
- * weighted mid (naive microprice), per DESIGN.md section 5.
+ * weighted mid (naive microprice), per docs/design.md §5.
  *
  * All functions read the best bid (Pb, Qb) and best ask (Pa, Qa) of the book
  * slot at word `base` and return NaN when either side is empty. They allocate

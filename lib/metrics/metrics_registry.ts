@@ -1,6 +1,6 @@
 /**
  * The Prometheus registry of the service: every `depthwatch_*` metric of
- * DESIGN.md section 7 plus prom-client's default process metrics, all
+ * docs/design.md §7 plus prom-client's default process metrics, all
  * collected at scrape time from the shared counters, the rings, the
  * supervisor, the latency histogram and the WebSocket hub.
  *

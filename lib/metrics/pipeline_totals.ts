@@ -11,7 +11,7 @@
  * One snapshot reads every counter once, downstream first (main thread, then
  * the processed ring, the analytics worker, the raw ring and the ingest
  * worker), so that while the pipeline is paused the accounting identities of
- * DESIGN.md section 1 hold exactly between the values of one snapshot:
+ * docs/design.md §1 hold exactly between the values of one snapshot:
  *
  * - `received = rejected + accepted` (per symbol)
  * - `Σ accepted = raw.dropped + Σ analysed + raw.depth`

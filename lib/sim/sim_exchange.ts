@@ -1,6 +1,6 @@
 /**
  * The simulated Binance spot exchange: a `Deno.serve` server on 127.0.0.1 that
- * speaks the protocol depthwatch ingests (DESIGN.md sections 3 and 4), backed by
+ * speaks the protocol depthwatch ingests (docs/design.md §3 and §4), backed by
  * one {@link BookModel} per symbol, with faults on demand.
  *
  * Endpoints:
