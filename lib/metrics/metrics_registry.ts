@@ -26,6 +26,11 @@
  * the `/proc`-only process metrics (virtual memory, heap, open and max fds)
  * are left out instead of reporting zeros.
  *
+ * Of prom-client's `nodejs_*` metrics, the active handles and requests (always
+ * empty under Deno) and `nodejs_active_resources_total` (a gauge named like a
+ * counter; it is `sum(nodejs_active_resources)`) are left out, so the
+ * exposition passes `promtool check metrics` without a lint warning.
+ *
  * @example
  * ```ts
  * const metrics = metricsFor(state);
@@ -55,7 +60,10 @@ export const METRICS_CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8";
 
 /** Options of {@link createMetrics}. */
 export interface MetricsOptions {
-  /** Register prom-client's default process metrics (`process_*`, `nodejs_*`). Default `true`. */
+  /**
+   * Register prom-client's default process metrics (`process_*`, and `nodejs_*`
+   * but for the active handle, request and resource totals). Default `true`.
+   */
   defaultMetrics?: boolean;
 }
 
@@ -441,6 +449,7 @@ export function createMetrics(
   const defaults = options.defaultMetrics ?? true;
   if (defaults) {
     collectDefaultMetrics({ register: registry });
+    for (const name of LEFT_OUT_DEFAULTS) registry.removeSingleMetric(name);
     if (!canRead("/proc/self/fd")) registry.removeSingleMetric("process_open_fds");
     if (!canRead("/proc/self/limits")) registry.removeSingleMetric("process_max_fds");
   }
@@ -469,6 +478,23 @@ export function createMetrics(
     },
   };
 }
+
+/**
+ * prom-client default metrics the service does not expose. Under Deno,
+ * `process._getActiveHandles()` and `_getActiveRequests()` are stubs that
+ * always return `[]`, so the `nodejs_active_handles*` and
+ * `nodejs_active_requests*` gauges would report a constant 0.
+ * `nodejs_active_resources_total` is `sum(nodejs_active_resources)`. The three
+ * `_total` ones are gauges, which the Prometheus naming rules (and
+ * `promtool check metrics`) reserve for counters.
+ */
+const LEFT_OUT_DEFAULTS = [
+  "nodejs_active_handles",
+  "nodejs_active_handles_total",
+  "nodejs_active_requests",
+  "nodejs_active_requests_total",
+  "nodejs_active_resources_total",
+];
 
 /** prom-client metrics filled from one read of /proc/self/status. */
 const PROC_STATUS_METRICS = [
