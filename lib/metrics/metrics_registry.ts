@@ -127,37 +127,20 @@ function externalHistogram(
   registry.registerMetric(metric as unknown as Metric<string>);
 }
 
-/**
- * Create a registry with every depthwatch metric collected from `state`.
- * Several registries over the same state share one set of counter extenders
- * (see `pipelineTotals`), so `sample()` on any of them keeps all exact.
- *
- * @example
- * ```ts
- * const { render } = createMetrics(state, { defaultMetrics: false });
- * console.log(await render());
- * ```
- */
-export function createMetrics(
-  state: MetricsSources,
-  options: MetricsOptions = {},
-): DepthwatchMetrics {
-  const registry = new Registry();
-  const registers = [registry];
-  const totals = pipelineTotals(state);
+/** What every group of metrics registers into and collects from. */
+interface MetricsContext {
+  /** The registry being built. */
+  registry: Registry;
+  /** `[registry]`, for the `registers` option of prom-client metrics. */
+  registers: Registry[];
+  /** The sources of the service. */
+  state: MetricsSources;
+  /** The pipeline snapshot of the current scrape (one per scrape). */
+  snap: () => PipelineSnapshot;
+}
 
-  // One snapshot per scrape: prom-client calls every metric's get()/collect()
-  // synchronously in one loop, so a snapshot cached until the next microtask
-  // is shared by all metrics of that scrape.
-  let pending: PipelineSnapshot | null = null;
-  const snap = (): PipelineSnapshot => {
-    if (pending === null) {
-      pending = totals.snapshot();
-      queueMicrotask(() => pending = null);
-    }
-    return pending;
-  };
-
+/** Per-symbol frame counters along the pipeline, and frames lost to worker restarts. */
+function frameMetrics({ registers, snap, state }: MetricsContext): void {
   const perSymbol = (
     name: string,
     help: string,
@@ -243,7 +226,10 @@ export function createMetrics(
       this.inc(state.supervisor.inFlightLost);
     },
   });
+}
 
+/** Depth, capacity, high-water mark and drops of the raw and processed rings. */
+function queueMetrics({ registers, snap }: MetricsContext): void {
   const perQueue = (
     name: string,
     help: string,
@@ -292,7 +278,10 @@ export function createMetrics(
     "counter",
     (q) => q.dropped,
   );
+}
 
+/** Adaptive processor mode, processing-time and pipeline-latency histograms. */
+function analyticsMetrics({ registry, registers, snap, state }: MetricsContext): void {
   new Gauge({
     name: "depthwatch_adaptive_mode",
     help: "Adaptive processor mode: 0 every frame, 1 every 2nd, 2 every 3rd.",
@@ -332,7 +321,10 @@ export function createMetrics(
       return { bounds: l.bucketsSeconds, counts: l.counts, sum: l.sumSeconds };
     },
   );
+}
 
+/** WebSocket hub: clients, conflated frames, disconnects. */
+function hubMetrics({ registers, state }: MetricsContext): void {
   new Gauge({
     name: "depthwatch_ws_clients",
     help: "Connected WebSocket clients.",
@@ -362,7 +354,10 @@ export function createMetrics(
       }
     },
   });
+}
 
+/** Exchange feeds: liveness, reconnects, stale events, rollovers, REST requests. */
+function feedMetrics({ registers, snap }: MetricsContext): void {
   new Gauge({
     name: "depthwatch_feed_up",
     help: "1 when the symbol's feed is live, 0 otherwise.",
@@ -424,6 +419,10 @@ export function createMetrics(
       this.inc({ outcome: "error" }, i.restErrors);
     },
   });
+}
+
+/** Worker supervisor: restarts and running state. */
+function workerMetrics({ registers, state }: MetricsContext): void {
   new Counter({
     name: "depthwatch_worker_restarts_total",
     help: "Worker restarts by the supervisor.",
@@ -445,8 +444,10 @@ export function createMetrics(
       }
     },
   });
+}
 
-  const defaults = options.defaultMetrics ?? true;
+/** prom-client's default process metrics (with `defaults`), fitted to the permissions the service has. */
+function processMetrics({ registry, registers }: MetricsContext, defaults: boolean): void {
   if (defaults) {
     collectDefaultMetrics({ register: registry });
     for (const name of LEFT_OUT_DEFAULTS) registry.removeSingleMetric(name);
@@ -466,6 +467,47 @@ export function createMetrics(
       },
     });
   }
+}
+
+/**
+ * Create a registry with every depthwatch metric collected from `state`.
+ * Several registries over the same state share one set of counter extenders
+ * (see `pipelineTotals`), so `sample()` on any of them keeps all exact.
+ *
+ * @example
+ * ```ts
+ * const { render } = createMetrics(state, { defaultMetrics: false });
+ * console.log(await render());
+ * ```
+ */
+export function createMetrics(
+  state: MetricsSources,
+  options: MetricsOptions = {},
+): DepthwatchMetrics {
+  const registry = new Registry();
+  const registers = [registry];
+  const totals = pipelineTotals(state);
+
+  // One snapshot per scrape: prom-client calls every metric's get()/collect()
+  // synchronously in one loop, so a snapshot cached until the next microtask
+  // is shared by all metrics of that scrape.
+  let pending: PipelineSnapshot | null = null;
+  const snap = (): PipelineSnapshot => {
+    if (pending === null) {
+      pending = totals.snapshot();
+      queueMicrotask(() => pending = null);
+    }
+    return pending;
+  };
+
+  const context: MetricsContext = { registry, registers, state, snap };
+  frameMetrics(context);
+  queueMetrics(context);
+  analyticsMetrics(context);
+  hubMetrics(context);
+  feedMetrics(context);
+  workerMetrics(context);
+  processMetrics(context, options.defaultMetrics ?? true);
 
   return {
     registry,
