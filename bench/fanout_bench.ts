@@ -3,7 +3,7 @@
  * of 2 symbols, fed by the service on its simulated exchange at a given rate
  * (frames/s per symbol). Every configuration starts a fresh service process
  * (`main.ts --source sim`) and a separate load-generator process
- * (`bench/fanout_loadgen.ts`), so server and clients do not share an event
+ * (`testing/fanout_load_process.ts`), so server and clients do not share an event
  * loop. Measured per configuration, over the window only:
  *
  * - delivery lag = client receive time − frame stamp, p50/p99: `sent_time`
@@ -40,7 +40,10 @@
  * Run: `deno task bench` (or `deno bench -A bench/fanout_bench.ts`).
  * @module
  */
-import { type LoadResult, openFileLimit, runLoadProcess, spawnService } from "./fanout_loadgen.ts";
+import type { LoadResult } from "../testing/fanout_load.ts";
+import { runLoadProcess } from "../testing/fanout_load_process.ts";
+import { spawnService } from "../testing/service_process.ts";
+import { openFileLimit } from "../testing/proc_stats.ts";
 
 /** One configuration: N clients at `rate` frames/s per symbol. */
 interface FanoutConfig {

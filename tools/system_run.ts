@@ -4,7 +4,7 @@
  * frames/s through ingest → raw ring → analytics → processed ring → hub),
  * plus dashboard-like WebSocket clients (default 100, one symbol each,
  * spread over the symbols) in a separate load-generator process
- * (`bench/fanout_loadgen.ts`). Reports, over the measurement window:
+ * (`testing/fanout_load_process.ts`). Reports, over the measurement window:
  *
  * - CPU busy per core of the machine (`/proc/stat`), the service's CPU in
  *   cores (all its threads) and RSS;
@@ -36,7 +36,9 @@
  * @module
  */
 import { parseArgs } from "node:util";
-import { type LoadResult, runLoadProcess, spawnService } from "../bench/fanout_loadgen.ts";
+import type { LoadResult } from "../testing/fanout_load.ts";
+import { runLoadProcess } from "../testing/fanout_load_process.ts";
+import { spawnService } from "../testing/service_process.ts";
 
 /** Options of {@link systemRun}. */
 export interface SystemRunOptions {

@@ -1,0 +1,141 @@
+/**
+ * A depthwatch service in a separate process, for benchmarks and system runs
+ * that must not share an event loop (or a CPU account) with the service:
+ * {@link spawnService} starts `main.ts` on the simulated exchange, waits until
+ * it listens, keeps the tail of its log, and stops it. Its CPU and memory are
+ * read from `/proc/<pid>` with `testing/proc_stats.ts`.
+ *
+ * @example
+ * ```ts ignore
+ * import { processRssMiB } from "./proc_stats.ts";
+ * const service = await spawnService({ args: ["--symbols", "btcusdt", "--sim-rate", "100"] });
+ * try {
+ *   const res = await fetch(new URL("metrics", service.url));
+ *   console.log(await res.text(), processRssMiB(service.pid));
+ * } finally {
+ *   await service.stop();
+ * }
+ * ```
+ * @module
+ */
+
+/** Repository root (the folder holding `main.ts`). */
+const ROOT = new URL("../", import.meta.url);
+
+/** A depthwatch service running as a child process (see {@link spawnService}). */
+export interface ServiceProcess {
+  /** Base URL the service printed, e.g. `http://127.0.0.1:41234/`. */
+  readonly url: string;
+  /** Process id (a `deno run` process: its workers are threads of it). */
+  readonly pid: number;
+  /** The last few KiB the service wrote to stderr (its log). */
+  stderrTail(): string;
+  /** SIGTERM, then SIGKILL after `graceMs` (default 5000); resolves when it has exited. */
+  stop(graceMs?: number): Promise<void>;
+}
+
+/** Options of {@link spawnService}. */
+export interface SpawnServiceOptions {
+  /** Extra `main.ts` flags, e.g. `["--symbols", "btcusdt", "--sim-rate", "100"]`. Default `[]`. */
+  args?: readonly string[];
+  /** Give up when the service has not printed its URL within this many ms. Default 60000. */
+  startTimeoutMs?: number;
+}
+
+/** Bytes of the service's stderr kept for {@link ServiceProcess.stderrTail}. */
+const TAIL_BYTES = 4096;
+
+async function drainLines(
+  stream: ReadableStream<Uint8Array>,
+  onLine: (line: string) => void,
+): Promise<void> {
+  let rest = "";
+  const decoder = new TextDecoder();
+  for await (const bytes of stream) {
+    rest += decoder.decode(bytes, { stream: true });
+    let nl: number;
+    while ((nl = rest.indexOf("\n")) >= 0) {
+      onLine(rest.slice(0, nl));
+      rest = rest.slice(nl + 1);
+    }
+  }
+  if (rest) onLine(rest);
+}
+
+/**
+ * Start `deno run -A main.ts --source sim --port 0 --log-level warn <args>` and
+ * wait for its `depthwatch listening on <url>` line. Its stdout is drained,
+ * its stderr kept as a bounded tail.
+ *
+ * @throws Error when the service exits or stays silent past `startTimeoutMs`.
+ * @example
+ * ```ts ignore
+ * const service = await spawnService({ args: ["--sim-rate", "100", "--max-clients", "3000"] });
+ * console.log(service.url, service.pid);
+ * await service.stop();
+ * ```
+ */
+export async function spawnService(options: SpawnServiceOptions = {}): Promise<ServiceProcess> {
+  const child = new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "-A",
+      "main.ts",
+      "--source",
+      "sim",
+      "--port",
+      "0",
+      "--log-level",
+      "warn",
+      ...(options.args ?? []),
+    ],
+    cwd: ROOT,
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  let tail = "";
+  drainLines(child.stderr, (line) => {
+    tail = (tail + line + "\n").slice(-TAIL_BYTES);
+  }).catch(() => {});
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const url = await new Promise<string>((resolve, reject) => {
+    timer = setTimeout(
+      () => reject(new Error(`the service printed no URL in time; stderr:\n${tail}`)),
+      options.startTimeoutMs ?? 60_000,
+    );
+    drainLines(child.stdout, (line) => {
+      const m = /depthwatch listening on (\S+)/.exec(line);
+      if (m) resolve(m[1]);
+    }).catch(() => {});
+    child.status.then((s) =>
+      reject(new Error(`the service exited with code ${s.code} before listening:\n${tail}`))
+    );
+  }).finally(() => clearTimeout(timer));
+  let stopping: Promise<void> | undefined;
+  return {
+    url,
+    pid: child.pid,
+    stderrTail: () => tail,
+    stop: (graceMs = 5000) => stopping ??= stopChild(child, graceMs),
+  };
+}
+
+/** SIGTERM `child`, SIGKILL it after `graceMs`; resolves when it has exited. */
+async function stopChild(child: Deno.ChildProcess, graceMs: number): Promise<void> {
+  try {
+    child.kill("SIGTERM");
+  } catch { /* already gone */ }
+  let kill: ReturnType<typeof setTimeout> | undefined;
+  const killed = new Promise<void>((r) =>
+    kill = setTimeout(() => {
+      try {
+        child.kill("SIGKILL");
+      } catch { /* already gone */ }
+      r();
+    }, graceMs)
+  );
+  await Promise.race([child.status, killed]);
+  clearTimeout(kill);
+  await child.status;
+}
