@@ -32,6 +32,17 @@ function locate(from: string, spec: string): { path: string } | { outside: strin
   return { path: url.pathname.slice(REPO_ROOT.pathname.length) };
 }
 
+/** `path:line` of every line of `files` that `pattern` matches. */
+function lines(files: ReadonlyMap<string, string>, pattern: RegExp): string[] {
+  const out: string[] = [];
+  for (const [path, text] of files) {
+    text.split("\n").forEach((line, i) => {
+      if (pattern.test(line)) out.push(`${path}:${i + 1}`);
+    });
+  }
+  return out;
+}
+
 async function exists(path: string): Promise<boolean> {
   try {
     await Deno.stat(new URL(path, REPO_ROOT));
@@ -77,21 +88,42 @@ Deno.test("self-contained: documents link only to files in the repository", asyn
   assert.ok(files.has("README.md"));
   const { broken } = await brokenPaths(files, MD_LINK, true);
   assert.deepEqual(broken, []);
-  const mentions = [...files].filter(([path, text]) =>
-    !path.endsWith("SOURCES.md") && /\.\.\/shared\b|shared\/DESIGN|shared\/data/.test(text)
-  ).map(([path]) => path);
-  assert.deepEqual(
-    mentions,
-    [],
-    "documents that send the reader to a folder beside the repository",
-  );
+});
+
+Deno.test("self-contained: nothing sends the reader to the old shared folder or design notes", async () => {
+  const files = await readRepoFiles(/\.(tsx?|md|ya?ml|json|proto)$/);
+  files.delete("tests/self_contained_test.ts"); // it spells the names it looks for
+  assert.ok(files.size > 150, `expected the whole repository, read ${files.size} files`);
+  // The recorded data's SOURCES.md names source paths in other public repositories.
+  const own = new Map([...files].filter(([p]) => !/^tests\/testdata\/.*SOURCES\.md$/.test(p)));
+  assert.deepEqual(lines(own, /\.\.\/shared\b|\bshared\/(data|DESIGN)/), [], "../shared paths");
+  assert.deepEqual(lines(files, /DESIGN\.md|\bDESIGN §/), [], "the old design notes");
+});
+
+Deno.test("self-contained: every docs/design.md §N citation names an existing section", async () => {
+  const files = await readRepoFiles(/\.(tsx?|md|ya?ml|json|proto)$/);
+  const design = files.get("docs/design.md");
+  assert.ok(design, "docs/design.md exists");
+  const sections = new Set([...design.matchAll(/^## (\d+)\. /gm)].map((m) => m[1]));
+  assert.deepEqual([...sections], ["1", "2", "3", "4", "5", "6", "7", "8"]);
+  const cited: string[] = [];
+  for (const [path, text] of files) {
+    for (const m of text.matchAll(/docs\/design\.md`? §(\d+)(?: and §(\d+))?/g)) {
+      for (const n of [m[1], m[2]]) {
+        if (n === undefined) continue;
+        cited.push(n);
+        assert.ok(sections.has(n), `${path} cites docs/design.md §${n}, which does not exist`);
+      }
+    }
+  }
+  assert.ok(cited.length >= 10, `expected the code's citations, found ${cited.length}`);
 });
 
 Deno.test("self-contained: the checker sees a path that leaves the repository", async () => {
   const files = new Map([[
     "tests/x_test.ts",
-    'const d = new URL("../../shared/data/", import.meta.url);',
+    'const d = new URL("../../elsewhere/data/", import.meta.url);',
   ]]);
   const { broken } = await brokenPaths(files, CODE_PATH, false);
-  assert.deepEqual(broken, ["tests/x_test.ts names ../../shared/data/, outside the repository"]);
+  assert.deepEqual(broken, ["tests/x_test.ts names ../../elsewhere/data/, outside the repository"]);
 });
