@@ -96,7 +96,11 @@ Deno.test("self-contained: nothing sends the reader to the old shared folder or 
   assert.ok(files.size > 150, `expected the whole repository, read ${files.size} files`);
   // The recorded data's SOURCES.md names source paths in other public repositories.
   const own = new Map([...files].filter(([p]) => !/^tests\/testdata\/.*SOURCES\.md$/.test(p)));
-  assert.deepEqual(lines(own, /\.\.\/shared\b|\bshared\/(data|DESIGN)/), [], "../shared paths");
+  assert.deepEqual(
+    lines(own, /\.\.\/shared\b|\bshared\/(data|DESIGN)/),
+    [],
+    "paths to the old shared folder beside the repository",
+  );
   assert.deepEqual(lines(files, /DESIGN\.md|\bDESIGN §/), [], "the old design notes");
 });
 
