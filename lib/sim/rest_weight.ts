@@ -32,7 +32,15 @@ export function depthRequestWeight(limit: number): number {
   return 250;
 }
 
-/** Options of {@link WeightMeter}. */
+/**
+ * Options of {@link WeightMeter}.
+ *
+ * @example
+ * ```ts
+ * const options: WeightMeterOptions = { windowMs: 10_000, buckets: 10 };
+ * new WeightMeter(options).windowMs; // 10000
+ * ```
+ */
 export interface WeightMeterOptions {
   /** Length of the sliding window in ms. Default 60000. */
   windowMs?: number;
