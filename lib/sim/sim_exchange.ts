@@ -93,7 +93,6 @@ export interface SimExchange {
 
 /** The parts of one simulated exchange, wired together, and its HTTP routes. */
 class Simulation {
-  readonly config: SimConfig;
   readonly counters: SimCounters;
   readonly replies = new JsonReplies();
   readonly encoders: FrameEncoder[];
@@ -106,7 +105,6 @@ class Simulation {
   #closed = false;
 
   constructor(config: SimConfig) {
-    this.config = config;
     const { specs, streams, seed, depthTicks } = config;
     const counters = this.counters = new SimCounters(specs.map((s) => s.symbol));
     this.encoders = specs.map((spec) =>
