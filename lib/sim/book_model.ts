@@ -122,6 +122,8 @@ export class BookModel {
   #askLevels = 0;
 
   /**
+   * Builds the initial book around the symbol's start price.
+   *
    * @param spec Instrument parameters, e.g. from `symbolSpec("btcusdt")`.
    * @param options See {@link BookModelOptions}.
    * @throws {RangeError} if an option is out of range.

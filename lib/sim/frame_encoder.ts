@@ -53,6 +53,8 @@ export class FrameEncoder {
   #order: Int32Array;
 
   /**
+   * Makes an encoder with scratch arrays sized for the book and the largest snapshot.
+   *
    * @param book The book to encode.
    */
   constructor(book: BookModel) {

@@ -59,12 +59,18 @@ export interface WeightMeterOptions {
  * ```
  */
 export class WeightMeter {
+  /** Length of the sliding window in ms. */
   readonly windowMs: number;
   #bucketMs: number;
   #starts: Float64Array;
   #weights: Float64Array;
 
-  /** @param options See {@link WeightMeterOptions}. */
+  /**
+   * Makes an empty meter.
+   *
+   * @param options See {@link WeightMeterOptions}.
+   * @throws {RangeError} if `windowMs` is not positive or `buckets` not an integer >= 1.
+   */
   constructor(options: WeightMeterOptions = {}) {
     const windowMs = options.windowMs ?? 60_000;
     const buckets = options.buckets ?? 60;

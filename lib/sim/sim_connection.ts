@@ -76,13 +76,15 @@ export class Connection {
    * `performance.now()` at which the next pass of {@link ConnectionSet.closeDue}
    * closes it (serverShutdown), `-Infinity` once it is a slow consumer, else Infinity.
    */
-  closeAt = Infinity;
+  closeAt: number = Infinity;
   /** Close code used when {@link closeAt} is reached. */
   closeCode = 1001;
   /** Close reason used when {@link closeAt} is reached. */
   closeReason = "server shutdown";
 
   /**
+   * Wraps a socket; it has no streams until {@link subscribe} and is not open until attached.
+   *
    * @param socket The server side of an upgraded WebSocket.
    * @param combined Whether messages are wrapped as `{"stream":...,"data":...}`.
    */
@@ -162,7 +164,11 @@ export class ConnectionSet {
   readonly #maxBuffered: number;
   #shutDown = false;
 
-  /** @param options See {@link ConnectionSetOptions}. */
+  /**
+   * Makes an empty set.
+   *
+   * @param options See {@link ConnectionSetOptions}.
+   */
   constructor(options: ConnectionSetOptions) {
     this.bySymbol = Array.from({ length: options.symbolCount }, () => []);
     this.#counters = options.counters;

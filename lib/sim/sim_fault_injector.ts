@@ -80,7 +80,11 @@ export class FaultInjector {
   readonly #t: FaultTargets;
   readonly #symbolIndex: Map<string, number>;
 
-  /** @param targets See {@link FaultTargets}. */
+  /**
+   * Makes an injector acting on the given parts.
+   *
+   * @param targets See {@link FaultTargets}.
+   */
   constructor(targets: FaultTargets) {
     this.#t = targets;
     this.#symbolIndex = new Map(targets.streams.map((s, i) => [s, i]));

@@ -99,6 +99,8 @@ export class FrameTicker {
   #stopped = false;
 
   /**
+   * Makes a ticker whose frame 0 is at `startMs`; no timer is started.
+   *
    * @param parts See {@link FrameTickerParts}.
    * @param startMs `performance.now()` time of frame 0. Default: now.
    */

@@ -76,7 +76,11 @@ export class DepthEndpoint {
   /** Finishers of responses held back by `restSlow`; {@link finishDelayed} runs them all. */
   readonly #delayed = new Set<() => void>();
 
-  /** @param options See {@link DepthEndpointOptions}. */
+  /**
+   * Makes an endpoint with no weight used and no fault pending.
+   *
+   * @param options See {@link DepthEndpointOptions}.
+   */
   constructor(options: DepthEndpointOptions) {
     this.#encoders = options.encoders;
     this.#replies = options.replies;

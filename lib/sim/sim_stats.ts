@@ -141,7 +141,11 @@ export class SimCounters {
   readonly faults: Record<FaultKind, number>;
   readonly #symbols: readonly string[];
 
-  /** @param symbols Upper-case symbols, in the order of the per-symbol arrays. */
+  /**
+   * Makes counters at zero.
+   *
+   * @param symbols Upper-case symbols, in the order of the per-symbol arrays.
+   */
   constructor(symbols: readonly string[]) {
     this.#symbols = symbols;
     this.framesGenerated = new Float64Array(symbols.length);

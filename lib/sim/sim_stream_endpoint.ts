@@ -85,7 +85,11 @@ export class StreamEndpoint {
   readonly #replies: JsonReplies;
   readonly #counters: SimCounters;
 
-  /** @param parts See {@link StreamEndpointParts}. */
+  /**
+   * Makes an endpoint that adds its connections to `parts.connections`.
+   *
+   * @param parts See {@link StreamEndpointParts}.
+   */
   constructor(parts: StreamEndpointParts) {
     this.#symbolIndex = parts.symbolIndex;
     this.#connections = parts.connections;

@@ -39,7 +39,11 @@ export class StreamFaults {
   /** 1 while the next partial frame is to be crossed (`crossed`). */
   readonly crossedPending: Uint8Array;
 
-  /** @param symbolCount Number of simulated symbols. */
+  /**
+   * Makes the state with no fault pending.
+   *
+   * @param symbolCount Number of simulated symbols.
+   */
   constructor(symbolCount: number) {
     this.stallUntil = new Float64Array(symbolCount);
     this.gapPending = new Float64Array(symbolCount);
