@@ -33,7 +33,14 @@
 import { hashString, Prng } from "./prng.ts";
 import type { SymbolSpec } from "./symbol_spec.ts";
 
-/** Options of {@link BookModel}. */
+/**
+ * Options of {@link BookModel}.
+ *
+ * @example
+ * ```ts
+ * const options: BookModelOptions = { seed: 7, depthTicks: 1024, churnPerFrame: 8 };
+ * ```
+ */
 export interface BookModelOptions {
   /** Seed of the random generator; mixed with the symbol name. Default 1. */
   seed?: number;
@@ -59,7 +66,17 @@ const NEAR_DENSITY = 0.9;
 const FAR_DENSITY = 0.75;
 const NEAR_TICKS = 20;
 
-/** Simulated order book of one symbol. See the module documentation. */
+/**
+ * Simulated order book of one symbol. See the module documentation.
+ *
+ * @example
+ * ```ts
+ * import { symbolSpec } from "./symbol_spec.ts";
+ * const book = new BookModel(symbolSpec("ethusdt"), { seed: 3, depthTicks: 256 });
+ * const changed = book.advanceFrame();
+ * changed === book.changedBidCount + book.changedAskCount; // true
+ * ```
+ */
 export class BookModel {
   /** Instrument parameters. */
   readonly spec: SymbolSpec;
@@ -105,6 +122,8 @@ export class BookModel {
   #askLevels = 0;
 
   /**
+   * Builds the initial book around the symbol's start price.
+   *
    * @param spec Instrument parameters, e.g. from `symbolSpec("btcusdt")`.
    * @param options See {@link BookModelOptions}.
    * @throws {RangeError} if an option is out of range.
@@ -177,6 +196,8 @@ export class BookModel {
    * @returns The number of levels written.
    * @example
    * ```ts
+   * import { symbolSpec } from "./symbol_spec.ts";
+   * const book = new BookModel(symbolSpec("btcusdt"));
    * const t = new Float64Array(20), l = new Float64Array(20);
    * const n = book.topBids(20, t, l); // t[0] is the best bid tick
    * ```

@@ -13,7 +13,7 @@
  */
 
 /** Number of decimals Binance spot prints for prices and quantities. */
-export const BINANCE_DECIMALS = 8;
+const BINANCE_DECIMALS = 8;
 
 const POW10: readonly number[] = [1, 10, 100, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8];
 const ZEROS: readonly string[] = [

@@ -22,10 +22,29 @@
 import type { BookModel } from "./book_model.ts";
 import { formatScaled } from "./decimal_format.ts";
 
-/** Largest `limit` of the REST depth endpoint. */
+/**
+ * Largest `limit` of the REST depth endpoint.
+ *
+ * @example
+ * ```ts
+ * const requested = 6000;
+ * const limit = Math.min(requested, MAX_SNAPSHOT_LIMIT); // 5000
+ * ```
+ */
 export const MAX_SNAPSHOT_LIMIT = 5000;
 
-/** Text encoder of one simulated book. See the module documentation. */
+/**
+ * Text encoder of one simulated book. See the module documentation.
+ *
+ * @example
+ * ```ts
+ * import { BookModel } from "./book_model.ts";
+ * import { symbolSpec } from "./symbol_spec.ts";
+ * const enc = new FrameEncoder(new BookModel(symbolSpec("btcusdt")));
+ * JSON.parse(enc.snapshot(5)).bids.length; // 5
+ * enc.price(6000001); // "60000.01000000"
+ * ```
+ */
 export class FrameEncoder {
   /** The encoded book. */
   readonly book: BookModel;
@@ -34,6 +53,8 @@ export class FrameEncoder {
   #order: Int32Array;
 
   /**
+   * Makes an encoder with scratch arrays sized for the book and the largest snapshot.
+   *
    * @param book The book to encode.
    */
   constructor(book: BookModel) {

@@ -50,6 +50,8 @@ export class Prng {
   #hasSpare = false;
 
   /**
+   * Seeds a generator; the same seed gives the same sequence.
+   *
    * @param seed Any finite number; its low 32 bits and the bits above are mixed in.
    * @throws {TypeError} if `seed` is not a finite number.
    */

@@ -32,7 +32,15 @@ export function depthRequestWeight(limit: number): number {
   return 250;
 }
 
-/** Options of {@link WeightMeter}. */
+/**
+ * Options of {@link WeightMeter}.
+ *
+ * @example
+ * ```ts
+ * const options: WeightMeterOptions = { windowMs: 10_000, buckets: 10 };
+ * new WeightMeter(options).windowMs; // 10000
+ * ```
+ */
 export interface WeightMeterOptions {
   /** Length of the sliding window in ms. Default 60000. */
   windowMs?: number;
@@ -51,12 +59,18 @@ export interface WeightMeterOptions {
  * ```
  */
 export class WeightMeter {
+  /** Length of the sliding window in ms. */
   readonly windowMs: number;
   #bucketMs: number;
   #starts: Float64Array;
   #weights: Float64Array;
 
-  /** @param options See {@link WeightMeterOptions}. */
+  /**
+   * Makes an empty meter.
+   *
+   * @param options See {@link WeightMeterOptions}.
+   * @throws {RangeError} if `windowMs` is not positive or `buckets` not an integer >= 1.
+   */
   constructor(options: WeightMeterOptions = {}) {
     const windowMs = options.windowMs ?? 60_000;
     const buckets = options.buckets ?? 60;

@@ -25,7 +25,14 @@
  * @module
  */
 
-/** All fault kinds. */
+/**
+ * All fault kinds.
+ *
+ * @example
+ * ```ts
+ * FAULT_KINDS.includes("stall"); // true
+ * ```
+ */
 export const FAULT_KINDS = [
   "close",
   "stall",
@@ -40,10 +47,27 @@ export const FAULT_KINDS = [
   "clear",
 ] as const;
 
-/** One of {@link FAULT_KINDS}. */
+/**
+ * One of {@link FAULT_KINDS}.
+ *
+ * @example
+ * ```ts
+ * const kind: FaultKind = parseFault({ kind: "crossed" }).kind; // "crossed"
+ * ```
+ */
 export type FaultKind = typeof FAULT_KINDS[number];
 
-/** A fault to inject. Fields not listed for a kind are rejected. */
+/**
+ * A fault to inject. Fields not listed for a kind are rejected.
+ *
+ * @example
+ * ```ts
+ * const faults: SimFault[] = [
+ *   { kind: "close", symbol: "btcusdt", code: 4001 },
+ *   { kind: "restSlow", delayMs: 200, count: 3 },
+ * ];
+ * ```
+ */
 export type SimFault =
   | { kind: "close"; symbol?: string; code?: number; everyMs?: number; durationMs?: number }
   | { kind: "stall"; symbol?: string; durationMs?: number }
@@ -180,7 +204,15 @@ export function parseDuration(text: string): number {
   return m[2] === "s" ? n * 1000 : m[2] === "m" ? n * 60_000 : n;
 }
 
-/** A fault scheduled from the command line. */
+/**
+ * A fault scheduled from the command line.
+ *
+ * @example
+ * ```ts
+ * const scheduled: ScheduledFault = parseFaultSpec("gap:3s,symbol=btcusdt");
+ * scheduled.atMs; // 3000
+ * ```
+ */
 export interface ScheduledFault {
   /** Delay from start until injection, ms. */
   atMs: number;

@@ -24,7 +24,15 @@
 import { startSimExchange } from "./sim_exchange.ts";
 import { parseFaultSpec, type ScheduledFault } from "./sim_fault.ts";
 
-/** Parsed command line of the simulator. */
+/**
+ * Parsed command line of the simulator.
+ *
+ * @example
+ * ```ts
+ * const args: SimArgs = parseSimArgs(["--port", "0", "--fault", "stall:2s"]);
+ * args.port; // 0
+ * ```
+ */
 export interface SimArgs {
   /** Symbols, lower-case. Default `["btcusdt", "ethusdt"]`. */
   symbols: string[];
@@ -45,7 +53,7 @@ export interface SimArgs {
 }
 
 /** Usage text printed by `--help`. */
-export const USAGE = `Simulated Binance spot exchange (depthwatch)
+const USAGE = `Simulated Binance spot exchange (depthwatch)
 
 Usage: deno run -A lib/sim/sim_main.ts [options]
 

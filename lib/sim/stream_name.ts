@@ -12,7 +12,17 @@
  * @module
  */
 
-/** A parsed depth stream name. */
+/**
+ * A parsed depth stream name.
+ *
+ * @example
+ * ```ts
+ * const parsed = parseStreamName("ethusdt@depth10");
+ * if (!("error" in parsed)) {
+ *   const name: StreamName = parsed; // { symbol: "ethusdt", levels: 10, speedMs: 1000 }
+ * }
+ * ```
+ */
 export interface StreamName {
   /** Lower-case symbol (`"btcusdt"`). */
   readonly symbol: string;

@@ -16,7 +16,15 @@
 
 import { hashString } from "./prng.ts";
 
-/** Parameters of one simulated instrument. Prices are in ticks, sizes in lots. */
+/**
+ * Parameters of one simulated instrument. Prices are in ticks, sizes in lots.
+ *
+ * @example
+ * ```ts
+ * const spec: SymbolSpec = symbolSpec("ethusdt");
+ * spec.startTicks / 10 ** spec.priceDecimals; // about 3000 (USDT)
+ * ```
+ */
 export interface SymbolSpec {
   /** Upper-case symbol as in REST and in diff events (`"BTCUSDT"`). */
   readonly symbol: string;
@@ -52,7 +60,15 @@ const KNOWN: Record<string, KnownInstrument> = {
   solusdt: { price: 150, priceDecimals: 2, lotDecimals: 3, spreadTicks: 1 },
 };
 
-/** Symbol names the simulator accepts: 2..20 ASCII letters or digits. */
+/**
+ * Symbol names the simulator accepts: 2..20 ASCII letters or digits.
+ *
+ * @example
+ * ```ts
+ * SYMBOL_PATTERN.test("btcusdt"); // true
+ * SYMBOL_PATTERN.test("btc/usdt"); // false
+ * ```
+ */
 export const SYMBOL_PATTERN: RegExp = /^[a-z0-9]{2,20}$/;
 
 /**
