@@ -8,6 +8,7 @@
  *
  * @example
  * ```ts
+ * import { midPrice, weightedMid } from "./mid_spread.ts";
  * import { BookSlotLayout, BOOK_BID_COUNT, BOOK_ASK_COUNT } from "../pipeline/book_slot.ts";
  * const layout = new BookSlotLayout(1);
  * const f64 = new Float64Array(layout.slotWords);
@@ -42,7 +43,15 @@ function twoSided(f64: Float64Array, base: number): boolean {
  *
  * @example
  * ```ts
- * midPrice(f64, 0, layout); // 100 for bid 99 / ask 101
+ * import { midPrice } from "./mid_spread.ts";
+ * import { LocalBook } from "../ingest/local_book.ts";
+ * import { BookSlotLayout } from "../pipeline/book_slot.ts";
+ * const layout = new BookSlotLayout(5);
+ * const f64 = new Float64Array(layout.slotWords);
+ * const book = new LocalBook();
+ * book.loadSnapshot([[99, 3]], [[101, 1]]); // bid 99 × 3, ask 101 × 1
+ * book.writeTop(f64, 0, layout);
+ * midPrice(f64, 0, layout); // 100
  * ```
  */
 export function midPrice(f64: Float64Array, base: number, layout: BookSlotLayout): number {
@@ -57,7 +66,18 @@ export function midPrice(f64: Float64Array, base: number, layout: BookSlotLayout
  *
  * @example
  * ```ts
- * writeMidPrice(f64, base, layout, frame, 0);
+ * import { writeMidPrice } from "./mid_spread.ts";
+ * import { LocalBook } from "../ingest/local_book.ts";
+ * import { BookSlotLayout } from "../pipeline/book_slot.ts";
+ * import { FRAME_MID, FrameSlotLayout } from "../pipeline/frame_slot.ts";
+ * const layout = new BookSlotLayout(5);
+ * const f64 = new Float64Array(layout.slotWords);
+ * const book = new LocalBook();
+ * book.loadSnapshot([[99, 3]], [[101, 1]]); // bid 99 × 3, ask 101 × 1
+ * book.writeTop(f64, 0, layout);
+ * const frame = new Float64Array(new FrameSlotLayout({ levels: 5 }).slotWords);
+ * writeMidPrice(f64, 0, layout, frame, FRAME_MID);
+ * frame[FRAME_MID]; // 100
  * ```
  */
 export function writeMidPrice(
@@ -79,7 +99,15 @@ export function writeMidPrice(
  *
  * @example
  * ```ts
- * spread(f64, 0, layout); // 2 for bid 99 / ask 101
+ * import { spread } from "./mid_spread.ts";
+ * import { LocalBook } from "../ingest/local_book.ts";
+ * import { BookSlotLayout } from "../pipeline/book_slot.ts";
+ * const layout = new BookSlotLayout(5);
+ * const f64 = new Float64Array(layout.slotWords);
+ * const book = new LocalBook();
+ * book.loadSnapshot([[99, 3]], [[101, 1]]); // bid 99 × 3, ask 101 × 1
+ * book.writeTop(f64, 0, layout);
+ * spread(f64, 0, layout); // 2
  * ```
  */
 export function spread(f64: Float64Array, base: number, layout: BookSlotLayout): number {
@@ -94,7 +122,18 @@ export function spread(f64: Float64Array, base: number, layout: BookSlotLayout):
  *
  * @example
  * ```ts
- * writeSpread(f64, base, layout, frame, 0);
+ * import { writeSpread } from "./mid_spread.ts";
+ * import { LocalBook } from "../ingest/local_book.ts";
+ * import { BookSlotLayout } from "../pipeline/book_slot.ts";
+ * import { FRAME_SPREAD, FrameSlotLayout } from "../pipeline/frame_slot.ts";
+ * const layout = new BookSlotLayout(5);
+ * const f64 = new Float64Array(layout.slotWords);
+ * const book = new LocalBook();
+ * book.loadSnapshot([[99, 3]], [[101, 1]]); // bid 99 × 3, ask 101 × 1
+ * book.writeTop(f64, 0, layout);
+ * const frame = new Float64Array(new FrameSlotLayout({ levels: 5 }).slotWords);
+ * writeSpread(f64, 0, layout, frame, FRAME_SPREAD);
+ * frame[FRAME_SPREAD]; // 2
  * ```
  */
 export function writeSpread(
@@ -116,7 +155,15 @@ export function writeSpread(
  *
  * @example
  * ```ts
- * spreadBps(f64, 0, layout); // 200 for bid 99 / ask 101
+ * import { spreadBps } from "./mid_spread.ts";
+ * import { LocalBook } from "../ingest/local_book.ts";
+ * import { BookSlotLayout } from "../pipeline/book_slot.ts";
+ * const layout = new BookSlotLayout(5);
+ * const f64 = new Float64Array(layout.slotWords);
+ * const book = new LocalBook();
+ * book.loadSnapshot([[99, 3]], [[101, 1]]); // bid 99 × 3, ask 101 × 1
+ * book.writeTop(f64, 0, layout);
+ * spreadBps(f64, 0, layout); // 200
  * ```
  */
 export function spreadBps(f64: Float64Array, base: number, layout: BookSlotLayout): number {
@@ -131,7 +178,18 @@ export function spreadBps(f64: Float64Array, base: number, layout: BookSlotLayou
  *
  * @example
  * ```ts
- * writeSpreadBps(f64, base, layout, frame, 0);
+ * import { writeSpreadBps } from "./mid_spread.ts";
+ * import { LocalBook } from "../ingest/local_book.ts";
+ * import { BookSlotLayout } from "../pipeline/book_slot.ts";
+ * import { FRAME_SPREAD_BPS, FrameSlotLayout } from "../pipeline/frame_slot.ts";
+ * const layout = new BookSlotLayout(5);
+ * const f64 = new Float64Array(layout.slotWords);
+ * const book = new LocalBook();
+ * book.loadSnapshot([[99, 3]], [[101, 1]]); // bid 99 × 3, ask 101 × 1
+ * book.writeTop(f64, 0, layout);
+ * const frame = new Float64Array(new FrameSlotLayout({ levels: 5 }).slotWords);
+ * writeSpreadBps(f64, 0, layout, frame, FRAME_SPREAD_BPS);
+ * frame[FRAME_SPREAD_BPS]; // 200
  * ```
  */
 export function writeSpreadBps(
@@ -157,7 +215,15 @@ export function writeSpreadBps(
  *
  * @example
  * ```ts
- * weightedMid(f64, 0, layout); // 100.5 for bid 99×3 / ask 101×1
+ * import { weightedMid } from "./mid_spread.ts";
+ * import { LocalBook } from "../ingest/local_book.ts";
+ * import { BookSlotLayout } from "../pipeline/book_slot.ts";
+ * const layout = new BookSlotLayout(5);
+ * const f64 = new Float64Array(layout.slotWords);
+ * const book = new LocalBook();
+ * book.loadSnapshot([[99, 3]], [[101, 1]]); // bid 99 × 3, ask 101 × 1
+ * book.writeTop(f64, 0, layout);
+ * weightedMid(f64, 0, layout); // 100.5
  * ```
  */
 export function weightedMid(f64: Float64Array, base: number, layout: BookSlotLayout): number {
@@ -172,7 +238,18 @@ export function weightedMid(f64: Float64Array, base: number, layout: BookSlotLay
  *
  * @example
  * ```ts
- * writeWeightedMid(f64, base, layout, frame, 0);
+ * import { writeWeightedMid } from "./mid_spread.ts";
+ * import { LocalBook } from "../ingest/local_book.ts";
+ * import { BookSlotLayout } from "../pipeline/book_slot.ts";
+ * import { FRAME_WEIGHTED_MID, FrameSlotLayout } from "../pipeline/frame_slot.ts";
+ * const layout = new BookSlotLayout(5);
+ * const f64 = new Float64Array(layout.slotWords);
+ * const book = new LocalBook();
+ * book.loadSnapshot([[99, 3]], [[101, 1]]); // bid 99 × 3, ask 101 × 1
+ * book.writeTop(f64, 0, layout);
+ * const frame = new Float64Array(new FrameSlotLayout({ levels: 5 }).slotWords);
+ * writeWeightedMid(f64, 0, layout, frame, FRAME_WEIGHTED_MID);
+ * frame[FRAME_WEIGHTED_MID]; // 100.5
  * ```
  */
 export function writeWeightedMid(
