@@ -212,6 +212,7 @@ export class SpscRing {
    *
    * @example
    * ```ts
+   * import { SpscRing } from "./spsc_ring.ts";
    * const ring = SpscRing.createAt({ capacity: 4, slotBytes: 8 }, 0xffff_fffe);
    * ```
    */
