@@ -8,7 +8,6 @@
  *
  * @example
  * ```ts
- * import { depthWithin } from "./depth_band.ts";
  * import { BookSlotLayout, BOOK_BID_COUNT, BOOK_ASK_COUNT } from "../pipeline/book_slot.ts";
  * import { Side } from "./side.ts";
  * const layout = new BookSlotLayout(2);
@@ -43,16 +42,7 @@ const INPUT = new Float64Array(1);
  *
  * @example
  * ```ts
- * import { depthWithin } from "./depth_band.ts";
- * import { Side } from "./side.ts";
- * import { LocalBook } from "../ingest/local_book.ts";
- * import { BookSlotLayout } from "../pipeline/book_slot.ts";
- * const layout = new BookSlotLayout(5);
- * const f64 = new Float64Array(layout.slotWords);
- * const book = new LocalBook();
- * book.loadSnapshot([[99.95, 2], [99.5, 7]], [[100.05, 1], [101, 4]]);
- * book.writeTop(f64, 0, layout);
- * depthWithin(f64, 0, layout, Side.Ask, 100, 25, false); // 1 (101 is 100 bps away)
+ * depthWithin(f64, 0, layout, Side.Ask, mid, 25, false);
  * ```
  */
 export function depthWithin(
@@ -125,20 +115,7 @@ export function writeDepthBands(
  *
  * @example
  * ```ts
- * import { writeDepthBandsFrom } from "./depth_band.ts";
- * import { LocalBook } from "../ingest/local_book.ts";
- * import { BookSlotLayout } from "../pipeline/book_slot.ts";
- * import { FRAME_MID, FrameSlotLayout } from "../pipeline/frame_slot.ts";
- * const layout = new BookSlotLayout(5);
- * const f64 = new Float64Array(layout.slotWords);
- * const book = new LocalBook();
- * book.loadSnapshot([[99.95, 2], [99.5, 7]], [[100.05, 1], [101, 4]]);
- * book.writeTop(f64, 0, layout);
- * const frameLayout = new FrameSlotLayout({ levels: 5 });
- * const out = new Float64Array(frameLayout.slotWords);
- * out[FRAME_MID] = 100; // the analyser writes the mid first, then reads it from the slot
- * writeDepthBandsFrom(f64, 0, layout, out, FRAME_MID, out, 0, frameLayout);
- * out[frameLayout.depthBidBase(0)]; // 2: the bids within the first band (10 bps)
+ * writeDepthBandsFrom(f64, base, layout, mids, midIndex, out, outBase, frameLayout);
  * ```
  */
 export function writeDepthBandsFrom(

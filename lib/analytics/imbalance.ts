@@ -8,7 +8,6 @@
  *
  * @example
  * ```ts
- * import { imbalance } from "./imbalance.ts";
  * import { BookSlotLayout, BOOK_BID_COUNT, BOOK_ASK_COUNT } from "../pipeline/book_slot.ts";
  * const layout = new BookSlotLayout(2);
  * const f64 = new Float64Array(layout.slotWords);
@@ -38,15 +37,7 @@ const RESULT = new Float64Array(1);
  *
  * @example
  * ```ts
- * import { imbalance } from "./imbalance.ts";
- * import { LocalBook } from "../ingest/local_book.ts";
- * import { BookSlotLayout } from "../pipeline/book_slot.ts";
- * const layout = new BookSlotLayout(5);
- * const f64 = new Float64Array(layout.slotWords);
- * const book = new LocalBook();
- * book.loadSnapshot([[99, 3]], [[101, 1]]); // bid size 3, ask size 1
- * book.writeTop(f64, 0, layout);
- * imbalance(f64, 0, layout, 1); // (3 − 1) / (3 + 1) = 0.5
+ * imbalance(f64, 0, layout, 1); // 0.5 for bid size 3 and ask size 1
  * ```
  */
 export function imbalance(
@@ -66,18 +57,7 @@ export function imbalance(
  *
  * @example
  * ```ts
- * import { writeImbalance } from "./imbalance.ts";
- * import { LocalBook } from "../ingest/local_book.ts";
- * import { BookSlotLayout } from "../pipeline/book_slot.ts";
- * import { FRAME_IMBALANCE_5, FrameSlotLayout } from "../pipeline/frame_slot.ts";
- * const layout = new BookSlotLayout(5);
- * const f64 = new Float64Array(layout.slotWords);
- * const book = new LocalBook();
- * book.loadSnapshot([[99, 3]], [[101, 1]]); // bid size 3, ask size 1
- * book.writeTop(f64, 0, layout);
- * const frame = new Float64Array(new FrameSlotLayout({ levels: 5 }).slotWords);
- * writeImbalance(f64, 0, layout, 5, frame, FRAME_IMBALANCE_5);
- * frame[FRAME_IMBALANCE_5]; // 0.5
+ * writeImbalance(f64, base, layout, n, frame, 0);
  * ```
  */
 export function writeImbalance(

@@ -1,6 +1,6 @@
 /**
  * Top-of-book prices of a book slot: mid, spread, spread in bps and the
- * weighted mid (naive microprice), per DESIGN.md section 5.
+ * weighted mid (naive microprice), per docs/design.md §5.
  *
  * All functions read the best bid (Pb, Qb) and best ask (Pa, Qa) of the book
  * slot at word `base` and return NaN when either side is empty. They allocate
@@ -8,7 +8,6 @@
  *
  * @example
  * ```ts
- * import { midPrice, weightedMid } from "./mid_spread.ts";
  * import { BookSlotLayout, BOOK_BID_COUNT, BOOK_ASK_COUNT } from "../pipeline/book_slot.ts";
  * const layout = new BookSlotLayout(1);
  * const f64 = new Float64Array(layout.slotWords);
@@ -43,15 +42,7 @@ function twoSided(f64: Float64Array, base: number): boolean {
  *
  * @example
  * ```ts
- * import { midPrice } from "./mid_spread.ts";
- * import { LocalBook } from "../ingest/local_book.ts";
- * import { BookSlotLayout } from "../pipeline/book_slot.ts";
- * const layout = new BookSlotLayout(5);
- * const f64 = new Float64Array(layout.slotWords);
- * const book = new LocalBook();
- * book.loadSnapshot([[99, 3]], [[101, 1]]); // bid 99 × 3, ask 101 × 1
- * book.writeTop(f64, 0, layout);
- * midPrice(f64, 0, layout); // 100
+ * midPrice(f64, 0, layout); // 100 for bid 99 / ask 101
  * ```
  */
 export function midPrice(f64: Float64Array, base: number, layout: BookSlotLayout): number {
@@ -66,18 +57,7 @@ export function midPrice(f64: Float64Array, base: number, layout: BookSlotLayout
  *
  * @example
  * ```ts
- * import { writeMidPrice } from "./mid_spread.ts";
- * import { LocalBook } from "../ingest/local_book.ts";
- * import { BookSlotLayout } from "../pipeline/book_slot.ts";
- * import { FRAME_MID, FrameSlotLayout } from "../pipeline/frame_slot.ts";
- * const layout = new BookSlotLayout(5);
- * const f64 = new Float64Array(layout.slotWords);
- * const book = new LocalBook();
- * book.loadSnapshot([[99, 3]], [[101, 1]]); // bid 99 × 3, ask 101 × 1
- * book.writeTop(f64, 0, layout);
- * const frame = new Float64Array(new FrameSlotLayout({ levels: 5 }).slotWords);
- * writeMidPrice(f64, 0, layout, frame, FRAME_MID);
- * frame[FRAME_MID]; // 100
+ * writeMidPrice(f64, base, layout, frame, 0);
  * ```
  */
 export function writeMidPrice(
@@ -99,15 +79,7 @@ export function writeMidPrice(
  *
  * @example
  * ```ts
- * import { spread } from "./mid_spread.ts";
- * import { LocalBook } from "../ingest/local_book.ts";
- * import { BookSlotLayout } from "../pipeline/book_slot.ts";
- * const layout = new BookSlotLayout(5);
- * const f64 = new Float64Array(layout.slotWords);
- * const book = new LocalBook();
- * book.loadSnapshot([[99, 3]], [[101, 1]]); // bid 99 × 3, ask 101 × 1
- * book.writeTop(f64, 0, layout);
- * spread(f64, 0, layout); // 2
+ * spread(f64, 0, layout); // 2 for bid 99 / ask 101
  * ```
  */
 export function spread(f64: Float64Array, base: number, layout: BookSlotLayout): number {
@@ -122,18 +94,7 @@ export function spread(f64: Float64Array, base: number, layout: BookSlotLayout):
  *
  * @example
  * ```ts
- * import { writeSpread } from "./mid_spread.ts";
- * import { LocalBook } from "../ingest/local_book.ts";
- * import { BookSlotLayout } from "../pipeline/book_slot.ts";
- * import { FRAME_SPREAD, FrameSlotLayout } from "../pipeline/frame_slot.ts";
- * const layout = new BookSlotLayout(5);
- * const f64 = new Float64Array(layout.slotWords);
- * const book = new LocalBook();
- * book.loadSnapshot([[99, 3]], [[101, 1]]); // bid 99 × 3, ask 101 × 1
- * book.writeTop(f64, 0, layout);
- * const frame = new Float64Array(new FrameSlotLayout({ levels: 5 }).slotWords);
- * writeSpread(f64, 0, layout, frame, FRAME_SPREAD);
- * frame[FRAME_SPREAD]; // 2
+ * writeSpread(f64, base, layout, frame, 0);
  * ```
  */
 export function writeSpread(
@@ -155,15 +116,7 @@ export function writeSpread(
  *
  * @example
  * ```ts
- * import { spreadBps } from "./mid_spread.ts";
- * import { LocalBook } from "../ingest/local_book.ts";
- * import { BookSlotLayout } from "../pipeline/book_slot.ts";
- * const layout = new BookSlotLayout(5);
- * const f64 = new Float64Array(layout.slotWords);
- * const book = new LocalBook();
- * book.loadSnapshot([[99, 3]], [[101, 1]]); // bid 99 × 3, ask 101 × 1
- * book.writeTop(f64, 0, layout);
- * spreadBps(f64, 0, layout); // 200
+ * spreadBps(f64, 0, layout); // 200 for bid 99 / ask 101
  * ```
  */
 export function spreadBps(f64: Float64Array, base: number, layout: BookSlotLayout): number {
@@ -178,18 +131,7 @@ export function spreadBps(f64: Float64Array, base: number, layout: BookSlotLayou
  *
  * @example
  * ```ts
- * import { writeSpreadBps } from "./mid_spread.ts";
- * import { LocalBook } from "../ingest/local_book.ts";
- * import { BookSlotLayout } from "../pipeline/book_slot.ts";
- * import { FRAME_SPREAD_BPS, FrameSlotLayout } from "../pipeline/frame_slot.ts";
- * const layout = new BookSlotLayout(5);
- * const f64 = new Float64Array(layout.slotWords);
- * const book = new LocalBook();
- * book.loadSnapshot([[99, 3]], [[101, 1]]); // bid 99 × 3, ask 101 × 1
- * book.writeTop(f64, 0, layout);
- * const frame = new Float64Array(new FrameSlotLayout({ levels: 5 }).slotWords);
- * writeSpreadBps(f64, 0, layout, frame, FRAME_SPREAD_BPS);
- * frame[FRAME_SPREAD_BPS]; // 200
+ * writeSpreadBps(f64, base, layout, frame, 0);
  * ```
  */
 export function writeSpreadBps(
@@ -215,15 +157,7 @@ export function writeSpreadBps(
  *
  * @example
  * ```ts
- * import { weightedMid } from "./mid_spread.ts";
- * import { LocalBook } from "../ingest/local_book.ts";
- * import { BookSlotLayout } from "../pipeline/book_slot.ts";
- * const layout = new BookSlotLayout(5);
- * const f64 = new Float64Array(layout.slotWords);
- * const book = new LocalBook();
- * book.loadSnapshot([[99, 3]], [[101, 1]]); // bid 99 × 3, ask 101 × 1
- * book.writeTop(f64, 0, layout);
- * weightedMid(f64, 0, layout); // 100.5
+ * weightedMid(f64, 0, layout); // 100.5 for bid 99×3 / ask 101×1
  * ```
  */
 export function weightedMid(f64: Float64Array, base: number, layout: BookSlotLayout): number {
@@ -238,18 +172,7 @@ export function weightedMid(f64: Float64Array, base: number, layout: BookSlotLay
  *
  * @example
  * ```ts
- * import { writeWeightedMid } from "./mid_spread.ts";
- * import { LocalBook } from "../ingest/local_book.ts";
- * import { BookSlotLayout } from "../pipeline/book_slot.ts";
- * import { FRAME_WEIGHTED_MID, FrameSlotLayout } from "../pipeline/frame_slot.ts";
- * const layout = new BookSlotLayout(5);
- * const f64 = new Float64Array(layout.slotWords);
- * const book = new LocalBook();
- * book.loadSnapshot([[99, 3]], [[101, 1]]); // bid 99 × 3, ask 101 × 1
- * book.writeTop(f64, 0, layout);
- * const frame = new Float64Array(new FrameSlotLayout({ levels: 5 }).slotWords);
- * writeWeightedMid(f64, 0, layout, frame, FRAME_WEIGHTED_MID);
- * frame[FRAME_WEIGHTED_MID]; // 100.5
+ * writeWeightedMid(f64, base, layout, frame, 0);
  * ```
  */
 export function writeWeightedMid(

@@ -19,7 +19,6 @@
  *
  * @example
  * ```ts
- * import { askFlow, bidFlow } from "./order_flow.ts";
  * bidFlow(100, 5, 101, 2); // bid up: +2
  * askFlow(102, 4, 102, 1); // ask same, size 4 → 1: +3
  * ```
@@ -42,7 +41,6 @@ const NOT_A_NUMBER = NaN;
  *
  * @example
  * ```ts
- * import { bidFlow } from "./order_flow.ts";
  * bidFlow(100, 5, 99, 7); // bid down: −5
  * ```
  */
@@ -55,7 +53,6 @@ export function bidFlow(pPrev: number, qPrev: number, p: number, q: number): num
  *
  * @example
  * ```ts
- * import { askFlow } from "./order_flow.ts";
  * askFlow(102, 4, 103, 9); // ask up: +4
  * ```
  */
@@ -78,17 +75,6 @@ const RESULT = new Float64Array(1);
  *
  * @example
  * ```ts
- * import { orderFlowImbalance } from "./order_flow.ts";
- * import { LocalBook } from "../ingest/local_book.ts";
- * import { BookSlotLayout } from "../pipeline/book_slot.ts";
- * const layout = new BookSlotLayout(5);
- * const prev = new Float64Array(layout.slotWords);
- * const cur = new Float64Array(layout.slotWords);
- * const book = new LocalBook();
- * book.loadSnapshot([[100, 5]], [[102, 4]]);
- * book.writeTop(prev, 0, layout);
- * book.loadSnapshot([[101, 2]], [[102, 1]]);
- * book.writeTop(cur, 0, layout);
  * // prev bid 100×5 / ask 102×4, cur bid 101×2 / ask 102×1
  * orderFlowImbalance(prev, 0, cur, 0, layout, 1); // +2 + 3 = 5
  * ```
@@ -113,21 +99,7 @@ export function orderFlowImbalance(
  *
  * @example
  * ```ts
- * import { writeOrderFlowImbalance } from "./order_flow.ts";
- * import { FRAME_OFI_L1, FrameSlotLayout } from "../pipeline/frame_slot.ts";
- * import { LocalBook } from "../ingest/local_book.ts";
- * import { BookSlotLayout } from "../pipeline/book_slot.ts";
- * const layout = new BookSlotLayout(5);
- * const prev = new Float64Array(layout.slotWords);
- * const cur = new Float64Array(layout.slotWords);
- * const book = new LocalBook();
- * book.loadSnapshot([[100, 5]], [[102, 4]]);
- * book.writeTop(prev, 0, layout);
- * book.loadSnapshot([[101, 2]], [[102, 1]]);
- * book.writeTop(cur, 0, layout);
- * const frame = new Float64Array(new FrameSlotLayout({ levels: 5 }).slotWords);
  * writeOrderFlowImbalance(prev, 0, cur, 0, layout, 1, frame, FRAME_OFI_L1);
- * frame[FRAME_OFI_L1]; // 5
  * ```
  */
 export function writeOrderFlowImbalance(

@@ -14,7 +14,6 @@
  *
  * @example
  * ```ts
- * import { BookWalk, slippageBps, Trade } from "./slippage.ts";
  * import { BookSlotLayout, BOOK_ASK_COUNT } from "../pipeline/book_slot.ts";
  * const layout = new BookSlotLayout(2);
  * const f64 = new Float64Array(layout.slotWords);
@@ -58,7 +57,6 @@ export type Trade = typeof Trade[keyof typeof Trade];
  *
  * @example
  * ```ts
- * import { BookWalk } from "./slippage.ts";
  * const walk = new BookWalk(); // vwap NaN, nothing filled
  * ```
  */
@@ -79,17 +77,7 @@ export class BookWalk {
  *
  * @example
  * ```ts
- * import { BookWalk, Trade, walkBook } from "./slippage.ts";
- * import { LocalBook } from "../ingest/local_book.ts";
- * import { BookSlotLayout } from "../pipeline/book_slot.ts";
- * const layout = new BookSlotLayout(5);
- * const f64 = new Float64Array(layout.slotWords);
- * const book = new LocalBook();
- * book.loadSnapshot([[99, 2]], [[100, 1], [101, 10]]);
- * book.writeTop(f64, 0, layout);
- * const walk = walkBook(f64, 0, layout, Trade.Sell, 99, new BookWalk());
- * walk.filledBase; // 1: 99 quote sells 1 base at 99
- * walk.exceeds; // false
+ * walkBook(f64, 0, layout, Trade.Sell, 1e4, new BookWalk());
  * ```
  */
 export function walkBook(
@@ -128,15 +116,7 @@ export function walkBook(
  *
  * @example
  * ```ts
- * import { BookWalk, slippageBps, Trade } from "./slippage.ts";
- * import { LocalBook } from "../ingest/local_book.ts";
- * import { BookSlotLayout } from "../pipeline/book_slot.ts";
- * const layout = new BookSlotLayout(5);
- * const f64 = new Float64Array(layout.slotWords);
- * const book = new LocalBook();
- * book.loadSnapshot([[99, 2]], [[100, 1], [101, 10]]);
- * book.writeTop(f64, 0, layout);
- * slippageBps(f64, 0, layout, Trade.Buy, 201, 99.5, new BookWalk()); // ≈ 100.5: vwap 100.5, 1 above the mid
+ * slippageBps(f64, 0, layout, Trade.Buy, 1e5, mid, walk); // e.g. 1.8
  * ```
  */
 export function slippageBps(
@@ -190,22 +170,7 @@ export function writeSlippage(
  *
  * @example
  * ```ts
- * import { BookWalk, writeSlippageFrom } from "./slippage.ts";
- * import { LocalBook } from "../ingest/local_book.ts";
- * import { BookSlotLayout } from "../pipeline/book_slot.ts";
- * import { FRAME_MID, FrameSlotLayout, slippageExceedsBit } from "../pipeline/frame_slot.ts";
- * const layout = new BookSlotLayout(5);
- * const f64 = new Float64Array(layout.slotWords);
- * const book = new LocalBook();
- * book.loadSnapshot([[99, 2]], [[100, 1], [101, 10]]);
- * book.writeTop(f64, 0, layout);
- * const frameLayout = new FrameSlotLayout({ levels: 5, notionals: [201, 1e6] });
- * const out = new Float64Array(frameLayout.slotWords);
- * out[FRAME_MID] = 99.5; // the analyser writes the mid first, then reads it from the slot
- * const walk = new BookWalk();
- * const flags = writeSlippageFrom(f64, 0, layout, out, FRAME_MID, out, 0, frameLayout, walk);
- * out[frameLayout.slippageBuyBps(0)]; // ≈ 100.5
- * (flags & slippageExceedsBit(1, 0)) !== 0; // true: the asks cannot fill a 1e6 buy
+ * writeSlippageFrom(f64, base, layout, mids, midIndex, out, outBase, frameLayout, walk);
  * ```
  */
 export function writeSlippageFrom(

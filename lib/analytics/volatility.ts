@@ -10,7 +10,6 @@
  *
  * @example
  * ```ts
- * import { realisedVolatility } from "./volatility.ts";
  * realisedVolatility([100, 101, 100]); // sqrt(ln(1.01)² + ln(100/101)²) ≈ 0.014072
  * ```
  * @module
@@ -31,7 +30,6 @@ const NOT_A_NUMBER = NaN;
  *
  * @example
  * ```ts
- * import { realisedVolatility } from "./volatility.ts";
  * realisedVolatility([100, 110]); // |ln 1.1| ≈ 0.09531
  * ```
  */
@@ -78,7 +76,6 @@ export interface VolatilitySamplerOptions {
  *
  * @example
  * ```ts
- * import { VolatilitySampler } from "./volatility.ts";
  * const v = new VolatilitySampler({ symbols: 1 });
  * v.observe(0, 0, 100);
  * v.observe(0, 1000, 101);
@@ -103,8 +100,6 @@ export class VolatilitySampler {
   #entry = new Float64Array(2);
 
   /**
-   * Allocates every symbol's ring of returns, empty.
-   *
    * @param options see {@link VolatilitySamplerOptions}.
    * @throws RangeError when an option is out of range.
    */
@@ -143,12 +138,7 @@ export class VolatilitySampler {
    *
    * @example
    * ```ts
-   * import { VolatilitySampler } from "./volatility.ts";
-   * const v = new VolatilitySampler({ symbols: 1, periodMs: 1000 });
-   * v.observe(0, 0, 100); // samples period 0
-   * v.observe(0, 400, 150); // ignored: period 0 already has its sample
-   * v.observe(0, 2500, 102); // samples period 2 (period 1 repeats the mid 100)
-   * v.short(0); // ln(1.02) ≈ 0.0198
+   * v.observe(0, 2500, 102); // samples period 2
    * ```
    */
   observe(s: number, t: number, mid: number): void {
@@ -166,12 +156,7 @@ export class VolatilitySampler {
    *
    * @example
    * ```ts
-   * import { VolatilitySampler } from "./volatility.ts";
-   * const v = new VolatilitySampler({ symbols: 1 });
-   * const entry = new Float64Array(2); // reused: t, mid
-   * entry[0] = 2500;
-   * entry[1] = 102;
-   * v.observeEntry(0, entry);
+   * v.observeEntry(0, new Float64Array([2500, 102])); // t, mid
    * ```
    */
   observeEntry(s: number, entry: Float64Array): void {
@@ -201,12 +186,7 @@ export class VolatilitySampler {
    *
    * @example
    * ```ts
-   * import { VolatilitySampler } from "./volatility.ts";
-   * const v = new VolatilitySampler({ symbols: 1 });
-   * v.observe(0, 0, 100);
-   * v.breakChain(0); // e.g. the feed went stale
-   * v.observe(0, 60_000, 120); // starts a new chain: no return spans the gap
-   * v.short(0); // NaN
+   * v.breakChain(0);
    * ```
    */
   breakChain(s: number): void {

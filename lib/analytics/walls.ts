@@ -9,7 +9,6 @@
  *
  * @example
  * ```ts
- * import { medianVisibleSize } from "./walls.ts";
  * import { BookSlotLayout, BOOK_BID_COUNT, BOOK_ASK_COUNT } from "../pipeline/book_slot.ts";
  * const layout = new BookSlotLayout(2);
  * const f64 = new Float64Array(layout.slotWords);
@@ -51,16 +50,7 @@ export const DEFAULT_WALL_FACTOR = 5;
  * @throws RangeError when `scratch` is too small.
  * @example
  * ```ts
- * import { medianVisibleSize } from "./walls.ts";
- * import { LocalBook } from "../ingest/local_book.ts";
- * import { BookSlotLayout } from "../pipeline/book_slot.ts";
- * const layout = new BookSlotLayout(5);
- * const f64 = new Float64Array(layout.slotWords);
- * const book = new LocalBook();
- * book.loadSnapshot([[99, 1], [98, 3]], [[101, 20]]); // sizes 1, 3 and 20
- * book.writeTop(f64, 0, layout);
- * const scratch = new Float64Array(2 * layout.levels);
- * medianVisibleSize(f64, 0, layout, scratch); // 3
+ * medianVisibleSize(f64, 0, layout, scratch); // 3 for sizes 1, 3, 20
  * ```
  */
 export function medianVisibleSize(
@@ -80,18 +70,7 @@ export function medianVisibleSize(
  *
  * @example
  * ```ts
- * import { writeMedianVisibleSize } from "./walls.ts";
- * import { LocalBook } from "../ingest/local_book.ts";
- * import { BookSlotLayout } from "../pipeline/book_slot.ts";
- * const layout = new BookSlotLayout(5);
- * const f64 = new Float64Array(layout.slotWords);
- * const book = new LocalBook();
- * book.loadSnapshot([[99, 1], [98, 3]], [[101, 20]]); // sizes 1, 3 and 20
- * book.writeTop(f64, 0, layout);
- * const scratch = new Float64Array(2 * layout.levels);
- * const out = new Float64Array(1);
- * writeMedianVisibleSize(f64, 0, layout, scratch, out, 0);
- * out[0]; // 3
+ * writeMedianVisibleSize(f64, base, layout, scratch, frame, 0);
  * ```
  */
 export function writeMedianVisibleSize(
@@ -137,15 +116,6 @@ export function writeMedianVisibleSize(
  *
  * @example
  * ```ts
- * import { findWalls } from "./walls.ts";
- * import { Side } from "./side.ts";
- * import { LocalBook } from "../ingest/local_book.ts";
- * import { BookSlotLayout } from "../pipeline/book_slot.ts";
- * const layout = new BookSlotLayout(5);
- * const f64 = new Float64Array(layout.slotWords);
- * const book = new LocalBook();
- * book.loadSnapshot([[99, 1], [98, 3]], [[101, 20]]); // sizes 1, 3 and 20
- * book.writeTop(f64, 0, layout);
  * const out = new Float64Array(4);
  * findWalls(f64, 0, layout, Side.Ask, 15, out, 0, 2); // 1; out = [101, 20, NaN, NaN]
  * ```
@@ -172,18 +142,7 @@ export function findWalls(
  *
  * @example
  * ```ts
- * import { findWallsFrom } from "./walls.ts";
- * import { Side } from "./side.ts";
- * import { LocalBook } from "../ingest/local_book.ts";
- * import { BookSlotLayout } from "../pipeline/book_slot.ts";
- * const layout = new BookSlotLayout(5);
- * const f64 = new Float64Array(layout.slotWords);
- * const book = new LocalBook();
- * book.loadSnapshot([[99, 1], [98, 3]], [[101, 20]]); // sizes 1, 3 and 20
- * book.writeTop(f64, 0, layout);
- * const thresholds = Float64Array.of(2); // e.g. k × the median, computed into a typed array
- * const out = new Float64Array(4);
- * findWallsFrom(f64, 0, layout, Side.Bid, thresholds, 0, out, 0, 2); // 1; out = [98, 3, NaN, NaN]
+ * findWallsFrom(f64, base, layout, side, thresholds, thresholdIndex, out, outBase, maxWalls);
  * ```
  */
 export function findWallsFrom(

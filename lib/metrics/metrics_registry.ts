@@ -132,8 +132,6 @@ function externalHistogram(
  * @example
  * ```ts
  * import { createMetrics } from "./metrics_registry.ts";
- * import type { MetricsSources } from "./metrics_sources.ts";
- * declare const state: MetricsSources; // the running service's state
  * const { render } = createMetrics(state, { defaultMetrics: false });
  * console.log(await render());
  * ```
