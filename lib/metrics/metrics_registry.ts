@@ -131,7 +131,6 @@ function externalHistogram(
  *
  * @example
  * ```ts
- * import { createMetrics } from "./metrics_registry.ts";
  * const { render } = createMetrics(state, { defaultMetrics: false });
  * console.log(await render());
  * ```
