@@ -105,6 +105,7 @@ export interface AdaptiveProcessorOptions {
  *
  * @example
  * ```ts
+ * import { AdaptiveProcessor } from "./adaptive_processor.ts";
  * const adaptive = new AdaptiveProcessor({ symbols: 1, capacity: 64, slowMs: 10, slowerMs: 20, recoverMs: 5 });
  * for (let i = 0; i < 5; i++) adaptive.recordProcessingTime(12);
  * adaptive.mode; // 1
@@ -333,7 +334,12 @@ export class AdaptiveProcessor {
    *
    * @example
    * ```ts
-   * adaptive.beginBatch(ring.depth);
+   * import { AdaptiveProcessor } from "./adaptive_processor.ts";
+   * import { SpscRing } from "../pipeline/spsc_ring.ts";
+   * const raw = SpscRing.create({ capacity: 2048, slotBytes: 704 });
+   * const adaptive = new AdaptiveProcessor({ symbols: 1, capacity: raw.capacity });
+   * adaptive.beginBatch(raw.available());
+   * adaptive.lagMode; // 0: nothing waits in the ring
    * ```
    * @throws RangeError when `rawDepth` is negative or not a number.
    */
@@ -356,6 +362,8 @@ export class AdaptiveProcessor {
    *
    * @example
    * ```ts
+   * import { AdaptiveProcessor } from "./adaptive_processor.ts";
+   * const adaptive = new AdaptiveProcessor({ symbols: 2, capacity: 2048 });
    * const out = new Uint8Array(4);
    * adaptive.markNewest([1, 0, 1, 1], 4, out); // out = [0, 1, 0, 1]
    * ```
@@ -389,7 +397,14 @@ export class AdaptiveProcessor {
    *
    * @example
    * ```ts
-   * if (adaptive.shouldProcess(symbolId, newest[i] === 1)) analyse(i);
+   * import { AdaptiveProcessor } from "./adaptive_processor.ts";
+   * const adaptive = new AdaptiveProcessor({ symbols: 1, capacity: 2048 });
+   * adaptive.beginBatch(1800); // the ring is 88% full: mode 2 analyses one frame of three
+   * const symbolIds = [0, 0, 0, 0];
+   * const newest = new Uint8Array(symbolIds.length);
+   * adaptive.markNewest(symbolIds, symbolIds.length, newest);
+   * symbolIds.map((s, i) => adaptive.shouldProcess(s, newest[i] === 1));
+   * // [false, false, true, true]: the newest frame is always analysed
    * ```
    * @throws RangeError when `symbolId` is not a symbol id.
    */
@@ -416,7 +431,10 @@ export class AdaptiveProcessor {
    *
    * @example
    * ```ts
+   * import { AdaptiveProcessor } from "./adaptive_processor.ts";
+   * const adaptive = new AdaptiveProcessor({ symbols: 1, capacity: 2048 });
    * adaptive.recordProcessingTime(0.004); // 4 µs
+   * adaptive.averageMs; // 0.004
    * ```
    * @throws RangeError when `ms` is negative or not finite.
    */

@@ -23,15 +23,19 @@
  *
  * @example
  * ```ts
- * import { BookSlotLayout } from "../pipeline/book_slot.ts";
+ * import { Analyser } from "./analyser.ts";
+ * import { BOOK_RECEIVE_TIME, BookSlotLayout } from "../pipeline/book_slot.ts";
  * import { FrameSlotLayout, FRAME_MID } from "../pipeline/frame_slot.ts";
- * import { writeBook } from "../../testing/book_fixture.ts";
+ * import { LocalBook } from "../ingest/local_book.ts";
  * const bookLayout = new BookSlotLayout(20);
  * const frameLayout = new FrameSlotLayout({ levels: 20 });
  * const analyser = new Analyser({ symbols: 2, bookLayout, frameLayout });
  * const book = new Float64Array(bookLayout.slotWords);
  * const out = new Float64Array(frameLayout.slotWords);
- * writeBook(book, 0, bookLayout, { bids: [[99, 1]], asks: [[101, 1]], receiveTime: 1000 });
+ * const local = new LocalBook();
+ * local.loadSnapshot([[99, 1]], [[101, 1]]);
+ * local.writeTop(book, 0, bookLayout); // symbol 0
+ * book[BOOK_RECEIVE_TIME] = 1000;
  * analyser.analyse(book, 0, out, 0, 1000.5);
  * out[FRAME_MID]; // 100
  * ```
@@ -126,8 +130,21 @@ function clampCount(v: number, max: number): number {
  *
  * @example
  * ```ts
+ * import { Analyser } from "./analyser.ts";
+ * import { BookSlotLayout } from "../pipeline/book_slot.ts";
+ * import { FrameSlotLayout } from "../pipeline/frame_slot.ts";
+ * import { SpscRing } from "../pipeline/spsc_ring.ts";
+ * declare const raw: SpscRing; // book slots from the ingest worker
+ * declare const processed: SpscRing; // analytics slots to the main thread
+ * const bookLayout = new BookSlotLayout(20);
+ * const frameLayout = new FrameSlotLayout({ levels: 20 });
  * const analyser = new Analyser({ symbols: 1, bookLayout, frameLayout, wallFactor: 4 });
- * analyser.analyse(book, bookBase, out, outBase, performance.timeOrigin + performance.now());
+ * const book = new Float64Array(bookLayout.slotWords);
+ * while (raw.pop(book)) {
+ *   const at = processed.reserve();
+ *   analyser.analyse(book, 0, processed.f64, at, Date.now());
+ *   processed.commit();
+ * }
  * ```
  */
 export class Analyser {
@@ -152,6 +169,8 @@ export class Analyser {
   #entry = new Float64Array(3);
 
   /**
+   * Allocates the per-symbol state (previous books, windows, samplers).
+   *
    * @param options see {@link AnalyserOptions}.
    * @throws RangeError when an option is out of range or the layouts disagree.
    */
@@ -206,7 +225,16 @@ export class Analyser {
    * @throws RangeError when the book's symbol id is not an integer in [0, symbols).
    * @example
    * ```ts
+   * import { Analyser } from "./analyser.ts";
+   * import { BookSlotLayout } from "../pipeline/book_slot.ts";
+   * import { FRAME_SEQUENCE, FrameSlotLayout } from "../pipeline/frame_slot.ts";
+   * const bookLayout = new BookSlotLayout(5);
+   * const frameLayout = new FrameSlotLayout({ levels: 5 });
+   * const analyser = new Analyser({ symbols: 1, bookLayout, frameLayout });
+   * const book = new Float64Array(bookLayout.slotWords); // symbol 0, an empty book
+   * const out = new Float64Array(frameLayout.slotWords);
    * analyser.analyse(book, 0, out, 0, Date.now());
+   * out[FRAME_SEQUENCE]; // 1: the first frame of symbol 0
    * ```
    */
   analyse(
@@ -362,6 +390,14 @@ export class Analyser {
    *
    * @example
    * ```ts
+   * import { Analyser } from "./analyser.ts";
+   * import { BookSlotLayout } from "../pipeline/book_slot.ts";
+   * import { FrameSlotLayout } from "../pipeline/frame_slot.ts";
+   * const analyser = new Analyser({
+   *   symbols: 1,
+   *   bookLayout: new BookSlotLayout(5),
+   *   frameLayout: new FrameSlotLayout({ levels: 5 }),
+   * });
    * analyser.sequence(0); // 0 before the first frame of symbol 0
    * ```
    */

@@ -10,9 +10,19 @@
  * each symbol reads symbol ids in place (hints only).
  *
  * @example
- * ```ts ignore
+ * ```ts
+ * import { AnalyticsLoop } from "./analytics_loop.ts";
+ * import { BookSlotLayout } from "../pipeline/book_slot.ts";
+ * import { FrameSlotLayout } from "../pipeline/frame_slot.ts";
+ * import { PipelineCounters } from "../pipeline/pipeline_counters.ts";
+ * import { SpscRing } from "../pipeline/spsc_ring.ts";
+ * const raw = SpscRing.create({ slotBytes: new BookSlotLayout(20).slotBytes });
+ * const processed = SpscRing.create({ slotBytes: new FrameSlotLayout({ levels: 20 }).slotBytes });
+ * const counters = PipelineCounters.create(3); // 2 symbols + the unknown row
  * const loop = new AnalyticsLoop({ raw, processed, counters, symbols: 2 });
+ * raw.close(); // the ingest side stopped
  * loop.run(); // returns when the raw ring is closed and drained
+ * processed.closed; // true
  * ```
  * @module
  */
@@ -76,8 +86,19 @@ export interface AnalyticsLoopOptions {
  * Drains the raw ring into the processed ring.
  *
  * @example
- * ```ts ignore
- * while (loop.drain() > 0) {}
+ * ```ts
+ * import { AnalyticsLoop } from "./analytics_loop.ts";
+ * import { BookSlotLayout } from "../pipeline/book_slot.ts";
+ * import { FrameSlotLayout } from "../pipeline/frame_slot.ts";
+ * import { PipelineCounters } from "../pipeline/pipeline_counters.ts";
+ * import { SpscRing } from "../pipeline/spsc_ring.ts";
+ * const raw = SpscRing.create({ slotBytes: new BookSlotLayout(20).slotBytes });
+ * const processed = SpscRing.create({ slotBytes: new FrameSlotLayout({ levels: 20 }).slotBytes });
+ * const counters = PipelineCounters.create(3); // 2 symbols + the unknown row
+ * const loop = new AnalyticsLoop({ raw, processed, counters, symbols: 2 });
+ * raw.push(new Float64Array(raw.slotWords)); // an empty book of symbol 0
+ * loop.drain(); // 1
+ * processed.available(); // 1
  * ```
  */
 export class AnalyticsLoop {
@@ -97,7 +118,12 @@ export class AnalyticsLoop {
   #lastMode = 0;
   readonly #skipping: boolean;
 
-  /** @throws RangeError when the rings' slot sizes do not fit the layouts. */
+  /**
+   * Creates the analyser and the adaptive processor for the rings' layouts.
+   *
+   * @param options see {@link AnalyticsLoopOptions}.
+   * @throws RangeError when the rings' slot sizes do not fit the layouts.
+   */
   constructor(options: AnalyticsLoopOptions) {
     this.#raw = options.raw;
     this.#processed = options.processed;

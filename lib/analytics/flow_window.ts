@@ -16,6 +16,7 @@
  *
  * @example
  * ```ts
+ * import { FlowWindow } from "./flow_window.ts";
  * const w = new FlowWindow({ symbols: 1 });
  * w.push(0, 0, 1, 2);
  * w.push(0, 500, 3, 4);
@@ -48,7 +49,19 @@ export interface FlowWindowOptions {
   longMs?: number;
 }
 
-/** Per-symbol rings of (time, e level 1, e multi-level) with 1 s / 10 s running sums. */
+/**
+ * Per-symbol rings of (time, e level 1, e multi-level) with 1 s / 10 s running sums.
+ *
+ * @example
+ * ```ts
+ * import { FlowWindow } from "./flow_window.ts";
+ * const w = new FlowWindow({ symbols: 2, shortMs: 1000, longMs: 10_000 });
+ * w.push(1, 0, -2, -3);
+ * w.push(1, 100, 5, 7);
+ * w.shortSum(1); // 4: multi-level e over the last second
+ * w.shortSumL1(0); // 0: symbol 0 has no entries
+ * ```
+ */
 export class FlowWindow {
   /** Entries per symbol. */
   readonly capacity: number;
@@ -70,6 +83,8 @@ export class FlowWindow {
   #entry = new Float64Array(3);
 
   /**
+   * Allocates every symbol's ring, empty.
+   *
    * @param options see {@link FlowWindowOptions}.
    * @throws RangeError when an option is out of range.
    */
@@ -106,6 +121,7 @@ export class FlowWindow {
    *
    * @example
    * ```ts
+   * import { FlowWindow } from "./flow_window.ts";
    * const w = new FlowWindow({ symbols: 1, capacity: 2 });
    * w.push(0, 0, 1, 1); w.push(0, 1, 1, 1);
    * w.push(0, 2, 1, 1); // true: the t = 0 entry was dropped early
@@ -127,8 +143,14 @@ export class FlowWindow {
    *
    * @example
    * ```ts
-   * const entry = new Float64Array([1000.5, 2, 3]); // t, e1, em
-   * w.pushEntry(0, entry);
+   * import { FlowWindow } from "./flow_window.ts";
+   * const w = new FlowWindow({ symbols: 1 });
+   * const entry = new Float64Array(3); // reused: t, e1, em
+   * entry[0] = 1000.5;
+   * entry[1] = 2;
+   * entry[2] = 3;
+   * w.pushEntry(0, entry); // false: nothing was dropped
+   * w.shortSumL1(0); // 2
    * ```
    */
   pushEntry(s: number, entry: Float64Array): boolean {
@@ -249,6 +271,7 @@ export class FlowWindow {
    *
    * @example
    * ```ts
+   * import { FlowWindow } from "./flow_window.ts";
    * const w = new FlowWindow({ symbols: 1 });
    * for (let i = 0; i < 11; i++) w.push(0, i * 100, 0, 0);
    * w.rate(0); // 10

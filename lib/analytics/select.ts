@@ -4,6 +4,7 @@
  *
  * @example
  * ```ts
+ * import { selectKth } from "./select.ts";
  * const a = Float64Array.of(5, 1, 4, 2, 3);
  * selectKth(a, 5, 2); // 3 (the median); `a` is reordered
  * ```
@@ -18,6 +19,7 @@
  * @throws RangeError when k is not in [0, n) or n exceeds a.length.
  * @example
  * ```ts
+ * import { selectKth } from "./select.ts";
  * selectKth(Float64Array.of(9, 7, 8), 3, 0); // 7
  * ```
  */

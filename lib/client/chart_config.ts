@@ -262,7 +262,18 @@ export function depthChartConfig(
   };
 }
 
-/** The ring column array named by `column`. */
+/**
+ * The ring column array named by `column`.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { ringColumn } from "./chart_config.ts";
+ * import { FrameRing } from "./frame_ring.ts";
+ * const ring = new FrameRing();
+ * assert.equal(ringColumn(ring, "mid"), ring.mid);
+ * ```
+ */
 export function ringColumn(ring: FrameRing, column: RingColumn): Float64Array {
   return ring[column];
 }

@@ -76,7 +76,25 @@ interface SymbolData {
   frames: number;
 }
 
-/** See the module docs. */
+/**
+ * See the module docs. Pages get theirs from {@linkcode dashboardStore}.
+ *
+ * @example
+ * ```ts
+ * import { DashboardStore } from "./dashboard_store.ts";
+ * import { buildSeed } from "./dashboard_seed.ts";
+ * import { emptyDashFrame } from "./dash_frame.ts";
+ * const store = new DashboardStore(
+ *   buildSeed({ symbols: ["BTCUSDT", "ETHUSDT"], symbol: "BTCUSDT", frames: [] }),
+ * );
+ * const off = store.onRender(() => console.log(store.latest("BTCUSDT")?.mid));
+ * const frame = emptyDashFrame("BTCUSDT");
+ * frame.mid = 65000;
+ * store.ingest(frame); // copied; rendered once at the next animation frame
+ * off();
+ * store.close();
+ * ```
+ */
 export class DashboardStore {
   /** Every symbol the service serves. */
   readonly symbols: Signal<string[]>;
@@ -100,6 +118,8 @@ export class DashboardStore {
   #force = false;
 
   /**
+   * Creates the store of one page, its shown symbol's ring filled from the seed.
+   *
    * @param seed The page's first-paint data; its history fills the ring of its symbol.
    * @param options See {@linkcode DashboardStoreOptions}.
    */

@@ -38,7 +38,22 @@ export interface FrameRingOptions {
 /** Default frames kept per symbol in the browser. */
 export const DEFAULT_RING_CAPACITY = 100;
 
-/** Fixed-capacity ring of frames in Float64Array columns. See the module docs. */
+/**
+ * Fixed-capacity ring of frames in Float64Array columns. See the module docs.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { FrameRing } from "./frame_ring.ts";
+ * import { emptyDashFrame } from "./dash_frame.ts";
+ * const ring = new FrameRing({ capacity: 100 });
+ * const f = emptyDashFrame("BTCUSDT");
+ * f.spreadBps = 1.5;
+ * ring.push(f);
+ * const newest = ring.slot(ring.size - 1);
+ * assert.equal(ring.spreadBps[newest], 1.5);
+ * ```
+ */
 export class FrameRing {
   /** Frames kept at most. */
   readonly capacity: number;
@@ -70,7 +85,12 @@ export class FrameRing {
   #size = 0;
   #pushed = 0;
 
-  /** @throws RangeError when `capacity` is not an integer from 1 to 1 000 000. */
+  /**
+   * Allocates the columns, empty.
+   *
+   * @param options see {@linkcode FrameRingOptions}.
+   * @throws RangeError when `capacity` is not an integer from 1 to 1 000 000.
+   */
   constructor(options: FrameRingOptions = {}) {
     const capacity = options.capacity ?? DEFAULT_RING_CAPACITY;
     if (!Number.isInteger(capacity) || capacity < 1 || capacity > 1_000_000) {

@@ -24,10 +24,15 @@ export interface MarketFeedOptions {
  * Open the live feed of `store`.
  *
  * @example
- * ```ts ignore
+ * ```ts
+ * import type { Signal } from "@preact/signals";
+ * import { connectMarketFeed } from "./market_feed.ts";
  * import { dashboardStore } from "./dashboard_store.ts";
+ * import type { DashboardSeed } from "./dashboard_seed.ts";
+ * declare const seed: Signal<DashboardSeed>; // the page's seed signal
  * const store = dashboardStore(seed, { connect: connectMarketFeed });
  * const release = store.retain(); // opens the socket
+ * release(); // the last holder let go: the socket closes
  * ```
  */
 export function connectMarketFeed(

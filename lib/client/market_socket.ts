@@ -21,12 +21,18 @@
  *
  * @example
  * ```ts
+ * import { MarketSocket } from "./market_socket.ts";
+ * let mids: number[] = [];
  * const socket = new MarketSocket({
  *   url: `${location.protocol === "https:" ? "wss" : "ws"}://${location.host}/ws`,
  *   symbol: "BTCUSDT",
- *   onHello: (hello) => chart.replace(hello.history),
- *   onFrame: (frame) => chart.append(frame),
- *   onState: (s) => banner.show(s.state, s.retryAt),
+ *   onHello: (hello) => {
+ *     mids = hello.history.map((frame) => frame.mid); // replaces what we held
+ *   },
+ *   onFrame: (frame) => {
+ *     mids.push(frame.mid);
+ *   },
+ *   onState: (s) => console.log(s.state, s.retryAt),
  * });
  * socket.subscribe("ETHUSDT"); // switch symbol
  * await socket.close();
@@ -97,6 +103,7 @@ export interface MarketSocketOptions {
  *
  * @example
  * ```ts
+ * import { MarketSocket } from "./market_socket.ts";
  * const s = new MarketSocket({ url: "ws://127.0.0.1:8000/ws", symbol: "btcusdt" });
  * s.symbol; // "BTCUSDT"
  * s.close();
@@ -124,7 +131,12 @@ export class MarketSocket {
   #resyncs = 0;
   #reconnects = 0;
 
-  /** @throws TypeError when the URL is not ws:, wss:, http: or https:. */
+  /**
+   * Opens the connection (http: and https: URLs become ws: and wss:).
+   *
+   * @param options see {@link MarketSocketOptions}.
+   * @throws TypeError when the URL is not ws:, wss:, http: or https:.
+   */
   constructor(options: MarketSocketOptions) {
     const url = new URL(options.url);
     if (url.protocol === "http:") url.protocol = "ws:";

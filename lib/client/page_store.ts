@@ -19,10 +19,17 @@ const OPTIONS = { connect: connectMarketFeed };
  * the feed opens when an island retains it).
  *
  * @example
- * ```ts ignore
+ * ```ts
+ * import type { Signal } from "@preact/signals";
  * import { useEffect } from "preact/hooks";
- * const store = pageStore(seed);
- * useEffect(() => store.retain(), [store]);
+ * import { pageStore } from "./page_store.ts";
+ * import type { DashboardSeed } from "./dashboard_seed.ts";
+ * // In an island: the page's store, its feed open while the island is mounted.
+ * function useDashboard(seed: Signal<DashboardSeed>) {
+ *   const store = pageStore(seed);
+ *   useEffect(() => store.retain(), [store]);
+ *   return store;
+ * }
  * ```
  */
 export function pageStore(seed: Signal<DashboardSeed>): DashboardStore {

@@ -55,6 +55,8 @@ export class RenderScheduler {
   #renders = 0;
 
   /**
+   * Creates an idle scheduler: nothing is requested until {@linkcode RenderScheduler.request}.
+   *
    * @param render Called at most once per animation frame after a request.
    * @param options See {@linkcode RenderSchedulerOptions}.
    */

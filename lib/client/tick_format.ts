@@ -148,6 +148,8 @@ export class TickFormatter {
   readonly #max: number;
 
   /**
+   * Creates a formatter that has seen no price yet.
+   *
    * @param decimals Starting decimals. Default 0.
    * @param max Most decimals ever used (e.g. 4 for sizes). Default {@linkcode MAX_DECIMALS}.
    */

@@ -8,7 +8,7 @@
  * the diff-book layer says so, Live otherwise.
  *
  * @example
- * ```ts ignore
+ * ```ts
  * import { ConnectionPool } from "./connection_pool.ts";
  *
  * const pool = new ConnectionPool({
@@ -76,7 +76,7 @@ const SYMBOL_PATTERN = /^[a-z0-9_.-]+$/;
  * Connections for a symbol list with per-symbol feed state.
  *
  * @example
- * ```ts ignore
+ * ```ts
  * import { ConnectionPool } from "./connection_pool.ts";
  *
  * const pool = new ConnectionPool({

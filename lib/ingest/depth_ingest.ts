@@ -10,6 +10,7 @@
  *
  * @example
  * ```ts
+ * import { DepthIngest } from "./depth_ingest.ts";
  * import { SpscRing } from "../pipeline/spsc_ring.ts";
  * import { PipelineCounters } from "../pipeline/pipeline_counters.ts";
  * import { BookSlotLayout } from "../pipeline/book_slot.ts";
@@ -68,8 +69,18 @@ export const DEPTH_INGEST_REJECTED = -1;
  * Parses, validates and commits partial-book frames into the raw ring.
  *
  * @example
- * ```ts ignore
- * const id = ingest.handle(text, receivedAt); // symbol id, or DEPTH_INGEST_REJECTED / _CONTROL
+ * ```ts
+ * import { DEPTH_INGEST_CONTROL, DEPTH_INGEST_REJECTED, DepthIngest } from "./depth_ingest.ts";
+ * declare const ingest: DepthIngest;
+ * declare const text: string; // one WebSocket text message
+ * const id = ingest.handle(text, Date.now());
+ * if (id === DEPTH_INGEST_REJECTED) {
+ *   // rejected and counted by reason; the slot stays reserved for the next message
+ * } else if (id === DEPTH_INGEST_CONTROL) {
+ *   // a control message (reply, serverShutdown): nothing was written
+ * } else {
+ *   // the frame of symbol `id` was committed to the ring
+ * }
  * ```
  */
 export class DepthIngest {
@@ -82,7 +93,12 @@ export class DepthIngest {
   readonly #unknownRow: number;
   readonly #reserveTimeoutMs: number;
 
-  /** @throws RangeError when the ring's slots are too small for `levels`. */
+  /**
+   * Creates the parser and the per-symbol update-id tracker for the ring.
+   *
+   * @param options see {@link DepthIngestOptions}.
+   * @throws RangeError when the ring's slots are too small for `levels`.
+   */
   constructor(options: DepthIngestOptions) {
     this.layout = new BookSlotLayout(options.levels ?? 20);
     this.#ring = options.ring;

@@ -27,6 +27,9 @@
  *
  * @example
  * ```ts
+ * import { DepthParser } from "./depth_parser.ts";
+ * import { SymbolTable } from "./symbol_table.ts";
+ * import { BookSlotLayout } from "../pipeline/book_slot.ts";
  * const layout = new BookSlotLayout(20);
  * const parser = new DepthParser(new SymbolTable(["btcusdt"]), { layout });
  * const f64 = new Float64Array(layout.slotWords);
@@ -66,12 +69,20 @@ export interface DepthParserOptions {
  *
  * @example
  * ```ts
+ * import { DepthParser, isControlMessage } from "./depth_parser.ts";
+ * import { SymbolTable } from "./symbol_table.ts";
+ * import { REJECT_REASON_NAMES, RejectReason } from "../pipeline/reject_reason.ts";
+ * declare const message: string; // one WebSocket text message
  * const parser = new DepthParser(new SymbolTable(["btcusdt", "ethusdt"]));
  * const slot = new Float64Array(parser.layout.slotWords);
  * const code = parser.parse(message, slot, 0);
- * if (code === RejectReason.Ok) commit();
- * else if (isControlMessage(code)) handleControl(code, parser.controlId);
- * else countRejection(code);
+ * if (code === RejectReason.Ok) {
+ *   // the slot holds the book: commit it
+ * } else if (isControlMessage(code)) {
+ *   console.log("control message", code, "for request", parser.controlId);
+ * } else {
+ *   console.log("rejected:", REJECT_REASON_NAMES[code]);
+ * }
  * ```
  */
 export class DepthParser {
@@ -80,6 +91,8 @@ export class DepthParser {
   readonly #scanner: DepthMessageScanner;
 
   /**
+   * Creates a parser writing slots of `options.layout`.
+   *
    * @param symbols the run's symbols.
    * @param options see {@link DepthParserOptions}.
    */

@@ -5,6 +5,7 @@
  *
  * @example
  * ```ts
+ * import { DiffEvent } from "./diff_event.ts";
  * const ev = new DiffEvent({ capacity: 1000 });
  * ev.bidPrices.length; // 1000
  * ev.prevFinalUpdateId; // NaN (spot events have no `pu`)
@@ -30,6 +31,7 @@ export interface DiffEventOptions {
  *
  * @example
  * ```ts
+ * import { DiffEvent } from "./diff_event.ts";
  * const ev = new DiffEvent();
  * for (let i = 0; i < ev.bidCount; i++) {
  *   const price = ev.bidPrices[i], size = ev.bidSizes[i];
@@ -61,6 +63,8 @@ export class DiffEvent {
   askSizes: Float64Array;
 
   /**
+   * Allocates the level arrays, `capacity` levels per side.
+   *
    * @param options see {@link DiffEventOptions}.
    * @throws RangeError when `capacity` is not an integer from 1 to {@link MAX_DIFF_CAPACITY}.
    */

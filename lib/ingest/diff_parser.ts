@@ -20,6 +20,9 @@
  *
  * @example
  * ```ts
+ * import { DiffParser } from "./diff_parser.ts";
+ * import { DiffEvent } from "./diff_event.ts";
+ * import { SymbolTable } from "./symbol_table.ts";
  * const parser = new DiffParser(new SymbolTable(["bnbbtc"]));
  * const ev = new DiffEvent();
  * parser.parse('{"e":"depthUpdate","E":1,"s":"BNBBTC","U":157,"u":160,"b":[["0.0024","10"]],"a":[]}', ev);
@@ -40,16 +43,27 @@ export { ControlMessage, isControlMessage } from "./json_scan.ts";
  *
  * @example
  * ```ts
+ * import { DiffParser } from "./diff_parser.ts";
+ * import { DiffEvent } from "./diff_event.ts";
+ * import { DiffSync } from "./diff_sync.ts";
+ * import { SymbolTable } from "./symbol_table.ts";
+ * import { RejectReason } from "../pipeline/reject_reason.ts";
+ * declare const message: string; // one WebSocket text message
  * const parser = new DiffParser(new SymbolTable(["btcusdt"]));
+ * const sync = new DiffSync({ symbolCount: 1 });
  * const ev = new DiffEvent();
  * const code = parser.parse(message, ev);
- * if (code === RejectReason.Ok) book.apply(ev);
+ * if (code === RejectReason.Ok) sync.onEvent(ev);
  * ```
  */
 export class DiffParser {
   readonly #scanner: DepthMessageScanner;
 
-  /** @param symbols the run's symbols. */
+  /**
+   * Creates a parser resolving symbols with `symbols`.
+   *
+   * @param symbols the run's symbols.
+   */
   constructor(symbols: SymbolTable) {
     this.#scanner = new DepthMessageScanner(symbols);
   }

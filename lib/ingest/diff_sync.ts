@@ -54,11 +54,25 @@
  *
  * @example
  * ```ts
- * const sync = new DiffSync({ symbolCount: 2 });
+ * import { DiffSync } from "./diff_sync.ts";
+ * import { DiffEvent } from "./diff_event.ts";
+ * import { DiffParser } from "./diff_parser.ts";
+ * import { SymbolTable } from "./symbol_table.ts";
+ * import { BookSlotLayout } from "../pipeline/book_slot.ts";
+ * const parser = new DiffParser(new SymbolTable(["bnbbtc"]));
+ * const event = new DiffEvent();
+ * parser.parse(
+ *   '{"e":"depthUpdate","E":1,"s":"BNBBTC","U":157,"u":160,"b":[["0.0024","10"]],"a":[]}',
+ *   event,
+ * );
+ * const sync = new DiffSync({ symbolCount: 1 });
  * sync.onEvent(event); // RejectReason.Ok: buffered, a snapshot is now wanted
  * const sym = sync.takeSnapshotRequest(); // 0: fetch /api/v3/depth for it
- * sync.onSnapshot(sym, { lastUpdateId: 160, bids: [[0.0024, 10]], asks: [[0.0026, 100]] });
- * if (sync.dueForEmit(sym, Date.now())) sync.writeFrame(sym, f64, base, layout, Date.now());
+ * sync.onSnapshot(sym, { lastUpdateId: 158, bids: [[0.0023, 5]], asks: [[0.0026, 100]] });
+ * // the buffered event (U 157 <= 158 + 1 <= u 160) is replayed: the book is synced at 160
+ * const layout = new BookSlotLayout(20);
+ * const f64 = new Float64Array(layout.slotWords);
+ * if (sync.dueForEmit(sym, Date.now())) sync.writeFrame(sym, f64, 0, layout, Date.now());
  * ```
  * @module
  */
@@ -344,6 +358,7 @@ function checkEvent(ev: DiffEventLike): RejectReason {
  *
  * @example
  * ```ts
+ * import { DiffSync, SyncState } from "./diff_sync.ts";
  * const sync = new DiffSync({ symbolCount: 1, minEmitIntervalMs: 100 });
  * sync.state(0) === SyncState.Buffering; // true
  * ```
@@ -375,6 +390,8 @@ export class DiffSync {
   readonly #rejected: Float64Array;
 
   /**
+   * Allocates every book and event buffer; all symbols start buffering.
+   *
    * @param options see {@link DiffSyncOptions}.
    * @throws RangeError when an option is out of range.
    */

@@ -11,11 +11,36 @@ import { PipelineCounters } from "../pipeline/pipeline_counters.ts";
 import { Ingestor, type IngestorOptions } from "./ingestor.ts";
 import { createLogger, type LogLevel } from "../pipeline/logger.ts";
 
-/** The start message the supervisor posts. */
+/**
+ * The start message the supervisor posts.
+ *
+ * @example
+ * ```ts
+ * import type { IngestStartMessage } from "./ingest_worker.ts";
+ * import { BookSlotLayout } from "../pipeline/book_slot.ts";
+ * import { PipelineCounters } from "../pipeline/pipeline_counters.ts";
+ * import { SpscRing } from "../pipeline/spsc_ring.ts";
+ * const symbols = ["btcusdt"];
+ * const rawRing = SpscRing.create({ slotBytes: new BookSlotLayout(20).slotBytes });
+ * const counters = PipelineCounters.create(symbols.length + 1);
+ * const worker = new Worker(new URL("./ingest_worker.ts", import.meta.url), { type: "module" });
+ * const start: IngestStartMessage = {
+ *   type: "start",
+ *   rawRing: rawRing.buffer,
+ *   counters: counters.buffer,
+ *   options: { symbols, wsUrl: "wss://stream.binance.com:9443" },
+ * };
+ * worker.postMessage(start);
+ * ```
+ */
 export interface IngestStartMessage {
+  /** Message tag. */
   type: "start";
+  /** Buffer of the raw ring the worker produces into ({@link SpscRing.attach}). */
   rawRing: SharedArrayBuffer;
+  /** Buffer of the shared pipeline counters ({@link PipelineCounters.attach}). */
   counters: SharedArrayBuffer;
+  /** Everything else the {@link Ingestor} needs. */
   options: Omit<IngestorOptions, "rawRing" | "counters" | "log">;
   /** Log level and format of the service (the worker logs overflow and callback errors). */
   log?: { level?: LogLevel; format?: "text" | "json" };

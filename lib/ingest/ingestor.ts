@@ -14,8 +14,20 @@
  * reports drops with escalating severity.
  *
  * @example
- * ```ts ignore
- * const ingestor = new Ingestor({ symbols: ["btcusdt"], rawRing, counters, wsUrl, restUrl });
+ * ```ts
+ * import { Ingestor } from "./ingestor.ts";
+ * import { BookSlotLayout } from "../pipeline/book_slot.ts";
+ * import { PipelineCounters } from "../pipeline/pipeline_counters.ts";
+ * import { SpscRing } from "../pipeline/spsc_ring.ts";
+ * const symbols = ["btcusdt"];
+ * const ingestor = new Ingestor({
+ *   symbols,
+ *   rawRing: SpscRing.create({ capacity: 2048, slotBytes: new BookSlotLayout(20).slotBytes }),
+ *   counters: PipelineCounters.create(symbols.length + 1), // + the unknown-symbol row
+ *   wsUrl: "wss://stream.binance.com:9443",
+ *   restUrl: "https://api.binance.com",
+ *   stream: "diff",
+ * });
  * ingestor.start();
  * await ingestor.stop();
  * ```
@@ -91,8 +103,11 @@ const EMIT_TICK_MS = 10;
  * Owns the exchange connections and writes accepted frames into the raw ring.
  *
  * @example
- * ```ts ignore
- * new Ingestor(options).start();
+ * ```ts
+ * import { Ingestor, type IngestorOptions } from "./ingestor.ts";
+ * declare const options: IngestorOptions; // e.g. from the start message of the ingest worker
+ * const ingestor = new Ingestor(options);
+ * ingestor.start();
  * ```
  */
 export class Ingestor {
@@ -123,7 +138,12 @@ export class Ingestor {
    */
   readonly #published: Float64Array;
 
-  /** @throws TypeError / RangeError on bad options (unknown symbols, missing REST URL in diff mode). */
+  /**
+   * Validates the options and builds the connections; connects on {@link Ingestor.start}.
+   *
+   * @param options see {@link IngestorOptions}.
+   * @throws TypeError / RangeError on bad options (unknown symbols, missing REST URL in diff mode).
+   */
   constructor(options: IngestorOptions) {
     this.#ring = options.rawRing;
     this.#counters = options.counters;

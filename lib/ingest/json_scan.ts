@@ -25,6 +25,8 @@
  *
  * @example
  * ```ts
+ * import { DepthMessageScanner, StreamKind } from "./json_scan.ts";
+ * import { SymbolTable } from "./symbol_table.ts";
  * const scanner = new DepthMessageScanner(new SymbolTable(["btcusdt"]));
  * const prices = new Float64Array(20), sizes = new Float64Array(20);
  * scanner.setLevelTargets(prices, 0, sizes, 0, prices, 0, sizes, 0, 1, 20);
@@ -44,6 +46,7 @@ import type { SymbolTable } from "./symbol_table.ts";
  *
  * @example
  * ```ts
+ * import { ControlMessage, isControlMessage } from "./json_scan.ts";
  * isControlMessage(ControlMessage.ServerShutdown); // true
  * ```
  */
@@ -65,6 +68,7 @@ export type ControlMessage = typeof ControlMessage[keyof typeof ControlMessage];
  *
  * @example
  * ```ts
+ * import { isControlMessage } from "./json_scan.ts";
  * isControlMessage(0); // false (RejectReason.Ok)
  * ```
  */
@@ -77,6 +81,7 @@ export function isControlMessage(code: number): boolean {
  *
  * @example
  * ```ts
+ * import { StreamKind } from "./json_scan.ts";
  * StreamKind.Partial; // 1, e.g. "btcusdt@depth20@100ms"
  * ```
  */
@@ -101,6 +106,7 @@ export type StreamKind = typeof StreamKind[keyof typeof StreamKind];
  *
  * @example
  * ```ts
+ * import { EventType } from "./json_scan.ts";
  * EventType.DepthUpdate; // 1
  * ```
  */
@@ -263,6 +269,8 @@ function keyId(t: Uint8Array, s: number, e: number): number {
  *
  * @example
  * ```ts
+ * import { DepthMessageScanner } from "./json_scan.ts";
+ * import { SymbolTable } from "./symbol_table.ts";
  * const s = new DepthMessageScanner(new SymbolTable(["btcusdt"]));
  * s.scan('{"result":null,"id":7}'); // true; s.hasResult && s.messageId === 7
  * ```
@@ -328,6 +336,9 @@ export class DepthMessageScanner {
   #view: DataView | null = new DataView(this.#buf.buffer);
 
   /**
+   * Creates a scanner with no level targets (levels are counted, not stored,
+   * until {@link DepthMessageScanner.setLevelTargets}).
+   *
    * @param symbols the run's symbols, used to resolve stream names and `"s"` values.
    */
   constructor(symbols: SymbolTable) {
@@ -341,8 +352,17 @@ export class DepthMessageScanner {
    *
    * @example
    * ```ts
+   * import { DepthMessageScanner } from "./json_scan.ts";
+   * import { SymbolTable } from "./symbol_table.ts";
+   * import { BookSlotLayout } from "../pipeline/book_slot.ts";
+   * const layout = new BookSlotLayout(5);
+   * const f64 = new Float64Array(layout.slotWords);
+   * const scanner = new DepthMessageScanner(new SymbolTable(["btcusdt"]));
    * // interleaved (price, size) pairs as in a book slot:
-   * // setLevelTargets(f64, b, f64, b + 1, f64, a, f64, a + 1, 2, levels)
+   * const b = layout.bidsStart, a = layout.asksStart;
+   * scanner.setLevelTargets(f64, b, f64, b + 1, f64, a, f64, a + 1, 2, layout.levels);
+   * scanner.scan('{"lastUpdateId":1,"bids":[["1.5","2"]],"asks":[["1.6","3"]]}'); // true
+   * f64[layout.bidSize(0)]; // 2
    * ```
    */
   setLevelTargets(
@@ -375,6 +395,8 @@ export class DepthMessageScanner {
    * @returns true when `text` is one well-formed JSON object; false otherwise.
    * @example
    * ```ts
+   * import { DepthMessageScanner } from "./json_scan.ts";
+   * import { SymbolTable } from "./symbol_table.ts";
    * new DepthMessageScanner(new SymbolTable(["x"])).scan("{"); // false
    * ```
    */
@@ -425,8 +447,14 @@ export class DepthMessageScanner {
    * @returns a symbol id, or -1 when the name is not in the table.
    * @example
    * ```ts
-   * // after scanning a raw spot partial book (no stream, no "s"):
-   * // scanner.symbolId(connectionSymbolId)
+   * import { DepthMessageScanner } from "./json_scan.ts";
+   * import { SymbolTable } from "./symbol_table.ts";
+   * const scanner = new DepthMessageScanner(new SymbolTable(["btcusdt", "ethusdt"]));
+   * // a raw spot partial book names no symbol: the connection's symbol is the fallback
+   * scanner.scan('{"lastUpdateId":1,"bids":[],"asks":[]}');
+   * scanner.symbolId(1); // 1
+   * scanner.scan('{"stream":"btcusdt@depth5","data":{"lastUpdateId":1,"bids":[],"asks":[]}}');
+   * scanner.symbolId(1); // 0
    * ```
    */
   symbolId(fallbackId: number): number {
@@ -441,7 +469,11 @@ export class DepthMessageScanner {
    *
    * @example
    * ```ts
-   * // scanner.scan('{"e":"serverShutdown","E":1}'); scanner.control() === ControlMessage.ServerShutdown
+   * import { ControlMessage, DepthMessageScanner } from "./json_scan.ts";
+   * import { SymbolTable } from "./symbol_table.ts";
+   * const scanner = new DepthMessageScanner(new SymbolTable(["btcusdt"]));
+   * scanner.scan('{"e":"serverShutdown","E":1}');
+   * scanner.control() === ControlMessage.ServerShutdown; // true
    * ```
    */
   control(): number {

@@ -19,6 +19,7 @@
  *
  * @example
  * ```ts
+ * import { LocalBook } from "./local_book.ts";
  * const book = new LocalBook({ capacity: 1000 });
  * book.loadSnapshot([[100, 1], [99, 2]], [[101, 3]]);
  * book.setBid(100, 0); // removes 100
@@ -40,6 +41,7 @@ export const DEFAULT_LOCAL_BOOK_CAPACITY = 5000;
  *
  * @example
  * ```ts
+ * import { type DiffEventLike } from "./local_book.ts";
  * const ev: DiffEventLike = {
  *   symbolId: 0, eventTime: 1, firstUpdateId: 10, finalUpdateId: 12,
  *   prevFinalUpdateId: NaN, bidCount: 1, askCount: 0,
@@ -89,6 +91,7 @@ export interface LocalBookOptions {
  * @returns an empty string when valid, otherwise a message saying what was wrong.
  * @example
  * ```ts
+ * import { checkLevels } from "./local_book.ts";
  * checkLevels([[1, 2]], "bids"); // ""
  * checkLevels([[-1, 2]], "bids"); // "bids[0]: price must be a finite number > 0, got -1"
  * ```
@@ -185,6 +188,8 @@ class Side {
  *
  * @example
  * ```ts
+ * import { LocalBook } from "./local_book.ts";
+ * import { BOOK_BID_COUNT, BookSlotLayout } from "../pipeline/book_slot.ts";
  * const book = new LocalBook();
  * book.loadSnapshot([[0.3521, 672]], [[0.3529, 10968]]);
  * const layout = new BookSlotLayout(20);
@@ -202,6 +207,8 @@ export class LocalBook {
   readonly #asks: Side;
 
   /**
+   * Creates an empty book.
+   *
    * @param options see {@link LocalBookOptions}.
    * @throws RangeError when `capacity` is not a positive integer.
    */

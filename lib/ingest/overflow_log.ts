@@ -7,9 +7,10 @@
  *
  * @example
  * ```ts
+ * import { OverflowLog } from "./overflow_log.ts";
  * const log = new OverflowLog({ queue: "raw" });
- * log.record(5, 100, Date.now()); // warns (rate-limited)
- * log.severity; // "critical" (5 of 105 frames dropped)
+ * log.record(5, 100, Date.now()); // logs an error (at most once per 10 s)
+ * log.severity; // "error" (5 of 105 frames dropped: more than 1%, up to 10%)
  * ```
  * @module
  */
@@ -36,6 +37,7 @@ const BUCKETS = 100;
  *
  * @example
  * ```ts
+ * import { OverflowLog } from "./overflow_log.ts";
  * const log = new OverflowLog({ queue: "raw", log: { warn() {}, error() {} } });
  * log.record(0, 1000, 0);
  * log.severity; // "none"
@@ -52,6 +54,11 @@ export class OverflowLog {
   #bucket = -1;
   #severity: OverflowSeverity = "none";
 
+  /**
+   * Creates a log with an empty window.
+   *
+   * @param options see {@link OverflowLogOptions}.
+   */
   constructor(options: OverflowLogOptions) {
     this.#queue = options.queue;
     this.#bucketMs = (options.windowMs ?? 10_000) / BUCKETS;

@@ -11,7 +11,7 @@
  * WebSocket API allocates itself.
  *
  * @example
- * ```ts ignore
+ * ```ts
  * import { StreamConnection } from "./stream_connection.ts";
  *
  * const conn = new StreamConnection({
@@ -77,7 +77,7 @@ const MAX_TIMER_MS = 0x7fffffff;
  * be read at any time.
  *
  * @example
- * ```ts ignore
+ * ```ts
  * import { StreamConnection } from "./stream_connection.ts";
  *
  * const conn = new StreamConnection({

@@ -8,6 +8,7 @@
  *
  * @example
  * ```ts
+ * import { SymbolTable } from "./symbol_table.ts";
  * const table = new SymbolTable(["BTCUSDT", "ethusdt"]);
  * table.idOf("ethusdt@depth20@100ms"); // 1
  * table.idOf('"s":"BTCUSDT"', 5, 12); // 0
@@ -37,6 +38,7 @@ function fold(c: number): number {
  *
  * @example
  * ```ts
+ * import { SymbolTable } from "./symbol_table.ts";
  * const t = new SymbolTable(["btcusdt"]);
  * t.size; // 1
  * t.idOf("xrpusdt"); // -1
@@ -52,6 +54,8 @@ export class SymbolTable {
   readonly #mask: number;
 
   /**
+   * Builds the table; ids follow the order of `symbols`.
+   *
    * @param symbols the run's symbols, any ASCII case; each 1 to {@link MAX_SYMBOL_LENGTH}
    *   characters from `A-Z a-z 0-9 _ . -`, no duplicates (case-insensitively), at least one.
    * @throws TypeError when the list is empty, a name is invalid or repeated.
@@ -113,6 +117,7 @@ export class SymbolTable {
    *
    * @example
    * ```ts
+   * import { SymbolTable } from "./symbol_table.ts";
    * new SymbolTable(["btcusdt"]).idOf("BTCUSDT"); // 0
    * ```
    */
@@ -144,6 +149,7 @@ export class SymbolTable {
    * @returns the symbol id, or -1 when the region names no symbol of the table.
    * @example
    * ```ts
+   * import { SymbolTable } from "./symbol_table.ts";
    * const t = new SymbolTable(["btcusdt"]);
    * t.idOfBytes(new TextEncoder().encode("btcusdt@depth"), 0, 13); // 0
    * ```
@@ -177,6 +183,7 @@ export class SymbolTable {
    * @throws RangeError when `id` is not a symbol id of this table.
    * @example
    * ```ts
+   * import { SymbolTable } from "./symbol_table.ts";
    * new SymbolTable(["BTCUSDT"]).name(0); // "btcusdt"
    * ```
    */
@@ -190,6 +197,7 @@ export class SymbolTable {
    * @throws RangeError when `id` is not a symbol id of this table.
    * @example
    * ```ts
+   * import { SymbolTable } from "./symbol_table.ts";
    * new SymbolTable(["btcusdt"]).upper(0); // "BTCUSDT"
    * ```
    */
@@ -202,6 +210,7 @@ export class SymbolTable {
    *
    * @example
    * ```ts
+   * import { SymbolTable } from "./symbol_table.ts";
    * new SymbolTable(["A", "b"]).names(); // ["a", "b"]
    * ```
    */

@@ -4,6 +4,8 @@
  *
  * @example
  * ```ts
+ * import { validateBook } from "./validate_book.ts";
+ * import { BOOK_BID_COUNT, BookSlotLayout } from "../pipeline/book_slot.ts";
  * const layout = new BookSlotLayout(5);
  * const f64 = new Float64Array(layout.slotWords);
  * f64[BOOK_BID_COUNT] = 1;
@@ -33,8 +35,17 @@ import { RejectReason } from "../pipeline/reject_reason.ts";
  * @returns {@link RejectReason.Ok} or the first problem found.
  * @example
  * ```ts
- * // bid 101 >= ask 100:
- * validateBook(f64, 0, layout); // RejectReason.Crossed
+ * import { validateBook } from "./validate_book.ts";
+ * import { BOOK_ASK_COUNT, BOOK_BID_COUNT, BookSlotLayout } from "../pipeline/book_slot.ts";
+ * const layout = new BookSlotLayout(5);
+ * const f64 = new Float64Array(layout.slotWords);
+ * f64[BOOK_BID_COUNT] = 1;
+ * f64[layout.bidPrice(0)] = 101;
+ * f64[layout.bidSize(0)] = 1;
+ * f64[BOOK_ASK_COUNT] = 1;
+ * f64[layout.askPrice(0)] = 100;
+ * f64[layout.askSize(0)] = 1;
+ * validateBook(f64, 0, layout); // RejectReason.Crossed: bid 101 >= ask 100
  * ```
  */
 export function validateBook(f64: Float64Array, base: number, layout: BookSlotLayout): number {
@@ -78,6 +89,7 @@ export function validateBook(f64: Float64Array, base: number, layout: BookSlotLa
  *
  * @example
  * ```ts
+ * import { UpdateIdTracker } from "./validate_book.ts";
  * const ids = new UpdateIdTracker(2);
  * ids.check(0, 160); // RejectReason.Ok
  * ids.accept(0, 160);
@@ -92,6 +104,8 @@ export class UpdateIdTracker {
   readonly #last: Float64Array;
 
   /**
+   * Creates a tracker with no id accepted for any symbol.
+   *
    * @param symbolCount number of symbols (ids 0 to symbolCount - 1), an integer >= 1.
    * @throws RangeError when `symbolCount` is not a positive integer.
    */
@@ -112,6 +126,7 @@ export class UpdateIdTracker {
    * @throws RangeError when `symbolId` is out of range (a caller bug).
    * @example
    * ```ts
+   * import { UpdateIdTracker } from "./validate_book.ts";
    * new UpdateIdTracker(1).check(0, 5); // RejectReason.Ok
    * ```
    */
@@ -127,7 +142,10 @@ export class UpdateIdTracker {
    *
    * @example
    * ```ts
+   * import { UpdateIdTracker } from "./validate_book.ts";
+   * const tracker = new UpdateIdTracker(1);
    * tracker.accept(0, 161);
+   * tracker.last(0); // 161
    * ```
    */
   accept(symbolId: number, lastUpdateId: number): void {
@@ -139,6 +157,7 @@ export class UpdateIdTracker {
    *
    * @example
    * ```ts
+   * import { UpdateIdTracker } from "./validate_book.ts";
    * new UpdateIdTracker(1).last(0); // NaN
    * ```
    */
@@ -151,7 +170,11 @@ export class UpdateIdTracker {
    *
    * @example
    * ```ts
+   * import { UpdateIdTracker } from "./validate_book.ts";
+   * const tracker = new UpdateIdTracker(1);
+   * tracker.accept(0, 161);
    * tracker.reset(0);
+   * tracker.check(0, 5); // RejectReason.Ok
    * ```
    */
   reset(symbolId: number): void {

@@ -9,6 +9,7 @@
  *
  * @example
  * ```ts
+ * import { readHubStats } from "./hub_stats.ts";
  * readHubStats({ clients: 2, framesConflated: 5, disconnects: { slow: 1 } });
  * // { clients: 2, framesConflated: 5, disconnects: { slow: 1 } }
  * readHubStats(undefined); // { clients: 0, framesConflated: 0, disconnects: {} }
@@ -38,6 +39,7 @@ function count(v: unknown): number {
  *
  * @example
  * ```ts
+ * import { readHubStats } from "./hub_stats.ts";
  * readHubStats({ clients: new Set([1, 2]) }).clients; // 2
  * ```
  */

@@ -33,6 +33,9 @@
  *
  * @example
  * ```ts
+ * import { metricsFor } from "./metrics_registry.ts";
+ * import type { MetricsSources } from "./metrics_sources.ts";
+ * declare const state: MetricsSources; // the running service's state
  * const metrics = metricsFor(state);
  * const timer = setInterval(() => metrics.sample(), 1000);
  * const text = await metrics.render(); // Prometheus text format 0.0.4
@@ -53,6 +56,8 @@ import { readHubStats } from "./hub_stats.ts";
  *
  * @example
  * ```ts
+ * import { type DepthwatchMetrics, METRICS_CONTENT_TYPE } from "./metrics_registry.ts";
+ * declare const metrics: DepthwatchMetrics;
  * new Response(await metrics.render(), { headers: { "Content-Type": METRICS_CONTENT_TYPE } });
  * ```
  */
@@ -562,6 +567,9 @@ const instances = new WeakMap<MetricsSources, DepthwatchMetrics>();
  *
  * @example
  * ```ts
+ * import { metricsFor } from "./metrics_registry.ts";
+ * import type { MetricsSources } from "./metrics_sources.ts";
+ * declare const state: MetricsSources; // the running service's state
  * metricsFor(state) === metricsFor(state); // true
  * ```
  */

@@ -24,9 +24,18 @@
  * @example
  * ```ts
  * import { pipelineTotals } from "./pipeline_totals.ts";
+ * import { INGEST_RECEIVED, PipelineCounters } from "../pipeline/pipeline_counters.ts";
+ * import { SpscRing } from "../pipeline/spsc_ring.ts";
+ * const state = {
+ *   symbols: ["BTCUSDT"],
+ *   counters: PipelineCounters.create(2), // BTCUSDT + the unknown-symbol row
+ *   rawRing: SpscRing.create({ capacity: 8, slotBytes: 8 }),
+ *   processedRing: SpscRing.create({ capacity: 8, slotBytes: 8 }),
+ * };
+ * state.counters.add(state.counters.ingestSymbol(0, INGEST_RECEIVED), 3);
  * const snap = pipelineTotals(state).snapshot();
- * snap.symbols[0].received; // exact total for the first symbol
- * snap.queues.raw.dropped; // exact total of raw-ring drops
+ * snap.symbols[0].received; // 3: exact, however often the uint32 counter wrapped
+ * snap.queues.raw.dropped; // 0: exact total of raw-ring drops
  * ```
  * @module
  */
@@ -212,6 +221,8 @@ class Extenders {
  *
  * @example
  * ```ts
+ * import { PipelineTotals, type PipelineSources } from "./pipeline_totals.ts";
+ * declare const state: PipelineSources; // the service's symbols, counters and rings
  * const totals = new PipelineTotals(state);
  * setInterval(() => totals.snapshot(), 1000); // keep totals exact across wraps
  * ```
@@ -220,7 +231,12 @@ export class PipelineTotals {
   readonly #src: PipelineSources;
   readonly #ext = new Extenders();
 
-  /** @param sources the symbols, counters and rings to read. */
+  /**
+   * Creates the reader; nothing is read until {@link PipelineTotals.snapshot}.
+   *
+   * @param sources the symbols, counters and rings to read.
+   * @throws RangeError when the counters hold fewer symbols than `sources.symbols`.
+   */
   constructor(sources: PipelineSources) {
     if (sources.counters.symbols < sources.symbols.length) {
       throw new RangeError(
@@ -360,6 +376,8 @@ const shared = new WeakMap<PipelineSources, PipelineTotals>();
  *
  * @example
  * ```ts
+ * import { pipelineTotals, type PipelineSources } from "./pipeline_totals.ts";
+ * declare const state: PipelineSources; // the service's symbols, counters and rings
  * pipelineTotals(state) === pipelineTotals(state); // true
  * ```
  */

@@ -8,6 +8,7 @@
  *
  * @example
  * ```ts
+ * import { readFrame } from "./analytics_frame.ts";
  * import { FrameSlotLayout } from "./frame_slot.ts";
  * const layout = new FrameSlotLayout({ levels: 5 });
  * const f64 = new Float64Array(layout.slotWords).fill(NaN);
@@ -158,6 +159,7 @@ function count(v: number, max: number): number {
  *
  * @example
  * ```ts
+ * import { readFrame } from "./analytics_frame.ts";
  * import { FrameSlotLayout, FRAME_MID } from "./frame_slot.ts";
  * const layout = new FrameSlotLayout({ levels: 5 });
  * const f64 = new Float64Array(layout.slotWords);

@@ -11,6 +11,7 @@
  *
  * @example
  * ```ts
+ * import { BOOK_BID_COUNT, BOOK_SYMBOL_ID, BookSlotLayout } from "./book_slot.ts";
  * const layout = new BookSlotLayout(20);
  * layout.slotBytes; // 704
  * const f64 = new Float64Array(layout.slotWords);
@@ -58,6 +59,7 @@ export const MAX_BOOK_LEVELS = 1000;
  *
  * @example
  * ```ts
+ * import { BOOK_HEADER_WORDS, BookSlotLayout } from "./book_slot.ts";
  * const l = new BookSlotLayout(5);
  * l.askPrice(0) === BOOK_HEADER_WORDS + 10; // true
  * ```
@@ -75,6 +77,8 @@ export class BookSlotLayout {
   readonly asksStart: number;
 
   /**
+   * Compute the layout for `levels` levels per side.
+   *
    * @param levels levels per side, an integer from 1 to {@link MAX_BOOK_LEVELS}; default 20.
    * @throws RangeError when `levels` is out of range.
    */

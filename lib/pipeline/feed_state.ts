@@ -4,6 +4,7 @@
  *
  * @example
  * ```ts
+ * import { FEED_STATE_NAMES, FeedState } from "./feed_state.ts";
  * FEED_STATE_NAMES[FeedState.Live]; // "live"
  * ```
  * @module

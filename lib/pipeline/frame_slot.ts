@@ -26,6 +26,7 @@
  *
  * @example
  * ```ts
+ * import { FRAME_MID, FrameSlotLayout } from "./frame_slot.ts";
  * const layout = new FrameSlotLayout({ levels: 20 });
  * const f64 = new Float64Array(layout.slotWords);
  * f64[FRAME_MID] = 100.5;
@@ -143,6 +144,7 @@ const SLIPPAGE_WORDS = 4;
  *
  * @example
  * ```ts
+ * import { slippageExceedsBit } from "./frame_slot.ts";
  * slippageExceedsBit(0, 0); // 1 << 16: buying notional 0 exceeds the visible asks
  * slippageExceedsBit(2, 1); // 1 << 21: selling notional 2 exceeds the visible bids
  * ```
@@ -166,6 +168,7 @@ export interface FrameSlotLayoutOptions {
  *
  * @example
  * ```ts
+ * import { FrameSlotLayout } from "./frame_slot.ts";
  * const l = new FrameSlotLayout({ levels: 20, notionals: [1e4, 1e5, 1e6], wallsPerSide: 3 });
  * l.slotWords; // 42 + 3*4 + 3*2*2 + 4*20 = 146
  * l.bidPrice(0) === l.levelsStart; // true
@@ -192,6 +195,8 @@ export class FrameSlotLayout {
   readonly slotBytes: number;
 
   /**
+   * Compute the layout for the given levels, notionals and walls per side.
+   *
    * @param options see {@link FrameSlotLayoutOptions}.
    * @throws RangeError when an option is out of range.
    */

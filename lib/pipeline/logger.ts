@@ -4,6 +4,7 @@
  *
  * @example
  * ```ts
+ * import { createLogger } from "./logger.ts";
  * const log = createLogger({ level: "info", format: "json" });
  * log.info("listening", { url: "http://127.0.0.1:8000/" });
  * log.debug("not printed at info");
@@ -26,11 +27,26 @@ export interface LoggerOptions {
   write?: (line: string) => void;
 }
 
-/** A console-like logger. */
+/**
+ * A console-like logger. Each call prints one line made of its arguments joined
+ * by spaces (strings as they are, errors as their stack, anything else as JSON),
+ * unless its level is below the logger's.
+ *
+ * @example
+ * ```ts
+ * import { createLogger, type Logger } from "./logger.ts";
+ * const log: Logger = createLogger({ level: "debug" });
+ * log.error("snapshot failed", new Error("HTTP 503"));
+ * ```
+ */
 export interface Logger {
+  /** Log detail useful when investigating a problem. */
   debug(...args: unknown[]): void;
+  /** Log a normal event (start, stop, connection). */
   info(...args: unknown[]): void;
+  /** Log something unexpected the service recovers from. */
   warn(...args: unknown[]): void;
+  /** Log a failure. */
   error(...args: unknown[]): void;
 }
 
@@ -49,6 +65,7 @@ function text(v: unknown): string {
  *
  * @example
  * ```ts
+ * import { createLogger } from "./logger.ts";
  * createLogger({ level: "warn" }).warn("raw queue overflow");
  * ```
  */

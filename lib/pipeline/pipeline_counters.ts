@@ -13,6 +13,7 @@
  *
  * @example
  * ```ts
+ * import { INGEST_RECEIVED, PipelineCounters } from "./pipeline_counters.ts";
  * const counters = PipelineCounters.create(2);
  * counters.add(counters.ingestSymbol(1, INGEST_RECEIVED), 1);
  * counters.load(counters.ingestSymbol(1, INGEST_RECEIVED)); // 1
@@ -125,6 +126,7 @@ const HEADER_WORDS = LINE_WORDS; // word 0: symbol count
  *
  * @example
  * ```ts
+ * import { ANALYTICS_SKIPPED, PipelineCounters } from "./pipeline_counters.ts";
  * const c = PipelineCounters.create(1);
  * c.add(c.analyticsSymbol(0, ANALYTICS_SKIPPED), 3);
  * ```
@@ -228,6 +230,7 @@ export class PipelineCounters {
  *
  * @example
  * ```ts
+ * import { CounterExtender } from "./pipeline_counters.ts";
  * const ext = new CounterExtender();
  * ext.update(0xffff_fff0); // 4294967280
  * ext.update(5); // 4294967301 (wrapped once)

@@ -5,6 +5,7 @@
  *
  * @example
  * ```ts
+ * import { REJECT_REASON_NAMES, RejectReason } from "./reject_reason.ts";
  * REJECT_REASON_NAMES[RejectReason.Crossed]; // "crossed"
  * ```
  * @module

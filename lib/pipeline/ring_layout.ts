@@ -12,7 +12,8 @@
  *
  * @example
  * ```ts
- * const bytes = ringBufferBytes(2048, 704); // 512 + 2048 * 704
+ * import { RING_WRITE, ringBufferBytes } from "./ring_layout.ts";
+ * const bytes = ringBufferBytes(2048, 704); // 576 + 2048 * 704
  * const i32 = new Int32Array(new SharedArrayBuffer(bytes));
  * Atomics.load(i32, RING_WRITE); // 0
  * ```
@@ -77,7 +78,8 @@ export const RING_MAX_CAPACITY = 1 << 24;
  *
  * @example
  * ```ts
- * ringBufferBytes(4, 8); // 544
+ * import { ringBufferBytes } from "./ring_layout.ts";
+ * ringBufferBytes(4, 8); // 608: a 576-byte header, then 4 slots of 8 bytes
  * ```
  */
 export function ringBufferBytes(capacity: number, slotBytes: number): number {

@@ -32,6 +32,7 @@
  *
  * @example
  * ```ts
+ * import { SpscRing } from "./spsc_ring.ts";
  * const ring = SpscRing.create({ capacity: 1024, slotBytes: 16 });
  * const at = ring.reserve();
  * ring.f64[at] = 1.5;
@@ -109,6 +110,7 @@ function uint32Diff(a: number, b: number): number {
  *
  * @example
  * ```ts
+ * import { SpscRing } from "./spsc_ring.ts";
  * const ring = SpscRing.create({ capacity: 8, slotBytes: 8, policy: "drop-newest" });
  * const other = SpscRing.attach(ring.buffer); // e.g. inside a worker
  * other.capacity; // 8
@@ -169,6 +171,7 @@ export class SpscRing {
    *   `slotBytes` is not a positive multiple of 8, or the policy is unknown.
    * @example
    * ```ts
+   * import { SpscRing } from "./spsc_ring.ts";
    * const raw = SpscRing.create({ capacity: 2048, slotBytes: 704 });
    * ```
    */
@@ -209,6 +212,7 @@ export class SpscRing {
    *
    * @example
    * ```ts
+   * import { SpscRing } from "./spsc_ring.ts";
    * const ring = SpscRing.createAt({ capacity: 4, slotBytes: 8 }, 0xffff_fffe);
    * ```
    */
@@ -225,6 +229,7 @@ export class SpscRing {
    * @throws TypeError when the buffer does not hold an initialised ring.
    * @example
    * ```ts
+   * import { SpscRing } from "./spsc_ring.ts";
    * self.onmessage = (e) => { const ring = SpscRing.attach(e.data.raw); };
    * ```
    */
@@ -249,8 +254,13 @@ export class SpscRing {
    * @param timeoutMs `block` policy only: how long to wait for space. Default 1000.
    * @example
    * ```ts
+   * import { SpscRing } from "./spsc_ring.ts";
+   * const ring = SpscRing.create({ capacity: 8, slotBytes: 8, policy: "drop-newest" });
    * const at = ring.reserve();
-   * if (at >= 0) { ring.f64[at] = 42; ring.commit(); }
+   * if (at >= 0) {
+   *   ring.f64[at] = 42;
+   *   ring.commit();
+   * }
    * ```
    */
   reserve(timeoutMs = 1000): number {
@@ -301,7 +311,9 @@ export class SpscRing {
    *
    * @example
    * ```ts
-   * ring.push(new Float64Array(ring.slotWords));
+   * import { SpscRing } from "./spsc_ring.ts";
+   * const ring = SpscRing.create({ capacity: 8, slotBytes: 16 });
+   * ring.push(Float64Array.of(1, 2)); // true
    * ```
    */
   push(src: Float64Array, srcBase = 0, timeoutMs = 1000): boolean {
@@ -382,8 +394,14 @@ export class SpscRing {
    *
    * @example
    * ```ts
+   * import { SpscRing } from "./spsc_ring.ts";
+   * const ring = SpscRing.create({ capacity: 8, slotBytes: 8 });
+   * ring.push(Float64Array.of(7));
    * const at = ring.peek();
-   * if (at >= 0) { const v = ring.f64[at]; if (ring.commitRead()) use(v); }
+   * if (at >= 0) {
+   *   const v = ring.f64[at];
+   *   if (ring.commitRead()) console.log(v); // 7
+   * }
    * ```
    */
   peek(): number {
@@ -424,6 +442,9 @@ export class SpscRing {
    *
    * @example
    * ```ts
+   * import { SpscRing } from "./spsc_ring.ts";
+   * declare function handle(frame: Float64Array): void;
+   * const ring = SpscRing.create({ capacity: 8, slotBytes: 16 });
    * const frame = new Float64Array(ring.slotWords);
    * while (ring.pop(frame)) handle(frame);
    * ```
@@ -447,8 +468,12 @@ export class SpscRing {
    *
    * @example
    * ```ts
+   * import { SpscRing } from "./spsc_ring.ts";
+   * const ring = SpscRing.create({ capacity: 128, slotBytes: 8 });
+   * ring.push(Float64Array.of(1));
+   * ring.push(Float64Array.of(2));
    * const batch = new Float64Array(64 * ring.slotWords);
-   * const n = ring.popBatch(batch, 64);
+   * const n = ring.popBatch(batch, 64); // 2; batch starts [1, 2]
    * ```
    */
   popBatch(dst: Float64Array, maxSlots: number): number {
@@ -507,7 +532,13 @@ export class SpscRing {
    *
    * @example
    * ```ts
-   * while (running) { if (await ring.waitForDataAsync(100)) drain(); }
+   * import { SpscRing } from "./spsc_ring.ts";
+   * const ring = SpscRing.create({ capacity: 8, slotBytes: 8 });
+   * setTimeout(() => ring.push(Float64Array.of(1)), 10);
+   * if (await ring.waitForDataAsync(1000)) {
+   *   const frame = new Float64Array(ring.slotWords);
+   *   ring.pop(frame); // true
+   * }
    * ```
    */
   async waitForDataAsync(timeoutMs: number): Promise<boolean> {
@@ -538,7 +569,10 @@ export class SpscRing {
    *
    * @example
    * ```ts
-   * const { depth, capacity, dropped } = ring.stats();
+   * import { SpscRing } from "./spsc_ring.ts";
+   * const ring = SpscRing.create({ capacity: 2, slotBytes: 8 });
+   * for (let i = 0; i < 3; i++) ring.push(Float64Array.of(i));
+   * const { depth, capacity, dropped } = ring.stats(); // 2, 2, 1 (drop-oldest)
    * ```
    */
   stats(): RingStats {

@@ -12,8 +12,17 @@
  *
  * @example
  * ```ts
- * const denied = checkAuth(req, ctx.url, ctx.state.authToken);
- * if (denied) return denied;
+ * import { checkAuth } from "./auth.ts";
+ * import type { Config } from "./config.ts";
+ * declare const config: Config;
+ * function handler(req: Request): Response {
+ *   const url = new URL(req.url);
+ *   if (url.pathname !== "/health") {
+ *     const denied = checkAuth(req, url, config.authToken);
+ *     if (denied) return denied;
+ *   }
+ *   return new Response("ok");
+ * }
  * ```
  * @module
  */
@@ -26,6 +35,7 @@ const encoder = new TextEncoder();
  *
  * @example
  * ```ts
+ * import { tokenMatches } from "./auth.ts";
  * tokenMatches("abc", "abc"); // true
  * tokenMatches("abd", "abc"); // false
  * ```
@@ -61,7 +71,11 @@ function unauthorized(message: string, invalid: boolean): Response {
  * @param token the configured token; undefined or empty disables the check.
  * @example
  * ```ts
+ * import { checkAuth } from "./auth.ts";
  * checkAuth(new Request("http://x/stats"), new URL("http://x/stats"), undefined); // null
+ * checkAuth(new Request("http://x/stats"), new URL("http://x/stats"), "s3cret")?.status; // 401
+ * const url = new URL("http://x/ws?token=s3cret");
+ * checkAuth(new Request(url), url, "s3cret"); // null
  * ```
  */
 export function checkAuth(req: Request, url: URL, token: string | undefined): Response | null {

@@ -94,6 +94,7 @@ export type EnvReader = (name: string) => string | undefined;
  *
  * @example
  * ```ts
+ * import { ConfigError, parseConfig } from "./config.ts";
  * try {
  *   parseConfig(["--port", "http"], () => undefined);
  * } catch (e) {
@@ -108,6 +109,8 @@ export class ConfigError extends Error {
   readonly value: string | undefined;
 
   /**
+   * Creates the error; `parseConfig` throws it.
+   *
    * @param message the full explanation.
    * @param flag the flag concerned.
    * @param value the rejected value.
@@ -465,6 +468,7 @@ const FLAGS: readonly FlagSpec[] = [
  *
  * @example
  * ```ts
+ * import { envName } from "./config.ts";
  * envName("auth-token"); // "DEPTHWATCH_AUTH_TOKEN"
  * ```
  */
@@ -477,6 +481,7 @@ export function envName(flag: string): string {
  *
  * @example
  * ```ts
+ * import { flagNames } from "./config.ts";
  * flagNames().includes("--sim-rate"); // true
  * ```
  */
@@ -499,6 +504,7 @@ function validFlagsText(): string {
  *
  * @example
  * ```ts
+ * import { parseConfig } from "./config.ts";
  * const config = parseConfig(["--symbols", "BTCUSDT,solusdt", "--port=0"], (name) =>
  *   name === "DEPTHWATCH_SIM_RATE" ? "50" : undefined);
  * config.symbols; // ["btcusdt", "solusdt"]
@@ -602,6 +608,7 @@ function toConfigError(e: unknown): ConfigError {
  *
  * @example
  * ```ts
+ * import { helpText } from "./config.ts";
  * console.log(helpText());
  * ```
  */
@@ -633,6 +640,7 @@ export function helpText(): string {
  *
  * @example
  * ```ts
+ * import { parseConfig, redactConfig } from "./config.ts";
  * const safe = redactConfig(parseConfig(["--auth-token", "s3cret-token"]));
  * safe.authToken; // "***"
  * ```
@@ -651,6 +659,7 @@ export function redactConfig(config: Config): Config {
  *
  * @example
  * ```ts
+ * import { denoEnv, parseConfig } from "./config.ts";
  * const config = parseConfig(Deno.args, denoEnv());
  * ```
  */

@@ -17,6 +17,7 @@
  *
  * @example
  * ```ts
+ * import { encodeFrame, wrapFrame } from "./frame_codec.ts";
  * import { fromBinary } from "@bufbuild/protobuf";
  * import { FrameSlotLayout, FRAME_MID } from "../pipeline/frame_slot.ts";
  * import { ServerMessageSchema } from "../../proto/gen/market_pb.ts";
@@ -193,6 +194,7 @@ function packed(field: number, f64: Float64Array, at: number, n: number, stride:
  * @throws RangeError when the slot does not fit in `f64` at `base`.
  * @example
  * ```ts
+ * import { encodeFrame } from "./frame_codec.ts";
  * import { FrameSlotLayout } from "../pipeline/frame_slot.ts";
  * const layout = new FrameSlotLayout({ levels: 20 });
  * const bytes = encodeFrame(new Float64Array(layout.slotWords), 0, layout, "ETHUSDT", 7, 0);
@@ -290,6 +292,7 @@ export function encodeFrame(
  * @throws RangeError when `conflated` is not a non-negative 32-bit integer.
  * @example
  * ```ts
+ * import { encodeFrame, wrapFrame } from "./frame_codec.ts";
  * import { FrameSlotLayout } from "../pipeline/frame_slot.ts";
  * const layout = new FrameSlotLayout({ levels: 1 });
  * const frame = encodeFrame(new Float64Array(layout.slotWords), 0, layout, "BTCUSDT", 1, 0);
@@ -332,6 +335,7 @@ export interface HelloInfo {
  *
  * @example
  * ```ts
+ * import { encodeHello } from "./frame_codec.ts";
  * import { FrameSlotLayout } from "../pipeline/frame_slot.ts";
  * const layout = new FrameSlotLayout({ levels: 5 });
  * const bytes = encodeHello({

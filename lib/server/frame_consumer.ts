@@ -7,11 +7,26 @@
  * WebSocket work never starve.
  *
  * @example
- * ```ts ignore
- * const consumer = new FrameConsumer({ processed, history, counters, latency });
- * const done = consumer.run();
- * consumer.stop();
- * await done;
+ * ```ts
+ * import { FrameConsumer } from "./frame_consumer.ts";
+ * import { HistoryStore } from "./history_store.ts";
+ * import { LatencyTracker } from "./latency_tracker.ts";
+ * import { FrameSlotLayout } from "../pipeline/frame_slot.ts";
+ * import { PipelineCounters } from "../pipeline/pipeline_counters.ts";
+ * import { SpscRing } from "../pipeline/spsc_ring.ts";
+ * const layout = new FrameSlotLayout({ levels: 20 });
+ * const processed = SpscRing.create({ slotBytes: layout.slotBytes });
+ * const history = new HistoryStore({ symbols: 1, layout });
+ * const consumer = new FrameConsumer({
+ *   processed,
+ *   history,
+ *   counters: PipelineCounters.create(2),
+ *   latency: new LatencyTracker(),
+ * });
+ * processed.push(new Float64Array(layout.slotWords)); // an analytics frame of symbol 0
+ * processed.close(); // the analytics side is done
+ * await consumer.run(); // drains, then returns: the ring is closed and empty
+ * history.size(0); // 1
  * ```
  * @module
  */
@@ -46,8 +61,25 @@ export interface FrameConsumerOptions {
  * Drains the processed ring into the history.
  *
  * @example
- * ```ts ignore
- * consumer.drainOnce(); // frames taken now
+ * ```ts
+ * import { FrameConsumer } from "./frame_consumer.ts";
+ * import { HistoryStore } from "./history_store.ts";
+ * import { LatencyTracker } from "./latency_tracker.ts";
+ * import { FrameSlotLayout } from "../pipeline/frame_slot.ts";
+ * import { PipelineCounters } from "../pipeline/pipeline_counters.ts";
+ * import { SpscRing } from "../pipeline/spsc_ring.ts";
+ * const layout = new FrameSlotLayout({ levels: 20 });
+ * const processed = SpscRing.create({ slotBytes: layout.slotBytes });
+ * const history = new HistoryStore({ symbols: 1, layout });
+ * const consumer = new FrameConsumer({
+ *   processed,
+ *   history,
+ *   counters: PipelineCounters.create(2),
+ *   latency: new LatencyTracker(),
+ * });
+ * processed.push(new Float64Array(layout.slotWords)); // an analytics frame of symbol 0
+ * consumer.drainOnce(); // 1: the frames taken now, stored in the history
+ * history.size(0); // 1
  * ```
  */
 export class FrameConsumer {
@@ -57,6 +89,12 @@ export class FrameConsumer {
   readonly #maxBatch: number;
   #running = false;
 
+  /**
+   * Preallocates the batch buffer and its per-frame views.
+   *
+   * @param options see {@link FrameConsumerOptions}.
+   * @throws RangeError when the processed ring's slots are smaller than the history's frames.
+   */
   constructor(options: FrameConsumerOptions) {
     this.#o = options;
     this.#maxBatch = options.batch ?? 256;

@@ -12,8 +12,11 @@
  *
  * @example
  * ```ts
+ * import { evaluateHealth } from "./health.ts";
+ * import type { ServiceState } from "./service_state.ts";
+ * declare const state: ServiceState; // the running service's state
  * const health = evaluateHealth(state, Date.now());
- * const status = health.status === "ok" ? 200 : 503;
+ * const response = Response.json(health, { status: health.status === "ok" ? 200 : 503 });
  * ```
  * @module
  */
@@ -46,6 +49,9 @@ const WORKERS: readonly WorkerName[] = ["ingest", "analytics"];
  *
  * @example
  * ```ts
+ * import { evaluateHealth } from "./health.ts";
+ * import type { ServiceState } from "./service_state.ts";
+ * declare const state: ServiceState; // the running service's state
  * evaluateHealth(state, Date.now()).reasons; // e.g. ["BTCUSDT: feed stale"]
  * ```
  */

@@ -9,6 +9,7 @@
  *
  * @example
  * ```ts
+ * import { HistoryStore } from "./history_store.ts";
  * import { FrameSlotLayout, FRAME_MID, FRAME_SYMBOL_ID } from "../pipeline/frame_slot.ts";
  * const layout = new FrameSlotLayout({ levels: 20 });
  * const history = new HistoryStore({ symbols: 2, layout });
@@ -42,7 +43,17 @@ export type HistoryListener = (symbolId: number, f64: Float64Array, base: number
  *
  * @example
  * ```ts
- * history.forEach(0, (f64, base) => console.log(f64[base + FRAME_MID]));
+ * import { HistoryStore } from "./history_store.ts";
+ * import { FRAME_MID, FrameSlotLayout } from "../pipeline/frame_slot.ts";
+ * const history = new HistoryStore({ symbols: 1, depth: 3, layout: new FrameSlotLayout() });
+ * const frame = new Float64Array(history.layout.slotWords); // symbol 0
+ * for (const mid of [100, 101, 102, 103]) {
+ *   frame[FRAME_MID] = mid;
+ *   history.push(frame);
+ * }
+ * const mids: number[] = [];
+ * history.forEach(0, (f64, base) => mids.push(f64[base + FRAME_MID]));
+ * mids; // [101, 102, 103]: the last `depth` frames, oldest first
  * ```
  */
 export class HistoryStore {
@@ -60,7 +71,12 @@ export class HistoryStore {
   readonly #listeners = new Set<HistoryListener>();
   #rejected = 0;
 
-  /** @throws RangeError when `symbols` or `depth` is not a positive integer. */
+  /**
+   * Allocates every symbol's ring, empty.
+   *
+   * @param options see {@link HistoryStoreOptions}.
+   * @throws RangeError when `symbols` or `depth` is not a positive integer.
+   */
   constructor(options: HistoryStoreOptions) {
     const depth = options.depth ?? 100;
     if (!Number.isInteger(options.symbols) || options.symbols < 1) {

@@ -5,6 +5,7 @@
  *
  * @example
  * ```ts
+ * import { LatencyTracker } from "./latency_tracker.ts";
  * const t = new LatencyTracker();
  * t.observe(0.0004);
  * t.count; // 1
@@ -36,6 +37,7 @@ export const LATENCY_BUCKETS_SECONDS: readonly number[] = [
  *
  * @example
  * ```ts
+ * import { LatencyTracker } from "./latency_tracker.ts";
  * new LatencyTracker({ recent: 1024 }).quantile(0.99); // NaN (no samples)
  * ```
  */
@@ -50,7 +52,12 @@ export class LatencyTracker implements LatencyView {
   #next = 0;
   #filled = 0;
 
-  /** @param options.recent samples kept for quantiles (default 4096). */
+  /**
+   * Creates an empty tracker.
+   *
+   * @param options.recent samples kept for quantiles (default 4096).
+   * @param options.buckets bucket upper bounds, seconds (default {@link LATENCY_BUCKETS_SECONDS}).
+   */
   constructor(options: { recent?: number; buckets?: readonly number[] } = {}) {
     this.bucketsSeconds = options.buckets ?? LATENCY_BUCKETS_SECONDS;
     this.counts = new Float64Array(this.bucketsSeconds.length + 1);

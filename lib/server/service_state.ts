@@ -5,6 +5,7 @@
  *
  * @example
  * ```ts
+ * import { type ServiceState } from "./service_state.ts";
  * export const handler = (_req: Request, ctx: { state: ServiceState }) =>
  *   Response.json({ symbols: ctx.state.symbols });
  * ```

@@ -9,6 +9,9 @@
  *
  * @example
  * ```ts
+ * import { buildStats } from "./stats.ts";
+ * import type { ServiceState } from "./service_state.ts";
+ * declare const state: ServiceState; // the running service's state
  * const stats = buildStats(state);
  * stats.symbols.BTCUSDT.feedState; // "live"
  * stats.queues.raw.dropped; // exact total
@@ -29,6 +32,7 @@ import type { ServiceState } from "./service_state.ts";
  *
  * @example
  * ```ts
+ * import { ADAPTIVE_MODE_NAMES } from "./stats.ts";
  * ADAPTIVE_MODE_NAMES[1]; // "every-2nd"
  * ```
  */
@@ -104,6 +108,9 @@ function ms(seconds: number): number | null {
  * @param nowMs epoch milliseconds used for uptime and frame ages. Default `Date.now()`.
  * @example
  * ```ts
+ * import { buildStats } from "./stats.ts";
+ * import type { ServiceState } from "./service_state.ts";
+ * declare const state: ServiceState; // the running service's state
  * Response.json(buildStats(state));
  * ```
  */

@@ -11,8 +11,20 @@
  * (`restartBaseMs` doubling to `restartCapMs`, reset after a minute of health).
  *
  * @example
- * ```ts ignore
- * const sup = new Supervisor({ rawRing, processedRing, counters, ingest, analytics });
+ * ```ts
+ * import { Supervisor } from "./supervisor.ts";
+ * import { BookSlotLayout } from "../pipeline/book_slot.ts";
+ * import { FrameSlotLayout } from "../pipeline/frame_slot.ts";
+ * import { PipelineCounters } from "../pipeline/pipeline_counters.ts";
+ * import { SpscRing } from "../pipeline/spsc_ring.ts";
+ * const symbols = ["btcusdt"];
+ * const sup = new Supervisor({
+ *   rawRing: SpscRing.create({ slotBytes: new BookSlotLayout(20).slotBytes }),
+ *   processedRing: SpscRing.create({ slotBytes: new FrameSlotLayout({ levels: 20 }).slotBytes }),
+ *   counters: PipelineCounters.create(symbols.length + 1),
+ *   ingest: { symbols, wsUrl: "wss://stream.binance.com:9443" },
+ *   analytics: { symbols: symbols.length },
+ * });
  * await sup.start();
  * await sup.stop(); // ingest first, then the rings drain
  * ```
@@ -75,8 +87,11 @@ const WORKER_URLS: Record<WorkerName, URL> = {
  * Runs the ingest and analytics workers.
  *
  * @example
- * ```ts ignore
+ * ```ts
+ * import { Supervisor } from "./supervisor.ts";
+ * declare const supervisor: Supervisor; // started
  * supervisor.state("analytics"); // "running"
+ * supervisor.restarts("ingest"); // 0
  * ```
  */
 export class Supervisor implements SupervisorView {
@@ -87,6 +102,11 @@ export class Supervisor implements SupervisorView {
   #stopping = false;
   #inFlightLost = 0;
 
+  /**
+   * Creates the supervisor with both workers stopped; {@link Supervisor.start} spawns them.
+   *
+   * @param options see {@link SupervisorOptions}.
+   */
   constructor(options: SupervisorOptions) {
     this.#o = options;
     this.#log = options.log ?? console;
