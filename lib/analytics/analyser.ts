@@ -333,7 +333,10 @@ export class Analyser {
     return flags;
   }
 
-  /** Samples the mid (already in the slot) for volatility, unless stale; a stale or resynced book breaks the chain. */
+  /**
+   * Samples the mid (already in the slot) for volatility, unless the book is
+   * stale; a stale or resynced book breaks the chain.
+   */
   #volatilityOf(
     s: number,
     book: Float64Array,

@@ -169,7 +169,7 @@ export async function startService(config: Config, extras: ServiceExtras = {}): 
   return { url, state, supervisor, sim, close };
 }
 
-/** The shared memory of the pipeline: both rings and the counters, and the analytics frame layout. */
+/** The pipeline's shared memory (both rings and the counters) and the analytics frame layout. */
 function createPipelineMemory(config: Config): {
   layout: FrameSlotLayout;
   rawRing: SpscRing;
@@ -193,7 +193,7 @@ function createPipelineMemory(config: Config): {
   return { layout, rawRing, processedRing, counters };
 }
 
-/** The supervisor of the ingest and analytics workers (not started), reading the exchange at `feed`. */
+/** The supervisor of the ingest and analytics workers (not started) reading the exchange at `feed`. */
 function superviseWorkers(
   config: Config,
   extras: ServiceExtras,

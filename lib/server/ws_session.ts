@@ -24,7 +24,8 @@
  * import { WsSession, type SessionHost } from "./ws_session.ts";
  * declare const socket: WebSocket; // from Deno.upgradeWebSocket
  * declare const host: SessionHost; // the hub
- * const session = new WsSession(socket, host, { maxMessageBytes: 4096, maxMessagesPerSecond: 20 }, "BTCUSDT");
+ * const limits = { maxMessageBytes: 4096, maxMessagesPerSecond: 20 };
+ * const session = new WsSession(socket, host, limits, "BTCUSDT");
  * session.gone; // false until the connection ends
  * ```
  * @module
@@ -157,7 +158,8 @@ export interface SessionLimits {
  * import { CLOSE_CODES, type SessionHost, WsSession } from "./ws_session.ts";
  * declare const socket: WebSocket;
  * declare const host: SessionHost;
- * const session = new WsSession(socket, host, { maxMessageBytes: 4096, maxMessagesPerSecond: 20 }, null);
+ * const limits = { maxMessageBytes: 4096, maxMessagesPerSecond: 20 };
+ * const session = new WsSession(socket, host, limits, null);
  * session.close("shutdown", CLOSE_CODES.shutdown, "server shutting down");
  * session.gone; // true
  * ```
@@ -215,7 +217,11 @@ export class WsSession {
     return this.#gone;
   }
 
-  /** Send bytes to the client (nothing once it is gone or not open); a failing send ends it as `error`. */
+  /**
+   * Send bytes to the client: the one place the server writes to a client.
+   * Nothing is sent once it is gone or not open; a failing send ends it as
+   * `error`.
+   */
   send(bytes: Uint8Array<ArrayBuffer>): void {
     if (this.#gone || this.socket.readyState !== WebSocket.OPEN) return;
     try {
