@@ -41,7 +41,8 @@ import {
   FrameSlotLayout,
 } from "../lib/pipeline/frame_slot.ts";
 import { HistoryStore } from "../lib/server/history_store.ts";
-import { CLOSE_CODES, type DisconnectReason, WsHub } from "../lib/server/ws_hub.ts";
+import { WsHub } from "../lib/server/ws_hub.ts";
+import { CLOSE_CODES, type DisconnectReason } from "../lib/server/ws_session.ts";
 import { parseConfig } from "../lib/server/config.ts";
 import { startService } from "../lib/server/service.ts";
 import {

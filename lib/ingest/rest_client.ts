@@ -1,11 +1,12 @@
 /**
- * Binance REST depth snapshots (`GET /api/v3/depth`) under the exchange's rate
- * rules: a request-weight budget per window (also honouring the server's
- * `X-MBX-USED-WEIGHT-1M` header), a queue that staggers requests, `Retry-After`
- * on 429 (no request of any kind before it expires), hard back-off on 418 (IP
- * ban), timeouts, and retries with backoff on network errors. Requests are keyed
- * by symbol: asking again for a symbol that is already queued or in flight
- * returns the same promise.
+ * The HTTP client of Binance REST depth snapshots (`GET /api/v3/depth`) under
+ * the exchange's rate rules: a request-weight budget per window (also
+ * honouring the server's `X-MBX-USED-WEIGHT-1M` header), a queue that staggers
+ * requests, `Retry-After` on 429 (no request of any kind before it expires),
+ * hard back-off on 418 (IP ban), timeouts, and retries with backoff on network
+ * errors. Requests are keyed by symbol: asking again for a symbol that is
+ * already queued or in flight returns the same promise. Bodies are parsed by
+ * `snapshot_parser.ts`.
  *
  * @example
  * ```ts ignore
@@ -21,16 +22,7 @@
  */
 
 import { Backoff } from "../pipeline/backoff.ts";
-
-/** A parsed depth snapshot; prices and quantities as numbers, best level first. */
-export interface DepthSnapshot {
-  /** Update id of the book state. */
-  lastUpdateId: number;
-  /** `[price, quantity]` bids, highest price first (as sent). */
-  bids: [number, number][];
-  /** `[price, quantity]` asks, lowest price first (as sent). */
-  asks: [number, number][];
-}
+import { type DepthSnapshot, parseDepthSnapshot } from "./snapshot_parser.ts";
 
 /** Options of {@linkcode RestClient}. */
 export interface RestClientOptions {
@@ -97,84 +89,6 @@ export function depthRequestWeight(limit: number): number {
   if (limit <= 500) return 25;
   if (limit <= 1000) return 50;
   return 250;
-}
-
-/**
- * Parses and validates a depth snapshot body.
- *
- * @param text The response body.
- * @param symbol Used in error messages only.
- * @throws {SyntaxError} If the body is not JSON.
- * @throws {TypeError} If the shape or a value is wrong; the message names the field.
- *
- * @example
- * ```ts
- * import { parseDepthSnapshot } from "./rest_client.ts";
- *
- * parseDepthSnapshot('{"lastUpdateId":5,"bids":[["1.5","2"]],"asks":[]}');
- * // { lastUpdateId: 5, bids: [[1.5, 2]], asks: [] }
- * ```
- */
-export function parseDepthSnapshot(text: string, symbol = "?"): DepthSnapshot {
-  let body: unknown;
-  try {
-    body = JSON.parse(text);
-  } catch (error) {
-    throw new SyntaxError(
-      `invalid depth snapshot for ${symbol}: body is not JSON (${(error as Error).message}): ${
-        JSON.stringify(text.slice(0, 80))
-      }`,
-    );
-  }
-  const fail = (what: string, got: unknown): never => {
-    throw new TypeError(
-      `invalid depth snapshot for ${symbol}: ${what}, got ${JSON.stringify(got)?.slice(0, 80)}`,
-    );
-  };
-  if (typeof body !== "object" || body === null || Array.isArray(body)) {
-    fail("expected a JSON object", body);
-  }
-  const { lastUpdateId, bids, asks } = body as Record<string, unknown>;
-  if (typeof lastUpdateId !== "number" || !Number.isSafeInteger(lastUpdateId) || lastUpdateId < 0) {
-    fail("lastUpdateId must be a non-negative integer", lastUpdateId);
-  }
-  return {
-    lastUpdateId: lastUpdateId as number,
-    bids: parseLevels(bids, "bids", fail),
-    asks: parseLevels(asks, "asks", fail),
-  };
-}
-
-function parseLevels(
-  levels: unknown,
-  side: string,
-  fail: (what: string, got: unknown) => never,
-): [number, number][] {
-  if (!Array.isArray(levels)) fail(`${side} must be an array of [price, quantity]`, levels);
-  const out: [number, number][] = new Array((levels as unknown[]).length);
-  for (let i = 0; i < out.length; i++) {
-    const level = (levels as unknown[])[i];
-    if (!Array.isArray(level) || level.length < 2) {
-      fail(`${side}[${i}] must be a [price, quantity] pair`, level);
-    }
-    const [p, q] = level as unknown[];
-    const price = decimal(p);
-    const qty = decimal(q);
-    if (!(price > 0)) fail(`${side}[${i}][0] must be a positive decimal string`, p);
-    if (!(qty >= 0)) fail(`${side}[${i}][1] must be a non-negative decimal string`, q);
-    out[i] = [price, qty];
-  }
-  return out;
-}
-
-function decimal(value: unknown): number {
-  if (typeof value === "string") {
-    if (value.length === 0 || value.length > 64) return NaN;
-    const n = Number(value);
-    return Number.isFinite(n) ? n : NaN;
-  }
-  if (typeof value === "number" && Number.isFinite(value)) return value;
-  return NaN;
 }
 
 /** Parses `Retry-After` (seconds or an HTTP date) into ms; `undefined` if absent or unusable. */

@@ -86,50 +86,17 @@ export async function startService(config: Config, extras: ServiceExtras = {}): 
   const wsUrl = sim?.wsUrl ?? config.binanceWsUrl;
   const restUrl = sim?.restUrl ?? config.binanceRestUrl;
 
-  const bookLayout = new BookSlotLayout(config.levels);
-  const layout = new FrameSlotLayout({ levels: config.levels, notionals: config.notionals });
-  const rawRing = SpscRing.create({
-    capacity: config.rawCapacity,
-    slotBytes: bookLayout.slotBytes,
-    policy: "drop-oldest",
-  });
-  const processedRing = SpscRing.create({
-    capacity: config.processedCapacity,
-    slotBytes: layout.slotBytes,
-    policy: "drop-oldest",
-  });
-  // One extra row counts frames that name no known symbol.
-  const counters = PipelineCounters.create(config.symbols.length + 1);
+  const { layout, rawRing, processedRing, counters } = createPipelineMemory(config);
   const history = new HistoryStore({
     symbols: config.symbols.length,
     depth: config.history,
     layout,
   });
   const latency = new LatencyTracker();
-  const supervisor = new Supervisor({
+  const supervisor = superviseWorkers(config, extras, log, { wsUrl, restUrl }, {
     rawRing,
     processedRing,
     counters,
-    hungMs: extras.hungMs,
-    log,
-    workerLog: { level: config.logLevel, format: config.logFormat },
-    ingest: {
-      symbols: [...config.symbols],
-      wsUrl,
-      restUrl,
-      stream: config.stream,
-      levels: config.levels,
-      staleMs: config.staleMs,
-      backoffBaseMs: extras.backoffBaseMs,
-      backoffCapMs: extras.backoffCapMs,
-    },
-    analytics: {
-      symbols: config.symbols.length,
-      levels: config.levels,
-      notionals: [...config.notionals],
-      wallFactor: config.wallFactor,
-      costMs: config.analyticsCostMs,
-    },
   });
   const symbols = config.symbols.map((s) => s.toUpperCase());
   const hub = new WsHub({
@@ -200,4 +167,65 @@ export async function startService(config: Config, extras: ServiceExtras = {}): 
     })();
 
   return { url, state, supervisor, sim, close };
+}
+
+/** The pipeline's shared memory (both rings and the counters) and the analytics frame layout. */
+function createPipelineMemory(config: Config): {
+  layout: FrameSlotLayout;
+  rawRing: SpscRing;
+  processedRing: SpscRing;
+  counters: PipelineCounters;
+} {
+  const bookLayout = new BookSlotLayout(config.levels);
+  const layout = new FrameSlotLayout({ levels: config.levels, notionals: config.notionals });
+  const rawRing = SpscRing.create({
+    capacity: config.rawCapacity,
+    slotBytes: bookLayout.slotBytes,
+    policy: "drop-oldest",
+  });
+  const processedRing = SpscRing.create({
+    capacity: config.processedCapacity,
+    slotBytes: layout.slotBytes,
+    policy: "drop-oldest",
+  });
+  // One extra row counts frames that name no known symbol.
+  const counters = PipelineCounters.create(config.symbols.length + 1);
+  return { layout, rawRing, processedRing, counters };
+}
+
+/** The supervisor of the ingest and analytics workers (not started) reading the exchange at `feed`. */
+function superviseWorkers(
+  config: Config,
+  extras: ServiceExtras,
+  log: Logger,
+  feed: { wsUrl: string; restUrl: string },
+  memory: { rawRing: SpscRing; processedRing: SpscRing; counters: PipelineCounters },
+): Supervisor {
+  const { wsUrl, restUrl } = feed;
+  const { rawRing, processedRing, counters } = memory;
+  return new Supervisor({
+    rawRing,
+    processedRing,
+    counters,
+    hungMs: extras.hungMs,
+    log,
+    workerLog: { level: config.logLevel, format: config.logFormat },
+    ingest: {
+      symbols: [...config.symbols],
+      wsUrl,
+      restUrl,
+      stream: config.stream,
+      levels: config.levels,
+      staleMs: config.staleMs,
+      backoffBaseMs: extras.backoffBaseMs,
+      backoffCapMs: extras.backoffCapMs,
+    },
+    analytics: {
+      symbols: config.symbols.length,
+      levels: config.levels,
+      notionals: [...config.notionals],
+      wallFactor: config.wallFactor,
+      costMs: config.analyticsCostMs,
+    },
+  });
 }

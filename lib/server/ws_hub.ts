@@ -19,11 +19,10 @@
  * sending only queues bytes, and a behind client costs one reference per
  * symbol per frame.
  *
- * Client messages (binary `ClientMessage`s) are bounded: text frames close
- * with 1003, undecodable or empty messages with 1008 (`protocol`), messages
- * over `maxMessageBytes` with 1009 (`too_large`), more than
- * `maxMessagesPerSecond` (token bucket, bursts up to that many) with 1008
- * (`rate_limit`). Unknown symbols are answered with a `ServerError`.
+ * Each connection is a {@link WsSession} (`ws_session.ts`): the per-client
+ * protocol (Subscribe, Unsubscribe, Resync, Ping, errors), its message limits,
+ * and the one place where bytes are sent to a client. The hub serves the
+ * sessions as their {@link SessionHost}.
  *
  * @example
  * ```ts
@@ -38,54 +37,20 @@
  * @module
  */
 
-import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
 import type { FrameSlotLayout } from "../pipeline/frame_slot.ts";
 import type { HistoryStore } from "./history_store.ts";
 import { encodeFrame, encodeHello, wrapFrame } from "./frame_codec.ts";
 import {
-  type ClientMessage,
-  ClientMessageSchema,
-  ErrorCode,
-  ServerMessageSchema,
-} from "../../proto/gen/market_pb.ts";
-
-/** Why a client connection ended. */
-export type DisconnectReason =
-  | "slow"
-  | "error"
-  | "client_close"
-  | "protocol"
-  | "rate_limit"
-  | "too_large"
-  | "shutdown";
-
-/** Every {@link DisconnectReason}, in a fixed order (for metrics). */
-export const DISCONNECT_REASONS: readonly DisconnectReason[] = [
-  "slow",
-  "error",
-  "client_close",
-  "protocol",
-  "rate_limit",
-  "too_large",
-  "shutdown",
-];
+  CLOSE_CODES,
+  DISCONNECT_REASONS,
+  type DisconnectReason,
+  type SessionHost,
+  type SessionLimits,
+  WsSession,
+} from "./ws_session.ts";
 
 /** Why an upgrade request was refused before it became a WebSocket. */
 export type UpgradeRejectReason = "not_websocket" | "origin" | "capacity" | "closed";
-
-/** Close codes the hub sends (see `proto/market.proto`). */
-export const CLOSE_CODES = {
-  /** The server is shutting down. */
-  shutdown: 1001,
-  /** A text frame: only binary protobuf is accepted. */
-  unsupportedData: 1003,
-  /** Malformed message or too many messages per second. */
-  policy: 1008,
-  /** A message over `maxMessageBytes`. */
-  tooLarge: 1009,
-  /** The client read too slowly for longer than `maxBehindMs`. */
-  slow: 1013,
-} as const;
 
 /** Options of {@link WsHub}. */
 export interface WsHubOptions {
@@ -130,38 +95,14 @@ function now(): number {
   return performance.timeOrigin + performance.now();
 }
 
-/** One connected client. */
-class Client {
-  readonly socket: WebSocket;
-  /** Subscribed flag per symbol id. */
-  readonly subscribed: Uint8Array;
-  /** Newest unsent frame bytes per symbol while behind (null when none). */
-  readonly pending: (Uint8Array | null)[];
-  /** Frames dropped per symbol since the last one sent. */
-  readonly dropped: Uint32Array;
-  /** Time the client fell behind; 0 when it is not behind. */
-  behindSince = 0;
-  /** Set once the hub has stopped serving it; it is then counted. */
-  gone = false;
-  /** Token bucket for client messages. */
-  tokens: number;
-  refilledAt: number;
-
-  constructor(socket: WebSocket, symbols: number, tokens: number) {
-    this.socket = socket;
-    this.subscribed = new Uint8Array(symbols);
-    this.pending = new Array(symbols).fill(null);
-    this.dropped = new Uint32Array(symbols);
-    this.tokens = tokens;
-    this.refilledAt = performance.now();
-  }
-}
-
 /**
  * WebSocket hub: one per service.
  *
  * @example
  * ```ts
+ * import type { HistoryStore } from "./history_store.ts";
+ * declare const history: HistoryStore; // one symbol
+ * declare const request: Request;
  * const hub = new WsHub({ history, symbols: ["BTCUSDT"], maxClients: 100 });
  * const response = hub.upgrade(request); // 101, or 403 / 426 / 503
  * hub.clients; // connected clients
@@ -174,14 +115,12 @@ export class WsHub {
   readonly symbols: readonly string[];
   /** Frame layout. */
   readonly layout: FrameSlotLayout;
-  readonly #history: HistoryStore;
   readonly #maxBuffered: number;
   readonly #maxBehindMs: number;
   readonly #maxClients: number;
   readonly #allowedOrigins: ReadonlySet<string>;
   readonly #anyOrigin: boolean;
-  readonly #maxMessageBytes: number;
-  readonly #rate: number;
+  readonly #limits: SessionLimits;
   readonly #drainCheckMs: number;
   readonly #idleTimeout: number;
   readonly #index = new Map<string, number>();
@@ -195,9 +134,9 @@ export class WsHub {
   readonly #latest: (Uint8Array | null)[];
   /** Shared `ServerMessage` bytes of the newest frame per symbol (null until wrapped). */
   readonly #latestWrapped: (Uint8Array<ArrayBuffer> | null)[];
-  readonly #clients = new Set<Client>();
-  readonly #bySymbol: Set<Client>[];
-  readonly #behind = new Set<Client>();
+  readonly #clients = new Set<WsSession>();
+  readonly #bySymbol: Set<WsSession>[];
+  readonly #behind = new Set<WsSession>();
   readonly #disconnects: Record<DisconnectReason, number>;
   readonly #rejected: Record<UpgradeRejectReason, number> = {
     not_websocket: 0,
@@ -205,6 +144,8 @@ export class WsHub {
     capacity: 0,
     closed: 0,
   };
+  /** What every session reaches of the hub. */
+  readonly #host: SessionHost;
   readonly #unsubscribe: () => void;
   #timer: ReturnType<typeof setInterval> | undefined;
   #closed = false;
@@ -231,12 +172,17 @@ export class WsHub {
       }
       this.#index.set(s, i);
     });
-    this.#history = history;
     this.#maxBuffered = positive("maxBufferedBytes", options.maxBufferedBytes ?? 256 << 10, true);
     this.#maxBehindMs = positive("maxBehindMs", options.maxBehindMs ?? 5000, false);
     this.#maxClients = positive("maxClients", options.maxClients ?? 1000, true);
-    this.#maxMessageBytes = positive("maxMessageBytes", options.maxMessageBytes ?? 4096, true);
-    this.#rate = positive("maxMessagesPerSecond", options.maxMessagesPerSecond ?? 20, false);
+    this.#limits = {
+      maxMessageBytes: positive("maxMessageBytes", options.maxMessageBytes ?? 4096, true),
+      maxMessagesPerSecond: positive(
+        "maxMessagesPerSecond",
+        options.maxMessagesPerSecond ?? 20,
+        false,
+      ),
+    };
     this.#drainCheckMs = positive("drainCheckMs", options.drainCheckMs ?? 50, false);
     this.#idleTimeout = positive("idleTimeoutSeconds", options.idleTimeoutSeconds ?? 120, true);
     const origins = options.allowedOrigins ?? [];
@@ -259,6 +205,15 @@ export class WsHub {
     this.#ringCount = new Uint32Array(n);
     this.#latest = new Array(n).fill(null);
     this.#latestWrapped = new Array(n).fill(null);
+    this.#host = {
+      symbols: this.symbols,
+      symbolId: (name) => this.#index.get(name.toUpperCase()),
+      subscribe: (session, s) => this.#bySymbol[s].add(session),
+      unsubscribe: (session, s) => this.#bySymbol[s].delete(session),
+      hello: (s, subscribed) => this.#hello(s, subscribed),
+      errorSent: () => this.#errorsSent++,
+      ended: (session, reason) => this.#forget(session, reason),
+    };
     // Frames stored before the hub existed become seq 1..k of this epoch.
     for (let s = 0; s < n; s++) history.forEach(s, (f64, base) => this.#store(s, f64, base));
     this.#unsubscribe = history.subscribe((s, f64, base) => this.#publish(s, f64, base));
@@ -306,6 +261,30 @@ export class WsHub {
    * symbol; an unknown one is answered with a `ServerError` and the default.
    */
   upgrade(req: Request): Response {
+    const refusal = this.#refusal(req);
+    if (refusal !== null) return refusal;
+    const { socket, response } = Deno.upgradeWebSocket(req, { idleTimeout: this.#idleTimeout });
+    const requested = new URL(req.url).searchParams.get("symbol");
+    this.#clients.add(new WsSession(socket, this.#host, this.#limits, requested));
+    return response;
+  }
+
+  /**
+   * Stop publishing, close every client with 1001 and `reason`, and refuse
+   * new upgrades with 503. Idempotent.
+   */
+  close(reason = "server shutting down"): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#unsubscribe();
+    this.#stopTimer();
+    for (const client of [...this.#clients]) {
+      client.close("shutdown", CLOSE_CODES.shutdown, reason);
+    }
+  }
+
+  /** The answer to an upgrade request that is refused (counted), or null to accept it. */
+  #refusal(req: Request): Response | null {
     if (this.#closed) {
       this.#rejected.closed++;
       return new Response("the WebSocket hub is shutting down\n", {
@@ -337,47 +316,7 @@ export class WsHub {
         { status: 503, headers: { "retry-after": "5" } },
       );
     }
-    const requested = new URL(req.url).searchParams.get("symbol");
-    const wanted = requested === null ? 0 : this.#index.get(requested.toUpperCase());
-    const { socket, response } = Deno.upgradeWebSocket(req, { idleTimeout: this.#idleTimeout });
-    socket.binaryType = "arraybuffer";
-    const client = new Client(socket, this.symbols.length, this.#rate);
-    this.#clients.add(client);
-    socket.onopen = () => {
-      if (client.gone) return;
-      const first = wanted ?? 0;
-      client.subscribed[first] = 1;
-      this.#bySymbol[first].add(client);
-      this.#sendHello(client, first);
-      if (wanted === undefined) {
-        this.#sendError(
-          client,
-          ErrorCode.UNKNOWN_SYMBOL,
-          `unknown symbol ${JSON.stringify(requested)} in the query; subscribed to ${
-            this.symbols[0]
-          } instead (expected one of ${this.symbols.join(", ")})`,
-          requested ?? "",
-        );
-      }
-    };
-    socket.onmessage = (event) => this.#onMessage(client, event.data);
-    socket.onerror = () => this.#drop(client, "error");
-    socket.onclose = () => this.#drop(client, "client_close");
-    return response;
-  }
-
-  /**
-   * Stop publishing, close every client with 1001 and `reason`, and refuse
-   * new upgrades with 503. Idempotent.
-   */
-  close(reason = "server shutting down"): void {
-    if (this.#closed) return;
-    this.#closed = true;
-    this.#unsubscribe();
-    this.#stopTimer();
-    for (const client of [...this.#clients]) {
-      this.#disconnect(client, "shutdown", CLOSE_CODES.shutdown, reason);
-    }
+    return null;
   }
 
   #originAllowed(origin: string, req: Request): boolean {
@@ -416,7 +355,7 @@ export class WsHub {
     for (const client of subscribers) {
       if (client.behindSince !== 0) this.#tryDrain(client);
       if (client.behindSince === 0 && client.socket.bufferedAmount <= this.#maxBuffered) {
-        this.#send(client, wrapped);
+        client.send(wrapped);
         this.#framesSent++;
         continue;
       }
@@ -435,11 +374,11 @@ export class WsHub {
   }
 
   /** Send the pending frames of a behind client whose queue drained; close it if it stayed behind too long. */
-  #tryDrain(client: Client): void {
+  #tryDrain(client: WsSession): void {
     if (client.gone) return;
     if (client.socket.bufferedAmount > this.#maxBuffered) {
       if (performance.now() - client.behindSince > this.#maxBehindMs) {
-        this.#disconnect(client, "slow", CLOSE_CODES.slow, "client read too slowly");
+        client.close("slow", CLOSE_CODES.slow, "client read too slowly");
       }
       return;
     }
@@ -453,7 +392,7 @@ export class WsHub {
       client.dropped[s] = 0;
       const shared = this.#latestWrapped[s];
       const reuse = dropped === 0 && shared !== null && this.#latest[s] === bytes;
-      this.#send(client, reuse ? shared : wrapFrame(bytes, dropped));
+      client.send(reuse ? shared : wrapFrame(bytes, dropped));
       this.#framesSent++;
     }
   }
@@ -472,34 +411,17 @@ export class WsHub {
     this.#timer = undefined;
   }
 
-  #send(client: Client, bytes: Uint8Array<ArrayBuffer>): void {
-    if (client.gone || client.socket.readyState !== WebSocket.OPEN) return;
-    try {
-      client.socket.send(bytes);
-    } catch {
-      this.#drop(client, "error");
-    }
-  }
-
-  #sendHello(client: Client, symbolId: number): void {
-    client.pending[symbolId] = null;
-    client.dropped[symbolId] = 0;
-    const subscribed: string[] = [];
-    for (let s = 0; s < this.symbols.length; s++) {
-      if (client.subscribed[s]) subscribed.push(this.symbols[s]);
-    }
-    this.#send(
-      client,
-      encodeHello({
-        epoch: this.epoch,
-        symbols: this.symbols,
-        symbol: this.symbols[symbolId],
-        seq: this.#seq[symbolId],
-        serverTime: now(),
-        subscribed,
-        layout: this.layout,
-      }, this.#historyOf(symbolId)),
-    );
+  /** The encoded Hello of `symbolId`: its current seq and the encoded frames of its ring. */
+  #hello(symbolId: number, subscribed: readonly string[]): Uint8Array<ArrayBuffer> {
+    return encodeHello({
+      epoch: this.epoch,
+      symbols: this.symbols,
+      symbol: this.symbols[symbolId],
+      seq: this.#seq[symbolId],
+      serverTime: now(),
+      subscribed,
+      layout: this.layout,
+    }, this.#historyOf(symbolId));
   }
 
   *#historyOf(symbolId: number): Generator<Uint8Array> {
@@ -512,166 +434,12 @@ export class WsHub {
     }
   }
 
-  #sendError(client: Client, code: ErrorCode, message: string, symbol: string): void {
-    this.#errorsSent++;
-    this.#send(
-      client,
-      toBinary(
-        ServerMessageSchema,
-        create(ServerMessageSchema, {
-          kind: { case: "error", value: { code, message, symbol } },
-        }),
-      ),
-    );
-  }
-
-  #onMessage(client: Client, data: unknown): void {
-    if (client.gone) return;
-    if (typeof data === "string") {
-      this.#disconnect(
-        client,
-        "protocol",
-        CLOSE_CODES.unsupportedData,
-        "text frames are not accepted: send binary ClientMessage protobuf",
-      );
-      return;
-    }
-    const bytes = data instanceof ArrayBuffer
-      ? new Uint8Array(data)
-      : data instanceof Uint8Array
-      ? data
-      : null;
-    if (bytes === null) {
-      this.#disconnect(client, "protocol", CLOSE_CODES.unsupportedData, "unexpected message type");
-      return;
-    }
-    if (bytes.byteLength > this.#maxMessageBytes) {
-      this.#disconnect(
-        client,
-        "too_large",
-        CLOSE_CODES.tooLarge,
-        `message of ${bytes.byteLength} bytes; at most ${this.#maxMessageBytes} accepted`,
-      );
-      return;
-    }
-    const t = performance.now();
-    client.tokens = Math.min(
-      this.#rate,
-      client.tokens + (t - client.refilledAt) * this.#rate / 1000,
-    );
-    client.refilledAt = t;
-    if (client.tokens < 1) {
-      this.#disconnect(
-        client,
-        "rate_limit",
-        CLOSE_CODES.policy,
-        `more than ${this.#rate} messages per second`,
-      );
-      return;
-    }
-    client.tokens -= 1;
-    let message: ClientMessage;
-    try {
-      message = fromBinary(ClientMessageSchema, bytes);
-    } catch {
-      this.#disconnect(
-        client,
-        "protocol",
-        CLOSE_CODES.policy,
-        "malformed message: expected a depthwatch.v1.ClientMessage",
-      );
-      return;
-    }
-    const kind = message.kind;
-    switch (kind.case) {
-      case "subscribe":
-        for (const name of kind.value.symbols) {
-          const s = this.#lookup(client, name);
-          if (s === undefined || client.subscribed[s]) continue;
-          client.subscribed[s] = 1;
-          this.#bySymbol[s].add(client);
-          this.#sendHello(client, s);
-        }
-        return;
-      case "unsubscribe":
-        for (const name of kind.value.symbols) {
-          const s = this.#lookup(client, name);
-          if (s === undefined) continue;
-          client.subscribed[s] = 0;
-          client.pending[s] = null;
-          client.dropped[s] = 0;
-          this.#bySymbol[s].delete(client);
-        }
-        return;
-      case "resync": {
-        const s = this.#lookup(client, kind.value.symbol);
-        if (s === undefined) return;
-        if (!client.subscribed[s]) {
-          this.#sendError(
-            client,
-            ErrorCode.INVALID_REQUEST,
-            `cannot resync ${this.symbols[s]}: not subscribed (send Subscribe first)`,
-            kind.value.symbol,
-          );
-          return;
-        }
-        this.#sendHello(client, s);
-        return;
-      }
-      case "ping":
-        this.#send(
-          client,
-          toBinary(
-            ServerMessageSchema,
-            create(ServerMessageSchema, {
-              kind: { case: "heartbeat", value: { serverTime: now(), nonce: kind.value.nonce } },
-            }),
-          ),
-        );
-        return;
-      default:
-        this.#disconnect(
-          client,
-          "protocol",
-          CLOSE_CODES.policy,
-          "empty message: expected one of subscribe, unsubscribe, resync, ping",
-        );
-    }
-  }
-
-  #lookup(client: Client, name: string): number | undefined {
-    const s = this.#index.get(name.toUpperCase());
-    if (s === undefined) {
-      this.#sendError(
-        client,
-        ErrorCode.UNKNOWN_SYMBOL,
-        `unknown symbol ${JSON.stringify(name)}: expected one of ${this.symbols.join(", ")}`,
-        name,
-      );
-    }
-    return s;
-  }
-
-  /** Stop serving a client, count why, and close its socket with `code`. */
-  #disconnect(client: Client, reason: DisconnectReason, code: number, text: string): void {
-    if (client.gone) return;
-    this.#drop(client, reason);
-    try {
-      client.socket.close(code, text.slice(0, 120));
-    } catch {
-      // already closing or closed
-    }
-  }
-
-  /** Forget a client and count its reason (once). */
-  #drop(client: Client, reason: DisconnectReason): void {
-    if (client.gone) return;
-    client.gone = true;
+  /** Forget a session that ended and count its reason (its session calls this once). */
+  #forget(client: WsSession, reason: DisconnectReason): void {
     this.#disconnects[reason]++;
     this.#clients.delete(client);
     this.#behind.delete(client);
     for (const set of this.#bySymbol) set.delete(client);
-    client.pending.fill(null);
     if (this.#behind.size === 0) this.#stopTimer();
   }
 }
