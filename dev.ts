@@ -24,7 +24,7 @@ import { ConfigError, denoEnv, helpText, parseConfig } from "./lib/server/config
 const appDir = new URL("./", import.meta.url);
 await writeManifest(appDir);
 // Imported after the manifest is (re)written: the service imports it statically.
-const { startService } = await import("./lib/server/service.ts");
+const { startService } = await import("./main.ts");
 
 let config;
 try {

@@ -10,14 +10,60 @@
  * @module
  */
 import { ConfigError, denoEnv, helpText, parseConfig } from "./lib/server/config.ts";
-import { startService } from "./lib/server/service.ts";
+import type { Config } from "./lib/server/config.ts";
+import { runService, type Service, type ServiceExtras } from "./lib/server/service.ts";
+import { createApp } from "./lib/web/app.ts";
+import manifest from "./manifest.gen.ts";
 
-export { startService } from "./lib/server/service.ts";
+export type { Service } from "./lib/server/service.ts";
 
-if (import.meta.main) {
+/** Options of {@linkcode startService} besides the flags. */
+export interface StartOptions extends ServiceExtras {
+  /** Development mode: live reload, `no-cache` static files. Default `false`. */
+  dev?: boolean;
+  /** Build the client bundle before serving (needs the deno CLI). Default `false`: `deno task build` did it. */
+  build?: boolean;
+}
+
+/**
+ * Start the whole service described by `config`: the pipeline, and the web
+ * app (routes, islands, static files) serving its state.
+ *
+ * @example
+ * ```ts ignore
+ * import { parseConfig } from "./lib/server/config.ts";
+ * const service = await startService(parseConfig(["--source=sim", "--port=0"]));
+ * await (await fetch(new URL("/health", service.url))).body?.cancel();
+ * await service.close();
+ * ```
+ */
+export function startService(config: Config, options: StartOptions = {}): Promise<Service> {
+  return runService(config, async ({ state, log }) => {
+    const app = createApp({
+      manifest,
+      state,
+      dev: options.dev ?? false,
+      onError: (e) => log.error("request failed:", e),
+    });
+    if (options.build) await app.build();
+    return app.handler;
+  }, options);
+}
+
+/**
+ * The command line: parse `args` (and `DEPTHWATCH_*` variables), start the
+ * service, print its URL once on stdout, stop on SIGINT/SIGTERM with exit code
+ * 0. Bad flags exit with code 2 and say what was expected.
+ *
+ * @example
+ * ```ts ignore
+ * await main(["--source=sim", "--port=8000"]);
+ * ```
+ */
+export async function main(args: string[]): Promise<void> {
   let config;
   try {
-    config = parseConfig(Deno.args, denoEnv());
+    config = parseConfig(args, denoEnv());
   } catch (e) {
     if (!(e instanceof ConfigError)) throw e;
     console.error(`depthwatch: ${e.message}\n\nRun with --help to see every flag.`);
@@ -43,7 +89,10 @@ if (import.meta.main) {
     );
     Deno.exit(2);
   }
-  const service = await startService(config, { build: Deno.env.get("DEPTHWATCH_BUILD") === "1" });
+  const service = await startService(config, {
+    build: Deno.env.get("DEPTHWATCH_BUILD") === "1",
+  });
+  // The one line on stdout (logs go to stderr): tools wait for it.
   console.log(`depthwatch listening on ${service.url}`);
   const stop = async () => {
     await service.close();
@@ -52,3 +101,5 @@ if (import.meta.main) {
   Deno.addSignalListener("SIGINT", stop);
   Deno.addSignalListener("SIGTERM", stop);
 }
+
+if (import.meta.main) await main(Deno.args);

@@ -43,7 +43,7 @@ import {
 import { HistoryStore } from "../lib/server/history_store.ts";
 import { CLOSE_CODES, type DisconnectReason, WsHub } from "../lib/server/ws_hub.ts";
 import { parseConfig } from "../lib/server/config.ts";
-import { startService } from "../lib/server/service.ts";
+import { startService } from "../main.ts";
 import {
   ClientMessageSchema,
   type ServerMessage,

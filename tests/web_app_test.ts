@@ -26,7 +26,6 @@ async function withServer(
     if (opts.build) await app.build();
     await fn(`http://127.0.0.1:${server.addr.port}`, app, errors);
   } finally {
-    app.close();
     await server.shutdown();
     await Deno.remove(buildDir, { recursive: true });
   }

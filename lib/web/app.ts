@@ -16,10 +16,10 @@
 import { type ComponentType, h, type VNode } from "preact";
 import { buildClient, type BuildInfo, readBuildInfo } from "./bundle.ts";
 import {
-  createDevReload,
   DEV_RELOAD_PATH,
   DEV_RELOAD_SCRIPT,
   DEV_RELOAD_SCRIPT_PATH,
+  devReloadResponse,
 } from "./dev_reload.ts";
 import { collectIslands, type IslandInfo, registerIslands } from "./islands.ts";
 import { renderPage } from "./render.ts";
@@ -64,8 +64,6 @@ export interface App {
   build(): Promise<BuildInfo>;
   /** The islands the app knows. */
   readonly islands: readonly IslandInfo[];
-  /** End open dev-reload streams. */
-  close(): void;
 }
 
 const HTML_TYPE = "text/html; charset=utf-8";
@@ -104,7 +102,7 @@ export function createApp<State extends object>(options: AppOptions<State>): App
   const islands = collectIslands(manifest);
   registerIslands(islands);
   const files = createStaticFiles({ staticDir, buildDir, dev });
-  const reload = dev ? createDevReload(crypto.randomUUID()) : null;
+  const reloadId = dev ? crypto.randomUUID() : null;
   const AppLayout = router.special.app?.default as ComponentType<AppProps<State>> | undefined;
   let buildInfo: Promise<BuildInfo | null> | null = null;
 
@@ -132,7 +130,7 @@ export function createApp<State extends object>(options: AppOptions<State>): App
     const page = renderPage({
       vnode,
       bootScript: info ? () => `/build/${info.boot}` : undefined,
-      extraScripts: reload ? [DEV_RELOAD_SCRIPT_PATH] : [],
+      extraScripts: reloadId ? [DEV_RELOAD_SCRIPT_PATH] : [],
     });
     const headers = new Headers(init?.headers);
     headers.set("Content-Type", HTML_TYPE);
@@ -241,8 +239,8 @@ export function createApp<State extends object>(options: AppOptions<State>): App
     const url = new URL(req.url);
     const path = url.pathname;
     try {
-      if (reload) {
-        if (path === DEV_RELOAD_PATH) return reload.handle(req);
+      if (reloadId) {
+        if (path === DEV_RELOAD_PATH) return devReloadResponse(reloadId);
         if (path === DEV_RELOAD_SCRIPT_PATH) {
           return new Response(DEV_RELOAD_SCRIPT, {
             headers: {
@@ -276,11 +274,10 @@ export function createApp<State extends object>(options: AppOptions<State>): App
     const info = await buildClient({ islands, appDir: base, buildDir });
     buildInfo = Promise.resolve(info);
     files.invalidate();
-    reload?.notify(info.hash);
     return info;
   }
 
-  return { handler, build, islands, close: () => reload?.close() };
+  return { handler, build, islands };
 }
 
 function validateRoute(file: string, mod: RouteModule): void {
