@@ -72,7 +72,19 @@ export interface ServiceExtras {
   backoffCapMs?: number;
 }
 
-/** A running service. */
+/**
+ * A running service.
+ *
+ * @example
+ * ```ts
+ * import type { Service } from "./service.ts";
+ * async function healthOf(service: Service): Promise<number> {
+ *   const res = await fetch(new URL("/health", service.url));
+ *   await res.body?.cancel();
+ *   return res.status;
+ * }
+ * ```
+ */
 export interface Service {
   /** Base URL of the HTTP server, e.g. `http://127.0.0.1:8000/`. */
   readonly url: string;

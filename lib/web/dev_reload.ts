@@ -14,12 +14,38 @@
  * @module
  */
 
-/** URL of the SSE endpoint. */
+/**
+ * URL of the SSE endpoint.
+ *
+ * @example
+ * ```ts
+ * import { DEV_RELOAD_PATH } from "./dev_reload.ts";
+ * const isReload = (url: URL) => url.pathname === DEV_RELOAD_PATH;
+ * ```
+ */
 export const DEV_RELOAD_PATH = "/_dev/reload";
-/** URL of the client script. */
+/**
+ * URL of the client script.
+ *
+ * @example
+ * ```ts
+ * import { DEV_RELOAD_SCRIPT_PATH } from "./dev_reload.ts";
+ * const tag = `<script type="module" src="${DEV_RELOAD_SCRIPT_PATH}"></script>`;
+ * ```
+ */
 export const DEV_RELOAD_SCRIPT_PATH = "/_dev/reload.js";
 
-/** Client script served at {@linkcode DEV_RELOAD_SCRIPT_PATH}. */
+/**
+ * Client script served at {@linkcode DEV_RELOAD_SCRIPT_PATH}.
+ *
+ * @example
+ * ```ts
+ * import { DEV_RELOAD_SCRIPT } from "./dev_reload.ts";
+ * const res = new Response(DEV_RELOAD_SCRIPT, {
+ *   headers: { "Content-Type": "text/javascript; charset=utf-8" },
+ * });
+ * ```
+ */
 export const DEV_RELOAD_SCRIPT = `let first = null;
 const es = new EventSource(${JSON.stringify(DEV_RELOAD_PATH)});
 es.onmessage = (e) => {
