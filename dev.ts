@@ -1,15 +1,16 @@
 /**
- * Development server: `deno task dev` (`deno run -A --watch dev.ts [flags]`).
+ * Development and build, as a Fresh 2 project's `dev.ts`:
  *
- * - Regenerates `manifest.gen.ts` at start and whenever a file is added to or
- *   removed from `routes/` or `islands/`; the new manifest is part of the
- *   module graph, so `--watch` restarts the process.
- * - Edits to any imported module (routes, islands, lib/) restart it too.
- * - Runs the whole service (same flags as `deno task start`; defaults to the
+ * - `deno task build` (`deno run -A dev.ts build`): the production build, see
+ *   `lib/web/builder.ts`: `_fresh/snapshot.ts` and `_fresh/server.ts` (the
+ *   entry of `deno task start` and `deno task compile`) and the client bundle.
+ * - `deno task dev` (`deno run -A --watch=routes/,islands/ dev.ts [flags]`):
+ *   the whole service (same flags as `deno task start`; defaults to the
  *   simulated exchange here, since development rarely wants the live feed),
- *   builds the client bundle at start and serves with live reload: open pages
- *   listen on `/_dev/reload` and reload when the server comes back with a new
- *   build id.
+ *   with the routes and islands imported at start, the client bundle built at
+ *   start, and live reload: open pages reload when the server comes back.
+ *   `--watch` restarts the process when an imported module changes or a file
+ *   is added to or removed from `routes/` or `islands/`.
  *
  * @example
  * ```sh
@@ -18,36 +19,41 @@
  *
  * @module
  */
-import { writeManifest } from "./lib/web/manifest.ts";
+import { Builder } from "./lib/web/builder.ts";
 import { ConfigError, denoEnv, helpText, parseConfig } from "./lib/server/config.ts";
 
-const appDir = new URL("./", import.meta.url);
-await writeManifest(appDir);
-// Imported after the manifest is (re)written: the service imports it statically.
-const { startService } = await import("./lib/server/service.ts");
+const builder = new Builder({ root: new URL("./", import.meta.url) });
 
-let config;
-try {
-  const args = Deno.args.some((a) => a.startsWith("--source")) ? Deno.args : [
-    "--source=sim",
-    ...Deno.args,
-  ];
-  config = parseConfig(args, denoEnv());
-} catch (e) {
-  if (!(e instanceof ConfigError)) throw e;
-  console.error(`dev: ${e.message}\n\n${helpText()}`);
-  Deno.exit(2);
-}
-const service = await startService(config, { dev: true, build: true });
-console.log(`dev: depthwatch on ${service.url} (live reload on)`);
-
-const watcher = Deno.watchFs([
-  new URL("./routes/", appDir).pathname,
-  new URL("./islands/", appDir).pathname,
-]);
-for await (const event of watcher) {
-  if (event.kind === "create" || event.kind === "remove" || event.kind === "rename") {
-    const { changed } = await writeManifest(appDir);
-    if (changed) console.log("dev: routes/islands changed; manifest regenerated, restarting");
+if (Deno.args[0] === "build") {
+  const { files, client } = await builder.build();
+  console.log(
+    `wrote ${decodeURIComponent(builder.outDir.pathname)} (${files.routes.length} routes, ` +
+      `${files.islands.length} islands); ` +
+      (client
+        ? `built ${client.boot} (${client.bytes} bytes, ${client.islands.length} islands)`
+        : "no islands: nothing to bundle (pages ship no JS)"),
+  );
+} else {
+  let config;
+  try {
+    const args = Deno.args.some((a) => a.startsWith("--source")) ? Deno.args : [
+      "--source=sim",
+      ...Deno.args,
+    ];
+    config = parseConfig(args, denoEnv());
+  } catch (e) {
+    if (!(e instanceof ConfigError)) throw e;
+    console.error(`dev: ${e.message}\n\n${helpText()}`);
+    Deno.exit(2);
   }
+  // Imported here, not above: `deno task build` needs none of the service.
+  const { startService } = await import("./main.ts");
+  const service = await startService(config, { dev: true, build: true });
+  console.log(`dev: depthwatch on ${service.url} (live reload on)`);
+  const stop = async () => {
+    await service.close();
+    Deno.exit(0);
+  };
+  Deno.addSignalListener("SIGINT", stop);
+  Deno.addSignalListener("SIGTERM", stop);
 }

@@ -10,7 +10,18 @@ import { useEffect, useState } from "preact/hooks";
 import type { DashboardSeed } from "../lib/client/dashboard_seed.ts";
 import { pageStore } from "../lib/client/page_store.ts";
 
-/** Props of {@linkcode ConnectionBadge}. */
+/**
+ * Props of {@linkcode ConnectionBadge}.
+ *
+ * @example
+ * ```ts
+ * import { signal } from "@preact/signals";
+ * import { buildSeed } from "../lib/client/dashboard_seed.ts";
+ * import type { ConnectionBadgeProps } from "./ConnectionBadge.tsx";
+ * const seed = signal(buildSeed({ symbols: ["BTCUSDT"], symbol: "BTCUSDT", frames: [] }));
+ * const props: ConnectionBadgeProps = { seed };
+ * ```
+ */
 export interface ConnectionBadgeProps {
   /** The page's seed signal. */
   seed: Signal<DashboardSeed>;
@@ -20,8 +31,12 @@ export interface ConnectionBadgeProps {
  * The badge.
  *
  * @example
- * ```tsx ignore
- * <ConnectionBadge seed={seed} />;
+ * ```tsx
+ * import { signal } from "@preact/signals";
+ * import { buildSeed } from "../lib/client/dashboard_seed.ts";
+ * import ConnectionBadge from "./ConnectionBadge.tsx";
+ * const seed = signal(buildSeed({ symbols: ["BTCUSDT"], symbol: "BTCUSDT", frames: [] }));
+ * const island = <ConnectionBadge seed={seed} />;
  * ```
  */
 export default function ConnectionBadge({ seed }: ConnectionBadgeProps) {

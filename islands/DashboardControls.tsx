@@ -10,7 +10,18 @@ import { useEffect } from "preact/hooks";
 import type { DashboardSeed } from "../lib/client/dashboard_seed.ts";
 import { pageStore } from "../lib/client/page_store.ts";
 
-/** Props of {@linkcode DashboardControls}. */
+/**
+ * Props of {@linkcode DashboardControls}.
+ *
+ * @example
+ * ```ts
+ * import { signal } from "@preact/signals";
+ * import { buildSeed } from "../lib/client/dashboard_seed.ts";
+ * import type { DashboardControlsProps } from "./DashboardControls.tsx";
+ * const seed = signal(buildSeed({ symbols: ["BTCUSDT"], symbol: "BTCUSDT", frames: [] }));
+ * const props: DashboardControlsProps = { seed };
+ * ```
+ */
 export interface DashboardControlsProps {
   /** The page's seed signal. */
   seed: Signal<DashboardSeed>;
@@ -20,8 +31,12 @@ export interface DashboardControlsProps {
  * The controls.
  *
  * @example
- * ```tsx ignore
- * <DashboardControls seed={seed} />;
+ * ```tsx
+ * import { signal } from "@preact/signals";
+ * import { buildSeed } from "../lib/client/dashboard_seed.ts";
+ * import DashboardControls from "./DashboardControls.tsx";
+ * const seed = signal(buildSeed({ symbols: ["BTCUSDT"], symbol: "BTCUSDT", frames: [] }));
+ * const island = <DashboardControls seed={seed} />;
  * ```
  */
 export default function DashboardControls({ seed }: DashboardControlsProps) {

@@ -41,7 +41,18 @@ function registerChartParts(): void {
   registered = true;
 }
 
-/** Props of {@linkcode LiveCharts}. */
+/**
+ * Props of {@linkcode LiveCharts}.
+ *
+ * @example
+ * ```ts
+ * import { signal } from "@preact/signals";
+ * import { buildSeed } from "../lib/client/dashboard_seed.ts";
+ * import type { LiveChartsProps } from "./LiveCharts.tsx";
+ * const seed = signal(buildSeed({ symbols: ["BTCUSDT"], symbol: "BTCUSDT", frames: [] }));
+ * const props: LiveChartsProps = { seed };
+ * ```
+ */
 export interface LiveChartsProps {
   /** The page's seed signal (shared by every dashboard island). */
   seed: Signal<DashboardSeed>;
@@ -160,10 +171,12 @@ function DepthChart({ store }: { store: DashboardStore }) {
  * The chart grid.
  *
  * @example
- * ```tsx ignore
+ * ```tsx
  * import { signal } from "@preact/signals";
+ * import { buildSeed } from "../lib/client/dashboard_seed.ts";
  * import LiveCharts from "./LiveCharts.tsx";
- * <LiveCharts seed={signal(seed)} />;
+ * const seed = signal(buildSeed({ symbols: ["BTCUSDT"], symbol: "BTCUSDT", frames: [] }));
+ * const island = <LiveCharts seed={seed} />;
  * ```
  */
 export default function LiveCharts({ seed }: LiveChartsProps) {

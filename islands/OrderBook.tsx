@@ -16,7 +16,18 @@ import { pageStore } from "../lib/client/page_store.ts";
 import { createLadder, fillLadder, type LadderRow } from "../lib/client/ladder_view.ts";
 import { formatBps, formatFixed, type TickFormatter } from "../lib/client/tick_format.ts";
 
-/** Props of {@linkcode OrderBook}. */
+/**
+ * Props of {@linkcode OrderBook}.
+ *
+ * @example
+ * ```ts
+ * import { signal } from "@preact/signals";
+ * import { buildSeed } from "../lib/client/dashboard_seed.ts";
+ * import type { OrderBookProps } from "./OrderBook.tsx";
+ * const seed = signal(buildSeed({ symbols: ["BTCUSDT"], symbol: "BTCUSDT", frames: [] }));
+ * const props: OrderBookProps = { seed, rows: 12 };
+ * ```
+ */
 export interface OrderBookProps {
   /** The page's seed signal. */
   seed: Signal<DashboardSeed>;
@@ -65,8 +76,12 @@ function Stat({ label, value, title }: { label: string; value: string; title?: s
  * The ladder panel.
  *
  * @example
- * ```tsx ignore
- * <OrderBook seed={seed} rows={12} />;
+ * ```tsx
+ * import { signal } from "@preact/signals";
+ * import { buildSeed } from "../lib/client/dashboard_seed.ts";
+ * import OrderBook from "./OrderBook.tsx";
+ * const seed = signal(buildSeed({ symbols: ["BTCUSDT"], symbol: "BTCUSDT", frames: [] }));
+ * const island = <OrderBook seed={seed} rows={12} />;
  * ```
  */
 export default function OrderBook({ seed, rows = 12 }: OrderBookProps) {

@@ -21,7 +21,18 @@ import {
 } from "../lib/client/health_view.ts";
 import { formatCompact, formatFixed } from "../lib/client/tick_format.ts";
 
-/** Props of {@linkcode PipelineHealth}. */
+/**
+ * Props of {@linkcode PipelineHealth}.
+ *
+ * @example
+ * ```ts
+ * import { signal } from "@preact/signals";
+ * import { buildSeed } from "../lib/client/dashboard_seed.ts";
+ * import type { PipelineHealthProps } from "./PipelineHealth.tsx";
+ * const seed = signal(buildSeed({ symbols: ["BTCUSDT"], symbol: "BTCUSDT", frames: [] }));
+ * const props: PipelineHealthProps = { seed, intervalMs: 2000 };
+ * ```
+ */
 export interface PipelineHealthProps {
   /** The page's seed signal. */
   seed: Signal<DashboardSeed>;
@@ -61,8 +72,12 @@ function Kv({ k, v, bad }: { k: string; v: string; bad?: boolean }) {
  * The health panel.
  *
  * @example
- * ```tsx ignore
- * <PipelineHealth seed={seed} />;
+ * ```tsx
+ * import { signal } from "@preact/signals";
+ * import { buildSeed } from "../lib/client/dashboard_seed.ts";
+ * import PipelineHealth from "./PipelineHealth.tsx";
+ * const seed = signal(buildSeed({ symbols: ["BTCUSDT"], symbol: "BTCUSDT", frames: [] }));
+ * const island = <PipelineHealth seed={seed} intervalMs={2000} />;
  * ```
  */
 export default function PipelineHealth({ seed, intervalMs = 1000 }: PipelineHealthProps) {

@@ -1,4 +1,10 @@
-import type { AppProps } from "../lib/web/types.ts";
+/**
+ * The app wrapper: the HTML shell around every page (and the error pages),
+ * with the baseline dark theme; pages and islands add their own classes.
+ *
+ * @module
+ */
+import { define } from "../utils.ts";
 
 /** Baseline dark theme; pages and islands add their own classes. */
 const BASE_CSS = `
@@ -13,8 +19,15 @@ code, pre, .num { font-family: ui-monospace, SFMono-Regular, Menlo, monospace;
 main { padding: 1rem; }
 `;
 
-/** The HTML shell around every page. */
-export default function App({ Component }: AppProps) {
+/**
+ * The HTML shell: `<Component />` is the page.
+ *
+ * @example
+ * ```tsx ignore
+ * <App {...pageProps} Component={() => <p>the page</p>} />;
+ * ```
+ */
+export default define.page(function App({ Component }) {
   return (
     <html lang="en">
       <head>
@@ -29,4 +42,4 @@ export default function App({ Component }: AppProps) {
       </body>
     </html>
   );
-}
+});

@@ -14,17 +14,23 @@
  * @module
  */
 
-import type { Handlers } from "../lib/web/types.ts";
-import type { ServiceState } from "../lib/server/service_state.ts";
 import { evaluateHealth } from "../lib/server/health.ts";
+import { define } from "../utils.ts";
 
-/** GET answers the health verdict. */
-export const handler: Handlers<unknown, ServiceState> = {
-  GET(_req, ctx) {
-    const health = evaluateHealth(ctx.state, Date.now());
+/**
+ * GET answers the health verdict.
+ *
+ * @example
+ * ```ts ignore
+ * const res = await handler.GET(ctx); // 200 or 503, JSON
+ * ```
+ */
+export const handler = define.handlers({
+  GET(ctx) {
+    const health = evaluateHealth(ctx.state.service, Date.now());
     return Response.json(health, {
       status: health.status === "ok" ? 200 : 503,
       headers: { "Cache-Control": "no-store" },
     });
   },
-};
+});

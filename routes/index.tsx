@@ -1,7 +1,7 @@
 /**
  * `GET /`: the live dashboard.
  *
- * The handler reads the shown symbol's history from `ctx.state.history`
+ * The handler reads the shown symbol's history from the service
  * (`?symbol=ETHUSDT` picks it, default the first symbol) and hands it to the
  * islands as one per-request seed signal, so the server-rendered first paint
  * already shows the current book and numbers, and the browser's rings start
@@ -11,63 +11,62 @@
  */
 import { signal } from "@preact/signals";
 import { readFrame } from "../lib/pipeline/analytics_frame.ts";
-import type { FrameSlotLayout } from "../lib/pipeline/frame_slot.ts";
 import { type DashFrame, dashFrameFromAnalytics } from "../lib/client/dash_frame.ts";
-import { buildSeed, type DashboardSeed } from "../lib/client/dashboard_seed.ts";
-import type { HistoryStore } from "../lib/server/history_store.ts";
+import { buildSeed } from "../lib/client/dashboard_seed.ts";
+import type { ServiceState } from "../lib/server/service_state.ts";
 import { checkAuth } from "../lib/server/auth.ts";
-import type { Handlers, PageProps } from "../lib/web/types.ts";
+import { page } from "../lib/web/mod.ts";
+import { define } from "../utils.ts";
 import ConnectionBadge from "../islands/ConnectionBadge.tsx";
 import DashboardControls from "../islands/DashboardControls.tsx";
 import LiveCharts from "../islands/LiveCharts.tsx";
 import OrderBook from "../islands/OrderBook.tsx";
 import PipelineHealth from "../islands/PipelineHealth.tsx";
 
-/** What the dashboard needs from `ctx.state` (a subset of the service state). */
-export interface DashboardState {
-  /** Upper-case symbols, index = symbol id. */
-  symbols: readonly string[];
-  /** Last frames per symbol. */
-  history: HistoryStore;
-  /** Analytics frame layout. */
-  layout: FrameSlotLayout;
-  /** Optional token guarding the data endpoints (`--auth-token`). */
-  authToken?: string;
-}
-
 /**
  * Collect the history of symbol `id` as dashboard frames, oldest first.
  *
  * @example
  * ```ts ignore
- * const frames = historyFrames(ctx.state, 0);
+ * const frames = historyFrames(ctx.state.service, 0);
  * ```
  */
-export function historyFrames(state: DashboardState, id: number): DashFrame[] {
+export function historyFrames(
+  service: Pick<ServiceState, "symbols" | "history" | "layout">,
+  id: number,
+): DashFrame[] {
   const out: DashFrame[] = [];
-  const symbol = state.symbols[id];
-  state.history.forEach(id, (f64, base) => {
-    out.push(dashFrameFromAnalytics(readFrame(f64, base, state.layout), symbol));
+  const symbol = service.symbols[id];
+  service.history.forEach(id, (f64, base) => {
+    out.push(dashFrameFromAnalytics(readFrame(f64, base, service.layout), symbol));
   });
   return out;
 }
 
-/** Render the dashboard with the requested (or first) symbol's history. */
-export const handler: Handlers<DashboardSeed, DashboardState> = {
-  GET(req, ctx) {
-    const symbols = ctx.state.symbols ?? [];
+/**
+ * GET renders the dashboard with the requested (or first) symbol's history.
+ *
+ * @example
+ * ```ts ignore
+ * const res = await handler.GET(ctx); // page data: the dashboard seed
+ * ```
+ */
+export const handler = define.handlers({
+  GET(ctx) {
+    const service = ctx.state.service;
+    const symbols = service.symbols ?? [];
     const asked = (ctx.url.searchParams.get("symbol") ?? "").toUpperCase();
     const id = Math.max(0, symbols.indexOf(asked));
     // The page itself is open, but its data follows the token rule of
     // /api/history: without the token the first paint is empty, and the
     // islands carry the page's ?token= on to /ws and /stats.
-    const authorized = checkAuth(req, ctx.url, ctx.state.authToken) === null;
-    const token = ctx.state.authToken && authorized ? ctx.url.searchParams.get("token") : null;
+    const authorized = checkAuth(ctx.req, ctx.url, service.authToken) === null;
+    const token = service.authToken && authorized ? ctx.url.searchParams.get("token") : null;
     const query = token ? `?token=${encodeURIComponent(token)}` : "";
-    const frames = authorized && symbols.length > 0 && ctx.state.history
-      ? historyFrames(ctx.state, id)
+    const frames = authorized && symbols.length > 0 && service.history
+      ? historyFrames(service, id)
       : [];
-    return ctx.render(
+    return page(
       buildSeed({
         symbols,
         symbol: symbols[id] ?? "",
@@ -77,10 +76,17 @@ export const handler: Handlers<DashboardSeed, DashboardState> = {
       }),
     );
   },
-};
+});
 
-/** The dashboard page: header with controls and badge, charts, ladder, health. */
-export default function Dashboard({ data }: PageProps<DashboardSeed>) {
+/**
+ * The dashboard page: header with controls and badge, charts, ladder, health.
+ *
+ * @example
+ * ```tsx ignore
+ * <Dashboard {...pageProps} data={seed} />;
+ * ```
+ */
+export default define.page<typeof handler>(function Dashboard({ data }) {
   // One signal per request (never module level): every island gets the same
   // one, so the browser revives one shared signal and one page store.
   const seed = signal(data);
@@ -107,4 +113,4 @@ export default function Dashboard({ data }: PageProps<DashboardSeed>) {
       </main>
     </div>
   );
-}
+});

@@ -9,19 +9,26 @@
  * @module
  */
 
-import type { Handlers } from "../lib/web/types.ts";
-import type { ServiceState } from "../lib/server/service_state.ts";
 import { checkAuth } from "../lib/server/auth.ts";
 import { METRICS_CONTENT_TYPE, metricsFor } from "../lib/metrics/metrics_registry.ts";
+import { define } from "../utils.ts";
 
-/** GET renders every metric of the service's registry. */
-export const handler: Handlers<unknown, ServiceState> = {
-  async GET(req, ctx) {
-    const denied = checkAuth(req, ctx.url, ctx.state.authToken);
+/**
+ * GET renders every metric of the service's registry.
+ *
+ * @example
+ * ```ts ignore
+ * const res = await handler.GET(ctx); // text/plain; version=0.0.4
+ * ```
+ */
+export const handler = define.handlers({
+  async GET(ctx) {
+    const service = ctx.state.service;
+    const denied = checkAuth(ctx.req, ctx.url, service.authToken);
     if (denied) return denied;
-    const body = await metricsFor(ctx.state).render();
+    const body = await metricsFor(service).render();
     return new Response(body, {
       headers: { "Content-Type": METRICS_CONTENT_TYPE, "Cache-Control": "no-store" },
     });
   },
-};
+});

@@ -9,16 +9,23 @@
  * @module
  */
 
-import type { Handlers } from "../lib/web/types.ts";
-import type { ServiceState } from "../lib/server/service_state.ts";
 import { checkAuth } from "../lib/server/auth.ts";
 import { buildStats } from "../lib/server/stats.ts";
+import { define } from "../utils.ts";
 
-/** GET answers the `/stats` document. */
-export const handler: Handlers<unknown, ServiceState> = {
-  GET(req, ctx) {
-    const denied = checkAuth(req, ctx.url, ctx.state.authToken);
+/**
+ * GET answers the `/stats` document.
+ *
+ * @example
+ * ```ts ignore
+ * const res = await handler.GET(ctx); // 200 JSON, or 401 without the token
+ * ```
+ */
+export const handler = define.handlers({
+  GET(ctx) {
+    const service = ctx.state.service;
+    const denied = checkAuth(ctx.req, ctx.url, service.authToken);
     if (denied) return denied;
-    return Response.json(buildStats(ctx.state), { headers: { "Cache-Control": "no-store" } });
+    return Response.json(buildStats(service), { headers: { "Cache-Control": "no-store" } });
   },
-};
+});

@@ -1,14 +1,14 @@
 /**
  * `GET /ws`: the live WebSocket feed (protocol: `proto/market.proto`).
  *
- * Expects the app state to carry the service's {@link WsHub} as `hub`
- * (`ServiceState.hub`), and optionally `authToken`: when set, the request
- * must carry it as `Authorization: Bearer <token>` or, since browsers cannot
- * set headers on a WebSocket, as the query parameter `token`. The query
- * parameter `symbol` picks the first subscription (e.g. `/ws?symbol=BTCUSDT`).
+ * Upgrades through the service's {@link WsHub} (`ctx.state.service.hub`).
+ * When the service has an `authToken`, the request must carry it as
+ * `Authorization: Bearer <token>` or, since browsers cannot set headers on a
+ * WebSocket, as the query parameter `token`. The query parameter `symbol`
+ * picks the first subscription (e.g. `/ws?symbol=BTCUSDT`).
  *
  * A request that is not a WebSocket upgrade gets 426; a foreign `Origin` 403;
- * too many clients 503 (see {@link WsHub.upgrade}).
+ * too many clients 503 (see {@link WsHub.upgrade}); a state without a hub 503.
  *
  * @example
  * ```ts
@@ -19,36 +19,33 @@
  * @module
  */
 
-import type { Handlers } from "../lib/web/types.ts";
 import type { WsHub } from "../lib/server/ws_hub.ts";
 import { checkAuth } from "../lib/server/auth.ts";
+import { define } from "../utils.ts";
 
-/** The part of the app state this route reads. */
-export interface WsRouteState {
-  /** The service's hub. */
-  readonly hub: Pick<WsHub, "upgrade">;
-  /** Optional bearer token guarding the feed. */
-  readonly authToken?: string;
-}
+/** The part of the hub this route uses. */
+type Upgrader = Pick<WsHub, "upgrade">;
 
 /**
  * Route handlers: GET upgrades through the hub (other methods answer 405).
  *
  * @example
- * ```ts
- * const response = handler.GET!(request, ctx); // 101 / 401 / 403 / 426 / 503
+ * ```ts ignore
+ * const response = handler.GET(ctx); // 101 / 401 / 403 / 426 / 503
  * ```
  */
-export const handler: Handlers<unknown, WsRouteState> = {
-  GET(req, ctx) {
-    const hub = ctx.state.hub;
-    if (!hub || typeof hub.upgrade !== "function") {
+export const handler = define.handlers({
+  GET(ctx) {
+    const service = ctx.state.service;
+    // Typed loosely in the state (the metrics layer reads it too): check before use.
+    const hub = service?.hub as Partial<Upgrader> | undefined;
+    if (typeof hub?.upgrade !== "function") {
       return new Response("the WebSocket feed is not available: no hub in the app state\n", {
         status: 503,
       });
     }
-    const denied = checkAuth(req, ctx.url, ctx.state.authToken);
+    const denied = checkAuth(ctx.req, ctx.url, service.authToken);
     if (denied) return denied;
-    return hub.upgrade(req);
+    return hub.upgrade(ctx.req);
   },
-};
+});

@@ -3,7 +3,7 @@
 // the token on to /ws and /stats.
 import assert from "node:assert/strict";
 import { parseConfig } from "../lib/server/config.ts";
-import { startService } from "../lib/server/service.ts";
+import { startService } from "../main.ts";
 
 const quiet = { debug() {}, info() {}, warn() {}, error() {} };
 const TOKEN = "s3cret-t0ken";

@@ -6,7 +6,7 @@
  */
 import assert from "node:assert/strict";
 import { chromium, type Page } from "playwright-core";
-import { type Service, startService } from "../lib/server/service.ts";
+import { type Service, startService } from "../main.ts";
 import { parseConfig } from "../lib/server/config.ts";
 import { createLogger } from "../lib/pipeline/logger.ts";
 

@@ -44,7 +44,7 @@ import { HistoryStore } from "../lib/server/history_store.ts";
 import { WsHub } from "../lib/server/ws_hub.ts";
 import { CLOSE_CODES, type DisconnectReason } from "../lib/server/ws_session.ts";
 import { parseConfig } from "../lib/server/config.ts";
-import { startService } from "../lib/server/service.ts";
+import { startService } from "../main.ts";
 import {
   ClientMessageSchema,
   type ServerMessage,

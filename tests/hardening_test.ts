@@ -11,7 +11,7 @@ import assert from "node:assert/strict";
 import { create, toBinary } from "@bufbuild/protobuf";
 import { ClientMessageSchema } from "../proto/gen/market_pb.ts";
 import { parseConfig } from "../lib/server/config.ts";
-import { type Service, startService } from "../lib/server/service.ts";
+import { type Service, startService } from "../main.ts";
 import { tokenMatches } from "../lib/server/auth.ts";
 import { createLogger } from "../lib/pipeline/logger.ts";
 import type { WsHub } from "../lib/server/ws_hub.ts";

@@ -3,7 +3,7 @@
 // workers and sockets. Worker restarts, overload accounting and shutdown.
 import assert from "node:assert/strict";
 import { parseConfig } from "../lib/server/config.ts";
-import { type Service, startService } from "../lib/server/service.ts";
+import { type Service, startService } from "../main.ts";
 import {
   ANALYTICS_ANALYSED,
   ANALYTICS_MODE,

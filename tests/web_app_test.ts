@@ -1,32 +1,53 @@
 import assert from "node:assert/strict";
 import { Signal } from "@preact/signals";
-import manifest from "./fixtures/web_app/manifest.gen.ts";
-import { type App, createApp } from "../lib/web/app.ts";
+import { App, HttpError, staticFiles } from "../lib/web/mod.ts";
+import { applySnapshot } from "../lib/web/app.ts";
+import { Builder } from "../lib/web/builder.ts";
+import { collectIslands } from "../lib/web/islands.ts";
+import { loadSnapshot } from "../lib/web/snapshot.ts";
 import { decodeValue, type Encoded } from "../lib/web/serialize.ts";
+import type { State } from "./fixtures/web_app/utils.ts";
 
-interface State {
-  history: Map<string, number[]>;
+const fixture = new URL("./fixtures/web_app/", import.meta.url);
+const snapshot = await loadSnapshot(fixture);
+
+/** What the fixture app's middlewares saw go by. */
+interface Seen {
+  /** Errors other than HttpErrors, as a logging middleware would report them. */
+  errors: unknown[];
+  /** HttpErrors (the app's own 404s among them). */
+  httpErrors: HttpError[];
 }
 
 async function withServer(
-  fn: (base: string, app: App, errors: unknown[]) => Promise<void>,
+  fn: (base: string, seen: Seen) => Promise<void>,
   opts: { build?: boolean; dev?: boolean } = {},
 ): Promise<void> {
   const buildDir = new URL(`file://${await Deno.makeTempDir({ prefix: "web_app_test_" })}/`);
-  const errors: unknown[] = [];
-  const app = createApp<State>({
-    manifest,
-    state: { history: new Map() },
-    buildDir,
-    dev: opts.dev,
-    onError: (err) => errors.push(err),
-  });
-  const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, app.handler);
+  const seen: Seen = { errors: [], httpErrors: [] };
+  const history = new Map<string, number[]>();
+  const app = new App<State>()
+    .use(async (ctx) => {
+      try {
+        return await ctx.next();
+      } catch (err) {
+        if (err instanceof HttpError) seen.httpErrors.push(err);
+        else seen.errors.push(err);
+        throw err;
+      }
+    })
+    .use((ctx) => {
+      ctx.state.history = history;
+      return ctx.next();
+    })
+    .use(staticFiles())
+    .fsRoutes();
+  applySnapshot(app, snapshot, { buildDir, mode: opts.dev ? "development" : "production" });
+  if (opts.build) await new Builder({ root: fixture, buildDir }).bundle(snapshot);
+  const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, app.handler());
   try {
-    if (opts.build) await app.build();
-    await fn(`http://127.0.0.1:${server.addr.port}`, app, errors);
+    await fn(`http://127.0.0.1:${server.addr.port}`, seen);
   } finally {
-    app.close();
     await server.shutdown();
     await Deno.remove(buildDir, { recursive: true });
   }
@@ -95,15 +116,30 @@ Deno.test("app: static, dynamic and API routes; 404; 405 with Allow; HEAD", asyn
 });
 
 Deno.test("app: a throwing handler gives 500 and is reported, the server goes on", async () => {
-  await withServer(async (base, _app, errors) => {
+  await withServer(async (base, { errors }) => {
     const res = await fetch(`${base}/boom`);
     assert.equal(res.status, 500);
-    assert.match(await res.text(), /<h1>500<\/h1>/);
+    assert.match(await res.text(), /<h1>500<\/h1><p>Internal server error\.<\/p>/);
     assert.equal(errors.length, 1);
     assert.match(String(errors[0]), /boom on purpose/);
     const ok = await fetch(`${base}/about`);
     assert.equal(ok.status, 200);
     await ok.body?.cancel();
+  });
+});
+
+Deno.test("app: an HttpError answers with its status; a 404 passes the middlewares as HttpError(404)", async () => {
+  await withServer(async (base, { errors, httpErrors }) => {
+    const res = await fetch(`${base}/teapot`);
+    assert.equal(res.status, 418);
+    const html = await res.text();
+    assert.match(html, /<h1>418<\/h1><p>short and stout<\/p>/, "a client error's message is shown");
+    assert.match(html, /<title>fixture<\/title>/, "error pages are inside _app");
+    const missing = await fetch(`${base}/no-such-page`);
+    assert.equal(missing.status, 404);
+    await missing.body?.cancel();
+    assert.deepEqual(httpErrors.map((e) => e.status), [418, 404]);
+    assert.equal(errors.length, 0);
   });
 });
 
@@ -156,8 +192,11 @@ Deno.test("app: static files with content type, ETag and 304", async () => {
 });
 
 Deno.test("app: island page has markers, data block and a hashed immutable boot script", async () => {
-  await withServer(async (base, app) => {
-    assert.deepEqual(app.islands.map((i) => i.name), ["counter:default", "props_view:PropsView"]);
+  await withServer(async (base) => {
+    assert.deepEqual(collectIslands(snapshot.islands).map((i) => i.name), [
+      "counter:default",
+      "props_view:PropsView",
+    ]);
     const res = await fetch(`${base}/counter?start=5`);
     const html = await res.text();
     assert.equal(res.status, 200);
@@ -211,11 +250,11 @@ Deno.test("app: island page has markers, data block and a hashed immutable boot 
 });
 
 Deno.test("app: an island page without a build is a clear 500, not a crash", async () => {
-  await withServer(async (base, _app, errors) => {
+  await withServer(async (base, { errors }) => {
     const res = await fetch(`${base}/counter`);
     assert.equal(res.status, 500);
     await res.body?.cancel();
-    assert.match(String(errors[0]), /client boot script.*app\.build\(\)/s);
+    assert.match(String(errors[0]), /client boot script.*deno task build/s);
   });
 });
 

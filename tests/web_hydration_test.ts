@@ -1,7 +1,12 @@
 import assert from "node:assert/strict";
 import { chromium } from "playwright-core";
-import manifest from "./fixtures/web_app/manifest.gen.ts";
-import { createApp } from "../lib/web/app.ts";
+import { App, staticFiles } from "../lib/web/mod.ts";
+import { applySnapshot } from "../lib/web/app.ts";
+import { Builder } from "../lib/web/builder.ts";
+import { loadSnapshot } from "../lib/web/snapshot.ts";
+import type { State } from "./fixtures/web_app/utils.ts";
+
+const fixture = new URL("./fixtures/web_app/", import.meta.url);
 
 Deno.test({
   name: "hydration: islands hydrate in real Chromium under the CSP, props revive, clicks work",
@@ -10,8 +15,10 @@ Deno.test({
   sanitizeOps: false,
   async fn() {
     const buildDir = new URL(`file://${await Deno.makeTempDir({ prefix: "web_hydration_" })}/`);
-    const app = createApp({ manifest, state: { history: new Map() }, buildDir });
-    const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, app.handler);
+    const snapshot = await loadSnapshot(fixture);
+    const app = new App<State>().use(staticFiles()).fsRoutes();
+    applySnapshot(app, snapshot, { buildDir });
+    const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, app.handler());
     const browser = await chromium.launch({
       executablePath: "/usr/bin/chromium",
       args: [
@@ -25,7 +32,7 @@ Deno.test({
       ],
     });
     try {
-      await app.build();
+      await new Builder({ root: fixture, buildDir }).bundle(snapshot);
       const page = await browser.newPage();
       const problems: string[] = [];
       page.on("console", (m) => {

@@ -18,7 +18,8 @@ import {
   type ServerMessage,
   ServerMessageSchema,
 } from "../proto/gen/market_pb.ts";
-import type { RouteContext } from "../lib/web/types.ts";
+import type { Context } from "../lib/web/mod.ts";
+import type { State } from "../utils.ts";
 
 const SYMBOLS = ["BTCUSDT", "ETHUSDT"];
 
@@ -523,10 +524,11 @@ Deno.test("ws route: 426 without an upgrade, 401 with a wrong token, upgrade thr
   const s = setup();
   const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, (req) => {
     const ctx = {
-      state: { hub: s.hub, authToken: "s3cret" },
+      req,
       url: new URL(req.url),
-    } as unknown as RouteContext<unknown, { hub: WsHub; authToken: string }>;
-    return handler.GET!(req, ctx);
+      state: { service: { hub: s.hub, authToken: "s3cret" } },
+    } as unknown as Context<State>;
+    return handler.GET(ctx);
   });
   try {
     const base = `127.0.0.1:${server.addr.port}/ws`;

@@ -2,13 +2,20 @@
  * Assembles and runs the whole service: (optionally) the simulated exchange,
  * the two rings and the shared counters, the supervised workers, the
  * main-thread consumer and history, the WebSocket hub, metrics, and the HTTP
- * app. `close()` shuts down in order: ingest first, the rings drain, clients
+ * server. `close()` shuts down in order: ingest first, the rings drain, clients
  * are told, the server stops.
+ *
+ * What the server answers is not decided here: the app entry (`main.ts`)
+ * passes a factory that turns the service state into an HTTP handler (the web
+ * app with its routes and islands), so this layer imports none of them.
  *
  * @example
  * ```ts ignore
  * import { parseConfig } from "./config.ts";
- * const service = await startService(parseConfig(["--source", "sim", "--port", "0"]));
+ * const service = await runService(
+ *   parseConfig(["--source", "sim", "--port", "0"]),
+ *   ({ state }) => () => Response.json({ symbols: state.symbols }),
+ * );
  * console.log(service.url);
  * await service.close();
  * ```
@@ -21,8 +28,6 @@ import { FrameSlotLayout } from "../pipeline/frame_slot.ts";
 import { PipelineCounters } from "../pipeline/pipeline_counters.ts";
 import { metricsFor } from "../metrics/metrics_registry.ts";
 import { type SimExchange, startSimExchange } from "../sim/sim_exchange.ts";
-import { createApp } from "../web/app.ts";
-import manifest from "../../manifest.gen.ts";
 import type { Config } from "./config.ts";
 import { redactConfig } from "./config.ts";
 import { FrameConsumer } from "./frame_consumer.ts";
@@ -33,12 +38,30 @@ import type { ServiceState } from "./service_state.ts";
 import { Supervisor } from "./supervisor.ts";
 import { WsHub } from "./ws_hub.ts";
 
-/** Extra options of {@link startService} that are not user flags. */
+/** What the HTTP app is made from: the service's state and its logger. */
+export interface HttpAppInput {
+  /** Everything the routes read. */
+  readonly state: ServiceState;
+  /** The service's logger (for request errors). */
+  readonly log: Logger;
+}
+
+/**
+ * Makes the HTTP handler the service serves, once the state exists and before
+ * the server listens. May be async (e.g. to build the client bundle first).
+ *
+ * @example
+ * ```ts
+ * import type { HttpAppFactory } from "./service.ts";
+ * const factory: HttpAppFactory = ({ state }) => () => Response.json({ symbols: state.symbols });
+ * ```
+ */
+export type HttpAppFactory = (
+  input: HttpAppInput,
+) => Deno.ServeHandler | Promise<Deno.ServeHandler>;
+
+/** Extra options of {@link runService} that are not user flags. */
 export interface ServiceExtras {
-  /** Dev mode: live reload in the web app. Default false. */
-  dev?: boolean;
-  /** Build the client bundle before serving (needs the deno CLI). Default false: `deno task build` did it. */
-  build?: boolean;
   /** Logger. Default one made from the config's log level and format. */
   log?: Logger;
   /** Supervisor hung-worker timeout, ms. Default 5000. */
@@ -49,7 +72,19 @@ export interface ServiceExtras {
   backoffCapMs?: number;
 }
 
-/** A running service. */
+/**
+ * A running service.
+ *
+ * @example
+ * ```ts
+ * import type { Service } from "./service.ts";
+ * async function healthOf(service: Service): Promise<number> {
+ *   const res = await fetch(new URL("/health", service.url));
+ *   await res.body?.cancel();
+ *   return res.status;
+ * }
+ * ```
+ */
 export interface Service {
   /** Base URL of the HTTP server, e.g. `http://127.0.0.1:8000/`. */
   readonly url: string;
@@ -64,15 +99,23 @@ export interface Service {
 }
 
 /**
- * Start the service described by `config`.
+ * Start the service described by `config`, serving what `app` makes from its
+ * state. The app entry (`main.ts`) wraps this with the web app; start the
+ * whole service through it.
  *
  * @example
  * ```ts ignore
- * const s = await startService(parseConfig(["--source=sim", "--port=0"]));
- * await fetch(new URL("/health", s.url));
+ * const s = await runService(parseConfig(["--source=sim", "--port=0"]), ({ state }) =>
+ *   () => Response.json({ symbols: state.symbols }));
+ * await fetch(s.url);
+ * await s.close();
  * ```
  */
-export async function startService(config: Config, extras: ServiceExtras = {}): Promise<Service> {
+export async function runService(
+  config: Config,
+  app: HttpAppFactory,
+  extras: ServiceExtras = {},
+): Promise<Service> {
   const log = extras.log ?? createLogger({ level: config.logLevel, format: config.logFormat });
   log.info("starting depthwatch", JSON.stringify(redactConfig(config)));
   const sim = config.source === "sim"
@@ -126,13 +169,7 @@ export async function startService(config: Config, extras: ServiceExtras = {}): 
   const consumer = new FrameConsumer({ processed: processedRing, history, counters, latency });
   const consuming = consumer.run();
 
-  const app = createApp({
-    manifest,
-    state,
-    dev: extras.dev ?? false,
-    onError: (e) => log.error("request failed:", e),
-  });
-  if (extras.build) await app.build();
+  const handler = await app({ state, log });
   let url = "";
   const server = Deno.serve({
     hostname: config.host,
@@ -141,8 +178,7 @@ export async function startService(config: Config, extras: ServiceExtras = {}): 
       const host = hostname.includes(":") ? `[${hostname}]` : hostname;
       url = `http://${host}:${port}/`;
     },
-  }, app.handler);
-  log.info(`depthwatch listening on ${url}`);
+  }, handler);
   // Serve first: while the workers start, /health already answers (503, "starting").
   await supervisor.start();
 
@@ -159,7 +195,6 @@ export async function startService(config: Config, extras: ServiceExtras = {}): 
       await consuming;
       metrics.sample();
       hub.close("shutdown");
-      app.close();
       clearInterval(sampler);
       await server.shutdown();
       await sim?.close();

@@ -1,310 +1,301 @@
 /**
- * The app handler: routes, pages with islands, static files and the client
- * bundle, behind one `(req, info?) => Promise<Response>` for `Deno.serve`.
+ * The app, shaped like Fresh 2's `App`: middlewares added with `use()` run
+ * in order for every request, `fsRoutes()` answers with the file routes of
+ * the app's snapshot (see `snapshot.ts`), and `handler()` makes the
+ * `(req, info?) => Promise<Response>` for `Deno.serve`.
  *
- * Request order: dev reload endpoints (dev only) → build files under
- * `/build/` → static files → routes → the `_404` page.
+ * ```ts ignore
+ * const app = new App<State>()
+ *   .use(define.middleware((ctx) => { ctx.state.service = service; return ctx.next(); }))
+ *   .use(staticFiles())
+ *   .fsRoutes();
+ * applySnapshot(app, snapshot);
+ * Deno.serve(app.handler());
+ * ```
  *
- * Route handlers' responses are returned untouched (so a WebSocket upgrade
- * response from `Deno.upgradeWebSocket` works); pages rendered with
- * `ctx.render` get HTML, `Cache-Control: no-cache` and the security headers.
- * A handler that throws gives a 500 (the `_500` page if present) and the
- * error is reported through `onError`; the server keeps running.
+ * Which modules the app serves is not known to the app itself: as in Fresh 2,
+ * the build (or, in development and tests, a snapshot loaded at start) is
+ * applied to it with {@linkcode applySnapshot}.
+ *
+ * Errors: anything thrown (including the `HttpError(404)` the app throws when
+ * nothing answers) goes back through the middlewares, then renders the error
+ * page: `routes/_404.tsx` for 404s if present, else `routes/_error.tsx` (or
+ * `_500.tsx`) with `props.error` and the error's status, else a built-in
+ * page. Without an error page of its own, the app also logs errors of status
+ * 500 and up with `console.error`. A path with malformed percent-encoding is
+ * a 400.
+ *
+ * In development mode the app also serves live reload (`dev_reload.ts`).
  *
  * @module
  */
 import { type ComponentType, h, type VNode } from "preact";
-import { buildClient, type BuildInfo, readBuildInfo } from "./bundle.ts";
+import { type AppInternals, Context, type PageProps } from "./context.ts";
 import {
-  createDevReload,
   DEV_RELOAD_PATH,
   DEV_RELOAD_SCRIPT,
   DEV_RELOAD_SCRIPT_PATH,
+  devReloadResponse,
 } from "./dev_reload.ts";
-import { collectIslands, type IslandInfo, registerIslands } from "./islands.ts";
-import { renderPage } from "./render.ts";
-import { createRouter, type RouteMatch } from "./router.ts";
-import { setPageSecurityHeaders } from "./security_headers.ts";
+import { createDocumentRenderer } from "./document.ts";
+import { HttpError } from "./error.ts";
+import { dispatchRoute, renderComponent, validateRoute } from "./fs_routes.ts";
+import { collectIslands, registerIslands } from "./islands.ts";
+import { type Middleware, runMiddlewares } from "./middleware.ts";
+import { createRouter, type Router } from "./router.ts";
+import type { Snapshot } from "./snapshot.ts";
 import { createStaticFiles } from "./static_files.ts";
-import {
-  type AppProps,
-  type Handler,
-  type Manifest,
-  type Method,
-  METHODS,
-  type PageProps,
-  type RouteContext,
-  type RouteModule,
-} from "./types.ts";
 
-/** Options for {@linkcode createApp}. */
-export interface AppOptions<State> {
-  /** The generated manifest (`manifest.gen.ts` default export). */
-  manifest: Manifest;
-  /** App-wide state handed to every handler and page as `ctx.state`. */
-  state: State;
-  /** Folder served at `/`. Default `static/` next to the manifest. */
-  staticDir?: URL;
-  /** Client build folder, served at `/build/`. Default `static/build/` next to the manifest. */
-  buildDir?: URL;
+/**
+ * Options of {@linkcode applySnapshot}.
+ *
+ * @example
+ * ```ts
+ * import type { ApplySnapshotOptions } from "./app.ts";
+ * const dev: ApplySnapshotOptions = { mode: "development" };
+ * ```
+ */
+export interface ApplySnapshotOptions {
   /**
-   * Development mode: live reload (`/_dev/reload`), `no-cache` static files,
-   * re-read static files per request. Default `false`.
+   * `"development"`: live reload, static files re-read per request and sent
+   * `no-cache`, the client build re-read per page. Default `"production"`.
    */
-  dev?: boolean;
-  /** Called with errors thrown by handlers and pages. Default: `console.error`. */
-  onError?: (error: unknown, req: Request) => void;
+  mode?: "development" | "production";
+  /** Folder served at `/`. Default `static/` in the snapshot's root. */
+  staticDir?: URL;
+  /** Client build folder, served at `/build/`. Default `static/build/` in the snapshot's root. */
+  buildDir?: URL;
 }
 
-/** What {@linkcode createApp} returns. */
-export interface App {
-  /** The request handler for `Deno.serve`. */
-  handler(req: Request, info?: Deno.ServeHandlerInfo): Promise<Response>;
-  /** Build the client bundle into `buildDir` (needs the deno CLI). */
-  build(): Promise<BuildInfo>;
-  /** The islands the app knows. */
-  readonly islands: readonly IslandInfo[];
-  /** End open dev-reload streams. */
-  close(): void;
+interface Applied {
+  snapshot: Snapshot;
+  options: ApplySnapshotOptions;
 }
 
-const HTML_TYPE = "text/html; charset=utf-8";
+/** The place of `fsRoutes()` among the middlewares. */
+const FS_ROUTES = Symbol("fsRoutes");
+
+/**
+ * Give `app` the modules its `fsRoutes()` serve, and the folders of its
+ * static files. Call before `app.handler()`.
+ *
+ * @example
+ * ```ts
+ * import { App, applySnapshot } from "./app.ts";
+ * const app = new App().fsRoutes();
+ * applySnapshot(app, {
+ *   root: "file:///app/",
+ *   routes: { "./routes/index.ts": { handler: () => new Response("hi") } },
+ *   islands: {},
+ * });
+ * const res = await app.handler()(new Request("http://localhost/"));
+ * console.log(await res.text()); // "hi"
+ * ```
+ *
+ * @param app The app.
+ * @param snapshot Its route and island modules.
+ * @param options See {@linkcode ApplySnapshotOptions}.
+ */
+export let applySnapshot: <State>(
+  app: App<State>,
+  snapshot: Snapshot,
+  options?: ApplySnapshotOptions,
+) => void;
+
+/**
+ * An app: middlewares and file routes behind one request handler.
+ *
+ * @example
+ * ```ts
+ * import { App, applySnapshot } from "./app.ts";
+ * const app = new App<{ user: string }>()
+ *   .use((ctx) => {
+ *     ctx.state.user = "ada";
+ *     return ctx.next();
+ *   })
+ *   .fsRoutes();
+ * applySnapshot(app, {
+ *   root: "file:///app/",
+ *   routes: { "./routes/me.ts": { handler: (ctx) => new Response(ctx.state.user) } },
+ *   islands: {},
+ * });
+ * const res = await app.handler()(new Request("http://localhost/me"));
+ * console.log(await res.text()); // "ada"
+ * ```
+ */
+export class App<State> {
+  #steps: (Middleware<State> | typeof FS_ROUTES)[] = [];
+  #applied: Applied | null = null;
+
+  static {
+    applySnapshot = (app, snapshot, options = {}) => {
+      app.#applied = { snapshot, options };
+    };
+  }
+
+  /**
+   * Add middlewares; they run in the order added, for every request.
+   *
+   * @example
+   * ```ts
+   * import { App } from "./app.ts";
+   * const app = new App().use(async (ctx) => {
+   *   const res = await ctx.next();
+   *   res.headers.set("X-Served-By", "depthwatch");
+   *   return res;
+   * });
+   * ```
+   */
+  use(...middleware: Middleware<State>[]): this {
+    this.#steps.push(...middleware);
+    return this;
+  }
+
+  /**
+   * Answer with the file routes (of the applied snapshot) at this point of
+   * the middleware order; requests no route matches go on to what follows.
+   *
+   * @example
+   * ```ts
+   * import { App } from "./app.ts";
+   * const app = new App().fsRoutes();
+   * ```
+   */
+  fsRoutes(): this {
+    this.#steps.push(FS_ROUTES);
+    return this;
+  }
+
+  /**
+   * The request handler for `Deno.serve`. Validates the routes and registers
+   * the islands of the applied snapshot; throws without one.
+   *
+   * @example
+   * ```ts ignore
+   * Deno.serve({ port: 8000 }, app.handler());
+   * ```
+   */
+  handler(): (req: Request, info?: Deno.ServeHandlerInfo) => Promise<Response> {
+    if (this.#applied === null) {
+      throw new Error(
+        "App.handler(): no snapshot applied; expected applySnapshot(app, snapshot) first " +
+          "(deno task build writes _fresh/snapshot.ts; loadSnapshot() reads routes/ and islands/)",
+      );
+    }
+    return createHandler(this.#steps, this.#applied);
+  }
+}
 
 function DefaultNotFound(): VNode {
   return h("main", null, h("h1", null, "404"), h("p", null, "Page not found."));
 }
 
-function DefaultError(): VNode {
-  return h("main", null, h("h1", null, "500"), h("p", null, "Internal server error."));
+function DefaultError({ error }: { error: unknown }): VNode {
+  // A client error's message is meant for the client; a server error's is not.
+  const status = error instanceof HttpError ? error.status : 500;
+  const text = status < 500 && error instanceof HttpError
+    ? error.message
+    : "Internal server error.";
+  return h("main", null, h("h1", null, String(status)), h("p", null, text));
 }
 
-/**
- * Create the app handler.
- *
- * @example
- * ```ts ignore
- * import { createApp } from "./app.ts";
- * import manifest from "../../manifest.gen.ts";
- * const app = createApp({ manifest, state: { started: Date.now() } });
- * await app.build();
- * Deno.serve({ hostname: "127.0.0.1", port: 8000 }, app.handler);
- * ```
- */
-export function createApp<State extends object>(options: AppOptions<State>): App {
-  const { manifest, state } = options;
-  const dev = options.dev ?? false;
-  const onError = options.onError ?? ((err: unknown, req: Request) => {
-    console.error(`depthwatch web: error handling ${req.method} ${req.url}`, err);
-  });
-  const base = new URL("./", manifest.baseUrl);
-  const staticDir = options.staticDir ?? new URL("./static/", base);
-  const buildDir = options.buildDir ?? new URL("./static/build/", base);
-  const router = createRouter(manifest.routes);
+function createHandler<State>(
+  steps: readonly (Middleware<State> | typeof FS_ROUTES)[],
+  { snapshot, options }: Applied,
+): (req: Request, info?: Deno.ServeHandlerInfo) => Promise<Response> {
+  const root = new URL(snapshot.root);
+  const dev = options.mode === "development";
+  const buildDir = options.buildDir ?? new URL("static/build/", root);
+  const router = createRouter(snapshot.routes);
   for (const route of router.routes) validateRoute(route.file, route.module);
-  const islands = collectIslands(manifest);
+  const byPattern = new Map(router.routes.map((r) => [r.pattern, r]));
+  const islands = collectIslands(snapshot.islands);
   registerIslands(islands);
-  const files = createStaticFiles({ staticDir, buildDir, dev });
-  const reload = dev ? createDevReload(crypto.randomUUID()) : null;
-  const AppLayout = router.special.app?.default as ComponentType<AppProps<State>> | undefined;
-  let buildInfo: Promise<BuildInfo | null> | null = null;
+  const internals: AppInternals<State> = {
+    renderDocument: createDocumentRenderer<State>({
+      appWrapper: router.special.app?.default as ComponentType<PageProps<unknown, State>>,
+      buildDir,
+      hasIslands: islands.length > 0,
+      dev,
+    }),
+    staticFiles: createStaticFiles({
+      staticDir: options.staticDir ?? new URL("static/", root),
+      buildDir,
+      dev,
+    }),
+  };
+  const fsRoutes: Middleware<State> = (ctx) => {
+    const route = ctx.route === null ? undefined : byPattern.get(ctx.route);
+    return route ? dispatchRoute(ctx, route) : ctx.next();
+  };
+  const middlewares = steps.map((s) => s === FS_ROUTES ? fsRoutes : s);
+  const notFound = () => Promise.reject(new HttpError(404));
+  const handleError = errorHandler<State>(router);
+  const reloadId = dev ? crypto.randomUUID() : null;
 
-  function bootInfo(): Promise<BuildInfo | null> {
-    if (islands.length === 0) return Promise.resolve(null);
-    if (buildInfo === null || dev) buildInfo = readBuildInfo(buildDir);
-    return buildInfo;
-  }
-
-  async function renderHtml(
-    Page: ComponentType<PageProps<unknown, State>>,
-    props: PageProps<unknown, State>,
-    init: ResponseInit | undefined,
-  ): Promise<Response> {
-    const info = await bootInfo();
-    const Component = () => h(Page, props);
-    const vnode = AppLayout
-      ? h(AppLayout, { Component, url: props.url, route: props.route, state })
-      : h(
-        "html",
-        null,
-        h("head", null, h("meta", { charset: "utf-8" })),
-        h("body", null, h(Component, null)),
-      );
-    const page = renderPage({
-      vnode,
-      bootScript: info ? () => `/build/${info.boot}` : undefined,
-      extraScripts: reload ? [DEV_RELOAD_SCRIPT_PATH] : [],
-    });
-    const headers = new Headers(init?.headers);
-    headers.set("Content-Type", HTML_TYPE);
-    if (!headers.has("Cache-Control")) headers.set("Cache-Control", "no-cache");
-    setPageSecurityHeaders(headers);
-    return new Response(page.html, {
-      status: init?.status ?? 200,
-      statusText: init?.statusText,
-      headers,
-    });
-  }
-
-  function pageProps(url: URL, route: string, params: Record<string, string>, data: unknown) {
-    return { data, params, url, route, state } as PageProps<unknown, State>;
-  }
-
-  function notFound(url: URL): Promise<Response> {
-    const Page = (router.special.notFound?.default ?? DefaultNotFound) as ComponentType<
-      PageProps<unknown, State>
-    >;
-    return renderHtml(Page, pageProps(url, "/_404", {}, undefined), { status: 404 });
-  }
-
-  async function serverError(url: URL, error: unknown): Promise<Response> {
-    const Page = (router.special.error?.default ?? DefaultError) as ComponentType<
-      PageProps<unknown, State>
-    >;
+  return async (req, info) => {
+    const url = new URL(req.url);
+    if (reloadId !== null) {
+      const res = devReload(url.pathname, reloadId);
+      if (res) return res;
+    }
+    let match;
     try {
-      return await renderHtml(Page, pageProps(url, "/_500", {}, error), { status: 500 });
-    } catch {
+      match = router.match(url.pathname);
+    } catch (err) {
+      if (!(err instanceof URIError)) throw err;
+      return new Response("Bad Request: malformed percent-encoding in the URL path", {
+        status: 400,
+        headers: { "Content-Type": "text/plain; charset=utf-8" },
+      });
+    }
+    const ctx = new Context<State>(
+      req,
+      url,
+      info,
+      match?.route.pattern ?? null,
+      match?.params ?? {},
+      internals,
+    );
+    try {
+      return await runMiddlewares(middlewares, ctx, notFound);
+    } catch (err) {
+      return await handleError(ctx, err);
+    }
+  };
+}
+
+function devReload(path: string, id: string): Response | null {
+  if (path === DEV_RELOAD_PATH) return devReloadResponse(id);
+  if (path !== DEV_RELOAD_SCRIPT_PATH) return null;
+  return new Response(DEV_RELOAD_SCRIPT, {
+    headers: { "Content-Type": "text/javascript; charset=utf-8", "Cache-Control": "no-cache" },
+  });
+}
+
+/** Renders the error page for what a request threw (see the module docs). */
+function errorHandler<State>(
+  router: Router,
+): (ctx: Context<State>, err: unknown) => Promise<Response> {
+  const notFoundPage = router.special.notFound?.default;
+  const errorPage = router.special.error?.default;
+  return async (ctx, err) => {
+    ctx.error = err;
+    const status = err instanceof HttpError ? err.status : 500;
+    const Page = status === 404
+      ? notFoundPage ?? errorPage ?? DefaultNotFound
+      : errorPage ?? DefaultError;
+    if (Page === DefaultError && status >= 500) {
+      console.error(`error handling ${ctx.req.method} ${ctx.url.href}:`, err);
+    }
+    try {
+      return await renderComponent(ctx, Page, undefined, { status });
+    } catch (renderErr) {
+      console.error(`the error page failed for ${ctx.req.method} ${ctx.url.href}:`, renderErr);
       return new Response("Internal Server Error", {
         status: 500,
         headers: { "Content-Type": "text/plain; charset=utf-8" },
       });
     }
-  }
-
-  function context(
-    match: RouteMatch,
-    url: URL,
-    info: Deno.ServeHandlerInfo | undefined,
-  ): RouteContext<unknown, State> {
-    const { route, params } = match;
-    return {
-      params,
-      url,
-      route: route.pattern,
-      state,
-      info,
-      render(data?: unknown, init?: ResponseInit) {
-        const Page = route.module.default;
-        if (!Page) {
-          return Promise.reject(
-            new Error(
-              `ctx.render() called in ${route.file}, which has no default export: ` +
-                `expected a page component`,
-            ),
-          );
-        }
-        return renderHtml(Page, pageProps(url, route.pattern, params, data), init);
-      },
-      renderNotFound: () => notFound(url),
-    };
-  }
-
-  async function handleRoute(
-    req: Request,
-    match: RouteMatch,
-    url: URL,
-    info: Deno.ServeHandlerInfo | undefined,
-  ): Promise<Response> {
-    const mod = match.route.module;
-    const ctx = context(match, url, info);
-    const h = mod.handler;
-    if (typeof h === "function") return await h(req, ctx);
-    const method = req.method.toUpperCase() as Method;
-    const handlers = (h ?? {}) as Partial<Record<Method, Handler<unknown, State>>>;
-    const renderDefault: Handler<unknown, State> = (_req, c) => c.render();
-    const get = handlers.GET ?? (mod.default ? renderDefault : undefined);
-    let fn = method === "GET" ? get : handlers[method];
-    let stripBody = false;
-    if (method === "HEAD" && !fn && get) {
-      fn = get;
-      stripBody = true;
-    }
-    if (!fn) {
-      const allow = METHODS.filter((m) => handlers[m] || ((m === "GET" || m === "HEAD") && get));
-      return new Response(`Method ${req.method} not allowed; expected one of ${allow.join(", ")}`, {
-        status: 405,
-        headers: { "Allow": allow.join(", "), "Content-Type": "text/plain; charset=utf-8" },
-      });
-    }
-    const res = await fn(req, ctx);
-    if (stripBody) {
-      await res.body?.cancel();
-      return new Response(null, {
-        status: res.status,
-        statusText: res.statusText,
-        headers: res.headers,
-      });
-    }
-    return res;
-  }
-
-  async function handler(req: Request, info?: Deno.ServeHandlerInfo): Promise<Response> {
-    const url = new URL(req.url);
-    const path = url.pathname;
-    try {
-      if (reload) {
-        if (path === DEV_RELOAD_PATH) return reload.handle(req);
-        if (path === DEV_RELOAD_SCRIPT_PATH) {
-          return new Response(DEV_RELOAD_SCRIPT, {
-            headers: {
-              "Content-Type": "text/javascript; charset=utf-8",
-              "Cache-Control": "no-cache",
-            },
-          });
-        }
-      }
-      const file = await files.serve(req, path);
-      if (file) return file;
-      let match: RouteMatch | null;
-      try {
-        match = router.match(path);
-      } catch (err) {
-        if (!(err instanceof URIError)) throw err;
-        return new Response("Bad Request: malformed percent-encoding in the URL path", {
-          status: 400,
-          headers: { "Content-Type": "text/plain; charset=utf-8" },
-        });
-      }
-      if (!match) return await notFound(url);
-      return await handleRoute(req, match, url, info);
-    } catch (err) {
-      onError(err, req);
-      return await serverError(url, err);
-    }
-  }
-
-  async function build(): Promise<BuildInfo> {
-    const info = await buildClient({ islands, appDir: base, buildDir });
-    buildInfo = Promise.resolve(info);
-    files.invalidate();
-    reload?.notify(info.hash);
-    return info;
-  }
-
-  return { handler, build, islands, close: () => reload?.close() };
-}
-
-function validateRoute(file: string, mod: RouteModule): void {
-  const h = mod.handler;
-  if (h === undefined) {
-    if (typeof mod.default !== "function") {
-      throw new Error(
-        `Route ${file} exports neither "handler" nor a default page component: expected at least one`,
-      );
-    }
-    return;
-  }
-  if (typeof h === "function") return;
-  if (typeof h !== "object" || h === null) {
-    throw new Error(
-      `Route ${file}: "handler" must be a function or an object of per-method handlers`,
-    );
-  }
-  for (const [key, fn] of Object.entries(h)) {
-    if (!(METHODS as readonly string[]).includes(key) || typeof fn !== "function") {
-      throw new Error(
-        `Route ${file}: handler.${key} is not a valid method handler; ` +
-          `expected functions under ${METHODS.join(", ")}`,
-      );
-    }
-  }
+  };
 }

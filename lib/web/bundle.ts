@@ -14,7 +14,20 @@
  */
 import type { IslandInfo } from "./islands.ts";
 
-/** What a build produced; stored as `build.json` next to the boot file. */
+/**
+ * What a build produced; stored as `build.json` next to the boot file.
+ *
+ * @example
+ * ```ts
+ * import type { BuildInfo } from "./bundle.ts";
+ * const info: BuildInfo = {
+ *   boot: "boot-0123456789abcdef.js",
+ *   hash: "0123456789abcdef",
+ *   islands: ["Counter:default"],
+ *   bytes: 1234,
+ * };
+ * ```
+ */
 export interface BuildInfo {
   /** File name of the boot script inside the build folder. */
   boot: string;
@@ -26,11 +39,24 @@ export interface BuildInfo {
   bytes: number;
 }
 
-/** Options for {@linkcode buildClient}. */
+/**
+ * Options for {@linkcode buildClient}.
+ *
+ * @example
+ * ```ts
+ * import type { BuildClientOptions } from "./bundle.ts";
+ * const options: BuildClientOptions = {
+ *   islands: [],
+ *   appDir: new URL("file:///app/"),
+ *   buildDir: new URL("file:///app/static/build/"),
+ *   minify: false,
+ * };
+ * ```
+ */
 export interface BuildClientOptions {
   /** The islands to include (from `collectIslands`). */
   islands: readonly IslandInfo[];
-  /** The app folder (manifest keys are relative to it). */
+  /** The app folder (island keys are relative to it). */
   appDir: URL;
   /** Output folder; created if missing. */
   buildDir: URL;
@@ -43,8 +69,19 @@ export interface BuildClientOptions {
 }
 
 /** Name of the build description file. */
-export const BUILD_INFO_FILE = "build.json";
-/** Matches content-hashed build file names (served as immutable). */
+const BUILD_INFO_FILE = "build.json";
+
+/**
+ * Matches content-hashed build file names (served as immutable).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { HASHED_FILE } from "./bundle.ts";
+ * assert.ok(HASHED_FILE.test("boot-0123456789abcdef.js"));
+ * assert.ok(!HASHED_FILE.test("dashboard.js"));
+ * ```
+ */
 export const HASHED_FILE = /-[0-9a-f]{16}\.js$/;
 
 /**
@@ -55,11 +92,13 @@ export const HASHED_FILE = /-[0-9a-f]{16}\.js$/;
  * ```ts ignore
  * import { buildClient } from "./bundle.ts";
  * import { collectIslands } from "./islands.ts";
- * import manifest from "../../manifest.gen.ts";
+ * import { loadSnapshot } from "./snapshot.ts";
+ * const root = new URL("../../", import.meta.url);
+ * const snapshot = await loadSnapshot(root);
  * const info = await buildClient({
- *   islands: collectIslands(manifest),
- *   appDir: new URL("./", manifest.baseUrl),
- *   buildDir: new URL("./static/build/", manifest.baseUrl),
+ *   islands: collectIslands(snapshot.islands),
+ *   appDir: root,
+ *   buildDir: new URL("./static/build/", root),
  * });
  * console.log(info.boot); // boot-3f9c0a1b2c3d4e5f.js
  * ```
@@ -141,7 +180,7 @@ export async function readBuildInfo(buildDir: URL): Promise<BuildInfo | null> {
 }
 
 /** The generated bundle entry: imports the boot runtime and every island. */
-export function entrySource(islands: readonly IslandInfo[], appDir: URL): string {
+function entrySource(islands: readonly IslandInfo[], appDir: URL): string {
   const bootUrl = new URL("./client_boot.ts", import.meta.url).href;
   const files = [...new Set(islands.map((i) => i.file))];
   const lines = [`import { boot } from ${JSON.stringify(bootUrl)};`];

@@ -13,7 +13,15 @@ import type { Signal } from "@preact/signals";
 import { DATA_BLOCK_ID, ISLAND_TAG } from "./markers.ts";
 import { decodeValue, type Encoded } from "./serialize.ts";
 
-/** Result of {@linkcode boot}. */
+/**
+ * Result of {@linkcode boot}.
+ *
+ * @example
+ * ```ts
+ * import type { BootResult } from "./client_boot.ts";
+ * const allHydrated = (r: BootResult) => r.failed === 0 && r.hydrated > 0;
+ * ```
+ */
 export interface BootResult {
   /** Islands hydrated. */
   hydrated: number;

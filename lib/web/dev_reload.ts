@@ -1,22 +1,51 @@
 /**
- * Live reload for development: an SSE endpoint (`/_dev/reload`) that sends the
- * current build id on connect and again whenever it changes, and a tiny client
- * script (`/_dev/reload.js`, external so the CSP holds) that reloads the page
- * when the id it hears differs from the first one. A restarted server (e.g.
- * under `deno run --watch`) has a new id, and the browser's EventSource
- * reconnects on its own, so restarts reload open pages too.
+ * Live reload for development: an SSE endpoint (`/_dev/reload`) that answers
+ * with the server's id and a `retry` hint, and a tiny client script
+ * (`/_dev/reload.js`, external so the CSP holds) that reloads the page when
+ * the id it hears differs from the first one.
  *
- * Only mounted when the app runs with `dev: true`.
+ * Each answer is one event and then the end of the stream, so the browser's
+ * EventSource asks again every 500 ms and no request stays open: stopping the
+ * server never waits for an open page. A restarted server (e.g. under
+ * `deno run --watch`) has a new id, so restarts reload open pages.
+ *
+ * Only mounted when the app runs in development mode.
  *
  * @module
  */
 
-/** URL of the SSE endpoint. */
+/**
+ * URL of the SSE endpoint.
+ *
+ * @example
+ * ```ts
+ * import { DEV_RELOAD_PATH } from "./dev_reload.ts";
+ * const isReload = (url: URL) => url.pathname === DEV_RELOAD_PATH;
+ * ```
+ */
 export const DEV_RELOAD_PATH = "/_dev/reload";
-/** URL of the client script. */
+/**
+ * URL of the client script.
+ *
+ * @example
+ * ```ts
+ * import { DEV_RELOAD_SCRIPT_PATH } from "./dev_reload.ts";
+ * const tag = `<script type="module" src="${DEV_RELOAD_SCRIPT_PATH}"></script>`;
+ * ```
+ */
 export const DEV_RELOAD_SCRIPT_PATH = "/_dev/reload.js";
 
-/** Client script served at {@linkcode DEV_RELOAD_SCRIPT_PATH}. */
+/**
+ * Client script served at {@linkcode DEV_RELOAD_SCRIPT_PATH}.
+ *
+ * @example
+ * ```ts
+ * import { DEV_RELOAD_SCRIPT } from "./dev_reload.ts";
+ * const res = new Response(DEV_RELOAD_SCRIPT, {
+ *   headers: { "Content-Type": "text/javascript; charset=utf-8" },
+ * });
+ * ```
+ */
 export const DEV_RELOAD_SCRIPT = `let first = null;
 const es = new EventSource(${JSON.stringify(DEV_RELOAD_PATH)});
 es.onmessage = (e) => {
@@ -25,75 +54,27 @@ es.onmessage = (e) => {
 };
 `;
 
-/** The reload broadcaster. */
-export interface DevReload {
-  /**
-   * Respond to a request for the SSE endpoint. The stream ends when the
-   * browser goes away (the body is cancelled) or on {@linkcode DevReload.close}.
-   */
-  handle(req: Request): Response;
-  /** Set a new build id and tell every open page. */
-  notify(id: string): void;
-  /** How many pages are listening. */
-  readonly clients: number;
-  /** End every open stream (call on shutdown). */
-  close(): void;
-}
-
 /**
- * Create the reload broadcaster.
+ * The answer of the SSE endpoint: one event carrying `id`, then the end of
+ * the stream (the browser reconnects after `retry` ms).
  *
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * import { createDevReload } from "./dev_reload.ts";
- * const reload = createDevReload("boot-1");
- * const res = reload.handle(new Request("http://localhost/_dev/reload"));
+ * import { devReloadResponse } from "./dev_reload.ts";
+ * const res = devReloadResponse("server-1");
  * assert.equal(res.headers.get("content-type"), "text/event-stream");
- * await res.body?.cancel();
- * reload.close();
+ * assert.equal(await res.text(), "retry: 500\ndata: server-1\n\n");
  * ```
  *
- * @param initialId The id sent to pages that connect (e.g. a random server id).
+ * @param id The server's id (a random id per process).
  */
-export function createDevReload(initialId: string): DevReload {
-  const encoder = new TextEncoder();
-  const streams = new Set<ReadableStreamDefaultController<Uint8Array>>();
-  let id = initialId;
-  const message = () => encoder.encode(`retry: 500\ndata: ${id}\n\n`);
-
-  return {
-    handle(_req: Request): Response {
-      let controller: ReadableStreamDefaultController<Uint8Array>;
-      const body = new ReadableStream<Uint8Array>({
-        start(c) {
-          controller = c;
-          streams.add(c);
-          c.enqueue(message());
-        },
-        cancel() {
-          streams.delete(controller);
-        },
-      });
-      return new Response(body, {
-        headers: {
-          "Content-Type": "text/event-stream",
-          "Cache-Control": "no-cache",
-          "X-Content-Type-Options": "nosniff",
-        },
-      });
+export function devReloadResponse(id: string): Response {
+  return new Response(`retry: 500\ndata: ${id}\n\n`, {
+    headers: {
+      "Content-Type": "text/event-stream",
+      "Cache-Control": "no-cache",
+      "X-Content-Type-Options": "nosniff",
     },
-    notify(next: string) {
-      id = next;
-      const chunk = message();
-      for (const c of streams) c.enqueue(chunk);
-    },
-    get clients() {
-      return streams.size;
-    },
-    close() {
-      for (const c of streams) c.close();
-      streams.clear();
-    },
-  };
+  });
 }

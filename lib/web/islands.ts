@@ -11,41 +11,54 @@
  * @module
  */
 import type { ComponentType } from "preact";
-import type { Manifest } from "./types.ts";
+import type { IslandModule } from "./snapshot.ts";
 
-/** One island component. */
+/**
+ * One island component.
+ *
+ * @example
+ * ```ts
+ * import type { IslandInfo } from "./islands.ts";
+ * function Counter() {
+ *   return null;
+ * }
+ * const island: IslandInfo = {
+ *   name: "counter:default",
+ *   file: "./islands/counter.tsx",
+ *   exportName: "default",
+ *   component: Counter,
+ * };
+ * ```
+ */
 export interface IslandInfo {
   /** Stable name, `<path under islands/ without extension>:<export>`. */
   name: string;
-  /** Manifest key of the file, e.g. `./islands/counter.tsx`. */
+  /** Key of the file in the snapshot, e.g. `./islands/counter.tsx`. */
   file: string;
   /** The export name (`default` for the default export). */
   exportName: string;
+  /** The component itself (the server recognises islands by identity). */
   // deno-lint-ignore no-explicit-any
   component: ComponentType<any>;
 }
 
 /**
- * List the islands of a manifest, in manifest order.
+ * List the islands of a snapshot's island modules, in key order.
  *
  * @example
  * ```ts
  * import assert from "node:assert/strict";
  * import { collectIslands } from "./islands.ts";
  * function Counter() { return null; }
- * const islands = collectIslands({
- *   routes: {},
- *   islands: { "./islands/counter.tsx": { default: Counter, VERSION: 1 } },
- *   baseUrl: "file:///app/manifest.gen.ts",
- * });
+ * const islands = collectIslands({ "./islands/counter.tsx": { default: Counter, VERSION: 1 } });
  * assert.deepEqual(islands.map((i) => i.name), ["counter:default"]);
  * ```
  *
- * @param manifest The generated manifest.
+ * @param modules Island modules by key (`./islands/...`), as in a snapshot.
  */
-export function collectIslands(manifest: Manifest): IslandInfo[] {
+export function collectIslands(modules: Record<string, IslandModule>): IslandInfo[] {
   const out: IslandInfo[] = [];
-  for (const [file, module] of Object.entries(manifest.islands)) {
+  for (const [file, module] of Object.entries(modules)) {
     const m = /^\.\/islands\/(.+)\.(tsx|ts|jsx|js|mts|mjs)$/.exec(file);
     if (!m) {
       throw new Error(

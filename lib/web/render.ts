@@ -86,7 +86,18 @@ options.vnode = (vnode: VNode) => {
   }
 };
 
-/** Options for {@linkcode renderPage}. */
+/**
+ * Options for {@linkcode renderPage}.
+ *
+ * @example
+ * ```tsx
+ * import type { RenderPageOptions } from "./render.ts";
+ * const options: RenderPageOptions = {
+ *   vnode: <html><body><p>hi</p></body></html>,
+ *   bootScript: () => "/build/boot-0123456789abcdef.js",
+ * };
+ * ```
+ */
 export interface RenderPageOptions {
   /** The tree to render, usually `_app` wrapping the page. */
   // deno-lint-ignore no-explicit-any
@@ -102,7 +113,15 @@ export interface RenderPageOptions {
   extraScripts?: readonly string[];
 }
 
-/** Result of {@linkcode renderPage}. */
+/**
+ * Result of {@linkcode renderPage}.
+ *
+ * @example
+ * ```ts
+ * import type { RenderedPage } from "./render.ts";
+ * const shipsJs = (page: RenderedPage) => page.islands > 0;
+ * ```
+ */
 export interface RenderedPage {
   /** The full HTML document, starting with `<!DOCTYPE html>`. */
   html: string;
@@ -138,7 +157,7 @@ export function renderPage(opts: RenderPageOptions): RenderedPage {
     if (!opts.bootScript) {
       throw new Error(
         "Page rendered islands but no client boot script is available: " +
-          "expected the app's client bundle to be built (app.build() or `deno task build`)",
+          "expected the client bundle to be built (`deno task build`, or Builder.bundle())",
       );
     }
     tail += `<script type="application/json" id="${DATA_BLOCK_ID}">` +

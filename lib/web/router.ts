@@ -5,50 +5,102 @@
  * `/about`, `routes/api/history.ts` → `/api/history`, `routes/book/[name].tsx`
  * → `/book/:name`, `routes/docs/[...path].tsx` → `/docs/:path*` (rest of the
  * path, possibly empty), `(group)` folders are left out of the URL. Files and
- * folders starting with `_` are not routes: `_app.tsx` is the layout,
- * `_404.tsx` the not-found page, `_500.tsx` the error page.
+ * folders starting with `_` are not routes: `_app.tsx` is the app wrapper,
+ * `_error.tsx` (or `_500.tsx`) the error page, `_404.tsx` a not-found page
+ * (without one, not-found requests get the error page).
  *
  * Static routes win over dynamic ones, and dynamic ones over rest routes,
  * segment by segment. A trailing slash is ignored (`/about/` is `/about`).
  *
  * @module
  */
-import type { RouteModule } from "./types.ts";
+import type { RouteModule } from "./snapshot.ts";
 
-/** One segment of a route pattern. */
+/**
+ * One segment of a route pattern.
+ *
+ * @example
+ * ```ts
+ * import type { Segment } from "./router.ts";
+ * const book: Segment[] = [{ kind: "static", value: "book" }, { kind: "param", name: "name" }];
+ * ```
+ */
 export type Segment =
   | { kind: "static"; value: string }
   | { kind: "param"; name: string }
   | { kind: "rest"; name: string };
 
-/** A route ready for matching. */
+/**
+ * A route ready for matching.
+ *
+ * @example
+ * ```ts
+ * import { createRouter, type CompiledRoute } from "./router.ts";
+ * const routes: readonly CompiledRoute[] = createRouter({ "./routes/about.tsx": {} }).routes;
+ * const patterns = routes.map((r) => r.pattern); // ["/about"]
+ * ```
+ */
 export interface CompiledRoute {
-  /** Manifest key, e.g. `./routes/book/[name].tsx`. */
+  /** Snapshot key, e.g. `./routes/book/[name].tsx`. */
   file: string;
   /** Pattern text, e.g. `/book/:name`. */
   pattern: string;
+  /** The pattern's segments. */
   segments: Segment[];
+  /** The route module. */
   module: RouteModule;
 }
 
-/** The special (non-route) modules found in `routes/`. */
+/**
+ * The special (non-route) modules found in `routes/`.
+ *
+ * @example
+ * ```ts
+ * import { createRouter } from "./router.ts";
+ * const { special } = createRouter({ "./routes/_app.tsx": { default: () => null } });
+ * const hasWrapper = special.app !== undefined; // true
+ * ```
+ */
 export interface SpecialRoutes {
+  /** `_app`: the app wrapper. */
   app?: RouteModule;
+  /** `_404`: the not-found page. */
   notFound?: RouteModule;
+  /** `_error` or `_500`: the error page. */
   error?: RouteModule;
 }
 
-/** Result of {@linkcode Router.match}. */
+/**
+ * Result of {@linkcode Router.match}.
+ *
+ * @example
+ * ```ts
+ * import { createRouter, type RouteMatch } from "./router.ts";
+ * const match: RouteMatch | null = createRouter({ "./routes/[id].ts": {} }).match("/7");
+ * const id = match?.params.id; // "7"
+ * ```
+ */
 export interface RouteMatch {
+  /** The route that matched. */
   route: CompiledRoute;
+  /** Its dynamic segments, decoded. */
   params: Record<string, string>;
 }
 
-/** Matches URL paths against compiled routes. */
+/**
+ * Matches URL paths against compiled routes.
+ *
+ * @example
+ * ```ts
+ * import { createRouter, type Router } from "./router.ts";
+ * const router: Router = createRouter({ "./routes/index.tsx": {} });
+ * const home = router.match("/")?.route.file; // "./routes/index.tsx"
+ * ```
+ */
 export interface Router {
   /** Routes in priority order. */
   readonly routes: readonly CompiledRoute[];
-  /** `_app`, `_404`, `_500` modules, if present. */
+  /** `_app`, `_404`, `_error`/`_500` modules, if present. */
   readonly special: SpecialRoutes;
   /**
    * Find the route for a URL path (as in `URL.pathname`, percent-encoded).
@@ -62,7 +114,7 @@ const EXT = /\.(tsx|ts|jsx|js|mts|mjs)$/;
 const IDENT = /^[A-Za-z_$][\w$]*$/;
 
 /**
- * Turn a manifest route key into its segments, or `null` for non-route files
+ * Turn a route file key into its segments, or `null` for non-route files
  * (`_`-prefixed). Throws on names that are neither static nor `[name]` /
  * `[...name]`.
  *
@@ -76,7 +128,7 @@ const IDENT = /^[A-Za-z_$][\w$]*$/;
  * ]);
  * ```
  *
- * @param file Manifest key, `./routes/...` with a module extension.
+ * @param file Snapshot key, `./routes/...` with a module extension.
  */
 export function parseRouteFile(file: string): Segment[] | null {
   if (!file.startsWith("./routes/") || !EXT.test(file)) {
@@ -147,7 +199,7 @@ function compareRoutes(a: CompiledRoute, b: CompiledRoute): number {
 }
 
 /**
- * Compile the manifest's route modules into a {@linkcode Router}. Throws when
+ * Compile the snapshot's route modules into a {@linkcode Router}. Throws when
  * two files produce the same pattern.
  *
  * @example
@@ -162,7 +214,7 @@ function compareRoutes(a: CompiledRoute, b: CompiledRoute): number {
  * assert.equal(router.match("/nope"), null);
  * ```
  *
- * @param routes Manifest `routes` (file key → module).
+ * @param routes The snapshot's `routes` (file key → module).
  */
 export function createRouter(routes: Record<string, RouteModule>): Router {
   const compiled: CompiledRoute[] = [];
@@ -174,7 +226,12 @@ export function createRouter(routes: Record<string, RouteModule>): Router {
       const base = file.replace(EXT, "");
       if (base === "./routes/_app") special.app = module;
       else if (base === "./routes/_404") special.notFound = module;
-      else if (base === "./routes/_500") special.error = module;
+      else if (base === "./routes/_error" || base === "./routes/_500") {
+        if (special.error) {
+          throw new Error(`Both routes/_error and routes/_500 exist: expected one error page`);
+        }
+        special.error = module;
+      }
       continue;
     }
     const pattern = patternOf(segments);

@@ -11,7 +11,16 @@
  * @module
  */
 
-/** The Content-Security-Policy sent with every page. */
+/**
+ * The Content-Security-Policy sent with every page.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { CONTENT_SECURITY_POLICY } from "./security_headers.ts";
+ * assert.ok(CONTENT_SECURITY_POLICY.includes("script-src 'self'"));
+ * ```
+ */
 export const CONTENT_SECURITY_POLICY = [
   "default-src 'self'",
   "script-src 'self'",

@@ -22,7 +22,15 @@
  */
 import { Signal, signal } from "@preact/signals";
 
-/** A value in the encoded (JSON-safe) form. */
+/**
+ * A value in the encoded (JSON-safe) form.
+ *
+ * @example
+ * ```ts
+ * import type { Encoded } from "./serialize.ts";
+ * const nan: Encoded = { $t: "n", v: "NaN" };
+ * ```
+ */
 export type Encoded =
   | null
   | boolean
@@ -31,7 +39,16 @@ export type Encoded =
   | Encoded[]
   | { [key: string]: Encoded };
 
-/** Error thrown when a value cannot be carried to the browser. */
+/**
+ * Error thrown when a value cannot be carried to the browser.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { encodeValue, SerializeError } from "./serialize.ts";
+ * assert.throws(() => encodeValue({ fn: () => {} }, "props"), SerializeError);
+ * ```
+ */
 export class SerializeError extends Error {
   /**
    * @param path Where the value sits, e.g. `props.rows[2].fn`.

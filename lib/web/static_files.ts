@@ -15,12 +15,45 @@
  *
  * Only GET and HEAD are served; anything else falls through (`null`).
  *
+ * Apps serve them with the {@linkcode staticFiles} middleware, as in Fresh 2;
+ * the folders come from the app's snapshot (see `applySnapshot`).
+ *
  * @module
  */
 import { contentTypeOf } from "./content_type.ts";
 import { HASHED_FILE } from "./bundle.ts";
+import { appInternalsOf } from "./context.ts";
+import type { Middleware } from "./middleware.ts";
 
-/** Options for {@linkcode createStaticFiles}. */
+/**
+ * The middleware serving the app's `static/` folder at `/` and its client
+ * build at `/build/`; other requests go on to `ctx.next()`.
+ *
+ * @example
+ * ```ts
+ * import { App } from "./app.ts";
+ * import { staticFiles } from "./static_files.ts";
+ * const app = new App().use(staticFiles()).fsRoutes();
+ * ```
+ */
+export function staticFiles<State>(): Middleware<State> {
+  return async (ctx) =>
+    await appInternalsOf(ctx).staticFiles.serve(ctx.req, ctx.url.pathname) ?? await ctx.next();
+}
+
+/**
+ * Options for {@linkcode createStaticFiles}.
+ *
+ * @example
+ * ```ts
+ * import type { StaticFilesOptions } from "./static_files.ts";
+ * const options: StaticFilesOptions = {
+ *   staticDir: new URL("file:///app/static/"),
+ *   buildDir: new URL("file:///app/static/build/"),
+ *   maxAge: 300,
+ * };
+ * ```
+ */
 export interface StaticFilesOptions {
   /** Folder served at `/`. */
   staticDir: URL;
@@ -34,7 +67,17 @@ export interface StaticFilesOptions {
   dev?: boolean;
 }
 
-/** A static file server; see the module docs. */
+/**
+ * A static file server; see the module docs.
+ *
+ * @example
+ * ```ts
+ * import type { StaticFiles } from "./static_files.ts";
+ * async function serveOr404(files: StaticFiles, req: Request): Promise<Response> {
+ *   return await files.serve(req, new URL(req.url).pathname) ?? new Response(null, { status: 404 });
+ * }
+ * ```
+ */
 export interface StaticFiles {
   /**
    * Respond with the file for `pathname`, or `null` when there is none

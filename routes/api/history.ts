@@ -16,10 +16,9 @@
  * @module
  */
 
-import type { Handlers } from "../../lib/web/types.ts";
-import type { ServiceState } from "../../lib/server/service_state.ts";
 import { checkAuth } from "../../lib/server/auth.ts";
 import { type AnalyticsFrame, readFrame } from "../../lib/pipeline/analytics_frame.ts";
+import { define } from "../../utils.ts";
 
 const KNOWN_PARAMS = new Set(["symbol", "limit", "token"]);
 const SYMBOL_PATTERN = /^[A-Za-z0-9]{1,32}$/;
@@ -31,11 +30,18 @@ function error(status: number, message: string): Response {
   });
 }
 
-/** GET answers the frames of one symbol. */
-export const handler: Handlers<unknown, ServiceState> = {
-  GET(req, ctx) {
-    const state = ctx.state;
-    const denied = checkAuth(req, ctx.url, state.authToken);
+/**
+ * GET answers the frames of one symbol.
+ *
+ * @example
+ * ```ts ignore
+ * const res = await handler.GET(ctx); // { symbol, frames } or { error }
+ * ```
+ */
+export const handler = define.handlers({
+  GET(ctx) {
+    const state = ctx.state.service;
+    const denied = checkAuth(ctx.req, ctx.url, state.authToken);
     if (denied) return denied;
     const params = ctx.url.searchParams;
     const valid = `valid symbols: ${state.symbols.join(", ")}`;
@@ -74,4 +80,4 @@ export const handler: Handlers<unknown, ServiceState> = {
     });
     return Response.json({ symbol, frames }, { headers: { "Cache-Control": "no-store" } });
   },
-};
+});
