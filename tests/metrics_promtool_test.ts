@@ -14,7 +14,7 @@
  */
 import assert from "node:assert/strict";
 import { parseConfig } from "../lib/server/config.ts";
-import { startService } from "../lib/server/service.ts";
+import { startService } from "../main.ts";
 import { createLogger } from "../lib/pipeline/logger.ts";
 import { parsePromText } from "./fixtures/prom_text.ts";
 

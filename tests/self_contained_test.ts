@@ -18,9 +18,14 @@ const MD_LINK = /\]\((?![a-z][a-z0-9+.-]*:|#)([^)\s]+)\)/gi;
 /** The checkers' own tests, whose synthetic sources name paths on purpose. */
 const CHECKER_TESTS = new Set(["tests/layering_test.ts", "tests/self_contained_test.ts"]);
 
-/** Removes comments: JSDoc examples are written relative to their own module and checked by `deno check --doc-only`. */
+/**
+ * Removes comments (JSDoc examples are written relative to their own module
+ * and checked by `deno check --doc-only`) and template literals (source text a
+ * test generates for another folder).
+ */
 function stripComments(source: string): string {
-  return source.replace(/\/\*[\s\S]*?\*\//g, "").replace(/(^|[^:"'`])\/\/.*$/gm, "$1");
+  return source.replace(/\/\*[\s\S]*?\*\//g, "").replace(/(^|[^:"'`])\/\/.*$/gm, "$1")
+    .replace(/`(?:\\.|[^`\\])*`/g, "``");
 }
 
 /** Where `spec`, written in the file `from`, points, or an error text when it leaves the repository. */

@@ -76,7 +76,7 @@ Deno.test("snapshot: every route and island is found and imported; tests, declar
     await Deno.mkdir(new URL("routes/extra/", dir), { recursive: true });
     await Deno.writeTextFile(
       new URL("routes/extra/[id].tsx", dir),
-      'import { define } from "../../utils.ts";\n\n' +
+      `import { define } from "../../utils.ts";\n\n` +
         "export default define.page(({ params }) => <p>{params.id}</p>);\n",
     );
     await Deno.writeTextFile(new URL("routes/extra/skip_test.ts", dir), "export {};\n");
@@ -102,7 +102,7 @@ Deno.test("build: _fresh/ gets a snapshot with static imports and a server entry
     await Deno.mkdir(new URL("routes/extra/", dir), { recursive: true });
     await Deno.writeTextFile(
       new URL("routes/extra/[id].tsx", dir),
-      'import { define } from "../../utils.ts";\n\n' +
+      `import { define } from "../../utils.ts";\n\n` +
         "export default define.page(({ params }) => <p>{params.id}</p>);\n",
     );
     const built = await new Builder({ root: dir }).build();
