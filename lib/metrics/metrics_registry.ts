@@ -481,6 +481,10 @@ function processMetrics({ registry, registers }: MetricsContext, defaults: boole
  *
  * @example
  * ```ts
+ * import { createMetrics } from "./metrics_registry.ts";
+ * import type { MetricsSources } from "./metrics_sources.ts";
+ *
+ * declare const state: MetricsSources; // the running service's state
  * const { render } = createMetrics(state, { defaultMetrics: false });
  * console.log(await render());
  * ```
