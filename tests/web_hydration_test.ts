@@ -27,6 +27,7 @@ Deno.test({
     try {
       await app.build();
       const page = await browser.newPage();
+      page.setDefaultTimeout(60_000); // a hang guard: a busy machine hydrates slowly
       const problems: string[] = [];
       page.on("console", (m) => {
         // The browser asks for /favicon.ico on its own; the fixture has none.
