@@ -127,12 +127,14 @@ Deno.test("alert rules: every metric and label value the rules use is exposed by
   );
   let exposition: string;
   try {
-    // Wait for the first frames so every per-symbol series exists.
-    const until = Date.now() + 10_000;
+    // Wait for the first frames so every per-symbol series exists (30 s: a hang guard).
+    const until = Date.now() + 30_000;
+    const live = (text: string) => /^depthwatch_feed_up\{symbol="BTCUSDT"\} 1$/m.test(text);
     do {
       await new Promise((r) => setTimeout(r, 100));
       exposition = await (await fetch(new URL("/metrics", service.url))).text();
-    } while (!/^depthwatch_feed_up\{symbol="BTCUSDT"\} 1$/m.test(exposition) && Date.now() < until);
+    } while (!live(exposition) && Date.now() < until);
+    assert.ok(live(exposition), "BTCUSDT never live within 30 s");
   } finally {
     await service.close();
   }

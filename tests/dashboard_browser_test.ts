@@ -1,6 +1,8 @@
 /**
  * The dashboard in real headless Chromium against the real service
  * (`startService` with the simulated exchange at 50 frames/s per symbol).
+ * Every wait is for a condition; its timeout (30 s and more) only guards
+ * against a hang, so a busy machine makes the test slower, not red.
  *
  * Set `DEPTHWATCH_LONG=1` to also run the 60 s memory test.
  */
@@ -9,6 +11,7 @@ import { chromium, type Page } from "playwright-core";
 import { type Service, startService } from "../main.ts";
 import { parseConfig } from "../lib/server/config.ts";
 import { createLogger } from "../lib/pipeline/logger.ts";
+import type { WsHub } from "../lib/server/ws_hub.ts";
 
 const CHROMIUM_ARGS = [
   "--headless",
@@ -58,14 +61,23 @@ function bookSeq(page: Page): Promise<number> {
   return page.locator(".book").getAttribute("data-seq").then(Number);
 }
 
-/** Wait until `fn` returns true, polling; fails with `what` after `ms`. */
-async function until(what: string, fn: () => Promise<boolean>, ms = 15_000): Promise<void> {
+/** Wait until `fn` returns true, polling; fails with `what` after `ms` (a hang guard). */
+async function until(what: string, fn: () => Promise<boolean>, ms = 60_000): Promise<void> {
   const end = Date.now() + ms;
   while (Date.now() < end) {
     if (await fn()) return;
     await sleep(100);
   }
   assert.fail(`timed out waiting for ${what}`);
+}
+
+/** Resolves after the page has painted twice: a render already scheduled has landed. */
+function twoAnimationFrames(page: Page): Promise<void> {
+  return page.evaluate(() =>
+    new Promise<void>((resolve) =>
+      requestAnimationFrame(() => requestAnimationFrame(() => resolve()))
+    )
+  );
 }
 
 /** JS heap used after a forced GC, bytes (CDP). */
@@ -96,13 +108,14 @@ async function withDashboard(
   });
   try {
     const page = await browser.newPage({ viewport });
+    page.setDefaultTimeout(60_000); // a hang guard for every locator wait
     await fn({
       page,
       service: () => service,
       async restart() {
         await service.close();
         // The badge must notice the loss before the server is back.
-        await page.locator('.badge[data-state="reconnecting"]').waitFor({ timeout: 15_000 });
+        await page.locator('.badge[data-state="reconnecting"]').waitFor({ timeout: 60_000 });
         service = await serviceOn(port, false);
       },
     });
@@ -127,14 +140,17 @@ browserTest(
       });
       page.on("pageerror", (e) => errors.push(String(e)));
 
-      // Let the history fill, then check the server-rendered first paint (no JS).
-      await sleep(1500);
+      // Once the history has frames, check the server-rendered first paint (no JS).
+      await until(
+        "frames in the history",
+        () => Promise.resolve(service().state.history.size(0) > 0),
+      );
       const html = await (await fetch(service().url)).text();
       assert.match(html, /class="lrow bid[^"]*"[^>]*>.*?class="px num">[\d,]+\.\d+</s);
       assert.match(html, /data-symbol="BTCUSDT"/);
 
       await page.goto(service().url);
-      await page.locator('.badge[data-state="live"]').waitFor({ timeout: 15_000 });
+      await page.locator('.badge[data-state="live"]').waitFor();
       for (const id of CHARTS) {
         await page.locator(`[data-chart="${id}"][data-empty="0"]`).waitFor();
       }
@@ -168,7 +184,7 @@ browserTest(
       // Pause freezes every panel; resume restarts them.
       await page.locator("button.pause").click();
       await page.locator('button.pause[aria-pressed="true"]').waitFor();
-      await sleep(200); // a render already scheduled may land
+      await twoAnimationFrames(page); // a render already scheduled has landed
       const frozenPx = await chartPixels(page);
       const frozenSeq = await bookSeq(page);
       await sleep(1000);
@@ -194,19 +210,23 @@ browserTest(
       const resyncsBefore = Number(
         await page.locator("[data-resyncs]").getAttribute("data-resyncs"),
       );
+      const seqBefore = await bookSeq(page); // the old server's numbering, frames since its start
       expectErrors = true; // failed reconnect attempts and /stats polls log network errors
       await restart();
-      await page.locator('.badge[data-state="live"]').waitFor({ timeout: 20_000 });
+      await page.locator('.badge[data-state="live"]').waitFor();
       await until(
         "a resync after the restart",
         async () =>
           Number(await page.locator("[data-resyncs]").getAttribute("data-resyncs")) > resyncsBefore,
       );
-      // The new server numbers frames from 1 again: the ladder follows it.
+      // The new server numbers frames from 1 again: the ladder follows it. Its
+      // seq is one the new server has issued, and below the old server's
+      // (which ran for the whole test before the restart).
       const seqAfter = await bookSeq(page);
+      const newSeq = (service().state.hub as WsHub).seq(1);
       assert.ok(
-        seqAfter < frozenSeq,
-        `history replaced by the new epoch (seq ${seqAfter} < ${frozenSeq})`,
+        seqAfter <= newSeq && seqAfter < seqBefore,
+        `history replaced by the new epoch (seq ${seqAfter}: new server at ${newSeq}, old at ${seqBefore})`,
       );
       await until("live updates after the restart", async () => (await bookSeq(page)) > seqAfter);
       await page.locator('.book[data-symbol="ETHUSDT"]').waitFor();
@@ -221,7 +241,7 @@ browserTest(
 browserTest("dashboard: usable at phone width (no horizontal scroll)", async () => {
   await withDashboard(async ({ page, service }) => {
     await page.goto(service().url);
-    await page.locator('.badge[data-state="live"]').waitFor({ timeout: 15_000 });
+    await page.locator('.badge[data-state="live"]').waitFor();
     await page.locator('[data-chart="mid"][data-empty="0"]').waitFor();
     const overflow = await page.evaluate(() =>
       document.documentElement.scrollWidth - document.documentElement.clientWidth
@@ -241,7 +261,7 @@ browserTest(
   async () => {
     await withDashboard(async ({ page, service }) => {
       await page.goto(service().url);
-      await page.locator('.badge[data-state="live"]').waitFor({ timeout: 15_000 });
+      await page.locator('.badge[data-state="live"]').waitFor();
       await sleep(5_000);
       const before = await heapAfterGc(page);
       await sleep(60_000);

@@ -24,7 +24,8 @@ import { RejectReason } from "../lib/pipeline/reject_reason.ts";
 const SYMBOLS = ["btcusdt", "ethusdt"];
 const quiet = { warn() {}, error() {} };
 
-async function until(what: string, cond: () => boolean, timeoutMs = 8000): Promise<void> {
+/** Wait until `cond` holds; the timeout only guards against a hang. */
+async function until(what: string, cond: () => boolean, timeoutMs = 30_000): Promise<void> {
   const t0 = performance.now();
   while (!cond()) {
     if (performance.now() - t0 > timeoutMs) throw new Error(`timed out waiting for ${what}`);
@@ -44,7 +45,7 @@ async function setup(stream: "depth20" | "diff", rate = 50) {
     wsUrl: sim.wsUrl,
     restUrl: sim.restUrl,
     stream,
-    staleMs: 500,
+    staleMs: 2000, // only a silence this long is stale: longer than a busy machine's pauses
     backoffBaseMs: 20,
     backoffCapMs: 200,
     log: quiet,
@@ -104,7 +105,7 @@ Deno.test("depth20 ingest over real sockets: frames flow, faults are survived an
 
     await t.step("connection stalls silently: stale watchdog reconnects", async () => {
       const before = c.load(c.ingest(INGEST_STALE_EVENTS));
-      e.sim.inject({ kind: "stall", durationMs: 1500 });
+      e.sim.inject({ kind: "stall", durationMs: 4000 });
       await until("stale detected", () => c.load(c.ingest(INGEST_STALE_EVENTS)) > before);
       await e.flowing("after stall");
     });
@@ -172,7 +173,7 @@ Deno.test("diff ingest: local books from snapshots and events; a gap resyncs onl
       const before = c.load(c.ingest(INGEST_REST_429));
       e.sim.inject({ kind: "rest429", count: 1, retryAfterSec: 1 });
       e.sim.inject({ kind: "gap", symbol: "btcusdt", events: 2 });
-      await until("429 seen", () => c.load(c.ingest(INGEST_REST_429)) > before, 10_000);
+      await until("429 seen", () => c.load(c.ingest(INGEST_REST_429)) > before);
       await e.flowing("after 429");
     });
   } finally {

@@ -75,7 +75,8 @@ class Recorder {
     for (const r of w) r();
   }
 
-  async until(pred: () => boolean, what: string, ms = 5000): Promise<void> {
+  /** Wait until `pred` holds; the timeout only guards against a hang. */
+  async until(pred: () => boolean, what: string, ms = 30_000): Promise<void> {
     const deadline = Date.now() + ms;
     while (!pred()) {
       const remaining = deadline - Date.now();
@@ -175,7 +176,7 @@ function scriptedServer() {
     async nextReceived(): Promise<void> {
       const { promise, resolve } = Promise.withResolvers<void>();
       onReceive.push(resolve);
-      const t = setTimeout(resolve, 5000);
+      const t = setTimeout(resolve, 30_000); // a hang guard
       await promise;
       clearTimeout(t);
     },
@@ -192,12 +193,13 @@ Deno.test("market socket: a seq gap drops frames and sends Resync; the answering
   try {
     // Wait for the connection (the server sends the first Hello once it has a socket).
     await rec.until(() => socket.state === "connecting" && rec.states.length >= 1, "connecting");
-    const deadline = Date.now() + 5000;
-    while (Date.now() < deadline) {
+    await rec.until(() => srv.connections === 1, "the server's socket");
+    for (const deadline = Date.now() + 30_000;;) {
       try {
-        srv.hello(5, "e1", [4, 5]);
+        srv.hello(5, "e1", [4, 5]); // throws until the server's socket is open
         break;
-      } catch {
+      } catch (e) {
+        if (Date.now() > deadline) throw e;
         await new Promise((r) => setTimeout(r, 10));
       }
     }
@@ -247,10 +249,17 @@ Deno.test("market socket: reconnects with backoff after the server restarts and 
     s.push(1, 1);
     await rec.until(() => rec.hellos.length === 1, "the first Hello");
     const firstEpoch = socket.epoch;
+    const stoppedAt = Date.now();
     await s.stop();
     await rec.until(() => socket.state === "reconnecting" || socket.state === "connecting", "loss");
     const reconnecting = rec.states.find((x) => x.state === "reconnecting");
-    assert.ok(reconnecting?.retryAt !== undefined && reconnecting.retryAt > Date.now() - 1000);
+    // The retry time is on the Date.now() clock: the loss came after stoppedAt,
+    // and the delay is below the 80 ms cap.
+    assert.ok(reconnecting?.retryAt !== undefined, "a retry time for the countdown");
+    assert.ok(
+      reconnecting.retryAt >= stoppedAt && reconnecting.retryAt <= Date.now() + 80,
+      `retryAt ${reconnecting.retryAt} outside [${stoppedAt}, now + 80]`,
+    );
     // Let a few attempts fail, then start a new server (new hub, new epoch) on the same port.
     await rec.until(
       () => rec.states.filter((x) => x.state === "reconnecting").length >= 3,

@@ -54,7 +54,40 @@ function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
+/** Poll `cond` every 5 ms; the timeout only guards against a hang. */
+async function waitFor(what: string, cond: () => boolean): Promise<void> {
+  const deadline = Date.now() + 30_000;
+  while (!cond()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await sleep(5);
+  }
+}
+
 const quickBackoff = () => new Backoff({ baseMs: 5, capMs: 10 });
+
+/**
+ * Records when the client under test starts each request, on the client's own
+ * clock: pass `now` as its clock (it reads it right before starting a request
+ * and not again before calling `fetch`) while the global `fetch` is wrapped.
+ * Call `restore()` when done.
+ */
+function recordStarts() {
+  let last = NaN;
+  const starts: { symbol: string; at: number }[] = [];
+  const realFetch = globalThis.fetch;
+  globalThis.fetch = ((input: RequestInfo | URL, init?: RequestInit) => {
+    const url = new URL(input instanceof Request ? input.url : String(input));
+    starts.push({ symbol: url.searchParams.get("symbol") ?? "", at: last });
+    return realFetch(input, init);
+  }) as typeof fetch;
+  return {
+    now: () => (last = Date.now()),
+    starts,
+    restore: () => {
+      globalThis.fetch = realFetch;
+    },
+  };
+}
 
 Deno.test("depthRequestWeight follows the Binance weight table", () => {
   assert.equal(depthRequestWeight(1), 5);
@@ -101,17 +134,21 @@ Deno.test("RestClient: fetches, parses and accounts weight (own count and server
 
 Deno.test("RestClient: requests are staggered in order with a minimum gap", async () => {
   const server = new RestServer();
-  const client = new RestClient({ restUrl: server.url, minGapMs: 60 });
+  const log = recordStarts();
+  const client = new RestClient({ restUrl: server.url, minGapMs: 60, now: log.now });
   const symbols = ["AAAUSDT", "BBBUSDT", "CCCUSDT", "DDDUSDT"];
   try {
     await Promise.all(symbols.map((s) => client.fetchDepth(s)));
     assert.deepEqual(server.seen.map((s) => s.symbol), symbols);
-    for (let i = 1; i < server.seen.length; i++) {
-      const gap = server.seen[i].at - server.seen[i - 1].at;
-      // A few ms of slack for network jitter between the client's start and the server's receipt.
-      assert.ok(gap >= 55, `gap ${i} was ${gap} ms`);
+    assert.deepEqual(log.starts.map((s) => s.symbol), symbols);
+    // Measured where the client starts each request (not where the server
+    // receives it, which a busy machine delays by varying amounts).
+    for (let i = 1; i < log.starts.length; i++) {
+      const gap = log.starts[i].at - log.starts[i - 1].at;
+      assert.ok(gap >= 60, `gap ${i} was ${gap} ms`);
     }
   } finally {
+    log.restore();
     await client.close();
     await server.close();
   }
@@ -129,7 +166,8 @@ Deno.test("RestClient: a symbol already queued or in flight is not queued twice"
     const c = client.fetchDepth("ETHUSDT");
     assert.equal(a, b);
     assert.equal(client.isQueued("BtcUsdt"), true);
-    await new Promise((r) => setTimeout(r, 10));
+    await waitFor("the request at the server", () => server.seen.length === 1); // answered after 30 ms
+    assert.equal(client.inFlight, 1);
     const d = client.fetchDepth("BTCUSDT"); // in flight now
     assert.equal(a, d);
     await Promise.all([a, c]);
@@ -279,30 +317,37 @@ Deno.test("RestClient: a malformed body is retried; a 400 is not", async () => {
 Deno.test("RestClient: the weight budget defers requests to the next window", async () => {
   const server = new RestServer();
   const windowMs = 300;
+  const log = recordStarts();
   const client = new RestClient({
     restUrl: server.url,
     minGapMs: 0,
     weightLimit: 100,
     weightMargin: 0,
     weightWindowMs: windowMs,
+    now: log.now,
   });
   try {
-    // Start just after a window boundary so the first two surely share one window.
+    // Start just after a window boundary so the first two usually share one window.
     await sleep(windowMs - (Date.now() % windowMs) + 5);
-    const windows: number[] = [];
-    const track = (p: Promise<unknown>) =>
-      p.then(() => windows.push(Math.floor(Date.now() / windowMs)));
-    await Promise.all(["AAAUSDT", "BBBUSDT", "CCCUSDT"].map((s) => track(client.fetchDepth(s))));
+    await Promise.all(["AAAUSDT", "BBBUSDT", "CCCUSDT"].map((s) => client.fetchDepth(s)));
     assert.equal(server.seen.length, 3);
     assert.equal(client.weightUsed, 150);
-    const firstWindow = Math.min(...windows);
-    assert.ok(Math.max(...windows) > firstWindow, "third request sent in the same window");
-    assert.ok(server.seen[2].at - server.seen[1].at >= 100);
+    // 50 each against a budget of 100: never three starts in one window.
+    const perWindow = new Map<number, number>();
+    for (const { at } of log.starts) {
+      const w = Math.floor(at / windowMs);
+      perWindow.set(w, (perWindow.get(w) ?? 0) + 1);
+    }
+    assert.ok(
+      [...perWindow.values()].every((n) => n <= 2),
+      `starts per window: ${[...perWindow.values()]}`,
+    );
     assert.throws(
       () => client.fetchDepth("XXXUSDT", 5000),
       /weighs 250, more than the budget of 100/,
     );
   } finally {
+    log.restore();
     await client.close();
     await server.close();
   }
@@ -311,24 +356,27 @@ Deno.test("RestClient: the weight budget defers requests to the next window", as
 Deno.test("RestClient: the server's used-weight header is honoured", async () => {
   const server = new RestServer((_req, _s, n) => ok(n, { "X-MBX-USED-WEIGHT-1M": "95" }));
   const windowMs = 300;
+  const log = recordStarts();
   const client = new RestClient({
     restUrl: server.url,
     minGapMs: 0,
     weightLimit: 100,
     weightMargin: 0,
     weightWindowMs: windowMs,
+    now: log.now,
   });
   try {
     await sleep(windowMs - (Date.now() % windowMs) + 5);
     await client.fetchDepth("AAAUSDT", 100);
-    const firstWindow = Math.floor(Date.now() / windowMs);
-    // 95 used + 5 fits exactly; the header then says 95 again, so a third one must wait.
+    // 95 used + 5 fits exactly; the header then says 95 again, so a third one
+    // must wait for a later window than the second's.
     await client.fetchDepth("BBBUSDT", 100);
     await client.fetchDepth("CCCUSDT", 100);
-    const thirdWindow = Math.floor(Date.now() / windowMs);
-    assert.ok(thirdWindow > firstWindow, "the server's count was ignored");
+    const [, second, third] = log.starts.map((s) => Math.floor(s.at / windowMs));
+    assert.ok(third > second, "the server's count was ignored");
     assert.equal(client.weightUsed, 15);
   } finally {
+    log.restore();
     await client.close();
     await server.close();
   }
@@ -342,7 +390,7 @@ Deno.test("RestClient: close() aborts in-flight requests and rejects queued ones
   const client = new RestClient({ restUrl: server.url, minGapMs: 0 });
   const a = client.fetchDepth("AAAUSDT").catch((e) => e);
   const b = client.fetchDepth("BBBUSDT").catch((e) => e);
-  await new Promise((r) => setTimeout(r, 30));
+  await waitFor("the request at the server", () => server.seen.length === 1); // answered after 300 ms
   assert.equal(client.inFlight, 1);
   assert.equal(client.queueLength, 1);
   await client.close();

@@ -104,16 +104,13 @@ class Broadcaster {
   }
 }
 
-async function waitFor(what: string, cond: () => boolean, timeoutMs = 5000): Promise<void> {
+/** Wait until `cond` holds; the timeout only guards against a hang. */
+async function waitFor(what: string, cond: () => boolean, timeoutMs = 30_000): Promise<void> {
   const start = performance.now();
   while (!cond()) {
     if (performance.now() - start > timeoutMs) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 5));
   }
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((r) => setTimeout(r, ms));
 }
 
 function seqOf(text: string): number {
@@ -129,6 +126,11 @@ function assertNoGap(seqs: number[]): void {
 }
 
 const fastBackoff = () => new Backoff({ baseMs: 20, capMs: 40 });
+/**
+ * Tests about anything but staleness use this staleMs, so that a busy
+ * machine's scheduling pauses never make a connection look stale.
+ */
+const NEVER_STALE = 600_000;
 
 Deno.test("StreamConnection: builds the combined-stream URL and delivers stamped messages", async () => {
   const server = new WsServer((conn) => {
@@ -141,6 +143,7 @@ Deno.test("StreamConnection: builds the combined-stream URL and delivers stamped
   const conn = new StreamConnection({
     baseUrl: server.baseUrl + "/",
     streams: ["a@depth20", "b@depth20"],
+    staleMs: NEVER_STALE,
     onMessage: (text, at) => received.push([text, at]),
     onStateChange: (s) => states.push(s),
   });
@@ -178,6 +181,7 @@ Deno.test("StreamConnection: reconnects with backoff after the server closes", a
   const conn = new StreamConnection({
     baseUrl: server.baseUrl,
     streams: ["x"],
+    staleMs: NEVER_STALE,
     backoff: fastBackoff(),
     onMessage: (t) => texts.push(t),
     onStateChange: (s) => states.push(s),
@@ -212,6 +216,7 @@ Deno.test("StreamConnection: keeps retrying while the server refuses, then recov
   const conn = new StreamConnection({
     baseUrl: server.baseUrl,
     streams: ["x"],
+    staleMs: NEVER_STALE,
     backoff: new Backoff({ baseMs: 5, capMs: 20 }),
     onMessage: () => {},
     onStateChange: (s) => states.push(s),
@@ -242,17 +247,30 @@ Deno.test("StreamConnection: a silent but open connection goes stale and is repl
   const states: FeedState[] = [];
   let lastMessageAt = 0;
   let staleAt = 0;
-  const conn = new StreamConnection({
+  // What the connection reported when the replacement's frame arrived (the
+  // replacement goes silent too afterwards, and goes stale in its turn).
+  let atThird:
+    | { states: FeedState[]; staleEvents: number; reconnects: number; conns: number }
+    | undefined;
+  const conn: StreamConnection = new StreamConnection({
     baseUrl: server.baseUrl,
     streams: ["x"],
     staleMs: 100,
     backoff: fastBackoff(),
     onMessage: (_t, at) => {
       if (first) lastMessageAt = at;
+      else if (atThird === undefined) {
+        atThird = {
+          states: [...states],
+          staleEvents: conn.staleEvents,
+          reconnects: conn.reconnects,
+          conns: server.conns.length,
+        };
+      }
     },
     onStateChange: (s) => {
       states.push(s);
-      if (s === FeedState.Stale) {
+      if (s === FeedState.Stale && first) {
         staleAt = performance.timeOrigin + performance.now();
         first = false;
       }
@@ -260,12 +278,12 @@ Deno.test("StreamConnection: a silent but open connection goes stale and is repl
   });
   conn.start();
   try {
-    await waitFor("replacement delivers", () => conn.messages === 3);
-    assert.deepEqual(states, [FeedState.Live, FeedState.Stale, FeedState.Live]);
+    await waitFor("replacement delivers", () => atThird !== undefined);
+    assert.deepEqual(atThird!.states, [FeedState.Live, FeedState.Stale, FeedState.Live]);
     assert.ok(staleAt - lastMessageAt >= 100, `stale after ${staleAt - lastMessageAt} ms`);
-    assert.equal(conn.staleEvents, 1);
-    assert.equal(conn.reconnects, 1);
-    assert.equal(server.conns.length, 2);
+    assert.equal(atThird!.staleEvents, 1);
+    assert.equal(atThird!.reconnects, 1);
+    assert.equal(atThird!.conns, 2);
     await waitFor("client closes the stale socket", () => server.conns[0].closedAt > 0);
     assert.equal(server.conns[0].closedByClient, true);
   } finally {
@@ -289,7 +307,7 @@ Deno.test("StreamConnection: serverShutdown opens the replacement before closing
   const conn = new StreamConnection({
     baseUrl: server.baseUrl,
     streams: ["btcusdt@depth20@100ms"],
-    staleMs: 2000,
+    staleMs: NEVER_STALE,
     backoff: fastBackoff(),
     onMessage: (t) => seqs.push(seqOf(t)),
     onStateChange: (s) => states.push(s),
@@ -349,6 +367,7 @@ Deno.test("StreamConnection: lifetime rollover switches connections without a ga
     baseUrl: server.baseUrl,
     streams: ["btcusdt@depth20@100ms"],
     maxLifetimeMs: 120,
+    staleMs: NEVER_STALE,
     backoff: fastBackoff(),
     onMessage: (t) => seqs.push(seqOf(t)),
     onStateChange: (s) => states.push(s),
@@ -377,9 +396,12 @@ Deno.test("StreamConnection: lifetime rollover switches connections without a ga
 });
 
 Deno.test("StreamConnection: the attempt limiter blocks attempts past the limit", async () => {
-  // Every connection is closed at once, so the client keeps retrying.
+  // Every connection is closed at once, so the client keeps retrying. The
+  // limiter's clock is the test's: the window stays full until the test moves
+  // the clock past it, however long the machine takes.
   const server = new WsServer((c) => server.closeConn(c));
-  const limiter = new AttemptLimiter({ maxAttempts: 2, windowMs: 300 });
+  let clock = 0;
+  const limiter = new AttemptLimiter({ maxAttempts: 2, windowMs: 300, now: () => clock });
   const conn = new StreamConnection({
     baseUrl: server.baseUrl,
     streams: ["x"],
@@ -387,16 +409,51 @@ Deno.test("StreamConnection: the attempt limiter blocks attempts past the limit"
     limiter,
     onMessage: () => {},
   });
-  const startedAt = performance.now();
   conn.start();
   try {
-    await waitFor("limited", () => conn.limitedAttempts >= 1);
-    assert.equal(conn.attempts, 2);
-    await sleep(100);
+    // Deferred twice: the retry after the limiter's wait found the window still full.
+    await waitFor("limited twice", () => conn.limitedAttempts >= 2);
     assert.equal(conn.attempts, 2, "no attempt while the window is full");
-    await waitFor("third attempt", () => server.conns.length >= 3);
-    assert.ok(server.conns[2].openedAt - startedAt >= 300, "third attempt inside the window");
-    assert.ok(limiter.refused >= 1);
+    assert.equal(server.conns.length, 2);
+    clock = 300; // both attempts leave the window: room for two more, then full again
+    await waitFor("limited again", () => conn.limitedAttempts >= 3);
+    assert.equal(conn.attempts, 4);
+    assert.equal(server.conns.length, 4);
+    assert.ok(limiter.refused >= 3);
+  } finally {
+    await conn.close();
+    await server.close();
+  }
+});
+
+Deno.test("StreamConnection: the backoff starts over after every connection that delivered", async () => {
+  // Each connection delivers one frame and is then closed by the server, again
+  // and again: the retry delay never grows (repeated closes of a working feed
+  // do not add up to a long outage). A refused connection (no frame) would
+  // make it grow: see "keeps retrying while the server refuses".
+  const server = new WsServer((c) => {
+    server.send(c, `{"stream":"x","data":{"conn":${c.index}}}`);
+  });
+  const backoff = new Backoff({ baseMs: 20, capMs: 10_000 });
+  const attemptsAtFrame: number[] = [];
+  let received = 0;
+  const conn = new StreamConnection({
+    baseUrl: server.baseUrl,
+    streams: ["x"],
+    staleMs: NEVER_STALE,
+    backoff,
+    onMessage: () => {
+      received++;
+      attemptsAtFrame.push(backoff.attempt);
+      const open = server.conns.at(-1)!;
+      setTimeout(() => server.closeConn(open), 0);
+    },
+  });
+  conn.start();
+  try {
+    await waitFor("six connections delivered", () => received >= 6);
+    assert.deepEqual(attemptsAtFrame.slice(0, 6), [0, 0, 0, 0, 0, 0]);
+    assert.ok(conn.reconnects >= 5);
   } finally {
     await conn.close();
     await server.close();
@@ -437,6 +494,7 @@ Deno.test("StreamConnection: a throwing callback is counted and the connection k
   const conn = new StreamConnection({
     baseUrl: server.baseUrl,
     streams: ["x"],
+    staleMs: NEVER_STALE,
     onMessage: () => {
       throw new Error("parser bug");
     },
@@ -542,25 +600,36 @@ Deno.test("StreamConnection: after a stale connection, a failed reconnect report
     else server.send(c, '{"stream":"x","data":{}}');
   });
   const states: FeedState[] = [];
-  const conn = new StreamConnection({
+  // What the connection reported when the third connection's frame arrived
+  // (it goes silent afterwards, and goes stale in its turn).
+  let atSecond: { states: FeedState[]; staleEvents: number; reconnects: number } | undefined;
+  const conn: StreamConnection = new StreamConnection({
     baseUrl: server.baseUrl,
     streams: ["x"],
     staleMs: 80,
     backoff: fastBackoff(),
-    onMessage: () => {},
+    onMessage: () => {
+      if (conn.messages === 2) {
+        atSecond = {
+          states: [...states],
+          staleEvents: conn.staleEvents,
+          reconnects: conn.reconnects,
+        };
+      }
+    },
     onStateChange: (s) => states.push(s),
   });
   conn.start();
   try {
-    await waitFor("third connection delivers", () => conn.messages === 2);
-    assert.deepEqual(states, [
+    await waitFor("third connection delivers", () => atSecond !== undefined);
+    assert.deepEqual(atSecond!.states, [
       FeedState.Live,
       FeedState.Stale,
       FeedState.Connecting,
       FeedState.Live,
     ]);
-    assert.equal(conn.staleEvents, 1);
-    assert.equal(conn.reconnects, 2);
+    assert.equal(atSecond!.staleEvents, 1);
+    assert.equal(atSecond!.reconnects, 2);
   } finally {
     await conn.close();
     await server.close();

@@ -34,6 +34,7 @@ Deno.test({
     try {
       await new Builder({ root: fixture, buildDir }).bundle(snapshot);
       const page = await browser.newPage();
+      page.setDefaultTimeout(60_000); // a hang guard: a busy machine hydrates slowly
       const problems: string[] = [];
       page.on("console", (m) => {
         // The browser asks for /favicon.ico on its own; the fixture has none.

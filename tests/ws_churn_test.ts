@@ -33,13 +33,13 @@ function openFds(): number {
 
 /**
  * Connect a browser-like client, wait for its Hello, return it open.
- * Rejects when the connection fails or no Hello arrives within 10 s.
+ * Rejects when the connection fails or no Hello arrives within 30 s (a hang guard).
  */
 async function connect(port: number, symbol: string): Promise<{ ws: WebSocket; symbol: string }> {
   const ws = new WebSocket(`ws://127.0.0.1:${port}/ws?symbol=${symbol}`);
   ws.binaryType = "arraybuffer";
   const { promise, resolve, reject } = Promise.withResolvers<string>();
-  const timer = setTimeout(() => reject(new Error(`no Hello for ${symbol} within 10 s`)), 10_000);
+  const timer = setTimeout(() => reject(new Error(`no Hello for ${symbol} within 30 s`)), 30_000);
   ws.onmessage = (e) => {
     const m = fromBinary(ServerMessageSchema, new Uint8Array(e.data));
     if (m.kind.case === "hello") resolve(m.kind.value.symbol);
@@ -122,7 +122,6 @@ Deno.test("ws churn: 1,000 clients connect and leave in waves; --max-clients ans
         await until(
           "warm-up clients gone",
           async () => await h.metric("depthwatch_ws_clients") === 0,
-          10_000,
         );
         const fds0 = openFds();
         const rss0 = await h.rss();
@@ -133,12 +132,10 @@ Deno.test("ws churn: 1,000 clients connect and leave in waves; --max-clients ans
         await until(
           "depthwatch_ws_clients back to 0",
           async () => await h.metric("depthwatch_ws_clients") === 0,
-          10_000,
         );
         await until(
           `${TOTAL} more disconnects counted`,
           async () => await disconnectsTotal(h) - disconnects0 === TOTAL,
-          10_000,
         );
         const reasons = (await h.metrics()).get("depthwatch_ws_disconnects_total")!.samples
           .filter((s) => s.value > 0).map((s) => `${s.labels.reason}=${s.value}`);

@@ -5,11 +5,14 @@
  * day per symbol; default 7 days = 6,048,000), printing the memory curve
  * (time, frames, RSS MB, heap MB) as it goes, then a table of the samples,
  * the RSS growth after warm-up and the accounting identities. Exits 1 when
- * the growth exceeds `--max-growth-mb` or an identity fails.
+ * the growth exceeds `--max-growth-mb`, an identity fails, or the dashboard
+ * client got fewer than `--min-client-share` of its symbol's frames in order
+ * (a throughput target: the frames it missed are accounted for either way).
  *
  * Flags (all optional): `--days <n>` (default 7), `--frames <n>` (frames per
  * symbol; overrides `--days`), `--rate <frames/s per symbol>` (default 6000),
  * `--sample-ms <ms>` (default 5000), `--max-growth-mb <MB>` (default 5),
+ * `--min-client-share <0..1>` (default 0.9),
  * `--raw-capacity <slots>` (default 2048), `--json` (print the whole result
  * as one JSON line at the end). Run it with `--v8-flags=--expose-gc` so each
  * sample follows a full GC and the heap column is the live heap.
@@ -38,6 +41,8 @@ export interface SoakFlags {
   maxGrowthMB: number;
   /** Raw ring slots. */
   rawCapacity: number;
+  /** Share of its symbol's frames the dashboard client must get in order, 0..1 (a throughput target). */
+  minClientShare: number;
   /** Print the whole result as one JSON line at the end (for tests). */
   json: boolean;
 }
@@ -63,7 +68,16 @@ export function parseSoakFlags(args: readonly string[]): SoakFlags {
     else if (eq > 0) values.set(arg.slice(2, eq), arg.slice(eq + 1));
     else values.set(arg.slice(2), args[++i] ?? "");
   }
-  const known = ["days", "frames", "rate", "sample-ms", "max-growth-mb", "raw-capacity", "json"];
+  const known = [
+    "days",
+    "frames",
+    "rate",
+    "sample-ms",
+    "max-growth-mb",
+    "raw-capacity",
+    "min-client-share",
+    "json",
+  ];
   for (const k of values.keys()) {
     if (!known.includes(k)) {
       throw new TypeError(
@@ -80,6 +94,13 @@ export function parseSoakFlags(args: readonly string[]): SoakFlags {
     }
     return v;
   };
+  const share = values.get("min-client-share") ?? "0.9";
+  const minClientShare = Number(share);
+  if (share === "" || !(minClientShare >= 0 && minClientShare <= 1)) {
+    throw new TypeError(
+      `--min-client-share must be a number from 0 to 1, got ${JSON.stringify(share)}`,
+    );
+  }
   const days = num("days", 7);
   return {
     frames: Math.round(num("frames", days * FRAMES_PER_DAY)),
@@ -87,6 +108,7 @@ export function parseSoakFlags(args: readonly string[]): SoakFlags {
     sampleMs: num("sample-ms", 5000),
     maxGrowthMB: num("max-growth-mb", 5),
     rawCapacity: num("raw-capacity", 2048),
+    minClientShare,
     json: values.has("json"),
   };
 }
@@ -102,7 +124,8 @@ async function main(): Promise<number> {
     rate: flags.rate,
     sampleMs: flags.sampleMs,
     rawCapacity: flags.rawCapacity,
-    timeoutMs: Math.max(60_000, (flags.frames / flags.rate) * 4000),
+    // A hang guard: at least 10 minutes, or 4x the run at the requested rate.
+    timeoutMs: Math.max(600_000, (flags.frames / flags.rate) * 4000),
     onSample: (s) =>
       console.log(
         `  ${s.seconds.toFixed(0).padStart(6)} s  ${String(s.frames).padStart(9)} frames  ` +
@@ -135,8 +158,9 @@ async function main(): Promise<number> {
     );
   }
   console.log(
-    `dashboard client: ${r.client.frames} frames, ${r.client.gaps} gaps, ${r.client.resyncs} resyncs, ` +
-      `${r.client.reconnects} reconnects, ${r.client.state}; hub conflated ${r.hub.framesConflated}`,
+    `dashboard client: ${r.client.frames} frames, ${r.client.skipped} covered by ${r.client.resyncHellos} resync Hellos, ` +
+      `${r.client.gaps} gaps, ${r.client.resyncs} resyncs, ${r.client.reconnects} reconnects, ${r.client.state}; ` +
+      `hub sent ${r.hub.framesSent}, conflated ${r.hub.framesConflated}`,
   );
   let failed = false;
   console.log("\nidentities:");
@@ -144,6 +168,20 @@ async function main(): Promise<number> {
     const ok = i.left === i.right;
     failed ||= !ok;
     console.log(`  ${ok ? "ok  " : "FAIL"} ${i.name}: ${i.left} = ${i.right}`);
+  }
+  // A throughput target, not a correctness check (tests/soak_test.ts checks that
+  // every frame the client missed was conflated and covered by a Hello): the
+  // dashboard client keeps up with the feed, getting most frames in order.
+  const clientShare = r.client.frames / (r.client.lastSeq - r.client.firstSeq);
+  if (clientShare < flags.minClientShare) {
+    console.log(
+      `FAIL: the dashboard client got ${r.client.frames} of ${
+        r.client.lastSeq - r.client.firstSeq
+      } frames in order (${(clientShare * 100).toFixed(1)}%, target ≥ ${
+        flags.minClientShare * 100
+      }%)`,
+    );
+    failed = true;
   }
   if (r.rssGrowthMB > flags.maxGrowthMB) {
     console.log(
