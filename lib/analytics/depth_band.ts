@@ -33,9 +33,6 @@ import { Side } from "./side.ts";
  */
 const NOT_A_NUMBER = NaN;
 
-/** Input slot of the forms taking a double argument, which wrap the `…From` forms. */
-const INPUT = new Float64Array(1);
-
 /**
  * Σ size (`quote` false) or Σ price·size (`quote` true) of the levels of
  * `side` within `bps` of `mid`.
@@ -81,37 +78,12 @@ export function depthWithin(
 
 /**
  * Writes the depth of every band of {@link DEPTH_BANDS_BPS} (bid/ask × base/quote)
- * into the analytics slot at `out[outBase…]`, in one pass per side. Same
- * values as {@link depthWithin}; all NaN when `mid` is NaN. Used by the
- * analyser so no number crosses a call boundary per band.
- *
- * @example
- * ```ts
- * import { FrameSlotLayout } from "../pipeline/frame_slot.ts";
- * const fl = new FrameSlotLayout({ levels: 2 });
- * const out = new Float64Array(fl.slotWords);
- * writeDepthBands(f64, 0, layout, 100, out, 0, fl);
- * out[fl.depthBidBase(0)]; // 2
- * ```
- */
-export function writeDepthBands(
-  f64: Float64Array,
-  base: number,
-  layout: BookSlotLayout,
-  mid: number,
-  out: Float64Array,
-  outBase: number,
-  frameLayout: FrameSlotLayout,
-): void {
-  INPUT[0] = mid;
-  writeDepthBandsFrom(f64, base, layout, INPUT, 0, out, outBase, frameLayout);
-}
-
-/**
- * {@link writeDepthBands} with `mid` read from `mids[midIndex]`. The analyser
- * uses this form: V8 boxes a double passed to a call it does not inline into
- * a new HeapNumber (one allocation per call), a typed-array read allocates
- * nothing.
+ * around the mid `mids[midIndex]` into the analytics slot at `out[outBase…]`,
+ * in one pass per side. Same values as {@link depthWithin}; all NaN when the
+ * mid is NaN. The analyser uses this form so no number crosses a call
+ * boundary per band, and reads the mid from a typed array because V8 boxes a
+ * double passed to a call it does not inline into a new HeapNumber (one
+ * allocation per call).
  *
  * @example
  * ```ts

@@ -38,9 +38,6 @@ import { type FrameSlotLayout, slippageExceedsBit } from "../pipeline/frame_slot
  */
 const NOT_A_NUMBER = NaN;
 
-/** Input slot of the forms taking a double argument, which wrap the `…From` forms. */
-const INPUT = new Float64Array(1);
-
 /** Direction of a market order. */
 export const Trade = {
   /** Buy: takes the asks. */
@@ -135,38 +132,12 @@ export function slippageBps(
 
 /**
  * Writes buy and sell slippage (bps and filled quote) for every notional of
- * `frameLayout` into the analytics slot at `out[outBase…]` and returns the
- * slippage exceed flag bits to OR into the frame flags. Same values as
- * {@link slippageBps}; used by the analyser so no number crosses a call
- * boundary per notional.
- *
- * @example
- * ```ts
- * import { FrameSlotLayout } from "../pipeline/frame_slot.ts";
- * const fl = new FrameSlotLayout({ levels: 2, notionals: [201] });
- * const out = new Float64Array(fl.slotWords);
- * writeSlippage(f64, 0, layout, 99.5, out, 0, fl, new BookWalk()); // exceed bits
- * ```
- */
-export function writeSlippage(
-  f64: Float64Array,
-  base: number,
-  layout: BookSlotLayout,
-  mid: number,
-  out: Float64Array,
-  outBase: number,
-  frameLayout: FrameSlotLayout,
-  walk: BookWalk,
-): number {
-  INPUT[0] = mid;
-  return writeSlippageFrom(f64, base, layout, INPUT, 0, out, outBase, frameLayout, walk);
-}
-
-/**
- * {@link writeSlippage} with `mid` read from `mids[midIndex]`. The analyser
- * uses this form: V8 boxes a double passed to a call it does not inline into
- * a new HeapNumber (one allocation per call), a typed-array read allocates
- * nothing.
+ * `frameLayout` against the mid `mids[midIndex]` into the analytics slot at
+ * `out[outBase…]` and returns the slippage exceed flag bits to OR into the
+ * frame flags. Same values as {@link slippageBps}. The analyser uses this form
+ * so no number crosses a call boundary per notional, and reads the mid from a
+ * typed array because V8 boxes a double passed to a call it does not inline
+ * into a new HeapNumber (one allocation per call).
  *
  * @example
  * ```ts

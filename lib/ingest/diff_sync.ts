@@ -91,9 +91,6 @@ export const SyncState = {
 /** One of the {@link SyncState} values. */
 export type SyncState = typeof SyncState[keyof typeof SyncState];
 
-/** Lower-case names of the sync states, indexed by value. */
-export const SYNC_STATE_NAMES: readonly string[] = ["buffering", "synced", "resyncing"];
-
 /** What {@link DiffSync.onSnapshot} did with a snapshot. */
 export const SnapshotOutcome = {
   /** Loaded; buffered events were replayed; the symbol is synced. */
