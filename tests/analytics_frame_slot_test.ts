@@ -7,7 +7,8 @@ import {
   FrameSlotLayout,
   slippageExceedsBit,
 } from "../lib/pipeline/frame_slot.ts";
-import { type AnalyticsFrame, readFrame, writeFrame } from "../lib/pipeline/analytics_frame.ts";
+import { type AnalyticsFrame, readFrame } from "../lib/pipeline/analytics_frame.ts";
+import { writeFrame } from "./fixtures/frame_writer.ts";
 import { BOOK_FLAG_STALE } from "../lib/pipeline/book_slot.ts";
 
 function allOffsets(l: FrameSlotLayout): number[] {

@@ -65,10 +65,8 @@ import {
   type FrameSlotLayout,
   slippageExceedsBit,
 } from "../pipeline/frame_slot.ts";
-import type { AnalyticsFrame, Level } from "../pipeline/analytics_frame.ts";
 import {
   DepthBandSchema,
-  type Frame,
   FrameSchema,
   HelloSchema,
   ServerMessageSchema,
@@ -364,82 +362,4 @@ export function encodeHello(
   writer.join();
   writer.join();
   return finish();
-}
-
-function levels(prices: readonly number[], sizes: readonly number[]): Level[] {
-  const out: Level[] = [];
-  const n = Math.min(prices.length, sizes.length);
-  for (let i = 0; i < n; i++) out.push({ price: prices[i], size: sizes[i] });
-  return out;
-}
-
-/**
- * Turn a decoded wire `Frame` back into the {@link AnalyticsFrame} shape of
- * `readFrame` (for tests, tools and clients that prefer objects). The wire
- * frame names its symbol; give its index as `symbolId`. Slippage `notional`
- * comes from the frame's own entries.
- *
- * @example
- * ```ts
- * import { fromBinary } from "@bufbuild/protobuf";
- * import { FrameSchema } from "../../proto/gen/market_pb.ts";
- * import { FrameSlotLayout } from "../pipeline/frame_slot.ts";
- * const layout = new FrameSlotLayout({ levels: 5 });
- * const bytes = encodeFrame(new Float64Array(layout.slotWords), 0, layout, "BTCUSDT", 1, 0);
- * frameToAnalytics(fromBinary(FrameSchema, bytes), 0).mid; // 0
- * ```
- */
-export function frameToAnalytics(frame: Frame, symbolId: number): AnalyticsFrame {
-  const walls = frame.walls;
-  return {
-    symbolId,
-    flags: frame.flags | 0,
-    lastUpdateId: frame.lastUpdateId,
-    sequence: frame.analysedSeq,
-    eventTime: frame.eventTime,
-    receiveTime: frame.receiveTime,
-    parsedTime: frame.parsedTime,
-    analysedTime: frame.analysedTime,
-    deliveredTime: frame.deliveredTime,
-    frameRate: frame.frameRate,
-    mid: frame.mid,
-    spread: frame.spread,
-    spreadBps: frame.spreadBps,
-    weightedMid: frame.weightedMid,
-    imbalance: { l1: frame.imbalanceL1, l5: frame.imbalanceL5, l20: frame.imbalanceL20 },
-    ofi: {
-      e: frame.ofi,
-      eL1: frame.ofiL1,
-      sum1s: frame.ofi1s,
-      sum10s: frame.ofi10s,
-      l1Sum1s: frame.ofiL11s,
-      l1Sum10s: frame.ofiL110s,
-    },
-    volatility: { m1: frame.volatility1m, m5: frame.volatility5m },
-    depth: frame.depth.map((d) => ({
-      bps: d.bps,
-      bidBase: d.bidBase,
-      bidQuote: d.bidQuote,
-      askBase: d.askBase,
-      askQuote: d.askQuote,
-    })),
-    slippage: frame.slippage.map((s) => ({
-      notional: s.notional,
-      buyBps: s.buyBps,
-      sellBps: s.sellBps,
-      buyFilledQuote: s.buyFilledQuote,
-      sellFilledQuote: s.sellFilledQuote,
-      buyExceeds: s.buyExceeds,
-      sellExceeds: s.sellExceeds,
-    })),
-    walls: {
-      threshold: walls?.threshold ?? 0,
-      bidCount: walls?.bidCount ?? 0,
-      askCount: walls?.askCount ?? 0,
-      bids: levels(walls?.bidPrices ?? [], walls?.bidSizes ?? []),
-      asks: levels(walls?.askPrices ?? [], walls?.askSizes ?? []),
-    },
-    bids: levels(frame.bidPrices, frame.bidSizes),
-    asks: levels(frame.askPrices, frame.askSizes),
-  };
 }
