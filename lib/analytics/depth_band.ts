@@ -9,20 +9,22 @@
  * @example
  * ```ts
  * import { BookSlotLayout, BOOK_BID_COUNT, BOOK_ASK_COUNT } from "../pipeline/book_slot.ts";
- * import { Side } from "./side.ts";
+ * import { FrameSlotLayout } from "../pipeline/frame_slot.ts";
  * const layout = new BookSlotLayout(2);
  * const f64 = new Float64Array(layout.slotWords);
  * f64[layout.bidPrice(0)] = 99.95; f64[layout.bidSize(0)] = 2;
  * f64[layout.bidPrice(1)] = 99.5; f64[layout.bidSize(1)] = 7; f64[BOOK_BID_COUNT] = 2;
- * depthWithin(f64, 0, layout, Side.Bid, 100, 10, false); // 2 (99.5 is 50 bps away)
- * depthWithin(f64, 0, layout, Side.Bid, 100, 10, true); // 199.9
+ * const frameLayout = new FrameSlotLayout({ levels: 2 });
+ * const out = new Float64Array(frameLayout.slotWords);
+ * writeDepthBandsFrom(f64, 0, layout, new Float64Array([100]), 0, out, 0, frameLayout);
+ * out[frameLayout.depthBidBase(0)]; // 2 within 10 bps (99.5 is 50 bps away)
+ * out[frameLayout.depthBidQuote(0)]; // 199.9
  * ```
  * @module
  */
 
 import { BOOK_ASK_COUNT, BOOK_BID_COUNT, type BookSlotLayout } from "../pipeline/book_slot.ts";
 import { DEPTH_BANDS_BPS, type FrameSlotLayout } from "../pipeline/frame_slot.ts";
-import { Side } from "./side.ts";
 
 /**
  * NaN for branches that rarely run. A bare `NaN` there is a global lookup
@@ -34,53 +36,9 @@ import { Side } from "./side.ts";
 const NOT_A_NUMBER = NaN;
 
 /**
- * Σ size (`quote` false) or Σ price·size (`quote` true) of the levels of
- * `side` within `bps` of `mid`.
- *
- * @example
- * ```ts
- * depthWithin(f64, 0, layout, Side.Ask, mid, 25, false);
- * ```
- */
-export function depthWithin(
-  f64: Float64Array,
-  base: number,
-  layout: BookSlotLayout,
-  side: Side,
-  mid: number,
-  bps: number,
-  quote: boolean,
-): number {
-  if (!(mid === mid)) return NOT_A_NUMBER;
-  const offset = (mid * bps) / 1e4;
-  let sum = 0;
-  if (side === Side.Bid) {
-    const n = Math.min(f64[base + BOOK_BID_COUNT], layout.levels);
-    const edge = mid - offset;
-    for (let i = 0; i < n; i++) {
-      const p = f64[base + layout.bidPrice(i)];
-      if (p < edge) break;
-      const q = f64[base + layout.bidSize(i)];
-      sum += quote ? p * q : q;
-    }
-  } else {
-    const n = Math.min(f64[base + BOOK_ASK_COUNT], layout.levels);
-    const edge = mid + offset;
-    for (let i = 0; i < n; i++) {
-      const p = f64[base + layout.askPrice(i)];
-      if (p > edge) break;
-      const q = f64[base + layout.askSize(i)];
-      sum += quote ? p * q : q;
-    }
-  }
-  return sum;
-}
-
-/**
  * Writes the depth of every band of {@link DEPTH_BANDS_BPS} (bid/ask × base/quote)
  * around the mid `mids[midIndex]` into the analytics slot at `out[outBase…]`,
- * in one pass per side. Same values as {@link depthWithin}; all NaN when the
- * mid is NaN. The analyser uses this form so no number crosses a call
+ * in one pass per side; all NaN when the mid is NaN. The analyser uses this form so no number crosses a call
  * boundary per band, and reads the mid from a typed array because V8 boxes a
  * double passed to a call it does not inline into a new HeapNumber (one
  * allocation per call).

@@ -3,8 +3,10 @@
  * weighted mid (naive microprice), per DESIGN.md section 5.
  *
  * All functions read the best bid (Pb, Qb) and best ask (Pa, Qa) of the book
- * slot at word `base` and return NaN when either side is empty. They allocate
- * nothing.
+ * slot at word `base` and write their result to `out[outIndex]`, NaN when
+ * either side is empty. They write instead of returning because V8 boxes a
+ * double returned from a call it does not inline into a new HeapNumber (one
+ * allocation per call). They allocate nothing.
  *
  * @example
  * ```ts
@@ -13,8 +15,9 @@
  * const f64 = new Float64Array(layout.slotWords);
  * f64[layout.bidPrice(0)] = 99; f64[layout.bidSize(0)] = 3; f64[BOOK_BID_COUNT] = 1;
  * f64[layout.askPrice(0)] = 101; f64[layout.askSize(0)] = 1; f64[BOOK_ASK_COUNT] = 1;
- * midPrice(f64, 0, layout); // 100
- * weightedMid(f64, 0, layout); // 0.75·101 + 0.25·99 = 100.5
+ * const out = new Float64Array(2);
+ * writeMidPrice(f64, 0, layout, out, 0); // out[0] = 100
+ * writeWeightedMid(f64, 0, layout, out, 1); // out[1] = 0.75·101 + 0.25·99 = 100.5
  * ```
  * @module
  */
@@ -30,9 +33,6 @@ import { BOOK_ASK_COUNT, BOOK_BID_COUNT, type BookSlotLayout } from "../pipeline
  */
 const NOT_A_NUMBER = NaN;
 
-/** Result slot of the returning forms, which wrap the `write…` forms. */
-const RESULT = new Float64Array(1);
-
 function twoSided(f64: Float64Array, base: number): boolean {
   return f64[base + BOOK_BID_COUNT] >= 1 && f64[base + BOOK_ASK_COUNT] >= 1;
 }
@@ -42,22 +42,7 @@ function twoSided(f64: Float64Array, base: number): boolean {
  *
  * @example
  * ```ts
- * midPrice(f64, 0, layout); // 100 for bid 99 / ask 101
- * ```
- */
-export function midPrice(f64: Float64Array, base: number, layout: BookSlotLayout): number {
-  writeMidPrice(f64, base, layout, RESULT, 0);
-  return RESULT[0];
-}
-
-/**
- * {@link midPrice} written to `out[outIndex]` instead of returned. The analyser
- * uses this form: V8 boxes a double returned from a call it does not inline
- * into a new HeapNumber (one allocation per call).
- *
- * @example
- * ```ts
- * writeMidPrice(f64, base, layout, frame, 0);
+ * writeMidPrice(f64, base, layout, frame, FRAME_MID); // frame[FRAME_MID] = 100 for bid 99 / ask 101
  * ```
  */
 export function writeMidPrice(
@@ -79,22 +64,7 @@ export function writeMidPrice(
  *
  * @example
  * ```ts
- * spread(f64, 0, layout); // 2 for bid 99 / ask 101
- * ```
- */
-export function spread(f64: Float64Array, base: number, layout: BookSlotLayout): number {
-  writeSpread(f64, base, layout, RESULT, 0);
-  return RESULT[0];
-}
-
-/**
- * {@link spread} written to `out[outIndex]` instead of returned. The analyser
- * uses this form: V8 boxes a double returned from a call it does not inline
- * into a new HeapNumber (one allocation per call).
- *
- * @example
- * ```ts
- * writeSpread(f64, base, layout, frame, 0);
+ * writeSpread(f64, base, layout, frame, FRAME_SPREAD); // 2 for bid 99 / ask 101
  * ```
  */
 export function writeSpread(
@@ -116,22 +86,7 @@ export function writeSpread(
  *
  * @example
  * ```ts
- * spreadBps(f64, 0, layout); // 200 for bid 99 / ask 101
- * ```
- */
-export function spreadBps(f64: Float64Array, base: number, layout: BookSlotLayout): number {
-  writeSpreadBps(f64, base, layout, RESULT, 0);
-  return RESULT[0];
-}
-
-/**
- * {@link spreadBps} written to `out[outIndex]` instead of returned. The analyser
- * uses this form: V8 boxes a double returned from a call it does not inline
- * into a new HeapNumber (one allocation per call).
- *
- * @example
- * ```ts
- * writeSpreadBps(f64, base, layout, frame, 0);
+ * writeSpreadBps(f64, base, layout, frame, FRAME_SPREAD_BPS); // 200 for bid 99 / ask 101
  * ```
  */
 export function writeSpreadBps(
@@ -157,22 +112,7 @@ export function writeSpreadBps(
  *
  * @example
  * ```ts
- * weightedMid(f64, 0, layout); // 100.5 for bid 99×3 / ask 101×1
- * ```
- */
-export function weightedMid(f64: Float64Array, base: number, layout: BookSlotLayout): number {
-  writeWeightedMid(f64, base, layout, RESULT, 0);
-  return RESULT[0];
-}
-
-/**
- * {@link weightedMid} written to `out[outIndex]` instead of returned. The analyser
- * uses this form: V8 boxes a double returned from a call it does not inline
- * into a new HeapNumber (one allocation per call).
- *
- * @example
- * ```ts
- * writeWeightedMid(f64, base, layout, frame, 0);
+ * writeWeightedMid(f64, base, layout, frame, FRAME_WEIGHTED_MID); // 100.5 for 99×3 / 101×1
  * ```
  */
 export function writeWeightedMid(

@@ -64,42 +64,19 @@ function clampCount(v: number, max: number): number {
   return v >= 0 ? (v < max ? v : max) : 0;
 }
 
-/** Result slot of {@link orderFlowImbalance} (see {@link writeOrderFlowImbalance}). */
-const RESULT = new Float64Array(1);
-
 /**
- * OFI contribution e between the previous book slot (`prev` at `prevBase`)
- * and the current one (`cur` at `curBase`), summed over the first `levels`
- * levels (1 = the classic best-level OFI). Both slots share `layout`.
- * Returns NaN when either book is missing its best bid or best ask.
+ * Writes the OFI contribution e between the previous book slot (`prev` at
+ * `prevBase`) and the current one (`cur` at `curBase`), summed over the first
+ * `levels` levels (1 = the classic best-level OFI), to `out[outIndex]`. Both
+ * slots share `layout`. NaN when either book is missing its best bid or best
+ * ask. The per-frame analyser uses this form: V8 boxes a double returned from
+ * a call it does not inline into a new HeapNumber, and this function is too
+ * big to be inlined into `Analyser.analyse`.
  *
  * @example
  * ```ts
- * // prev bid 100×5 / ask 102×4, cur bid 101×2 / ask 102×1
- * orderFlowImbalance(prev, 0, cur, 0, layout, 1); // +2 + 3 = 5
- * ```
- */
-export function orderFlowImbalance(
-  prev: Float64Array,
-  prevBase: number,
-  cur: Float64Array,
-  curBase: number,
-  layout: BookSlotLayout,
-  levels: number,
-): number {
-  writeOrderFlowImbalance(prev, prevBase, cur, curBase, layout, levels, RESULT, 0);
-  return RESULT[0];
-}
-
-/**
- * {@link orderFlowImbalance} written to `out[outIndex]` instead of returned.
- * The per-frame analyser uses this form: V8 boxes a double returned from a
- * call it does not inline into a new HeapNumber, and this function is too big
- * to be inlined into `Analyser.analyse`.
- *
- * @example
- * ```ts
- * writeOrderFlowImbalance(prev, 0, cur, 0, layout, 1, frame, FRAME_OFI_L1);
+ * // prev bid 100×5 / ask 102×4, cur bid 101×2 / ask 102×1: +2 + 3
+ * writeOrderFlowImbalance(prev, 0, cur, 0, layout, 1, frame, FRAME_OFI_L1); // 5
  * ```
  */
 export function writeOrderFlowImbalance(

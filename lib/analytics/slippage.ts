@@ -19,9 +19,9 @@
  * const f64 = new Float64Array(layout.slotWords);
  * f64[layout.askPrice(0)] = 100; f64[layout.askSize(0)] = 1;
  * f64[layout.askPrice(1)] = 101; f64[layout.askSize(1)] = 10; f64[BOOK_ASK_COUNT] = 2;
- * const walk = new BookWalk();
- * slippageBps(f64, 0, layout, Trade.Buy, 201, 99.5, walk);
+ * const walk = walkBook(f64, 0, layout, Trade.Buy, 201, new BookWalk());
  * walk.vwap; // 201 quote for 1 + 1 base = 100.5
+ * 1e4 * (walk.vwap - 99.5) / 99.5; // the buy slippage against a mid of 99.5, ≈ 100.5 bps
  * ```
  * @module
  */
@@ -108,33 +108,10 @@ export function walkBook(
 }
 
 /**
- * Slippage in bps (positive when costly) of a `trade` of `notional` quote
- * against `mid`; also fills `walk`. NaN when `mid` is NaN or nothing filled.
- *
- * @example
- * ```ts
- * slippageBps(f64, 0, layout, Trade.Buy, 1e5, mid, walk); // e.g. 1.8
- * ```
- */
-export function slippageBps(
-  f64: Float64Array,
-  base: number,
-  layout: BookSlotLayout,
-  trade: Trade,
-  notional: number,
-  mid: number,
-  walk: BookWalk,
-): number {
-  walkBook(f64, base, layout, trade, notional, walk);
-  const d = trade === Trade.Buy ? walk.vwap - mid : mid - walk.vwap;
-  return (1e4 * d) / mid;
-}
-
-/**
  * Writes buy and sell slippage (bps and filled quote) for every notional of
  * `frameLayout` against the mid `mids[midIndex]` into the analytics slot at
  * `out[outBase…]` and returns the slippage exceed flag bits to OR into the
- * frame flags. Same values as {@link slippageBps}. The analyser uses this form
+ * frame flags. The analyser uses this form
  * so no number crosses a call boundary per notional, and reads the mid from a
  * typed array because V8 boxes a double passed to a call it does not inline
  * into a new HeapNumber (one allocation per call).
