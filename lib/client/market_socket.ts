@@ -43,7 +43,7 @@ import {
   type ServerMessage,
   ServerMessageSchema,
 } from "../../proto/gen/market_pb.ts";
-import { JitterBackoff } from "./backoff.ts";
+import { Backoff } from "../pipeline/backoff.ts";
 
 /** Connection state of a {@link MarketSocket}. */
 export type MarketSocketState = "connecting" | "live" | "reconnecting" | "closed";
@@ -105,7 +105,7 @@ export interface MarketSocketOptions {
 export class MarketSocket {
   readonly #url: URL;
   readonly #options: MarketSocketOptions;
-  readonly #backoff: JitterBackoff;
+  readonly #backoff: Backoff;
   readonly #pingMs: number;
   readonly #staleMs: number;
   #symbol: string;
@@ -135,7 +135,7 @@ export class MarketSocket {
     this.#url = url;
     this.#options = options;
     this.#symbol = options.symbol.toUpperCase();
-    this.#backoff = new JitterBackoff({
+    this.#backoff = new Backoff({
       baseMs: options.backoffBaseMs ?? 500,
       capMs: options.backoffCapMs ?? 10_000,
       random: options.random,
