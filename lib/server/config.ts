@@ -28,15 +28,12 @@
 
 import { parseArgs } from "node:util";
 import { MAX_NOTIONALS } from "../pipeline/frame_slot.ts";
+import { LOG_FORMATS, LOG_LEVELS, type LogFormat, type LogLevel } from "../pipeline/logger.ts";
 
 /** Where the order books come from. */
 export type Source = "binance" | "sim";
 /** Which Binance stream is consumed: partial books or diff events with a local book. */
 export type StreamKind = "depth20" | "diff";
-/** Least severe log level written. */
-export type LogLevel = "debug" | "info" | "warn" | "error";
-/** Log line format. */
-export type LogFormat = "text" | "json";
 
 /** The validated configuration; every field is frozen. */
 export interface Config {
@@ -410,7 +407,7 @@ const FLAGS: readonly FlagSpec[] = [
     default: "info",
     about: "Least severe log level written.",
     expected: "debug, info, warn or error",
-    parse: oneOf(["debug", "info", "warn", "error"] as const),
+    parse: oneOf(LOG_LEVELS),
   },
   {
     name: "log-format",
@@ -419,7 +416,7 @@ const FLAGS: readonly FlagSpec[] = [
     default: "text",
     about: "Log line format.",
     expected: "text or json",
-    parse: oneOf(["text", "json"] as const),
+    parse: oneOf(LOG_FORMATS),
   },
   {
     name: "levels",
