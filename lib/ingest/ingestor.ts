@@ -23,6 +23,7 @@
  */
 
 import { SpscRing } from "../pipeline/spsc_ring.ts";
+import type { DepthStream } from "./depth_stream.ts";
 import {
   INGEST_ACCEPTED,
   INGEST_COALESCED,
@@ -70,7 +71,7 @@ export interface IngestorOptions {
   /** REST base URL (diff mode snapshots), e.g. `https://api.binance.com`. Required in diff mode. */
   restUrl?: string;
   /** `"depth20"` (partial book, default) or `"diff"` (local book from diff events). */
-  stream?: "depth20" | "diff";
+  stream?: DepthStream;
   /** Book levels per side in a slot. Default 20. */
   levels?: number;
   /** No frame for this long marks a feed stale and reconnects. Default 2000 ms. */
