@@ -73,7 +73,8 @@ import {
   BOOK_SYMBOL_ID,
   type BookSlotLayout,
 } from "../pipeline/book_slot.ts";
-import { checkLevels, type DiffEventLike, type LevelPair, LocalBook } from "./local_book.ts";
+import { checkLevels, type DiffEventLike, LocalBook } from "./local_book.ts";
+import type { DepthSnapshot } from "./depth_snapshot.ts";
 import { REJECT_REASON_COUNT, RejectReason } from "../pipeline/reject_reason.ts";
 
 export type { DiffEventLike, LevelPair } from "./local_book.ts";
@@ -105,18 +106,6 @@ export const SnapshotOutcome = {
 
 /** One of the {@link SnapshotOutcome} values. */
 export type SnapshotOutcome = typeof SnapshotOutcome[keyof typeof SnapshotOutcome];
-
-/** A REST depth snapshot with prices and sizes parsed to numbers. */
-export interface DepthSnapshot {
-  /** `lastUpdateId` of the snapshot; a non-negative integer. */
-  lastUpdateId: number;
-  /** `[price, size]` bid levels, any order. */
-  bids: ArrayLike<LevelPair>;
-  /** `[price, size]` ask levels, any order. */
-  asks: ArrayLike<LevelPair>;
-  /** Exchange time of the snapshot (futures `E`), epoch ms; omitted on spot. */
-  eventTime?: number;
-}
 
 /** Options of {@link DiffSync}. */
 export interface DiffSyncOptions {

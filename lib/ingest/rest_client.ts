@@ -21,16 +21,7 @@
  */
 
 import { Backoff } from "../pipeline/backoff.ts";
-
-/** A parsed depth snapshot; prices and quantities as numbers, best level first. */
-export interface DepthSnapshot {
-  /** Update id of the book state. */
-  lastUpdateId: number;
-  /** `[price, quantity]` bids, highest price first (as sent). */
-  bids: [number, number][];
-  /** `[price, quantity]` asks, lowest price first (as sent). */
-  asks: [number, number][];
-}
+import type { DepthSnapshot } from "./depth_snapshot.ts";
 
 /** Options of {@linkcode RestClient}. */
 export interface RestClientOptions {
