@@ -51,7 +51,7 @@ import {
   BOOK_SYMBOL_ID,
   type BookSlotLayout,
 } from "../pipeline/book_slot.ts";
-import { writeDepthBandsFrom } from "./depth_band.ts";
+import { writeDepthBands } from "./depth_band.ts";
 import { FlowWindow } from "./flow_window.ts";
 import {
   FRAME_ANALYSED_TIME,
@@ -92,10 +92,10 @@ import {
   type FrameSlotLayout,
 } from "../pipeline/frame_slot.ts";
 import { writeImbalance } from "./imbalance.ts";
-import { writeMidPrice, writeSpread, writeSpreadBps, writeWeightedMid } from "./mid_spread.ts";
+import { writeTopOfBook } from "./mid_spread.ts";
 import { writeOrderFlowImbalance } from "./order_flow.ts";
 import { Side } from "./side.ts";
-import { BookWalk, writeSlippageFrom } from "./slippage.ts";
+import { BookWalk, writeSlippage } from "./slippage.ts";
 import { VolatilitySampler } from "./volatility.ts";
 import { DEFAULT_WALL_FACTOR, findWallsFrom, writeMedianVisibleSize } from "./walls.ts";
 
@@ -236,15 +236,12 @@ export class Analyser {
     // typed array (mostly this slot), never as an argument or a return
     // value: V8 boxes those in a new HeapNumber when it does not inline the
     // call, and this function is too big for it to inline them all.
-    writeMidPrice(book, bookBase, bl, out, outBase + FRAME_MID);
+    writeTopOfBook(book, bookBase, bl, out, outBase);
     const mid = out[outBase + FRAME_MID];
     if (nb < 1 || na < 1) flags |= FRAME_FLAG_ONE_SIDED;
     else if (book[bookBase + bl.bidPrice(0)] >= book[bookBase + bl.askPrice(0)]) {
       flags |= FRAME_FLAG_CROSSED;
     }
-    writeSpread(book, bookBase, bl, out, outBase + FRAME_SPREAD);
-    writeSpreadBps(book, bookBase, bl, out, outBase + FRAME_SPREAD_BPS);
-    writeWeightedMid(book, bookBase, bl, out, outBase + FRAME_WEIGHTED_MID);
     writeImbalance(book, bookBase, bl, 1, out, outBase + FRAME_IMBALANCE_1);
     writeImbalance(book, bookBase, bl, 5, out, outBase + FRAME_IMBALANCE_5);
     writeImbalance(book, bookBase, bl, 20, out, outBase + FRAME_IMBALANCE_20);
@@ -305,10 +302,9 @@ export class Analyser {
     out[outBase + FRAME_VOLATILITY_1M] = vol.short(s);
     out[outBase + FRAME_VOLATILITY_5M] = vol.long(s);
 
-    // Depth bands and slippage, written straight into the slot.
-    const midIndex = outBase + FRAME_MID;
-    writeDepthBandsFrom(book, bookBase, bl, out, midIndex, out, outBase, fl);
-    flags |= writeSlippageFrom(book, bookBase, bl, out, midIndex, out, outBase, fl, this.#walk);
+    // Depth bands and slippage around the slot's mid, written straight into the slot.
+    writeDepthBands(book, bookBase, bl, out, outBase, fl);
+    flags |= writeSlippage(book, bookBase, bl, out, outBase, fl, this.#walk);
 
     // Walls.
     const thresholdIndex = outBase + FRAME_WALL_THRESHOLD;

@@ -9,14 +9,15 @@
  * @example
  * ```ts
  * import { BookSlotLayout, BOOK_BID_COUNT, BOOK_ASK_COUNT } from "../pipeline/book_slot.ts";
- * import { FrameSlotLayout } from "../pipeline/frame_slot.ts";
+ * import { FRAME_MID, FrameSlotLayout } from "../pipeline/frame_slot.ts";
  * const layout = new BookSlotLayout(2);
  * const f64 = new Float64Array(layout.slotWords);
  * f64[layout.bidPrice(0)] = 99.95; f64[layout.bidSize(0)] = 2;
  * f64[layout.bidPrice(1)] = 99.5; f64[layout.bidSize(1)] = 7; f64[BOOK_BID_COUNT] = 2;
  * const frameLayout = new FrameSlotLayout({ levels: 2 });
  * const out = new Float64Array(frameLayout.slotWords);
- * writeDepthBandsFrom(f64, 0, layout, new Float64Array([100]), 0, out, 0, frameLayout);
+ * out[FRAME_MID] = 100;
+ * writeDepthBands(f64, 0, layout, out, 0, frameLayout);
  * out[frameLayout.depthBidBase(0)]; // 2 within 10 bps (99.5 is 50 bps away)
  * out[frameLayout.depthBidQuote(0)]; // 199.9
  * ```
@@ -24,7 +25,7 @@
  */
 
 import { BOOK_ASK_COUNT, BOOK_BID_COUNT, type BookSlotLayout } from "../pipeline/book_slot.ts";
-import { DEPTH_BANDS_BPS, type FrameSlotLayout } from "../pipeline/frame_slot.ts";
+import { DEPTH_BANDS_BPS, FRAME_MID, type FrameSlotLayout } from "../pipeline/frame_slot.ts";
 
 /**
  * NaN for branches that rarely run. A bare `NaN` there is a global lookup
@@ -37,28 +38,24 @@ const NOT_A_NUMBER = NaN;
 
 /**
  * Writes the depth of every band of {@link DEPTH_BANDS_BPS} (bid/ask × base/quote)
- * around the mid `mids[midIndex]` into the analytics slot at `out[outBase…]`,
- * in one pass per side; all NaN when the mid is NaN. The analyser uses this form so no number crosses a call
- * boundary per band, and reads the mid from a typed array because V8 boxes a
- * double passed to a call it does not inline into a new HeapNumber (one
- * allocation per call).
+ * into the analytics slot at `out[outBase…]`, in one pass per side, around
+ * the mid already in the slot (`FRAME_MID`, see `writeTopOfBook`); all NaN
+ * when the mid is NaN. No double crosses a call boundary, so nothing is boxed.
  *
  * @example
  * ```ts
- * writeDepthBandsFrom(f64, base, layout, mids, midIndex, out, outBase, frameLayout);
+ * writeDepthBands(book, bookBase, layout, frame, frameBase, frameLayout);
  * ```
  */
-export function writeDepthBandsFrom(
+export function writeDepthBands(
   f64: Float64Array,
   base: number,
   layout: BookSlotLayout,
-  mids: Float64Array,
-  midIndex: number,
   out: Float64Array,
   outBase: number,
   frameLayout: FrameSlotLayout,
 ): void {
-  const mid = mids[midIndex];
+  const mid = out[outBase + FRAME_MID];
   const bands = DEPTH_BANDS_BPS.length;
   const fill = mid === mid ? 0 : NOT_A_NUMBER;
   for (let b = 0; b < bands; b++) {

@@ -27,7 +27,7 @@
  */
 
 import { BOOK_ASK_COUNT, BOOK_BID_COUNT, type BookSlotLayout } from "../pipeline/book_slot.ts";
-import { type FrameSlotLayout, slippageExceedsBit } from "../pipeline/frame_slot.ts";
+import { FRAME_MID, type FrameSlotLayout, slippageExceedsBit } from "../pipeline/frame_slot.ts";
 
 /**
  * NaN for branches that rarely run. A bare `NaN` there is a global lookup
@@ -109,30 +109,26 @@ export function walkBook(
 
 /**
  * Writes buy and sell slippage (bps and filled quote) for every notional of
- * `frameLayout` against the mid `mids[midIndex]` into the analytics slot at
- * `out[outBase…]` and returns the slippage exceed flag bits to OR into the
- * frame flags. The analyser uses this form
- * so no number crosses a call boundary per notional, and reads the mid from a
- * typed array because V8 boxes a double passed to a call it does not inline
- * into a new HeapNumber (one allocation per call).
+ * `frameLayout` into the analytics slot at `out[outBase…]`, against the mid
+ * already in the slot (`FRAME_MID`, see `writeTopOfBook`), and returns the
+ * slippage exceed flag bits to OR into the frame flags. No double crosses a
+ * call boundary, so nothing is boxed.
  *
  * @example
  * ```ts
- * writeSlippageFrom(f64, base, layout, mids, midIndex, out, outBase, frameLayout, walk);
+ * flags |= writeSlippage(book, bookBase, layout, frame, frameBase, frameLayout, walk);
  * ```
  */
-export function writeSlippageFrom(
+export function writeSlippage(
   f64: Float64Array,
   base: number,
   layout: BookSlotLayout,
-  mids: Float64Array,
-  midIndex: number,
   out: Float64Array,
   outBase: number,
   frameLayout: FrameSlotLayout,
   walk: BookWalk,
 ): number {
-  const mid = mids[midIndex];
+  const mid = out[outBase + FRAME_MID];
   const notionals = frameLayout.notionals;
   let flags = 0;
   for (let i = 0; i < notionals.length; i++) {
