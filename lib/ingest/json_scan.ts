@@ -35,6 +35,7 @@
  */
 
 import type { SymbolTable } from "./symbol_table.ts";
+import { RejectReason } from "../pipeline/reject_reason.ts";
 
 /**
  * Codes the parsers return for messages that are not book data but that the
@@ -270,6 +271,8 @@ function keyId(t: Uint8Array, s: number, e: number): number {
 export class DepthMessageScanner {
   /** Kind of the `"stream"` name ({@link StreamKind.None} when absent). */
   streamKind: StreamKind = StreamKind.None;
+  /** Symbol id of the last message {@link DepthMessageScanner.scanDepth} accepted. */
+  depthSymbolId = -1;
   /** Symbol id of the stream name, -1 when unknown or absent. */
   streamSymbolId = -1;
   /** Whether the event had an `"s"` key. */
@@ -455,6 +458,36 @@ export class DepthMessageScanner {
       if (this.hasResult) return ControlMessage.SubscriptionReply;
     }
     return 0;
+  }
+
+  /**
+   * Scans `text` and checks what every depth parser checks before reading the
+   * levels: one well-formed message, not a control message, from a stream of
+   * `kind` (or from a raw stream), naming a symbol of the table (or
+   * `fallbackId`), with event type depthUpdate (or none).
+   *
+   * @returns `RejectReason.Ok`, and then {@link DepthMessageScanner.depthSymbolId}
+   *   is the message's symbol; otherwise a rejection reason or a
+   *   {@link ControlMessage} code.
+   * @example
+   * ```ts
+   * // if (scanner.scanDepth(text, StreamKind.Diff, -1) === RejectReason.Ok) use(scanner.depthSymbolId);
+   * ```
+   */
+  scanDepth(text: string, kind: StreamKind, fallbackId: number): number {
+    if (!this.scan(text)) return RejectReason.Malformed;
+    const control = this.control();
+    if (control !== 0) return control;
+    if (this.streamKind !== StreamKind.None && this.streamKind !== kind) {
+      return RejectReason.UnknownStream;
+    }
+    const symbolId = this.symbolId(fallbackId);
+    if (symbolId < 0) return RejectReason.UnknownStream;
+    if (this.eventType !== EventType.None && this.eventType !== EventType.DepthUpdate) {
+      return RejectReason.Malformed;
+    }
+    this.depthSymbolId = symbolId;
+    return RejectReason.Ok;
   }
 
   /** Parses the object at `t[i] === '{'`; returns the index after `}` or -1. */
