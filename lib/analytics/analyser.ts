@@ -336,7 +336,7 @@ export class Analyser {
     // Levels for the ladder and depth chart.
     out[outBase + FRAME_BID_COUNT] = nb;
     out[outBase + FRAME_ASK_COUNT] = na;
-    const fb = outBase + fl.levelsStart, fa = outBase + fl.asksStart;
+    const fb = outBase + fl.bidsStart, fa = outBase + fl.asksStart;
     const bb = bookBase + bl.bidsStart, ba = bookBase + bl.asksStart;
     for (let i = 0; i < 2 * nb; i++) out[fb + i] = book[bb + i];
     for (let i = 0; i < 2 * na; i++) out[fa + i] = book[ba + i];
