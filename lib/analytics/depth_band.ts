@@ -66,29 +66,39 @@ export function writeDepthBands(
   }
   if (!(mid === mid)) return;
   const nb = Math.min(f64[base + BOOK_BID_COUNT], layout.levels);
-  for (let i = 0; i < nb; i++) {
-    const p = f64[base + layout.bidPrice(i)];
-    const q = f64[base + layout.bidSize(i)];
-    let inside = false;
-    for (let b = 0; b < bands; b++) {
-      if (p >= mid - (mid * DEPTH_BANDS_BPS[b]) / 1e4) {
-        inside = true;
-        out[outBase + frameLayout.depthBidBase(b)] += q;
-        out[outBase + frameLayout.depthBidQuote(b)] += p * q;
-      }
-    }
-    if (!inside) break;
-  }
   const na = Math.min(f64[base + BOOK_ASK_COUNT], layout.levels);
-  for (let i = 0; i < na; i++) {
-    const p = f64[base + layout.askPrice(i)];
-    const q = f64[base + layout.askSize(i)];
+  addSide(f64, base + layout.bidsStart, nb, false, out, outBase, frameLayout);
+  addSide(f64, base + layout.asksStart, na, true, out, outBase, frameLayout);
+}
+
+/**
+ * Adds the `n` levels of one side, from word `start`, to the bands they lie
+ * in: bids at or above mid − offset, asks at or below mid + offset, with
+ * offset = mid·X/1e4. Levels are best first, so the walk stops at the first
+ * level outside every band. The mid is read from the slot, not passed, so it
+ * is not boxed.
+ */
+function addSide(
+  f64: Float64Array,
+  start: number,
+  n: number,
+  ask: boolean,
+  out: Float64Array,
+  outBase: number,
+  frameLayout: FrameSlotLayout,
+): void {
+  const mid = out[outBase + FRAME_MID];
+  const bands = DEPTH_BANDS_BPS.length;
+  for (let i = 0; i < n; i++) {
+    const p = f64[start + 2 * i];
+    const q = f64[start + 2 * i + 1];
     let inside = false;
     for (let b = 0; b < bands; b++) {
-      if (p <= mid + (mid * DEPTH_BANDS_BPS[b]) / 1e4) {
+      const offset = (mid * DEPTH_BANDS_BPS[b]) / 1e4;
+      if (ask ? p <= mid + offset : p >= mid - offset) {
         inside = true;
-        out[outBase + frameLayout.depthAskBase(b)] += q;
-        out[outBase + frameLayout.depthAskQuote(b)] += p * q;
+        out[outBase + (ask ? frameLayout.depthAskBase(b) : frameLayout.depthBidBase(b))] += q;
+        out[outBase + (ask ? frameLayout.depthAskQuote(b) : frameLayout.depthBidQuote(b))] += p * q;
       }
     }
     if (!inside) break;
