@@ -828,34 +828,17 @@ export class DepthMessageScanner {
   #decimal(t: Uint8Array, i: number, strict: boolean): number {
     const start = i;
     const view = this.#view;
-    let c = t[i];
-    let neg = false;
-    if (c === MINUS) {
-      neg = true;
-      c = t[++i];
-    }
-    // Four digits at a time (SWAR on a little-endian 32-bit load), then one at
-    // a time. `m` stays exact while below 2^53 and is checked at the end.
+    const neg = t[i] === MINUS;
+    if (neg) i++;
+    // The integer digits, then (after a dot) the fraction digits, each four at
+    // a time (SWAR on a little-endian 32-bit load) while it can, then one at a
+    // time. `m` stays exact while below 2^53 and is checked at the end.
     const ds = i;
     let m = 0;
-    if (view !== null) {
-      for (;;) {
-        const v = view.getUint32(i, true);
-        if (!isFourDigits(v)) break;
-        m = m * 1e4 + fourDigitsValue(v);
-        i += 4;
-      }
-      c = t[i];
-    }
-    while (c >= 48 && c <= 57) {
-      m = m * 10 + (c - 48);
-      c = t[++i];
-    }
-    if (i === ds) return -1;
-    if (strict && i - ds > 1 && t[ds] === 48) return -1;
+    let fs = -1; // index of the first fraction digit, -1 in the integer part
     let scale = 0;
-    if (c === DOT) {
-      const fs = ++i;
+    let c: number;
+    for (;;) {
       if (view !== null) {
         for (;;) {
           const v = view.getUint32(i, true);
@@ -869,8 +852,15 @@ export class DepthMessageScanner {
         m = m * 10 + (c - 48);
         c = t[++i];
       }
-      scale = i - fs;
-      if (scale === 0) return -1;
+      if (fs >= 0) {
+        scale = i - fs;
+        if (scale === 0) return -1;
+        break;
+      }
+      if (i === ds) return -1;
+      if (strict && i - ds > 1 && t[ds] === 48) return -1;
+      if (c !== DOT) break;
+      fs = ++i;
     }
     if (c === 101 || c === 69) {
       c = t[++i];
