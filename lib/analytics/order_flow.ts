@@ -100,22 +100,35 @@ export function writeOrderFlowImbalance(
   }
   const nb = Math.min(levels, pnb, cnb);
   const na = Math.min(levels, pna, cna);
-  let e = 0;
-  for (let i = 0; i < nb; i++) {
-    e += bidFlow(
-      prev[prevBase + layout.bidPrice(i)],
-      prev[prevBase + layout.bidSize(i)],
-      cur[curBase + layout.bidPrice(i)],
-      cur[curBase + layout.bidSize(i)],
-    );
-  }
-  for (let i = 0; i < na; i++) {
-    e += askFlow(
-      prev[prevBase + layout.askPrice(i)],
-      prev[prevBase + layout.askSize(i)],
-      cur[curBase + layout.askPrice(i)],
-      cur[curBase + layout.askSize(i)],
-    );
+  out[outIndex] = 0;
+  addFlow(prev, prevBase, cur, curBase, layout.bidsStart, nb, false, out, outIndex);
+  addFlow(prev, prevBase, cur, curBase, layout.asksStart, na, true, out, outIndex);
+}
+
+/**
+ * Adds the OFI terms of the first `n` levels of one side ({@link bidFlow} or,
+ * for `ask`, {@link askFlow}) to `out[outIndex]`; the side's levels start at
+ * word `start` of both book slots. The sum stays in the slot so no double
+ * crosses the call.
+ */
+function addFlow(
+  prev: Float64Array,
+  prevBase: number,
+  cur: Float64Array,
+  curBase: number,
+  start: number,
+  n: number,
+  ask: boolean,
+  out: Float64Array,
+  outIndex: number,
+): void {
+  let e = out[outIndex];
+  for (let i = 0; i < n; i++) {
+    const pPrev = prev[prevBase + start + 2 * i];
+    const qPrev = prev[prevBase + start + 2 * i + 1];
+    const p = cur[curBase + start + 2 * i];
+    const q = cur[curBase + start + 2 * i + 1];
+    e += ask ? askFlow(pPrev, qPrev, p, q) : bidFlow(pPrev, qPrev, p, q);
   }
   out[outIndex] = e;
 }
