@@ -152,6 +152,13 @@ function count(v: number, max: number): number {
   return v >= 0 ? Math.min(v, max) : 0;
 }
 
+/** The `n` (price, size) pairs stored from word `start` on. */
+function pairs(f64: Float64Array, start: number, n: number): Level[] {
+  const out: Level[] = [];
+  for (let k = 0; k < n; k++) out.push({ price: f64[start + 2 * k], size: f64[start + 2 * k + 1] });
+  return out;
+}
+
 /**
  * Reads the analytics slot at word `base` of `f64` into a new plain object.
  * Allocates; not for the hot path.
@@ -195,24 +202,18 @@ export function readFrame(
   }
   const bidWallCount = f64[base + FRAME_BID_WALL_COUNT];
   const askWallCount = f64[base + FRAME_ASK_WALL_COUNT];
-  const wallList = (side: number, n: number): Level[] => {
-    const out: Level[] = [];
-    for (let k = 0; k < count(n, layout.wallsPerSide); k++) {
-      out.push({
-        price: f64[base + layout.wallPrice(side, k)],
-        size: f64[base + layout.wallSize(side, k)],
-      });
-    }
-    return out;
-  };
-  const bids: Level[] = [];
-  for (let i = 0; i < count(f64[base + FRAME_BID_COUNT], layout.levels); i++) {
-    bids.push({ price: f64[base + layout.bidPrice(i)], size: f64[base + layout.bidSize(i)] });
-  }
-  const asks: Level[] = [];
-  for (let i = 0; i < count(f64[base + FRAME_ASK_COUNT], layout.levels); i++) {
-    asks.push({ price: f64[base + layout.askPrice(i)], size: f64[base + layout.askSize(i)] });
-  }
+  const walls = (side: number, n: number) =>
+    pairs(f64, base + layout.wallPrice(side, 0), count(n, layout.wallsPerSide));
+  const bids = pairs(
+    f64,
+    base + layout.bidsStart,
+    count(f64[base + FRAME_BID_COUNT], layout.levels),
+  );
+  const asks = pairs(
+    f64,
+    base + layout.asksStart,
+    count(f64[base + FRAME_ASK_COUNT], layout.levels),
+  );
   return {
     symbolId: f64[base + FRAME_SYMBOL_ID],
     flags,
@@ -248,8 +249,8 @@ export function readFrame(
       threshold: f64[base + FRAME_WALL_THRESHOLD],
       bidCount: bidWallCount,
       askCount: askWallCount,
-      bids: wallList(0, bidWallCount),
-      asks: wallList(1, askWallCount),
+      bids: walls(0, bidWallCount),
+      asks: walls(1, askWallCount),
     },
     bids,
     asks,
