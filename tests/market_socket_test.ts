@@ -10,7 +10,7 @@ import {
 import { HistoryStore } from "../lib/server/history_store.ts";
 import { WsHub } from "../lib/server/ws_hub.ts";
 import {
-  type HelloInfo,
+  type HelloContext,
   MarketSocket,
   type MarketSocketStatus,
 } from "../lib/client/market_socket.ts";
@@ -53,14 +53,14 @@ function startHub(port = 0) {
 
 /** Records what a MarketSocket reports and lets a test wait for a condition. */
 class Recorder {
-  hellos: [Hello, HelloInfo][] = [];
+  hellos: [Hello, HelloContext][] = [];
   frames: Frame[] = [];
   states: MarketSocketStatus[] = [];
   #waiters: (() => void)[] = [];
 
   options() {
     return {
-      onHello: (h: Hello, info: HelloInfo) => this.#push(() => this.hellos.push([h, info])),
+      onHello: (h: Hello, info: HelloContext) => this.#push(() => this.hellos.push([h, info])),
       onFrame: (f: Frame) => this.#push(() => this.frames.push(f)),
       onState: (s: MarketSocketStatus) => this.#push(() => this.states.push(s)),
     };

@@ -58,8 +58,8 @@ export interface MarketSocketStatus {
   failures: number;
 }
 
-/** Why a `Hello` came. */
-export interface HelloInfo {
+/** Why a `Hello` came and whether the server restarted. */
+export interface HelloContext {
   /** `connect` (after (re)connecting), `resync` (after a gap), `switch` (after `subscribe`). */
   reason: "connect" | "resync" | "switch";
   /** The server's epoch differs from the one of the previous Hello (it restarted). */
@@ -73,7 +73,7 @@ export interface MarketSocketOptions {
   /** Symbol to follow (case-insensitive). Required. */
   symbol: string;
   /** A Hello for the followed symbol: replace the history with `hello.history`. */
-  onHello?: (hello: Hello, info: HelloInfo) => void;
+  onHello?: (hello: Hello, info: HelloContext) => void;
   /** The next in-order frame of the followed symbol (read it before returning or copy what you keep). */
   onFrame?: (frame: Frame) => void;
   /** State changes. Called once at construction with `connecting`. */
@@ -117,7 +117,7 @@ export class MarketSocket {
   #epoch = "";
   #lastSeq = 0;
   /** Frames are ignored until the next Hello of the followed symbol; why it is awaited. */
-  #awaiting: HelloInfo["reason"] | null = "connect";
+  #awaiting: HelloContext["reason"] | null = "connect";
   #lastMessageAt = 0;
   #nonce = 0;
   #gaps = 0;
