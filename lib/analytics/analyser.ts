@@ -51,6 +51,7 @@ import {
   BOOK_SYMBOL_ID,
   type BookSlotLayout,
 } from "../pipeline/book_slot.ts";
+import { storedCount } from "../pipeline/level_block.ts";
 import { writeDepthBands } from "./depth_band.ts";
 import { FlowWindow } from "./flow_window.ts";
 import {
@@ -115,10 +116,6 @@ export interface AnalyserOptions {
   ofiLevels?: number;
   /** Entries per symbol in the OFI window ring. Default 1024. */
   windowCapacity?: number;
-}
-
-function clampCount(v: number, max: number): number {
-  return v >= 0 ? (v < max ? v : max) : 0;
 }
 
 /**
@@ -228,8 +225,8 @@ export class Analyser {
     const stale = (bookFlags & BOOK_FLAG_STALE) !== 0;
     const resynced = (bookFlags & BOOK_FLAG_RESYNCED) !== 0;
     const receive = book[bookBase + BOOK_RECEIVE_TIME];
-    const nb = clampCount(book[bookBase + BOOK_BID_COUNT], bl.levels);
-    const na = clampCount(book[bookBase + BOOK_ASK_COUNT], bl.levels);
+    const nb = storedCount(book[bookBase + BOOK_BID_COUNT], bl.levels);
+    const na = storedCount(book[bookBase + BOOK_ASK_COUNT], bl.levels);
     let flags = bookFlags & FRAME_BOOK_FLAGS_MASK;
 
     // Top of book. Every double goes from function to function through a

@@ -26,6 +26,7 @@
  */
 
 import { BOOK_ASK_COUNT, BOOK_BID_COUNT, type BookSlotLayout } from "../pipeline/book_slot.ts";
+import { storedCount } from "../pipeline/level_block.ts";
 
 /**
  * NaN for branches that rarely run. A bare `NaN` there is a global lookup
@@ -60,10 +61,6 @@ export function askFlow(pPrev: number, qPrev: number, p: number, q: number): num
   return (p >= pPrev ? qPrev : 0) - (p <= pPrev ? q : 0);
 }
 
-function clampCount(v: number, max: number): number {
-  return v >= 0 ? (v < max ? v : max) : 0;
-}
-
 /**
  * Writes the OFI contribution e between the previous book slot (`prev` at
  * `prevBase`) and the current one (`cur` at `curBase`), summed over the first
@@ -90,10 +87,10 @@ export function writeOrderFlowImbalance(
   outIndex: number,
 ): void {
   const max = layout.levels;
-  const pnb = clampCount(prev[prevBase + BOOK_BID_COUNT], max);
-  const pna = clampCount(prev[prevBase + BOOK_ASK_COUNT], max);
-  const cnb = clampCount(cur[curBase + BOOK_BID_COUNT], max);
-  const cna = clampCount(cur[curBase + BOOK_ASK_COUNT], max);
+  const pnb = storedCount(prev[prevBase + BOOK_BID_COUNT], max);
+  const pna = storedCount(prev[prevBase + BOOK_ASK_COUNT], max);
+  const cnb = storedCount(cur[curBase + BOOK_BID_COUNT], max);
+  const cna = storedCount(cur[curBase + BOOK_ASK_COUNT], max);
   if (pnb < 1 || pna < 1 || cnb < 1 || cna < 1) {
     out[outIndex] = NOT_A_NUMBER;
     return;

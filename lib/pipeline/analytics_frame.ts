@@ -52,6 +52,7 @@ import {
   type FrameSlotLayout,
   slippageExceedsBit,
 } from "./frame_slot.ts";
+import { storedCount } from "./level_block.ts";
 
 /** Base and quote depth of both sides within one band around mid. */
 export interface DepthBand {
@@ -148,10 +149,6 @@ export interface AnalyticsFrame {
   asks: Level[];
 }
 
-function count(v: number, max: number): number {
-  return v >= 0 ? Math.min(v, max) : 0;
-}
-
 /** The `n` (price, size) pairs stored from word `start` on. */
 function pairs(f64: Float64Array, start: number, n: number): Level[] {
   const out: Level[] = [];
@@ -203,16 +200,16 @@ export function readFrame(
   const bidWallCount = f64[base + FRAME_BID_WALL_COUNT];
   const askWallCount = f64[base + FRAME_ASK_WALL_COUNT];
   const walls = (side: number, n: number) =>
-    pairs(f64, base + layout.wallPrice(side, 0), count(n, layout.wallsPerSide));
+    pairs(f64, base + layout.wallPrice(side, 0), storedCount(n, layout.wallsPerSide));
   const bids = pairs(
     f64,
     base + layout.bidsStart,
-    count(f64[base + FRAME_BID_COUNT], layout.levels),
+    storedCount(f64[base + FRAME_BID_COUNT], layout.levels),
   );
   const asks = pairs(
     f64,
     base + layout.asksStart,
-    count(f64[base + FRAME_ASK_COUNT], layout.levels),
+    storedCount(f64[base + FRAME_ASK_COUNT], layout.levels),
   );
   return {
     symbolId: f64[base + FRAME_SYMBOL_ID],

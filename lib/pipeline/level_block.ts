@@ -13,6 +13,20 @@
  */
 
 /**
+ * The number of entries a count word of a slot (levels or walls per side)
+ * stands for: a NaN or negative count is 0, and at most `max` are stored.
+ *
+ * @example
+ * ```ts
+ * storedCount(NaN, 20); // 0
+ * storedCount(25, 20); // 20
+ * ```
+ */
+export function storedCount(v: number, max: number): number {
+  return v >= 0 ? (v < max ? v : max) : 0;
+}
+
+/**
  * Offsets of a levels block starting at word `bidsStart`; `BookSlotLayout`
  * and `FrameSlotLayout` extend it.
  *

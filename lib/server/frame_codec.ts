@@ -65,6 +65,7 @@ import {
   type FrameSlotLayout,
   slippageExceedsBit,
 } from "../pipeline/frame_slot.ts";
+import { storedCount } from "../pipeline/level_block.ts";
 import {
   DepthBandSchema,
   FrameSchema,
@@ -164,11 +165,6 @@ function uint32(field: number, v: number): void {
   if (n !== 0) writer.tag(field, WireType.Varint).uint32(n);
 }
 
-/** Level count as readFrame reads it: a NaN or negative count is 0, at most `max`. */
-function count(v: number, max: number): number {
-  return v >= 0 ? Math.min(v, max) : 0;
-}
-
 /** Packed repeated double from `n` words starting at `at`, `stride` apart. */
 function packed(field: number, f64: Float64Array, at: number, n: number, stride: number): void {
   if (n <= 0) return;
@@ -263,15 +259,15 @@ export function encodeFrame(
   const askWalls = f64[base + FRAME_ASK_WALL_COUNT];
   uint32(W.bidCount, bidWalls);
   uint32(W.askCount, askWalls);
-  const nBidWalls = Math.ceil(count(bidWalls, layout.wallsPerSide));
-  const nAskWalls = Math.ceil(count(askWalls, layout.wallsPerSide));
+  const nBidWalls = Math.ceil(storedCount(bidWalls, layout.wallsPerSide));
+  const nAskWalls = Math.ceil(storedCount(askWalls, layout.wallsPerSide));
   packed(W.bidPrices, f64, base + layout.wallPrice(0, 0), nBidWalls, 2);
   packed(W.bidSizes, f64, base + layout.wallSize(0, 0), nBidWalls, 2);
   packed(W.askPrices, f64, base + layout.wallPrice(1, 0), nAskWalls, 2);
   packed(W.askSizes, f64, base + layout.wallSize(1, 0), nAskWalls, 2);
   writer.join();
-  const nBids = Math.ceil(count(f64[base + FRAME_BID_COUNT], layout.levels));
-  const nAsks = Math.ceil(count(f64[base + FRAME_ASK_COUNT], layout.levels));
+  const nBids = Math.ceil(storedCount(f64[base + FRAME_BID_COUNT], layout.levels));
+  const nAsks = Math.ceil(storedCount(f64[base + FRAME_ASK_COUNT], layout.levels));
   packed(F.bidPrices, f64, base + layout.bidPrice(0), nBids, 2);
   packed(F.bidSizes, f64, base + layout.bidSize(0), nBids, 2);
   packed(F.askPrices, f64, base + layout.askPrice(0), nAsks, 2);
