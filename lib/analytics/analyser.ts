@@ -21,6 +21,16 @@
  *   A resynced frame (`BOOK_FLAG_RESYNCED`) starts new chains the same way.
  * - Volatility samples the mid once per second of receive time.
  *
+ * Allocation: no double crosses a call boundary as an argument or a return
+ * value (V8 boxes those in a new HeapNumber when it does not inline the
+ * call); the function modules write into typed arrays instead. Each of them
+ * keeps its own module constant `NOT_A_NUMBER` for branches that rarely run:
+ * a bare `NaN` there is a global lookup that V8's optimizing compiler cannot
+ * fold until the branch has run once, so it merges the results as tagged
+ * values and boxes the common branch's double on every call (measured with
+ * `--trace-gc`); a module constant is folded, an imported one is not (it
+ * boxes like a bare `NaN`, also measured), so the constant is not shared.
+ *
  * @example
  * ```ts
  * import { BookSlotLayout } from "../pipeline/book_slot.ts";
