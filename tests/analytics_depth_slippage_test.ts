@@ -1,10 +1,9 @@
 import assert from "node:assert/strict";
 import { BookSlotLayout } from "../lib/pipeline/book_slot.ts";
 import { writeBook } from "../testing/book_fixture.ts";
-import { depthWithin } from "../lib/analytics/depth_band.ts";
 import { Side } from "../lib/analytics/side.ts";
-import { BookWalk, slippageBps, Trade, walkBook } from "../lib/analytics/slippage.ts";
-import { midPrice } from "../lib/analytics/mid_spread.ts";
+import { BookWalk, Trade, walkBook } from "../lib/analytics/slippage.ts";
+import { depthWithin, midPrice, slippageBps } from "./fixtures/analytics_values.ts";
 
 const layout = new BookSlotLayout(20);
 

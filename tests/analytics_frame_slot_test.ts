@@ -7,7 +7,8 @@ import {
   FrameSlotLayout,
   slippageExceedsBit,
 } from "../lib/pipeline/frame_slot.ts";
-import { type AnalyticsFrame, readFrame, writeFrame } from "../lib/pipeline/analytics_frame.ts";
+import { type AnalyticsFrame, readFrame } from "../lib/pipeline/analytics_frame.ts";
+import { writeFrame } from "./fixtures/frame_writer.ts";
 import { BOOK_FLAG_STALE } from "../lib/pipeline/book_slot.ts";
 
 function allOffsets(l: FrameSlotLayout): number[] {
@@ -36,8 +37,8 @@ Deno.test("default layout: sizes and offsets", () => {
   assert.deepEqual(l.notionals, [10_000, 100_000, 1_000_000]);
   assert.equal(l.slotWords, 42 + 3 * 4 + 3 * 2 * 2 + 4 * 20);
   assert.equal(l.slotBytes, 8 * l.slotWords);
-  assert.equal(l.levelsStart, 42 + 12 + 12);
-  assert.equal(l.asksStart, l.levelsStart + 40);
+  assert.equal(l.bidsStart, 42 + 12 + 12);
+  assert.equal(l.asksStart, l.bidsStart + 40);
   assert.equal(slippageExceedsBit(0, 0), 1 << 16);
   assert.equal(slippageExceedsBit(6, 1), 1 << 29);
 });

@@ -2,8 +2,13 @@ import assert from "node:assert/strict";
 import fc from "fast-check";
 import { BookSlotLayout } from "../lib/pipeline/book_slot.ts";
 import { writeBook } from "../testing/book_fixture.ts";
-import { midPrice, spread, spreadBps, weightedMid } from "../lib/analytics/mid_spread.ts";
-import { imbalance } from "../lib/analytics/imbalance.ts";
+import {
+  imbalance,
+  midPrice,
+  spread,
+  spreadBps,
+  weightedMid,
+} from "./fixtures/analytics_values.ts";
 
 const layout = new BookSlotLayout(20);
 

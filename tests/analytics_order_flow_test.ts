@@ -2,7 +2,8 @@ import assert from "node:assert/strict";
 import fc from "fast-check";
 import { BookSlotLayout } from "../lib/pipeline/book_slot.ts";
 import { writeBook } from "../testing/book_fixture.ts";
-import { askFlow, bidFlow, orderFlowImbalance } from "../lib/analytics/order_flow.ts";
+import { askFlow, bidFlow } from "../lib/analytics/order_flow.ts";
+import { orderFlowImbalance } from "./fixtures/analytics_values.ts";
 import { FlowWindow } from "../lib/analytics/flow_window.ts";
 
 const layout = new BookSlotLayout(5);

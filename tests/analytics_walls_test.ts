@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import fc from "fast-check";
 import { BookSlotLayout } from "../lib/pipeline/book_slot.ts";
 import { writeBook } from "../testing/book_fixture.ts";
-import { findWalls, medianVisibleSize } from "../lib/analytics/walls.ts";
+import { findWalls, medianVisibleSize } from "./fixtures/analytics_values.ts";
 import { selectKth } from "../lib/analytics/select.ts";
 import { Side } from "../lib/analytics/side.ts";
 

@@ -67,6 +67,41 @@ Deno.test("Backoff: invalid options are rejected with a clear error", () => {
   assert.throws(() => new Backoff({ baseMs: 100, capMs: 50 }), /capMs must be .* >= baseMs/);
 });
 
+Deno.test("Backoff: each delay is r·min(cap, base·2^n) for the drawn r; reset starts over (the dashboard's 0.5 s / 10 s)", () => {
+  fc.assert(
+    fc.property(
+      fc.double({ min: 1, max: 1e4, noNaN: true }),
+      fc.double({ min: 1, max: 100, noNaN: true }),
+      fc.array(fc.double({ min: 0, max: 1, maxExcluded: true, noNaN: true }), {
+        minLength: 1,
+        maxLength: 40,
+      }),
+      (base, factor, draws) => {
+        const cap = base * factor;
+        let i = 0;
+        const b = new Backoff({ baseMs: base, capMs: cap, random: () => draws[i] });
+        for (; i < draws.length; i++) {
+          const bound = Math.min(cap, base * 2 ** i);
+          assert.equal(b.next(), draws[i] * bound);
+        }
+        b.reset();
+        i = 0;
+        assert.equal(b.next(), draws[0] * base);
+      },
+    ),
+  );
+  const half = new Backoff({ baseMs: 500, capMs: 10_000, random: () => 0.5 });
+  assert.deepStrictEqual(
+    Array.from({ length: 7 }, () => half.next()),
+    [250, 500, 1000, 2000, 4000, 5000, 5000],
+  );
+  assert.throws(() => new Backoff({ baseMs: 0 }), /baseMs must be a positive/);
+  assert.throws(
+    () => new Backoff({ baseMs: 10, capMs: 5 }),
+    /capMs must be a finite number >= baseMs/,
+  );
+});
+
 Deno.test("AttemptLimiter: allows maxAttempts per window and says how long to wait", () => {
   const limiter = new AttemptLimiter({ maxAttempts: 3, windowMs: 1000 });
   assert.equal(limiter.tryAcquire(0), true);

@@ -2,7 +2,8 @@ import assert from "node:assert/strict";
 import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
 import { DepthBandSchema, FrameSchema, WallsSchema } from "../proto/gen/market_pb.ts";
 import { FrameSlotLayout } from "../lib/pipeline/frame_slot.ts";
-import { readFrame, writeFrame } from "../lib/pipeline/analytics_frame.ts";
+import { readFrame } from "../lib/pipeline/analytics_frame.ts";
+import { writeFrame } from "./fixtures/frame_writer.ts";
 import { dashFrameFromAnalytics, emptyDashFrame } from "../lib/client/dash_frame.ts";
 import { dashFrameFromWire } from "../lib/client/wire_frame.ts";
 

@@ -12,8 +12,8 @@ import {
   BOOK_SYMBOL_ID,
   BookSlotLayout,
 } from "../lib/pipeline/book_slot.ts";
+import type { DepthSnapshot } from "../lib/ingest/depth_snapshot.ts";
 import {
-  type DepthSnapshot,
   type DiffEventLike,
   DiffSync,
   type LevelPair,

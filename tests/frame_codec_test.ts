@@ -13,12 +13,8 @@ import {
   FrameSlotLayout,
 } from "../lib/pipeline/frame_slot.ts";
 import { readFrame } from "../lib/pipeline/analytics_frame.ts";
-import {
-  encodeFrame,
-  encodeHello,
-  frameToAnalytics,
-  wrapFrame,
-} from "../lib/server/frame_codec.ts";
+import { encodeFrame, encodeHello, wrapFrame } from "../lib/server/frame_codec.ts";
+import { frameToAnalytics } from "./fixtures/frame_from_wire.ts";
 import { FrameSchema, ServerMessageSchema } from "../proto/gen/market_pb.ts";
 
 /** Any double but −0 (proto3 does not write zeros, so −0 arrives as +0, as documented). */

@@ -1,5 +1,4 @@
 import assert from "node:assert/strict";
-import fc from "fast-check";
 import { create, fromBinary, type MessageInitShape, toBinary } from "@bufbuild/protobuf";
 import {
   FRAME_ASK_COUNT,
@@ -11,11 +10,10 @@ import {
 import { HistoryStore } from "../lib/server/history_store.ts";
 import { WsHub } from "../lib/server/ws_hub.ts";
 import {
-  type HelloInfo,
+  type HelloContext,
   MarketSocket,
   type MarketSocketStatus,
 } from "../lib/client/market_socket.ts";
-import { JitterBackoff } from "../lib/client/backoff.ts";
 import {
   type ClientMessage,
   ClientMessageSchema,
@@ -55,14 +53,14 @@ function startHub(port = 0) {
 
 /** Records what a MarketSocket reports and lets a test wait for a condition. */
 class Recorder {
-  hellos: [Hello, HelloInfo][] = [];
+  hellos: [Hello, HelloContext][] = [];
   frames: Frame[] = [];
   states: MarketSocketStatus[] = [];
   #waiters: (() => void)[] = [];
 
   options() {
     return {
-      onHello: (h: Hello, info: HelloInfo) => this.#push(() => this.hellos.push([h, info])),
+      onHello: (h: Hello, info: HelloContext) => this.#push(() => this.hellos.push([h, info])),
       onFrame: (f: Frame) => this.#push(() => this.frames.push(f)),
       onState: (s: MarketSocketStatus) => this.#push(() => this.states.push(s)),
     };
@@ -329,36 +327,4 @@ Deno.test("market socket: close() while waiting to retry stops reconnecting", as
   assert.equal(socket.state, "closed");
   assert.deepStrictEqual(rec.states.map((x) => x.state), ["connecting", "reconnecting", "closed"]);
   assert.throws(() => new MarketSocket({ url: "ftp://x", symbol: "A" }), /must be ws: or wss:/);
-});
-
-Deno.test("jitter backoff: delays lie in [0, min(cap, base·2^n)), reset starts over", () => {
-  fc.assert(
-    fc.property(
-      fc.double({ min: 1, max: 1e4, noNaN: true }),
-      fc.double({ min: 1, max: 100, noNaN: true }),
-      fc.array(fc.double({ min: 0, max: 1, maxExcluded: true, noNaN: true }), {
-        minLength: 1,
-        maxLength: 40,
-      }),
-      (base, factor, draws) => {
-        const cap = base * factor;
-        let i = 0;
-        const b = new JitterBackoff({ baseMs: base, capMs: cap, random: () => draws[i] });
-        for (; i < draws.length; i++) {
-          const bound = Math.min(cap, base * 2 ** i);
-          assert.equal(b.next(), draws[i] * bound);
-        }
-        b.reset();
-        i = 0;
-        assert.equal(b.next(), draws[0] * base);
-      },
-    ),
-  );
-  const half = new JitterBackoff({ baseMs: 500, capMs: 10_000, random: () => 0.5 });
-  assert.deepStrictEqual(
-    Array.from({ length: 7 }, () => half.next()),
-    [250, 500, 1000, 2000, 4000, 5000, 5000],
-  );
-  assert.throws(() => new JitterBackoff({ baseMs: 0 }), /baseMs must be a positive/);
-  assert.throws(() => new JitterBackoff({ baseMs: 10, capMs: 5 }), /capMs must be finite/);
 });

@@ -100,7 +100,7 @@ Deno.test("overload: raw-ring drops and adaptive skips, recovery, and exact acco
     );
     await until("mode recovered", () => c.load(c.analytics(ANALYTICS_MODE)) === 0);
 
-    /** Every total and identity of DESIGN.md section 1, read in one pass. */
+    /** Every total and identity of docs/design.md §1, read in one pass. */
     const read = () => {
       const received = total(s, (r) => c.ingestSymbol(r, INGEST_RECEIVED));
       let rejected = 0;

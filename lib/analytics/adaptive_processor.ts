@@ -28,10 +28,9 @@
  * its batch while a newer one already waits in the ring is then processed too,
  * which errs on the side of analysing more, never on going stale.
  *
- * Every decision is counted, per symbol and in total, in one Float64Array
- * (see {@link ADAPTIVE_TOTAL_PROCESSED} and friends). Pass your own, for example
- * backed by a SharedArrayBuffer, to read the counters from another thread and to
- * keep them across a worker restart. Nothing is allocated per frame.
+ * The processor decides and counts nothing: the analytics loop counts the
+ * processed and skipped frames and the mode in the shared pipeline counters.
+ * Nothing is allocated per frame.
  *
  * @example
  * ```ts
@@ -42,30 +41,18 @@
  * const newest = new Uint8Array(ids.length);
  * adaptive.beginBatch(1800); // ring 88% full: mode 2
  * adaptive.markNewest(ids, ids.length, newest); // newest = [0, 0, 0, 1, 1]
+ * let skipped = 0;
  * for (let i = 0; i < ids.length; i++) {
  *   if (adaptive.shouldProcess(ids[i], newest[i] === 1)) {
  *     const t0 = performance.now();
  *     // ... analyse frame i ...
  *     adaptive.recordProcessingTime(performance.now() - t0);
- *   }
+ *   } else skipped++;
  * }
- * adaptive.totalProcessed + adaptive.totalSkipped; // 5
+ * skipped; // 2: the first two frames of symbol 0
  * ```
  * @module
  */
-
-/** Counter word: frames processed, all symbols. */
-export const ADAPTIVE_TOTAL_PROCESSED = 0;
-/** Counter word: frames skipped, all symbols. */
-export const ADAPTIVE_TOTAL_SKIPPED = 1;
-/** Counter word: number of changes of the effective mode. */
-export const ADAPTIVE_MODE_CHANGES = 2;
-/** Counter word: time (from the `now` option) of the last mode change; 0 before any. */
-export const ADAPTIVE_LAST_CHANGE_AT = 3;
-/** Counter word: the current effective mode (0, 1 or 2), for readers on other threads. */
-export const ADAPTIVE_MODE = 4;
-/** Counter words before the per-symbol counters. */
-export const ADAPTIVE_HEADER_WORDS = 8;
 
 /** The effective mode: 0 processes every frame, 1 one of 2, 2 one of 3. */
 export type AdaptiveMode = 0 | 1 | 2;
@@ -90,14 +77,6 @@ export interface AdaptiveProcessorOptions {
   lagHigher?: number;
   /** Raw depth fraction below which the lag driver returns to mode 0. Default 0.1. */
   lagLow?: number;
-  /**
-   * Counter storage of at least {@link AdaptiveProcessor.counterWords}`(symbols)` words,
-   * e.g. over a SharedArrayBuffer. Its values are continued, not cleared, so a
-   * restarted worker keeps counting where the old one stopped. Default: a new array.
-   */
-  counters?: Float64Array;
-  /** Clock for the time of the last mode change. Default `Date.now`. */
-  now?: () => number;
 }
 
 /**
@@ -133,8 +112,6 @@ export class AdaptiveProcessor {
   readonly lagHigher: number;
   /** Lag-driver recovery watermark, fraction of capacity. */
   readonly lagLow: number;
-  /** The counters (see the `ADAPTIVE_*` word constants and {@link processedWord}). */
-  readonly counters: Float64Array;
 
   readonly #times: Float64Array;
   #timeNext = 0;
@@ -147,20 +124,6 @@ export class AdaptiveProcessor {
   readonly #run: Uint32Array;
   /** Scratch of {@link markNewest}: symbols already seen in the backward scan. */
   readonly #seen: Uint8Array;
-  readonly #now: () => number;
-
-  /**
-   * Words of counter storage needed for `symbols` symbols.
-   *
-   * @example
-   * ```ts
-   * const words = AdaptiveProcessor.counterWords(2); // 12
-   * const counters = new Float64Array(new SharedArrayBuffer(words * 8));
-   * ```
-   */
-  static counterWords(symbols: number): number {
-    return ADAPTIVE_HEADER_WORDS + 2 * symbols;
-  }
 
   /**
    * @param options see {@link AdaptiveProcessorOptions}.
@@ -209,16 +172,6 @@ export class AdaptiveProcessor {
           `got lagLow=${lagLow}, lagHigh=${lagHigh}, lagHigher=${lagHigher}`,
       );
     }
-    const words = AdaptiveProcessor.counterWords(symbols);
-    const counters = options.counters ?? new Float64Array(words);
-    if (!(counters instanceof Float64Array) || counters.length < words) {
-      throw new RangeError(
-        `adaptive processor counters must be a Float64Array of at least ${words} words ` +
-          `for ${symbols} symbols, got ${
-            counters instanceof Float64Array ? counters.length + " words" : typeof counters
-          }`,
-      );
-    }
     this.symbols = symbols;
     this.capacity = capacity;
     this.slowMs = slowMs;
@@ -228,12 +181,9 @@ export class AdaptiveProcessor {
     this.lagHigh = lagHigh;
     this.lagHigher = lagHigher;
     this.lagLow = lagLow;
-    this.counters = counters;
     this.#times = new Float64Array(window);
     this.#run = new Uint32Array(symbols);
     this.#seen = new Uint8Array(symbols);
-    this.#now = options.now ?? Date.now;
-    counters[ADAPTIVE_MODE] = 0;
   }
 
   /** The effective mode: the larger of {@link timeMode} and {@link lagMode}. */
@@ -254,78 +204,6 @@ export class AdaptiveProcessor {
   /** Average of the recorded processing times in the window, ms (0 before any). */
   get averageMs(): number {
     return this.#average;
-  }
-
-  /** Frames processed, all symbols. */
-  get totalProcessed(): number {
-    return this.counters[ADAPTIVE_TOTAL_PROCESSED];
-  }
-
-  /** Frames skipped, all symbols. */
-  get totalSkipped(): number {
-    return this.counters[ADAPTIVE_TOTAL_SKIPPED];
-  }
-
-  /** How often the effective mode changed. */
-  get modeChanges(): number {
-    return this.counters[ADAPTIVE_MODE_CHANGES];
-  }
-
-  /** Time (from the `now` option) of the last effective mode change, 0 before any. */
-  get lastModeChangeAt(): number {
-    return this.counters[ADAPTIVE_LAST_CHANGE_AT];
-  }
-
-  /**
-   * Index in {@link counters} of the processed count of `symbolId`.
-   *
-   * @example
-   * ```ts
-   * adaptive.counters[adaptive.processedWord(1)] === adaptive.processed(1); // true
-   * ```
-   */
-  processedWord(symbolId: number): number {
-    return ADAPTIVE_HEADER_WORDS + symbolId;
-  }
-
-  /**
-   * Index in {@link counters} of the skipped count of `symbolId`.
-   *
-   * @example
-   * ```ts
-   * adaptive.counters[adaptive.skippedWord(1)] === adaptive.skipped(1); // true
-   * ```
-   */
-  skippedWord(symbolId: number): number {
-    return ADAPTIVE_HEADER_WORDS + this.symbols + symbolId;
-  }
-
-  /**
-   * Frames of `symbolId` processed.
-   *
-   * @example
-   * ```ts
-   * adaptive.processed(0); // e.g. 120
-   * ```
-   * @throws RangeError when `symbolId` is not a symbol id.
-   */
-  processed(symbolId: number): number {
-    this.#checkSymbol(symbolId);
-    return this.counters[ADAPTIVE_HEADER_WORDS + symbolId];
-  }
-
-  /**
-   * Frames of `symbolId` skipped.
-   *
-   * @example
-   * ```ts
-   * adaptive.skipped(0); // e.g. 40
-   * ```
-   * @throws RangeError when `symbolId` is not a symbol id.
-   */
-  skipped(symbolId: number): number {
-    this.#checkSymbol(symbolId);
-    return this.counters[ADAPTIVE_HEADER_WORDS + this.symbols + symbolId];
   }
 
   /**
@@ -391,8 +269,7 @@ export class AdaptiveProcessor {
   }
 
   /**
-   * Decides whether to analyse the next frame of `symbolId`, and counts the
-   * decision. The newest frame of a symbol is always processed; otherwise see
+   * Decides whether to analyse the next frame of `symbolId`. The newest frame of a symbol is always processed; otherwise see
    * the module documentation for which frames each mode skips.
    *
    * @example
@@ -410,19 +287,14 @@ export class AdaptiveProcessor {
    */
   shouldProcess(symbolId: number, isNewestOfSymbol: boolean): boolean {
     this.#checkSymbol(symbolId);
-    const c = this.counters;
     if (!isNewestOfSymbol && this.#mode !== 0) {
       const run = this.#run[symbolId];
       if (run < this.#mode) {
         this.#run[symbolId] = run + 1;
-        c[ADAPTIVE_TOTAL_SKIPPED]++;
-        c[ADAPTIVE_HEADER_WORDS + this.symbols + symbolId]++;
         return false;
       }
     }
     this.#run[symbolId] = 0;
-    c[ADAPTIVE_TOTAL_PROCESSED]++;
-    c[ADAPTIVE_HEADER_WORDS + symbolId]++;
     return true;
   }
 
@@ -458,14 +330,7 @@ export class AdaptiveProcessor {
   }
 
   #update(): void {
-    const mode = this.#timeMode > this.#lagMode ? this.#timeMode : this.#lagMode;
-    if (mode !== this.#mode) {
-      this.#mode = mode;
-      const c = this.counters;
-      c[ADAPTIVE_MODE] = mode;
-      c[ADAPTIVE_MODE_CHANGES]++;
-      c[ADAPTIVE_LAST_CHANGE_AT] = this.#now();
-    }
+    this.#mode = this.#timeMode > this.#lagMode ? this.#timeMode : this.#lagMode;
   }
 
   #checkSymbol(symbolId: number): void {

@@ -21,6 +21,16 @@
  *   A resynced frame (`BOOK_FLAG_RESYNCED`) starts new chains the same way.
  * - Volatility samples the mid once per second of receive time.
  *
+ * Allocation: no double crosses a call boundary as an argument or a return
+ * value (V8 boxes those in a new HeapNumber when it does not inline the
+ * call); the function modules write into typed arrays instead. Each of them
+ * keeps its own module constant `NOT_A_NUMBER` for branches that rarely run:
+ * a bare `NaN` there is a global lookup that V8's optimizing compiler cannot
+ * fold until the branch has run once, so it merges the results as tagged
+ * values and boxes the common branch's double on every call (measured with
+ * `--trace-gc`); a module constant is folded, an imported one is not (it
+ * boxes like a bare `NaN`, also measured), so the constant is not shared.
+ *
  * @example
  * ```ts
  * import { Analyser } from "./analyser.ts";
@@ -55,7 +65,8 @@ import {
   BOOK_SYMBOL_ID,
   type BookSlotLayout,
 } from "../pipeline/book_slot.ts";
-import { writeDepthBandsFrom } from "./depth_band.ts";
+import { storedCount } from "../pipeline/level_block.ts";
+import { writeDepthBands } from "./depth_band.ts";
 import { FlowWindow } from "./flow_window.ts";
 import {
   FRAME_ANALYSED_TIME,
@@ -96,10 +107,10 @@ import {
   type FrameSlotLayout,
 } from "../pipeline/frame_slot.ts";
 import { writeImbalance } from "./imbalance.ts";
-import { writeMidPrice, writeSpread, writeSpreadBps, writeWeightedMid } from "./mid_spread.ts";
+import { writeTopOfBook } from "./mid_spread.ts";
 import { writeOrderFlowImbalance } from "./order_flow.ts";
 import { Side } from "./side.ts";
-import { BookWalk, writeSlippageFrom } from "./slippage.ts";
+import { BookWalk, writeSlippage } from "./slippage.ts";
 import { VolatilitySampler } from "./volatility.ts";
 import { DEFAULT_WALL_FACTOR, findWallsFrom, writeMedianVisibleSize } from "./walls.ts";
 
@@ -121,12 +132,18 @@ export interface AnalyserOptions {
   windowCapacity?: number;
 }
 
-function clampCount(v: number, max: number): number {
-  return v >= 0 ? (v < max ? v : max) : 0;
-}
-
 /**
  * Computes analytics frames from book frames for a fixed set of symbols.
+ *
+ * Allocation: no double crosses a call boundary as an argument or a return
+ * value (V8 boxes those in a new HeapNumber when it does not inline the
+ * call); the function modules write into typed arrays instead. Each of them
+ * keeps its own module constant `NOT_A_NUMBER` for branches that rarely run:
+ * a bare `NaN` there is a global lookup that V8's optimizing compiler cannot
+ * fold until the branch has run once, so it merges the results as tagged
+ * values and boxes the common branch's double on every call (measured with
+ * `--trace-gc`); a module constant is folded, an imported one is not (it
+ * boxes like a bare `NaN`, also measured), so the constant is not shared.
  *
  * @example
  * ```ts
@@ -254,8 +271,8 @@ export class Analyser {
     const bookFlags = book[bookBase + BOOK_FLAGS] | 0;
     const stale = (bookFlags & BOOK_FLAG_STALE) !== 0;
     const resynced = (bookFlags & BOOK_FLAG_RESYNCED) !== 0;
-    const nb = clampCount(book[bookBase + BOOK_BID_COUNT], bl.levels);
-    const na = clampCount(book[bookBase + BOOK_ASK_COUNT], bl.levels);
+    const nb = storedCount(book[bookBase + BOOK_BID_COUNT], bl.levels);
+    const na = storedCount(book[bookBase + BOOK_ASK_COUNT], bl.levels);
     let flags = bookFlags & FRAME_BOOK_FLAGS_MASK;
 
     // Every double goes from function to function through a typed array
@@ -263,24 +280,20 @@ export class Analyser {
     // those in a new HeapNumber when it does not inline the call. Flags and
     // counts are small integers, which it does not box. The top of book stays
     // inline here: as a method of its own it measured about 4% slower.
-    writeMidPrice(book, bookBase, bl, out, outBase + FRAME_MID);
+    writeTopOfBook(book, bookBase, bl, out, outBase);
     if (nb < 1 || na < 1) flags |= FRAME_FLAG_ONE_SIDED;
     else if (book[bookBase + bl.bidPrice(0)] >= book[bookBase + bl.askPrice(0)]) {
       flags |= FRAME_FLAG_CROSSED;
     }
-    writeSpread(book, bookBase, bl, out, outBase + FRAME_SPREAD);
-    writeSpreadBps(book, bookBase, bl, out, outBase + FRAME_SPREAD_BPS);
-    writeWeightedMid(book, bookBase, bl, out, outBase + FRAME_WEIGHTED_MID);
     writeImbalance(book, bookBase, bl, 1, out, outBase + FRAME_IMBALANCE_1);
     writeImbalance(book, bookBase, bl, 5, out, outBase + FRAME_IMBALANCE_5);
     writeImbalance(book, bookBase, bl, 20, out, outBase + FRAME_IMBALANCE_20);
     flags |= this.#orderFlow(s, book, bookBase, out, outBase, nb, na, stale, resynced);
     this.#volatilityOf(s, book, bookBase, out, outBase, stale, resynced);
-    // Depth bands and slippage, written straight into the slot.
+    // Depth bands and slippage around the slot's mid, written straight into the slot.
     const fl = this.frameLayout;
-    const midIndex = outBase + FRAME_MID;
-    writeDepthBandsFrom(book, bookBase, bl, out, midIndex, out, outBase, fl);
-    flags |= writeSlippageFrom(book, bookBase, bl, out, midIndex, out, outBase, fl, this.#walk);
+    writeDepthBands(book, bookBase, bl, out, outBase, fl);
+    flags |= writeSlippage(book, bookBase, bl, out, outBase, fl, this.#walk);
     this.#walls(book, bookBase, out, outBase);
     this.#levels(book, bookBase, out, outBase, nb, na);
 
@@ -430,7 +443,7 @@ export class Analyser {
     const fl = this.frameLayout;
     out[outBase + FRAME_BID_COUNT] = nb;
     out[outBase + FRAME_ASK_COUNT] = na;
-    const fb = outBase + fl.levelsStart, fa = outBase + fl.asksStart;
+    const fb = outBase + fl.bidsStart, fa = outBase + fl.asksStart;
     const bb = bookBase + bl.bidsStart, ba = bookBase + bl.asksStart;
     for (let i = 0; i < 2 * nb; i++) out[fb + i] = book[bb + i];
     for (let i = 0; i < 2 * na; i++) out[fa + i] = book[ba + i];

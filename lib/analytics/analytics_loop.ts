@@ -165,11 +165,6 @@ export class AnalyticsLoop {
     this.#counters.store(this.#counters.analytics(ANALYTICS_STARTED), 1);
   }
 
-  /** The adaptive processor (mode, averages), for tests and stats. */
-  get adaptive(): AdaptiveProcessor {
-    return this.#adaptive;
-  }
-
   /**
    * Handle up to one batch of the frames available now. Returns how many
    * frames were taken (processed or skipped); 0 when the raw ring was empty.

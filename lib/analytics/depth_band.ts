@@ -9,126 +9,47 @@
  * @example
  * ```ts
  * import { BookSlotLayout, BOOK_BID_COUNT, BOOK_ASK_COUNT } from "../pipeline/book_slot.ts";
- * import { Side } from "./side.ts";
+ * import { FRAME_MID, FrameSlotLayout } from "../pipeline/frame_slot.ts";
  * const layout = new BookSlotLayout(2);
  * const f64 = new Float64Array(layout.slotWords);
  * f64[layout.bidPrice(0)] = 99.95; f64[layout.bidSize(0)] = 2;
  * f64[layout.bidPrice(1)] = 99.5; f64[layout.bidSize(1)] = 7; f64[BOOK_BID_COUNT] = 2;
- * depthWithin(f64, 0, layout, Side.Bid, 100, 10, false); // 2 (99.5 is 50 bps away)
- * depthWithin(f64, 0, layout, Side.Bid, 100, 10, true); // 199.9
+ * const frameLayout = new FrameSlotLayout({ levels: 2 });
+ * const out = new Float64Array(frameLayout.slotWords);
+ * out[FRAME_MID] = 100;
+ * writeDepthBands(f64, 0, layout, out, 0, frameLayout);
+ * out[frameLayout.depthBidBase(0)]; // 2 within 10 bps (99.5 is 50 bps away)
+ * out[frameLayout.depthBidQuote(0)]; // 199.9
  * ```
  * @module
  */
 
 import { BOOK_ASK_COUNT, BOOK_BID_COUNT, type BookSlotLayout } from "../pipeline/book_slot.ts";
-import { DEPTH_BANDS_BPS, type FrameSlotLayout } from "../pipeline/frame_slot.ts";
-import { Side } from "./side.ts";
+import { DEPTH_BANDS_BPS, FRAME_MID, type FrameSlotLayout } from "../pipeline/frame_slot.ts";
 
-/**
- * NaN for branches that rarely run. A bare `NaN` there is a global lookup
- * that V8's optimizing compiler cannot fold until the branch has run once, so
- * it merges the results as tagged values and boxes the common branch's
- * double in a new HeapNumber on every call (measured with `--trace-gc`). A
- * module constant is folded.
- */
+/** NaN for branches that rarely run, as a module constant V8 folds (see `analyser.ts`). */
 const NOT_A_NUMBER = NaN;
-
-/** Input slot of the forms taking a double argument, which wrap the `…From` forms. */
-const INPUT = new Float64Array(1);
-
-/**
- * Σ size (`quote` false) or Σ price·size (`quote` true) of the levels of
- * `side` within `bps` of `mid`.
- *
- * @example
- * ```ts
- * depthWithin(f64, 0, layout, Side.Ask, mid, 25, false);
- * ```
- */
-export function depthWithin(
-  f64: Float64Array,
-  base: number,
-  layout: BookSlotLayout,
-  side: Side,
-  mid: number,
-  bps: number,
-  quote: boolean,
-): number {
-  if (!(mid === mid)) return NOT_A_NUMBER;
-  const offset = (mid * bps) / 1e4;
-  let sum = 0;
-  if (side === Side.Bid) {
-    const n = Math.min(f64[base + BOOK_BID_COUNT], layout.levels);
-    const edge = mid - offset;
-    for (let i = 0; i < n; i++) {
-      const p = f64[base + layout.bidPrice(i)];
-      if (p < edge) break;
-      const q = f64[base + layout.bidSize(i)];
-      sum += quote ? p * q : q;
-    }
-  } else {
-    const n = Math.min(f64[base + BOOK_ASK_COUNT], layout.levels);
-    const edge = mid + offset;
-    for (let i = 0; i < n; i++) {
-      const p = f64[base + layout.askPrice(i)];
-      if (p > edge) break;
-      const q = f64[base + layout.askSize(i)];
-      sum += quote ? p * q : q;
-    }
-  }
-  return sum;
-}
 
 /**
  * Writes the depth of every band of {@link DEPTH_BANDS_BPS} (bid/ask × base/quote)
- * into the analytics slot at `out[outBase…]`, in one pass per side. Same
- * values as {@link depthWithin}; all NaN when `mid` is NaN. Used by the
- * analyser so no number crosses a call boundary per band.
+ * into the analytics slot at `out[outBase…]`, in one pass per side, around
+ * the mid already in the slot (`FRAME_MID`, see `writeTopOfBook`); all NaN
+ * when the mid is NaN. No double crosses a call boundary, so nothing is boxed.
  *
  * @example
  * ```ts
- * import { FrameSlotLayout } from "../pipeline/frame_slot.ts";
- * const fl = new FrameSlotLayout({ levels: 2 });
- * const out = new Float64Array(fl.slotWords);
- * writeDepthBands(f64, 0, layout, 100, out, 0, fl);
- * out[fl.depthBidBase(0)]; // 2
+ * writeDepthBands(book, bookBase, layout, frame, frameBase, frameLayout);
  * ```
  */
 export function writeDepthBands(
   f64: Float64Array,
   base: number,
   layout: BookSlotLayout,
-  mid: number,
   out: Float64Array,
   outBase: number,
   frameLayout: FrameSlotLayout,
 ): void {
-  INPUT[0] = mid;
-  writeDepthBandsFrom(f64, base, layout, INPUT, 0, out, outBase, frameLayout);
-}
-
-/**
- * {@link writeDepthBands} with `mid` read from `mids[midIndex]`. The analyser
- * uses this form: V8 boxes a double passed to a call it does not inline into
- * a new HeapNumber (one allocation per call), a typed-array read allocates
- * nothing.
- *
- * @example
- * ```ts
- * writeDepthBandsFrom(f64, base, layout, mids, midIndex, out, outBase, frameLayout);
- * ```
- */
-export function writeDepthBandsFrom(
-  f64: Float64Array,
-  base: number,
-  layout: BookSlotLayout,
-  mids: Float64Array,
-  midIndex: number,
-  out: Float64Array,
-  outBase: number,
-  frameLayout: FrameSlotLayout,
-): void {
-  const mid = mids[midIndex];
+  const mid = out[outBase + FRAME_MID];
   const bands = DEPTH_BANDS_BPS.length;
   const fill = mid === mid ? 0 : NOT_A_NUMBER;
   for (let b = 0; b < bands; b++) {
@@ -139,29 +60,39 @@ export function writeDepthBandsFrom(
   }
   if (!(mid === mid)) return;
   const nb = Math.min(f64[base + BOOK_BID_COUNT], layout.levels);
-  for (let i = 0; i < nb; i++) {
-    const p = f64[base + layout.bidPrice(i)];
-    const q = f64[base + layout.bidSize(i)];
-    let inside = false;
-    for (let b = 0; b < bands; b++) {
-      if (p >= mid - (mid * DEPTH_BANDS_BPS[b]) / 1e4) {
-        inside = true;
-        out[outBase + frameLayout.depthBidBase(b)] += q;
-        out[outBase + frameLayout.depthBidQuote(b)] += p * q;
-      }
-    }
-    if (!inside) break;
-  }
   const na = Math.min(f64[base + BOOK_ASK_COUNT], layout.levels);
-  for (let i = 0; i < na; i++) {
-    const p = f64[base + layout.askPrice(i)];
-    const q = f64[base + layout.askSize(i)];
+  addSide(f64, base + layout.bidsStart, nb, false, out, outBase, frameLayout);
+  addSide(f64, base + layout.asksStart, na, true, out, outBase, frameLayout);
+}
+
+/**
+ * Adds the `n` levels of one side, from word `start`, to the bands they lie
+ * in: bids at or above mid − offset, asks at or below mid + offset, with
+ * offset = mid·X/1e4. Levels are best first, so the walk stops at the first
+ * level outside every band. The mid is read from the slot, not passed, so it
+ * is not boxed.
+ */
+function addSide(
+  f64: Float64Array,
+  start: number,
+  n: number,
+  ask: boolean,
+  out: Float64Array,
+  outBase: number,
+  frameLayout: FrameSlotLayout,
+): void {
+  const mid = out[outBase + FRAME_MID];
+  const bands = DEPTH_BANDS_BPS.length;
+  for (let i = 0; i < n; i++) {
+    const p = f64[start + 2 * i];
+    const q = f64[start + 2 * i + 1];
     let inside = false;
     for (let b = 0; b < bands; b++) {
-      if (p <= mid + (mid * DEPTH_BANDS_BPS[b]) / 1e4) {
+      const offset = (mid * DEPTH_BANDS_BPS[b]) / 1e4;
+      if (ask ? p <= mid + offset : p >= mid - offset) {
         inside = true;
-        out[outBase + frameLayout.depthAskBase(b)] += q;
-        out[outBase + frameLayout.depthAskQuote(b)] += p * q;
+        out[outBase + (ask ? frameLayout.depthAskBase(b) : frameLayout.depthBidBase(b))] += q;
+        out[outBase + (ask ? frameLayout.depthAskQuote(b) : frameLayout.depthBidQuote(b))] += p * q;
       }
     }
     if (!inside) break;

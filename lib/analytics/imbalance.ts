@@ -13,51 +13,26 @@
  * const f64 = new Float64Array(layout.slotWords);
  * f64[layout.bidPrice(0)] = 99; f64[layout.bidSize(0)] = 3; f64[BOOK_BID_COUNT] = 1;
  * f64[layout.askPrice(0)] = 101; f64[layout.askSize(0)] = 1; f64[BOOK_ASK_COUNT] = 1;
- * imbalance(f64, 0, layout, 5); // (3 − 1) / (3 + 1) = 0.5
+ * const out = new Float64Array(1);
+ * writeImbalance(f64, 0, layout, 5, out, 0); // out[0] = (3 − 1) / (3 + 1) = 0.5
  * ```
  * @module
  */
 
 import { BOOK_ASK_COUNT, BOOK_BID_COUNT, type BookSlotLayout } from "../pipeline/book_slot.ts";
 
-/**
- * NaN for branches that rarely run. A bare `NaN` there is a global lookup
- * that V8's optimizing compiler cannot fold until the branch has run once, so
- * it merges the results as tagged values and boxes the common branch's
- * double in a new HeapNumber on every call (measured with `--trace-gc`). A
- * module constant is folded.
- */
+/** NaN for branches that rarely run, as a module constant V8 folds (see `analyser.ts`). */
 const NOT_A_NUMBER = NaN;
 
-/** Result slot of the returning forms, which wrap the `write…` forms. */
-const RESULT = new Float64Array(1);
-
 /**
- * Imbalance over the top `n` levels per side (n ≥ 1) of the book slot at `base`.
+ * Writes the imbalance over the top `n` levels per side (n ≥ 1) of the book
+ * slot at `base` to `out[outIndex]`. The analyser uses this form: V8 boxes a
+ * double returned from a call it does not inline into a new HeapNumber (one
+ * allocation per call).
  *
  * @example
  * ```ts
- * imbalance(f64, 0, layout, 1); // 0.5 for bid size 3 and ask size 1
- * ```
- */
-export function imbalance(
-  f64: Float64Array,
-  base: number,
-  layout: BookSlotLayout,
-  n: number,
-): number {
-  writeImbalance(f64, base, layout, n, RESULT, 0);
-  return RESULT[0];
-}
-
-/**
- * {@link imbalance} written to `out[outIndex]` instead of returned. The analyser
- * uses this form: V8 boxes a double returned from a call it does not inline
- * into a new HeapNumber (one allocation per call).
- *
- * @example
- * ```ts
- * writeImbalance(f64, base, layout, n, frame, 0);
+ * writeImbalance(f64, base, layout, 5, frame, FRAME_IMBALANCE_5); // 0.5 for sizes 3 / 1
  * ```
  */
 export function writeImbalance(

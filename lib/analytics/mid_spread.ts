@@ -1,200 +1,82 @@
 /**
- * Top-of-book prices of a book slot: mid, spread, spread in bps and the
- * weighted mid (naive microprice), per docs/design.md §5.
+ * Top-of-book prices of a book slot, per docs/design.md §5, from the best
+ * bid (Pb, Qb) and best ask (Pa, Qa):
  *
- * All functions read the best bid (Pb, Qb) and best ask (Pa, Qa) of the book
- * slot at word `base` and return NaN when either side is empty. They allocate
- * nothing.
+ * - mid = (Pb + Pa) / 2;
+ * - spread = Pa − Pb (negative for a crossed book);
+ * - spread_bps = 1e4 · spread / mid;
+ * - weighted mid (naive microprice) = I·Pa + (1 − I)·Pb with I = Qb / (Qb + Qa):
+ *   a heavier bid pulls the price towards the ask; NaN when Qb + Qa is 0.
+ *
+ * All four are NaN when either side is empty. They are written into the
+ * analytics slot, not returned: V8 boxes a double returned from a call it does
+ * not inline into a new HeapNumber (one allocation per call). Nothing is
+ * allocated.
  *
  * @example
  * ```ts
  * import { BookSlotLayout, BOOK_BID_COUNT, BOOK_ASK_COUNT } from "../pipeline/book_slot.ts";
+ * import { FRAME_MID, FRAME_WEIGHTED_MID, FrameSlotLayout } from "../pipeline/frame_slot.ts";
  * const layout = new BookSlotLayout(1);
  * const f64 = new Float64Array(layout.slotWords);
  * f64[layout.bidPrice(0)] = 99; f64[layout.bidSize(0)] = 3; f64[BOOK_BID_COUNT] = 1;
  * f64[layout.askPrice(0)] = 101; f64[layout.askSize(0)] = 1; f64[BOOK_ASK_COUNT] = 1;
- * midPrice(f64, 0, layout); // 100
- * weightedMid(f64, 0, layout); // 0.75·101 + 0.25·99 = 100.5
+ * const frame = new Float64Array(new FrameSlotLayout({ levels: 1 }).slotWords);
+ * writeTopOfBook(f64, 0, layout, frame, 0);
+ * frame[FRAME_MID]; // 100
+ * frame[FRAME_WEIGHTED_MID]; // 0.75·101 + 0.25·99 = 100.5
  * ```
  * @module
  */
 
 import { BOOK_ASK_COUNT, BOOK_BID_COUNT, type BookSlotLayout } from "../pipeline/book_slot.ts";
+import {
+  FRAME_MID,
+  FRAME_SPREAD,
+  FRAME_SPREAD_BPS,
+  FRAME_WEIGHTED_MID,
+} from "../pipeline/frame_slot.ts";
 
-/**
- * NaN for branches that rarely run. A bare `NaN` there is a global lookup
- * that V8's optimizing compiler cannot fold until the branch has run once, so
- * it merges the results as tagged values and boxes the common branch's
- * double in a new HeapNumber on every call (measured with `--trace-gc`). A
- * module constant is folded.
- */
+/** NaN for branches that rarely run, as a module constant V8 folds (see `analyser.ts`). */
 const NOT_A_NUMBER = NaN;
 
-/** Result slot of the returning forms, which wrap the `write…` forms. */
-const RESULT = new Float64Array(1);
-
-function twoSided(f64: Float64Array, base: number): boolean {
-  return f64[base + BOOK_BID_COUNT] >= 1 && f64[base + BOOK_ASK_COUNT] >= 1;
-}
-
 /**
- * mid = (Pb + Pa) / 2; NaN when a side is empty.
+ * Writes mid, spread, spread in bps and weighted mid of the book slot at
+ * `f64[base…]` into the analytics slot at `out[outBase…]` (words
+ * `FRAME_MID`, `FRAME_SPREAD`, `FRAME_SPREAD_BPS`, `FRAME_WEIGHTED_MID`).
  *
  * @example
  * ```ts
- * midPrice(f64, 0, layout); // 100 for bid 99 / ask 101
+ * writeTopOfBook(book, bookBase, layout, frame, frameBase); // frame[frameBase + FRAME_MID] = 100
  * ```
  */
-export function midPrice(f64: Float64Array, base: number, layout: BookSlotLayout): number {
-  writeMidPrice(f64, base, layout, RESULT, 0);
-  return RESULT[0];
-}
-
-/**
- * {@link midPrice} written to `out[outIndex]` instead of returned. The analyser
- * uses this form: V8 boxes a double returned from a call it does not inline
- * into a new HeapNumber (one allocation per call).
- *
- * @example
- * ```ts
- * writeMidPrice(f64, base, layout, frame, 0);
- * ```
- */
-export function writeMidPrice(
+export function writeTopOfBook(
   f64: Float64Array,
   base: number,
   layout: BookSlotLayout,
   out: Float64Array,
-  outIndex: number,
+  outBase: number,
 ): void {
-  if (!twoSided(f64, base)) {
-    out[outIndex] = NOT_A_NUMBER;
-    return;
-  }
-  out[outIndex] = (f64[base + layout.bidPrice(0)] + f64[base + layout.askPrice(0)]) / 2;
-}
-
-/**
- * spread = Pa − Pb (negative for a crossed book); NaN when a side is empty.
- *
- * @example
- * ```ts
- * spread(f64, 0, layout); // 2 for bid 99 / ask 101
- * ```
- */
-export function spread(f64: Float64Array, base: number, layout: BookSlotLayout): number {
-  writeSpread(f64, base, layout, RESULT, 0);
-  return RESULT[0];
-}
-
-/**
- * {@link spread} written to `out[outIndex]` instead of returned. The analyser
- * uses this form: V8 boxes a double returned from a call it does not inline
- * into a new HeapNumber (one allocation per call).
- *
- * @example
- * ```ts
- * writeSpread(f64, base, layout, frame, 0);
- * ```
- */
-export function writeSpread(
-  f64: Float64Array,
-  base: number,
-  layout: BookSlotLayout,
-  out: Float64Array,
-  outIndex: number,
-): void {
-  if (!twoSided(f64, base)) {
-    out[outIndex] = NOT_A_NUMBER;
-    return;
-  }
-  out[outIndex] = f64[base + layout.askPrice(0)] - f64[base + layout.bidPrice(0)];
-}
-
-/**
- * spread_bps = 1e4 · spread / mid; NaN when a side is empty.
- *
- * @example
- * ```ts
- * spreadBps(f64, 0, layout); // 200 for bid 99 / ask 101
- * ```
- */
-export function spreadBps(f64: Float64Array, base: number, layout: BookSlotLayout): number {
-  writeSpreadBps(f64, base, layout, RESULT, 0);
-  return RESULT[0];
-}
-
-/**
- * {@link spreadBps} written to `out[outIndex]` instead of returned. The analyser
- * uses this form: V8 boxes a double returned from a call it does not inline
- * into a new HeapNumber (one allocation per call).
- *
- * @example
- * ```ts
- * writeSpreadBps(f64, base, layout, frame, 0);
- * ```
- */
-export function writeSpreadBps(
-  f64: Float64Array,
-  base: number,
-  layout: BookSlotLayout,
-  out: Float64Array,
-  outIndex: number,
-): void {
-  if (!twoSided(f64, base)) {
-    out[outIndex] = NOT_A_NUMBER;
-    return;
-  }
-  const pb = f64[base + layout.bidPrice(0)];
-  const pa = f64[base + layout.askPrice(0)];
-  out[outIndex] = (1e4 * (pa - pb)) / ((pb + pa) / 2);
-}
-
-/**
- * Weighted mid (naive microprice) = I·Pa + (1 − I)·Pb with I = Qb / (Qb + Qa):
- * a heavier bid pulls the price towards the ask. NaN when a side is empty or
- * Qb + Qa is 0.
- *
- * @example
- * ```ts
- * weightedMid(f64, 0, layout); // 100.5 for bid 99×3 / ask 101×1
- * ```
- */
-export function weightedMid(f64: Float64Array, base: number, layout: BookSlotLayout): number {
-  writeWeightedMid(f64, base, layout, RESULT, 0);
-  return RESULT[0];
-}
-
-/**
- * {@link weightedMid} written to `out[outIndex]` instead of returned. The analyser
- * uses this form: V8 boxes a double returned from a call it does not inline
- * into a new HeapNumber (one allocation per call).
- *
- * @example
- * ```ts
- * writeWeightedMid(f64, base, layout, frame, 0);
- * ```
- */
-export function writeWeightedMid(
-  f64: Float64Array,
-  base: number,
-  layout: BookSlotLayout,
-  out: Float64Array,
-  outIndex: number,
-): void {
-  if (!twoSided(f64, base)) {
-    out[outIndex] = NOT_A_NUMBER;
+  if (!(f64[base + BOOK_BID_COUNT] >= 1 && f64[base + BOOK_ASK_COUNT] >= 1)) {
+    out[outBase + FRAME_MID] = NOT_A_NUMBER;
+    out[outBase + FRAME_SPREAD] = NOT_A_NUMBER;
+    out[outBase + FRAME_SPREAD_BPS] = NOT_A_NUMBER;
+    out[outBase + FRAME_WEIGHTED_MID] = NOT_A_NUMBER;
     return;
   }
   const pb = f64[base + layout.bidPrice(0)];
   const qb = f64[base + layout.bidSize(0)];
   const pa = f64[base + layout.askPrice(0)];
   const qa = f64[base + layout.askSize(0)];
+  const mid = (pb + pa) / 2;
+  out[outBase + FRAME_MID] = mid;
+  out[outBase + FRAME_SPREAD] = pa - pb;
+  out[outBase + FRAME_SPREAD_BPS] = (1e4 * (pa - pb)) / mid;
   const total = qb + qa;
   if (!(total > 0)) {
-    out[outIndex] = NOT_A_NUMBER;
+    out[outBase + FRAME_WEIGHTED_MID] = NOT_A_NUMBER;
     return;
   }
   const i = qb / total;
-  out[outIndex] = i * pa + (1 - i) * pb;
+  out[outBase + FRAME_WEIGHTED_MID] = i * pa + (1 - i) * pb;
 }

@@ -26,14 +26,9 @@
  */
 
 import { BOOK_ASK_COUNT, BOOK_BID_COUNT, type BookSlotLayout } from "../pipeline/book_slot.ts";
+import { storedCount } from "../pipeline/level_block.ts";
 
-/**
- * NaN for branches that rarely run. A bare `NaN` there is a global lookup
- * that V8's optimizing compiler cannot fold until the branch has run once, so
- * it merges the results as tagged values and boxes the common branch's
- * double in a new HeapNumber on every call (measured with `--trace-gc`). A
- * module constant is folded.
- */
+/** NaN for branches that rarely run, as a module constant V8 folds (see `analyser.ts`). */
 const NOT_A_NUMBER = NaN;
 
 /**
@@ -60,46 +55,19 @@ export function askFlow(pPrev: number, qPrev: number, p: number, q: number): num
   return (p >= pPrev ? qPrev : 0) - (p <= pPrev ? q : 0);
 }
 
-function clampCount(v: number, max: number): number {
-  return v >= 0 ? (v < max ? v : max) : 0;
-}
-
-/** Result slot of {@link orderFlowImbalance} (see {@link writeOrderFlowImbalance}). */
-const RESULT = new Float64Array(1);
-
 /**
- * OFI contribution e between the previous book slot (`prev` at `prevBase`)
- * and the current one (`cur` at `curBase`), summed over the first `levels`
- * levels (1 = the classic best-level OFI). Both slots share `layout`.
- * Returns NaN when either book is missing its best bid or best ask.
+ * Writes the OFI contribution e between the previous book slot (`prev` at
+ * `prevBase`) and the current one (`cur` at `curBase`), summed over the first
+ * `levels` levels (1 = the classic best-level OFI), to `out[outIndex]`. Both
+ * slots share `layout`. NaN when either book is missing its best bid or best
+ * ask. The per-frame analyser uses this form: V8 boxes a double returned from
+ * a call it does not inline into a new HeapNumber, and this function is too
+ * big to be inlined into `Analyser.analyse`.
  *
  * @example
  * ```ts
- * // prev bid 100×5 / ask 102×4, cur bid 101×2 / ask 102×1
- * orderFlowImbalance(prev, 0, cur, 0, layout, 1); // +2 + 3 = 5
- * ```
- */
-export function orderFlowImbalance(
-  prev: Float64Array,
-  prevBase: number,
-  cur: Float64Array,
-  curBase: number,
-  layout: BookSlotLayout,
-  levels: number,
-): number {
-  writeOrderFlowImbalance(prev, prevBase, cur, curBase, layout, levels, RESULT, 0);
-  return RESULT[0];
-}
-
-/**
- * {@link orderFlowImbalance} written to `out[outIndex]` instead of returned.
- * The per-frame analyser uses this form: V8 boxes a double returned from a
- * call it does not inline into a new HeapNumber, and this function is too big
- * to be inlined into `Analyser.analyse`.
- *
- * @example
- * ```ts
- * writeOrderFlowImbalance(prev, 0, cur, 0, layout, 1, frame, FRAME_OFI_L1);
+ * // prev bid 100×5 / ask 102×4, cur bid 101×2 / ask 102×1: +2 + 3
+ * writeOrderFlowImbalance(prev, 0, cur, 0, layout, 1, frame, FRAME_OFI_L1); // 5
  * ```
  */
 export function writeOrderFlowImbalance(
@@ -113,32 +81,45 @@ export function writeOrderFlowImbalance(
   outIndex: number,
 ): void {
   const max = layout.levels;
-  const pnb = clampCount(prev[prevBase + BOOK_BID_COUNT], max);
-  const pna = clampCount(prev[prevBase + BOOK_ASK_COUNT], max);
-  const cnb = clampCount(cur[curBase + BOOK_BID_COUNT], max);
-  const cna = clampCount(cur[curBase + BOOK_ASK_COUNT], max);
+  const pnb = storedCount(prev[prevBase + BOOK_BID_COUNT], max);
+  const pna = storedCount(prev[prevBase + BOOK_ASK_COUNT], max);
+  const cnb = storedCount(cur[curBase + BOOK_BID_COUNT], max);
+  const cna = storedCount(cur[curBase + BOOK_ASK_COUNT], max);
   if (pnb < 1 || pna < 1 || cnb < 1 || cna < 1) {
     out[outIndex] = NOT_A_NUMBER;
     return;
   }
   const nb = Math.min(levels, pnb, cnb);
   const na = Math.min(levels, pna, cna);
-  let e = 0;
-  for (let i = 0; i < nb; i++) {
-    e += bidFlow(
-      prev[prevBase + layout.bidPrice(i)],
-      prev[prevBase + layout.bidSize(i)],
-      cur[curBase + layout.bidPrice(i)],
-      cur[curBase + layout.bidSize(i)],
-    );
-  }
-  for (let i = 0; i < na; i++) {
-    e += askFlow(
-      prev[prevBase + layout.askPrice(i)],
-      prev[prevBase + layout.askSize(i)],
-      cur[curBase + layout.askPrice(i)],
-      cur[curBase + layout.askSize(i)],
-    );
+  out[outIndex] = 0;
+  addFlow(prev, prevBase, cur, curBase, layout.bidsStart, nb, false, out, outIndex);
+  addFlow(prev, prevBase, cur, curBase, layout.asksStart, na, true, out, outIndex);
+}
+
+/**
+ * Adds the OFI terms of the first `n` levels of one side ({@link bidFlow} or,
+ * for `ask`, {@link askFlow}) to `out[outIndex]`; the side's levels start at
+ * word `start` of both book slots. The sum stays in the slot so no double
+ * crosses the call.
+ */
+function addFlow(
+  prev: Float64Array,
+  prevBase: number,
+  cur: Float64Array,
+  curBase: number,
+  start: number,
+  n: number,
+  ask: boolean,
+  out: Float64Array,
+  outIndex: number,
+): void {
+  let e = out[outIndex];
+  for (let i = 0; i < n; i++) {
+    const pPrev = prev[prevBase + start + 2 * i];
+    const qPrev = prev[prevBase + start + 2 * i + 1];
+    const p = cur[curBase + start + 2 * i];
+    const q = cur[curBase + start + 2 * i + 1];
+    e += ask ? askFlow(pPrev, qPrev, p, q) : bidFlow(pPrev, qPrev, p, q);
   }
   out[outIndex] = e;
 }

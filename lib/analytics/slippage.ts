@@ -19,27 +19,18 @@
  * const f64 = new Float64Array(layout.slotWords);
  * f64[layout.askPrice(0)] = 100; f64[layout.askSize(0)] = 1;
  * f64[layout.askPrice(1)] = 101; f64[layout.askSize(1)] = 10; f64[BOOK_ASK_COUNT] = 2;
- * const walk = new BookWalk();
- * slippageBps(f64, 0, layout, Trade.Buy, 201, 99.5, walk);
+ * const walk = walkBook(f64, 0, layout, Trade.Buy, 201, new BookWalk());
  * walk.vwap; // 201 quote for 1 + 1 base = 100.5
+ * 1e4 * (walk.vwap - 99.5) / 99.5; // the buy slippage against a mid of 99.5, ≈ 100.5 bps
  * ```
  * @module
  */
 
 import { BOOK_ASK_COUNT, BOOK_BID_COUNT, type BookSlotLayout } from "../pipeline/book_slot.ts";
-import { type FrameSlotLayout, slippageExceedsBit } from "../pipeline/frame_slot.ts";
+import { FRAME_MID, type FrameSlotLayout, slippageExceedsBit } from "../pipeline/frame_slot.ts";
 
-/**
- * NaN for branches that rarely run. A bare `NaN` there is a global lookup
- * that V8's optimizing compiler cannot fold until the branch has run once, so
- * it merges the results as tagged values and boxes the common branch's
- * double in a new HeapNumber on every call (measured with `--trace-gc`). A
- * module constant is folded.
- */
+/** NaN for branches that rarely run, as a module constant V8 folds (see `analyser.ts`). */
 const NOT_A_NUMBER = NaN;
-
-/** Input slot of the forms taking a double argument, which wrap the `…From` forms. */
-const INPUT = new Float64Array(1);
 
 /** Direction of a market order. */
 export const Trade = {
@@ -111,80 +102,27 @@ export function walkBook(
 }
 
 /**
- * Slippage in bps (positive when costly) of a `trade` of `notional` quote
- * against `mid`; also fills `walk`. NaN when `mid` is NaN or nothing filled.
- *
- * @example
- * ```ts
- * slippageBps(f64, 0, layout, Trade.Buy, 1e5, mid, walk); // e.g. 1.8
- * ```
- */
-export function slippageBps(
-  f64: Float64Array,
-  base: number,
-  layout: BookSlotLayout,
-  trade: Trade,
-  notional: number,
-  mid: number,
-  walk: BookWalk,
-): number {
-  walkBook(f64, base, layout, trade, notional, walk);
-  const d = trade === Trade.Buy ? walk.vwap - mid : mid - walk.vwap;
-  return (1e4 * d) / mid;
-}
-
-/**
  * Writes buy and sell slippage (bps and filled quote) for every notional of
- * `frameLayout` into the analytics slot at `out[outBase…]` and returns the
- * slippage exceed flag bits to OR into the frame flags. Same values as
- * {@link slippageBps}; used by the analyser so no number crosses a call
- * boundary per notional.
+ * `frameLayout` into the analytics slot at `out[outBase…]`, against the mid
+ * already in the slot (`FRAME_MID`, see `writeTopOfBook`), and returns the
+ * slippage exceed flag bits to OR into the frame flags. No double crosses a
+ * call boundary, so nothing is boxed.
  *
  * @example
  * ```ts
- * import { FrameSlotLayout } from "../pipeline/frame_slot.ts";
- * const fl = new FrameSlotLayout({ levels: 2, notionals: [201] });
- * const out = new Float64Array(fl.slotWords);
- * writeSlippage(f64, 0, layout, 99.5, out, 0, fl, new BookWalk()); // exceed bits
+ * flags |= writeSlippage(book, bookBase, layout, frame, frameBase, frameLayout, walk);
  * ```
  */
 export function writeSlippage(
   f64: Float64Array,
   base: number,
   layout: BookSlotLayout,
-  mid: number,
   out: Float64Array,
   outBase: number,
   frameLayout: FrameSlotLayout,
   walk: BookWalk,
 ): number {
-  INPUT[0] = mid;
-  return writeSlippageFrom(f64, base, layout, INPUT, 0, out, outBase, frameLayout, walk);
-}
-
-/**
- * {@link writeSlippage} with `mid` read from `mids[midIndex]`. The analyser
- * uses this form: V8 boxes a double passed to a call it does not inline into
- * a new HeapNumber (one allocation per call), a typed-array read allocates
- * nothing.
- *
- * @example
- * ```ts
- * writeSlippageFrom(f64, base, layout, mids, midIndex, out, outBase, frameLayout, walk);
- * ```
- */
-export function writeSlippageFrom(
-  f64: Float64Array,
-  base: number,
-  layout: BookSlotLayout,
-  mids: Float64Array,
-  midIndex: number,
-  out: Float64Array,
-  outBase: number,
-  frameLayout: FrameSlotLayout,
-  walk: BookWalk,
-): number {
-  const mid = mids[midIndex];
+  const mid = out[outBase + FRAME_MID];
   const notionals = frameLayout.notionals;
   let flags = 0;
   for (let i = 0; i < notionals.length; i++) {

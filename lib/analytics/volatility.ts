@@ -5,47 +5,21 @@
  * over the window (multiply by sqrt(periods per year / periods in the window)
  * to annualise).
  *
- * {@link realisedVolatility} is the formula over a series;
- * {@link VolatilitySampler} keeps per-symbol state for a live feed.
+ * {@link VolatilitySampler} keeps the per-symbol state for a live feed.
  *
  * @example
  * ```ts
- * realisedVolatility([100, 101, 100]); // sqrt(ln(1.01)² + ln(100/101)²) ≈ 0.014072
+ * const v = new VolatilitySampler({ symbols: 1 });
+ * v.observe(0, 0, 100);
+ * v.observe(0, 1000, 101);
+ * v.observe(0, 2000, 100);
+ * v.short(0); // sqrt(ln(1.01)² + ln(100/101)²) ≈ 0.014072
  * ```
  * @module
  */
 
-/**
- * NaN for branches that rarely run. A bare `NaN` there is a global lookup
- * that V8's optimizing compiler cannot fold until the branch has run once, so
- * it merges the results as tagged values and boxes the common branch's
- * double in a new HeapNumber on every call (measured with `--trace-gc`). A
- * module constant is folded.
- */
+/** NaN for branches that rarely run, as a module constant V8 folds (see `analyser.ts`). */
 const NOT_A_NUMBER = NaN;
-
-/**
- * sqrt(Σ ln(m[i] / m[i−1])²) for i in (from, to) over `mids[from…to)`;
- * NaN with fewer than 2 mids.
- *
- * @example
- * ```ts
- * realisedVolatility([100, 110]); // |ln 1.1| ≈ 0.09531
- * ```
- */
-export function realisedVolatility(
-  mids: ArrayLike<number>,
-  from = 0,
-  to: number = mids.length,
-): number {
-  if (to - from < 2) return NOT_A_NUMBER;
-  let sum = 0;
-  for (let i = from + 1; i < to; i++) {
-    const r = Math.log(mids[i] / mids[i - 1]);
-    sum += r * r;
-  }
-  return Math.sqrt(sum);
-}
 
 /** Options of {@link VolatilitySampler}. */
 export interface VolatilitySamplerOptions {

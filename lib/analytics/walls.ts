@@ -15,7 +15,8 @@
  * f64[layout.bidPrice(0)] = 99; f64[layout.bidSize(0)] = 1;
  * f64[layout.bidPrice(1)] = 98; f64[layout.bidSize(1)] = 3; f64[BOOK_BID_COUNT] = 2;
  * f64[layout.askPrice(0)] = 101; f64[layout.askSize(0)] = 20; f64[BOOK_ASK_COUNT] = 1;
- * medianVisibleSize(f64, 0, layout, new Float64Array(4)); // 3
+ * const out = new Float64Array(1);
+ * writeMedianVisibleSize(f64, 0, layout, new Float64Array(4), out, 0); // out[0] = 3
  * ```
  * @module
  */
@@ -24,53 +25,23 @@ import { BOOK_ASK_COUNT, BOOK_BID_COUNT, type BookSlotLayout } from "../pipeline
 import { selectKth } from "./select.ts";
 import { Side } from "./side.ts";
 
-/**
- * NaN for branches that rarely run. A bare `NaN` there is a global lookup
- * that V8's optimizing compiler cannot fold until the branch has run once, so
- * it merges the results as tagged values and boxes the common branch's
- * double in a new HeapNumber on every call (measured with `--trace-gc`). A
- * module constant is folded.
- */
+/** NaN for branches that rarely run, as a module constant V8 folds (see `analyser.ts`). */
 const NOT_A_NUMBER = NaN;
-
-/** Input slot of the forms taking a double argument, which wrap the `…From` forms. */
-const INPUT = new Float64Array(1);
-
-/** Result slot of the returning forms, which wrap the `write…` forms. */
-const RESULT = new Float64Array(1);
 
 /** Default wall factor k. */
 export const DEFAULT_WALL_FACTOR = 5;
 
 /**
- * Median size over the visible levels of both sides; NaN for an empty book.
- * `scratch` must hold at least 2 × layout.levels values; its contents are
- * overwritten.
+ * Writes the median size over the visible levels of both sides to
+ * `out[outIndex]`; NaN for an empty book. `scratch` must hold at least
+ * 2 × layout.levels values; its contents are overwritten. The analyser uses
+ * this form: V8 boxes a double returned from a call it does not inline into a
+ * new HeapNumber (one allocation per call).
  *
  * @throws RangeError when `scratch` is too small.
  * @example
  * ```ts
- * medianVisibleSize(f64, 0, layout, scratch); // 3 for sizes 1, 3, 20
- * ```
- */
-export function medianVisibleSize(
-  f64: Float64Array,
-  base: number,
-  layout: BookSlotLayout,
-  scratch: Float64Array,
-): number {
-  writeMedianVisibleSize(f64, base, layout, scratch, RESULT, 0);
-  return RESULT[0];
-}
-
-/**
- * {@link medianVisibleSize} written to `out[outIndex]` instead of returned. The analyser
- * uses this form: V8 boxes a double returned from a call it does not inline
- * into a new HeapNumber (one allocation per call).
- *
- * @example
- * ```ts
- * writeMedianVisibleSize(f64, base, layout, scratch, frame, 0);
+ * writeMedianVisibleSize(f64, base, layout, scratch, thresholds, 0); // 3 for sizes 1, 3, 20
  * ```
  */
 export function writeMedianVisibleSize(
@@ -108,41 +79,19 @@ export function writeMedianVisibleSize(
 }
 
 /**
- * Counts the levels of `side` with size ≥ `threshold` and writes the largest
- * `maxWalls` of them as (price, size) pairs into `out` from word `outBase`,
- * largest first (ties keep book order, best price first); unused pairs become
- * NaN. Returns the count (which may exceed `maxWalls`). A NaN threshold finds
- * no walls.
+ * Counts the levels of `side` with size ≥ the threshold
+ * `thresholds[thresholdIndex]` and writes the largest `maxWalls` of them as
+ * (price, size) pairs into `out` from word `outBase`, largest first (ties keep
+ * book order, best price first); unused pairs become NaN. Returns the count
+ * (which may exceed `maxWalls`). A NaN threshold finds no walls. The
+ * threshold is read from a typed array because V8 boxes a double passed to a
+ * call it does not inline into a new HeapNumber (one allocation per call).
  *
  * @example
  * ```ts
- * const out = new Float64Array(4);
- * findWalls(f64, 0, layout, Side.Ask, 15, out, 0, 2); // 1; out = [101, 20, NaN, NaN]
- * ```
- */
-export function findWalls(
-  f64: Float64Array,
-  base: number,
-  layout: BookSlotLayout,
-  side: Side,
-  threshold: number,
-  out: Float64Array,
-  outBase: number,
-  maxWalls: number,
-): number {
-  INPUT[0] = threshold;
-  return findWallsFrom(f64, base, layout, side, INPUT, 0, out, outBase, maxWalls);
-}
-
-/**
- * {@link findWalls} with `threshold` read from `thresholds[thresholdIndex]`. The analyser
- * uses this form: V8 boxes a double passed to a call it does not inline into
- * a new HeapNumber (one allocation per call), a typed-array read allocates
- * nothing.
- *
- * @example
- * ```ts
- * findWallsFrom(f64, base, layout, side, thresholds, thresholdIndex, out, outBase, maxWalls);
+ * const walls = new Float64Array(4);
+ * findWallsFrom(f64, 0, layout, Side.Ask, new Float64Array([15]), 0, walls, 0, 2);
+ * // 1; walls = [101, 20, NaN, NaN]
  * ```
  */
 export function findWallsFrom(

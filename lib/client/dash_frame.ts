@@ -13,6 +13,7 @@
  * @module
  */
 import type { AnalyticsFrame } from "../pipeline/analytics_frame.ts";
+import { BOOK_FLAG_STALE } from "../pipeline/book_slot.ts";
 
 /** One analytics frame as the dashboard uses it. Missing quantities are NaN. */
 export interface DashFrame {
@@ -113,8 +114,17 @@ export function emptyDashFrame(symbol = ""): DashFrame {
   };
 }
 
-/** Copy `src` into `dst` (lengths first, then values); allocation-free once `dst` has grown. */
-function copyInto(dst: number[], src: ArrayLike<number>): void {
+/**
+ * Copy `src` into `dst` (values, then the length); allocation-free once `dst`
+ * has grown.
+ *
+ * @example
+ * ```ts
+ * const dst = [1, 2, 3];
+ * copyInto(dst, [7]); // dst is [7]
+ * ```
+ */
+export function copyInto(dst: number[], src: ArrayLike<number>): void {
   const n = src.length;
   for (let i = 0; i < n; i++) dst[i] = src[i];
   dst.length = n;
@@ -166,9 +176,6 @@ export function copyDashFrame(src: DashFrame, dst: DashFrame): DashFrame {
   return dst;
 }
 
-/** Book flag bit "stale" (bit 0 of the frame flags; see `lib/pipeline/book_slot.ts`). */
-const STALE_BIT = 1;
-
 /**
  * Map a server-side {@linkcode AnalyticsFrame} (from `readFrame`) to a
  * {@linkcode DashFrame}. Latency is delivered − receive when both are known.
@@ -213,7 +220,7 @@ export function dashFrameFromAnalytics(
   t.frameRate = frame.frameRate;
   t.latencyMs = frame.deliveredTime - frame.receiveTime;
   t.wallThreshold = frame.walls.threshold;
-  t.stale = (frame.flags & STALE_BIT) !== 0;
+  t.stale = (frame.flags & BOOK_FLAG_STALE) !== 0;
   t.bidPrices.length = 0;
   t.bidSizes.length = 0;
   for (const l of frame.bids) {

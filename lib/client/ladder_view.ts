@@ -98,6 +98,34 @@ function clearRow(row: LadderRow) {
 }
 
 /**
+ * Fills the rows of one side with its first `count` levels and their running
+ * totals (best level first; `reversed` puts it in the last row) and blanks
+ * the rest. Returns the side's largest size, 0 when it has none.
+ */
+function fillSide(
+  rows: LadderRow[],
+  reversed: boolean,
+  count: number,
+  prices: readonly number[],
+  sizes: readonly number[],
+  wall: number,
+): number {
+  const n = rows.length;
+  let max = 0;
+  let total = 0;
+  for (let i = 0; i < n; i++) {
+    const row = rows[reversed ? n - 1 - i : i];
+    if (i < count) {
+      const size = sizes[i];
+      total += size;
+      setRow(row, prices[i], size, total, wall);
+      if (size > max) max = size;
+    } else clearRow(row);
+  }
+  return max;
+}
+
+/**
  * Fill `ladder` from `frame` in place (no allocation) and return it. `null`
  * blanks every row.
  *
@@ -133,28 +161,10 @@ export function fillLadder(frame: DashFrame | null, ladder: LadderModel): Ladder
   const nb = Math.min(rows, frame.bidPrices.length, frame.bidSizes.length);
   const na = Math.min(rows, frame.askPrices.length, frame.askSizes.length);
   const wall = frame.wallThreshold;
-  let max = 0;
-  let total = 0;
-  for (let i = 0; i < rows; i++) {
-    const row = ladder.bids[i];
-    if (i < nb) {
-      const size = frame.bidSizes[i];
-      total += size;
-      setRow(row, frame.bidPrices[i], size, total, wall);
-      if (size > max) max = size;
-    } else clearRow(row);
-  }
-  total = 0;
-  for (let i = 0; i < rows; i++) {
-    // Best ask (i = 0) goes to the last display row.
-    const row = ladder.asks[rows - 1 - i];
-    if (i < na) {
-      const size = frame.askSizes[i];
-      total += size;
-      setRow(row, frame.askPrices[i], size, total, wall);
-      if (size > max) max = size;
-    } else clearRow(row);
-  }
+  const bidMax = fillSide(ladder.bids, false, nb, frame.bidPrices, frame.bidSizes, wall);
+  // Best ask (i = 0) goes to the last display row, next to the spread.
+  const askMax = fillSide(ladder.asks, true, na, frame.askPrices, frame.askSizes, wall);
+  const max = bidMax > askMax ? bidMax : askMax;
   for (let i = 0; i < rows; i++) {
     const b = ladder.bids[i];
     b.bar = b.present && max > 0 ? b.size / max : 0;

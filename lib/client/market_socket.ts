@@ -49,7 +49,7 @@ import {
   type ServerMessage,
   ServerMessageSchema,
 } from "../../proto/gen/market_pb.ts";
-import { JitterBackoff } from "./backoff.ts";
+import { Backoff } from "../pipeline/backoff.ts";
 
 /** Connection state of a {@link MarketSocket}. */
 export type MarketSocketState = "connecting" | "live" | "reconnecting" | "closed";
@@ -64,8 +64,8 @@ export interface MarketSocketStatus {
   failures: number;
 }
 
-/** Why a `Hello` came. */
-export interface HelloInfo {
+/** Why a `Hello` came and whether the server restarted. */
+export interface HelloContext {
   /** `connect` (after (re)connecting), `resync` (after a gap), `switch` (after `subscribe`). */
   reason: "connect" | "resync" | "switch";
   /** The server's epoch differs from the one of the previous Hello (it restarted). */
@@ -79,7 +79,7 @@ export interface MarketSocketOptions {
   /** Symbol to follow (case-insensitive). Required. */
   symbol: string;
   /** A Hello for the followed symbol: replace the history with `hello.history`. */
-  onHello?: (hello: Hello, info: HelloInfo) => void;
+  onHello?: (hello: Hello, info: HelloContext) => void;
   /** The next in-order frame of the followed symbol (read it before returning or copy what you keep). */
   onFrame?: (frame: Frame) => void;
   /** State changes. Called once at construction with `connecting`. */
@@ -112,7 +112,7 @@ export interface MarketSocketOptions {
 export class MarketSocket {
   readonly #url: URL;
   readonly #options: MarketSocketOptions;
-  readonly #backoff: JitterBackoff;
+  readonly #backoff: Backoff;
   readonly #pingMs: number;
   readonly #staleMs: number;
   #symbol: string;
@@ -124,7 +124,7 @@ export class MarketSocket {
   #epoch = "";
   #lastSeq = 0;
   /** Frames are ignored until the next Hello of the followed symbol; why it is awaited. */
-  #awaiting: HelloInfo["reason"] | null = "connect";
+  #awaiting: HelloContext["reason"] | null = "connect";
   #lastMessageAt = 0;
   #nonce = 0;
   #gaps = 0;
@@ -147,7 +147,7 @@ export class MarketSocket {
     this.#url = url;
     this.#options = options;
     this.#symbol = options.symbol.toUpperCase();
-    this.#backoff = new JitterBackoff({
+    this.#backoff = new Backoff({
       baseMs: options.backoffBaseMs ?? 500,
       capMs: options.backoffCapMs ?? 10_000,
       random: options.random,

@@ -7,16 +7,8 @@
  * @module
  */
 import type { Frame } from "../../proto/gen/market_pb.ts";
-import { type DashFrame, emptyDashFrame } from "./dash_frame.ts";
-
-/** Book flag bit "stale" (bit 0 of the frame flags). */
-const STALE_BIT = 1;
-
-function copyInto(dst: number[], src: readonly number[]): void {
-  const n = src.length;
-  for (let i = 0; i < n; i++) dst[i] = src[i];
-  dst.length = n;
-}
+import { BOOK_FLAG_STALE } from "../pipeline/book_slot.ts";
+import { copyInto, type DashFrame, emptyDashFrame } from "./dash_frame.ts";
 
 /**
  * Copy a wire frame into `target` (default: a new frame). Latency is
@@ -55,7 +47,7 @@ export function dashFrameFromWire(frame: Frame, target: DashFrame = emptyDashFra
   t.frameRate = frame.frameRate;
   t.latencyMs = frame.deliveredTime - frame.receiveTime;
   t.wallThreshold = frame.walls ? frame.walls.threshold : NaN;
-  t.stale = (frame.flags & STALE_BIT) !== 0;
+  t.stale = (frame.flags & BOOK_FLAG_STALE) !== 0;
   copyInto(t.bidPrices, frame.bidPrices);
   copyInto(t.bidSizes, frame.bidSizes);
   copyInto(t.askPrices, frame.askPrices);

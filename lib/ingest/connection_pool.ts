@@ -32,7 +32,7 @@
 import { AttemptLimiter } from "./attempt_limiter.ts";
 import { Backoff } from "../pipeline/backoff.ts";
 import { FeedState } from "../pipeline/feed_state.ts";
-import { StreamConnection } from "./stream_connection.ts";
+import { type ConnectionCounter, StreamConnection } from "./stream_connection.ts";
 
 /** Options of {@linkcode ConnectionPool}. */
 export interface ConnectionPoolOptions {
@@ -267,45 +267,18 @@ export class ConnectionPool {
     return Math.floor(symbolId / this.groupSize);
   }
 
-  /** Sum of {@linkcode StreamConnection.attempts} over all connections. */
-  get attempts(): number {
-    return this.#sum((c) => c.attempts);
-  }
-  /** Sum of {@linkcode StreamConnection.connects}. */
-  get connects(): number {
-    return this.#sum((c) => c.connects);
-  }
-  /** Sum of {@linkcode StreamConnection.reconnects}. */
-  get reconnects(): number {
-    return this.#sum((c) => c.reconnects);
-  }
-  /** Sum of {@linkcode StreamConnection.staleEvents}. */
-  get staleEvents(): number {
-    return this.#sum((c) => c.staleEvents);
-  }
-  /** Sum of {@linkcode StreamConnection.serverShutdowns}. */
-  get serverShutdowns(): number {
-    return this.#sum((c) => c.serverShutdowns);
-  }
-  /** Sum of {@linkcode StreamConnection.rollovers}. */
-  get rollovers(): number {
-    return this.#sum((c) => c.rollovers);
-  }
-  /** Sum of {@linkcode StreamConnection.messages}. */
-  get messages(): number {
-    return this.#sum((c) => c.messages);
-  }
-  /** Sum of {@linkcode StreamConnection.bytes}. */
-  get bytes(): number {
-    return this.#sum((c) => c.bytes);
-  }
-  /** Sum of {@linkcode StreamConnection.ignoredMessages}. */
-  get ignoredMessages(): number {
-    return this.#sum((c) => c.ignoredMessages);
-  }
-  /** Sum of {@linkcode StreamConnection.limitedAttempts}. */
-  get limitedAttempts(): number {
-    return this.#sum((c) => c.limitedAttempts);
+  /**
+   * Sum of one {@linkcode StreamConnection} counter over all connections.
+   *
+   * @example
+   * ```ts
+   * pool.total("reconnects"); // reconnects of every connection of the pool
+   * ```
+   */
+  total(counter: ConnectionCounter): number {
+    let total = 0;
+    for (const c of this.connections) total += c[counter];
+    return total;
   }
 
   /** Stops every connection and timer; resolves when all sockets have closed. */
@@ -314,12 +287,6 @@ export class ConnectionPool {
     if (this.#sweepTimer !== undefined) clearInterval(this.#sweepTimer);
     this.#sweepTimer = undefined;
     await Promise.all(this.connections.map((c) => c.close()));
-  }
-
-  #sum(get: (c: StreamConnection) => number): number {
-    let total = 0;
-    for (const c of this.connections) total += get(c);
-    return total;
   }
 
   #badId(symbolId: number): never {

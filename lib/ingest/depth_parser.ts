@@ -51,7 +51,7 @@ import {
   BOOK_SYMBOL_ID,
   BookSlotLayout,
 } from "../pipeline/book_slot.ts";
-import { DepthMessageScanner, EventType, StreamKind } from "./json_scan.ts";
+import { DepthMessageScanner, StreamKind } from "./json_scan.ts";
 import { RejectReason } from "../pipeline/reject_reason.ts";
 import type { SymbolTable } from "./symbol_table.ts";
 
@@ -135,17 +135,9 @@ export class DepthParser {
     const b = base + layout.bidsStart;
     const a = base + layout.asksStart;
     s.setLevelTargets(f64, b, f64, b + 1, f64, a, f64, a + 1, 2, layout.levels);
-    if (!s.scan(text)) return RejectReason.Malformed;
-    const control = s.control();
-    if (control !== 0) return control;
-    if (s.streamKind !== StreamKind.None && s.streamKind !== StreamKind.Partial) {
-      return RejectReason.UnknownStream;
-    }
-    const symbolId = s.symbolId(fallbackSymbolId);
-    if (symbolId < 0) return RejectReason.UnknownStream;
-    if (s.eventType !== EventType.None && s.eventType !== EventType.DepthUpdate) {
-      return RejectReason.Malformed;
-    }
+    const checked = s.scanDepth(text, StreamKind.Partial, fallbackSymbolId);
+    if (checked !== RejectReason.Ok) return checked;
+    const symbolId = s.depthSymbolId;
     const updateId = s.lastUpdateId === s.lastUpdateId ? s.lastUpdateId : s.finalUpdateId;
     if (updateId !== updateId || s.bidCount < 0 || s.askCount < 0) return RejectReason.Malformed;
     if (s.bidCount > layout.levels || s.askCount > layout.levels) {

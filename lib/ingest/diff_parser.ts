@@ -32,7 +32,7 @@
  */
 
 import type { DiffEvent } from "./diff_event.ts";
-import { DepthMessageScanner, EventType, StreamKind } from "./json_scan.ts";
+import { DepthMessageScanner, StreamKind } from "./json_scan.ts";
 import { RejectReason } from "../pipeline/reject_reason.ts";
 import type { SymbolTable } from "./symbol_table.ts";
 
@@ -102,17 +102,9 @@ export class DiffParser {
       1,
       cap,
     );
-    if (!s.scan(text)) return RejectReason.Malformed;
-    const control = s.control();
-    if (control !== 0) return control;
-    if (s.streamKind !== StreamKind.None && s.streamKind !== StreamKind.Diff) {
-      return RejectReason.UnknownStream;
-    }
-    const symbolId = s.symbolId(fallbackSymbolId);
-    if (symbolId < 0) return RejectReason.UnknownStream;
-    if (s.eventType !== EventType.None && s.eventType !== EventType.DepthUpdate) {
-      return RejectReason.Malformed;
-    }
+    const checked = s.scanDepth(text, StreamKind.Diff, fallbackSymbolId);
+    if (checked !== RejectReason.Ok) return checked;
+    const symbolId = s.depthSymbolId;
     if (
       s.firstUpdateId !== s.firstUpdateId || s.finalUpdateId !== s.finalUpdateId ||
       s.bidCount < 0 || s.askCount < 0

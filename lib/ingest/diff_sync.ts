@@ -87,7 +87,8 @@ import {
   BOOK_SYMBOL_ID,
   type BookSlotLayout,
 } from "../pipeline/book_slot.ts";
-import { checkLevels, type DiffEventLike, type LevelPair, LocalBook } from "./local_book.ts";
+import { checkLevels, type DiffEventLike, LocalBook } from "./local_book.ts";
+import type { DepthSnapshot } from "./depth_snapshot.ts";
 import { REJECT_REASON_COUNT, RejectReason } from "../pipeline/reject_reason.ts";
 
 export type { DiffEventLike, LevelPair } from "./local_book.ts";
@@ -105,9 +106,6 @@ export const SyncState = {
 /** One of the {@link SyncState} values. */
 export type SyncState = typeof SyncState[keyof typeof SyncState];
 
-/** Lower-case names of the sync states, indexed by value. */
-export const SYNC_STATE_NAMES: readonly string[] = ["buffering", "synced", "resyncing"];
-
 /** What {@link DiffSync.onSnapshot} did with a snapshot. */
 export const SnapshotOutcome = {
   /** Loaded; buffered events were replayed; the symbol is synced. */
@@ -122,18 +120,6 @@ export const SnapshotOutcome = {
 
 /** One of the {@link SnapshotOutcome} values. */
 export type SnapshotOutcome = typeof SnapshotOutcome[keyof typeof SnapshotOutcome];
-
-/** A REST depth snapshot with prices and sizes parsed to numbers. */
-export interface DepthSnapshot {
-  /** `lastUpdateId` of the snapshot; a non-negative integer. */
-  lastUpdateId: number;
-  /** `[price, size]` bid levels, any order. */
-  bids: ArrayLike<LevelPair>;
-  /** `[price, size]` ask levels, any order. */
-  asks: ArrayLike<LevelPair>;
-  /** Exchange time of the snapshot (futures `E`), epoch ms; omitted on spot. */
-  eventTime?: number;
-}
 
 /** Options of {@link DiffSync}. */
 export interface DiffSyncOptions {

@@ -9,7 +9,7 @@
 import { SpscRing } from "../pipeline/spsc_ring.ts";
 import { PipelineCounters } from "../pipeline/pipeline_counters.ts";
 import { Ingestor, type IngestorOptions } from "./ingestor.ts";
-import { createLogger, type LogLevel } from "../pipeline/logger.ts";
+import { createLogger, type LogFormat, type LogLevel } from "../pipeline/logger.ts";
 
 /**
  * The start message the supervisor posts.
@@ -43,7 +43,7 @@ export interface IngestStartMessage {
   /** Everything else the {@link Ingestor} needs. */
   options: Omit<IngestorOptions, "rawRing" | "counters" | "log">;
   /** Log level and format of the service (the worker logs overflow and callback errors). */
-  log?: { level?: LogLevel; format?: "text" | "json" };
+  log?: { level?: LogLevel; format?: LogFormat };
 }
 
 let ingestor: Ingestor | undefined;

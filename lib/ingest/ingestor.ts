@@ -35,6 +35,7 @@
  */
 
 import { SpscRing } from "../pipeline/spsc_ring.ts";
+import type { DepthStream } from "./depth_stream.ts";
 import {
   INGEST_ACCEPTED,
   INGEST_COALESCED,
@@ -82,7 +83,7 @@ export interface IngestorOptions {
   /** REST base URL (diff mode snapshots), e.g. `https://api.binance.com`. Required in diff mode. */
   restUrl?: string;
   /** `"depth20"` (partial book, default) or `"diff"` (local book from diff events). */
-  stream?: "depth20" | "diff";
+  stream?: DepthStream;
   /** Book levels per side in a slot. Default 20. */
   levels?: number;
   /** No frame for this long marks a feed stale and reconnects. Default 2000 ms. */
@@ -318,12 +319,12 @@ export class Ingestor {
     const now = performance.timeOrigin + performance.now();
     c.add(c.ingest(INGEST_HEARTBEAT), 1);
     const p = this.#pool;
-    this.#publish(c.ingest(INGEST_RECONNECTS), p.reconnects);
-    this.#publish(c.ingest(INGEST_CONNECTS), p.connects);
-    this.#publish(c.ingest(INGEST_STALE_EVENTS), p.staleEvents);
-    this.#publish(c.ingest(INGEST_SERVER_SHUTDOWNS), p.serverShutdowns);
-    this.#publish(c.ingest(INGEST_ROLLOVERS), p.rollovers);
-    this.#publish(c.ingest(INGEST_IGNORED_MESSAGES), p.ignoredMessages);
+    this.#publish(c.ingest(INGEST_RECONNECTS), p.total("reconnects"));
+    this.#publish(c.ingest(INGEST_CONNECTS), p.total("connects"));
+    this.#publish(c.ingest(INGEST_STALE_EVENTS), p.total("staleEvents"));
+    this.#publish(c.ingest(INGEST_SERVER_SHUTDOWNS), p.total("serverShutdowns"));
+    this.#publish(c.ingest(INGEST_ROLLOVERS), p.total("rollovers"));
+    this.#publish(c.ingest(INGEST_IGNORED_MESSAGES), p.total("ignoredMessages"));
     for (let s = 0; s < this.#symbols.length; s++) {
       c.store(c.ingestSymbol(s, INGEST_FEED_STATE), p.feedState(s));
     }

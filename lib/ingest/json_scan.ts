@@ -37,6 +37,7 @@
  */
 
 import type { SymbolTable } from "./symbol_table.ts";
+import { RejectReason } from "../pipeline/reject_reason.ts";
 
 /**
  * Codes the parsers return for messages that are not book data but that the
@@ -278,6 +279,8 @@ function keyId(t: Uint8Array, s: number, e: number): number {
 export class DepthMessageScanner {
   /** Kind of the `"stream"` name ({@link StreamKind.None} when absent). */
   streamKind: StreamKind = StreamKind.None;
+  /** Symbol id of the last message {@link DepthMessageScanner.scanDepth} accepted. */
+  depthSymbolId = -1;
   /** Symbol id of the stream name, -1 when unknown or absent. */
   streamSymbolId = -1;
   /** Whether the event had an `"s"` key. */
@@ -487,6 +490,36 @@ export class DepthMessageScanner {
       if (this.hasResult) return ControlMessage.SubscriptionReply;
     }
     return 0;
+  }
+
+  /**
+   * Scans `text` and checks what every depth parser checks before reading the
+   * levels: one well-formed message, not a control message, from a stream of
+   * `kind` (or from a raw stream), naming a symbol of the table (or
+   * `fallbackId`), with event type depthUpdate (or none).
+   *
+   * @returns `RejectReason.Ok`, and then {@link DepthMessageScanner.depthSymbolId}
+   *   is the message's symbol; otherwise a rejection reason or a
+   *   {@link ControlMessage} code.
+   * @example
+   * ```ts
+   * // if (scanner.scanDepth(text, StreamKind.Diff, -1) === RejectReason.Ok) use(scanner.depthSymbolId);
+   * ```
+   */
+  scanDepth(text: string, kind: StreamKind, fallbackId: number): number {
+    if (!this.scan(text)) return RejectReason.Malformed;
+    const control = this.control();
+    if (control !== 0) return control;
+    if (this.streamKind !== StreamKind.None && this.streamKind !== kind) {
+      return RejectReason.UnknownStream;
+    }
+    const symbolId = this.symbolId(fallbackId);
+    if (symbolId < 0) return RejectReason.UnknownStream;
+    if (this.eventType !== EventType.None && this.eventType !== EventType.DepthUpdate) {
+      return RejectReason.Malformed;
+    }
+    this.depthSymbolId = symbolId;
+    return RejectReason.Ok;
   }
 
   /** Parses the object at `t[i] === '{'`; returns the index after `}` or -1. */
@@ -827,34 +860,17 @@ export class DepthMessageScanner {
   #decimal(t: Uint8Array, i: number, strict: boolean): number {
     const start = i;
     const view = this.#view;
-    let c = t[i];
-    let neg = false;
-    if (c === MINUS) {
-      neg = true;
-      c = t[++i];
-    }
-    // Four digits at a time (SWAR on a little-endian 32-bit load), then one at
-    // a time. `m` stays exact while below 2^53 and is checked at the end.
+    const neg = t[i] === MINUS;
+    if (neg) i++;
+    // The integer digits, then (after a dot) the fraction digits, each four at
+    // a time (SWAR on a little-endian 32-bit load) while it can, then one at a
+    // time. `m` stays exact while below 2^53 and is checked at the end.
     const ds = i;
     let m = 0;
-    if (view !== null) {
-      for (;;) {
-        const v = view.getUint32(i, true);
-        if (!isFourDigits(v)) break;
-        m = m * 1e4 + fourDigitsValue(v);
-        i += 4;
-      }
-      c = t[i];
-    }
-    while (c >= 48 && c <= 57) {
-      m = m * 10 + (c - 48);
-      c = t[++i];
-    }
-    if (i === ds) return -1;
-    if (strict && i - ds > 1 && t[ds] === 48) return -1;
+    let fs = -1; // index of the first fraction digit, -1 in the integer part
     let scale = 0;
-    if (c === DOT) {
-      const fs = ++i;
+    let c: number;
+    for (;;) {
       if (view !== null) {
         for (;;) {
           const v = view.getUint32(i, true);
@@ -868,8 +884,15 @@ export class DepthMessageScanner {
         m = m * 10 + (c - 48);
         c = t[++i];
       }
-      scale = i - fs;
-      if (scale === 0) return -1;
+      if (fs >= 0) {
+        scale = i - fs;
+        if (scale === 0) return -1;
+        break;
+      }
+      if (i === ds) return -1;
+      if (strict && i - ds > 1 && t[ds] === 48) return -1;
+      if (c !== DOT) break;
+      fs = ++i;
     }
     if (c === 101 || c === 69) {
       c = t[++i];

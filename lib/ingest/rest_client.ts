@@ -22,7 +22,8 @@
  */
 
 import { Backoff } from "../pipeline/backoff.ts";
-import { type DepthSnapshot, parseDepthSnapshot } from "./snapshot_parser.ts";
+import type { DepthSnapshot } from "./depth_snapshot.ts";
+import { parseDepthSnapshot } from "./snapshot_parser.ts";
 
 /** Options of {@linkcode RestClient}. */
 export interface RestClientOptions {

@@ -17,24 +17,7 @@
  * @module
  */
 
-/**
- * A parsed depth snapshot; prices and quantities as numbers, best level first.
- *
- * @example
- * ```ts
- * import type { DepthSnapshot } from "./snapshot_parser.ts";
- *
- * const snapshot: DepthSnapshot = { lastUpdateId: 7, bids: [[100, 1]], asks: [[101, 2]] };
- * ```
- */
-export interface DepthSnapshot {
-  /** Update id of the book state. */
-  lastUpdateId: number;
-  /** `[price, quantity]` bids, highest price first (as sent). */
-  bids: [number, number][];
-  /** `[price, quantity]` asks, lowest price first (as sent). */
-  asks: [number, number][];
-}
+import type { DepthSnapshot } from "./depth_snapshot.ts";
 
 /**
  * Parses and validates a depth snapshot body.

@@ -72,6 +72,20 @@ const NONE = undefined;
 /** Longest delay `setTimeout` supports. */
 const MAX_TIMER_MS = 0x7fffffff;
 
+/** The counters a {@link StreamConnection} keeps, each a public field of it. */
+export type ConnectionCounter =
+  | "attempts"
+  | "connects"
+  | "reconnects"
+  | "staleEvents"
+  | "serverShutdowns"
+  | "rollovers"
+  | "messages"
+  | "bytes"
+  | "ignoredMessages"
+  | "limitedAttempts"
+  | "callbackErrors";
+
 /**
  * A self-healing combined-stream WebSocket. Counters are plain fields that can
  * be read at any time.

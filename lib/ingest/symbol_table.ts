@@ -52,6 +52,8 @@ export class SymbolTable {
   /** Open-addressing hash table of `id + 1` (0 = empty slot). */
   readonly #slots: Int32Array;
   readonly #mask: number;
+  /** The chars of {@link SymbolTable.idOf}'s region as bytes (one past the longest name). */
+  readonly #bytes = new Uint8Array(MAX_SYMBOL_LENGTH + 1);
 
   /**
    * Builds the table; ids follow the order of `symbols`.
@@ -99,8 +101,10 @@ export class SymbolTable {
     while (cap < lower.length * 4) cap *= 2;
     this.#slots = new Int32Array(cap);
     this.#mask = cap - 1;
+    const encoder = new TextEncoder();
     for (let id = 0; id < lower.length; id++) {
-      let h = hashRegion(lower[id], 0, lower[id].length) & this.#mask;
+      const name = encoder.encode(lower[id]);
+      let h = hashBytes(name, 0, name.length) & this.#mask;
       while (this.#slots[h] !== 0) h = (h + 1) & this.#mask;
       this.#slots[h] = id + 1;
     }
@@ -122,24 +126,15 @@ export class SymbolTable {
    * ```
    */
   idOf(text: string, start = 0, end: number = text.length): number {
-    let stop = start;
-    while (stop < end && text.charCodeAt(stop) !== CHAR_AT) stop++;
-    const len = stop - start;
-    if (len < 1 || len > MAX_SYMBOL_LENGTH) return -1;
-    const slots = this.#slots;
-    const mask = this.#mask;
-    let h = hashRegion(text, start, stop) & mask;
-    for (;;) {
-      const entry = slots[h];
-      if (entry === 0) return -1;
-      const name = this.#lower[entry - 1];
-      if (name.length === len) {
-        let k = 0;
-        while (k < len && fold(text.charCodeAt(start + k)) === name.charCodeAt(k)) k++;
-        if (k === len) return entry - 1;
-      }
-      h = (h + 1) & mask;
+    // Enough chars to find the '@' or to exceed the longest name; a char
+    // beyond Latin-1 becomes 0, which no name contains.
+    const n = Math.min(end, start + MAX_SYMBOL_LENGTH + 1) - start;
+    const bytes = this.#bytes;
+    for (let i = 0; i < n; i++) {
+      const c = text.charCodeAt(start + i);
+      bytes[i] = c < 256 ? c : 0;
     }
+    return this.idOfBytes(bytes, 0, n);
   }
 
   /**
@@ -161,9 +156,7 @@ export class SymbolTable {
     if (len < 1 || len > MAX_SYMBOL_LENGTH) return -1;
     const slots = this.#slots;
     const mask = this.#mask;
-    let h = 0x811c9dc5 | 0;
-    for (let i = start; i < stop; i++) h = Math.imul(h ^ fold(bytes[i]), 0x01000193);
-    h = ((h ^ (h >>> 15)) >>> 0) & mask;
+    let h = hashBytes(bytes, start, stop) & mask;
     for (;;) {
       const entry = slots[h];
       if (entry === 0) return -1;
@@ -226,11 +219,9 @@ export class SymbolTable {
   }
 }
 
-/** FNV-1a style hash of the ASCII-folded chars of `text[start, end)`. */
-function hashRegion(text: string, start: number, end: number): number {
+/** FNV-1a style hash of the ASCII-folded bytes `bytes[start, end)`. */
+function hashBytes(bytes: Uint8Array, start: number, end: number): number {
   let h = 0x811c9dc5 | 0;
-  for (let i = start; i < end; i++) {
-    h = Math.imul(h ^ fold(text.charCodeAt(i)), 0x01000193);
-  }
+  for (let i = start; i < end; i++) h = Math.imul(h ^ fold(bytes[i]), 0x01000193);
   return (h ^ (h >>> 15)) >>> 0;
 }

@@ -75,7 +75,7 @@ import {
   PROCESSING_SUM_UNIT_SECONDS,
 } from "../pipeline/pipeline_counters.ts";
 import { REJECT_REASON_COUNT } from "../pipeline/reject_reason.ts";
-import type { SpscRing } from "../pipeline/spsc_ring.ts";
+import type { RingStats, SpscRing } from "../pipeline/spsc_ring.ts";
 
 /** What a {@link PipelineTotals} reads: the parts of the service state holding counters. */
 export interface PipelineSources {
@@ -117,23 +117,11 @@ export interface SymbolTotals {
   delivered: number;
 }
 
-/** Exact totals of one ring. */
-export interface QueueTotals {
-  /** Slots in the ring. */
-  capacity: number;
-  /** Frames waiting. */
-  depth: number;
-  /** Highest depth seen. */
-  highWater: number;
-  /** Frames committed by the producer (extended). */
-  pushed: number;
-  /** Frames taken by the consumer (extended). */
-  popped: number;
-  /** Frames lost to the overflow policy (extended). */
-  dropped: number;
-  /** Consumer copies discarded because the producer overtook them (extended; part of `dropped`). */
-  overtaken: number;
-}
+/**
+ * Exact totals of one ring: its {@link RingStats} with the wrapping counters
+ * (`pushed`, `popped`, `dropped`, `overtaken`) extended.
+ */
+export type QueueTotals = RingStats;
 
 /** Exact totals of the ingest worker's global counters. */
 export interface IngestTotals {

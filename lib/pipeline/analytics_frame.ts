@@ -1,7 +1,7 @@
 /**
  * A plain-object view of one analytics slot, for code off the hot path
  * (history API, tests). {@link readFrame} turns a slot into an
- * {@link AnalyticsFrame}; {@link writeFrame} does the reverse.
+ * {@link AnalyticsFrame}.
  *
  * Quantities that could not be computed are NaN (JSON.stringify turns them
  * into `null`).
@@ -53,6 +53,7 @@ import {
   type FrameSlotLayout,
   slippageExceedsBit,
 } from "./frame_slot.ts";
+import { storedCount } from "./level_block.ts";
 
 /** Base and quote depth of both sides within one band around mid. */
 export interface DepthBand {
@@ -149,8 +150,11 @@ export interface AnalyticsFrame {
   asks: Level[];
 }
 
-function count(v: number, max: number): number {
-  return v >= 0 ? Math.min(v, max) : 0;
+/** The `n` (price, size) pairs stored from word `start` on. */
+function pairs(f64: Float64Array, start: number, n: number): Level[] {
+  const out: Level[] = [];
+  for (let k = 0; k < n; k++) out.push({ price: f64[start + 2 * k], size: f64[start + 2 * k + 1] });
+  return out;
 }
 
 /**
@@ -197,24 +201,18 @@ export function readFrame(
   }
   const bidWallCount = f64[base + FRAME_BID_WALL_COUNT];
   const askWallCount = f64[base + FRAME_ASK_WALL_COUNT];
-  const wallList = (side: number, n: number): Level[] => {
-    const out: Level[] = [];
-    for (let k = 0; k < count(n, layout.wallsPerSide); k++) {
-      out.push({
-        price: f64[base + layout.wallPrice(side, k)],
-        size: f64[base + layout.wallSize(side, k)],
-      });
-    }
-    return out;
-  };
-  const bids: Level[] = [];
-  for (let i = 0; i < count(f64[base + FRAME_BID_COUNT], layout.levels); i++) {
-    bids.push({ price: f64[base + layout.bidPrice(i)], size: f64[base + layout.bidSize(i)] });
-  }
-  const asks: Level[] = [];
-  for (let i = 0; i < count(f64[base + FRAME_ASK_COUNT], layout.levels); i++) {
-    asks.push({ price: f64[base + layout.askPrice(i)], size: f64[base + layout.askSize(i)] });
-  }
+  const walls = (side: number, n: number) =>
+    pairs(f64, base + layout.wallPrice(side, 0), storedCount(n, layout.wallsPerSide));
+  const bids = pairs(
+    f64,
+    base + layout.bidsStart,
+    storedCount(f64[base + FRAME_BID_COUNT], layout.levels),
+  );
+  const asks = pairs(
+    f64,
+    base + layout.asksStart,
+    storedCount(f64[base + FRAME_ASK_COUNT], layout.levels),
+  );
   return {
     symbolId: f64[base + FRAME_SYMBOL_ID],
     flags,
@@ -250,119 +248,10 @@ export function readFrame(
       threshold: f64[base + FRAME_WALL_THRESHOLD],
       bidCount: bidWallCount,
       askCount: askWallCount,
-      bids: wallList(0, bidWallCount),
-      asks: wallList(1, askWallCount),
+      bids: walls(0, bidWallCount),
+      asks: walls(1, askWallCount),
     },
     bids,
     asks,
   };
-}
-
-/**
- * Writes a plain {@link AnalyticsFrame} into the slot at word `base`
- * (the inverse of {@link readFrame}; used by tests and replay tools).
- * Wall pairs not given are set to NaN. The exceed booleans are folded into
- * `flags`. Allocates nothing but is not tuned for the hot path.
- *
- * @throws RangeError when the frame's depth, slippage, wall or level lists do
- * not fit the layout.
- * @example
- * ```ts
- * import { FrameSlotLayout } from "./frame_slot.ts";
- * const layout = new FrameSlotLayout({ levels: 5 });
- * const f64 = new Float64Array(layout.slotWords);
- * const frame = readFrame(f64, 0, layout);
- * frame.mid = 7;
- * writeFrame(frame, f64, 0, layout);
- * readFrame(f64, 0, layout).mid; // 7
- * ```
- */
-export function writeFrame(
-  frame: AnalyticsFrame,
-  f64: Float64Array,
-  base: number,
-  layout: FrameSlotLayout,
-): void {
-  if (frame.depth.length !== DEPTH_BANDS_BPS.length) {
-    throw new RangeError(
-      `frame.depth must have ${DEPTH_BANDS_BPS.length} bands, got ${frame.depth.length}`,
-    );
-  }
-  if (frame.slippage.length !== layout.notionals.length) {
-    throw new RangeError(
-      `frame.slippage must have ${layout.notionals.length} entries (one per notional), got ${frame.slippage.length}`,
-    );
-  }
-  if (
-    frame.walls.bids.length > layout.wallsPerSide || frame.walls.asks.length > layout.wallsPerSide
-  ) {
-    throw new RangeError(`at most ${layout.wallsPerSide} walls per side fit the layout`);
-  }
-  if (frame.bids.length > layout.levels || frame.asks.length > layout.levels) {
-    throw new RangeError(`at most ${layout.levels} levels per side fit the layout`);
-  }
-  let flags = frame.flags | 0;
-  f64[base + FRAME_SYMBOL_ID] = frame.symbolId;
-  f64[base + FRAME_LAST_UPDATE_ID] = frame.lastUpdateId;
-  f64[base + FRAME_SEQUENCE] = frame.sequence;
-  f64[base + FRAME_EVENT_TIME] = frame.eventTime;
-  f64[base + FRAME_RECEIVE_TIME] = frame.receiveTime;
-  f64[base + FRAME_PARSED_TIME] = frame.parsedTime;
-  f64[base + FRAME_ANALYSED_TIME] = frame.analysedTime;
-  f64[base + FRAME_DELIVERED_TIME] = frame.deliveredTime;
-  f64[base + FRAME_RATE] = frame.frameRate;
-  f64[base + FRAME_MID] = frame.mid;
-  f64[base + FRAME_SPREAD] = frame.spread;
-  f64[base + FRAME_SPREAD_BPS] = frame.spreadBps;
-  f64[base + FRAME_WEIGHTED_MID] = frame.weightedMid;
-  f64[base + FRAME_IMBALANCE_1] = frame.imbalance.l1;
-  f64[base + FRAME_IMBALANCE_5] = frame.imbalance.l5;
-  f64[base + FRAME_IMBALANCE_20] = frame.imbalance.l20;
-  f64[base + FRAME_OFI] = frame.ofi.e;
-  f64[base + FRAME_OFI_L1] = frame.ofi.eL1;
-  f64[base + FRAME_OFI_1S] = frame.ofi.sum1s;
-  f64[base + FRAME_OFI_10S] = frame.ofi.sum10s;
-  f64[base + FRAME_OFI_L1_1S] = frame.ofi.l1Sum1s;
-  f64[base + FRAME_OFI_L1_10S] = frame.ofi.l1Sum10s;
-  f64[base + FRAME_VOLATILITY_1M] = frame.volatility.m1;
-  f64[base + FRAME_VOLATILITY_5M] = frame.volatility.m5;
-  for (let b = 0; b < DEPTH_BANDS_BPS.length; b++) {
-    const d = frame.depth[b];
-    f64[base + layout.depthBidBase(b)] = d.bidBase;
-    f64[base + layout.depthBidQuote(b)] = d.bidQuote;
-    f64[base + layout.depthAskBase(b)] = d.askBase;
-    f64[base + layout.depthAskQuote(b)] = d.askQuote;
-  }
-  for (let i = 0; i < layout.notionals.length; i++) {
-    const s = frame.slippage[i];
-    f64[base + layout.slippageBuyBps(i)] = s.buyBps;
-    f64[base + layout.slippageSellBps(i)] = s.sellBps;
-    f64[base + layout.slippageBuyFilled(i)] = s.buyFilledQuote;
-    f64[base + layout.slippageSellFilled(i)] = s.sellFilledQuote;
-    const buyBit = slippageExceedsBit(i, 0);
-    const sellBit = slippageExceedsBit(i, 1);
-    flags = s.buyExceeds ? flags | buyBit : flags & ~buyBit;
-    flags = s.sellExceeds ? flags | sellBit : flags & ~sellBit;
-  }
-  f64[base + FRAME_FLAGS] = flags;
-  f64[base + FRAME_WALL_THRESHOLD] = frame.walls.threshold;
-  f64[base + FRAME_BID_WALL_COUNT] = frame.walls.bidCount;
-  f64[base + FRAME_ASK_WALL_COUNT] = frame.walls.askCount;
-  for (let side = 0; side < 2; side++) {
-    const list = side === 0 ? frame.walls.bids : frame.walls.asks;
-    for (let k = 0; k < layout.wallsPerSide; k++) {
-      f64[base + layout.wallPrice(side, k)] = k < list.length ? list[k].price : NaN;
-      f64[base + layout.wallSize(side, k)] = k < list.length ? list[k].size : NaN;
-    }
-  }
-  f64[base + FRAME_BID_COUNT] = frame.bids.length;
-  f64[base + FRAME_ASK_COUNT] = frame.asks.length;
-  for (let i = 0; i < frame.bids.length; i++) {
-    f64[base + layout.bidPrice(i)] = frame.bids[i].price;
-    f64[base + layout.bidSize(i)] = frame.bids[i].size;
-  }
-  for (let i = 0; i < frame.asks.length; i++) {
-    f64[base + layout.askPrice(i)] = frame.asks[i].price;
-    f64[base + layout.askSize(i)] = frame.asks[i].size;
-  }
 }

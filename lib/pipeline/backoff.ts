@@ -1,6 +1,7 @@
 /**
  * Capped exponential backoff with full jitter, used between exchange
- * (re)connection attempts and REST retries.
+ * (re)connection attempts, REST retries and the dashboard's WebSocket
+ * reconnects. It uses no `Deno` API, so the browser client bundles it.
  *
  * The n-th delay (counting from 0) is drawn uniformly from
  * `[0, min(capMs, baseMs * 2^n))`, so retries of many clients spread out

@@ -23,6 +23,8 @@
  * @module
  */
 
+import { LevelBlockLayout } from "./level_block.ts";
+
 /** Word offset of the symbol id (index into the run's symbol list). */
 export const BOOK_SYMBOL_ID = 0;
 /** Word offset of the exchange's lastUpdateId (or `u` of a diff event); exact up to 2^53. */
@@ -64,17 +66,11 @@ export const MAX_BOOK_LEVELS = 1000;
  * l.askPrice(0) === BOOK_HEADER_WORDS + 10; // true
  * ```
  */
-export class BookSlotLayout {
-  /** Levels per side. */
-  readonly levels: number;
+export class BookSlotLayout extends LevelBlockLayout {
   /** Slot size in float64 words. */
   readonly slotWords: number;
   /** Slot size in bytes (a multiple of 8). */
   readonly slotBytes: number;
-  /** Word offset of the first bid price. */
-  readonly bidsStart: number;
-  /** Word offset of the first ask price. */
-  readonly asksStart: number;
 
   /**
    * Compute the layout for `levels` levels per side.
@@ -88,27 +84,8 @@ export class BookSlotLayout {
         `book levels must be an integer from 1 to ${MAX_BOOK_LEVELS}, got ${levels}`,
       );
     }
-    this.levels = levels;
-    this.bidsStart = BOOK_HEADER_WORDS;
-    this.asksStart = BOOK_HEADER_WORDS + 2 * levels;
+    super(levels, BOOK_HEADER_WORDS);
     this.slotWords = BOOK_HEADER_WORDS + 4 * levels;
     this.slotBytes = this.slotWords * 8;
-  }
-
-  /** Word offset of bid level `i`'s price (0 = best). */
-  bidPrice(i: number): number {
-    return this.bidsStart + 2 * i;
-  }
-  /** Word offset of bid level `i`'s size. */
-  bidSize(i: number): number {
-    return this.bidsStart + 2 * i + 1;
-  }
-  /** Word offset of ask level `i`'s price (0 = best). */
-  askPrice(i: number): number {
-    return this.asksStart + 2 * i;
-  }
-  /** Word offset of ask level `i`'s size. */
-  askSize(i: number): number {
-    return this.asksStart + 2 * i + 1;
   }
 }

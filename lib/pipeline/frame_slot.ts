@@ -36,6 +36,7 @@
  */
 
 import { DEFAULT_BOOK_LEVELS, MAX_BOOK_LEVELS } from "./book_slot.ts";
+import { LevelBlockLayout } from "./level_block.ts";
 
 /** Word offset of the symbol id (index into the run's symbol list), copied from the book. */
 export const FRAME_SYMBOL_ID = 0;
@@ -171,12 +172,10 @@ export interface FrameSlotLayoutOptions {
  * import { FrameSlotLayout } from "./frame_slot.ts";
  * const l = new FrameSlotLayout({ levels: 20, notionals: [1e4, 1e5, 1e6], wallsPerSide: 3 });
  * l.slotWords; // 42 + 3*4 + 3*2*2 + 4*20 = 146
- * l.bidPrice(0) === l.levelsStart; // true
+ * l.bidPrice(0) === l.bidsStart; // true
  * ```
  */
-export class FrameSlotLayout {
-  /** Levels per side in the levels block. */
-  readonly levels: number;
+export class FrameSlotLayout extends LevelBlockLayout {
   /** Notionals for slippage, in quote currency (a frozen copy). */
   readonly notionals: readonly number[];
   /** Walls kept per side. */
@@ -185,10 +184,6 @@ export class FrameSlotLayout {
   readonly slippageStart: number;
   /** Word offset of the walls block. */
   readonly wallsStart: number;
-  /** Word offset of the levels block (first bid price). */
-  readonly levelsStart: number;
-  /** Word offset of the first ask price. */
-  readonly asksStart: number;
   /** Slot size in float64 words. */
   readonly slotWords: number;
   /** Slot size in bytes (a multiple of 8). */
@@ -224,14 +219,13 @@ export class FrameSlotLayout {
         `wallsPerSide must be an integer from 0 to ${MAX_WALLS_PER_SIDE}, got ${walls}`,
       );
     }
-    this.levels = levels;
+    const wallsStart = FRAME_HEADER_WORDS + SLIPPAGE_WORDS * notionals.length;
+    super(levels, wallsStart + 4 * walls);
     this.notionals = Object.freeze([...notionals]);
     this.wallsPerSide = walls;
     this.slippageStart = FRAME_HEADER_WORDS;
-    this.wallsStart = this.slippageStart + SLIPPAGE_WORDS * notionals.length;
-    this.levelsStart = this.wallsStart + 4 * walls;
-    this.asksStart = this.levelsStart + 2 * levels;
-    this.slotWords = this.levelsStart + 4 * levels;
+    this.wallsStart = wallsStart;
+    this.slotWords = this.bidsStart + 4 * levels;
     this.slotBytes = this.slotWords * 8;
   }
 
@@ -276,22 +270,5 @@ export class FrameSlotLayout {
   /** Word offset of the size of wall `k` on `side`. */
   wallSize(side: number, k: number): number {
     return this.wallsStart + 2 * (side * this.wallsPerSide + k) + 1;
-  }
-
-  /** Word offset of bid level `i`'s price (0 = best). */
-  bidPrice(i: number): number {
-    return this.levelsStart + 2 * i;
-  }
-  /** Word offset of bid level `i`'s size. */
-  bidSize(i: number): number {
-    return this.levelsStart + 2 * i + 1;
-  }
-  /** Word offset of ask level `i`'s price (0 = best). */
-  askPrice(i: number): number {
-    return this.asksStart + 2 * i;
-  }
-  /** Word offset of ask level `i`'s size. */
-  askSize(i: number): number {
-    return this.asksStart + 2 * i + 1;
   }
 }

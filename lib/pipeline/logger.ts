@@ -12,17 +12,24 @@
  * @module
  */
 
-/** Log levels, least severe first. */
-export type LogLevel = "debug" | "info" | "warn" | "error";
+/** The log levels, least severe first. */
+export const LOG_LEVELS = ["debug", "info", "warn", "error"] as const;
 
-const RANK: Record<LogLevel, number> = { debug: 0, info: 1, warn: 2, error: 3 };
+/** A log level; a logger writes its level and the more severe ones. */
+export type LogLevel = typeof LOG_LEVELS[number];
+
+/** The log line formats: plain text or one JSON object per line. */
+export const LOG_FORMATS = ["text", "json"] as const;
+
+/** A log line format. */
+export type LogFormat = typeof LOG_FORMATS[number];
 
 /** Options of {@link createLogger}. */
 export interface LoggerOptions {
   /** Lowest level printed. Default "info". */
   level?: LogLevel;
   /** "text" (default) or "json" (one object per line). */
-  format?: "text" | "json";
+  format?: LogFormat;
   /** Where lines go. Default `console.error` (stderr), keeping stdout for the URL. */
   write?: (line: string) => void;
 }
@@ -70,11 +77,11 @@ function text(v: unknown): string {
  * ```
  */
 export function createLogger(options: LoggerOptions = {}): Logger {
-  const min = RANK[options.level ?? "info"];
+  const min = LOG_LEVELS.indexOf(options.level ?? "info");
   const json = options.format === "json";
   const write = options.write ?? ((line: string) => console.error(line));
   const emit = (level: LogLevel, args: unknown[]) => {
-    if (RANK[level] < min) return;
+    if (LOG_LEVELS.indexOf(level) < min) return;
     const time = new Date().toISOString();
     if (json) write(JSON.stringify({ time, level, msg: args.map(text).join(" ") }));
     else write(`${time} ${level.toUpperCase().padEnd(5)} ${args.map(text).join(" ")}`);

@@ -331,17 +331,11 @@ export class SpscRing {
 
   /**
    * Mark the ring closed: consumers waiting are woken and see
-   * {@link SpscRing.closed}; further `reserve` calls are still allowed (a
-   * restarted producer may reopen with {@link SpscRing.reopen}).
+   * {@link SpscRing.closed}; further `reserve` calls are still allowed.
    */
   close(): void {
     Atomics.store(this.#header, RING_CLOSED, 1);
     Atomics.notify(this.#header, RING_WRITE);
-  }
-
-  /** Clear the closed mark. */
-  reopen(): void {
-    Atomics.store(this.#header, RING_CLOSED, 0);
   }
 
   /** True once {@link SpscRing.close} was called. */

@@ -28,15 +28,11 @@
 
 import { parseArgs } from "node:util";
 import { MAX_NOTIONALS } from "../pipeline/frame_slot.ts";
+import { DEPTH_STREAMS, type DepthStream } from "../ingest/depth_stream.ts";
+import { LOG_FORMATS, LOG_LEVELS, type LogFormat, type LogLevel } from "../pipeline/logger.ts";
 
 /** Where the order books come from. */
 export type Source = "binance" | "sim";
-/** Which Binance stream is consumed: partial books or diff events with a local book. */
-export type StreamKind = "depth20" | "diff";
-/** Least severe log level written. */
-export type LogLevel = "debug" | "info" | "warn" | "error";
-/** Log line format. */
-export type LogFormat = "text" | "json";
 
 /** The validated configuration; every field is frozen. */
 export interface Config {
@@ -45,7 +41,7 @@ export interface Config {
   /** `--symbols`: lower-case, de-duplicated, in the order given. Default `["btcusdt", "ethusdt"]`. */
   readonly symbols: readonly string[];
   /** `--stream`: `depth20` partial books or `diff` events. Default `depth20`. */
-  readonly stream: StreamKind;
+  readonly stream: DepthStream;
   /** `--host`: interface the HTTP server binds. Default `127.0.0.1`. */
   readonly host: string;
   /** `--port`: HTTP port, 0 for an ephemeral one. Default 8000. */
@@ -293,7 +289,7 @@ const FLAGS: readonly FlagSpec[] = [
     default: "depth20",
     about: "Binance stream: partial books (depth20) or diff events kept in a local book (diff).",
     expected: "depth20 or diff",
-    parse: oneOf(["depth20", "diff"] as const),
+    parse: oneOf(DEPTH_STREAMS),
   },
   {
     name: "host",
@@ -413,7 +409,7 @@ const FLAGS: readonly FlagSpec[] = [
     default: "info",
     about: "Least severe log level written.",
     expected: "debug, info, warn or error",
-    parse: oneOf(["debug", "info", "warn", "error"] as const),
+    parse: oneOf(LOG_LEVELS),
   },
   {
     name: "log-format",
@@ -422,7 +418,7 @@ const FLAGS: readonly FlagSpec[] = [
     default: "text",
     about: "Log line format.",
     expected: "text or json",
-    parse: oneOf(["text", "json"] as const),
+    parse: oneOf(LOG_FORMATS),
   },
   {
     name: "levels",

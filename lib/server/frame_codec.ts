@@ -66,10 +66,9 @@ import {
   type FrameSlotLayout,
   slippageExceedsBit,
 } from "../pipeline/frame_slot.ts";
-import type { AnalyticsFrame, Level } from "../pipeline/analytics_frame.ts";
+import { storedCount } from "../pipeline/level_block.ts";
 import {
   DepthBandSchema,
-  type Frame,
   FrameSchema,
   HelloSchema,
   ServerMessageSchema,
@@ -167,11 +166,6 @@ function uint32(field: number, v: number): void {
   if (n !== 0) writer.tag(field, WireType.Varint).uint32(n);
 }
 
-/** Level count as readFrame reads it: a NaN or negative count is 0, at most `max`. */
-function count(v: number, max: number): number {
-  return v >= 0 ? Math.min(v, max) : 0;
-}
-
 /** Packed repeated double from `n` words starting at `at`, `stride` apart. */
 function packed(field: number, f64: Float64Array, at: number, n: number, stride: number): void {
   if (n <= 0) return;
@@ -267,15 +261,15 @@ export function encodeFrame(
   const askWalls = f64[base + FRAME_ASK_WALL_COUNT];
   uint32(W.bidCount, bidWalls);
   uint32(W.askCount, askWalls);
-  const nBidWalls = Math.ceil(count(bidWalls, layout.wallsPerSide));
-  const nAskWalls = Math.ceil(count(askWalls, layout.wallsPerSide));
+  const nBidWalls = Math.ceil(storedCount(bidWalls, layout.wallsPerSide));
+  const nAskWalls = Math.ceil(storedCount(askWalls, layout.wallsPerSide));
   packed(W.bidPrices, f64, base + layout.wallPrice(0, 0), nBidWalls, 2);
   packed(W.bidSizes, f64, base + layout.wallSize(0, 0), nBidWalls, 2);
   packed(W.askPrices, f64, base + layout.wallPrice(1, 0), nAskWalls, 2);
   packed(W.askSizes, f64, base + layout.wallSize(1, 0), nAskWalls, 2);
   writer.join();
-  const nBids = Math.ceil(count(f64[base + FRAME_BID_COUNT], layout.levels));
-  const nAsks = Math.ceil(count(f64[base + FRAME_ASK_COUNT], layout.levels));
+  const nBids = Math.ceil(storedCount(f64[base + FRAME_BID_COUNT], layout.levels));
+  const nAsks = Math.ceil(storedCount(f64[base + FRAME_ASK_COUNT], layout.levels));
   packed(F.bidPrices, f64, base + layout.bidPrice(0), nBids, 2);
   packed(F.bidSizes, f64, base + layout.bidSize(0), nBids, 2);
   packed(F.askPrices, f64, base + layout.askPrice(0), nAsks, 2);
@@ -368,82 +362,4 @@ export function encodeHello(
   writer.join();
   writer.join();
   return finish();
-}
-
-function levels(prices: readonly number[], sizes: readonly number[]): Level[] {
-  const out: Level[] = [];
-  const n = Math.min(prices.length, sizes.length);
-  for (let i = 0; i < n; i++) out.push({ price: prices[i], size: sizes[i] });
-  return out;
-}
-
-/**
- * Turn a decoded wire `Frame` back into the {@link AnalyticsFrame} shape of
- * `readFrame` (for tests, tools and clients that prefer objects). The wire
- * frame names its symbol; give its index as `symbolId`. Slippage `notional`
- * comes from the frame's own entries.
- *
- * @example
- * ```ts
- * import { fromBinary } from "@bufbuild/protobuf";
- * import { FrameSchema } from "../../proto/gen/market_pb.ts";
- * import { FrameSlotLayout } from "../pipeline/frame_slot.ts";
- * const layout = new FrameSlotLayout({ levels: 5 });
- * const bytes = encodeFrame(new Float64Array(layout.slotWords), 0, layout, "BTCUSDT", 1, 0);
- * frameToAnalytics(fromBinary(FrameSchema, bytes), 0).mid; // 0
- * ```
- */
-export function frameToAnalytics(frame: Frame, symbolId: number): AnalyticsFrame {
-  const walls = frame.walls;
-  return {
-    symbolId,
-    flags: frame.flags | 0,
-    lastUpdateId: frame.lastUpdateId,
-    sequence: frame.analysedSeq,
-    eventTime: frame.eventTime,
-    receiveTime: frame.receiveTime,
-    parsedTime: frame.parsedTime,
-    analysedTime: frame.analysedTime,
-    deliveredTime: frame.deliveredTime,
-    frameRate: frame.frameRate,
-    mid: frame.mid,
-    spread: frame.spread,
-    spreadBps: frame.spreadBps,
-    weightedMid: frame.weightedMid,
-    imbalance: { l1: frame.imbalanceL1, l5: frame.imbalanceL5, l20: frame.imbalanceL20 },
-    ofi: {
-      e: frame.ofi,
-      eL1: frame.ofiL1,
-      sum1s: frame.ofi1s,
-      sum10s: frame.ofi10s,
-      l1Sum1s: frame.ofiL11s,
-      l1Sum10s: frame.ofiL110s,
-    },
-    volatility: { m1: frame.volatility1m, m5: frame.volatility5m },
-    depth: frame.depth.map((d) => ({
-      bps: d.bps,
-      bidBase: d.bidBase,
-      bidQuote: d.bidQuote,
-      askBase: d.askBase,
-      askQuote: d.askQuote,
-    })),
-    slippage: frame.slippage.map((s) => ({
-      notional: s.notional,
-      buyBps: s.buyBps,
-      sellBps: s.sellBps,
-      buyFilledQuote: s.buyFilledQuote,
-      sellFilledQuote: s.sellFilledQuote,
-      buyExceeds: s.buyExceeds,
-      sellExceeds: s.sellExceeds,
-    })),
-    walls: {
-      threshold: walls?.threshold ?? 0,
-      bidCount: walls?.bidCount ?? 0,
-      askCount: walls?.askCount ?? 0,
-      bids: levels(walls?.bidPrices ?? [], walls?.bidSizes ?? []),
-      asks: levels(walls?.askPrices ?? [], walls?.askSizes ?? []),
-    },
-    bids: levels(frame.bidPrices, frame.bidSizes),
-    asks: levels(frame.askPrices, frame.askSizes),
-  };
 }

@@ -15,13 +15,14 @@
 import type { MetricsSources } from "../metrics/metrics_sources.ts";
 import type { HistoryStore } from "./history_store.ts";
 import type { FrameSlotLayout } from "../pipeline/frame_slot.ts";
+import type { DepthStream } from "../ingest/depth_stream.ts";
 
 /** Everything the routes may read. */
 export interface ServiceState extends MetricsSources {
   /** The ingest source ("binance" or "sim") and stream kind. */
   readonly source: string;
-  /** "depth20" or "diff". */
-  readonly stream: string;
+  /** The depth stream consumed. */
+  readonly stream: DepthStream;
   /** Epoch ms when the service started. */
   readonly startedAt: number;
   /** Last frames per symbol. */

@@ -22,7 +22,12 @@
 import { FEED_STATE_NAMES } from "../pipeline/feed_state.ts";
 import { REJECT_REASON_NAMES } from "../pipeline/reject_reason.ts";
 import { FRAME_RECEIVE_TIME } from "../pipeline/frame_slot.ts";
-import { type IngestTotals, pipelineTotals, type QueueTotals } from "../metrics/pipeline_totals.ts";
+import {
+  type IngestTotals,
+  pipelineTotals,
+  type QueueTotals,
+  type SymbolTotals,
+} from "../metrics/pipeline_totals.ts";
 import { readHubStats } from "../metrics/hub_stats.ts";
 import type { WorkerName, WorkerState } from "../metrics/metrics_sources.ts";
 import type { ServiceState } from "./service_state.ts";
@@ -38,30 +43,16 @@ import type { ServiceState } from "./service_state.ts";
  */
 export const ADAPTIVE_MODE_NAMES: readonly string[] = ["normal", "every-2nd", "every-3rd"];
 
-/** One symbol in {@link Stats.symbols}. */
-export interface SymbolStats {
+/**
+ * One symbol in {@link Stats.symbols}: its exact totals (see
+ * {@link SymbolTotals}) with the feed state and rejection reasons by name and
+ * the age of its newest frame.
+ */
+export interface SymbolStats extends Omit<SymbolTotals, "symbol" | "feedState" | "rejected"> {
   /** Feed state name ("connecting", "live", "stale", "resyncing"). */
   feedState: string;
-  /** Frames received. */
-  received: number;
-  /** Frames rejected by reason (every reason, zeros included). */
+  /** Frames rejected by reason name (every reason, zeros included). */
   rejected: Record<string, number>;
-  /** Σ rejected. */
-  rejectedTotal: number;
-  /** Frames accepted into the raw queue. */
-  accepted: number;
-  /** Diff mode: events folded into a later frame. */
-  coalesced: number;
-  /** Diff mode: events not yet emitted. */
-  pending: number;
-  /** Frames taken by the analytics worker. */
-  analysed: number;
-  /** Frames analysed and queued for the main thread. */
-  processed: number;
-  /** Frames skipped by the adaptive processor. */
-  skipped: number;
-  /** Frames delivered to the main thread. */
-  delivered: number;
   /** Milliseconds since the newest delivered frame was received; null before the first. */
   lastFrameAgeMs: number | null;
 }
@@ -124,20 +115,14 @@ export function buildStats(state: ServiceState, nowMs: number = Date.now()): Sta
       rejected[REJECT_REASON_NAMES[r]] = s.rejected[r];
     }
     const base = state.history.latestBase(id);
-    const received = base >= 0 ? state.history.f64(id)[base + FRAME_RECEIVE_TIME] : NaN;
-    symbols[s.symbol] = {
-      feedState: FEED_STATE_NAMES[s.feedState] ?? `unknown(${s.feedState})`,
-      received: s.received,
+    const receivedAt = base >= 0 ? state.history.f64(id)[base + FRAME_RECEIVE_TIME] : NaN;
+    const { symbol, feedState, received, rejected: _byCode, ...totals } = s;
+    symbols[symbol] = {
+      feedState: FEED_STATE_NAMES[feedState] ?? `unknown(${feedState})`,
+      received,
       rejected,
-      rejectedTotal: s.rejectedTotal,
-      accepted: s.accepted,
-      coalesced: s.coalesced,
-      pending: s.pending,
-      analysed: s.analysed,
-      processed: s.processed,
-      skipped: s.skipped,
-      delivered: s.delivered,
-      lastFrameAgeMs: Number.isFinite(received) ? Math.max(0, nowMs - received) : null,
+      ...totals,
+      lastFrameAgeMs: Number.isFinite(receivedAt) ? Math.max(0, nowMs - receivedAt) : null,
     };
   }
   const { heartbeat: _heartbeat, started: _started, ...ingest } = snap.ingest;
