@@ -8,6 +8,7 @@
  *
  * @example
  * ```ts
+ * import { writeDepthBands } from "./depth_band.ts";
  * import { BookSlotLayout, BOOK_BID_COUNT, BOOK_ASK_COUNT } from "../pipeline/book_slot.ts";
  * import { FRAME_MID, FrameSlotLayout } from "../pipeline/frame_slot.ts";
  * const layout = new BookSlotLayout(2);
@@ -38,7 +39,25 @@ const NOT_A_NUMBER = NaN;
  *
  * @example
  * ```ts
- * writeDepthBands(book, bookBase, layout, frame, frameBase, frameLayout);
+ * import { writeDepthBands } from "./depth_band.ts";
+ * import { writeTopOfBook } from "./mid_spread.ts";
+ * import { LocalBook } from "../ingest/local_book.ts";
+ * import { BookSlotLayout } from "../pipeline/book_slot.ts";
+ * import { FRAME_MID, FrameSlotLayout } from "../pipeline/frame_slot.ts";
+ * const book = new LocalBook();
+ * book.loadSnapshot([[99.95, 2], [99.8, 3], [99.5, 7]], [[100.05, 1], [100.2, 4], [101, 5]]);
+ * const layout = new BookSlotLayout(20);
+ * const f64 = new Float64Array(layout.slotWords);
+ * book.writeTop(f64, 0, layout);
+ * const frameLayout = new FrameSlotLayout({ levels: 20 });
+ * const frame = new Float64Array(frameLayout.slotWords);
+ * writeTopOfBook(f64, 0, layout, frame, 0);
+ * frame[FRAME_MID]; // 100
+ * writeDepthBands(f64, 0, layout, frame, 0, frameLayout);
+ * frame[frameLayout.depthBidBase(0)]; // 2 (10 bps: bids ≥ 99.9)
+ * frame[frameLayout.depthAskBase(1)]; // 5 (25 bps: asks ≤ 100.25, 1 + 4)
+ * frame[frameLayout.depthBidBase(2)]; // 12 (50 bps: bids ≥ 99.5, edge included)
+ * frame[frameLayout.depthBidQuote(0)]; // 199.9
  * ```
  */
 export function writeDepthBands(

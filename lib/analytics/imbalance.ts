@@ -8,6 +8,7 @@
  *
  * @example
  * ```ts
+ * import { writeImbalance } from "./imbalance.ts";
  * import { BookSlotLayout, BOOK_BID_COUNT, BOOK_ASK_COUNT } from "../pipeline/book_slot.ts";
  * const layout = new BookSlotLayout(2);
  * const f64 = new Float64Array(layout.slotWords);
@@ -32,7 +33,20 @@ const NOT_A_NUMBER = NaN;
  *
  * @example
  * ```ts
- * writeImbalance(f64, base, layout, 5, frame, FRAME_IMBALANCE_5); // 0.5 for sizes 3 / 1
+ * import { writeImbalance } from "./imbalance.ts";
+ * import { LocalBook } from "../ingest/local_book.ts";
+ * import { BookSlotLayout } from "../pipeline/book_slot.ts";
+ * import { FRAME_IMBALANCE_5, FrameSlotLayout } from "../pipeline/frame_slot.ts";
+ * const book = new LocalBook();
+ * book.loadSnapshot([[99, 3], [98, 2]], [[101, 1], [102, 4]]);
+ * const layout = new BookSlotLayout(20);
+ * const f64 = new Float64Array(layout.slotWords);
+ * book.writeTop(f64, 0, layout);
+ * const frame = new Float64Array(new FrameSlotLayout({ levels: 20 }).slotWords);
+ * writeImbalance(f64, 0, layout, 5, frame, FRAME_IMBALANCE_5);
+ * frame[FRAME_IMBALANCE_5]; // (5 − 5) / (5 + 5) = 0
+ * writeImbalance(f64, 0, layout, 1, frame, FRAME_IMBALANCE_5);
+ * frame[FRAME_IMBALANCE_5]; // top level only: (3 − 1) / (3 + 1) = 0.5
  * ```
  */
 export function writeImbalance(

@@ -15,6 +15,7 @@
  *
  * @example
  * ```ts
+ * import { writeTopOfBook } from "./mid_spread.ts";
  * import { BookSlotLayout, BOOK_BID_COUNT, BOOK_ASK_COUNT } from "../pipeline/book_slot.ts";
  * import { FRAME_MID, FRAME_WEIGHTED_MID, FrameSlotLayout } from "../pipeline/frame_slot.ts";
  * const layout = new BookSlotLayout(1);
@@ -47,7 +48,19 @@ const NOT_A_NUMBER = NaN;
  *
  * @example
  * ```ts
- * writeTopOfBook(book, bookBase, layout, frame, frameBase); // frame[frameBase + FRAME_MID] = 100
+ * import { writeTopOfBook } from "./mid_spread.ts";
+ * import { LocalBook } from "../ingest/local_book.ts";
+ * import { BookSlotLayout } from "../pipeline/book_slot.ts";
+ * import { FRAME_MID, FRAME_SPREAD_BPS, FrameSlotLayout } from "../pipeline/frame_slot.ts";
+ * const book = new LocalBook();
+ * book.loadSnapshot([[99, 3]], [[101, 1]]);
+ * const layout = new BookSlotLayout(20);
+ * const f64 = new Float64Array(layout.slotWords);
+ * book.writeTop(f64, 0, layout);
+ * const frame = new Float64Array(new FrameSlotLayout({ levels: 20 }).slotWords);
+ * writeTopOfBook(f64, 0, layout, frame, 0);
+ * frame[FRAME_MID]; // 100
+ * frame[FRAME_SPREAD_BPS]; // 1e4 · 2 / 100 = 200
  * ```
  */
 export function writeTopOfBook(

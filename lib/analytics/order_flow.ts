@@ -19,6 +19,7 @@
  *
  * @example
  * ```ts
+ * import { askFlow, bidFlow } from "./order_flow.ts";
  * bidFlow(100, 5, 101, 2); // bid up: +2
  * askFlow(102, 4, 102, 1); // ask same, size 4 → 1: +3
  * ```
@@ -36,6 +37,7 @@ const NOT_A_NUMBER = NaN;
  *
  * @example
  * ```ts
+ * import { bidFlow } from "./order_flow.ts";
  * bidFlow(100, 5, 99, 7); // bid down: −5
  * ```
  */
@@ -48,6 +50,7 @@ export function bidFlow(pPrev: number, qPrev: number, p: number, q: number): num
  *
  * @example
  * ```ts
+ * import { askFlow } from "./order_flow.ts";
  * askFlow(102, 4, 103, 9); // ask up: +4
  * ```
  */
@@ -66,8 +69,21 @@ export function askFlow(pPrev: number, qPrev: number, p: number, q: number): num
  *
  * @example
  * ```ts
- * // prev bid 100×5 / ask 102×4, cur bid 101×2 / ask 102×1: +2 + 3
- * writeOrderFlowImbalance(prev, 0, cur, 0, layout, 1, frame, FRAME_OFI_L1); // 5
+ * import { writeOrderFlowImbalance } from "./order_flow.ts";
+ * import { LocalBook } from "../ingest/local_book.ts";
+ * import { BookSlotLayout } from "../pipeline/book_slot.ts";
+ * import { FRAME_OFI_L1, FrameSlotLayout } from "../pipeline/frame_slot.ts";
+ * const layout = new BookSlotLayout(20);
+ * const book = new LocalBook();
+ * const prev = new Float64Array(layout.slotWords);
+ * book.loadSnapshot([[100, 5]], [[102, 4]]);
+ * book.writeTop(prev, 0, layout);
+ * const cur = new Float64Array(layout.slotWords);
+ * book.loadSnapshot([[101, 2]], [[102, 1]]);
+ * book.writeTop(cur, 0, layout);
+ * const frame = new Float64Array(new FrameSlotLayout({ levels: 20 }).slotWords);
+ * writeOrderFlowImbalance(prev, 0, cur, 0, layout, 1, frame, FRAME_OFI_L1);
+ * frame[FRAME_OFI_L1]; // bid up: +2, ask same with size 4 → 1: +3; e = 5
  * ```
  */
 export function writeOrderFlowImbalance(

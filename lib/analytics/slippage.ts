@@ -14,6 +14,7 @@
  *
  * @example
  * ```ts
+ * import { BookWalk, Trade, walkBook } from "./slippage.ts";
  * import { BookSlotLayout, BOOK_ASK_COUNT } from "../pipeline/book_slot.ts";
  * const layout = new BookSlotLayout(2);
  * const f64 = new Float64Array(layout.slotWords);
@@ -48,6 +49,7 @@ export type Trade = typeof Trade[keyof typeof Trade];
  *
  * @example
  * ```ts
+ * import { BookWalk } from "./slippage.ts";
  * const walk = new BookWalk(); // vwap NaN, nothing filled
  * ```
  */
@@ -68,7 +70,18 @@ export class BookWalk {
  *
  * @example
  * ```ts
- * walkBook(f64, 0, layout, Trade.Sell, 1e4, new BookWalk());
+ * import { BookWalk, Trade, walkBook } from "./slippage.ts";
+ * import { LocalBook } from "../ingest/local_book.ts";
+ * import { BookSlotLayout } from "../pipeline/book_slot.ts";
+ * const book = new LocalBook();
+ * book.loadSnapshot([[100, 50], [99, 100]], [[101, 10]]);
+ * const layout = new BookSlotLayout(20);
+ * const f64 = new Float64Array(layout.slotWords);
+ * book.writeTop(f64, 0, layout);
+ * const walk = walkBook(f64, 0, layout, Trade.Sell, 1e4, new BookWalk());
+ * walk.filledBase; // 5000 / 100 + 5000 / 99 ≈ 100.505
+ * walk.vwap; // 1e4 / 100.505 ≈ 99.4975
+ * walk.exceeds; // false: the bids hold 14 900 of quote
  * ```
  */
 export function walkBook(
@@ -110,7 +123,24 @@ export function walkBook(
  *
  * @example
  * ```ts
- * flags |= writeSlippage(book, bookBase, layout, frame, frameBase, frameLayout, walk);
+ * import { BookWalk, writeSlippage } from "./slippage.ts";
+ * import { writeTopOfBook } from "./mid_spread.ts";
+ * import { LocalBook } from "../ingest/local_book.ts";
+ * import { BookSlotLayout } from "../pipeline/book_slot.ts";
+ * import { FrameSlotLayout, slippageExceedsBit } from "../pipeline/frame_slot.ts";
+ * const book = new LocalBook();
+ * book.loadSnapshot([[99, 200]], [[101, 50], [102, 100]]);
+ * const layout = new BookSlotLayout(20);
+ * const f64 = new Float64Array(layout.slotWords);
+ * book.writeTop(f64, 0, layout);
+ * const frameLayout = new FrameSlotLayout({ levels: 20, notionals: [1e4, 1e5] });
+ * const frame = new Float64Array(frameLayout.slotWords);
+ * writeTopOfBook(f64, 0, layout, frame, 0); // mid 100
+ * const flags = writeSlippage(f64, 0, layout, frame, 0, frameLayout, new BookWalk());
+ * frame[frameLayout.slippageBuyBps(0)]; // 50 + 4950 / 102 ≈ 98.53 base, VWAP ≈ 101.49: ≈ 149.25 bps
+ * frame[frameLayout.slippageSellBps(0)]; // VWAP 99: 100 bps
+ * frame[frameLayout.slippageBuyFilled(1)]; // 15 250: only that much of 1e5 is visible
+ * flags === (slippageExceedsBit(1, 0) | slippageExceedsBit(1, 1)); // true: 1e5 exceeds both sides
  * ```
  */
 export function writeSlippage(

@@ -9,6 +9,7 @@
  *
  * @example
  * ```ts
+ * import { VolatilitySampler } from "./volatility.ts";
  * const v = new VolatilitySampler({ symbols: 1 });
  * v.observe(0, 0, 100);
  * v.observe(0, 1000, 101);
@@ -50,6 +51,7 @@ export interface VolatilitySamplerOptions {
  *
  * @example
  * ```ts
+ * import { VolatilitySampler } from "./volatility.ts";
  * const v = new VolatilitySampler({ symbols: 1 });
  * v.observe(0, 0, 100);
  * v.observe(0, 1000, 101);
@@ -74,6 +76,9 @@ export class VolatilitySampler {
   #entry = new Float64Array(2);
 
   /**
+   * Makes a sampler with empty rings: every volatility is NaN until a
+   * symbol has two samples.
+   *
    * @param options see {@link VolatilitySamplerOptions}.
    * @throws RangeError when an option is out of range.
    */
@@ -112,7 +117,12 @@ export class VolatilitySampler {
    *
    * @example
    * ```ts
-   * v.observe(0, 2500, 102); // samples period 2
+   * import { VolatilitySampler } from "./volatility.ts";
+   * const v = new VolatilitySampler({ symbols: 1 });
+   * v.observe(0, 0, 100); // samples period 0
+   * v.observe(0, 2500, 102); // samples period 2; period 1 had no frame: a zero return
+   * v.observe(0, 2900, 105); // ignored: period 2 is already sampled
+   * v.short(0); // sqrt(0² + ln(1.02)²) ≈ 0.019803
    * ```
    */
   observe(s: number, t: number, mid: number): void {
@@ -130,7 +140,16 @@ export class VolatilitySampler {
    *
    * @example
    * ```ts
-   * v.observeEntry(0, new Float64Array([2500, 102])); // t, mid
+   * import { VolatilitySampler } from "./volatility.ts";
+   * const v = new VolatilitySampler({ symbols: 1 });
+   * const entry = new Float64Array(2); // t, mid; reused for every frame
+   * entry[0] = 0;
+   * entry[1] = 100;
+   * v.observeEntry(0, entry);
+   * entry[0] = 1000;
+   * entry[1] = 101;
+   * v.observeEntry(0, entry);
+   * v.short(0); // ln(1.01) ≈ 0.00995
    * ```
    */
   observeEntry(s: number, entry: Float64Array): void {
@@ -160,7 +179,12 @@ export class VolatilitySampler {
    *
    * @example
    * ```ts
-   * v.breakChain(0);
+   * import { VolatilitySampler } from "./volatility.ts";
+   * const v = new VolatilitySampler({ symbols: 1 });
+   * v.observe(0, 0, 100);
+   * v.breakChain(0); // e.g. the feed went stale
+   * v.observe(0, 1000, 150);
+   * v.short(0); // NaN: no return spans the break
    * ```
    */
   breakChain(s: number): void {

@@ -9,6 +9,7 @@
  *
  * @example
  * ```ts
+ * import { writeMedianVisibleSize } from "./walls.ts";
  * import { BookSlotLayout, BOOK_BID_COUNT, BOOK_ASK_COUNT } from "../pipeline/book_slot.ts";
  * const layout = new BookSlotLayout(2);
  * const f64 = new Float64Array(layout.slotWords);
@@ -41,7 +42,18 @@ export const DEFAULT_WALL_FACTOR = 5;
  * @throws RangeError when `scratch` is too small.
  * @example
  * ```ts
- * writeMedianVisibleSize(f64, base, layout, scratch, thresholds, 0); // 3 for sizes 1, 3, 20
+ * import { writeMedianVisibleSize } from "./walls.ts";
+ * import { LocalBook } from "../ingest/local_book.ts";
+ * import { BookSlotLayout } from "../pipeline/book_slot.ts";
+ * const book = new LocalBook();
+ * book.loadSnapshot([[99, 1], [98, 3]], [[101, 20]]);
+ * const layout = new BookSlotLayout(20);
+ * const f64 = new Float64Array(layout.slotWords);
+ * book.writeTop(f64, 0, layout);
+ * const scratch = new Float64Array(2 * layout.levels);
+ * const thresholds = new Float64Array(1);
+ * writeMedianVisibleSize(f64, 0, layout, scratch, thresholds, 0);
+ * thresholds[0]; // 3, the median of sizes 1, 3, 20
  * ```
  */
 export function writeMedianVisibleSize(
@@ -89,9 +101,18 @@ export function writeMedianVisibleSize(
  *
  * @example
  * ```ts
- * const walls = new Float64Array(4);
- * findWallsFrom(f64, 0, layout, Side.Ask, new Float64Array([15]), 0, walls, 0, 2);
- * // 1; walls = [101, 20, NaN, NaN]
+ * import { findWallsFrom } from "./walls.ts";
+ * import { Side } from "./side.ts";
+ * import { LocalBook } from "../ingest/local_book.ts";
+ * import { BookSlotLayout } from "../pipeline/book_slot.ts";
+ * const book = new LocalBook();
+ * book.loadSnapshot([[99, 1], [98, 3]], [[101, 20], [102, 2], [103, 40]]);
+ * const layout = new BookSlotLayout(20);
+ * const f64 = new Float64Array(layout.slotWords);
+ * book.writeTop(f64, 0, layout);
+ * const walls = new Float64Array(2);
+ * findWallsFrom(f64, 0, layout, Side.Ask, new Float64Array([15]), 0, walls, 0, 1); // 2
+ * walls; // [103, 40]: the larger of the two walls (101×20, 103×40)
  * ```
  */
 export function findWallsFrom(

@@ -272,6 +272,8 @@ export class ConnectionPool {
    *
    * @example
    * ```ts
+   * import type { ConnectionPool } from "./connection_pool.ts";
+   * declare const pool: ConnectionPool; // a pool with open connections
    * pool.total("reconnects"); // reconnects of every connection of the pool
    * ```
    */

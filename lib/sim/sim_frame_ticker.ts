@@ -45,6 +45,7 @@ import type { StreamFaults } from "./sim_stream_faults.ts";
  *
  * @example
  * ```ts
+ * import type { FrameTickerParts } from "./sim_frame_ticker.ts";
  * import { SimCounters } from "./sim_stats.ts";
  * import { ConnectionSet } from "./sim_connection.ts";
  * import { StreamFaults } from "./sim_stream_faults.ts";
@@ -76,10 +77,26 @@ export interface FrameTickerParts {
  *
  * @example
  * ```ts
- * function run(parts: FrameTickerParts): number {
- *   const ticker = new FrameTicker({ ...parts, rate: 100 });
- *   return setInterval(() => ticker.catchUp(performance.now()), ticker.intervalMs);
- * }
+ * import { BookModel } from "./book_model.ts";
+ * import { FrameEncoder } from "./frame_encoder.ts";
+ * import { ConnectionSet } from "./sim_connection.ts";
+ * import { FrameTicker } from "./sim_frame_ticker.ts";
+ * import { SimCounters } from "./sim_stats.ts";
+ * import { StreamFaults } from "./sim_stream_faults.ts";
+ * import { symbolSpec } from "./symbol_spec.ts";
+ * const counters = new SimCounters(["BTCUSDT"]);
+ * const ticker = new FrameTicker({
+ *   encoders: [new FrameEncoder(new BookModel(symbolSpec("btcusdt"), { seed: 1 }))],
+ *   connections: new ConnectionSet({ symbolCount: 1, counters }),
+ *   faults: new StreamFaults(1),
+ *   counters,
+ *   rate: 100,
+ * });
+ * ticker.intervalMs; // 5: 500 / rate, within 2..20
+ * const timer = setInterval(() => ticker.catchUp(performance.now()), ticker.intervalMs);
+ * // … at shutdown:
+ * ticker.stop();
+ * clearInterval(timer);
  * ```
  */
 export class FrameTicker {
