@@ -51,6 +51,11 @@ export interface BookFixture {
  *
  * @example
  * ```ts
+ * import { writeBook } from "./book_fixture.ts";
+ * import { BookSlotLayout } from "../lib/pipeline/book_slot.ts";
+ *
+ * const layout = new BookSlotLayout(5);
+ * const f64 = new Float64Array(layout.slotWords);
  * writeBook(f64, 0, layout, { bids: [], asks: [[101, 2]], receiveTime: 1000 });
  * ```
  */
