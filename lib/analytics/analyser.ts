@@ -93,13 +93,10 @@ import {
   FRAME_RATE,
   FRAME_RECEIVE_TIME,
   FRAME_SEQUENCE,
-  FRAME_SPREAD,
-  FRAME_SPREAD_BPS,
   FRAME_SYMBOL_ID,
   FRAME_VOLATILITY_1M,
   FRAME_VOLATILITY_5M,
   FRAME_WALL_THRESHOLD,
-  FRAME_WEIGHTED_MID,
   type FrameSlotLayout,
 } from "../pipeline/frame_slot.ts";
 import { writeImbalance } from "./imbalance.ts";
