@@ -3,7 +3,6 @@ import fc from "fast-check";
 import { AdaptiveProcessor } from "../lib/analytics/adaptive_processor.ts";
 import {
   ADAPTIVE_LAST_CHANGE_AT,
-  ADAPTIVE_MODE,
   ADAPTIVE_MODE_CHANGES,
   ADAPTIVE_TOTAL_PROCESSED,
   ADAPTIVE_TOTAL_SKIPPED,
@@ -329,32 +328,6 @@ Deno.test("property: in mode m a symbol's non-newest frames are processed 1 in m
       assert.equal(processed, Math.floor(n / (mode + 1)));
       assert.equal(p.skipped(0), n - processed);
     }),
-  );
-});
-
-Deno.test("counters can live in a shared buffer and continue across a restart", () => {
-  const words = CountedAdaptive.counterWords(2);
-  assert.equal(words, 12);
-  const shared = new Float64Array(new SharedArrayBuffer(words * 8));
-  const first = new CountedAdaptive({ symbols: 2, capacity: 10, counters: shared });
-  first.beginBatch(9);
-  assert.equal(shared[ADAPTIVE_MODE], 2);
-  first.shouldProcess(0, false);
-  first.shouldProcess(1, true);
-  assert.equal(shared[ADAPTIVE_TOTAL_SKIPPED], 1);
-  assert.equal(shared[ADAPTIVE_TOTAL_PROCESSED], 1);
-  // A restarted worker attaches to the same counters.
-  const second = new CountedAdaptive({ symbols: 2, capacity: 10, counters: shared });
-  assert.equal(second.mode, 0);
-  assert.equal(shared[ADAPTIVE_MODE], 0);
-  second.shouldProcess(0, false);
-  assert.equal(second.processed(0), 1);
-  assert.equal(second.skipped(0), 1);
-  assert.equal(second.processed(1), 1);
-  assert.equal(second.totalProcessed, 2);
-  assert.throws(
-    () => new CountedAdaptive({ symbols: 3, capacity: 10, counters: shared }),
-    /counters must be a Float64Array of at least 14 words for 3 symbols, got 12 words/,
   );
 });
 

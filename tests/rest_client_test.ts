@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { Backoff } from "../lib/pipeline/backoff.ts";
-import { depthRequestWeight, RestClient, RestStatusError } from "../lib/ingest/rest_client.ts";
+import { RestClient, RestStatusError } from "../lib/ingest/rest_client.ts";
+import { depthRequestWeight } from "../lib/pipeline/depth_request_weight.ts";
 
 interface Seen {
   at: number;

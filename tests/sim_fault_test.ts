@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
-import { depthRequestWeight, WeightMeter } from "../lib/sim/rest_weight.ts";
+import { WeightMeter } from "../lib/sim/rest_weight.ts";
+import { depthRequestWeight } from "../lib/pipeline/depth_request_weight.ts";
 import { parseDuration, parseFault, parseFaultSpec } from "../lib/sim/sim_fault.ts";
 import { parseSimArgs } from "../lib/sim/sim_main.ts";
 import { parseStreamName } from "../lib/sim/stream_name.ts";

@@ -22,6 +22,7 @@
  */
 
 import { Backoff } from "../pipeline/backoff.ts";
+import { depthRequestWeight } from "../pipeline/depth_request_weight.ts";
 import type { DepthSnapshot } from "./depth_snapshot.ts";
 import { parseDepthSnapshot } from "./snapshot_parser.ts";
 
@@ -68,28 +69,6 @@ export class RestStatusError extends Error {
     this.name = "RestStatusError";
     this.status = status;
   }
-}
-
-/**
- * Request weight of `GET /api/v3/depth` for a `limit`.
- *
- * @throws {RangeError} If `limit` is not an integer in [1, 5000].
- *
- * @example
- * ```ts
- * import { depthRequestWeight } from "./rest_client.ts";
- *
- * depthRequestWeight(1000); // 50
- * ```
- */
-export function depthRequestWeight(limit: number): number {
-  if (!Number.isInteger(limit) || limit < 1 || limit > 5000) {
-    throw new RangeError(`depth limit must be an integer in [1, 5000], got ${limit}`);
-  }
-  if (limit <= 100) return 5;
-  if (limit <= 500) return 25;
-  if (limit <= 1000) return 50;
-  return 250;
 }
 
 /** Parses `Retry-After` (seconds or an HTTP date) into ms; `undefined` if absent or unusable. */

@@ -1,11 +1,11 @@
 /**
- * REST request weight of Binance spot `/api/v3/depth` and a sliding one-minute
- * meter of used weight, as reported in the `X-MBX-USED-WEIGHT-1M` header.
+ * A sliding one-minute meter of used REST weight, as reported in the
+ * `X-MBX-USED-WEIGHT-1M` header (the weight of a request is
+ * `depthRequestWeight` in `lib/pipeline/depth_request_weight.ts`).
  *
  * @example
  * ```ts
- * import { depthRequestWeight, WeightMeter } from "./rest_weight.ts";
- * depthRequestWeight(1000); // 50
+ * import { WeightMeter } from "./rest_weight.ts";
  * const meter = new WeightMeter();
  * meter.add(50, 0);
  * meter.used(1000); // 50
@@ -13,24 +13,6 @@
  * ```
  * @module
  */
-
-/**
- * Weight of a depth snapshot request: limit ≤100 → 5, ≤500 → 25, ≤1000 → 50,
- * otherwise (≤5000) → 250.
- *
- * @param limit The `limit` parameter, 1..5000.
- * @example
- * ```ts
- * depthRequestWeight(100); // 5
- * depthRequestWeight(101); // 25
- * ```
- */
-export function depthRequestWeight(limit: number): number {
-  if (limit <= 100) return 5;
-  if (limit <= 500) return 25;
-  if (limit <= 1000) return 50;
-  return 250;
-}
 
 /**
  * Options of {@link WeightMeter}.

@@ -27,7 +27,8 @@
  */
 
 import { type FrameEncoder, MAX_SNAPSHOT_LIMIT } from "./frame_encoder.ts";
-import { depthRequestWeight, WeightMeter } from "./rest_weight.ts";
+import { depthRequestWeight } from "../pipeline/depth_request_weight.ts";
+import { WeightMeter } from "./rest_weight.ts";
 import type { JsonReplies } from "./sim_http.ts";
 
 /**

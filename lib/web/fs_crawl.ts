@@ -42,16 +42,28 @@ export function toDirUrl(dir: URL | string): URL {
   return url;
 }
 
-async function walk(root: URL, prefix: string, out: string[]): Promise<void> {
-  let entries: Deno.DirEntry[];
+/**
+ * The entries of folder `dir` except dot-files; a folder that does not exist
+ * has none. The one folder reader of the file-system routes and static files.
+ *
+ * @example
+ * ```ts
+ * import { listFolder } from "./fs_crawl.ts";
+ * const names = (await listFolder(new URL("file:///no/such/folder/"))).map((e) => e.name); // []
+ * ```
+ */
+export async function listFolder(dir: URL): Promise<Deno.DirEntry[]> {
   try {
-    entries = await Array.fromAsync(Deno.readDir(root));
+    const entries = await Array.fromAsync(Deno.readDir(dir));
+    return entries.filter((e) => !e.name.startsWith("."));
   } catch (err) {
-    if (err instanceof Deno.errors.NotFound) return;
+    if (err instanceof Deno.errors.NotFound) return [];
     throw err;
   }
-  for (const e of entries) {
-    if (e.name.startsWith(".")) continue;
+}
+
+async function walk(root: URL, prefix: string, out: string[]): Promise<void> {
+  for (const e of await listFolder(root)) {
     if (e.isDirectory) {
       await walk(new URL(`${encodeURIComponent(e.name)}/`, root), `${prefix}${e.name}/`, out);
     } else if (e.isFile && MODULE.test(e.name) && !SKIP.test(e.name)) {

@@ -21,6 +21,7 @@
  * @module
  */
 import { contentTypeOf } from "./content_type.ts";
+import { listFolder, toDirUrl } from "./fs_crawl.ts";
 import { HASHED_FILE } from "./bundle.ts";
 import { appInternalsOf } from "./context.ts";
 import type { Middleware } from "./middleware.ts";
@@ -112,8 +113,8 @@ const SAFE_NAME = /^[A-Za-z0-9_][A-Za-z0-9._-]*$/;
  * ```
  */
 export function createStaticFiles(options: StaticFilesOptions): StaticFiles {
-  const staticDir = dirUrl(options.staticDir);
-  const buildDir = dirUrl(options.buildDir);
+  const staticDir = toDirUrl(options.staticDir);
+  const buildDir = toDirUrl(options.buildDir);
   const prefix = options.buildPrefix ?? "/build/";
   const maxAge = options.maxAge ?? 60;
   const dev = options.dev ?? false;
@@ -123,15 +124,7 @@ export function createStaticFiles(options: StaticFilesOptions): StaticFiles {
   async function buildIndex(): Promise<Map<string, Entry>> {
     const map = new Map<string, Entry>();
     const walk = async (dir: URL, urlPrefix: string) => {
-      let entries: Deno.DirEntry[];
-      try {
-        entries = await Array.fromAsync(Deno.readDir(dir));
-      } catch (err) {
-        if (err instanceof Deno.errors.NotFound) return;
-        throw err;
-      }
-      for (const e of entries) {
-        if (e.name.startsWith(".")) continue;
+      for (const e of await listFolder(dir)) {
         if (e.isDirectory) {
           const sub = new URL(`${encodeURIComponent(e.name)}/`, dir);
           if (sub.href !== buildDir.href) {
@@ -237,10 +230,4 @@ async function respond(
     return new Response(null, { status: 200, headers });
   }
   return new Response(f.readable, { status: 200, headers });
-}
-
-function dirUrl(u: URL): URL {
-  const url = new URL(u);
-  if (!url.pathname.endsWith("/")) url.pathname += "/";
-  return url;
 }
