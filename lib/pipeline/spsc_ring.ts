@@ -543,12 +543,15 @@ export class SpscRing {
     if (this.available() === 0 && !this.closed) {
       const result = Atomics.waitAsync(h, RING_WRITE, w, timeoutMs);
       if (result.async) {
-        // A pending waitAsync does not keep Deno's event loop alive; a timer does.
-        const keepAlive = setTimeout(() => {}, timeoutMs + 10);
+        // A pending waitAsync does not keep Deno's event loop alive; a timer
+        // does. An interval, not a one-shot timer: the wait's own timeout can
+        // fire later than a timer set for the same time, and the process must
+        // not end with the wait still pending.
+        const keepAlive = setInterval(() => {}, Math.max(timeoutMs, 1));
         try {
           await result.value;
         } finally {
-          clearTimeout(keepAlive);
+          clearInterval(keepAlive);
         }
       }
     }
