@@ -131,3 +131,48 @@ Deno.test("http hygiene: nosniff on HTML, JSON, metrics, static files, 404 and 4
     }
   }, true);
 });
+
+Deno.test("http hygiene: a malformed upgrade gets 400 with a reason, and no stack trace is logged", async () => {
+  await withService([], async (s, lines) => {
+    const host = `Host: ${new URL(s.url).host}`;
+    const key = `Sec-WebSocket-Key: ${btoa("0123456789abcdef")}`;
+    const cases: [string, string[], string][] = [
+      ["no key", ["Upgrade: websocket", "Connection: Upgrade", "Sec-WebSocket-Version: 13"], "Key"],
+      ["short key", [
+        "Upgrade: websocket",
+        "Connection: Upgrade",
+        `Sec-WebSocket-Key: ${btoa("short")}`,
+        "Sec-WebSocket-Version: 13",
+      ], "Key"],
+      ["not base64", [
+        "Upgrade: websocket",
+        "Connection: Upgrade",
+        "Sec-WebSocket-Key: !!!!!!!!!!!!!!!!!!!!!!==",
+        "Sec-WebSocket-Version: 13",
+      ], "Key"],
+      ["no version", ["Upgrade: websocket", "Connection: Upgrade", key], "Version"],
+      ["old version", [
+        "Upgrade: websocket",
+        "Connection: Upgrade",
+        key,
+        "Sec-WebSocket-Version: 8",
+      ], "Version"],
+      [
+        "no Connection: Upgrade",
+        ["Upgrade: websocket", key, "Sec-WebSocket-Version: 13"],
+        "Connection",
+      ],
+    ];
+    for (const [what, head, reason] of cases) {
+      const r = await raw(s.url, "GET /ws HTTP/1.1", [host, ...head]);
+      assert.equal(r.status, 400, what);
+      assert.ok(r.body.startsWith("malformed WebSocket upgrade: "), `${what}: ${r.body}`);
+      assert.ok(r.body.includes(reason), `${what}: ${r.body}`);
+      assert.equal(r.body.trim().split("\n").length, 1, "one line");
+    }
+    const good = await raw(s.url, "GET /ws HTTP/1.1", [host, ...UPGRADE]);
+    assert.equal(good.status, 101, "a well-formed upgrade still works");
+    const logged = lines.join("\n");
+    assert.ok(!/\n\s+at /.test(logged) && !logged.includes("request failed"), logged.slice(-800));
+  });
+});
