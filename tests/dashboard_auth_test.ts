@@ -49,6 +49,9 @@ Deno.test("dashboard with an auth token: the token moves to a cookie, data only 
     const metrics = await fetch(new URL("/metrics", s.url), { headers: cookie });
     await metrics.body?.cancel();
     assert.equal(metrics.status, 200, "the cookie opens /metrics");
+    const history = await fetch(new URL("/api/history?symbol=BTCUSDT", s.url), { headers: cookie });
+    await history.body?.cancel();
+    assert.equal(history.status, 200, "the cookie opens /api/*");
     const ws = new WebSocket(new URL("/ws", s.url.replace("http", "ws")), {
       headers: cookie,
     } as unknown as string[]);
