@@ -1,8 +1,10 @@
 // HTTP hygiene over real sockets against the real service: the Host check
-// (421 for a foreign Host, --allowed-hosts), nosniff on every response.
+// (421 for a foreign Host, --allowed-hosts), nosniff on every response, and
+// 400 without a stack trace for a malformed WebSocket upgrade.
 import assert from "node:assert/strict";
 import { parseConfig } from "../lib/server/config.ts";
 import { createLogger } from "../lib/pipeline/logger.ts";
+import { HostCheck } from "../lib/server/host_check.ts";
 import { type Service, startService } from "../main.ts";
 
 const TOKEN = "hyg13ne-t0ken";
@@ -175,4 +177,20 @@ Deno.test("http hygiene: a malformed upgrade gets 400 with a reason, and no stac
     const logged = lines.join("\n");
     assert.ok(!/\n\s+at /.test(logged) && !logged.includes("request failed"), logged.slice(-800));
   });
+});
+
+Deno.test("host check: bound address, wildcards, IPv6 and malformed Host values", () => {
+  const v6 = new HostCheck({ bound: "::1" });
+  assert.equal(v6.allows("[::1]:8000"), true);
+  assert.equal(v6.allows("::1"), false, "an IPv6 Host must be bracketed");
+  const lan = new HostCheck({ bound: "192.168.1.5" });
+  assert.equal(lan.allows("192.168.1.5:8000"), true);
+  assert.equal(lan.allows("192.168.1.6:8000"), false);
+  const wild = new HostCheck({ bound: "0.0.0.0", allowed: ["depth.example.com"] });
+  assert.equal(wild.allows("0.0.0.0:8000"), false, "a wildcard is not a name");
+  assert.equal(wild.allows("depth.example.com."), true, "a trailing dot is the same name");
+  assert.equal(wild.allows("localhost"), true);
+  for (const bad of [null, "", "a b", "evil.example@localhost", "localhost:80:80", "[::1"]) {
+    assert.equal(wild.allows(bad), false, JSON.stringify(bad));
+  }
 });
