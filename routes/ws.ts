@@ -4,7 +4,8 @@
  * Upgrades through the service's {@link WsHub} (`ctx.state.service.hub`).
  * When the service has an `authToken`, the request must carry it as
  * `Authorization: Bearer <token>` or, since browsers cannot set headers on a
- * WebSocket, as the query parameter `token`. The query parameter `symbol`
+ * WebSocket, in the `depthwatch_token` cookie the dashboard sets (the query
+ * parameter `token` still works for other clients). The query parameter `symbol`
  * picks the first subscription (e.g. `/ws?symbol=BTCUSDT`).
  *
  * A request that is not a WebSocket upgrade gets 426; a malformed upgrade
