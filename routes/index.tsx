@@ -7,6 +7,13 @@
  * already shows the current book and numbers, and the browser's rings start
  * full before the socket's Hello arrives.
  *
+ * With `--auth-token`, the first visit carries `?token=`: a valid one is
+ * moved into the `HttpOnly`, `SameSite=Strict` token cookie and the browser
+ * is sent (303) to the same URL without it, so the token leaves the address
+ * bar, history and logs; the islands' `/ws` and `/stats` then carry the
+ * cookie. The page is `Cache-Control: no-store` (it holds data only a token
+ * holder may see).
+ *
  * @module
  */
 import { signal } from "@preact/signals";
@@ -14,7 +21,7 @@ import { readFrame } from "../lib/pipeline/analytics_frame.ts";
 import { type DashFrame, dashFrameFromAnalytics } from "../lib/client/dash_frame.ts";
 import { buildSeed } from "../lib/client/dashboard_seed.ts";
 import type { ServiceState } from "../lib/server/service_state.ts";
-import { checkAuth } from "../lib/server/auth.ts";
+import { checkAuth, tokenCookie, tokenMatches } from "../lib/server/auth.ts";
 import { page } from "../lib/web/mod.ts";
 import { define } from "../utils.ts";
 import ConnectionBadge from "../islands/ConnectionBadge.tsx";
@@ -57,12 +64,26 @@ export const handler = define.handlers({
     const symbols = service.symbols ?? [];
     const asked = (ctx.url.searchParams.get("symbol") ?? "").toUpperCase();
     const id = Math.max(0, symbols.indexOf(asked));
+    // A valid ?token= becomes the cookie, and the URL loses it.
+    const token = ctx.url.searchParams.get("token");
+    if (service.authToken && token !== null && tokenMatches(token, service.authToken)) {
+      const rest = new URLSearchParams(ctx.url.search);
+      rest.delete("token");
+      const search = rest.size > 0 ? `?${rest}` : "";
+      return new Response(null, {
+        status: 303,
+        headers: {
+          location: ctx.url.pathname + search,
+          "set-cookie": tokenCookie(service.authToken),
+          "cache-control": "no-store",
+          "referrer-policy": "no-referrer",
+        },
+      });
+    }
     // The page itself is open, but its data follows the token rule of
-    // /api/history: without the token the first paint is empty, and the
-    // islands carry the page's ?token= on to /ws and /stats.
+    // /api/history: without the token the first paint is empty. The islands'
+    // /ws and /stats carry the token cookie (same origin).
     const authorized = checkAuth(ctx.req, ctx.url, service.authToken) === null;
-    const token = service.authToken && authorized ? ctx.url.searchParams.get("token") : null;
-    const query = token ? `?token=${encodeURIComponent(token)}` : "";
     const frames = authorized && symbols.length > 0 && service.history
       ? historyFrames(service, id)
       : [];
@@ -71,9 +92,10 @@ export const handler = define.handlers({
         symbols,
         symbol: symbols[id] ?? "",
         frames,
-        wsPath: `/ws${query}`,
-        statsPath: `/stats${query}`,
+        wsPath: "/ws",
+        statsPath: "/stats",
       }),
+      { headers: { "Cache-Control": "no-store" } },
     );
   },
 });

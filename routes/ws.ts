@@ -4,10 +4,13 @@
  * Upgrades through the service's {@link WsHub} (`ctx.state.service.hub`).
  * When the service has an `authToken`, the request must carry it as
  * `Authorization: Bearer <token>` or, since browsers cannot set headers on a
- * WebSocket, as the query parameter `token`. The query parameter `symbol`
+ * WebSocket, in the `depthwatch_token` cookie the dashboard sets (the query
+ * parameter `token` still works for other clients). The query parameter `symbol`
  * picks the first subscription (e.g. `/ws?symbol=BTCUSDT`).
  *
- * A request that is not a WebSocket upgrade gets 426; a foreign `Origin` 403;
+ * A request that is not a WebSocket upgrade gets 426; a malformed upgrade
+ * (no `Connection: Upgrade`, a bad `Sec-WebSocket-Key` or version) 400 with
+ * a one-line reason and nothing logged; a foreign `Origin` 403;
  * too many clients 503 (see {@link WsHub.upgrade}); a state without a hub 503.
  *
  * @example
@@ -21,6 +24,7 @@
 
 import type { WsHub } from "../lib/server/ws_hub.ts";
 import { checkAuth } from "../lib/server/auth.ts";
+import { badUpgrade, upgradeProblem } from "../lib/server/upgrade_check.ts";
 import { define } from "../utils.ts";
 
 /** The part of the hub this route uses. */
@@ -31,7 +35,7 @@ type Upgrader = Pick<WsHub, "upgrade">;
  *
  * @example
  * ```ts ignore
- * const response = handler.GET(ctx); // 101 / 401 / 403 / 426 / 503
+ * const response = handler.GET(ctx); // 101 / 400 / 401 / 403 / 426 / 503
  * ```
  */
 export const handler = define.handlers({
@@ -46,6 +50,8 @@ export const handler = define.handlers({
     }
     const denied = checkAuth(ctx.req, ctx.url, service.authToken);
     if (denied) return denied;
+    const problem = upgradeProblem(ctx.req);
+    if (problem !== null) return badUpgrade(problem);
     return hub.upgrade(ctx.req);
   },
 });

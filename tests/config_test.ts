@@ -51,6 +51,7 @@ Deno.test("defaults", () => {
       history: 100,
       staleMs: 2000,
       allowedOrigins: [],
+      allowedHosts: [],
       authToken: undefined,
       maxClients: 1000,
       logLevel: "info",
@@ -88,6 +89,8 @@ Deno.test("every flag, in both --name value and --name=value forms", () => {
     "250",
     "--allowed-origins",
     "https://Example.COM:443/,http://localhost:3000,https://example.com",
+    "--allowed-hosts",
+    "Depth.Example.com,10.0.0.5:8000,[fd00::1],depth.example.com",
     "--auth-token",
     "s3cr3t-Token_!",
     "--max-clients",
@@ -123,6 +126,7 @@ Deno.test("every flag, in both --name value and --name=value forms", () => {
       history: 7,
       staleMs: 250,
       allowedOrigins: ["https://example.com", "http://localhost:3000"],
+      allowedHosts: ["depth.example.com", "10.0.0.5:8000", "[fd00::1]"],
       authToken: "s3cr3t-Token_!",
       maxClients: 3,
       logLevel: "debug",
@@ -199,6 +203,7 @@ Deno.test("env fallback for every flag, and flag > env > default", () => {
       history: 50,
       staleMs: 5000,
       allowedOrigins: ["https://a.example"],
+      allowedHosts: [],
       authToken: "env-token",
       maxClients: 10,
       logLevel: "warn",
@@ -282,6 +287,10 @@ Deno.test("validation errors name the flag, the value and what is expected", () 
     ["allowed-origins", "https://a.example/app", "http(s) origins without path"],
     ["allowed-origins", "ws://a.example", "http(s) origins without path"],
     ["allowed-origins", "https://a.example,,https://b.example", "http(s) origins"],
+    ["allowed-hosts", "https://a.example", "host names or IP addresses"],
+    ["allowed-hosts", "a.example/app", "host names or IP addresses"],
+    ["allowed-hosts", "a.example:70000", "optional :port"],
+    ["allowed-hosts", "a.example,,b.example", "host names"],
     ["max-clients", "0", "an integer from 1 to 100000"],
     ["log-level", "trace", "debug, info, warn or error"],
     ["log-format", "xml", "text or json"],
@@ -339,6 +348,13 @@ Deno.test("unknown flags, stray arguments and missing values", () => {
   rejects(["--port=-5"], ['--port: invalid value "-5"; expected an integer from 0 to 65535']);
 });
 
+Deno.test("help says a server bound to every interface must list its names", () => {
+  const text = helpText();
+  const block = text.slice(text.indexOf("  --allowed-hosts <"));
+  assert.ok(block.includes("0.0.0.0"), "--allowed-hosts help names the wildcard case");
+  assert.ok(block.includes("421"));
+});
+
 Deno.test("help text lists every flag with its env var, default and expectation", () => {
   const text = helpText();
   const defaults: Record<string, string> = {
@@ -355,6 +371,7 @@ Deno.test("help text lists every flag with its env var, default and expectation"
     "--history": "100",
     "--stale-ms": "2000",
     "--allowed-origins": "none",
+    "--allowed-hosts": "none",
     "--auth-token": "none",
     "--max-clients": "1000",
     "--log-level": "info",

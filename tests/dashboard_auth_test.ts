@@ -1,6 +1,7 @@
 // With --auth-token the dashboard page stays open, but its first paint carries
-// data only for a request with the token, and the islands get paths that carry
-// the token on to /ws and /stats.
+// data only for a request with the token. A first visit with ?token= moves the
+// token into an HttpOnly, SameSite=Strict cookie and redirects (303) to the URL
+// without it; the cookie then opens the page's data, /stats and /ws.
 import assert from "node:assert/strict";
 import { parseConfig } from "../lib/server/config.ts";
 import { startService } from "../main.ts";
@@ -8,7 +9,7 @@ import { startService } from "../main.ts";
 const quiet = { debug() {}, info() {}, warn() {}, error() {} };
 const TOKEN = "s3cret-t0ken";
 
-Deno.test("dashboard with an auth token: data and socket paths only with the token", async () => {
+Deno.test("dashboard with an auth token: the token moves to a cookie, data only with it", async () => {
   const s = await startService(
     parseConfig(["--source=sim", "--port=0", "--sim-rate=50", `--auth-token=${TOKEN}`]),
     { log: quiet, build: true },
@@ -19,9 +20,55 @@ Deno.test("dashboard with an auth token: data and socket paths only with the tok
       if (performance.now() - t0 > 30_000) throw new Error("no frames within 30 s"); // a hang guard
       await new Promise((r) => setTimeout(r, 50));
     }
-    const withToken = await (await fetch(new URL(`/?token=${TOKEN}`, s.url))).text();
-    assert.ok(withToken.includes(`/ws?token=${TOKEN}`), "socket path carries the token");
-    assert.ok(withToken.includes(`/stats?token=${TOKEN}`), "stats path carries the token");
+    const first = await fetch(new URL(`/?symbol=ETHUSDT&token=${TOKEN}`, s.url), {
+      redirect: "manual",
+    });
+    await first.body?.cancel();
+    assert.equal(first.status, 303, "a valid ?token= is moved out of the URL");
+    assert.equal(first.headers.get("location"), "/?symbol=ETHUSDT");
+    assert.equal(first.headers.get("cache-control"), "no-store");
+    const setCookie = first.headers.get("set-cookie") ?? "";
+    assert.match(setCookie, /^depthwatch_token=s3cret-t0ken;/);
+    assert.match(setCookie, /; HttpOnly/);
+    assert.match(setCookie, /; SameSite=Strict/);
+    const cookie = { cookie: setCookie.split(";")[0] };
+    const page = await fetch(new URL("/?symbol=ETHUSDT", s.url), { headers: cookie });
+    assert.equal(page.status, 200);
+    assert.equal(
+      page.headers.get("cache-control"),
+      "no-store",
+      "the page with data is never stored",
+    );
+    const withToken = await page.text();
+    assert.ok(!withToken.includes(TOKEN), "the token is not in the page");
+    assert.ok(withToken.includes('"wsPath":"/ws"'), "the socket path carries no token");
+    assert.ok(withToken.includes('"statsPath":"/stats"'), "the stats path carries no token");
+    const stats = await fetch(new URL("/stats", s.url), { headers: cookie });
+    await stats.body?.cancel();
+    assert.equal(stats.status, 200, "the cookie opens /stats");
+    const metrics = await fetch(new URL("/metrics", s.url), { headers: cookie });
+    await metrics.body?.cancel();
+    assert.equal(metrics.status, 200, "the cookie opens /metrics");
+    const history = await fetch(new URL("/api/history?symbol=BTCUSDT", s.url), { headers: cookie });
+    await history.body?.cancel();
+    assert.equal(history.status, 200, "the cookie opens /api/*");
+    const ws = new WebSocket(new URL("/ws", s.url.replace("http", "ws")), {
+      headers: cookie,
+    } as unknown as string[]);
+    await new Promise<void>((resolve, reject) => {
+      ws.onopen = () => resolve();
+      ws.onerror = () => reject(new Error("the cookie did not open /ws"));
+    });
+    ws.close();
+    const wrong = await fetch(new URL("/stats", s.url), {
+      headers: { cookie: "depthwatch_token=wrong" },
+    });
+    await wrong.body?.cancel();
+    assert.equal(wrong.status, 401, "a wrong cookie is refused");
+    const badQuery = await fetch(new URL("/?token=wrong", s.url), { redirect: "manual" });
+    await badQuery.body?.cancel();
+    assert.equal(badQuery.status, 200, "a wrong ?token= sets no cookie");
+    assert.equal(badQuery.headers.get("set-cookie"), null);
     const open = await fetch(new URL("/", s.url));
     assert.equal(open.status, 200);
     const html = await open.text();

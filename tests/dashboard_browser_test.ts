@@ -25,7 +25,7 @@ const CHROMIUM_ARGS = [
 const CHARTS = ["mid", "spread", "imbalance", "ofi", "depth"];
 const ARTIFACTS = new URL("../test_artifacts/", import.meta.url);
 
-function serviceOn(port: number, build: boolean): Promise<Service> {
+function serviceOn(port: number, build: boolean, flags: string[] = []): Promise<Service> {
   const config = parseConfig([
     "--source",
     "sim",
@@ -35,6 +35,7 @@ function serviceOn(port: number, build: boolean): Promise<Service> {
     "btcusdt,ethusdt",
     "--sim-rate",
     "50",
+    ...flags,
   ]);
   return startService(config, { build, log: createLogger({ level: "error" }) });
 }
@@ -99,8 +100,9 @@ async function heapAfterGc(page: Page): Promise<number> {
 async function withDashboard(
   fn: (ctx: { page: Page; service: () => Service; restart: () => Promise<void> }) => Promise<void>,
   viewport = { width: 1280, height: 800 },
+  flags: string[] = [],
 ) {
-  let service = await serviceOn(0, true);
+  let service = await serviceOn(0, true, flags);
   const port = portOf(service);
   const browser = await chromium.launch({
     executablePath: "/usr/bin/chromium",
@@ -116,7 +118,7 @@ async function withDashboard(
         await service.close();
         // The badge must notice the loss before the server is back.
         await page.locator('.badge[data-state="reconnecting"]').waitFor({ timeout: 60_000 });
-        service = await serviceOn(port, false);
+        service = await serviceOn(port, false, flags);
       },
     });
     await page.close();
@@ -255,6 +257,39 @@ browserTest("dashboard: usable at phone width (no horizontal scroll)", async () 
     await page.screenshot({ path: new URL("dashboard_phone.png", ARTIFACTS).pathname });
   }, { width: 390, height: 844 });
 });
+
+browserTest(
+  "dashboard with a token: the token moves to a cookie, the feed and /stats follow",
+  async () => {
+    const token = "br0wser-t0ken";
+    await withDashboard(
+      async ({ page, service }) => {
+        await page.goto(`${service().url}?symbol=ETHUSDT&token=${token}`);
+        assert.equal(
+          page.url(),
+          `${service().url}?symbol=ETHUSDT`,
+          "the token left the address bar",
+        );
+        await page.locator('.badge[data-state="live"]').waitFor(); // /ws opened with the cookie
+        await page.locator('.health[data-state="ok"]').waitFor(); // /stats answered with the cookie
+        await page.locator('.book[data-symbol="ETHUSDT"]').waitFor();
+        assert.equal(
+          await page.evaluate(() => document.cookie),
+          "",
+          "scripts cannot read the token",
+        );
+        const cookies = await page.context().cookies();
+        const cookie = cookies.find((c) => c.name === "depthwatch_token");
+        assert.ok(cookie, "the token cookie is set");
+        assert.equal(cookie.httpOnly, true);
+        assert.equal(cookie.sameSite, "Strict");
+        assert.ok(!(await page.content()).includes(token), "the token is not in the page");
+      },
+      undefined,
+      [`--auth-token=${token}`],
+    );
+  },
+);
 
 browserTest(
   "dashboard: JS heap flat over 60 s at 50 frames/s per symbol (DEPTHWATCH_LONG=1)",

@@ -3,9 +3,12 @@
  * `/api/*`, `/ws`). `/health` stays open so load balancers and supervisors
  * can probe without the secret.
  *
- * When a token is configured, a request must carry it either as
- * `Authorization: Bearer <token>` or as the query parameter `?token=<token>`
- * (for browsers' WebSocket, which cannot set headers). Tokens are compared
+ * When a token is configured, a request must carry it as
+ * `Authorization: Bearer <token>`, as the cookie {@linkcode TOKEN_COOKIE}
+ * (what browsers use: the dashboard sets it on the first visit with
+ * `?token=` and redirects to the URL without it, so the token leaves URLs,
+ * history and proxy logs), or as the query parameter `?token=<token>` (kept
+ * for non-browser clients; the header or the cookie is preferred). Tokens are compared
  * in constant time with respect to the secret: every byte of the configured
  * token is visited whatever the candidate is. The token is never logged or
  * echoed.
@@ -48,6 +51,52 @@ export function tokenMatches(candidate: string, secret: string): boolean {
   return diff === 0;
 }
 
+/**
+ * The cookie that carries the token for browsers (`HttpOnly`,
+ * `SameSite=Strict`, `Path=/`).
+ *
+ * @example
+ * ```ts
+ * import { TOKEN_COOKIE } from "./auth.ts";
+ * TOKEN_COOKIE; // "depthwatch_token"
+ * ```
+ */
+export const TOKEN_COOKIE = "depthwatch_token";
+
+/**
+ * The `Set-Cookie` value that stores `token` in {@linkcode TOKEN_COOKIE}:
+ * `HttpOnly` (no script reads it), `SameSite=Strict` (no other site's page
+ * sends it), `Path=/`, for the browser session. The token is
+ * percent-encoded.
+ *
+ * @example
+ * ```ts
+ * import { tokenCookie } from "./auth.ts";
+ * tokenCookie("s3cret"); // "depthwatch_token=s3cret; Path=/; HttpOnly; SameSite=Strict"
+ * ```
+ *
+ * @param token The configured token.
+ */
+export function tokenCookie(token: string): string {
+  return `${TOKEN_COOKIE}=${encodeURIComponent(token)}; Path=/; HttpOnly; SameSite=Strict`;
+}
+
+/** The token cookie's (decoded) value in `req`, or null when absent. */
+function cookieToken(req: Request): string | null {
+  const header = req.headers.get("cookie");
+  if (header === null) return null;
+  for (const part of header.split(";")) {
+    const eq = part.indexOf("=");
+    if (eq < 0 || part.slice(0, eq).trim() !== TOKEN_COOKIE) continue;
+    try {
+      return decodeURIComponent(part.slice(eq + 1).trim());
+    } catch {
+      return part.slice(eq + 1).trim();
+    }
+  }
+  return null;
+}
+
 function unauthorized(message: string, invalid: boolean): Response {
   return new Response(JSON.stringify({ error: message }), {
     status: 401,
@@ -63,10 +112,11 @@ function unauthorized(message: string, invalid: boolean): Response {
 
 /**
  * Check `req` against the configured `token`. Returns null when the request
- * may proceed (no token configured, or a matching token in the header or the
- * query), or a 401 response with `WWW-Authenticate: Bearer` otherwise.
+ * may proceed (no token configured, or a matching token in the header, the
+ * cookie or the query), or a 401 response with `WWW-Authenticate: Bearer`
+ * otherwise.
  *
- * @param req the request (its `Authorization` header is read).
+ * @param req the request (its `Authorization` and `Cookie` headers are read).
  * @param url the parsed request URL (its `token` query parameter is read).
  * @param token the configured token; undefined or empty disables the check.
  * @example
@@ -76,12 +126,15 @@ function unauthorized(message: string, invalid: boolean): Response {
  * checkAuth(new Request("http://x/stats"), new URL("http://x/stats"), "s3cret")?.status; // 401
  * const url = new URL("http://x/ws?token=s3cret");
  * checkAuth(new Request(url), url, "s3cret"); // null
+ * const page = new URL("http://x/stats");
+ * checkAuth(new Request(page, { headers: { cookie: "depthwatch_token=s3cret" } }), page, "s3cret"); // null
  * ```
  */
 export function checkAuth(req: Request, url: URL, token: string | undefined): Response | null {
   if (token === undefined || token === "") return null;
   const header = req.headers.get("authorization");
   const query = url.searchParams.get("token");
+  const cookie = cookieToken(req);
   let presented = false;
   let ok = false;
   if (header !== null) {
@@ -93,14 +146,18 @@ export function checkAuth(req: Request, url: URL, token: string | undefined): Re
     presented = true;
     if (tokenMatches(query, token)) ok = true;
   }
+  if (cookie !== null) {
+    presented = true;
+    if (tokenMatches(cookie, token)) ok = true;
+  }
   if (ok) return null;
   return presented
     ? unauthorized(
-      "unauthorized: the token presented is not valid; expected Authorization: Bearer <token> or ?token=<token>",
+      "unauthorized: the token presented is not valid; expected Authorization: Bearer <token>, the depthwatch_token cookie or ?token=<token>",
       true,
     )
     : unauthorized(
-      "unauthorized: a token is required; send Authorization: Bearer <token> or ?token=<token>",
+      "unauthorized: a token is required; send Authorization: Bearer <token>, the depthwatch_token cookie or ?token=<token>",
       false,
     );
 }

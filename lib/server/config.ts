@@ -62,6 +62,8 @@ export interface Config {
   readonly staleMs: number;
   /** `--allowed-origins`: browser origins allowed besides the server's own (normalised). Default none. */
   readonly allowedOrigins: readonly string[];
+  /** `--allowed-hosts`: `Host` names served besides the bound address and loopback (lower case). Default none. */
+  readonly allowedHosts: readonly string[];
   /** `--auth-token`: token clients must present; `undefined` for none. Default none. */
   readonly authToken: string | undefined;
   /** `--max-clients`: WebSocket clients served at once. Default 1000. */
@@ -237,6 +239,21 @@ function parseOrigins(raw: string): readonly string[] {
   return Object.freeze(out);
 }
 
+const HOST_NAME =
+  /^(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)*|\[[0-9a-f:.]+\])(?::[0-9]{1,5})?$/;
+
+function parseHostNames(raw: string): readonly string[] {
+  const out: string[] = [];
+  for (const part of list(raw)) {
+    const host = part.toLowerCase();
+    if (host.length > 259 || !HOST_NAME.test(host)) throw new Invalid();
+    const port = /:([0-9]+)$/.exec(host.replace(/^\[[^\]]*\]/, ""));
+    if (port && Number(port[1]) > 65535) throw new Invalid();
+    if (!out.includes(host)) out.push(host);
+  }
+  return Object.freeze(out);
+}
+
 function parseToken(raw: string): string | undefined {
   if (raw === "") return undefined;
   if (raw.length > 4096 || !/^[\x21-\x7e]+$/.test(raw)) throw new Invalid();
@@ -382,6 +399,19 @@ const FLAGS: readonly FlagSpec[] = [
     expected:
       "a comma-separated list of http(s) origins without path, e.g. https://example.com,http://localhost:3000",
     parse: parseOrigins,
+  },
+  {
+    name: "allowed-hosts",
+    key: "allowedHosts",
+    arg: "list",
+    default: undefined,
+    unset: Object.freeze([]),
+    about:
+      "Comma-separated Host names served besides the bound address, localhost, 127.0.0.1 and [::1]; " +
+      "other Host headers get 421. Bound to 0.0.0.0 or ::, list every name clients use.",
+    expected:
+      "a comma-separated list of host names or IP addresses, each with an optional :port, e.g. depth.example.com,10.0.0.5:8000",
+    parse: parseHostNames,
   },
   {
     name: "auth-token",

@@ -36,6 +36,8 @@ import { LatencyTracker } from "./latency_tracker.ts";
 import { createLogger, type Logger } from "../pipeline/logger.ts";
 import type { ServiceState } from "./service_state.ts";
 import { Supervisor } from "./supervisor.ts";
+import { HostCheck } from "./host_check.ts";
+import { guardHandler } from "./http_guard.ts";
 import { WsHub } from "./ws_hub.ts";
 
 /** What the HTTP app is made from: the service's state and its logger. */
@@ -169,7 +171,11 @@ export async function runService(
   const consumer = new FrameConsumer({ processed: processedRing, history, counters, latency });
   const consuming = consumer.run();
 
-  const handler = await app({ state, log });
+  // Every response passes the Host check and gets nosniff, whatever made it.
+  const handler = guardHandler(await app({ state, log }), {
+    hostCheck: new HostCheck({ bound: config.host, allowed: config.allowedHosts }),
+    log,
+  });
   let url = "";
   const server = Deno.serve({
     hostname: config.host,
