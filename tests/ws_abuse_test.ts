@@ -6,7 +6,8 @@
  * `depthwatch_ws_disconnects_total`, the service's resident set (it runs in
  * this process) returns to within 50 MB of where it was, and an honest client
  * subscribed to one symbol receives every frame of it meanwhile (consecutive
- * seq, or jumps equal to the frames conflated).
+ * seq, or jumps equal to the frames conflated). A bad request is answered
+ * with one bounded error, and too many of them close the client.
  *
  * @module
  */
@@ -250,4 +251,45 @@ Deno.test("ws abuse: Hellos to a client with no subscription that never reads co
       await sleep(1000 / RATE);
     }
   });
+});
+
+Deno.test("ws abuse: a bad request gets ONE bounded error naming what was wrong; the eleventh in a minute closes with 1008 (protocol)", async () => {
+  const s = await start();
+  const hub = hubOf(s);
+  const ws = new WebSocket(`${s.url.replace(/^http/, "ws")}ws`);
+  ws.binaryType = "arraybuffer";
+  const errors: { message: string; symbol: string }[] = [];
+  const closed = new Promise<CloseEvent>((resolve) => ws.onclose = resolve);
+  ws.onmessage = (e) => {
+    const m = fromBinary(ServerMessageSchema, new Uint8Array(e.data));
+    if (m.kind.case === "error") errors.push(m.kind.value);
+  };
+  try {
+    await new Promise((resolve) => ws.onopen = resolve);
+    const names = Array.from({ length: 1360 }, (_, i) => `x${i}`);
+    ws.send(encode({ case: "subscribe", value: { symbols: names.slice(0, 600) } }));
+    await waitFor("the error reply", () => errors.length === 1);
+    const [first] = errors;
+    assert.match(
+      first.message,
+      /^unknown symbols "x0", "x1", .* … \(600 in all\): expected one of/,
+    );
+    assert.ok(first.message.length <= 400, `${first.message.length} characters`);
+    assert.equal(first.symbol, "x0");
+    // Nine more bad requests are answered (a burst of ten), the next one closes.
+    for (let i = 0; i < 9; i++) {
+      ws.send(encode({ case: "resync", value: { symbol: "nope" } }));
+    }
+    await waitFor("ten error replies", () => errors.length === 10);
+    ws.send(encode({ case: "unsubscribe", value: { symbols: ["nope"] } }));
+    const event = await closed;
+    assert.equal(event.code, 1008);
+    assert.match(event.reason, /bad requests per minute/);
+    assert.equal(errors.length, 10);
+    await waitFor("the disconnect counted", () => hub.disconnects.protocol === 1);
+    assert.equal(hub.errorsSent, 10);
+  } finally {
+    ws.close();
+    await s.close();
+  }
 });
