@@ -592,4 +592,18 @@ Deno.test("ws hub: options are validated with clear errors", () => {
     () => new WsHub({ history, symbols: ["A", "B"], layout: new FrameSlotLayout({ levels: 2 }) }),
     /layout must be the history store's layout/,
   );
+  assert.throws(
+    () =>
+      new WsHub({
+        history,
+        symbols: ["A", "B"],
+        maxBufferedBytes: 1000,
+        hardMaxBufferedBytes: 999,
+      }),
+    /hardMaxBufferedBytes must be at least maxBufferedBytes \(1000\), got 999/,
+  );
+  assert.throws(
+    () => new WsHub({ history, symbols: ["A", "B"], maxBadRequestsPerMinute: 0 }),
+    /maxBadRequestsPerMinute must be a positive number/,
+  );
 });

@@ -15,7 +15,10 @@
  * limit (checked on every frame and every `drainCheckMs`) it gets those newest
  * frames, each with `ServerMessage.conflated` = frames skipped, so its seq
  * jumps and it resyncs. A client behind for longer than `maxBehindMs` is
- * closed with 1013 (reason `slow`). A slow client never delays the others:
+ * closed with 1013 (reason `slow`). Every byte counts against that budget:
+ * Hellos, errors and heartbeats too, so a client with no subscription that
+ * stops reading is behind and closed as well; one over `hardMaxBufferedBytes`
+ * is closed at once (see `ws_session.ts`). A slow client never delays the others:
  * sending only queues bytes, and a behind client costs one reference per
  * symbol per frame.
  *
@@ -60,8 +63,17 @@ export interface WsHubOptions {
   symbols: readonly string[];
   /** Frame layout. Default `history.layout` (must be the same object when given). */
   layout?: FrameSlotLayout;
-  /** A client with more bytes than this queued is behind (conflated). Default 256 KiB (about 200 frames). */
+  /**
+   * Send budget: a client with more bytes than this queued (frames, Hellos,
+   * errors, heartbeats) is behind (conflated). Default 256 KiB (about 200 frames).
+   */
   maxBufferedBytes?: number;
+  /**
+   * Hard cap: a client with more bytes than this queued when it sends a
+   * request (or is sent anything else) is closed as `slow` at once. At least
+   * `maxBufferedBytes`. Default 2 × `maxBufferedBytes`.
+   */
+  hardMaxBufferedBytes?: number;
   /** A client behind for longer than this is closed as `slow`, ms. Default 5000. */
   maxBehindMs?: number;
   /** Connections over this are refused with 503. Default 1000. */
@@ -76,6 +88,11 @@ export interface WsHubOptions {
   maxMessageBytes?: number;
   /** Client messages allowed per second (bursts up to this many); more closes with 1008. Default 20. */
   maxMessagesPerSecond?: number;
+  /**
+   * Bad requests (answered with a `ServerError`) allowed per minute, bursts up
+   * to this many; more closes with 1008 (`protocol`). Default 10.
+   */
+  maxBadRequestsPerMinute?: number;
   /** How often behind clients are checked for draining or timing out, ms. Default 50. */
   drainCheckMs?: number;
   /** Deno's idle timeout of each socket in seconds (ping/pong liveness). Default 120. */
@@ -175,7 +192,24 @@ export class WsHub {
     this.#maxBuffered = positive("maxBufferedBytes", options.maxBufferedBytes ?? 256 << 10, true);
     this.#maxBehindMs = positive("maxBehindMs", options.maxBehindMs ?? 5000, false);
     this.#maxClients = positive("maxClients", options.maxClients ?? 1000, true);
+    const hardMax = positive(
+      "hardMaxBufferedBytes",
+      options.hardMaxBufferedBytes ?? 2 * this.#maxBuffered,
+      true,
+    );
+    if (hardMax < this.#maxBuffered) {
+      throw new RangeError(
+        `WsHub: hardMaxBufferedBytes must be at least maxBufferedBytes (${this.#maxBuffered}), got ${hardMax}`,
+      );
+    }
     this.#limits = {
+      maxBufferedBytes: this.#maxBuffered,
+      hardMaxBufferedBytes: hardMax,
+      maxBadRequestsPerMinute: positive(
+        "maxBadRequestsPerMinute",
+        options.maxBadRequestsPerMinute ?? 10,
+        false,
+      ),
       maxMessageBytes: positive("maxMessageBytes", options.maxMessageBytes ?? 4096, true),
       maxMessagesPerSecond: positive(
         "maxMessagesPerSecond",
@@ -212,6 +246,7 @@ export class WsHub {
       unsubscribe: (session, s) => this.#bySymbol[s].delete(session),
       hello: (s, subscribed) => this.#hello(s, subscribed),
       errorSent: () => this.#errorsSent++,
+      behind: (session) => this.#markBehind(session),
       ended: (session, reason) => this.#forget(session, reason),
     };
     // Frames stored before the hub existed become seq 1..k of this epoch.
@@ -360,17 +395,21 @@ export class WsHub {
         continue;
       }
       // Behind: keep only the newest frame of this symbol.
-      if (client.behindSince === 0) {
-        client.behindSince = performance.now();
-        this.#behind.add(client);
-        this.#startTimer();
-      }
+      this.#markBehind(client);
       if (client.pending[symbolId] !== null) {
         client.dropped[symbolId]++;
         this.#framesConflated++;
       }
       client.pending[symbolId] = bytes;
     }
+  }
+
+  /** Count `client` as behind from now (unless it is already): the timer checks it from then on. */
+  #markBehind(client: WsSession): void {
+    if (client.behindSince !== 0 || client.gone) return;
+    client.behindSince = performance.now();
+    this.#behind.add(client);
+    this.#startTimer();
   }
 
   /** Send the pending frames of a behind client whose queue drained; close it if it stayed behind too long. */

@@ -13,7 +13,18 @@
  * with 1003, undecodable or empty messages with 1008 (`protocol`), messages
  * over `maxMessageBytes` with 1009 (`too_large`), more than
  * `maxMessagesPerSecond` (token bucket, bursts up to that many) with 1008
- * (`rate_limit`). Unknown symbols are answered with a `ServerError`.
+ * (`rate_limit`). A bad request (unknown symbols, a resync of a symbol not
+ * subscribed) is answered with ONE `ServerError` naming what was wrong
+ * (bounded in length, never one per item); more than `maxBadRequestsPerMinute`
+ * (token bucket, bursts up to that many) closes with 1008 (`protocol`).
+ *
+ * Every reply counts against the client's send budget, whatever it is
+ * subscribed to: a send that leaves more than `maxBufferedBytes` queued makes
+ * the client "behind" (the hub then conflates its frames and closes it as
+ * `slow` if it stays behind), and a client with more than
+ * `hardMaxBufferedBytes` queued when a request arrives (or when anything is
+ * sent outside a request) is closed at once with 1013 (`slow`). The replies
+ * of one request (at most one Hello per symbol and one error) are sent whole.
  *
  * What is shared by all sessions (symbol names, subscriber sets, encoded
  * history, counters) stays with the hub, reached through a
@@ -24,7 +35,13 @@
  * import { WsSession, type SessionHost } from "./ws_session.ts";
  * declare const socket: WebSocket; // from Deno.upgradeWebSocket
  * declare const host: SessionHost; // the hub
- * const limits = { maxMessageBytes: 4096, maxMessagesPerSecond: 20 };
+ * const limits = {
+ *   maxMessageBytes: 4096,
+ *   maxMessagesPerSecond: 20,
+ *   maxBadRequestsPerMinute: 10,
+ *   maxBufferedBytes: 256 << 10,
+ *   hardMaxBufferedBytes: 512 << 10,
+ * };
  * const session = new WsSession(socket, host, limits, "BTCUSDT");
  * session.gone; // false until the connection ends
  * ```
@@ -90,11 +107,11 @@ export const CLOSE_CODES = {
   shutdown: 1001,
   /** A text frame: only binary protobuf is accepted. */
   unsupportedData: 1003,
-  /** Malformed message or too many messages per second. */
+  /** Malformed message, too many bad requests, or too many messages per second. */
   policy: 1008,
   /** A message over `maxMessageBytes`. */
   tooLarge: 1009,
-  /** The client read too slowly for longer than `maxBehindMs`. */
+  /** The client read too slowly for longer than `maxBehindMs`, or over the hard cap. */
   slow: 1013,
 } as const;
 
@@ -112,6 +129,7 @@ export const CLOSE_CODES = {
  *   unsubscribe: (session, s) => void subscribers[s].delete(session),
  *   hello: () => new Uint8Array(0),
  *   errorSent: () => {},
+ *   behind: () => {},
  *   ended: (session) => subscribers.forEach((set) => set.delete(session)),
  * };
  * ```
@@ -129,24 +147,82 @@ export interface SessionHost {
   hello(symbolId: number, subscribed: readonly string[]): Uint8Array<ArrayBuffer>;
   /** Count one `ServerError` sent. */
   errorSent(): void;
+  /** `session` has more than its send budget queued: conflate its frames, close it if it stays so. */
+  behind(session: WsSession): void;
   /** `session` ended (called once): forget it and count `reason`. */
   ended(session: WsSession, reason: DisconnectReason): void;
 }
 
 /**
- * Limits of one session's incoming messages (the hub validates them).
+ * Limits of one session: its incoming messages and its send budget (the hub
+ * validates them).
  *
  * @example
  * ```ts
  * import type { SessionLimits } from "./ws_session.ts";
- * const limits: SessionLimits = { maxMessageBytes: 4096, maxMessagesPerSecond: 20 };
+ * const limits: SessionLimits = {
+ *   maxMessageBytes: 4096,
+ *   maxMessagesPerSecond: 20,
+ *   maxBadRequestsPerMinute: 10,
+ *   maxBufferedBytes: 256 << 10,
+ *   hardMaxBufferedBytes: 512 << 10,
+ * };
  * ```
  */
 export interface SessionLimits {
   /** Largest client message in bytes; larger closes with 1009. */
   maxMessageBytes: number;
-  /** Client messages allowed per second (bursts up to this many); more closes with 1008. */
+  /** Client messages allowed per second (bursts up to this many); more closes with 1008 (`rate_limit`). */
   maxMessagesPerSecond: number;
+  /** Bad requests allowed per minute (bursts up to this many); more closes with 1008 (`protocol`). */
+  maxBadRequestsPerMinute: number;
+  /** Send budget: a client with more bytes than this queued is behind. */
+  maxBufferedBytes: number;
+  /** Hard cap: a client with more bytes than this queued is closed as `slow` (1013). */
+  hardMaxBufferedBytes: number;
+}
+
+/** Longest `ServerError` message in characters (longer ones are cut with "…"). */
+const MAX_ERROR_CHARS = 400;
+
+/** `names` quoted and joined, cut to a bounded length, with the count when any are left out. */
+function listed(names: readonly string[]): string {
+  let text = "";
+  for (let i = 0; i < names.length; i++) {
+    const next = JSON.stringify(names[i].slice(0, 40));
+    if (text.length + next.length > MAX_ERROR_CHARS / 2) {
+      return `${text} … (${names.length} in all)`;
+    }
+    text += i === 0 ? next : `, ${next}`;
+  }
+  return text;
+}
+
+/** A token bucket: `rate` tokens per `perMs`, holding at most `rate`. */
+class TokenBucket {
+  readonly #rate: number;
+  readonly #perMs: number;
+  #tokens: number;
+  #refilledAt = performance.now();
+
+  constructor(rate: number, perMs: number) {
+    this.#rate = rate;
+    this.#perMs = perMs;
+    this.#tokens = rate;
+  }
+
+  /** Refill, then take one token; false when there is none. */
+  take(): boolean {
+    const t = performance.now();
+    this.#tokens = Math.min(
+      this.#rate,
+      this.#tokens + (t - this.#refilledAt) * this.#rate / this.#perMs,
+    );
+    this.#refilledAt = t;
+    if (this.#tokens < 1) return false;
+    this.#tokens -= 1;
+    return true;
+  }
 }
 
 /**
@@ -158,7 +234,13 @@ export interface SessionLimits {
  * import { CLOSE_CODES, type SessionHost, WsSession } from "./ws_session.ts";
  * declare const socket: WebSocket;
  * declare const host: SessionHost;
- * const limits = { maxMessageBytes: 4096, maxMessagesPerSecond: 20 };
+ * const limits = {
+ *   maxMessageBytes: 4096,
+ *   maxMessagesPerSecond: 20,
+ *   maxBadRequestsPerMinute: 10,
+ *   maxBufferedBytes: 256 << 10,
+ *   hardMaxBufferedBytes: 512 << 10,
+ * };
  * const session = new WsSession(socket, host, limits, null);
  * session.close("shutdown", CLOSE_CODES.shutdown, "server shutting down");
  * session.gone; // true
@@ -178,9 +260,10 @@ export class WsSession {
   readonly #host: SessionHost;
   readonly #limits: SessionLimits;
   #gone = false;
-  /** Token bucket for client messages. */
-  #tokens: number;
-  #refilledAt: number;
+  /** While a request is answered (its replies are sent whole). */
+  #answering = false;
+  readonly #messages: TokenBucket;
+  readonly #badRequests: TokenBucket;
 
   /**
    * @param socket The upgraded socket (before it opens).
@@ -203,8 +286,8 @@ export class WsSession {
     this.subscribed = new Uint8Array(n);
     this.pending = new Array(n).fill(null);
     this.dropped = new Uint32Array(n);
-    this.#tokens = limits.maxMessagesPerSecond;
-    this.#refilledAt = performance.now();
+    this.#messages = new TokenBucket(limits.maxMessagesPerSecond, 1000);
+    this.#badRequests = new TokenBucket(limits.maxBadRequestsPerMinute, 60_000);
     socket.binaryType = "arraybuffer";
     socket.onopen = () => this.#open(firstSymbol);
     socket.onmessage = (event) => this.#onMessage(event.data);
@@ -218,17 +301,33 @@ export class WsSession {
   }
 
   /**
-   * Send bytes to the client: the one place the server writes to a client.
-   * Nothing is sent once it is gone or not open; a failing send ends it as
-   * `error`.
+   * Send bytes to the client: the one place the server writes to a client,
+   * and the one budget check. Nothing is sent once it is gone or not open; a
+   * failing send ends it as `error`. Outside a request, a client over the hard
+   * cap is closed as `slow` instead; a send that leaves it over its budget
+   * tells the hub it is behind.
    */
   send(bytes: Uint8Array<ArrayBuffer>): void {
     if (this.#gone || this.socket.readyState !== WebSocket.OPEN) return;
+    if (!this.#answering && this.#overHardCap()) return;
     try {
       this.socket.send(bytes);
     } catch {
       this.#end("error");
+      return;
     }
+    if (this.behindSince === 0 && this.socket.bufferedAmount > this.#limits.maxBufferedBytes) {
+      this.#host.behind(this);
+    }
+  }
+
+  /** Whether the client has more than the hard cap queued (then it is closed as `slow`). */
+  #overHardCap(): boolean {
+    const queued = this.socket.bufferedAmount;
+    const cap = this.#limits.hardMaxBufferedBytes;
+    if (queued <= cap) return false;
+    this.close("slow", CLOSE_CODES.slow, `client read too slowly: ${queued} bytes queued`);
+    return true;
   }
 
   /** Stop serving the client, count why, and close its socket with `code` and `text`. */
@@ -253,37 +352,50 @@ export class WsSession {
   #open(firstSymbol: string | null): void {
     if (this.#gone) return;
     const wanted = firstSymbol === null ? 0 : this.#host.symbolId(firstSymbol);
-    this.#subscribe(wanted ?? 0);
-    if (wanted === undefined) {
-      const symbols = this.#host.symbols;
-      this.#sendError(
-        ErrorCode.UNKNOWN_SYMBOL,
-        `unknown symbol ${JSON.stringify(firstSymbol)} in the query; subscribed to ${
-          symbols[0]
-        } instead (expected one of ${symbols.join(", ")})`,
-        firstSymbol ?? "",
-      );
+    this.#answering = true;
+    try {
+      this.#subscribe(wanted ?? 0);
+      if (wanted === undefined) {
+        this.#badRequest(
+          ErrorCode.UNKNOWN_SYMBOL,
+          `unknown symbol ${listed([firstSymbol ?? ""])} in the query; subscribed to ${
+            this.#host.symbols[0]
+          } instead`,
+          firstSymbol ?? "",
+        );
+      }
+    } finally {
+      this.#answering = false;
     }
   }
 
   #onMessage(data: unknown): void {
     if (this.#gone) return;
     const message = this.#decode(data);
-    if (message === null) return;
+    if (message === null || this.#overHardCap()) return;
+    this.#answering = true;
+    try {
+      this.#answer(message);
+    } finally {
+      this.#answering = false;
+    }
+  }
+
+  #answer(message: ClientMessage): void {
     const kind = message.kind;
     switch (kind.case) {
-      case "subscribe":
-        for (const name of kind.value.symbols) {
-          const s = this.#lookup(name);
-          if (s !== undefined && !this.subscribed[s]) this.#subscribe(s);
-        }
+      case "subscribe": {
+        const { ids, unknown } = this.#lookup(kind.value.symbols);
+        for (const s of ids) if (!this.subscribed[s]) this.#subscribe(s);
+        this.#unknownSymbols(unknown);
         return;
-      case "unsubscribe":
-        for (const name of kind.value.symbols) {
-          const s = this.#lookup(name);
-          if (s !== undefined) this.#unsubscribe(s);
-        }
+      }
+      case "unsubscribe": {
+        const { ids, unknown } = this.#lookup(kind.value.symbols);
+        for (const s of ids) this.#unsubscribe(s);
+        this.#unknownSymbols(unknown);
         return;
+      }
       case "resync":
         this.#resync(kind.value.symbol);
         return;
@@ -327,7 +439,7 @@ export class WsSession {
       );
       return null;
     }
-    if (!this.#takeToken()) {
+    if (!this.#messages.take()) {
       this.close(
         "rate_limit",
         CLOSE_CODES.policy,
@@ -347,18 +459,8 @@ export class WsSession {
     }
   }
 
-  /** Refill the token bucket and take one token; false when it is empty. */
-  #takeToken(): boolean {
-    const rate = this.#limits.maxMessagesPerSecond;
-    const t = performance.now();
-    this.#tokens = Math.min(rate, this.#tokens + (t - this.#refilledAt) * rate / 1000);
-    this.#refilledAt = t;
-    if (this.#tokens < 1) return false;
-    this.#tokens -= 1;
-    return true;
-  }
-
   #subscribe(symbolId: number): void {
+    if (this.#gone) return; // a failed send ended it: the hub has forgotten it
     this.subscribed[symbolId] = 1;
     this.#host.subscribe(this, symbolId);
     this.#sendHello(symbolId);
@@ -372,10 +474,10 @@ export class WsSession {
   }
 
   #resync(name: string): void {
-    const s = this.#lookup(name);
-    if (s === undefined) return;
+    const { ids: [s], unknown } = this.#lookup([name]);
+    if (s === undefined) return this.#unknownSymbols(unknown);
     if (!this.subscribed[s]) {
-      this.#sendError(
+      this.#badRequest(
         ErrorCode.INVALID_REQUEST,
         `cannot resync ${this.#host.symbols[s]}: not subscribed (send Subscribe first)`,
         name,
@@ -385,17 +487,46 @@ export class WsSession {
     this.#sendHello(s);
   }
 
-  /** The id of `name`, or undefined after answering with an unknown-symbol error. */
-  #lookup(name: string): number | undefined {
-    const s = this.#host.symbolId(name);
-    if (s === undefined) {
-      this.#sendError(
+  /** The ids of the known `names` and the unknown names. */
+  #lookup(names: readonly string[]): { ids: number[]; unknown: string[] } {
+    const ids: number[] = [];
+    const unknown: string[] = [];
+    for (const name of names) {
+      const s = this.#host.symbolId(name);
+      if (s === undefined) unknown.push(name);
+      else ids.push(s);
+    }
+    return { ids, unknown };
+  }
+
+  /** Answer unknown symbols (if any) with ONE error naming them: the request was a bad one. */
+  #unknownSymbols(unknown: readonly string[]): void {
+    if (unknown.length > 0) {
+      const symbols = this.#host.symbols;
+      this.#badRequest(
         ErrorCode.UNKNOWN_SYMBOL,
-        `unknown symbol ${JSON.stringify(name)}: expected one of ${this.#host.symbols.join(", ")}`,
-        name,
+        `unknown symbol${unknown.length === 1 ? "" : "s"} ${listed(unknown)}: expected one of ${
+          listed(symbols)
+        }`,
+        unknown[0],
       );
     }
-    return s;
+  }
+
+  /**
+   * Answer a bad request with one error, or close the client with 1008
+   * (`protocol`) when it has sent more than `maxBadRequestsPerMinute`.
+   */
+  #badRequest(code: ErrorCode, message: string, symbol: string): void {
+    if (!this.#badRequests.take()) {
+      this.close(
+        "protocol",
+        CLOSE_CODES.policy,
+        `more than ${this.#limits.maxBadRequestsPerMinute} bad requests per minute`,
+      );
+      return;
+    }
+    this.#sendError(code, message, symbol);
   }
 
   /** A Hello carries the newest frames, so nothing held back for the symbol is still owed. */
@@ -412,10 +543,17 @@ export class WsSession {
 
   #sendError(code: ErrorCode, message: string, symbol: string): void {
     this.#host.errorSent();
+    const value = {
+      code,
+      message: message.length > MAX_ERROR_CHARS
+        ? `${message.slice(0, MAX_ERROR_CHARS - 1)}…`
+        : message,
+      symbol: symbol.slice(0, 40),
+    };
     this.send(
       toBinary(
         ServerMessageSchema,
-        create(ServerMessageSchema, { kind: { case: "error", value: { code, message, symbol } } }),
+        create(ServerMessageSchema, { kind: { case: "error", value } }),
       ),
     );
   }
