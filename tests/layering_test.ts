@@ -22,6 +22,7 @@ const RANKS: ReadonlyArray<readonly [prefix: string, rank: number]> = [
   ["lib/analytics/", 3],
   ["lib/metrics/", 4],
   ["lib/web/", 4],
+  ["lib/net/", 4],
   ["lib/server/", 5],
   ["lib/client/", 5],
   ["islands/", 6],
