@@ -304,7 +304,10 @@ async function taskPermissionFlags(task: string): Promise<string[]> {
   const config = JSON.parse(await Deno.readTextFile(new URL("deno.json", ROOT)));
   const line: string = config.tasks[task];
   assert.ok(line, `deno.json has no task "${task}"`);
-  const run = line.split("&&").map((c) => c.trim()).find((c) => c.startsWith("deno run "));
+  // The command may start with environment assignments (DEPTHWATCH_FD_LIMIT=…).
+  const run = line.split("&&").map((c) => c.slice(Math.max(0, c.indexOf("deno run ")))).find((
+    c,
+  ) => c.startsWith("deno run "));
   assert.ok(run, `task ${task} has no "deno run" command: ${line}`);
   return run.split(/\s+/).filter((w) => /^(-A|--allow-|-[RWNE]\b|--deny-)/.test(w));
 }

@@ -68,6 +68,18 @@ export interface Config {
   readonly authToken: string | undefined;
   /** `--max-clients`: WebSocket clients served at once. Default 1000. */
   readonly maxClients: number;
+  /**
+   * `--max-connections`: open TCP connections at once, HTTP and WebSocket alike
+   * (more get 503). Default `undefined`: the file-descriptor limit less the
+   * fds the process keeps for itself (see `lib/server/connection_cap.ts`).
+   */
+  readonly maxConnections: number | undefined;
+  /** `--fd-limit`: the process's file-descriptor limit when it cannot be read. Default `undefined` (read it). */
+  readonly fdLimit: number | undefined;
+  /** `--header-timeout-ms`: a request head must arrive within this. Default 10000. */
+  readonly headerTimeoutMs: number;
+  /** `--idle-timeout-ms`: an idle keep-alive HTTP connection is closed after this. Default 5000. */
+  readonly idleTimeoutMs: number;
   /** `--log-level`. Default `info`. */
   readonly logLevel: LogLevel;
   /** `--log-format`. Default `text`. */
@@ -138,6 +150,8 @@ interface FlagSpec {
   readonly arg: string;
   /** Raw default, `undefined` for none. */
   readonly default: string | undefined;
+  /** The default as the help text shows it, when it is worked out at start (default: `default` or "none"). */
+  readonly defaultText?: string;
   /** What the flag does. */
   readonly about: string;
   /** What a valid value looks like (ends error messages too). */
@@ -433,6 +447,48 @@ const FLAGS: readonly FlagSpec[] = [
     parse: integer(1, 100_000),
   },
   {
+    name: "max-connections",
+    key: "maxConnections",
+    arg: "int",
+    default: undefined,
+    defaultText: "the fd limit less 128",
+    unset: undefined,
+    about: "Open TCP connections at once, HTTP and WebSocket alike; more get 503. " +
+      "Default: the file-descriptor limit less what the process keeps for itself.",
+    expected: "an integer from 1 to 1000000",
+    parse: integer(1, 1_000_000),
+  },
+  {
+    name: "fd-limit",
+    key: "fdLimit",
+    arg: "int",
+    default: undefined,
+    defaultText: "read from /proc/self/limits",
+    unset: undefined,
+    about: "The process's file-descriptor limit, for when it cannot be read (reading " +
+      "/proc/self/limits needs --allow-all); `deno task start` passes `ulimit -Hn`.",
+    expected: "an integer from 64 to 100000000",
+    parse: integer(64, 100_000_000),
+  },
+  {
+    name: "header-timeout-ms",
+    key: "headerTimeoutMs",
+    arg: "ms",
+    default: "10000",
+    about: "A request head must arrive within this from its first byte; slower ones are closed.",
+    expected: "an integer number of milliseconds from 100 to 600000",
+    parse: integer(100, 600_000),
+  },
+  {
+    name: "idle-timeout-ms",
+    key: "idleTimeoutMs",
+    arg: "ms",
+    default: "5000",
+    about: "An HTTP keep-alive connection idle this long is closed.",
+    expected: "an integer number of milliseconds from 100 to 3600000",
+    parse: integer(100, 3_600_000),
+  },
+  {
     name: "log-level",
     key: "logLevel",
     arg: "level",
@@ -653,7 +709,7 @@ export function helpText(): string {
     lines.push(`  --${f.name} <${f.arg}>`);
     lines.push(`      ${f.about}`);
     lines.push(`      Expected: ${f.expected}.`);
-    lines.push(`      Env: ${envName(f.name)}. Default: ${f.default ?? "none"}.`);
+    lines.push(`      Env: ${envName(f.name)}. Default: ${f.defaultText ?? f.default ?? "none"}.`);
   }
   lines.push("  --help, -h");
   lines.push("      Print this help and exit.");
