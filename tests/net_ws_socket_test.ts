@@ -209,7 +209,7 @@ Deno.test("ws socket: a silent client is pinged after idleTimeoutMs/2 and closed
 });
 
 Deno.test("ws socket: a client that answers the keep-alive pings stays open", async () => {
-  const server = serveWebSockets({ idleTimeoutMs: 400 });
+  const server = serveWebSockets({ idleTimeoutMs: 1000 });
   const client = await RawClient.open(`${server.url}/ws`);
   for (let i = 0; i < 3; i++) {
     const ping = await client.readFrame();
@@ -271,5 +271,25 @@ Deno.test("ws socket: an upgrade the server refuses ends CLOSED with 1006 and ne
   assert.equal(t.opens, 0);
   assert.equal(t.socket.readyState, ServerWebSocket.CLOSED);
   assert.equal(t.connection.releases, 0, "no connection was handed over");
+  await server.close();
+});
+
+Deno.test("ws socket: a connection reset while frames are queued ends it with onerror, then onclose 1006, once", async () => {
+  const server = serveWebSockets();
+  const client = await RawClient.open(`${server.url}/ws`);
+  await waitFor("open", () => server.sockets[0]?.opens === 1);
+  const [t] = server.sockets;
+  const frame = encodeFrame(OPCODE.binary, new Uint8Array(64 * 1024));
+  while (t.socket.bufferedAmount === 0) {
+    for (let i = 0; i < 16; i++) t.socket.sendFrame(frame);
+    await new Promise((r) => setTimeout(r, 1));
+  }
+  // Closing with unread bytes makes the client's kernel answer with a reset.
+  client.close();
+  const event = await t.closed;
+  assert.deepEqual({ ...event }, { code: 1006, reason: "", wasClean: false });
+  assert.equal(t.errors.length, 1, "onerror fires once");
+  assert.ok(t.errors[0] instanceof Error);
+  await assertEndedOnce(t);
   await server.close();
 });
