@@ -12,7 +12,7 @@
  * A started service gets `--max-connections` (and the timeouts when given)
  * if this checkout has those flags; without them it runs as it is, which
  * shows the old behaviour. If an attack kills the service, the next attack
- * gets a fresh one. The fd-exhaustion attack always starts its own service
+ * gets a fresh one (`--fresh-each`: every attack does). The fd-exhaustion attack always starts its own service
  * under a low open-file limit (not with `--url`).
  *
  * @example
@@ -55,6 +55,9 @@ Target:
   --max-connections <n>     started service: --max-connections [512]
   --header-timeout-ms <ms>  started service: --header-timeout-ms [the service's default]
   --idle-timeout-ms <ms>    started service: --idle-timeout-ms [the service's default]
+  --fresh-each              start a fresh service for every attack (default: one for all, a new
+                            one only after an attack killed it; memory an attack leaves held
+                            then shows in the next one's "before")
 
 Attacks (--only a,b,... picks some; default all):
   a  error-reply flood      --flood-seconds [140] --flood-rate [18]
@@ -99,6 +102,7 @@ interface Flags {
   malformedRounds: number;
   settleS: number;
   json?: string;
+  freshEach: boolean;
   help: boolean;
 }
 
@@ -135,6 +139,7 @@ function parseFlags(args: string[]): Flags {
       token: { type: "string" },
       only: { type: "string" },
       json: { type: "string" },
+      "fresh-each": { type: "boolean" },
       help: { type: "boolean" },
     },
     strict: true,
@@ -180,6 +185,7 @@ function parseFlags(args: string[]): Flags {
     malformedRounds: must("malformed-rounds", 50),
     settleS: must("settle-s", 30),
     json: values.json as string | undefined,
+    freshEach: values["fresh-each"] === true,
     help: values.help === true,
   };
 }
@@ -366,7 +372,8 @@ async function main(args: string[]): Promise<void> {
         report.name += ` (ulimit -n ${f.fdLimit}` +
           (g.dropped.length ? ", no --max-connections)" : `, cap ${f.fdMaxConnections})`);
       } else {
-        if (!f.url && (started === undefined || started.service.exitCode() !== null)) {
+        const gone = started === undefined || started.service.exitCode() !== null;
+        if (!f.url && (gone || f.freshEach)) {
           target = await fresh();
         }
         report = await runAttack(target!, attack, { settle });
