@@ -1,9 +1,10 @@
 /**
  * What Linux's `/proc` says about a process and the machine, for benchmarks
  * and system runs: a process's CPU time (`/proc/<pid>/stat`) and resident
- * memory (`/proc/<pid>/status`), per-core busy time (`/proc/stat`) and this
- * process's open-file limit (`/proc/self/limits`). Linux only; the readers
- * throw where `/proc` is missing, except {@link openFileLimit}.
+ * memory and its peak (`/proc/<pid>/status`), per-core busy time
+ * (`/proc/stat`) and this process's open-file limit (`/proc/self/limits`).
+ * Linux only; the readers throw where `/proc` is missing, except
+ * {@link openFileLimit} and {@link resetPeakRss}.
  *
  * @example
  * ```ts
@@ -49,6 +50,43 @@ export function processCpuMs(pid: number | "self"): number {
 export function processRssMiB(pid: number): number {
   const m = /VmRSS:\s+(\d+) kB/.exec(Deno.readTextFileSync(`/proc/${pid}/status`));
   return m ? Number(m[1]) / 1024 : NaN;
+}
+
+/**
+ * Peak resident memory (`VmHWM`) of a process, MiB: the highest `VmRSS` since
+ * it started or since {@link resetPeakRss}; NaN when the kernel does not
+ * report it.
+ *
+ * @example
+ * ```ts
+ * processPeakRssMiB(Deno.pid) >= processRssMiB(Deno.pid); // true
+ * ```
+ */
+export function processPeakRssMiB(pid: number): number {
+  const m = /VmHWM:\s+(\d+) kB/.exec(Deno.readTextFileSync(`/proc/${pid}/status`));
+  return m ? Number(m[1]) / 1024 : NaN;
+}
+
+/**
+ * Reset a process's peak resident memory (`VmHWM`) to its current `VmRSS`
+ * (writes `5` to `/proc/<pid>/clear_refs`, Linux 4.0+; needs write
+ * permission and the same user). False when that was refused.
+ *
+ * @example
+ * ```ts
+ * if (resetPeakRss(Deno.pid)) {
+ *   // … the work to measure …
+ *   console.log(processPeakRssMiB(Deno.pid));
+ * }
+ * ```
+ */
+export function resetPeakRss(pid: number): boolean {
+  try {
+    Deno.writeTextFileSync(`/proc/${pid}/clear_refs`, "5");
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /** Busy and total clock ticks of one core since boot (see {@link coreTimes}). */

@@ -3,7 +3,9 @@
  * that must not share an event loop (or a CPU account) with the service:
  * {@link spawnService} starts `main.ts` on the simulated exchange, waits until
  * it listens, keeps the tail of its log, and stops it. Its CPU and memory are
- * read from `/proc/<pid>` with `testing/proc_stats.ts`.
+ * read from `/proc/<pid>` with `testing/proc_stats.ts`. {@link serviceFlags}
+ * lists the flags `main.ts` knows (from its `--help`), so a harness can leave
+ * out flags a branch does not have yet ({@link supportedArgs}).
  *
  * @example
  * ```ts ignore
@@ -30,6 +32,8 @@ export interface ServiceProcess {
   readonly pid: number;
   /** The last few KiB the service wrote to stderr (its log). */
   stderrTail(): string;
+  /** The exit code once the process has exited (a signal counts as 128 + its number), else null. */
+  exitCode(): number | null;
   /** SIGTERM, then SIGKILL after `graceMs` (default 5000); resolves when it has exited. */
   stop(graceMs?: number): Promise<void>;
 }
@@ -40,6 +44,12 @@ export interface SpawnServiceOptions {
   args?: readonly string[];
   /** Give up when the service has not printed its URL within this many ms. Default 60000. */
   startTimeoutMs?: number;
+  /**
+   * Start it under `sh -c 'ulimit -n <fileLimit>; exec deno …'` (soft and
+   * hard limit on open files; Deno would raise a lower soft limit to the
+   * hard one). Default: the limit this process has.
+   */
+  fileLimit?: number;
 }
 
 /** Bytes of the service's stderr kept for {@link ServiceProcess.stderrTail}. */
@@ -76,19 +86,29 @@ async function drainLines(
  * ```
  */
 export async function spawnService(options: SpawnServiceOptions = {}): Promise<ServiceProcess> {
-  const child = new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      "-A",
-      "main.ts",
-      "--source",
-      "sim",
-      "--port",
-      "0",
-      "--log-level",
-      "warn",
-      ...(options.args ?? []),
-    ],
+  const deno = [
+    Deno.execPath(),
+    "run",
+    "-A",
+    "main.ts",
+    "--source",
+    "sim",
+    "--port",
+    "0",
+    "--log-level",
+    "warn",
+    ...(options.args ?? []),
+  ];
+  const limit = options.fileLimit;
+  if (limit !== undefined && !(Number.isInteger(limit) && limit > 0)) {
+    throw new RangeError(`spawnService: fileLimit ${limit} is not a positive integer`);
+  }
+  // `exec` keeps the pid: it is the service's.
+  const [command, ...args] = limit === undefined
+    ? deno
+    : ["sh", "-c", `ulimit -n ${limit} && exec "$@"`, "sh", ...deno];
+  const child = new Deno.Command(command, {
+    args,
     cwd: ROOT,
     stdin: "null",
     stdout: "piped",
@@ -113,10 +133,13 @@ export async function spawnService(options: SpawnServiceOptions = {}): Promise<S
     );
   }).finally(() => clearTimeout(timer));
   let stopping: Promise<void> | undefined;
+  let exitCode: number | null = null;
+  child.status.then((s) => exitCode = s.signal ? 128 + signalNumber(s.signal) : s.code);
   return {
     url,
     pid: child.pid,
     stderrTail: () => tail,
+    exitCode: () => exitCode,
     stop: (graceMs = 5000) => stopping ??= stopChild(child, graceMs),
   };
 }
@@ -138,4 +161,67 @@ async function stopChild(child: Deno.ChildProcess, graceMs: number): Promise<voi
   await Promise.race([child.status, killed]);
   clearTimeout(kill);
   await child.status;
+}
+
+function signalNumber(signal: Deno.Signal): number {
+  const numbers: Partial<Record<Deno.Signal, number>> = {
+    SIGHUP: 1,
+    SIGINT: 2,
+    SIGABRT: 6,
+    SIGKILL: 9,
+    SIGSEGV: 11,
+    SIGTERM: 15,
+  };
+  return numbers[signal] ?? 0;
+}
+
+/**
+ * The flags `main.ts` documents in its `--help` (e.g. `--max-clients`): what
+ * this checkout of the service accepts.
+ *
+ * @example
+ * ```ts ignore
+ * const flags = await serviceFlags();
+ * if (!flags.has("--max-connections")) console.warn("no connection cap yet");
+ * ```
+ */
+export async function serviceFlags(): Promise<Set<string>> {
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", "main.ts", "--help"],
+    cwd: ROOT,
+    stdin: "null",
+  }).output();
+  const help = new TextDecoder().decode(out.stdout);
+  if (!out.success) {
+    throw new Error(`main.ts --help exited with code ${out.code}: expected the flag list`);
+  }
+  return new Set(help.match(/^\s+--[a-z0-9-]+/gm)?.map((f) => f.trim()) ?? []);
+}
+
+/**
+ * `args` (`--flag value` pairs) without the flags not in `known`, and the
+ * flags left out: a harness passes flags a later version of the service has
+ * and runs anyway on one that lacks them.
+ *
+ * @example
+ * ```ts
+ * const known = new Set(["--sim-rate"]);
+ * supportedArgs(["--sim-rate", "20", "--max-connections", "100"], known);
+ * // { args: ["--sim-rate", "20"], dropped: ["--max-connections"] }
+ * ```
+ */
+export function supportedArgs(
+  args: readonly string[],
+  known: ReadonlySet<string>,
+): { args: string[]; dropped: string[] } {
+  const kept: string[] = [];
+  const dropped: string[] = [];
+  for (let i = 0; i < args.length; i += 2) {
+    if (!args[i].startsWith("--") || i + 1 >= args.length) {
+      throw new TypeError(`supportedArgs: expected --flag value pairs, got ${args.join(" ")}`);
+    }
+    if (known.has(args[i])) kept.push(args[i], args[i + 1]);
+    else dropped.push(args[i]);
+  }
+  return { args: kept, dropped };
 }

@@ -13,16 +13,14 @@
  */
 import assert from "node:assert/strict";
 import { create, fromBinary, type MessageInitShape, toBinary } from "@bufbuild/protobuf";
-import {
-  ClientMessageSchema,
-  type ServerMessage,
-  ServerMessageSchema,
-} from "../proto/gen/market_pb.ts";
+import { ClientMessageSchema, ServerMessageSchema } from "../proto/gen/market_pb.ts";
 import { parseConfig } from "../lib/server/config.ts";
 import { type Service, startService } from "../main.ts";
 import { createLogger } from "../lib/pipeline/logger.ts";
 import type { DisconnectReason } from "../lib/server/ws_session.ts";
 import type { WsHub } from "../lib/server/ws_hub.ts";
+import { HonestWsClient } from "../testing/honest_ws_client.ts";
+import { RawWsClient } from "../testing/raw_ws_client.ts";
 
 /** Allowed growth of the resident set over an attack (after it ends and a settle). */
 const RSS_BOUND = 50 * 1024 * 1024;
@@ -55,106 +53,6 @@ function encode(kind: MessageInitShape<typeof ClientMessageSchema>["kind"]): Uin
   return toBinary(ClientMessageSchema, create(ClientMessageSchema, { kind }));
 }
 
-/**
- * A WebSocket client that never reads after the handshake: the server's
- * send queue for it only grows. It writes masked binary frames (RFC 6455).
- */
-class DeafClient {
-  readonly #conn: Deno.TcpConn;
-  /** True once a write failed (the server closed the connection). */
-  broken = false;
-
-  private constructor(conn: Deno.TcpConn) {
-    this.#conn = conn;
-  }
-
-  static async open(base: string, query = ""): Promise<DeafClient> {
-    const url = new URL(base);
-    const conn = await Deno.connect({ hostname: url.hostname, port: Number(url.port) });
-    await conn.write(
-      new TextEncoder().encode(
-        `GET /ws${query} HTTP/1.1\r\nHost: ${url.host}\r\nUpgrade: websocket\r\n` +
-          `Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n` +
-          `Sec-WebSocket-Version: 13\r\n\r\n`,
-      ),
-    );
-    // Read the response head one byte at a time, so nothing after it is read.
-    const byte = new Uint8Array(1);
-    let head = "";
-    while (!head.endsWith("\r\n\r\n")) {
-      const n = await conn.read(byte);
-      if (n === null) throw new Error(`connection closed during the handshake: ${head}`);
-      head += String.fromCharCode(byte[0]);
-    }
-    assert.match(head, /^HTTP\/1\.1 101 /, head);
-    return new DeafClient(conn);
-  }
-
-  /** Send one binary message; false (and `broken`) once the connection is gone. */
-  async send(payload: Uint8Array): Promise<boolean> {
-    if (this.broken) return false;
-    const mask = crypto.getRandomValues(new Uint8Array(4));
-    const n = payload.length;
-    const head = n < 126 ? [0x82, 0x80 | n] : [0x82, 0x80 | 126, n >> 8, n & 0xff];
-    const frame = new Uint8Array(head.length + 4 + n);
-    frame.set(head);
-    frame.set(mask, head.length);
-    for (let i = 0; i < n; i++) frame[head.length + 4 + i] = payload[i] ^ mask[i & 3];
-    try {
-      let written = 0;
-      while (written < frame.length) written += await this.#conn.write(frame.subarray(written));
-      return true;
-    } catch {
-      this.broken = true;
-      return false;
-    }
-  }
-
-  close(): void {
-    try {
-      this.#conn.close();
-    } catch {
-      // already closed
-    }
-  }
-}
-
-/** An honest dashboard on one symbol that checks every frame's seq as it arrives. */
-class HonestClient {
-  readonly ws: WebSocket;
-  frames = 0;
-  conflated = 0;
-  closed = false;
-  /** Seq continuity violations (expected vs got), empty when all is well. */
-  readonly breaks: string[] = [];
-  #seq = -1;
-
-  constructor(base: string, symbol: string) {
-    this.ws = new WebSocket(`${base.replace(/^http/, "ws")}ws?symbol=${symbol}`);
-    this.ws.binaryType = "arraybuffer";
-    this.ws.onclose = () => this.closed = true;
-    this.ws.onmessage = (e) => {
-      const m: ServerMessage = fromBinary(ServerMessageSchema, new Uint8Array(e.data));
-      if (m.kind.case === "hello") this.#seq = m.kind.value.seq;
-      if (m.kind.case !== "frame") return;
-      const expected = this.#seq + 1 + m.conflated;
-      if (this.#seq >= 0 && m.kind.value.seq !== expected) {
-        this.breaks.push(`expected seq ${expected}, got ${m.kind.value.seq}`);
-      }
-      this.#seq = m.kind.value.seq;
-      this.frames++;
-      this.conflated += m.conflated;
-    };
-  }
-
-  async close(): Promise<void> {
-    if (this.closed) return;
-    const done = new Promise((r) => this.ws.addEventListener("close", r));
-    this.ws.close();
-    await done;
-  }
-}
-
 /** RSS after a settle: collect garbage when exposed, and wait (bounded) for it to come down to `target`. */
 async function settledRss(target = 0): Promise<number> {
   const gc = (globalThis as { gc?: () => void }).gc;
@@ -174,18 +72,19 @@ async function settledRss(target = 0): Promise<number> {
  */
 async function underAttack(
   reason: DisconnectReason,
-  attack: (deaf: DeafClient, hub: WsHub) => Promise<void>,
+  attack: (deaf: RawWsClient, hub: WsHub) => Promise<void>,
 ): Promise<WsHub> {
   const s = await start();
   const hub = hubOf(s);
-  const honest = new HonestClient(s.url, "BTCUSDT");
-  let deaf: DeafClient | undefined;
+  const honest = new HonestWsClient(s.url, "BTCUSDT");
+  // A client that never reads after the handshake: the server's queue for it only grows.
+  let deaf: RawWsClient | undefined;
   try {
     // 200 frames of history per symbol: each Hello is then ~150 KB.
     await waitFor("200 frames of each symbol", () => hub.seq(0) >= 200 && hub.seq(1) >= 200);
     await waitFor("20 frames on the honest client", () => honest.frames >= 20);
     const before = await settledRss();
-    deaf = await DeafClient.open(s.url);
+    deaf = await RawWsClient.open(s.url);
     await waitFor("the deaf client's session", () => hub.clients === 2);
     await attack(deaf, hub);
     await waitFor(`the deaf client closed as ${reason}`, () => hub.disconnects[reason] === 1);
