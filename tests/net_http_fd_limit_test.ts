@@ -4,23 +4,9 @@
 // fails with EMFILE; the process must stay alive, count the errors, log them,
 // and serve normally once the connections are closed.
 import assert from "node:assert/strict";
+import { drainLines } from "../testing/service_process.ts";
 
 const FIXTURE = new URL("./fixtures/net_http_fd_server.ts", import.meta.url).pathname;
-
-/** Append each line of `stream` to `lines` until it ends. */
-async function collectLines(stream: ReadableStream<Uint8Array>, lines: string[]): Promise<void> {
-  let rest = "";
-  const decoder = new TextDecoder();
-  for await (const bytes of stream) {
-    rest += decoder.decode(bytes, { stream: true });
-    let nl: number;
-    while ((nl = rest.indexOf("\n")) >= 0) {
-      lines.push(rest.slice(0, nl));
-      rest = rest.slice(nl + 1);
-    }
-  }
-  if (rest) lines.push(rest);
-}
 
 /** Wait until `cond` holds, polling; fails after 30 s (a hang guard, not a speed check). */
 async function waitFor(what: string, cond: () => boolean): Promise<void> {
@@ -41,7 +27,10 @@ Deno.test("http server: EMFILE on accept is survived; the listener serves again 
   const status = child.status.then((s) => (exited = true, s));
   const out: string[] = [];
   const err: string[] = [];
-  const draining = Promise.all([collectLines(child.stdout, out), collectLines(child.stderr, err)]);
+  const draining = Promise.all([
+    drainLines(child.stdout, (line) => out.push(line)),
+    drainLines(child.stderr, (line) => err.push(line)),
+  ]);
   const clients: Deno.TcpConn[] = [];
   try {
     await waitFor("the fixture's port", () => out.length > 0 || exited);

@@ -292,6 +292,35 @@ Deno.test("http server: an idle keep-alive connection is closed after idleTimeou
   });
 });
 
+Deno.test("http server: a client that stops reading is closed after writeTimeoutMs; its stream is cancelled", async () => {
+  let cancelled = false;
+  const chunk = new Uint8Array(65536).fill(0x61);
+  const endless = () =>
+    new Response(
+      new ReadableStream<Uint8Array>({
+        async pull(ctl) {
+          await sleep(0);
+          ctl.enqueue(chunk);
+        },
+        cancel() {
+          cancelled = true;
+        },
+      }),
+    );
+  await withServer({ writeTimeoutMs: 500 }, endless, async (server, port) => {
+    const c = await RawHttpClient.connect(port);
+    try {
+      await c.send("GET /endless HTTP/1.1\r\nHost: a\r\n\r\n");
+      // Never read: the socket buffers fill, the write stalls, the sweeper closes.
+      await until("the stalled connection to close", () => server.counters.open === 0);
+      assert.equal(server.counters.closedWriteTimeout, 1);
+      await until("the body stream to be cancelled", () => cancelled);
+    } finally {
+      c.close();
+    }
+  });
+});
+
 Deno.test("http server: over maxConnections a connection gets 503; once one closes, new ones are served", async () => {
   await withServer({ maxConnections: 2 }, () => new Response("ok"), async (server, port) => {
     const a = await RawHttpClient.connect(port);

@@ -35,10 +35,13 @@
  *   the answer. A handler that throws yields `onError`'s response (by default
  *   a plain `500` with no stack trace) and the server keeps serving.
  *
- * Cost of one idle keep-alive connection: a read buffer of 4 KiB (grown up to
- * `maxHeadBytes` only for a larger head), two small objects (connection state
- * and parser, about 200 bytes), one pending read, and the kernel socket. A
- * connection handed over after `101` keeps none of these.
+ * Cost of one idle keep-alive connection: in JavaScript, a read buffer of
+ * 4 KiB (grown up to `maxHeadBytes` only for a larger head) and about 1 KiB of
+ * state (connection, parser, pending read); in Deno, the socket resource and
+ * its pending read op. Measured on Deno 2.9.6 with 1,000 idle connections
+ * after GC: about 22 KiB of RSS each (Deno.serve: about 18 KiB), 4 KiB of it
+ * the buffers. A connection handed over after `101` keeps none of the
+ * server's state: the new owner's costs replace it.
  *
  * @example
  * ```ts
