@@ -360,20 +360,25 @@ Deno.test("http server: over maxConnections a connection gets 503; once one clos
 });
 
 Deno.test("http server: a claim answered 101 hands over the raw connection with the bytes read past the head", async () => {
-  const released: Array<() => void> = [];
+  let ownerDone = false;
   const leftovers: string[] = [];
   let refused = 0;
   const handler = (req: Request) => {
     const claimed = claimConnection(req, {
       switched: ({ conn, leftover, release }) => {
         leftovers.push(new TextDecoder().decode(leftover));
-        released.push(release);
-        // A toy protocol: answer what was left over, then echo one read.
+        // A toy protocol: answer what was left over, echo until the client
+        // closes, then close and release.
         void (async () => {
           await conn.write(new TextEncoder().encode(`ECHO:${new TextDecoder().decode(leftover)};`));
           const buf = new Uint8Array(64);
-          const n = await conn.read(buf);
-          await conn.write(buf.subarray(0, n ?? 0));
+          for (let n = await conn.read(buf); n !== null; n = await conn.read(buf)) {
+            await conn.write(buf.subarray(0, n));
+          }
+          conn.close();
+          release();
+          release(); // idempotent
+          ownerDone = true;
         })();
       },
       refused: () => refused++,
@@ -382,7 +387,8 @@ Deno.test("http server: a claim answered 101 hands over the raw connection with 
     if (new URL(req.url).pathname === "/no") return new Response("not switching", { status: 400 });
     return new Response(null, { status: 101, headers: { upgrade: "toy", connection: "Upgrade" } });
   };
-  await withServer({ idleTimeoutMs: 200, headersTimeoutMs: 200 }, handler, async (server, port) => {
+  const options = { idleTimeoutMs: 200, headersTimeoutMs: 200, maxConnections: 1 };
+  await withServer(options, handler, async (server, port) => {
     const c = await RawHttpClient.connect(port);
     try {
       await c.send(
@@ -400,10 +406,16 @@ Deno.test("http server: a claim answered 101 hands over the raw connection with 
       assert.equal(server.counters.open, 1);
       assert.equal(server.counters.switched, 1);
       assert.equal(server.counters.closedIdleTimeout + server.counters.closedHeadersTimeout, 0);
-      // It counts against the cap until released.
+      // The handed-over connection fills the cap of 1.
+      const over = await RawHttpClient.connect(port);
+      try {
+        assert.equal((await over.response())?.status, 503);
+      } finally {
+        over.close();
+      }
+      // It counts against the cap until its owner releases it.
       c.close();
-      released[0]();
-      released[0]();
+      await until("the owner to release the connection", () => ownerDone);
       assert.equal(server.counters.open, 0);
       assert.equal(server.counters.switched, 0);
     } finally {
