@@ -189,7 +189,11 @@ export class RequestHeadParser {
    * line limit exceeds the head limit.
    */
   constructor(limits: HttpHeadLimits = {}) {
-    const l = { ...DEFAULT_HEAD_LIMITS, ...limits };
+    const l = {
+      maxRequestLineBytes: limits.maxRequestLineBytes ?? DEFAULT_HEAD_LIMITS.maxRequestLineBytes,
+      maxHeadBytes: limits.maxHeadBytes ?? DEFAULT_HEAD_LIMITS.maxHeadBytes,
+      maxHeaders: limits.maxHeaders ?? DEFAULT_HEAD_LIMITS.maxHeaders,
+    };
     for (const [k, v] of Object.entries(l)) {
       if (!Number.isSafeInteger(v) || v < 1) {
         throw new RangeError(`${k} must be a positive integer, got ${v}`);

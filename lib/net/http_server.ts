@@ -57,7 +57,6 @@
 import type { Logger } from "../pipeline/logger.ts";
 import { offerConnection } from "./connection_claim.ts";
 import {
-  DEFAULT_HEAD_LIMITS,
   HttpHeadError,
   type HttpHeadLimits,
   type RequestHead,
@@ -260,7 +259,7 @@ class Server implements HttpServer {
   readonly #listener: Deno.TcpListener;
   readonly #handler: Deno.ServeHandler<Deno.NetAddr>;
   readonly #settings: Settings;
-  readonly #limits: Required<HttpHeadLimits>;
+  readonly #limits: Readonly<Required<HttpHeadLimits>>;
   readonly #maxConnections: number;
   readonly #maxBodyBytes: number;
   readonly #shutdownTimeoutMs: number;
@@ -287,13 +286,11 @@ class Server implements HttpServer {
     this.#maxBodyBytes = positive("maxBodyBytes", options.maxBodyBytes, 65_536);
     this.#shutdownTimeoutMs = positive("shutdownTimeoutMs", options.shutdownTimeoutMs, 2_000);
     // Validates the limits once; each connection gets its own parser with them.
-    this.#limits = {
-      ...new RequestHeadParser({
-        maxRequestLineBytes: options.maxRequestLineBytes ?? DEFAULT_HEAD_LIMITS.maxRequestLineBytes,
-        maxHeadBytes: options.maxHeadBytes ?? DEFAULT_HEAD_LIMITS.maxHeadBytes,
-        maxHeaders: options.maxHeaders ?? DEFAULT_HEAD_LIMITS.maxHeaders,
-      }).limits,
-    };
+    this.#limits = new RequestHeadParser({
+      maxRequestLineBytes: options.maxRequestLineBytes,
+      maxHeadBytes: options.maxHeadBytes,
+      maxHeaders: options.maxHeaders,
+    }).limits;
     this.#log = options.log ?? console;
     this.#onError = options.onError ?? ((error) => {
       this.#log.error("request handler failed:", error);
@@ -349,7 +346,8 @@ class Server implements HttpServer {
   #sweep(): void {
     const now = Date.now();
     for (const c of this.#connections) {
-      if (c.deadline === 0 || now < c.deadline) continue;
+      // A closed connection stays in the set until its serve loop ends: count it once.
+      if (c.closed || c.deadline === 0 || now < c.deadline) continue;
       if (c.phase === READING) this.counters.closedHeadersTimeout++;
       else if (c.phase === IDLE) this.counters.closedIdleTimeout++;
       else if (c.phase === WRITING) this.counters.closedWriteTimeout++;
