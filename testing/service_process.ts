@@ -55,7 +55,17 @@ export interface SpawnServiceOptions {
 /** Bytes of the service's stderr kept for {@link ServiceProcess.stderrTail}. */
 const TAIL_BYTES = 4096;
 
-async function drainLines(
+/**
+ * Read `stream` to its end, calling `onLine` with each line (without its
+ * newline; a last unterminated line included).
+ *
+ * @example
+ * ```ts ignore
+ * const lines: string[] = [];
+ * await drainLines(child.stderr, (line) => lines.push(line));
+ * ```
+ */
+export async function drainLines(
   stream: ReadableStream<Uint8Array>,
   onLine: (line: string) => void,
 ): Promise<void> {
