@@ -163,10 +163,18 @@ export async function main(args: string[], options: MainOptions = {}): Promise<v
     );
     Deno.exit(2);
   }
-  const service = await startService(config, {
-    snapshot: options.snapshot,
-    build: Deno.env.get("DEPTHWATCH_BUILD") === "1",
-  });
+  let service;
+  try {
+    service = await startService(config, {
+      snapshot: options.snapshot,
+      build: Deno.env.get("DEPTHWATCH_BUILD") === "1",
+    });
+  } catch (e) {
+    // A setting that does not fit this machine (e.g. --max-connections above the fd limit).
+    if (!(e instanceof ConfigError)) throw e;
+    console.error(`depthwatch: ${e.message}`);
+    Deno.exit(2);
+  }
   // The one line on stdout (logs go to stderr): tools wait for it.
   console.log(`depthwatch listening on ${service.url}`);
   const stop = async () => {

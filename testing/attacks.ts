@@ -583,7 +583,7 @@ export interface FdExhaustionOutcome extends SwarmOutcome {
  *
  * @example
  * ```ts ignore
- * // The service: spawnService({ fileLimit: 512, args: ["--max-connections", "400"] })
+ * // The service: spawnService({ fileLimit: 512, args: ["--max-connections", "350"] })
  * const report = await runAttack(target, fdExhaustion());
  * report.outcome.exitCode; // null: still running
  * ```

@@ -29,7 +29,11 @@ Deno.test("connection cap: the limit less the reserve, from wherever the limit c
   });
   // What the system says wins; a lower --fd-limit still lowers it.
   assert.equal(connectionCap({ fdLimitRead: 2048, fdLimitFlag: 100_000 }).fdLimit, 2048);
-  assert.equal(connectionCap({ fdLimitRead: 2048, fdLimitFlag: 1024 }).fdLimit, 1024);
+  assert.deepEqual(connectionCap({ fdLimitRead: 2048, fdLimitFlag: 1024 }), {
+    cap: 1024 - FD_RESERVE,
+    fdLimit: 1024,
+    fdLimitSource: "--fd-limit",
+  });
   assert.equal(connectionCap({ requested: 10, fdLimitRead: 1024 }).cap, 10);
   assert.equal(connectionCap({ requested: 896, fdLimitRead: 1024 }).cap, 896);
 });

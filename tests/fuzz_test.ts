@@ -8,6 +8,7 @@
 // scales every property to n cases (the network ones to n / 20); `deno task
 // fuzz` sets it high (with random seeds; the CI-sized run uses a fixed seed).
 // `DEPTHWATCH_FUZZ_SEED=<int>` replays a run.
+import { serveHttp } from "../lib/net/http_server.ts";
 import assert from "node:assert/strict";
 import process from "node:process";
 import fc from "fast-check";
@@ -867,7 +868,7 @@ Deno.test("fuzz WsHub: each bad client message closes only that client with the 
   const layout = new FrameSlotLayout({ levels: 5 });
   const history = new HistoryStore({ symbols: HUB_SYMBOLS.length, layout, depth: 50 });
   const hub = new WsHub({ history, symbols: HUB_SYMBOLS, maxMessageBytes: MAX_MESSAGE_BYTES });
-  const server = Deno.serve(
+  const server = serveHttp(
     { hostname: "127.0.0.1", port: 0, onListen() {} },
     (req) => hub.upgrade(req),
   );

@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { serveHttp } from "../lib/net/http_server.ts";
 import { create, fromBinary, type MessageInitShape, toBinary } from "@bufbuild/protobuf";
 import {
   FRAME_ASK_COUNT,
@@ -29,7 +30,7 @@ function startHub(port = 0) {
   const layout = new FrameSlotLayout({ levels: 3 });
   const history = new HistoryStore({ symbols: SYMBOLS.length, layout, depth: 20 });
   const hub = new WsHub({ history, symbols: SYMBOLS });
-  const server = Deno.serve({ hostname: "127.0.0.1", port, onListen() {} }, (r) => hub.upgrade(r));
+  const server = serveHttp({ hostname: "127.0.0.1", port, onListen() {} }, (r) => hub.upgrade(r));
   const slot = new Float64Array(layout.slotWords);
   slot[FRAME_BID_COUNT] = 1;
   slot[FRAME_ASK_COUNT] = 1;

@@ -67,7 +67,7 @@ Attacks (--only a,b,... picks some; default all):
   e  slowloris              --slowloris [200] connections, a byte every --dribble-ms [2000], --hold-s
   f  idle keep-alive        --keepalive [200] connections, --hold-s
   g  fd exhaustion          --fd-connections [2000] against a service under ulimit -n --fd-limit [512]
-                            with --max-connections --fd-max-connections [400]
+                            with --max-connections --fd-max-connections [350]
   h  malformed requests     --malformed-rounds [50] of each case
 
 Measuring:
@@ -181,7 +181,7 @@ function parseFlags(args: string[]): Flags {
     keepalive: must("keepalive", 200),
     fdConnections: must("fd-connections", 2000),
     fdLimit: must("fd-limit", 512),
-    fdMaxConnections: must("fd-max-connections", 400),
+    fdMaxConnections: must("fd-max-connections", 350),
     malformedRounds: must("malformed-rounds", 50),
     settleS: must("settle-s", 30),
     json: values.json as string | undefined,

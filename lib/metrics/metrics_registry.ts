@@ -328,6 +328,70 @@ function analyticsMetrics({ registry, registers, snap, state }: MetricsContext):
   );
 }
 
+/** HTTP server: open connections against the cap, refusals, timeouts, accept errors, bad requests. */
+function httpMetrics({ registers, state }: MetricsContext): void {
+  new Gauge({
+    name: "depthwatch_http_connections",
+    help: "Open TCP connections, HTTP and WebSocket.",
+    registers,
+    collect() {
+      this.set(state.http?.counters.open ?? 0);
+    },
+  });
+  new Gauge({
+    name: "depthwatch_http_connections_max",
+    help: "The connection cap (--max-connections, below the file-descriptor limit).",
+    registers,
+    collect() {
+      this.set(state.http?.maxConnections ?? 0);
+    },
+  });
+  new Counter({
+    name: "depthwatch_http_connections_refused_total",
+    help: "Connections answered 503 because the connection cap was reached.",
+    registers,
+    collect() {
+      this.reset();
+      this.inc(state.http?.counters.refusedOverCap ?? 0);
+    },
+  });
+  new Counter({
+    name: "depthwatch_http_timeouts_total",
+    help: "Connections closed by a timeout: a request head too slow (header), " +
+      "a kept-alive connection idle (idle), a stalled write (write).",
+    labelNames: ["kind"],
+    registers,
+    collect() {
+      this.reset();
+      const http = state.http?.counters;
+      this.inc({ kind: "header" }, http?.closedHeadersTimeout ?? 0);
+      this.inc({ kind: "idle" }, http?.closedIdleTimeout ?? 0);
+      this.inc({ kind: "write" }, http?.closedWriteTimeout ?? 0);
+    },
+  });
+  new Counter({
+    name: "depthwatch_http_accept_errors_total",
+    help: "Failed accepts (e.g. EMFILE at the file-descriptor limit); each is retried.",
+    registers,
+    collect() {
+      this.reset();
+      this.inc(state.http?.counters.acceptErrors ?? 0);
+    },
+  });
+  new Counter({
+    name: "depthwatch_http_bad_requests_total",
+    help: "Requests the server refused itself (malformed, too large, unsupported), by status.",
+    labelNames: ["status"],
+    registers,
+    collect() {
+      this.reset();
+      for (const [status, n] of Object.entries(state.http?.counters.badRequests ?? {})) {
+        this.inc({ status }, n);
+      }
+    },
+  });
+}
+
 /** WebSocket hub: clients, conflated frames, disconnects. */
 function hubMetrics({ registers, state }: MetricsContext): void {
   new Gauge({
@@ -514,6 +578,7 @@ export function createMetrics(
   queueMetrics(context);
   analyticsMetrics(context);
   hubMetrics(context);
+  httpMetrics(context);
   feedMetrics(context);
   workerMetrics(context);
   processMetrics(context, options.defaultMetrics ?? true);

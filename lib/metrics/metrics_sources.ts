@@ -50,6 +50,51 @@ export interface LatencyView {
   quantile(q: number): number;
 }
 
+/**
+ * The HTTP server's connection counters (`HttpServerCounters` of
+ * `lib/net/http_server.ts`, read live).
+ *
+ * @example
+ * ```ts
+ * import type { HttpCounters } from "./metrics_sources.ts";
+ * declare const counters: HttpCounters;
+ * counters.open; // open connections now
+ * ```
+ */
+export interface HttpCounters {
+  /** Open connections, HTTP and WebSocket. */
+  readonly open: number;
+  /** Connections answered 503 because the cap was reached. */
+  readonly refusedOverCap: number;
+  /** Connections closed because a request head did not arrive in time. */
+  readonly closedHeadersTimeout: number;
+  /** Kept-alive connections closed after the idle timeout. */
+  readonly closedIdleTimeout: number;
+  /** Connections closed because a write to the client stalled. */
+  readonly closedWriteTimeout: number;
+  /** Failed `accept` calls (e.g. EMFILE), each retried. */
+  readonly acceptErrors: number;
+  /** Requests the server refused itself, by HTTP status. */
+  readonly badRequests: Readonly<Record<number, number>>;
+}
+
+/**
+ * The HTTP server as `/metrics` sees it: its live counters and its connection cap.
+ *
+ * @example
+ * ```ts
+ * import type { HttpView } from "./metrics_sources.ts";
+ * declare const http: HttpView;
+ * http.counters.open <= http.maxConnections; // true
+ * ```
+ */
+export interface HttpView {
+  /** Live counters. */
+  readonly counters: HttpCounters;
+  /** The connection cap (`--max-connections`). */
+  readonly maxConnections: number;
+}
+
 /** Everything `/metrics` reads: the pipeline's counters and rings plus the main-thread views. */
 export interface MetricsSources extends PipelineSources {
   /** Worker supervision. */
@@ -58,4 +103,6 @@ export interface MetricsSources extends PipelineSources {
   readonly latency: LatencyView;
   /** The WebSocket hub, read through `readHubStats` (typed loosely: the hub lives in the server). */
   readonly hub: unknown;
+  /** The HTTP server's connections; set once it listens (absent before, and in tests without one). */
+  http?: HttpView;
 }

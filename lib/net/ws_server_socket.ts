@@ -43,8 +43,10 @@
  *   closed once the echo is written.
  * - A client that breaks the protocol or a limit gets a close frame with the
  *   code of the {@linkcode WebSocketProtocolError} (unsent queued frames are
- *   dropped); nothing more is read from it and the TCP connection is closed
- *   once the close frame is written.
+ *   dropped); nothing more is parsed. Once the close frame is written the
+ *   server sends FIN and closes when the client does, while reading and
+ *   dropping at most 256 KiB more from it (so that it sees the close frame,
+ *   not a reset), or after `closeTimeoutMs`.
  * - End of stream, or a read or write error, ends the socket at once (1006).
  *
  * `onclose` fires exactly once for every socket, with the client's close code
@@ -75,6 +77,21 @@ import {
   WebSocketProtocolError,
   WsFrameReader,
 } from "./ws_frame_reader.ts";
+
+/**
+ * After refusing a client, at most this many further bytes from it are read
+ * and dropped (into the read buffer: no memory is taken) while it reads the
+ * close frame, before the connection is closed. Closing with unread data
+ * would make the kernel send a reset, and the client would see an abnormal
+ * close (1006) instead of the code it was refused with.
+ *
+ * @example
+ * ```ts
+ * import { LINGER_BYTES } from "./ws_server_socket.ts";
+ * LINGER_BYTES; // 262144
+ * ```
+ */
+export const LINGER_BYTES = 256 * 1024;
 
 /**
  * Options of a {@linkcode ServerWebSocket} (and of `upgradeWebSocket`); the
@@ -254,6 +271,8 @@ export class ServerWebSocket {
   /** The code the client was refused with (0 when it was not). */
   #failCode = 0;
   #failReason = "";
+  /** Bytes read and thrown away since the client was refused (see {@link LINGER_BYTES}). */
+  #discarded = 0;
   #closeTimer: ReturnType<typeof setTimeout> | undefined = undefined;
 
   // Liveness (performance.now() times).
@@ -380,6 +399,38 @@ export class ServerWebSocket {
     this.#queueClose(encodeCloseFrame(code, reason));
   }
 
+  /**
+   * Refuse the client now: drop every queued frame not being written yet (a
+   * client that is cut off is owed nothing, and its backlog is freed at once),
+   * send a close frame with `code` and `reason`, parse nothing more, and
+   * close the TCP connection once the client has read that frame and closed
+   * (at most 256 KiB more of its bytes are read and dropped meanwhile), or
+   * after `closeTimeoutMs`. `onclose` reports `code` with
+   * `wasClean: false`. Use it for a slow or abusive client; {@linkcode close}
+   * delivers what is queued first.
+   *
+   * @example
+   * ```ts
+   * import { ServerWebSocket } from "./ws_server_socket.ts";
+   * declare const socket: ServerWebSocket;
+   * socket.terminate(1013, "client read too slowly");
+   * ```
+   *
+   * @throws {RangeError} For a code that may not be sent (as {@linkcode close}).
+   */
+  terminate(code: number, reason = ""): void {
+    if (!isSendableCloseCode(code)) {
+      throw new RangeError(
+        `ServerWebSocket: close code ${code} may not be sent (expected 1000-1003, 1007-1014 or 3000-4999)`,
+      );
+    }
+    if (this.#state === CONNECTING) {
+      this.close(code, reason);
+      return;
+    }
+    this.#refuse(code, reason);
+  }
+
   #notOpen(what: string): void {
     if (this.#state === CONNECTING) {
       throw new DOMException(
@@ -425,6 +476,13 @@ export class ServerWebSocket {
       if (!this.#reading) return;
       if (n === null) return this.#endOfStream();
       this.#lastInbound = performance.now();
+      if (this.#failCode !== 0) {
+        // Refused: what the client still sends is read and dropped (bounded), so that
+        // it reads our close frame instead of a reset from closing on unread data.
+        this.#discarded += n;
+        if (this.#discarded > LINGER_BYTES) return this.#finish(false);
+        continue;
+      }
       this.#parse(buffer, n);
     }
   }
@@ -470,12 +528,11 @@ export class ServerWebSocket {
     }
   }
 
-  /** Refuse the client: close frame with `code`, read nothing more, close once it is written. */
+  /** Refuse the client: close frame with `code`, parse nothing more, close once it is written and the client closed (bounded). */
   #refuse(code: number, reason: string): void {
     if (this.#state === CLOSED || this.#failCode !== 0) return;
     this.#failCode = code;
     this.#failReason = reason;
-    this.#reading = false;
     this.#state = CLOSING;
     if (this.#closeQueued) {
       if (this.#closeFlushed) this.#finish(false);
@@ -540,7 +597,15 @@ export class ServerWebSocket {
     this.#pumping = false;
     if (this.#closeQueued) {
       this.#closeFlushed = true;
-      if (this.#closeReceived || this.#failCode !== 0 || !this.#reading) {
+      if (this.#failCode !== 0 && !this.#closeReceived && this.#reading) {
+        // Refused: send FIN and let the client close; the read loop (end of
+        // stream, or LINGER_BYTES) or the close timer ends it.
+        try {
+          conn.closeWrite();
+        } catch {
+          this.#finish(false);
+        }
+      } else if (this.#closeReceived || this.#failCode !== 0 || !this.#reading) {
         this.#finish(this.#closeReceived && this.#failCode === 0);
       }
     }

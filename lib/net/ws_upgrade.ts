@@ -54,19 +54,29 @@ function listsToken(value: string | null, token: string): boolean {
   return value !== null && value.split(",").some((part) => part.trim().toLowerCase() === token);
 }
 
-/** The request's `Sec-WebSocket-Key`, or a TypeError saying what makes `req` no valid upgrade. */
-function upgradeKey(req: Request): string {
-  const problem = (what: string) =>
-    new TypeError(`upgradeWebSocket: not a valid WebSocket upgrade request: ${what}`);
-  if (req.method !== "GET") throw problem(`the method is ${req.method}, expected GET`);
+/**
+ * What keeps `req` from being a valid WebSocket upgrade (RFC 6455 §4.2.1), in
+ * one line, or null when it is one: a GET listing `websocket` in `Upgrade`
+ * and `Upgrade` in `Connection`, `Sec-WebSocket-Version: 13`, and a
+ * `Sec-WebSocket-Key` that is the base64 of 16 bytes.
+ *
+ * @example
+ * ```ts
+ * import { upgradeProblem } from "./ws_upgrade.ts";
+ * upgradeProblem(new Request("http://127.0.0.1/ws", { headers: { upgrade: "websocket" } }));
+ * // "the 'Connection' header must list 'Upgrade'"
+ * ```
+ */
+export function upgradeProblem(req: Request): string | null {
+  if (req.method !== "GET") return `the method is ${req.method}, expected GET`;
   if (!listsToken(req.headers.get("upgrade"), "websocket")) {
-    throw problem("the 'Upgrade' header must list 'websocket'");
+    return "the 'Upgrade' header must list 'websocket'";
   }
   if (!listsToken(req.headers.get("connection"), "upgrade")) {
-    throw problem("the 'Connection' header must list 'Upgrade'");
+    return "the 'Connection' header must list 'Upgrade'";
   }
   if (req.headers.get("sec-websocket-version")?.trim() !== "13") {
-    throw problem("'Sec-WebSocket-Version' must be 13");
+    return "'Sec-WebSocket-Version' must be 13";
   }
   const key = req.headers.get("sec-websocket-key")?.trim() ?? "";
   let decoded = "";
@@ -75,8 +85,17 @@ function upgradeKey(req: Request): string {
   } catch {
     // not base64: reported below
   }
-  if (decoded.length !== 16) throw problem("'Sec-WebSocket-Key' must be the base64 of 16 bytes");
-  return key;
+  if (decoded.length !== 16) return "'Sec-WebSocket-Key' must be the base64 of 16 bytes";
+  return null;
+}
+
+/** The request's `Sec-WebSocket-Key`, or a TypeError saying what makes `req` no valid upgrade. */
+function upgradeKey(req: Request): string {
+  const problem = upgradeProblem(req);
+  if (problem !== null) {
+    throw new TypeError(`upgradeWebSocket: not a valid WebSocket upgrade request: ${problem}`);
+  }
+  return req.headers.get("sec-websocket-key")!.trim();
 }
 
 /**

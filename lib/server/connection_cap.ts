@@ -56,8 +56,8 @@ export interface ConnectionCapOptions {
 
 /**
  * The connection cap: `requested` if given and below the limit less the
- * reserve, else that bound. A read limit wins over `--fd-limit` (the smaller
- * of the two, should they differ).
+ * reserve, else that bound. With both a read limit and `--fd-limit`, the
+ * smaller one counts (a lower `--fd-limit` keeps room for something else).
  *
  * @throws {RangeError} when `requested` does not leave {@link FD_RESERVE} fds
  *   below the limit, naming the largest value that does.
@@ -73,8 +73,8 @@ export function connectionCap(options: ConnectionCapOptions): ConnectionCap {
   const { requested, fdLimitFlag, fdLimitRead } = options;
   let fdLimit: number;
   let fdLimitSource: FdLimitSource;
-  if (fdLimitRead !== undefined) {
-    fdLimit = fdLimitFlag === undefined ? fdLimitRead : Math.min(fdLimitRead, fdLimitFlag);
+  if (fdLimitRead !== undefined && (fdLimitFlag === undefined || fdLimitRead <= fdLimitFlag)) {
+    fdLimit = fdLimitRead;
     fdLimitSource = "/proc/self/limits";
   } else if (fdLimitFlag !== undefined) {
     fdLimit = fdLimitFlag;

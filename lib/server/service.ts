@@ -28,8 +28,9 @@ import { FrameSlotLayout } from "../pipeline/frame_slot.ts";
 import { PipelineCounters } from "../pipeline/pipeline_counters.ts";
 import { metricsFor } from "../metrics/metrics_registry.ts";
 import { type SimExchange, startSimExchange } from "../sim/sim_exchange.ts";
-import type { Config } from "./config.ts";
-import { redactConfig } from "./config.ts";
+import { serveHttp } from "../net/http_server.ts";
+import { type Config, ConfigError, redactConfig } from "./config.ts";
+import { connectionCap, readFdLimit } from "./connection_cap.ts";
 import { FrameConsumer } from "./frame_consumer.ts";
 import { HistoryStore } from "./history_store.ts";
 import { LatencyTracker } from "./latency_tracker.ts";
@@ -120,6 +121,7 @@ export async function runService(
 ): Promise<Service> {
   const log = extras.log ?? createLogger({ level: config.logLevel, format: config.logFormat });
   log.info("starting depthwatch", JSON.stringify(redactConfig(config)));
+  const connections = capConnections(config, log);
   const sim = config.source === "sim"
     ? await startSimExchange({
       symbols: [...config.symbols],
@@ -177,14 +179,20 @@ export async function runService(
     log,
   });
   let url = "";
-  const server = Deno.serve({
+  const server = serveHttp({
     hostname: config.host,
     port: config.port,
+    maxConnections: connections,
+    headersTimeoutMs: config.headerTimeoutMs,
+    idleTimeoutMs: config.idleTimeoutMs,
+    log,
     onListen: ({ hostname, port }) => {
       const host = hostname.includes(":") ? `[${hostname}]` : hostname;
       url = `http://${host}:${port}/`;
     },
   }, handler);
+  state.http = { counters: server.counters, maxConnections: connections };
+
   // Serve first: while the workers start, /health already answers (503, "starting").
   await supervisor.start();
 
@@ -208,6 +216,38 @@ export async function runService(
     })();
 
   return { url, state, supervisor, sim, close };
+}
+
+/**
+ * The connection cap below the file-descriptor limit, logged with where the
+ * limit came from; a `--max-connections` that does not fit is a ConfigError.
+ */
+function capConnections(config: Config, log: Logger): number {
+  let cap;
+  try {
+    cap = connectionCap({
+      requested: config.maxConnections,
+      fdLimitFlag: config.fdLimit,
+      fdLimitRead: readFdLimit(),
+    });
+  } catch (e) {
+    if (!(e instanceof RangeError)) throw e;
+    throw new ConfigError(e.message, "--max-connections");
+  }
+  const assumed = cap.fdLimitSource === "assumed"
+    ? " (could not be read: that needs --allow-all; pass --fd-limit or DEPTHWATCH_FD_LIMIT)"
+    : "";
+  log.info(
+    `file-descriptor limit ${cap.fdLimit} from ${cap.fdLimitSource}${assumed}; ` +
+      `serving at most ${cap.cap} connections at once (HTTP and WebSocket)`,
+  );
+  if (cap.cap < config.maxClients) {
+    log.warn(
+      `--max-clients ${config.maxClients} is above the connection cap ${cap.cap}: ` +
+        `at most ${cap.cap} dashboards can connect (raise the fd limit)`,
+    );
+  }
+  return cap.cap;
 }
 
 /** The pipeline's shared memory (both rings and the counters) and the analytics frame layout. */

@@ -1,41 +1,25 @@
 /**
- * Validation of a WebSocket upgrade request before `Deno.upgradeWebSocket`
- * sees it (RFC 6455 §4.2.1): that call throws on a malformed request, which
- * would be a 500 and a stack trace in the log for every such request. A
- * malformed upgrade is the client's fault: it gets 400 with a one-line
- * reason instead.
+ * The route's answer to a malformed WebSocket upgrade: 400 with a one-line
+ * reason, nothing logged. A malformed upgrade is the client's fault; handing
+ * it to `upgradeWebSocket` would throw (a 500 and a stack trace per request).
+ * The rules themselves (RFC 6455 §4.2.1) live with the WebSocket server, in
+ * `lib/net/ws_upgrade.ts`.
  *
  * @example
  * ```ts
  * import { upgradeProblem } from "./upgrade_check.ts";
  * const req = new Request("http://x/ws", { headers: { upgrade: "websocket" } });
- * upgradeProblem(req); // "'Connection: Upgrade' is missing"
+ * upgradeProblem(req); // "the 'Connection' header must list 'Upgrade'"
  * ```
  * @module
  */
 
-/** Whether the comma-separated header `value` lists `token` (case-insensitive). */
-function listsToken(value: string | null, token: string): boolean {
-  if (value === null) return false;
-  return value.split(",").some((part) => part.trim().toLowerCase() === token);
-}
-
-/** Whether `key` is base64 of exactly 16 bytes, as RFC 6455 requires. */
-function validKey(key: string | null): boolean {
-  if (key === null) return false;
-  const k = key.trim();
-  if (!/^[A-Za-z0-9+/]{22}==$/.test(k)) return false;
-  try {
-    return atob(k).length === 16;
-  } catch {
-    return false;
-  }
-}
+import { upgradeProblem as problemOf } from "../net/ws_upgrade.ts";
 
 /**
  * What is wrong with the WebSocket upgrade `req`, or null when it may be
- * handed to `Deno.upgradeWebSocket`. A request without `Upgrade: websocket`
- * is not an upgrade at all and returns null (the hub answers it 426).
+ * upgraded. A request without `Upgrade: websocket` is not an upgrade at all
+ * and returns null (the hub answers it 426).
  *
  * @example
  * ```ts
@@ -49,36 +33,23 @@ function validKey(key: string | null): boolean {
  *   },
  * });
  * upgradeProblem(ok); // null
+ * upgradeProblem(new Request("http://x/ws")); // null: not an upgrade (426 later)
  * ```
- *
- * @param req The request.
  */
 export function upgradeProblem(req: Request): string | null {
   if (req.headers.get("upgrade")?.toLowerCase() !== "websocket") return null;
-  if (req.method !== "GET") return `a WebSocket upgrade must be a GET, not ${req.method}`;
-  if (!listsToken(req.headers.get("connection"), "upgrade")) {
-    return "'Connection: Upgrade' is missing";
-  }
-  if (req.headers.get("sec-websocket-version")?.trim() !== "13") {
-    return "Sec-WebSocket-Version must be 13";
-  }
-  if (!validKey(req.headers.get("sec-websocket-key"))) {
-    return "Sec-WebSocket-Key must be the base64 of 16 bytes";
-  }
-  return null;
+  return problemOf(req);
 }
 
 /**
- * The 400 answer to a malformed upgrade: the reason on one line, and the
- * version this server speaks.
+ * The 400 answer to a malformed upgrade, naming the problem in one line.
  *
  * @example
  * ```ts
  * import { badUpgrade } from "./upgrade_check.ts";
- * badUpgrade("Sec-WebSocket-Version must be 13").status; // 400
+ * const res = badUpgrade("'Sec-WebSocket-Version' must be 13");
+ * res.status; // 400
  * ```
- *
- * @param problem What {@linkcode upgradeProblem} found.
  */
 export function badUpgrade(problem: string): Response {
   return new Response(`malformed WebSocket upgrade: ${problem}\n`, {

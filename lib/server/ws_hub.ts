@@ -6,7 +6,7 @@
  * symbol's next sequence number (1, 2, 3, … per symbol, per hub instance; the
  * instance is named by a random `epoch`), is encoded ONCE into shared bytes,
  * kept in a per-symbol ring of encoded frames (for Hellos) and sent as the same
- * bytes to every subscribed client.
+ * bytes, framed for the wire once, to every subscribed client.
  *
  * Backpressure, per client, from `socket.bufferedAmount`: while a client has
  * more than `maxBufferedBytes` queued it is "behind" and is sent nothing; the
@@ -25,28 +25,36 @@
  * Each connection is a {@link WsSession} (`ws_session.ts`): the per-client
  * protocol (Subscribe, Unsubscribe, Resync, Ping, errors), its message limits,
  * and the one place where bytes are sent to a client. The hub serves the
- * sessions as their {@link SessionHost}.
+ * sessions as their {@link SessionHost}. The sockets are depthwatch's own
+ * (`lib/net/ws_upgrade.ts`): the message size is enforced from each frame
+ * header while reading, and upgrades work only on requests served by
+ * `serveHttp` (`lib/net/http_server.ts`).
  *
  * @example
  * ```ts
  * import { FrameSlotLayout } from "../pipeline/frame_slot.ts";
+ * import { serveHttp } from "../net/http_server.ts";
  * import { HistoryStore } from "./history_store.ts";
  * const layout = new FrameSlotLayout({ levels: 20 });
  * const history = new HistoryStore({ symbols: 2, layout });
  * const hub = new WsHub({ history, symbols: ["BTCUSDT", "ETHUSDT"] });
- * Deno.serve((req) => new URL(req.url).pathname === "/ws" ? hub.upgrade(req) : new Response("hi"));
+ * serveHttp({ hostname: "127.0.0.1", port: 0 }, (req) =>
+ *   new URL(req.url).pathname === "/ws" ? hub.upgrade(req) : new Response("hi"));
  * // later: hub.close("shutting down");
  * ```
  * @module
  */
 
 import type { FrameSlotLayout } from "../pipeline/frame_slot.ts";
+import { encodeFrame as encodeWsFrame, OPCODE } from "../net/ws_frame.ts";
+import { upgradeWebSocket } from "../net/ws_upgrade.ts";
 import type { HistoryStore } from "./history_store.ts";
 import { encodeFrame, encodeHello, wrapFrame } from "./frame_codec.ts";
 import {
   CLOSE_CODES,
   DISCONNECT_REASONS,
   type DisconnectReason,
+  HELLO_OWED,
   type SessionHost,
   type SessionLimits,
   WsSession,
@@ -84,7 +92,10 @@ export interface WsHubOptions {
    * clients) are accepted. Default `[]`.
    */
   allowedOrigins?: readonly string[];
-  /** Largest client message in bytes; larger closes with 1009. Default 4096. */
+  /**
+   * Largest client message in bytes, summed over its fragments and refused
+   * from the frame header before its payload is read: 1009. Default 4096.
+   */
   maxMessageBytes?: number;
   /** Client messages allowed per second (bursts up to this many); more closes with 1008. Default 20. */
   maxMessagesPerSecond?: number;
@@ -95,8 +106,11 @@ export interface WsHubOptions {
   maxBadRequestsPerMinute?: number;
   /** How often behind clients are checked for draining or timing out, ms. Default 50. */
   drainCheckMs?: number;
-  /** Deno's idle timeout of each socket in seconds (ping/pong liveness). Default 120. */
-  idleTimeoutSeconds?: number;
+  /**
+   * Liveness of each socket: a ping after half of this without a byte from
+   * the client, closed (1001, reason `idle`) after all of it, ms. Default 120000.
+   */
+  idleTimeoutMs?: number;
 }
 
 function positive(name: string, v: number, integer: boolean): number {
@@ -139,7 +153,7 @@ export class WsHub {
   readonly #anyOrigin: boolean;
   readonly #limits: SessionLimits;
   readonly #drainCheckMs: number;
-  readonly #idleTimeout: number;
+  readonly #idleTimeoutMs: number;
   readonly #index = new Map<string, number>();
   /** Current sequence number per symbol. */
   readonly #seq: Float64Array;
@@ -150,6 +164,7 @@ export class WsHub {
   /** Encoded `Frame` bytes of the newest frame per symbol. */
   readonly #latest: (Uint8Array | null)[];
   /** Shared `ServerMessage` bytes of the newest frame per symbol (null until wrapped). */
+  /** Per symbol: the newest frame wrapped and framed for the wire (shared by every subscriber), or null. */
   readonly #latestWrapped: (Uint8Array<ArrayBuffer> | null)[];
   readonly #clients = new Set<WsSession>();
   readonly #bySymbol: Set<WsSession>[];
@@ -218,7 +233,7 @@ export class WsHub {
       ),
     };
     this.#drainCheckMs = positive("drainCheckMs", options.drainCheckMs ?? 50, false);
-    this.#idleTimeout = positive("idleTimeoutSeconds", options.idleTimeoutSeconds ?? 120, true);
+    this.#idleTimeoutMs = positive("idleTimeoutMs", options.idleTimeoutMs ?? 120_000, true);
     const origins = options.allowedOrigins ?? [];
     this.#anyOrigin = origins.includes("*");
     this.#allowedOrigins = new Set(origins.map((o) => o.replace(/\/+$/, "").toLowerCase()));
@@ -291,14 +306,18 @@ export class WsHub {
    * Turn an HTTP request into a hub client. Answers 426 to a request that is
    * not a WebSocket upgrade, 403 to a foreign `Origin`, 503 when
    * `maxClients` are connected or the hub is closed; otherwise the 101
-   * response of `Deno.upgradeWebSocket`. The query parameter `symbol`
+   * response of `upgradeWebSocket` (`lib/net/ws_upgrade.ts`), which works
+   * only for requests served by `serveHttp`. The query parameter `symbol`
    * (case-insensitive) picks the first subscription, default the first
    * symbol; an unknown one is answered with a `ServerError` and the default.
    */
   upgrade(req: Request): Response {
     const refusal = this.#refusal(req);
     if (refusal !== null) return refusal;
-    const { socket, response } = Deno.upgradeWebSocket(req, { idleTimeout: this.#idleTimeout });
+    const { socket, response } = upgradeWebSocket(req, {
+      maxMessageBytes: this.#limits.maxMessageBytes,
+      idleTimeoutMs: this.#idleTimeoutMs,
+    });
     const requested = new URL(req.url).searchParams.get("symbol");
     this.#clients.add(new WsSession(socket, this.#host, this.#limits, requested));
     return response;
@@ -385,17 +404,20 @@ export class WsHub {
     const bytes = this.#store(symbolId, f64, base);
     const subscribers = this.#bySymbol[symbolId];
     if (subscribers.size === 0) return;
-    const wrapped = wrapFrame(bytes);
-    this.#latestWrapped[symbolId] = wrapped;
+    // Wrapped in a ServerMessage and framed for the wire once, for every subscriber.
+    const framed = encodeWsFrame(OPCODE.binary, wrapFrame(bytes));
+    this.#latestWrapped[symbolId] = framed;
     for (const client of subscribers) {
       if (client.behindSince !== 0) this.#tryDrain(client);
       if (client.behindSince === 0 && client.socket.bufferedAmount <= this.#maxBuffered) {
-        client.send(wrapped);
+        client.sendFrame(framed);
         this.#framesSent++;
         continue;
       }
-      // Behind: keep only the newest frame of this symbol.
+      // Behind: keep only the newest frame of this symbol (none while its Hello is owed:
+      // the Hello will carry it).
       this.#markBehind(client);
+      if (client.dropped[symbolId] === HELLO_OWED) continue;
       if (client.pending[symbolId] !== null) {
         client.dropped[symbolId]++;
         this.#framesConflated++;
@@ -412,7 +434,12 @@ export class WsHub {
     this.#startTimer();
   }
 
-  /** Send the pending frames of a behind client whose queue drained; close it if it stayed behind too long. */
+  /**
+   * Send what a behind client is owed (Hellos, the newest frame per symbol)
+   * once its queue drained below the budget, stopping when it is over the
+   * budget again (then it is behind anew, its clock restarted: it is reading);
+   * close it if it stayed behind too long.
+   */
   #tryDrain(client: WsSession): void {
     if (client.gone) return;
     if (client.socket.bufferedAmount > this.#maxBuffered) {
@@ -424,14 +451,23 @@ export class WsHub {
     client.behindSince = 0;
     this.#behind.delete(client);
     for (let s = 0; s < client.pending.length; s++) {
+      const owedHello = client.dropped[s] === HELLO_OWED;
       const bytes = client.pending[s];
-      if (bytes === null) continue;
+      if (!owedHello && bytes === null) continue;
+      if (client.socket.bufferedAmount > this.#maxBuffered) {
+        this.#markBehind(client);
+        return;
+      }
+      if (owedHello) {
+        client.sendOwedHello(s);
+        continue;
+      }
       const dropped = client.dropped[s];
       client.pending[s] = null;
       client.dropped[s] = 0;
       const shared = this.#latestWrapped[s];
-      const reuse = dropped === 0 && shared !== null && this.#latest[s] === bytes;
-      client.send(reuse ? shared : wrapFrame(bytes, dropped));
+      if (dropped === 0 && shared !== null && this.#latest[s] === bytes) client.sendFrame(shared);
+      else client.send(wrapFrame(bytes!, dropped));
       this.#framesSent++;
     }
   }

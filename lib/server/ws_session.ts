@@ -23,8 +23,16 @@
  * the client "behind" (the hub then conflates its frames and closes it as
  * `slow` if it stays behind), and a client with more than
  * `hardMaxBufferedBytes` queued when a request arrives (or when anything is
- * sent outside a request) is closed at once with 1013 (`slow`). The replies
- * of one request (at most one Hello per symbol and one error) are sent whole.
+ * sent outside a request) is closed at once with 1013 (`slow`). A Hello that
+ * would go to a client already over its budget is owed instead (marked
+ * {@link HELLO_OWED} in `dropped`) and sent by the hub once the client has
+ * drained, like a conflated frame: however many symbols one request names,
+ * its replies cost at most the budget plus one Hello and one error.
+ *
+ * Inbound limits of the WebSocket layer itself (`lib/net/ws_frame_reader.ts`:
+ * the message size checked from each frame header, fragments, UTF-8, masking)
+ * and its idle timeout end the session too; their close codes map to
+ * `too_large` (1009), `protocol` (1002, 1007, 1008) and `idle` (1001).
  *
  * What is shared by all sessions (symbol names, subscriber sets, encoded
  * history, counters) stays with the hub, reached through a
@@ -33,7 +41,8 @@
  * @example
  * ```ts
  * import { WsSession, type SessionHost } from "./ws_session.ts";
- * declare const socket: WebSocket; // from Deno.upgradeWebSocket
+ * import type { ServerWebSocket } from "../net/ws_server_socket.ts";
+ * declare const socket: ServerWebSocket; // from upgradeWebSocket (lib/net/ws_upgrade.ts)
  * declare const host: SessionHost; // the hub
  * const limits = {
  *   maxMessageBytes: 4096,
@@ -49,6 +58,8 @@
  */
 
 import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
+import { CLOSE } from "../net/ws_frame.ts";
+import { ServerWebSocket, type ServerWebSocketCloseEvent } from "../net/ws_server_socket.ts";
 import {
   type ClientMessage,
   ClientMessageSchema,
@@ -72,6 +83,7 @@ export type DisconnectReason =
   | "protocol"
   | "rate_limit"
   | "too_large"
+  | "idle"
   | "shutdown";
 
 /**
@@ -90,6 +102,7 @@ export const DISCONNECT_REASONS: readonly DisconnectReason[] = [
   "protocol",
   "rate_limit",
   "too_large",
+  "idle",
   "shutdown",
 ];
 
@@ -182,6 +195,20 @@ export interface SessionLimits {
   hardMaxBufferedBytes: number;
 }
 
+/**
+ * The value of `dropped[symbolId]` that means "a Hello of this symbol is owed":
+ * it was asked for while the client was over its send budget, and the hub
+ * sends it once the client drains (it carries the newest frames, so no frame
+ * of the symbol is held meanwhile).
+ *
+ * @example
+ * ```ts
+ * import { HELLO_OWED } from "./ws_session.ts";
+ * HELLO_OWED; // 4294967295
+ * ```
+ */
+export const HELLO_OWED = 0xffff_ffff;
+
 /** Longest `ServerError` message in characters (longer ones are cut with "…"). */
 const MAX_ERROR_CHARS = 400;
 
@@ -232,7 +259,8 @@ class TokenBucket {
  * @example
  * ```ts
  * import { CLOSE_CODES, type SessionHost, WsSession } from "./ws_session.ts";
- * declare const socket: WebSocket;
+ * import type { ServerWebSocket } from "../net/ws_server_socket.ts";
+ * declare const socket: ServerWebSocket;
  * declare const host: SessionHost;
  * const limits = {
  *   maxMessageBytes: 4096,
@@ -248,12 +276,12 @@ class TokenBucket {
  */
 export class WsSession {
   /** The client's socket. */
-  readonly socket: WebSocket;
+  readonly socket: ServerWebSocket;
   /** Subscribed flag per symbol id. */
   readonly subscribed: Uint8Array;
   /** Fan-out state: newest unsent frame bytes per symbol while behind (null when none). */
   readonly pending: (Uint8Array | null)[];
-  /** Fan-out state: frames dropped per symbol since the last one sent. */
+  /** Fan-out state: frames dropped per symbol since the last one sent, or {@link HELLO_OWED}. */
   readonly dropped: Uint32Array;
   /** Fan-out state: time the client fell behind (`performance.now()`); 0 when it is not behind. */
   behindSince = 0;
@@ -274,7 +302,7 @@ export class WsSession {
    * An unknown one is answered with a `ServerError` and the first symbol.
    */
   constructor(
-    socket: WebSocket,
+    socket: ServerWebSocket,
     host: SessionHost,
     limits: SessionLimits,
     firstSymbol: string | null,
@@ -292,7 +320,7 @@ export class WsSession {
     socket.onopen = () => this.#open(firstSymbol);
     socket.onmessage = (event) => this.#onMessage(event.data);
     socket.onerror = () => this.#end("error");
-    socket.onclose = () => this.#end("client_close");
+    socket.onclose = (event) => this.#end(closeReason(event));
   }
 
   /** Whether the server has stopped serving this client (its end is then counted). */
@@ -308,10 +336,24 @@ export class WsSession {
    * tells the hub it is behind.
    */
   send(bytes: Uint8Array<ArrayBuffer>): void {
-    if (this.#gone || this.socket.readyState !== WebSocket.OPEN) return;
+    this.#write(bytes, false);
+  }
+
+  /**
+   * Send a binary frame already encoded for the wire (`encodeFrame` of
+   * `lib/net/ws_frame.ts`): the hub encodes each live frame once and queues
+   * the same bytes to every subscriber. Same budget as {@link WsSession.send}.
+   */
+  sendFrame(frame: Uint8Array): void {
+    this.#write(frame, true);
+  }
+
+  #write(bytes: Uint8Array, framed: boolean): void {
+    if (this.#gone || this.socket.readyState !== ServerWebSocket.OPEN) return;
     if (!this.#answering && this.#overHardCap()) return;
     try {
-      this.socket.send(bytes);
+      if (framed) this.socket.sendFrame(bytes);
+      else this.socket.send(bytes);
     } catch {
       this.#end("error");
       return;
@@ -330,14 +372,34 @@ export class WsSession {
     return true;
   }
 
-  /** Stop serving the client, count why, and close its socket with `code` and `text`. */
+  /**
+   * Stop serving the client, count why, and close its socket with `code` and
+   * `text`. At shutdown what is queued is still delivered; any other reason
+   * cuts the client off and frees its backlog at once.
+   */
   close(reason: DisconnectReason, code: number, text: string): void {
     if (this.#gone) return;
     this.#end(reason);
     try {
-      this.socket.close(code, text.slice(0, 120));
+      if (reason === "shutdown") this.socket.close(code, text);
+      else this.socket.terminate(code, text);
     } catch {
       // already closing or closed
+    }
+  }
+
+  /**
+   * Send the Hello owed for `symbolId` ({@link HELLO_OWED}); the hub calls it
+   * when the client has drained below its budget.
+   */
+  sendOwedHello(symbolId: number): void {
+    if (this.dropped[symbolId] !== HELLO_OWED) return;
+    this.dropped[symbolId] = 0;
+    this.#answering = true;
+    try {
+      this.send(this.#host.hello(symbolId, this.#subscribedNames()));
+    } finally {
+      this.#answering = false;
     }
   }
 
@@ -529,16 +591,29 @@ export class WsSession {
     this.#sendError(code, message, symbol);
   }
 
-  /** A Hello carries the newest frames, so nothing held back for the symbol is still owed. */
+  /**
+   * A Hello carries the newest frames, so nothing held back for the symbol is
+   * still owed. To a client over its send budget it is owed instead, and sent
+   * when the client drains.
+   */
   #sendHello(symbolId: number): void {
     this.pending[symbolId] = null;
+    if (this.behindSince !== 0 || this.socket.bufferedAmount > this.#limits.maxBufferedBytes) {
+      this.dropped[symbolId] = HELLO_OWED;
+      this.#host.behind(this);
+      return;
+    }
     this.dropped[symbolId] = 0;
+    this.send(this.#host.hello(symbolId, this.#subscribedNames()));
+  }
+
+  #subscribedNames(): string[] {
     const symbols = this.#host.symbols;
     const subscribed: string[] = [];
     for (let s = 0; s < symbols.length; s++) {
       if (this.subscribed[s]) subscribed.push(symbols[s]);
     }
-    this.send(this.#host.hello(symbolId, subscribed));
+    return subscribed;
   }
 
   #sendError(code: ErrorCode, message: string, symbol: string): void {
@@ -566,5 +641,24 @@ export class WsSession {
         create(ServerMessageSchema, { kind: { case: "heartbeat", value: { serverTime, nonce } } }),
       ),
     );
+  }
+}
+
+/** The disconnect reason of a socket that closed by itself (not by the session). */
+function closeReason(event: ServerWebSocketCloseEvent): DisconnectReason {
+  if (event.wasClean) return "client_close";
+  switch (event.code) {
+    case CLOSE.messageTooBig:
+      return "too_large";
+    case CLOSE.protocolError:
+    case CLOSE.invalidPayload:
+    case CLOSE.policyViolation:
+      return "protocol";
+    case CLOSE.goingAway:
+      return "idle";
+    case CLOSE.abnormal:
+      return "error";
+    default:
+      return "client_close";
   }
 }
