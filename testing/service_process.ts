@@ -45,7 +45,17 @@ export interface SpawnServiceOptions {
 /** Bytes of the service's stderr kept for {@link ServiceProcess.stderrTail}. */
 const TAIL_BYTES = 4096;
 
-async function drainLines(
+/**
+ * Calls `onLine` with each line (without its newline) of a byte stream, the
+ * unterminated rest last; resolves when the stream ends.
+ *
+ * @example
+ * ```ts ignore
+ * const child = new Deno.Command("deno", { args: ["--version"], stdout: "piped" }).spawn();
+ * await drainLines(child.stdout, (line) => console.log(line));
+ * ```
+ */
+export async function drainLines(
   stream: ReadableStream<Uint8Array>,
   onLine: (line: string) => void,
 ): Promise<void> {
@@ -121,8 +131,16 @@ export async function spawnService(options: SpawnServiceOptions = {}): Promise<S
   };
 }
 
-/** SIGTERM `child`, SIGKILL it after `graceMs`; resolves when it has exited. */
-async function stopChild(child: Deno.ChildProcess, graceMs: number): Promise<void> {
+/**
+ * SIGTERM `child`, SIGKILL it after `graceMs`; resolves when it has exited.
+ *
+ * @example
+ * ```ts ignore
+ * const child = new Deno.Command("sleep", { args: ["60"] }).spawn();
+ * await stopChild(child, 1000);
+ * ```
+ */
+export async function stopChild(child: Deno.ChildProcess, graceMs: number): Promise<void> {
   try {
     child.kill("SIGTERM");
   } catch { /* already gone */ }
