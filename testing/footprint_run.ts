@@ -102,13 +102,25 @@ export interface FootprintRow {
   windowSeconds: number;
   /** Frames per second the service received in the window, and what the exchange was asked for. */
   framesPerSecond: { received: number; expected: number };
-  /** Service resident memory, MiB: VmRSS at the window's end, its largest sample in the window, and VmHWM (peak since start). */
-  memory: { rssMiB: number; rssMaxMiB: number; hwmMiB: number; anonMiB: number };
+  /**
+   * Service resident memory, MiB: VmRSS sampled every 250 ms over the window
+   * (mean, first, last, largest), VmHWM (peak since start) and RssAnon at
+   * the end. The mean is the row's figure: RSS swings with the garbage
+   * collector (ArrayBuffers are freed only when collected).
+   */
+  memory: {
+    rssMiB: number;
+    rssStartMiB: number;
+    rssEndMiB: number;
+    rssMaxMiB: number;
+    hwmMiB: number;
+    anonMiB: number;
+  };
   /** Memory per isolate, main first: from the `--inspect` run, or only the main isolate from `/metrics` without it. */
   isolates: IsolateRow[];
   /** The main isolate as the measured run's `/metrics` reported it after the window. */
   mainIsolateMetrics: IsolateRow;
-  /** The `--inspect` run's resident memory, MiB (what the inspector adds shows against `memory`); null without it. */
+  /** The `--inspect` run's resident memory (mean over its window) and peak, MiB; null without it. */
   inspectRun: { rssMiB: number; hwmMiB: number } | null;
   /** Service CPU in the window, % of one core: all threads, main, ingest, analytics, the rest; and per thread name. */
   cpu: {
@@ -293,10 +305,8 @@ async function measure(
   const simCpu0 = processCpuMs(exchange.pid);
   const w0 = performance.now();
   clients?.start();
-  let rssMax = processMemory(service.pid).rssMiB;
-  const sampler = setInterval(() => {
-    rssMax = Math.max(rssMax, processMemory(service.pid).rssMiB);
-  }, 250);
+  const rss = [processMemory(service.pid).rssMiB];
+  const sampler = setInterval(() => rss.push(processMemory(service.pid).rssMiB), 250);
   await sleep(durationMs);
   clearInterval(sampler);
   const threads1 = threadTimes(service.pid);
@@ -314,7 +324,12 @@ async function measure(
     simCpuMs: simCpu1 - simCpu0,
     simRssMiB: processMemory(exchange.pid).rssMiB,
     simBehind: sim1.framesBehindSkipped - sim0.framesBehindSkipped,
-    mem: { ...mem, rssMaxMiB: Math.max(rssMax, mem.rssMiB) },
+    mem: {
+      ...mem,
+      rssMeanMiB: [...rss, mem.rssMiB].reduce((a, b) => a + b, 0) / (rss.length + 1),
+      rssStartMiB: rss[0],
+      rssMaxMiB: Math.max(...rss, mem.rssMiB),
+    },
     c0,
     c1,
     window,
@@ -418,7 +433,9 @@ async function runOnce(
         expected: symbolsRun * rate,
       },
       memory: {
-        rssMiB: round1(m.mem.rssMiB),
+        rssMiB: round1(m.mem.rssMeanMiB),
+        rssStartMiB: round1(m.mem.rssStartMiB),
+        rssEndMiB: round1(m.mem.rssMiB),
         rssMaxMiB: round1(m.mem.rssMaxMiB),
         hwmMiB: round1(m.mem.hwmMiB),
         anonMiB: round1(m.mem.anonMiB),

@@ -87,7 +87,7 @@ const HEAD = [
   "symbols",
   "clients",
   "RSS MiB",
-  "peak MiB",
+  "peak (HWM) MiB",
   "heap used/total MiB main · ingest · analytics",
   "external MiB main · ingest · analytics",
   "CPU % all",
@@ -155,7 +155,8 @@ export function formatReport(report: FootprintReport): string {
     `load average ${m.loadStart.toFixed(2)} → ${m.loadEnd.toFixed(2)} ` +
     `(exchange, service and clients share these ${m.cpus} cores with whatever else runs)`,
     `${rate} frames/s per symbol; ${warmup} s warm-up, ${duration} s window; ` +
-    `CPU in % of one core, memory of the service process only` +
+    `RSS is the mean of VmRSS over the window, peak is VmHWM since start; ` +
+    `CPU in % of one core; memory of the service process only` +
     (isolates
       ? "; heap and external memory per isolate from a separate short run with --inspect"
       : ""),

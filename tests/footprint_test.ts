@@ -92,7 +92,9 @@ Deno.test("footprint: the smallest scenario with a client runs in three processe
   assert.deepEqual(row.notes, [], "nothing to note");
   assert.equal(row.symbolsRun, 2);
   // Memory: the service's own process, and every isolate from the --inspect run.
-  assert.ok(row.memory.rssMiB > 20 && row.memory.hwmMiB >= row.memory.rssMiB);
+  const m = row.memory;
+  assert.ok(m.rssMiB > 20 && m.hwmMiB >= m.rssMaxMiB && m.rssMaxMiB >= m.rssMiB, JSON.stringify(m));
+  assert.ok(m.rssStartMiB <= m.rssMaxMiB && m.rssEndMiB <= m.rssMaxMiB, JSON.stringify(m));
   assert.ok(row.inspectRun && row.inspectRun.rssMiB > 20);
   assert.deepEqual(row.isolates.map((i) => i.name), ["main", "analytics", "ingest"]);
   for (const i of row.isolates) {
