@@ -23,8 +23,10 @@
  * The memory of each isolate (main, ingest worker, analytics worker) can
  * only be read from outside through the V8 inspector
  * (`testing/footprint_inspector.ts`), and a service started with
- * `--inspect` is not the one users run: it holds 5–15 MiB more (measured at
- * 2 and 200 symbols). So by default each scenario runs twice: first a short
+ * `--inspect` is not the one users run (at 2 symbols it held about 5 MiB
+ * more RSS and 4 MiB more main heap; at 200 and more symbols the difference
+ * drowns in the swings of the garbage collector). So by default each
+ * scenario runs twice: first a short
  * run with `--inspect` that reads every isolate after its window (and tells
  * which `worker-<id>` thread is which worker), then the measured run
  * without it, whose figures (RSS, CPU, latency, counters) make the row; the
@@ -377,7 +379,12 @@ async function runOnce(
       startTimeoutMs,
       args: ["--max-clients", String(Math.max(1000, scenario.clients + 100))],
     });
-    await untilLive(service.url, startTimeoutMs, log);
+    const live = service;
+    await untilLive(live.url, startTimeoutMs, log).catch((e) => {
+      throw new Error(
+        `${e instanceof Error ? e.message : e}; service stderr:\n${live.stderrTail()}`,
+      );
+    });
     if (scenario.clients > 0) {
       log(`footprint: connecting ${scenario.clients} clients`);
       clients = await startClientsProcess({
