@@ -154,8 +154,16 @@ export async function spawnService(options: SpawnServiceOptions = {}): Promise<S
   };
 }
 
-/** SIGTERM `child`, SIGKILL it after `graceMs`; resolves when it has exited. */
-async function stopChild(child: Deno.ChildProcess, graceMs: number): Promise<void> {
+/**
+ * SIGTERM `child`, SIGKILL it after `graceMs`; resolves when it has exited.
+ *
+ * @example
+ * ```ts ignore
+ * const child = new Deno.Command("sleep", { args: ["60"] }).spawn();
+ * await stopChild(child, 1000);
+ * ```
+ */
+export async function stopChild(child: Deno.ChildProcess, graceMs: number): Promise<void> {
   try {
     child.kill("SIGTERM");
   } catch { /* already gone */ }
