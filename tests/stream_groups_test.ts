@@ -43,7 +43,8 @@ Deno.test("stream groups: 200 streams of the longest Binance names fit; 1,024 ne
   assert.equal(urls[0].length, 7044, "45 + 200 × 35 − 1: the worst case stays under the limit");
   assert.equal(DEFAULT_STREAMS_PER_CONNECTION, 200);
   // 1,024 streams of typical 8-character names would need a URL three times the limit.
-  const typical = symbolNames(1024).map((s) => s.slice(0, 8));
+  const typical = Array.from({ length: 1024 }, (_, i) => `s${String(i).padStart(4, "0")}usd`);
+  assert.equal(typical[0].length, 8);
   assert.equal(combinedStreamUrl(BINANCE, typical.map((s) => s + DEPTH20)).length, 23596);
 });
 
