@@ -19,6 +19,7 @@ import { ConfigError, denoEnv, helpText, parseConfig } from "./lib/server/config
 import type { Config } from "./lib/server/config.ts";
 import type { Logger } from "./lib/pipeline/logger.ts";
 import { runService, type Service, type ServiceExtras } from "./lib/server/service.ts";
+import { ExchangeInfoError } from "./lib/server/symbol_resolution.ts";
 import type { ServiceState } from "./lib/server/service_state.ts";
 import { App, HttpError, staticFiles } from "./lib/web/mod.ts";
 import { applySnapshot } from "./lib/web/app.ts";
@@ -125,7 +126,9 @@ export interface MainOptions {
 /**
  * The command line: parse `args` (and `DEPTHWATCH_*` variables), start the
  * service, print its URL once on stdout, stop on SIGINT/SIGTERM with exit code
- * 0. Bad flags exit with code 2 and say what was expected.
+ * 0. Bad flags exit with code 2 and say what was expected (so does a `--symbols`
+ * pattern or name the exchange's listing does not satisfy); an exchange that
+ * stays unreachable or busy while `--symbols` is resolved exits with code 1.
  *
  * @example
  * ```ts ignore
@@ -170,7 +173,13 @@ export async function main(args: string[], options: MainOptions = {}): Promise<v
       build: Deno.env.get("DEPTHWATCH_BUILD") === "1",
     });
   } catch (e) {
-    // A setting that does not fit this machine (e.g. --max-connections above the fd limit).
+    // The exchange stayed unreachable or busy while --symbols was resolved: exit 1, retry later.
+    if (e instanceof ExchangeInfoError) {
+      console.error(`depthwatch: ${e.message}`);
+      Deno.exit(1);
+    }
+    // A setting that does not fit this machine (e.g. --max-connections above the fd limit),
+    // or a --symbols list the exchange does not satisfy.
     if (!(e instanceof ConfigError)) throw e;
     console.error(`depthwatch: ${e.message}`);
     Deno.exit(2);

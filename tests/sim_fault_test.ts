@@ -74,7 +74,15 @@ Deno.test("parseSimArgs: defaults, flags, faults and errors", () => {
     "close:5s",
     "--fault",
     "gap:1s,symbol=btcusdt",
+    "--status",
+    "SOLUSDT=BREAK",
   ]);
+  assert.deepEqual(a.statuses, { solusdt: "BREAK" });
+  assert.deepEqual(d.statuses, {});
+  assert.throws(
+    () => parseSimArgs(["--status", "solusdt=break"]),
+    /--status must be SYMBOL=STATUS/,
+  );
   assert.deepEqual(a.symbols, ["btcusdt", "solusdt"]);
   assert.equal(a.rate, 50);
   assert.equal(a.port, 0);

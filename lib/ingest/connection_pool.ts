@@ -1,7 +1,10 @@
 /**
  * The set of exchange connections for a symbol list: symbols are split into
- * groups of at most 200 streams, one {@linkcode StreamConnection} each, sharing
- * one attempt limiter, with staggered first connects. Reports a feed state per
+ * runs of at most 200 streams whose combined-stream URL stays within 8,000
+ * characters (`stream_groups.ts` says why: the URL length is the limit that
+ * sets the group size, not Binance's 1,024 streams), one
+ * {@linkcode StreamConnection} each, sharing one attempt limiter, with
+ * staggered first connects. Reports a feed state per
  * symbol (its index in the symbol list): Connecting while its connection is
  * down, Stale when its connection is stale or no frame for this symbol arrived
  * for `staleMs` (even if the connection carries other symbols), Resyncing while
@@ -33,6 +36,7 @@ import { AttemptLimiter } from "./attempt_limiter.ts";
 import { Backoff } from "../pipeline/backoff.ts";
 import { FeedState } from "../pipeline/feed_state.ts";
 import { type ConnectionCounter, StreamConnection } from "./stream_connection.ts";
+import { DEFAULT_STREAMS_PER_CONNECTION, groupStreams } from "./stream_groups.ts";
 
 /** Options of {@linkcode ConnectionPool}. */
 export interface ConnectionPoolOptions {
@@ -48,8 +52,10 @@ export interface ConnectionPoolOptions {
   onFeedState?: (symbolId: number, state: FeedState) => void;
   /** Called when a callback throws (the error is counted). Default none. */
   onError?: (error: unknown) => void;
-  /** Streams per connection, 1 to 1024. Default 200. */
+  /** Most streams per connection, 1 to 1024. Default 200 (see `stream_groups.ts`). */
   maxStreamsPerConnection?: number;
+  /** Longest combined-stream URL, in characters. Default 8000 (`MAX_URL_LENGTH`). */
+  maxUrlLength?: number;
   /** Connection and per-symbol stale timeout, in ms. Default 2000. */
   staleMs?: number;
   /** Delay between the first connects of consecutive connections, in ms. Default 250. */
@@ -95,7 +101,7 @@ export class ConnectionPool {
   readonly connections: readonly StreamConnection[];
   /** The symbols, in id order. */
   readonly symbols: readonly string[];
-  /** Symbols per connection (the last one may have fewer). */
+  /** Most streams per connection (a group closes earlier when its URL would be too long). */
   readonly groupSize: number;
   /** Per-symbol stale timeout in ms. */
   readonly staleMs: number;
@@ -103,6 +109,10 @@ export class ConnectionPool {
   #onFeedState: ((symbolId: number, state: FeedState) => void) | undefined;
   #onError: ((error: unknown) => void) | undefined;
   #now: () => number;
+  /** Group g holds symbol ids `[#groupStart[g], #groupStart[g + 1])`. */
+  #groupStart: Uint32Array;
+  /** Connection index of each symbol id (4 bytes a symbol). */
+  #groupOf: Uint32Array;
   #lastFrame: Float64Array;
   /** Epoch ms at which each connection last became Live (0 when not live). */
   #liveSince: Float64Array;
@@ -132,7 +142,8 @@ export class ConnectionPool {
       onMessage,
       onFeedState,
       onError,
-      maxStreamsPerConnection = 200,
+      maxStreamsPerConnection = DEFAULT_STREAMS_PER_CONNECTION,
+      maxUrlLength,
       staleMs = 2000,
       staggerMs = 250,
       connectTimeoutMs,
@@ -165,13 +176,17 @@ export class ConnectionPool {
         }`,
       );
     }
-    if (
-      !Number.isInteger(maxStreamsPerConnection) || maxStreamsPerConnection < 1 ||
-      maxStreamsPerConnection > 1024
-    ) {
-      throw new RangeError(
-        `ConnectionPool: maxStreamsPerConnection must be an integer in [1, 1024], got ${maxStreamsPerConnection}`,
-      );
+    let groupStart: Uint32Array;
+    try {
+      groupStart = groupStreams(symbols, {
+        suffix: streamSuffix,
+        baseUrl,
+        maxStreams: maxStreamsPerConnection,
+        maxUrlLength,
+      });
+    } catch (e) {
+      if (e instanceof RangeError) throw new RangeError(`ConnectionPool: ${e.message}`);
+      throw e;
     }
     if (!Number.isFinite(staleMs) || staleMs <= 0) {
       throw new RangeError(`ConnectionPool: staleMs must be a positive number, got ${staleMs}`);
@@ -192,12 +207,15 @@ export class ConnectionPool {
     this.#resyncing = new Uint8Array(n);
     // Sweep often enough that a symbol is reported stale within ~1.25 × staleMs.
     this.#sweepMs = Math.max(10, staleMs / 4);
-    const groups = Math.ceil(n / maxStreamsPerConnection);
+    const groups = groupStart.length - 1;
+    this.#groupStart = groupStart;
+    this.#groupOf = new Uint32Array(n);
+    for (let g = 0; g < groups; g++) this.#groupOf.fill(g, groupStart[g], groupStart[g + 1]);
     this.#liveSince = new Float64Array(groups);
     const connections: StreamConnection[] = [];
     for (let g = 0; g < groups; g++) {
       const streams = this.symbols
-        .slice(g * maxStreamsPerConnection, (g + 1) * maxStreamsPerConnection)
+        .slice(groupStart[g], groupStart[g + 1])
         .map((s) => s + streamSuffix);
       connections.push(
         new StreamConnection({
@@ -264,7 +282,8 @@ export class ConnectionPool {
 
   /** Connection index carrying `symbolId`. */
   connectionOf(symbolId: number): number {
-    return Math.floor(symbolId / this.groupSize);
+    if (!(symbolId >= 0 && symbolId < this.#groupOf.length)) this.#badId(symbolId);
+    return this.#groupOf[symbolId];
   }
 
   /**
@@ -300,8 +319,8 @@ export class ConnectionPool {
   #connectionState(group: number, state: FeedState): void {
     const now = this.#now();
     this.#liveSince[group] = state === FeedState.Live ? now : 0;
-    const end = Math.min(this.#reported.length, (group + 1) * this.groupSize);
-    for (let id = group * this.groupSize; id < end; id++) {
+    const end = this.#groupStart[group + 1];
+    for (let id = this.#groupStart[group]; id < end; id++) {
       this.#framed[id] = 0;
       this.#refresh(id, now);
     }
@@ -309,7 +328,7 @@ export class ConnectionPool {
 
   /** Computes the state of one symbol and reports it if it changed. */
   #refresh(id: number, now: number): void {
-    const conn = this.connections[Math.floor(id / this.groupSize)];
+    const conn = this.connections[this.#groupOf[id]];
     let state: FeedState;
     const connState = conn.state;
     if (connState !== FeedState.Live) {
@@ -321,7 +340,7 @@ export class ConnectionPool {
         state = now - this.#lastFrame[id] > this.staleMs ? FeedState.Stale : FeedState.Live;
       } else {
         // No frame of this symbol since its connection came up.
-        const since = this.#liveSince[Math.floor(id / this.groupSize)];
+        const since = this.#liveSince[this.#groupOf[id]];
         state = now - since > this.staleMs ? FeedState.Stale : FeedState.Connecting;
       }
     }

@@ -34,9 +34,7 @@
 import { AttemptLimiter } from "./attempt_limiter.ts";
 import { Backoff } from "../pipeline/backoff.ts";
 import { FeedState } from "../pipeline/feed_state.ts";
-
-/** Binance's limit of streams on one connection. */
-export const MAX_STREAMS_PER_CONNECTION = 1024;
+import { combinedStreamUrl, MAX_STREAMS_PER_CONNECTION } from "./stream_groups.ts";
 
 /** Options of {@linkcode StreamConnection}. */
 export interface StreamConnectionOptions {
@@ -225,7 +223,7 @@ export class StreamConnection {
     if (!Number.isFinite(startDelayMs) || startDelayMs < 0) {
       throw new RangeError(`StreamConnection: startDelayMs must be >= 0, got ${startDelayMs}`);
     }
-    this.url = `${baseUrl.replace(/\/+$/, "")}/stream?streams=${streams.join("/")}`;
+    this.url = combinedStreamUrl(baseUrl, streams);
     this.staleMs = staleMs;
     this.#onMessage = onMessage;
     this.#onStateChange = onStateChange;

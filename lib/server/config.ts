@@ -29,6 +29,12 @@
 import { parseArgs } from "node:util";
 import { MAX_NOTIONALS } from "../pipeline/frame_slot.ts";
 import { DEPTH_STREAMS, type DepthStream } from "../ingest/depth_stream.ts";
+import {
+  parseSymbolSelector,
+  SYMBOLS_EXPECTED,
+  type SymbolSelector,
+  SymbolSelectorError,
+} from "../ingest/symbol_selector.ts";
 import { LOG_FORMATS, LOG_LEVELS, type LogFormat, type LogLevel } from "../pipeline/logger.ts";
 
 /** Where the order books come from. */
@@ -38,8 +44,16 @@ export type Source = "binance" | "sim";
 export interface Config {
   /** `--source`: `binance` (live) or `sim` (built-in simulated exchange). Default `binance`. */
   readonly source: Source;
-  /** `--symbols`: lower-case, de-duplicated, in the order given. Default `["btcusdt", "ethusdt"]`. */
+  /**
+   * The symbols watched: lower-case, de-duplicated, in the order given. Default
+   * `["btcusdt", "ethusdt"]`. When `--symbols` holds a pattern or `all`
+   * (`symbolSelector.needsExchange`), `parseConfig` puts only the names given
+   * here; the service resolves the list against the exchange at start
+   * (`lib/server/symbol_resolution.ts`) and runs with the result.
+   */
   readonly symbols: readonly string[];
+  /** `--symbols` as parsed: names and patterns (see `lib/ingest/symbol_selector.ts`). */
+  readonly symbolSelector: SymbolSelector;
   /** `--stream`: `depth20` partial books or `diff` events. Default `depth20`. */
   readonly stream: DepthStream;
   /** `--host`: interface the HTTP server binds. Default `127.0.0.1`. */
@@ -138,14 +152,14 @@ export const ENV_PREFIX = "DEPTHWATCH_";
 
 type Parser<T> = (raw: string) => T;
 
-/** Thrown by parsers; turned into a ConfigError naming the flag and the value. */
+/** Thrown by parsers; turned into a ConfigError naming the flag and the value (and the message, if any). */
 class Invalid extends Error {}
 
 interface FlagSpec {
   /** Flag name without dashes. */
   readonly name: string;
   /** Config key. */
-  readonly key: Exclude<keyof Config, "help">;
+  readonly key: Exclude<keyof Config, "help" | "symbols">;
   /** Placeholder in the help text. */
   readonly arg: string;
   /** Raw default, `undefined` for none. */
@@ -218,18 +232,13 @@ function baseUrl(protocols: readonly string[]): Parser<string> {
   };
 }
 
-const SYMBOL = /^[a-z0-9_.-]{1,32}$/;
-const MAX_SYMBOLS = 1024;
-
-function parseSymbols(raw: string): readonly string[] {
-  const out: string[] = [];
-  for (const part of list(raw)) {
-    const symbol = part.toLowerCase();
-    if (!SYMBOL.test(symbol)) throw new Invalid();
-    if (!out.includes(symbol)) out.push(symbol);
+function parseSymbols(raw: string): SymbolSelector {
+  try {
+    return parseSymbolSelector(raw);
+  } catch (e) {
+    if (e instanceof SymbolSelectorError) throw new Invalid(e.message);
+    throw e;
   }
-  if (out.length < 1 || out.length > MAX_SYMBOLS) throw new Invalid();
-  return Object.freeze(out);
 }
 
 function parseOrigins(raw: string): readonly string[] {
@@ -305,12 +314,17 @@ const FLAGS: readonly FlagSpec[] = [
   },
   {
     name: "symbols",
-    key: "symbols",
+    key: "symbolSelector",
     arg: "list",
     default: "btcusdt,ethusdt",
-    about: "Comma-separated symbols to watch (case-insensitive, duplicates ignored).",
-    expected:
-      `a comma-separated list of 1 to ${MAX_SYMBOLS} symbols of 1 to 32 letters, digits, '_', '.' or '-' (e.g. btcusdt,ethusdt)`,
+    about: "Symbols to watch, any number: names, patterns where '*' matches any characters " +
+      "(e.g. '*usdt', 'btc*'), or all (every symbol the exchange lists as TRADING), " +
+      "comma-separated and mixed, case-insensitive, duplicates ignored. A list of names is " +
+      "used as given; a list with a pattern or all is resolved at start from " +
+      "--binance-rest-url's GET /api/v3/exchangeInfo (weight 20), and its names must then " +
+      "be TRADING there too. With --source sim the simulated exchange lists the names given " +
+      "plus btcusdt, ethusdt, bnbusdt and solusdt.",
+    expected: SYMBOLS_EXPECTED,
     parse: parseSymbols,
   },
   {
@@ -354,7 +368,8 @@ const FLAGS: readonly FlagSpec[] = [
     key: "binanceRestUrl",
     arg: "url",
     default: "https://api.binance.com",
-    about: "Binance REST base URL (depth snapshots).",
+    about:
+      "Binance REST base URL (depth snapshots; exchangeInfo when --symbols has a pattern or all).",
     expected: "an http:// or https:// URL without credentials, query or fragment",
     parse: baseUrl(["http:", "https:"]),
   },
@@ -641,13 +656,15 @@ export function parseConfig(args: readonly string[], env: EnvReader = () => unde
       const shown = f.key === "authToken"
         ? `(hidden, ${raw.length} characters)`
         : JSON.stringify(raw);
+      const why = e.message === "" ? "" : ` (here: ${e.message})`;
       throw new ConfigError(
-        `${flag}: invalid value ${shown}${origin}; expected ${f.expected}`,
+        `${flag}: invalid value ${shown}${origin}; expected ${f.expected}${why}`,
         flag,
         f.key === "authToken" ? undefined : raw,
       );
     }
   }
+  out.symbols = (out.symbolSelector as SymbolSelector).names;
   return Object.freeze(out) as unknown as Config;
 }
 

@@ -30,6 +30,8 @@ import { metricsFor } from "../metrics/metrics_registry.ts";
 import { type SimExchange, startSimExchange } from "../sim/sim_exchange.ts";
 import { serveHttp } from "../net/http_server.ts";
 import { type Config, ConfigError, redactConfig } from "./config.ts";
+import { resolveSymbols, simSymbols } from "./symbol_resolution.ts";
+import { Backoff } from "../pipeline/backoff.ts";
 import { connectionCap, readFdLimit } from "./connection_cap.ts";
 import { FrameConsumer } from "./frame_consumer.ts";
 import { HistoryStore } from "./history_store.ts";
@@ -124,7 +126,7 @@ export async function runService(
   const connections = capConnections(config, log);
   const sim = config.source === "sim"
     ? await startSimExchange({
-      symbols: [...config.symbols],
+      symbols: simSymbols(config),
       rate: config.simRate,
       levels: config.levels === 5 || config.levels === 10 ? config.levels : 20,
     })
@@ -132,6 +134,16 @@ export async function runService(
   if (sim) log.info(`simulated exchange on ${sim.wsUrl} (${config.simRate} frames/s per symbol)`);
   const wsUrl = sim?.wsUrl ?? config.binanceWsUrl;
   const restUrl = sim?.restUrl ?? config.binanceRestUrl;
+  // `--symbols` with a pattern or `all`: the list comes from the exchange's listing.
+  try {
+    config = await resolveSymbols(config, restUrl, {
+      log,
+      backoff: new Backoff({ baseMs: extras.backoffBaseMs, capMs: extras.backoffCapMs }),
+    });
+  } catch (e) {
+    await sim?.close();
+    throw e;
+  }
 
   const { layout, rawRing, processedRing, counters } = createPipelineMemory(config);
   const history = new HistoryStore({

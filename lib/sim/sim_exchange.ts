@@ -12,6 +12,9 @@
  *   above 5000 truncated to 5000), consistent with the diff stream, with the
  *   `X-MBX-USED-WEIGHT-1M` header; more than `weightLimit` weight in a minute → 429.
  *   See `sim_rest.ts`.
+ * - `GET /api/v3/exchangeInfo` — the listing of the simulated symbols in
+ *   Binance's shape (weight 20, statuses from `statuses`, default `TRADING`).
+ *   See `sim_exchange_info.ts`.
  * - `POST /sim/fault` — body: one fault object or an array of them (see
  *   {@link SimFault} and `sim_fault_injector.ts`); `GET /sim/stats` —
  *   {@link SimStats} as JSON.
@@ -46,6 +49,8 @@ import { FrameTicker } from "./sim_frame_ticker.ts";
 import { JsonReplies } from "./sim_http.ts";
 import { resolveSimOptions, type SimConfig, type SimExchangeOptions } from "./sim_options.ts";
 import { RepeatingCloses } from "./sim_repeating_close.ts";
+import { WeightMeter } from "./rest_weight.ts";
+import { ExchangeInfoEndpoint } from "./sim_exchange_info.ts";
 import { DepthEndpoint } from "./sim_rest.ts";
 import { SimCounters, type SimStats } from "./sim_stats.ts";
 import { StreamEndpoint } from "./sim_stream_endpoint.ts";
@@ -99,6 +104,7 @@ class Simulation {
   readonly connections: ConnectionSet;
   readonly closes = new RepeatingCloses();
   readonly rest: DepthEndpoint;
+  readonly exchangeInfo: ExchangeInfoEndpoint;
   readonly streams: StreamEndpoint;
   readonly ticker: FrameTicker;
   readonly injector: FaultInjector;
@@ -117,9 +123,18 @@ class Simulation {
       maxBufferedBytes: config.maxBufferedBytes,
     });
     const faults = new StreamFaults(specs.length);
+    const weights = new WeightMeter();
     this.rest = new DepthEndpoint({
       encoders: new Map(streams.map((s, i) => [s, this.encoders[i]])),
       replies: this.replies,
+      weightLimit: config.weightLimit,
+      weights,
+    });
+    this.exchangeInfo = new ExchangeInfoEndpoint({
+      specs,
+      statuses: config.statuses,
+      replies: this.replies,
+      weights,
       weightLimit: config.weightLimit,
     });
     this.streams = new StreamEndpoint({
@@ -168,6 +183,7 @@ class Simulation {
       return this.streams.raw(req, path.slice(3));
     }
     if (req.method === "GET" && path === "/api/v3/depth") return this.rest.handle(url);
+    if (req.method === "GET" && path === "/api/v3/exchangeInfo") return this.exchangeInfo.handle();
     if (req.method === "POST" && path === "/sim/fault") return this.#postFault(req);
     if (req.method === "GET" && path === "/sim/stats") {
       return this.replies.json(200, JSON.stringify(this.stats()));

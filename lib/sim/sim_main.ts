@@ -3,7 +3,7 @@
  *
  * ```sh
  * deno run -A lib/sim/sim_main.ts --symbols btcusdt,ethusdt --rate 10 --port 9443 \
- *   [--seed 1] [--levels 20] [--host 127.0.0.1] [--fault close:5s ...]
+ *   [--seed 1] [--levels 20] [--host 127.0.0.1] [--status ethusdt=BREAK ...] [--fault close:5s ...]
  * ```
  *
  * Prints the WebSocket and REST URLs, then runs until SIGINT/SIGTERM. Each
@@ -46,6 +46,8 @@ export interface SimArgs {
   seed: number;
   /** Levels of the printed partial-stream URL (5, 10, 20). Default 20. */
   levels: number;
+  /** exchangeInfo statuses other than `TRADING`, by lower-case symbol (`--status s=STATUS`). */
+  statuses: Record<string, string>;
   /** Faults to inject after start. */
   faults: ScheduledFault[];
   /** `--help` was given. */
@@ -63,6 +65,8 @@ Usage: deno run -A lib/sim/sim_main.ts [options]
   --host ADDR        bind address (default 127.0.0.1)
   --seed N           random seed (default 1)
   --levels 5|10|20   levels of the printed partial-stream URL (default 20)
+  --status S=STATUS  status GET /api/v3/exchangeInfo lists for symbol S instead of
+                     TRADING (e.g. lunausdt=BREAK); repeatable; S still streams
   --fault SPEC       kind[:at][,key=value...], repeatable; kinds: close, stall, gap,
                      garbage, truncated, crossed, serverShutdown, rest429, rest418,
                      restSlow, clear. Example: --fault stall:10s,durationMs=3s
@@ -87,6 +91,7 @@ export function parseSimArgs(args: string[]): SimArgs {
     hostname: "127.0.0.1",
     seed: 1,
     levels: 20,
+    statuses: {},
     faults: [],
     help: false,
   };
@@ -133,6 +138,14 @@ export function parseSimArgs(args: string[]): SimArgs {
       case "--levels":
         out.levels = num(5, 20);
         break;
+      case "--status": {
+        const m = /^([A-Za-z0-9]{2,20})=([A-Z_]{1,20})$/.exec(value);
+        if (!m) {
+          throw new TypeError(`--status must be SYMBOL=STATUS like lunausdt=BREAK, got ${value}`);
+        }
+        out.statuses[m[1].toLowerCase()] = m[2];
+        break;
+      }
       case "--fault":
         out.faults.push(parseFaultSpec(value));
         break;
@@ -157,7 +170,9 @@ async function main(): Promise<void> {
   }
   const sim = await startSimExchange(args);
   console.log(`sim exchange ws:   ${sim.wsUrl}`);
-  console.log(`sim exchange rest: ${sim.restUrl}`);
+  console.log(
+    `sim exchange rest: ${sim.restUrl}   listing: GET ${sim.restUrl}/api/v3/exchangeInfo`,
+  );
   console.log(`partial streams:   ${sim.partialUrl}`);
   console.log(`diff streams:      ${sim.diffUrl}`);
   console.log(

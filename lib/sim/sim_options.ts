@@ -42,6 +42,12 @@ export interface SimExchangeOptions {
   maxBufferedBytes?: number;
   /** REST weight allowed per minute before 429. Default 6000. */
   weightLimit?: number;
+  /**
+   * Status `GET /api/v3/exchangeInfo` lists for a symbol (lower-case name) other
+   * than `TRADING`, e.g. `{ lunausdt: "BREAK" }`; the symbol still streams.
+   * Default none.
+   */
+  statuses?: Record<string, string>;
 }
 
 /**
@@ -74,6 +80,8 @@ export interface SimConfig {
   readonly maxBufferedBytes: number;
   /** REST weight allowed per minute. */
   readonly weightLimit: number;
+  /** exchangeInfo statuses other than `TRADING`, by lower-case symbol. */
+  readonly statuses: Readonly<Record<string, string>>;
 }
 
 const PARTIAL_LEVELS = [5, 10, 20];
@@ -119,5 +127,6 @@ export function resolveSimOptions(options: SimExchangeOptions = {}): SimConfig {
     depthTicks: options.depthTicks,
     maxBufferedBytes: options.maxBufferedBytes ?? 8 * 1024 * 1024,
     weightLimit: options.weightLimit ?? 6000,
+    statuses: Object.freeze({ ...options.statuses }),
   };
 }

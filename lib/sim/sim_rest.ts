@@ -47,6 +47,8 @@ export interface DepthEndpointOptions {
   replies: JsonReplies;
   /** REST weight allowed per minute before 429. Default 6000. */
   weightLimit?: number;
+  /** The per-minute weight meter, shared with the other REST endpoints. Default a private one. */
+  weights?: WeightMeter;
 }
 
 /**
@@ -67,7 +69,7 @@ export class DepthEndpoint {
   readonly weightLimit: number;
   readonly #encoders: ReadonlyMap<string, FrameEncoder>;
   readonly #replies: JsonReplies;
-  readonly #weights = new WeightMeter();
+  readonly #weights: WeightMeter;
   #forced429 = 0;
   #retryAfter429 = 1;
   #forced418 = 0;
@@ -86,6 +88,7 @@ export class DepthEndpoint {
     this.#encoders = options.encoders;
     this.#replies = options.replies;
     this.weightLimit = options.weightLimit ?? 6000;
+    this.#weights = options.weights ?? new WeightMeter();
   }
 
   /** REST weight used in the minute before `nowMs` (a `performance.now()` time). */

@@ -1,0 +1,239 @@
+/**
+ * The `--symbols` language: a comma-separated list of symbol names and
+ * patterns, case-insensitive, resolved in order and de-duplicated.
+ *
+ * - a **name** (`btcusdt`): 1 to 32 of `a-z 0-9 _ . -`;
+ * - a **pattern** holds `*`, which stands for any run of characters, empty
+ *   included (`*usdt`, `btc*`, `*btc*`); every other character is literal;
+ * - **`all`** is every symbol the exchange lists as `TRADING` (the same as `*`).
+ *
+ * {@linkcode parseSymbolSelector} checks the text (no exchange needed). A list
+ * of names only is used as given; a list with a pattern or `all` is resolved
+ * by {@linkcode resolveSymbolSelector} against the exchange's listing
+ * (`GET /api/v3/exchangeInfo`, see `exchange_info.ts`): each pattern becomes
+ * the `TRADING` symbols it matches, in the exchange's order, and each name
+ * must be listed and `TRADING`.
+ *
+ * @example
+ * ```ts
+ * import { parseSymbolSelector, resolveSymbolSelector } from "./symbol_selector.ts";
+ *
+ * const selector = parseSymbolSelector("ETHBTC, *usdt");
+ * selector.needsExchange; // true
+ * const listed = [
+ *   { symbol: "btcusdt", status: "TRADING" },
+ *   { symbol: "ethbtc", status: "TRADING" },
+ *   { symbol: "ethusdt", status: "TRADING" },
+ *   { symbol: "lunausdt", status: "BREAK" },
+ * ];
+ * resolveSymbolSelector(selector, listed); // ["ethbtc", "btcusdt", "ethusdt"]
+ * ```
+ * @module
+ */
+
+/** A symbol name: 1 to 32 lower-case letters, digits, `_`, `.` or `-`. */
+const NAME = /^[a-z0-9_.-]{1,32}$/;
+/** A pattern: like a name, with at least one `*`. */
+const PATTERN = /^[a-z0-9_.*-]{1,32}$/;
+
+/** The status a symbol must have to be watched. */
+export const TRADING = "TRADING";
+
+/**
+ * One entry of a `--symbols` list.
+ *
+ * @example
+ * ```ts
+ * const entry: SymbolEntry = { kind: "pattern", text: "*usdt" };
+ * ```
+ */
+export type SymbolEntry =
+  | { readonly kind: "name"; readonly text: string }
+  | { readonly kind: "pattern"; readonly text: string };
+
+/**
+ * A parsed `--symbols` list.
+ *
+ * @example
+ * ```ts
+ * import { parseSymbolSelector } from "./symbol_selector.ts";
+ * const s: SymbolSelector = parseSymbolSelector("btcusdt,ethusdt");
+ * s.names; // ["btcusdt", "ethusdt"]
+ * s.needsExchange; // false
+ * ```
+ */
+export interface SymbolSelector {
+  /** The entries, lower case, in the order given, duplicates dropped (`all` is the pattern `*`). */
+  readonly entries: readonly SymbolEntry[];
+  /** The names among the entries, in order. */
+  readonly names: readonly string[];
+  /** True when an entry is a pattern: the list is resolved against the exchange's listing. */
+  readonly needsExchange: boolean;
+  /** The list as given, for messages. */
+  readonly text: string;
+}
+
+/**
+ * A symbol of the exchange's listing, as {@linkcode resolveSymbolSelector} needs it.
+ *
+ * @example
+ * ```ts
+ * const s: Listed = { symbol: "btcusdt", status: "TRADING" };
+ * ```
+ */
+export interface Listed {
+  /** Lower-case symbol (`btcusdt`). */
+  readonly symbol: string;
+  /** Trading status (`TRADING`, `BREAK`, `HALT`, …). */
+  readonly status: string;
+}
+
+/**
+ * A `--symbols` list could not be parsed or resolved; `message` says which
+ * entries and what was expected (without the flag name, which the caller adds).
+ *
+ * @example
+ * ```ts
+ * import { parseSymbolSelector, SymbolSelectorError } from "./symbol_selector.ts";
+ * try {
+ *   parseSymbolSelector("btc/usdt");
+ * } catch (e) {
+ *   if (e instanceof SymbolSelectorError) e.message; // names the bad entry
+ * }
+ * ```
+ */
+export class SymbolSelectorError extends Error {
+  /**
+   * @param message What was wrong and what was expected.
+   */
+  constructor(message: string) {
+    super(message);
+    this.name = "SymbolSelectorError";
+  }
+}
+
+/** What a valid `--symbols` value looks like (ends error messages and the help text). */
+export const SYMBOLS_EXPECTED =
+  "a comma-separated list of symbol names (1 to 32 letters, digits, '_', '.' or '-'), " +
+  "patterns where '*' matches any characters (e.g. *usdt), or all (every TRADING symbol); " +
+  "case-insensitive, e.g. btcusdt,ethusdt or all or btcusdt,*fdusd";
+
+/**
+ * Parses a `--symbols` value (see the module documentation).
+ *
+ * @param text The flag's value.
+ * @throws {SymbolSelectorError} For an empty list or entry, or an entry with other characters.
+ * @example
+ * ```ts
+ * import { parseSymbolSelector } from "./symbol_selector.ts";
+ * parseSymbolSelector("ALL").entries; // [{ kind: "pattern", text: "*" }]
+ * ```
+ */
+export function parseSymbolSelector(text: string): SymbolSelector {
+  if (text.trim() === "") throw new SymbolSelectorError("the list is empty");
+  const entries: SymbolEntry[] = [];
+  const seen = new Set<string>();
+  for (const part of text.split(",")) {
+    const raw = part.trim();
+    if (raw === "") throw new SymbolSelectorError("the list has an empty entry");
+    let entry = raw.toLowerCase();
+    if (entry === "all") entry = "*";
+    if (seen.has(entry)) continue;
+    seen.add(entry);
+    if (NAME.test(entry)) entries.push(Object.freeze({ kind: "name", text: entry }));
+    else if (PATTERN.test(entry)) entries.push(Object.freeze({ kind: "pattern", text: entry }));
+    else {
+      throw new SymbolSelectorError(
+        `${JSON.stringify(raw)} is neither a symbol name of 1 to 32 letters, digits, '_', '.' ` +
+          `or '-' nor a pattern of those and '*'`,
+      );
+    }
+  }
+  const names = entries.filter((e) => e.kind === "name").map((e) => e.text);
+  return Object.freeze({
+    entries: Object.freeze(entries),
+    names: Object.freeze(names),
+    needsExchange: names.length < entries.length,
+    text,
+  });
+}
+
+/**
+ * A matcher of one pattern: `*` is any run of characters, the rest literal.
+ *
+ * @example
+ * ```ts
+ * import { patternMatcher } from "./symbol_selector.ts";
+ * patternMatcher("*usdt")("btcusdt"); // true
+ * patternMatcher("*usdt")("usdtbtc"); // false
+ * ```
+ */
+export function patternMatcher(pattern: string): (symbol: string) => boolean {
+  const source = pattern.split("*").map((s) => s.replace(/[.\-]/g, "\\$&")).join(".*");
+  const re = new RegExp(`^${source}$`);
+  return (symbol) => re.test(symbol);
+}
+
+/**
+ * The symbols `selector` stands for on an exchange listing `listed`: entries
+ * in order, a pattern expanded to the `TRADING` symbols it matches in the
+ * listing's order, duplicates dropped.
+ *
+ * @param selector The parsed list.
+ * @param listed The exchange's symbols (lower case), in its order.
+ * @returns The symbols, lower case, at least one.
+ * @throws {SymbolSelectorError} Naming every name not listed or not `TRADING`
+ *   and every pattern that matches no `TRADING` symbol.
+ * @example
+ * ```ts
+ * import { parseSymbolSelector, resolveSymbolSelector } from "./symbol_selector.ts";
+ * const listed = [{ symbol: "btcusdt", status: "TRADING" }, { symbol: "ethusdt", status: "HALT" }];
+ * resolveSymbolSelector(parseSymbolSelector("all"), listed); // ["btcusdt"]
+ * ```
+ */
+export function resolveSymbolSelector(
+  selector: SymbolSelector,
+  listed: readonly Listed[],
+): string[] {
+  const status = new Map<string, string>();
+  for (const l of listed) if (!status.has(l.symbol)) status.set(l.symbol, l.status);
+  const out: string[] = [];
+  const taken = new Set<string>();
+  const take = (s: string) => {
+    if (taken.has(s)) return;
+    taken.add(s);
+    out.push(s);
+  };
+  const problems: string[] = [];
+  for (const entry of selector.entries) {
+    if (entry.kind === "name") {
+      const s = status.get(entry.text);
+      if (s === undefined) problems.push(`${entry.text} is not listed by the exchange`);
+      else if (s !== TRADING) problems.push(`${entry.text} is listed as ${s}, not ${TRADING}`);
+      else take(entry.text);
+      continue;
+    }
+    const matches = patternMatcher(entry.text);
+    let found = 0;
+    for (const l of listed) {
+      if (l.status === TRADING && matches(l.symbol)) {
+        found++;
+        take(l.symbol);
+      }
+    }
+    if (found === 0) {
+      problems.push(
+        entry.text === "*"
+          ? `all matches nothing: the exchange lists no ${TRADING} symbol (${listed.length} listed)`
+          : `the pattern ${entry.text} matches no ${TRADING} symbol of the ${listed.length} listed`,
+      );
+    }
+  }
+  if (problems.length > 0) {
+    throw new SymbolSelectorError(
+      problems.join("; ") +
+        `; expected names and patterns that match ${TRADING} symbols of the exchange`,
+    );
+  }
+  return out;
+}
