@@ -20,8 +20,8 @@
  * skipped, delivered, feed up); rejections by reason carry no symbol label
  * (per symbol and reason: `/stats`). The per-symbol families are written by
  * a {@link SymbolSeries} with each symbol's label text escaped once, and
- * appended after the registry's text; a scrape allocates no object per
- * series.
+ * appended after the registry's text; a scrape allocates nothing per
+ * series but its line of text.
  *
  * The counters are uint32 words that wrap; {@link DepthwatchMetrics.sample}
  * must run every second (or at least once per 2^32 increments) to keep the
