@@ -62,6 +62,24 @@ tests:
         values: '0 0 1 2 3 4 5 5 5 5'
       - series: 'depthwatch_worker_restarts_total{job="depthwatch",instance="a",worker="analytics"}'
         values: '0x10'
+      # 100 frames per 15 s each; BTCUSDT has 2 of them rejected (2%), ETHUSDT 0.5%.
+      - series: 'depthwatch_frames_received_total{job="depthwatch",instance="a",symbol="BTCUSDT"}'
+        values: '0+100x120'
+      - series: 'depthwatch_frames_rejected_by_symbol_total{job="depthwatch",instance="a",symbol="BTCUSDT"}'
+        values: '0+2x120'
+      - series: 'depthwatch_frames_received_total{job="depthwatch",instance="a",symbol="ETHUSDT"}'
+        values: '0+100x120'
+      - series: 'depthwatch_frames_rejected_by_symbol_total{job="depthwatch",instance="a",symbol="ETHUSDT"}'
+        values: '0+0.5x120'
+      # 10 symbols: all live, then 2 stale from 1m on (20%).
+      - series: 'depthwatch_feeds{job="depthwatch",instance="a",state="live"}'
+        values: '10 10 10 10 8x20'
+      - series: 'depthwatch_feeds{job="depthwatch",instance="a",state="stale"}'
+        values: '0 0 0 0 2x20'
+      - series: 'depthwatch_feeds{job="depthwatch",instance="a",state="connecting"}'
+        values: '0x24'
+      - series: 'depthwatch_feeds{job="depthwatch",instance="a",state="resyncing"}'
+        values: '0x24'
     alert_rule_test:
       - eval_time: 30s
         alertname: DepthwatchFeedDown
@@ -73,6 +91,23 @@ tests:
             exp_annotations:
               summary: "BTCUSDT feed down for 1m on a"
               description: "No live data for BTCUSDT for a minute (stale, reconnecting or resyncing). The dashboard shows its last good book flagged stale. See /health reasons and depthwatch_reconnects_total."
+      - eval_time: 2m
+        alertname: DepthwatchManyFeedsDown
+        exp_alerts: []
+      - eval_time: 4m
+        alertname: DepthwatchManyFeedsDown
+        exp_alerts:
+          - exp_labels: {severity: critical, job: depthwatch, instance: a}
+            exp_annotations:
+              summary: "20% of feeds not live for 2m on a"
+              description: "More than a tenth of the symbols have no live data: the exchange or the network to it, not one symbol. depthwatch_feeds{state} says whether they are reconnecting, stale or resyncing; DepthwatchFeedDown names each symbol."
+      - eval_time: 25m
+        alertname: DepthwatchFramesRejected
+        exp_alerts:
+          - exp_labels: {severity: warning, job: depthwatch, instance: a, symbol: BTCUSDT}
+            exp_annotations:
+              summary: "BTCUSDT: more than 1% of frames rejected for 10m"
+              description: "Frames fail validation: a protocol change at the exchange, or a corrupting proxy. Which reasons: depthwatch_frames_rejected_by_reason_total, and this symbol's reasons under symbols.<symbol>.rejected in /stats."
       - eval_time: 10m
         alertname: DepthwatchQueueDropping
         exp_alerts:
@@ -90,7 +125,7 @@ tests:
 `;
 }
 
-Deno.test("alert rules: promtool test rules — feed down, queue drops, crash loop fire as meant", async () => {
+Deno.test("alert rules: promtool test rules — feed down, many feeds down, rejects, queue drops, crash loop fire as meant", async () => {
   const dir = await Deno.makeTempDir({ prefix: "depthwatch_alerts_" });
   try {
     const file = `${dir}/alerts_test.yml`;

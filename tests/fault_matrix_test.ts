@@ -41,6 +41,7 @@ const ms = (x: number) => `${Math.round(x)} ms`;
 /** `/stats` as JSON (only the fields these tests read). */
 async function stats(h: FaultService): Promise<{
   ingest: { serverShutdowns: number; rollovers: number; reconnects: number };
+  symbols: Record<string, { rejected: Record<string, number> }>;
 }> {
   const res = await fetch(new URL("/stats", h.url));
   assert.equal(res.status, 200);
@@ -183,18 +184,19 @@ Deno.test("fault matrix, depth20 stream: closes, stall, bad frames, serverShutdo
     );
 
     await t.step("a crossed book is rejected for its symbol only", async () => {
-      const labels = (symbol: string) => ({ symbol, reason: "crossed" });
-      const btc0 = await h.metric("depthwatch_frames_rejected_total", labels("BTCUSDT"));
-      const eth0 = await h.metric("depthwatch_frames_rejected_total", labels("ETHUSDT"));
+      const crossed = (symbol: string) => rejectedFor(h, symbol, "crossed");
+      const byReason = () =>
+        h.metric("depthwatch_frames_rejected_by_reason_total", { reason: "crossed" });
+      const btc0 = await crossed("BTCUSDT");
+      const eth0 = await crossed("ETHUSDT");
+      const all0 = await byReason();
       const watch = h.watchHealth();
       try {
         h.sim.inject({ kind: "crossed", symbol: "btcusdt" });
-        await until(
-          "crossed counted in /metrics",
-          async () => await h.metric("depthwatch_frames_rejected_total", labels("BTCUSDT")) > btc0,
-        );
+        await until("crossed counted in /metrics", async () => await byReason() > all0);
+        assert.ok(await crossed("BTCUSDT") > btc0, "counted for BTCUSDT in /stats");
         await h.flowing("after crossed");
-        assert.equal(await h.metric("depthwatch_frames_rejected_total", labels("ETHUSDT")), eth0);
+        assert.equal(await crossed("ETHUSDT"), eth0);
         assert.equal(watch.degradedPolls, 0, `reasons: ${[...watch.reasons.keys()]}`);
         report(`crossed: rejected{BTCUSDT,crossed} +1, health stays 200`);
       } finally {
@@ -289,8 +291,7 @@ Deno.test("fault matrix, depth20 stream: closes, stall, bad frames, serverShutdo
 Deno.test("fault matrix, diff stream: sequence gap, REST 429 and 418, slow REST", async (t) => {
   const h = await startFaultService({ args: ["--stream=diff", "--sim-rate=50"] });
   const rest = (outcome: string) => h.metric("depthwatch_rest_requests_total", { outcome });
-  const gaps = (symbol: string) =>
-    h.metric("depthwatch_frames_rejected_total", { symbol, reason: "sequence_gap" });
+  const gaps = (symbol: string) => rejectedFor(h, symbol, "sequence_gap");
   try {
     await h.flowing("start");
     await h.healthy("start");
@@ -518,13 +519,19 @@ Deno.test({
     const h = await startFaultService({ args: ["--stream=diff", "--sim-rate=50"] });
     try {
       await h.flowing("start");
-      await t.step("garbage frames show in depthwatch_frames_rejected_total", async () => {
-        const malformed = () =>
-          h.metricSum("depthwatch_frames_rejected_total", { reason: "malformed" });
-        const before = await malformed();
-        h.sim.inject({ kind: "garbage", count: 3 });
-        await until("3 malformed frames in /metrics", async () => await malformed() >= before + 3);
-      });
+      await t.step(
+        "garbage frames show in depthwatch_frames_rejected_by_reason_total",
+        async () => {
+          const malformed = () =>
+            h.metric("depthwatch_frames_rejected_by_reason_total", { reason: "malformed" });
+          const before = await malformed();
+          h.sim.inject({ kind: "garbage", count: 3 });
+          await until(
+            "3 malformed frames in /metrics",
+            async () => await malformed() >= before + 3,
+          );
+        },
+      );
       await t.step("an ingest restart does not make counters jump", async () => {
         h.sim.inject({ kind: "close" });
         await until("a reconnect", async () => await h.metric("depthwatch_reconnects_total") > 0);
@@ -549,7 +556,8 @@ Deno.test({
             "depthwatch_reconnects_total",
             "depthwatch_rest_requests_total",
             "depthwatch_frames_received_total",
-            "depthwatch_frames_rejected_total",
+            "depthwatch_frames_rejected_by_reason_total",
+            "depthwatch_frames_rejected_by_symbol_total",
           ]
         ) {
           const grew = sumValuesOf(m1, name) - sumValuesOf(m0, name);
@@ -561,6 +569,16 @@ Deno.test({
     }
   },
 });
+
+/**
+ * Frames of `symbol` rejected for `reason`, from `/stats` (per symbol and
+ * reason; `/metrics` has them by reason and by symbol, not both).
+ */
+async function rejectedFor(h: FaultService, symbol: string, reason: string): Promise<number> {
+  const n = (await stats(h)).symbols[symbol]?.rejected[reason];
+  if (typeof n !== "number") throw new Error(`/stats has no symbols.${symbol}.rejected.${reason}`);
+  return n;
+}
 
 function sumValuesOf(m: Map<string, { samples: { name: string; value: number }[] }>, name: string) {
   return m.get(name)!.samples.filter((s) => s.name === name).reduce((a, s) => a + s.value, 0);

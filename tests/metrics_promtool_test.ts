@@ -17,33 +17,9 @@ import { parseConfig } from "../lib/server/config.ts";
 import { startService } from "../main.ts";
 import { createLogger } from "../lib/pipeline/logger.ts";
 import { parsePromText } from "./fixtures/prom_text.ts";
+import { promtoolCheckMetrics } from "./fixtures/promtool.ts";
 
 const LATENCY = "depthwatch_pipeline_latency_seconds";
-
-/** Pipe `exposition` into `promtool check metrics`; returns its exit code and all it printed. */
-async function promtoolCheckMetrics(exposition: string): Promise<{ code: number; output: string }> {
-  let child: Deno.ChildProcess;
-  try {
-    child = new Deno.Command("promtool", {
-      args: ["check", "metrics"],
-      stdin: "piped",
-      stdout: "piped",
-      stderr: "piped",
-    }).spawn();
-  } catch (e) {
-    if (!(e instanceof Deno.errors.NotFound)) throw e;
-    throw new Error(
-      "promtool was not found on PATH: it is needed to lint /metrics. Install it with " +
-        "`apt-get update && apt-get install -y --no-install-recommends prometheus`.",
-    );
-  }
-  const writer = child.stdin.getWriter();
-  await writer.write(new TextEncoder().encode(exposition));
-  await writer.close();
-  const out = await child.output();
-  const d = new TextDecoder();
-  return { code: out.code, output: d.decode(out.stdout) + d.decode(out.stderr) };
-}
 
 /** Every `process_*` family prom-client gives on Linux with read access to /proc. */
 const PROCESS_METRICS = [

@@ -17,12 +17,13 @@ import {
   parsePromText,
   type PromFamily,
   sampleValue,
-  sumValues,
 } from "./fixtures/prom_text.ts";
+import { assertIdentities } from "./fixtures/metrics_identities.ts";
 
 const EXPECTED: Record<string, PromFamily["type"]> = {
   depthwatch_frames_received_total: "counter",
-  depthwatch_frames_rejected_total: "counter",
+  depthwatch_frames_rejected_by_reason_total: "counter",
+  depthwatch_frames_rejected_by_symbol_total: "counter",
   depthwatch_frames_accepted_total: "counter",
   depthwatch_frames_analysed_total: "counter",
   depthwatch_frames_processed_total: "counter",
@@ -39,6 +40,7 @@ const EXPECTED: Record<string, PromFamily["type"]> = {
   depthwatch_ws_frames_conflated_total: "counter",
   depthwatch_ws_disconnects_total: "counter",
   depthwatch_feed_up: "gauge",
+  depthwatch_feeds: "gauge",
   depthwatch_reconnects_total: "counter",
   depthwatch_worker_restarts_total: "counter",
   depthwatch_server_shutdowns_total: "counter",
@@ -46,43 +48,6 @@ const EXPECTED: Record<string, PromFamily["type"]> = {
   process_resident_memory_bytes: "gauge",
   process_cpu_seconds_total: "counter",
 };
-
-/** Check the four accounting identities of docs/design.md §1 on one parsed scrape. */
-function assertIdentities(f: Map<string, PromFamily>, symbols: readonly string[]): void {
-  let accepted = 0, analysed = 0, processed = 0, delivered = 0;
-  for (const symbol of symbols) {
-    const l = { symbol };
-    const a = sampleValue(f, "depthwatch_frames_accepted_total", l);
-    assert.equal(
-      sampleValue(f, "depthwatch_frames_received_total", l),
-      sumValues(f, "depthwatch_frames_rejected_total", l) + a,
-      `${symbol}: received = rejected + accepted`,
-    );
-    const an = sampleValue(f, "depthwatch_frames_analysed_total", l);
-    const p = sampleValue(f, "depthwatch_frames_processed_total", l);
-    assert.equal(
-      an,
-      p + sampleValue(f, "depthwatch_frames_skipped_total", l),
-      `${symbol}: analysed = processed + skipped`,
-    );
-    accepted += a;
-    analysed += an;
-    processed += p;
-    delivered += sampleValue(f, "depthwatch_frames_delivered_total", l);
-  }
-  const q = (name: string, queue: string) => sampleValue(f, name, { queue });
-  assert.equal(
-    accepted,
-    q("depthwatch_queue_dropped_total", "raw") + analysed + q("depthwatch_queue_depth", "raw"),
-    "accepted = raw_dropped + analysed + raw_depth",
-  );
-  assert.equal(
-    processed,
-    q("depthwatch_queue_dropped_total", "processed") + delivered +
-      q("depthwatch_queue_depth", "processed"),
-    "processed = processed_dropped + delivered + processed_depth",
-  );
-}
 
 Deno.test("metrics: /metrics serves every metric with the right type, parseable", async () => {
   const p = new TestPipeline();
@@ -111,17 +76,29 @@ Deno.test("metrics: /metrics serves every metric with the right type, parseable"
       if (fam.type === "histogram" && fam.samples.length > 0) checkHistogram(fam);
     }
     assert.equal(sampleValue(f, "depthwatch_frames_received_total", { symbol: "BTCUSDT" }), 3);
+    assert.ok(!f.has("depthwatch_frames_rejected_total"), "the symbol × reason family is gone");
+    const bySymbol = (symbol: string) =>
+      sampleValue(f, "depthwatch_frames_rejected_by_symbol_total", { symbol });
+    assert.equal(bySymbol("ETHUSDT"), 2);
+    assert.equal(bySymbol("BTCUSDT"), 0);
+    assert.equal(bySymbol("UNKNOWN"), 0);
     assert.equal(
-      sampleValue(f, "depthwatch_frames_rejected_total", { symbol: "ETHUSDT", reason: "crossed" }),
+      f.get("depthwatch_frames_rejected_by_symbol_total")!.samples.length,
+      3,
+      "one series per symbol and the UNKNOWN row, zeros included",
+    );
+    const byReason = f.get("depthwatch_frames_rejected_by_reason_total")!.samples;
+    assert.equal(byReason.length, 12, "every real reason once, zeros included");
+    assert.ok(!byReason.some((x) => "symbol" in x.labels), "no symbol label by reason");
+    assert.ok(!byReason.some((x) => x.labels.reason === "ok"), "ok is not a rejection reason");
+    assert.equal(
+      sampleValue(f, "depthwatch_frames_rejected_by_reason_total", { reason: "crossed" }),
       2,
     );
-    const rejected = f.get("depthwatch_frames_rejected_total")!.samples;
-    assert.equal(
-      rejected.length,
-      3 * 12,
-      "every real reason for every symbol and the UNKNOWN row, zeros included",
-    );
-    assert.ok(!rejected.some((x) => x.labels.reason === "ok"), "ok is not a rejection reason");
+    assert.equal(sampleValue(f, "depthwatch_feeds", { state: "live" }), 1);
+    assert.equal(sampleValue(f, "depthwatch_feeds", { state: "stale" }), 1);
+    assert.equal(sampleValue(f, "depthwatch_feeds", { state: "connecting" }), 0);
+    assert.equal(sampleValue(f, "depthwatch_feeds", { state: "resyncing" }), 0);
     assert.equal(sampleValue(f, "depthwatch_frames_skipped_total", { symbol: "BTCUSDT" }), 1);
     assert.equal(sampleValue(f, "depthwatch_frames_delivered_total", { symbol: "BTCUSDT" }), 2);
     assert.equal(sampleValue(f, "depthwatch_feed_up", { symbol: "BTCUSDT" }), 1);
@@ -181,7 +158,7 @@ const opArb: fc.Arbitrary<Op> = fc.oneof(
   }),
   fc.record({
     kind: fc.constant("reject" as const),
-    symbol: fc.integer({ min: 0, max: 2 }),
+    symbol: fc.integer({ min: 0, max: 3 }), // 3: a frame that names no subscribed symbol
     reason: fc.integer({ min: 1, max: 12 }),
     n: fc.integer({ min: 1, max: 5 }),
   }),

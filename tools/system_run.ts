@@ -99,7 +99,7 @@ function pipelineTotals(text: string): Record<string, number> {
       case "depthwatch_reconnects_total":
         add(name, v);
         break;
-      case "depthwatch_frames_rejected_total":
+      case "depthwatch_frames_rejected_by_symbol_total":
         add(name, v);
         break;
       case "depthwatch_queue_dropped_total":

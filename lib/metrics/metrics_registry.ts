@@ -5,14 +5,23 @@
  * supervisor, the latency histogram and the WebSocket hub.
  *
  * All pipeline counters of one scrape come from a single
- * {@link PipelineTotals.snapshot} (taken once per scrape and shared by every
+ * {@link PipelineTotals.sample} (taken once per scrape and shared by every
  * metric's `collect`), so the accounting identities hold exactly within one
  * scrape taken while the pipeline is paused:
  *
- * - `depthwatch_frames_received_total = Σ rejected + accepted` (per symbol)
+ * - `depthwatch_frames_received_total = depthwatch_frames_rejected_by_symbol_total + depthwatch_frames_accepted_total` (per symbol)
  * - `Σ accepted = depthwatch_queue_dropped_total{queue="raw"} + Σ analysed + depthwatch_queue_depth{queue="raw"}`
  * - `analysed = processed + skipped` (per symbol)
  * - `Σ processed = depthwatch_queue_dropped_total{queue="processed"} + Σ delivered + depthwatch_queue_depth{queue="processed"}`
+ * - `Σ depthwatch_frames_rejected_by_reason_total = Σ depthwatch_frames_rejected_by_symbol_total`
+ *
+ * Series per symbol are kept to the eight families that an identity or an
+ * alert needs (received, rejected by symbol, accepted, analysed, processed,
+ * skipped, delivered, feed up); rejections by reason carry no symbol label
+ * (per symbol and reason: `/stats`). The per-symbol families are written by
+ * a {@link SymbolSeries} with each symbol's label text escaped once, and
+ * appended after the registry's text; a scrape allocates nothing per
+ * series but its line of text.
  *
  * The counters are uint32 words that wrap; {@link DepthwatchMetrics.sample}
  * must run every second (or at least once per 2^32 increments) to keep the
@@ -46,9 +55,16 @@
 
 import { collectDefaultMetrics, Counter, Gauge, type Metric, Registry } from "prom-client";
 import { REJECT_REASON_NAMES } from "../pipeline/reject_reason.ts";
-import { FeedState } from "../pipeline/feed_state.ts";
+import { FEED_STATE_NAMES, FeedState } from "../pipeline/feed_state.ts";
 import { type MetricsSources, WORKER_NAMES } from "./metrics_sources.ts";
-import { type PipelineSnapshot, pipelineTotals } from "./pipeline_totals.ts";
+import {
+  type PipelineGlobals,
+  type PipelineSnapshot,
+  type PipelineTotals,
+  pipelineTotals,
+  type SymbolCounter,
+} from "./pipeline_totals.ts";
+import { type SymbolFamily, SymbolSeries, UNKNOWN_SYMBOL } from "./symbol_series.ts";
 import { readHubStats } from "./hub_stats.ts";
 
 /**
@@ -74,8 +90,6 @@ export interface MetricsOptions {
 
 /** What {@link createMetrics} returns. */
 export interface DepthwatchMetrics {
-  /** The prom-client registry holding every metric. */
-  readonly registry: Registry;
   /**
    * Read every wrapping counter once so the totals stay exact across the
    * uint32 wrap. Call every second.
@@ -140,87 +154,90 @@ interface MetricsContext {
   registers: Registry[];
   /** The sources of the service. */
   state: MetricsSources;
-  /** The pipeline snapshot of the current scrape (one per scrape). */
-  snap: () => PipelineSnapshot;
+  /** The pipeline totals; per-symbol values are those of the current scrape's sample. */
+  totals: PipelineTotals;
+  /** The fixed-size part of the current scrape's sample (one sample per scrape). */
+  snap: () => PipelineGlobals;
+  /** Per-symbol families, rendered by a {@link SymbolSeries} instead of the registry. */
+  symbolFamilies: SymbolFamily[];
 }
 
-/** Per-symbol frame counters along the pipeline, and frames lost to worker restarts. */
-function frameMetrics({ registers, snap, state }: MetricsContext): void {
+/**
+ * Frame counters along the pipeline (per symbol, so that every identity of
+ * docs/design.md §1 can be checked from a scrape), rejections by reason and
+ * by symbol, and frames lost to worker restarts.
+ */
+function frameMetrics({ registers, totals, snap, state, symbolFamilies }: MetricsContext): void {
+  const n = state.symbols.length;
   const perSymbol = (
     name: string,
     help: string,
-    pick: (s: PipelineSnapshot["symbols"][number]) => number,
+    counter: SymbolCounter,
+    unknown = false,
   ) =>
-    new Counter({
+    symbolFamilies.push({
       name,
       help,
-      labelNames: ["symbol"],
-      registers,
-      collect() {
-        this.reset();
-        for (const s of snap().symbols) this.inc({ symbol: s.symbol }, pick(s));
-      },
+      type: "counter",
+      unknown,
+      value: (id) => totals.value(id, counter),
     });
 
-  new Counter({
-    name: "depthwatch_frames_received_total",
-    help:
-      'Frames received per symbol (symbol="UNKNOWN" for frames that name no subscribed symbol).',
-    labelNames: ["symbol"],
-    registers,
-    collect() {
-      this.reset();
-      const sn = snap();
-      for (const s of sn.symbols) this.inc({ symbol: s.symbol }, s.received);
-      this.inc({ symbol: "UNKNOWN" }, sn.unattributed.received);
-    },
+  perSymbol(
+    "depthwatch_frames_received_total",
+    `Frames received per symbol (symbol="${UNKNOWN_SYMBOL}" for frames that name no subscribed symbol).`,
+    "received",
+    true,
+  );
+  symbolFamilies.push({
+    name: "depthwatch_frames_rejected_by_symbol_total",
+    help: "Frames rejected per symbol, all reasons " +
+      `(symbol="${UNKNOWN_SYMBOL}" for frames that name no subscribed symbol; ` +
+      "by reason: depthwatch_frames_rejected_by_reason_total, per symbol and reason: /stats).",
+    type: "counter",
+    unknown: true,
+    value: (id) => totals.rejected(id, 0),
   });
   new Counter({
-    name: "depthwatch_frames_rejected_total",
-    help:
-      'Frames rejected per symbol and reason (symbol="UNKNOWN" for frames that name no subscribed symbol).',
-    labelNames: ["symbol", "reason"],
+    name: "depthwatch_frames_rejected_by_reason_total",
+    help: "Frames rejected by reason, all symbols together " +
+      "(per symbol: depthwatch_frames_rejected_by_symbol_total).",
+    labelNames: ["reason"],
     registers,
     collect() {
+      snap(); // the scrape's sample
       this.reset();
-      const sn = snap();
-      for (const s of sn.symbols) {
-        for (let r = 1; r < REJECT_REASON_NAMES.length; r++) {
-          this.inc({ symbol: s.symbol, reason: REJECT_REASON_NAMES[r] }, s.rejected[r]);
-        }
-      }
       for (let r = 1; r < REJECT_REASON_NAMES.length; r++) {
-        this.inc(
-          { symbol: "UNKNOWN", reason: REJECT_REASON_NAMES[r] },
-          sn.unattributed.rejected[r],
-        );
+        let sum = 0;
+        for (let id = 0; id <= n; id++) sum += totals.rejected(id, r);
+        this.inc({ reason: REJECT_REASON_NAMES[r] }, sum);
       }
     },
   });
   perSymbol(
     "depthwatch_frames_accepted_total",
     "Frames accepted into the raw queue per symbol.",
-    (s) => s.accepted,
+    "accepted",
   );
   perSymbol(
     "depthwatch_frames_analysed_total",
     "Frames taken from the raw queue by the analytics worker per symbol (processed + skipped).",
-    (s) => s.analysed,
+    "analysed",
   );
   perSymbol(
     "depthwatch_frames_processed_total",
     "Frames analysed and written to the processed queue per symbol.",
-    (s) => s.processed,
+    "processed",
   );
   perSymbol(
     "depthwatch_frames_skipped_total",
     "Frames skipped by the adaptive processor per symbol.",
-    (s) => s.skipped,
+    "skipped",
   );
   perSymbol(
     "depthwatch_frames_delivered_total",
     "Frames taken from the processed queue by the main thread per symbol.",
-    (s) => s.delivered,
+    "delivered",
   );
   new Counter({
     name: "depthwatch_frames_lost_in_flight_total",
@@ -426,16 +443,28 @@ function hubMetrics({ registers, state }: MetricsContext): void {
 }
 
 /** Exchange feeds: liveness, reconnects, stale events, rollovers, REST requests. */
-function feedMetrics({ registers, snap }: MetricsContext): void {
-  new Gauge({
+function feedMetrics({ registers, snap, state, totals, symbolFamilies }: MetricsContext): void {
+  const n = state.symbols.length;
+  symbolFamilies.push({
     name: "depthwatch_feed_up",
     help: "1 when the symbol's feed is live, 0 otherwise.",
-    labelNames: ["symbol"],
+    type: "gauge",
+    value: (id) => totals.value(id, "feedState") === FeedState.Live ? 1 : 0,
+  });
+  new Gauge({
+    name: "depthwatch_feeds",
+    help:
+      "Symbols by feed state (connecting, live, stale, resyncing); they add up to the symbol count.",
+    labelNames: ["state"],
     registers,
     collect() {
-      for (const s of snap().symbols) {
-        this.set({ symbol: s.symbol }, s.feedState === FeedState.Live ? 1 : 0);
+      snap(); // the scrape's sample
+      const counts = FEED_STATE_NAMES.map(() => 0);
+      for (let id = 0; id < n; id++) {
+        const st = totals.value(id, "feedState");
+        if (st < counts.length) counts[st]++;
       }
+      FEED_STATE_NAMES.forEach((name, st) => this.set({ state: name }, counts[st]));
     },
   });
   new Counter({
@@ -561,19 +590,21 @@ export function createMetrics(
   const registers = [registry];
   const totals = pipelineTotals(state);
 
-  // One snapshot per scrape: prom-client calls every metric's get()/collect()
-  // synchronously in one loop, so a snapshot cached until the next microtask
-  // is shared by all metrics of that scrape.
-  let pending: PipelineSnapshot | null = null;
-  const snap = (): PipelineSnapshot => {
+  // One sample per scrape: prom-client calls every metric's get()/collect()
+  // synchronously in one loop, so a sample taken at most once until the next
+  // microtask is shared by all metrics of that scrape.
+  let pending: PipelineGlobals | null = null;
+  const snap = (): PipelineGlobals => {
     if (pending === null) {
-      pending = totals.snapshot();
+      totals.sample();
+      pending = totals.globals();
       queueMicrotask(() => pending = null);
     }
     return pending;
   };
 
-  const context: MetricsContext = { registry, registers, state, snap };
+  const symbolFamilies: SymbolFamily[] = [];
+  const context: MetricsContext = { registry, registers, state, totals, snap, symbolFamilies };
   frameMetrics(context);
   queueMetrics(context);
   analyticsMetrics(context);
@@ -582,15 +613,17 @@ export function createMetrics(
   feedMetrics(context);
   workerMetrics(context);
   processMetrics(context, options.defaultMetrics ?? true);
+  const series = new SymbolSeries(state.symbols);
 
   return {
-    registry,
     sample() {
-      totals.snapshot();
+      totals.sample();
     },
-    render() {
+    async render() {
       snap();
-      return registry.metrics();
+      // Per-symbol text first, from the same sample as the registry's collects.
+      const perSymbol = series.render(symbolFamilies);
+      return (await registry.metrics()) + perSymbol;
     },
   };
 }

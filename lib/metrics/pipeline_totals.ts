@@ -191,36 +191,55 @@ export interface PipelineSnapshot {
   analytics: AnalyticsTotals;
 }
 
-/** One extender per counter, created on first use. */
-class Extenders {
-  readonly #map = new Map<string, CounterExtender>();
-  total(key: string, raw: number): number {
-    let ext = this.#map.get(key);
-    if (!ext) {
-      ext = new CounterExtender();
-      this.#map.set(key, ext);
-    }
-    return ext.update(raw);
-  }
-}
+/** A per-symbol value kept by {@link PipelineTotals} (see {@link SymbolTotals} for each). */
+export type SymbolCounter =
+  | "received"
+  | "accepted"
+  | "coalesced"
+  | "analysed"
+  | "processed"
+  | "skipped"
+  | "delivered"
+  | "feedState"
+  | "pending";
+
+/** The fixed-size part of a {@link PipelineSnapshot}: everything but the per-symbol rows. */
+export type PipelineGlobals = Omit<PipelineSnapshot, "symbols">;
 
 /**
  * Reads every pipeline counter in one pass and extends the wrapping ones.
+ *
+ * The totals live in one `Float64Array` indexed like the shared counters (a
+ * `Uint32Array` holds each word's last reading), so a pass allocates nothing
+ * per symbol: {@link PipelineTotals.sample} reads, {@link PipelineTotals.value}
+ * and {@link PipelineTotals.rejected} look up the last pass, and
+ * {@link PipelineTotals.snapshot} reads and builds the object tree.
  *
  * @example
  * ```ts
  * import { PipelineTotals, type PipelineSources } from "./pipeline_totals.ts";
  * declare const state: PipelineSources; // the service's symbols, counters and rings
  * const totals = new PipelineTotals(state);
- * setInterval(() => totals.snapshot(), 1000); // keep totals exact across wraps
+ * setInterval(() => totals.sample(), 1000); // keep totals exact across wraps
  * ```
  */
 export class PipelineTotals {
   readonly #src: PipelineSources;
-  readonly #ext = new Extenders();
+  /** Whether the counters have the row of frames that name no subscribed symbol (index = symbols). */
+  readonly #unknownRow: boolean;
+  /** Extended totals (and gauge readings) by counter word. */
+  readonly #total: Float64Array;
+  /** Last uint32 reading of each counter word. */
+  readonly #last: Uint32Array;
+  readonly #queues = {
+    raw: new RingTotals(),
+    processed: new RingTotals(),
+  };
+  #rawStats: QueueTotals | null = null;
+  #processedStats: QueueTotals | null = null;
 
   /**
-   * Creates the reader; nothing is read until {@link PipelineTotals.snapshot}.
+   * Creates the reader; nothing is read until {@link PipelineTotals.sample}.
    *
    * @param sources the symbols, counters and rings to read.
    * @throws RangeError when the counters hold fewer symbols than `sources.symbols`.
@@ -233,125 +252,236 @@ export class PipelineTotals {
       );
     }
     this.#src = sources;
+    this.#unknownRow = sources.counters.symbols > sources.symbols.length;
+    const words = sources.counters.buffer.byteLength >> 2;
+    this.#total = new Float64Array(words);
+    this.#last = new Uint32Array(words);
+  }
+
+  /** Read the wrapping counter at `index` and return its extended total. */
+  #extend(index: number): number {
+    const raw = this.#src.counters.load(index);
+    const total = this.#total[index] + ((raw - this.#last[index]) >>> 0);
+    this.#last[index] = raw;
+    this.#total[index] = total;
+    return total;
+  }
+
+  /** Read the gauge at `index` (not extended) and keep the reading. */
+  #gauge(index: number): void {
+    this.#total[index] = this.#src.counters.load(index);
   }
 
   /**
-   * Read all counters once (downstream first) and return exact totals. Call
-   * at least once per 2^32 increments of any counter.
+   * Read all counters once, downstream first, into the totals; allocates
+   * nothing per symbol. Call at least once per 2^32 increments of any counter.
    */
-  snapshot(): PipelineSnapshot {
+  sample(): void {
     const { symbols, counters: c, rawRing, processedRing } = this.#src;
-    const ext = this.#ext;
     const n = symbols.length;
-
-    const delivered: number[] = [];
+    for (let s = 0; s < n; s++) this.#extend(c.mainSymbol(s, MAIN_DELIVERED));
+    this.#processedStats = this.#queues.processed.read(processedRing);
     for (let s = 0; s < n; s++) {
-      delivered.push(ext.total(`d${s}`, c.load(c.mainSymbol(s, MAIN_DELIVERED))));
+      this.#extend(c.analyticsSymbol(s, ANALYTICS_PROCESSED));
+      this.#extend(c.analyticsSymbol(s, ANALYTICS_SKIPPED));
+      this.#extend(c.analyticsSymbol(s, ANALYTICS_ANALYSED));
     }
-    const processedQueue = this.#queue("p", processedRing);
-    const processed: number[] = [];
-    const skipped: number[] = [];
-    const analysed: number[] = [];
-    for (let s = 0; s < n; s++) {
-      processed.push(ext.total(`ap${s}`, c.load(c.analyticsSymbol(s, ANALYTICS_PROCESSED))));
-      skipped.push(ext.total(`as${s}`, c.load(c.analyticsSymbol(s, ANALYTICS_SKIPPED))));
-      analysed.push(ext.total(`aa${s}`, c.load(c.analyticsSymbol(s, ANALYTICS_ANALYSED))));
+    this.#extend(c.analytics(ANALYTICS_MODE_CHANGES));
+    for (let b = 0; b <= PROCESSING_BUCKETS_SECONDS.length; b++) {
+      this.#extend(c.analytics(ANALYTICS_PROCESSING_BUCKETS + b));
     }
-    const analytics = this.#analytics();
-    const rawQueue = this.#queue("r", rawRing);
-    const out: SymbolTotals[] = [];
-    for (let s = 0; s < n; s++) {
-      const accepted = ext.total(`ia${s}`, c.load(c.ingestSymbol(s, INGEST_ACCEPTED)));
-      const rejected: number[] = [0];
-      let rejectedTotal = 0;
-      for (let r = 1; r < REJECT_REASON_COUNT; r++) {
-        const v = ext.total(`ij${s}.${r}`, c.load(c.rejected(s, r)));
-        rejected.push(v);
-        rejectedTotal += v;
+    this.#extend(c.analytics(ANALYTICS_PROCESSING_SUM));
+    this.#gauge(c.analytics(ANALYTICS_MODE));
+    this.#gauge(c.analytics(ANALYTICS_HEARTBEAT));
+    this.#gauge(c.analytics(ANALYTICS_STARTED));
+    this.#rawStats = this.#queues.raw.read(rawRing);
+    // Row n counts frames that name no subscribed symbol (received and rejected only).
+    for (let s = 0; s < (this.#unknownRow ? n + 1 : n); s++) {
+      if (s < n) this.#extend(c.ingestSymbol(s, INGEST_ACCEPTED));
+      for (let r = 1; r < REJECT_REASON_COUNT; r++) this.#extend(c.rejected(s, r));
+      this.#extend(c.ingestSymbol(s, INGEST_RECEIVED));
+      if (s < n) {
+        this.#extend(c.ingestSymbol(s, INGEST_COALESCED));
+        this.#gauge(c.ingestSymbol(s, INGEST_FEED_STATE));
+        this.#gauge(c.ingestSymbol(s, INGEST_PENDING));
       }
-      const received = ext.total(`ir${s}`, c.load(c.ingestSymbol(s, INGEST_RECEIVED)));
-      out.push({
-        symbol: symbols[s],
-        feedState: c.load(c.ingestSymbol(s, INGEST_FEED_STATE)),
-        received,
-        rejected,
-        rejectedTotal,
-        accepted,
-        coalesced: ext.total(`ic${s}`, c.load(c.ingestSymbol(s, INGEST_COALESCED))),
-        pending: c.load(c.ingestSymbol(s, INGEST_PENDING)),
-        analysed: analysed[s],
-        processed: processed[s],
-        skipped: skipped[s],
-        delivered: delivered[s],
-      });
     }
-    const g = (key: string, word: number) => ext.total(`ig${key}`, c.load(c.ingest(word)));
+    for (const word of INGEST_EXTENDED) this.#extend(c.ingest(word));
+    this.#gauge(c.ingest(INGEST_HEARTBEAT));
+    this.#gauge(c.ingest(INGEST_STARTED));
+  }
+
+  /**
+   * A per-symbol value of the last {@link PipelineTotals.sample}. `symbolId`
+   * = the number of symbols is the row of frames that name no subscribed
+   * symbol (only `received` counts there; 0 when the counters have no such row).
+   */
+  value(symbolId: number, counter: SymbolCounter): number {
+    const c = this.#src.counters;
+    if (symbolId >= c.symbols) return 0;
+    switch (counter) {
+      case "received":
+        return this.#total[c.ingestSymbol(symbolId, INGEST_RECEIVED)];
+      case "accepted":
+        return this.#total[c.ingestSymbol(symbolId, INGEST_ACCEPTED)];
+      case "coalesced":
+        return this.#total[c.ingestSymbol(symbolId, INGEST_COALESCED)];
+      case "feedState":
+        return this.#total[c.ingestSymbol(symbolId, INGEST_FEED_STATE)];
+      case "pending":
+        return this.#total[c.ingestSymbol(symbolId, INGEST_PENDING)];
+      case "analysed":
+        return this.#total[c.analyticsSymbol(symbolId, ANALYTICS_ANALYSED)];
+      case "processed":
+        return this.#total[c.analyticsSymbol(symbolId, ANALYTICS_PROCESSED)];
+      case "skipped":
+        return this.#total[c.analyticsSymbol(symbolId, ANALYTICS_SKIPPED)];
+      case "delivered":
+        return this.#total[c.mainSymbol(symbolId, MAIN_DELIVERED)];
+    }
+  }
+
+  /**
+   * Frames of `symbolId` rejected for `reason` (a `RejectReason`) at the last
+   * {@link PipelineTotals.sample}; `reason` 0 (`Ok`) gives the sum over all
+   * reasons. `symbolId` = the number of symbols is the unattributed row.
+   */
+  rejected(symbolId: number, reason: number): number {
+    const c = this.#src.counters;
+    if (symbolId >= c.symbols) return 0;
+    if (reason !== 0) return this.#total[c.rejected(symbolId, reason)];
+    let sum = 0;
+    for (let r = 1; r < REJECT_REASON_COUNT; r++) sum += this.#total[c.rejected(symbolId, r)];
+    return sum;
+  }
+
+  /** The fixed-size part of the last {@link PipelineTotals.sample} (queues, globals, unattributed). */
+  globals(): PipelineGlobals {
+    const c = this.#src.counters;
+    const t = this.#total;
+    const n = this.#src.symbols.length;
+    const g = (word: number) => t[c.ingest(word)];
     const ingest: IngestTotals = {
-      reconnects: g("reconnects", INGEST_RECONNECTS),
-      connects: g("connects", INGEST_CONNECTS),
-      staleEvents: g("stale", INGEST_STALE_EVENTS),
-      serverShutdowns: g("shutdowns", INGEST_SERVER_SHUTDOWNS),
-      rollovers: g("rollovers", INGEST_ROLLOVERS),
-      restRequests: g("rest", INGEST_REST_REQUESTS),
-      rest429: g("rest429", INGEST_REST_429),
-      rest418: g("rest418", INGEST_REST_418),
-      restErrors: g("restErrors", INGEST_REST_ERRORS),
-      controlMessages: g("control", INGEST_CONTROL_MESSAGES),
-      ignoredMessages: g("ignored", INGEST_IGNORED_MESSAGES),
-      heartbeat: c.load(c.ingest(INGEST_HEARTBEAT)),
-      started: c.load(c.ingest(INGEST_STARTED)) !== 0,
+      reconnects: g(INGEST_RECONNECTS),
+      connects: g(INGEST_CONNECTS),
+      staleEvents: g(INGEST_STALE_EVENTS),
+      serverShutdowns: g(INGEST_SERVER_SHUTDOWNS),
+      rollovers: g(INGEST_ROLLOVERS),
+      restRequests: g(INGEST_REST_REQUESTS),
+      rest429: g(INGEST_REST_429),
+      rest418: g(INGEST_REST_418),
+      restErrors: g(INGEST_REST_ERRORS),
+      controlMessages: g(INGEST_CONTROL_MESSAGES),
+      ignoredMessages: g(INGEST_IGNORED_MESSAGES),
+      heartbeat: g(INGEST_HEARTBEAT),
+      started: g(INGEST_STARTED) !== 0,
     };
-    const rejectedUnattributed: number[] = [0];
-    for (let r = 1; r < REJECT_REASON_COUNT; r++) {
-      rejectedUnattributed.push(ext.total(`ij${n}.${r}`, c.load(c.rejected(n, r))));
+    const counts: number[] = [];
+    let count = 0;
+    for (let b = 0; b <= PROCESSING_BUCKETS_SECONDS.length; b++) {
+      const v = t[c.analytics(ANALYTICS_PROCESSING_BUCKETS + b)];
+      counts.push(v);
+      count += v;
     }
-    const unattributed = {
-      received: ext.total(`ir${n}`, c.load(c.ingestSymbol(n, INGEST_RECEIVED))),
-      rejected: rejectedUnattributed,
+    const analytics: AnalyticsTotals = {
+      mode: t[c.analytics(ANALYTICS_MODE)],
+      modeChanges: t[c.analytics(ANALYTICS_MODE_CHANGES)],
+      heartbeat: t[c.analytics(ANALYTICS_HEARTBEAT)],
+      started: t[c.analytics(ANALYTICS_STARTED)] !== 0,
+      processingBucketsSeconds: PROCESSING_BUCKETS_SECONDS,
+      processingCounts: counts,
+      processingSumSeconds: t[c.analytics(ANALYTICS_PROCESSING_SUM)] *
+        PROCESSING_SUM_UNIT_SECONDS,
+      processingCount: count,
     };
+    const rejected: number[] = [0];
+    for (let r = 1; r < REJECT_REASON_COUNT; r++) rejected.push(this.rejected(n, r));
+    const empty = this.#queues.raw.empty;
     return {
-      symbols: out,
-      unattributed,
-      queues: { raw: rawQueue, processed: processedQueue },
+      unattributed: { received: this.value(n, "received"), rejected },
+      queues: { raw: this.#rawStats ?? empty, processed: this.#processedStats ?? empty },
       ingest,
       analytics,
     };
   }
 
-  #queue(key: string, ring: SpscRing): QueueTotals {
+  /**
+   * Read all counters once (downstream first, {@link PipelineTotals.sample})
+   * and return exact totals as objects. Call at least once per 2^32
+   * increments of any counter.
+   */
+  snapshot(): PipelineSnapshot {
+    this.sample();
+    const symbols: SymbolTotals[] = [];
+    for (let s = 0; s < this.#src.symbols.length; s++) {
+      const rejected: number[] = [0];
+      let rejectedTotal = 0;
+      for (let r = 1; r < REJECT_REASON_COUNT; r++) {
+        const v = this.rejected(s, r);
+        rejected.push(v);
+        rejectedTotal += v;
+      }
+      symbols.push({
+        symbol: this.#src.symbols[s],
+        feedState: this.value(s, "feedState"),
+        received: this.value(s, "received"),
+        rejected,
+        rejectedTotal,
+        accepted: this.value(s, "accepted"),
+        coalesced: this.value(s, "coalesced"),
+        pending: this.value(s, "pending"),
+        analysed: this.value(s, "analysed"),
+        processed: this.value(s, "processed"),
+        skipped: this.value(s, "skipped"),
+        delivered: this.value(s, "delivered"),
+      });
+    }
+    return { symbols, ...this.globals() };
+  }
+}
+
+/** The ingest globals that are wrapping counters. */
+const INGEST_EXTENDED = [
+  INGEST_RECONNECTS,
+  INGEST_CONNECTS,
+  INGEST_STALE_EVENTS,
+  INGEST_SERVER_SHUTDOWNS,
+  INGEST_ROLLOVERS,
+  INGEST_REST_REQUESTS,
+  INGEST_REST_429,
+  INGEST_REST_418,
+  INGEST_REST_ERRORS,
+  INGEST_CONTROL_MESSAGES,
+  INGEST_IGNORED_MESSAGES,
+];
+
+/** Extends one ring's wrapping counters. */
+class RingTotals {
+  readonly #pushed = new CounterExtender();
+  readonly #popped = new CounterExtender();
+  readonly #dropped = new CounterExtender();
+  readonly #overtaken = new CounterExtender();
+  /** Totals of a ring never read. */
+  readonly empty: QueueTotals = {
+    capacity: 0,
+    depth: 0,
+    highWater: 0,
+    pushed: 0,
+    popped: 0,
+    dropped: 0,
+    overtaken: 0,
+  };
+
+  read(ring: SpscRing): QueueTotals {
     const st = ring.stats();
-    const ext = this.#ext;
     return {
       capacity: st.capacity,
       depth: st.depth,
       highWater: st.highWater,
-      pushed: ext.total(`${key}.pushed`, st.pushed),
-      popped: ext.total(`${key}.popped`, st.popped),
-      dropped: ext.total(`${key}.dropped`, st.dropped),
-      overtaken: ext.total(`${key}.overtaken`, st.overtaken),
-    };
-  }
-
-  #analytics(): AnalyticsTotals {
-    const c = this.#src.counters;
-    const ext = this.#ext;
-    const counts: number[] = [];
-    let count = 0;
-    for (let b = 0; b <= PROCESSING_BUCKETS_SECONDS.length; b++) {
-      const v = ext.total(`pb${b}`, c.load(c.analytics(ANALYTICS_PROCESSING_BUCKETS + b)));
-      counts.push(v);
-      count += v;
-    }
-    const sumUnits = ext.total("psum", c.load(c.analytics(ANALYTICS_PROCESSING_SUM)));
-    return {
-      mode: c.load(c.analytics(ANALYTICS_MODE)),
-      modeChanges: ext.total("modeChanges", c.load(c.analytics(ANALYTICS_MODE_CHANGES))),
-      heartbeat: c.load(c.analytics(ANALYTICS_HEARTBEAT)),
-      started: c.load(c.analytics(ANALYTICS_STARTED)) !== 0,
-      processingBucketsSeconds: PROCESSING_BUCKETS_SECONDS,
-      processingCounts: counts,
-      processingSumSeconds: sumUnits * PROCESSING_SUM_UNIT_SECONDS,
-      processingCount: count,
+      pushed: this.#pushed.update(st.pushed),
+      popped: this.#popped.update(st.popped),
+      dropped: this.#dropped.update(st.dropped),
+      overtaken: this.#overtaken.update(st.overtaken),
     };
   }
 }

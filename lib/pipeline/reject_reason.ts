@@ -1,7 +1,7 @@
 /**
  * Why the ingest side refused a frame. Each value is a small integer used as an
  * index into per-symbol counters in shared memory; {@link REJECT_REASON_NAMES}
- * gives the `reason` label of `depthwatch_frames_rejected_total`.
+ * gives the `reason` label of `depthwatch_frames_rejected_by_reason_total`.
  *
  * @example
  * ```ts
