@@ -13,7 +13,13 @@ import {
   FrameSlotLayout,
 } from "../lib/pipeline/frame_slot.ts";
 import { readFrame } from "../lib/pipeline/analytics_frame.ts";
-import { encodeFrame, encodeHello, wireFrame, wrapFrame } from "../lib/server/frame_codec.ts";
+import {
+  encodeFrame,
+  encodeHello,
+  frameOfWire,
+  wireFrame,
+  wrapFrame,
+} from "../lib/server/frame_codec.ts";
 import { encodeFrame as encodeWsFrame, OPCODE } from "../lib/net/ws_frame.ts";
 import { frameToAnalytics } from "./fixtures/frame_from_wire.ts";
 import { FrameSchema, ServerMessageSchema } from "../proto/gen/market_pb.ts";
@@ -111,7 +117,7 @@ Deno.test("frame codec: wrapFrame makes a ServerMessage with the same frame and 
   assert.throws(() => wrapFrame(inner, 1.5), /conflated must be an integer/);
 });
 
-Deno.test("frame codec: wireFrame is byte for byte the WebSocket framing of wrapFrame, at every header size", () => {
+Deno.test("frame codec: wireFrame is byte for byte the WebSocket framing of wrapFrame, at every header size; frameOfWire gives the frame back", () => {
   fc.assert(
     fc.property(
       fc.oneof(
@@ -126,6 +132,7 @@ Deno.test("frame codec: wireFrame is byte for byte the WebSocket framing of wrap
         const wire = wireFrame(inner);
         assert.deepStrictEqual(wire, encodeWsFrame(OPCODE.binary, wrapFrame(inner)));
         assert.deepStrictEqual(wire.subarray(wire.length - n), inner);
+        assert.deepStrictEqual(frameOfWire(wire), inner);
       },
     ),
   );
@@ -139,6 +146,16 @@ Deno.test("frame codec: wireFrame is byte for byte the WebSocket framing of wrap
     1,
   );
   assert.deepStrictEqual(wireFrame(frame), encodeWsFrame(OPCODE.binary, wrapFrame(frame)));
+  // Anything else is refused: another opcode, another message, a truncated frame.
+  const wire = wireFrame(frame);
+  for (
+    const bad of [
+      encodeWsFrame(OPCODE.text, wrapFrame(frame)),
+      encodeWsFrame(OPCODE.binary, wrapFrame(frame, 3)),
+      wire.subarray(0, wire.length - 1),
+      new Uint8Array(0),
+    ]
+  ) assert.throws(() => frameOfWire(bad), /frameOfWire: expected the bytes of wireFrame/);
 });
 
 Deno.test("frame codec: encodeHello carries its info and the history frames in order", () => {

@@ -368,6 +368,49 @@ export function wireFrame(frameBytes: Uint8Array): Uint8Array<ArrayBuffer> {
   return out;
 }
 
+/**
+ * The encoded `Frame` inside bytes made by {@link wireFrame} (a view, not a
+ * copy): what {@link wrapFrame} needs to resend a held frame with a
+ * `conflated` count.
+ *
+ * @throws RangeError when `wire` is not a binary WebSocket frame carrying a `ServerMessage { frame }`.
+ * @example
+ * ```ts
+ * import { encodeFrame, frameOfWire, wireFrame } from "./frame_codec.ts";
+ * import { FrameSlotLayout } from "../pipeline/frame_slot.ts";
+ * const layout = new FrameSlotLayout({ levels: 1 });
+ * const frame = encodeFrame(new Float64Array(layout.slotWords), 0, layout, "BTCUSDT", 1, 0);
+ * frameOfWire(wireFrame(frame)).length === frame.length; // true
+ * ```
+ */
+export function frameOfWire(wire: Uint8Array): Uint8Array {
+  const len7 = wire.length >= 2 ? wire[1] & 0x7f : 0;
+  let at = len7 < 126 ? 2 : len7 === 126 ? 4 : 10;
+  const tag = (M.frame << 3) | WireType.LengthDelimited;
+  let value = 0;
+  let shift = 1;
+  let read = 0;
+  const fields: number[] = [];
+  while (fields.length < 2 && at < wire.length) {
+    const b = wire[at++];
+    value += (b & 0x7f) * shift;
+    shift *= 128;
+    if (++read > 5) break;
+    if (b < 0x80) {
+      fields.push(value);
+      value = 0;
+      shift = 1;
+      read = 0;
+    }
+  }
+  if (wire[0] !== 0x82 || fields[0] !== tag || at + fields[1] !== wire.length) {
+    throw new RangeError(
+      "frameOfWire: expected the bytes of wireFrame (a binary WebSocket frame holding one ServerMessage { frame })",
+    );
+  }
+  return wire.subarray(at);
+}
+
 /** Everything in a `Hello` except its history (see `proto/market.proto`). */
 export interface HelloInfo {
   /** Random id of the hub instance. */

@@ -52,7 +52,7 @@
 import type { FrameSlotLayout } from "../pipeline/frame_slot.ts";
 import { upgradeWebSocket } from "../net/ws_upgrade.ts";
 import type { HistoryStore } from "./history_store.ts";
-import { encodeFrame, encodeHello, wireFrame, wrapFrame } from "./frame_codec.ts";
+import { encodeFrame, encodeHello, frameOfWire, wireFrame, wrapFrame } from "./frame_codec.ts";
 import {
   CLOSE_CODES,
   DISCONNECT_REASONS,
@@ -161,13 +161,6 @@ export class WsHub {
   /** Current sequence number per symbol. */
   readonly #seq: Float64Array;
   readonly #history: HistoryStore;
-  /**
-   * Per symbol: the newest frame as framed for the wire (shared by every
-   * subscriber), or null when that frame was not encoded (nobody watched).
-   */
-  readonly #latestFramed: (Uint8Array | null)[];
-  /** Per symbol: the encoded `Frame` inside {@link WsHub.#latestFramed}, or null. */
-  readonly #latest: (Uint8Array | null)[];
   readonly #clients = new Set<WsSession>();
   readonly #bySymbol: Set<WsSession>[];
   readonly #behind = new Set<WsSession>();
@@ -249,8 +242,6 @@ export class WsHub {
     this.#seq = new Float64Array(n);
     this.#bySymbol = [];
     for (let s = 0; s < n; s++) this.#bySymbol.push(new Set());
-    this.#latest = new Array(n).fill(null);
-    this.#latestFramed = new Array(n).fill(null);
     this.#host = {
       symbols: this.symbols,
       symbolId: (name) => this.#index.get(name.toUpperCase()),
@@ -395,17 +386,10 @@ export class WsHub {
   #publish(symbolId: number, f64: Float64Array, base: number, storedAt: number): void {
     const seq = ++this.#seq[symbolId];
     const subscribers = this.#bySymbol[symbolId];
-    if (subscribers.size === 0) {
-      this.#latest[symbolId] = null;
-      this.#latestFramed[symbolId] = null;
-      return;
-    }
-    const encoded = encodeFrame(f64, base, this.layout, this.symbols[symbolId], seq, storedAt);
-    const wire = wireFrame(encoded);
-    // The Frame bytes inside the wire bytes: what a behind client is held (one buffer, not two).
-    const bytes = wire.subarray(wire.length - encoded.length);
-    this.#latest[symbolId] = bytes;
-    this.#latestFramed[symbolId] = wire;
+    if (subscribers.size === 0) return;
+    const wire = wireFrame(
+      encodeFrame(f64, base, this.layout, this.symbols[symbolId], seq, storedAt),
+    );
     for (const client of subscribers) {
       if (client.behindSince !== 0) this.#tryDrain(client);
       if (client.behindSince === 0 && client.socket.bufferedAmount <= this.#maxBuffered) {
@@ -420,11 +404,11 @@ export class WsHub {
       const owed = client.owed ??= new Map();
       const held = owed.get(symbolId);
       if (held === undefined) {
-        owed.set(symbolId, { bytes, dropped: 0 });
+        owed.set(symbolId, { wire, dropped: 0 });
       } else if (held.dropped !== HELLO_OWED) {
         held.dropped++;
         this.#framesConflated++;
-        held.bytes = bytes;
+        held.wire = wire;
       }
     }
   }
@@ -466,10 +450,9 @@ export class WsHub {
         continue;
       }
       owed.delete(s);
-      const shared = this.#latestFramed[s];
-      if (held.dropped === 0 && shared !== null && this.#latest[s] === held.bytes) {
-        client.sendFrame(shared);
-      } else client.send(wrapFrame(held.bytes!, held.dropped));
+      // Nothing replaced: the shared wire bytes as they are; else re-wrapped with the count.
+      if (held.dropped === 0) client.sendFrame(held.wire!);
+      else client.send(wrapFrame(frameOfWire(held.wire!), held.dropped));
       this.#framesSent++;
     }
     if (owed.size === 0 && client.owed === owed) client.owed = null;

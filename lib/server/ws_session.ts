@@ -217,13 +217,16 @@ export const HELLO_OWED = 0xffff_ffff;
  * @example
  * ```ts
  * import { HELLO_OWED, type OwedFrame } from "./ws_session.ts";
- * const frame: OwedFrame = { bytes: new Uint8Array([0x12, 0]), dropped: 2 }; // seq jumps by 3
- * const hello: OwedFrame = { bytes: null, dropped: HELLO_OWED };
+ * const frame: OwedFrame = { wire: new Uint8Array([0x82, 2, 0x12, 0]), dropped: 2 }; // seq jumps by 3
+ * const hello: OwedFrame = { wire: null, dropped: HELLO_OWED };
  * ```
  */
 export interface OwedFrame {
-  /** Encoded `Frame` bytes of the newest frame not sent; null when a Hello is owed. */
-  bytes: Uint8Array | null;
+  /**
+   * The newest frame not sent, as the hub framed it for every subscriber
+   * (`wireFrame` of `frame_codec.ts`, shared, not a copy); null when a Hello is owed.
+   */
+  wire: Uint8Array | null;
   /** Frames replaced by a newer one since the last sent (the `conflated` count), or {@link HELLO_OWED}. */
   dropped: number;
 }
@@ -620,7 +623,7 @@ export class WsSession {
   #sendHello(symbolId: number): void {
     if (this.behindSince !== 0 || this.socket.bufferedAmount > this.#limits.maxBufferedBytes) {
       const owed = this.owed ??= new Map();
-      owed.set(symbolId, { bytes: null, dropped: HELLO_OWED });
+      owed.set(symbolId, { wire: null, dropped: HELLO_OWED });
       this.#host.behind(this);
       return;
     }
