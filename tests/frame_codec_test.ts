@@ -13,7 +13,14 @@ import {
   FrameSlotLayout,
 } from "../lib/pipeline/frame_slot.ts";
 import { readFrame } from "../lib/pipeline/analytics_frame.ts";
-import { encodeFrame, encodeHello, wrapFrame } from "../lib/server/frame_codec.ts";
+import {
+  encodeFrame,
+  encodeHello,
+  frameOfWire,
+  wireFrame,
+  wrapFrame,
+} from "../lib/server/frame_codec.ts";
+import { encodeFrame as encodeWsFrame, OPCODE } from "../lib/net/ws_frame.ts";
 import { frameToAnalytics } from "./fixtures/frame_from_wire.ts";
 import { FrameSchema, ServerMessageSchema } from "../proto/gen/market_pb.ts";
 
@@ -108,6 +115,47 @@ Deno.test("frame codec: wrapFrame makes a ServerMessage with the same frame and 
   assert.deepStrictEqual(slow.kind, plain.kind);
   assert.throws(() => wrapFrame(inner, -1), /conflated must be an integer/);
   assert.throws(() => wrapFrame(inner, 1.5), /conflated must be an integer/);
+});
+
+Deno.test("frame codec: wireFrame is byte for byte the WebSocket framing of wrapFrame, at every header size; frameOfWire gives the frame back", () => {
+  fc.assert(
+    fc.property(
+      fc.oneof(
+        fc.integer({ min: 0, max: 200 }),
+        fc.integer({ min: 65_000, max: 66_000 }),
+        fc.constant(123),
+        fc.constant(124),
+      ),
+      fc.integer({ min: 0, max: 255 }),
+      (n, fill) => {
+        const inner = new Uint8Array(n).fill(fill);
+        const wire = wireFrame(inner);
+        assert.deepStrictEqual(wire, encodeWsFrame(OPCODE.binary, wrapFrame(inner)));
+        assert.deepStrictEqual(wire.subarray(wire.length - n), inner);
+        assert.deepStrictEqual(frameOfWire(wire), inner);
+      },
+    ),
+  );
+  const layout = new FrameSlotLayout({ levels: 20 });
+  const frame = encodeFrame(
+    new Float64Array(layout.slotWords).fill(1.5),
+    0,
+    layout,
+    "BTCUSDT",
+    9,
+    1,
+  );
+  assert.deepStrictEqual(wireFrame(frame), encodeWsFrame(OPCODE.binary, wrapFrame(frame)));
+  // Anything else is refused: another opcode, another message, a truncated frame.
+  const wire = wireFrame(frame);
+  for (
+    const bad of [
+      encodeWsFrame(OPCODE.text, wrapFrame(frame)),
+      encodeWsFrame(OPCODE.binary, wrapFrame(frame, 3)),
+      wire.subarray(0, wire.length - 1),
+      new Uint8Array(0),
+    ]
+  ) assert.throws(() => frameOfWire(bad), /frameOfWire: expected the bytes of wireFrame/);
 });
 
 Deno.test("frame codec: encodeHello carries its info and the history frames in order", () => {

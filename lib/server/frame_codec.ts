@@ -9,6 +9,7 @@
  * The encoder writes the protobuf wire format directly with one reused
  * `BinaryWriter` (field numbers are read from the generated schema, never
  * written here), so a frame costs one allocation: its result bytes.
+ * {@link wireFrame} wraps and frames those bytes for the WebSocket in one more.
  *
  * Numbers: doubles are sent as they are, NaN included (proto3 doubles carry
  * NaN; the decoder gives NaN back). Like any proto3 implicit field, a zero is
@@ -303,6 +304,111 @@ export function wrapFrame(frameBytes: Uint8Array, conflated = 0): Uint8Array<Arr
   writer.tag(M.frame, WireType.LengthDelimited).bytes(frameBytes);
   if (conflated > 0) writer.tag(M.conflated, WireType.Varint).uint32(conflated);
   return finish();
+}
+
+/** Bytes of `v` (an unsigned 32-bit integer) as a protobuf varint. */
+function varintLength(v: number): number {
+  let n = 1;
+  while (v >= 0x80) {
+    v = Math.floor(v / 128);
+    n++;
+  }
+  return n;
+}
+
+function putVarint(out: Uint8Array, at: number, v: number): number {
+  while (v >= 0x80) {
+    out[at++] = (v & 0x7f) | 0x80;
+    v = Math.floor(v / 128);
+  }
+  out[at++] = v;
+  return at;
+}
+
+/**
+ * Encoded `Frame` bytes (from {@link encodeFrame}) as one unfragmented binary
+ * WebSocket frame (RFC 6455 §5.2, server to client: unmasked) whose payload
+ * is `ServerMessage { frame }` — the bytes of `encodeFrame` of
+ * `lib/net/ws_frame.ts` applied to {@link wrapFrame}, made in ONE allocation.
+ * The hub queues the result to every subscriber of the symbol; the `Frame`
+ * bytes are its last `frameBytes.length` bytes.
+ *
+ * @example
+ * ```ts
+ * import { encodeFrame, wireFrame, wrapFrame } from "./frame_codec.ts";
+ * import { encodeFrame as encodeWsFrame, OPCODE } from "../net/ws_frame.ts";
+ * import { FrameSlotLayout } from "../pipeline/frame_slot.ts";
+ * const layout = new FrameSlotLayout({ levels: 1 });
+ * const frame = encodeFrame(new Float64Array(layout.slotWords), 0, layout, "BTCUSDT", 1, 0);
+ * const wire = wireFrame(frame);
+ * wire.length === encodeWsFrame(OPCODE.binary, wrapFrame(frame)).length; // true
+ * ```
+ */
+export function wireFrame(frameBytes: Uint8Array): Uint8Array<ArrayBuffer> {
+  const n = frameBytes.length;
+  const tag = (M.frame << 3) | WireType.LengthDelimited;
+  const payload = varintLength(tag) + varintLength(n) + n;
+  const header = payload < 126 ? 2 : payload <= 0xffff ? 4 : 10;
+  const out = new Uint8Array(header + payload);
+  out[0] = 0x82; // FIN, binary
+  if (header === 2) {
+    out[1] = payload;
+  } else if (header === 4) {
+    out[1] = 126;
+    out[2] = payload >>> 8;
+    out[3] = payload & 0xff;
+  } else {
+    out[1] = 127;
+    const view = new DataView(out.buffer);
+    view.setUint32(2, Math.floor(payload / 0x1_0000_0000));
+    view.setUint32(6, payload >>> 0);
+  }
+  const at = putVarint(out, putVarint(out, header, tag), n);
+  out.set(frameBytes, at);
+  return out;
+}
+
+/**
+ * The encoded `Frame` inside bytes made by {@link wireFrame} (a view, not a
+ * copy): what {@link wrapFrame} needs to resend a held frame with a
+ * `conflated` count.
+ *
+ * @throws RangeError when `wire` is not a binary WebSocket frame carrying a `ServerMessage { frame }`.
+ * @example
+ * ```ts
+ * import { encodeFrame, frameOfWire, wireFrame } from "./frame_codec.ts";
+ * import { FrameSlotLayout } from "../pipeline/frame_slot.ts";
+ * const layout = new FrameSlotLayout({ levels: 1 });
+ * const frame = encodeFrame(new Float64Array(layout.slotWords), 0, layout, "BTCUSDT", 1, 0);
+ * frameOfWire(wireFrame(frame)).length === frame.length; // true
+ * ```
+ */
+export function frameOfWire(wire: Uint8Array): Uint8Array {
+  const len7 = wire.length >= 2 ? wire[1] & 0x7f : 0;
+  let at = len7 < 126 ? 2 : len7 === 126 ? 4 : 10;
+  const tag = (M.frame << 3) | WireType.LengthDelimited;
+  let value = 0;
+  let shift = 1;
+  let read = 0;
+  const fields: number[] = [];
+  while (fields.length < 2 && at < wire.length) {
+    const b = wire[at++];
+    value += (b & 0x7f) * shift;
+    shift *= 128;
+    if (++read > 5) break;
+    if (b < 0x80) {
+      fields.push(value);
+      value = 0;
+      shift = 1;
+      read = 0;
+    }
+  }
+  if (wire[0] !== 0x82 || fields[0] !== tag || at + fields[1] !== wire.length) {
+    throw new RangeError(
+      "frameOfWire: expected the bytes of wireFrame (a binary WebSocket frame holding one ServerMessage { frame })",
+    );
+  }
+  return wire.subarray(at);
 }
 
 /** Everything in a `Hello` except its history (see `proto/market.proto`). */

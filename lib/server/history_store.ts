@@ -1,11 +1,21 @@
 /**
- * The main thread's per-symbol history: the last `depth` analytics frames of
- * each symbol, kept as copies of processed-ring slots in one preallocated
- * Float64Array per symbol. Insert is O(1) (a ring index, never `shift()`), and
- * nothing is allocated per frame.
+ * The main thread's per-symbol history, kept once and compact: the last
+ * `depth` analytics frames of each symbol WITHOUT their ladders (the words
+ * before `layout.bidsStart`: scalars, depth bands, slippage, walls; plus the
+ * time each was stored), and the newest frame of each symbol in full (with its
+ * ladders). The dashboard charts the scalars over time and shows only the
+ * newest ladder, so older ladders are never needed.
  *
- * Subscribers (the WebSocket hub) are called synchronously after each insert
- * with the stored copy, so they read the frame in place.
+ * Cost per symbol at the default layout (20 levels, 3 notionals, 3 walls) and
+ * depth 100: 100 records × 67 words × 8 bytes = 53,600 bytes of records plus
+ * one 1,168-byte full frame, in two preallocated Float64Arrays (no object per
+ * frame). Insert is O(1) (a ring index) and allocates nothing.
+ *
+ * Readers ({@link HistoryStore.forEach}: `/api/history`, the first paint, the
+ * hub's Hellos) get each stored frame as a full slot: the newest one as it
+ * is, older ones rebuilt in a scratch slot whose ladder counts are 0 (no
+ * levels). Subscribers (the WebSocket hub) are called synchronously after
+ * each insert with the newest full frame, read in place.
  *
  * @example
  * ```ts
@@ -23,7 +33,12 @@
  * @module
  */
 
-import { FRAME_SYMBOL_ID, type FrameSlotLayout } from "../pipeline/frame_slot.ts";
+import {
+  FRAME_ASK_COUNT,
+  FRAME_BID_COUNT,
+  FRAME_SYMBOL_ID,
+  type FrameSlotLayout,
+} from "../pipeline/frame_slot.ts";
 
 /** Options of {@link HistoryStore}. */
 export interface HistoryStoreOptions {
@@ -35,11 +50,26 @@ export interface HistoryStoreOptions {
   layout: FrameSlotLayout;
 }
 
-/** Called after a frame is stored; `base` is its first word in `f64`. */
-export type HistoryListener = (symbolId: number, f64: Float64Array, base: number) => void;
+/**
+ * Called after a frame is stored; `base` is its first word in `f64` (the
+ * full newest frame, ladders included), `storedAt` the epoch ms it was stored.
+ */
+export type HistoryListener = (
+  symbolId: number,
+  f64: Float64Array,
+  base: number,
+  storedAt: number,
+) => void;
 
 /**
- * Fixed-size rings of analytics frames, one per symbol.
+ * Called by {@link HistoryStore.forEach} with one stored frame: a full slot at
+ * word `base` of `f64` (valid only during the call), and when it was stored.
+ */
+export type HistoryVisitor = (f64: Float64Array, base: number, storedAt: number) => void;
+
+/**
+ * Fixed-size rings of ladder-less frame records, one per symbol, and each
+ * symbol's newest frame in full.
  *
  * @example
  * ```ts
@@ -63,9 +93,14 @@ export class HistoryStore {
   readonly symbols: number;
   /** Frame layout. */
   readonly layout: FrameSlotLayout;
-  readonly #rings: Float64Array[];
-  /** One view per stored slot, made once, so a push copies with `set` and allocates nothing. */
-  readonly #views: Float64Array[][];
+  /** Words of one record: the slot's words before its ladders, then the time it was stored. */
+  readonly recordWords: number;
+  /** Records of every symbol: symbol s's ring starts at word `s * depth * recordWords`. */
+  readonly #records: Float64Array;
+  /** The newest full frame of every symbol: symbol s's at word `s * slotWords`. */
+  readonly #latest: Float64Array;
+  /** A full slot rebuilt from a record for a reader (ladder counts 0). */
+  readonly #scratch: Float64Array;
   readonly #next: Uint32Array;
   readonly #count: Uint32Array;
   readonly #listeners = new Set<HistoryListener>();
@@ -88,25 +123,20 @@ export class HistoryStore {
     this.depth = depth;
     this.symbols = options.symbols;
     this.layout = options.layout;
-    this.#rings = [];
-    this.#views = [];
-    const words = this.layout.slotWords;
-    for (let s = 0; s < this.symbols; s++) {
-      const ring = new Float64Array(depth * words);
-      this.#rings.push(ring);
-      const views: Float64Array[] = [];
-      for (let i = 0; i < depth; i++) views.push(ring.subarray(i * words, (i + 1) * words));
-      this.#views.push(views);
-    }
+    this.recordWords = this.layout.bidsStart + 1;
+    this.#records = new Float64Array(this.symbols * depth * this.recordWords);
+    this.#latest = new Float64Array(this.symbols * this.layout.slotWords);
+    this.#scratch = new Float64Array(this.layout.slotWords);
     this.#next = new Uint32Array(this.symbols);
     this.#count = new Uint32Array(this.symbols);
   }
 
   /**
-   * Store a copy of `slot` (exactly one frame: `layout.slotWords` words, e.g.
-   * a preallocated view into a batch buffer) under its symbol and notify the
-   * listeners. Returns false (and counts it) when the frame's symbol id is out
-   * of range.
+   * Store `slot` (exactly one frame: `layout.slotWords` words, e.g. a
+   * preallocated view into a batch buffer) under its symbol: its ladder-less
+   * record in the ring, the whole frame as the symbol's newest; then notify
+   * the listeners. Returns false (and counts it) when the frame's symbol id is
+   * out of range.
    *
    * @throws RangeError when `slot` is not one frame long.
    */
@@ -120,13 +150,18 @@ export class HistoryStore {
       this.#rejected++;
       return false;
     }
-    const ring = this.#rings[symbolId];
+    const storedAt = performance.timeOrigin + performance.now();
+    const rw = this.recordWords;
     const index = this.#next[symbolId];
-    const at = index * words;
-    this.#views[symbolId][index].set(slot);
-    this.#next[symbolId] = (this.#next[symbolId] + 1) % this.depth;
+    const at = (symbolId * this.depth + index) * rw;
+    const records = this.#records;
+    for (let w = 0; w < rw - 1; w++) records[at + w] = slot[w];
+    records[at + rw - 1] = storedAt;
+    const base = symbolId * words;
+    this.#latest.set(slot, base);
+    this.#next[symbolId] = index + 1 === this.depth ? 0 : index + 1;
     if (this.#count[symbolId] < this.depth) this.#count[symbolId]++;
-    for (const listener of this.#listeners) listener(symbolId, ring, at);
+    for (const listener of this.#listeners) listener(symbolId, this.#latest, base, storedAt);
     return true;
   }
 
@@ -140,23 +175,42 @@ export class HistoryStore {
     return this.#count[symbolId] ?? 0;
   }
 
-  /** The storage array of `symbolId`; frames sit at multiples of `layout.slotWords`. */
-  f64(symbolId: number): Float64Array {
-    return this.#rings[symbolId];
+  /** The array holding the newest full frame of `symbolId` (see {@link HistoryStore.latestBase}). */
+  f64(_symbolId: number): Float64Array {
+    return this.#latest;
   }
 
   /** First word of the newest frame of `symbolId` in {@link HistoryStore.f64}, or -1. */
   latestBase(symbolId: number): number {
     if (!this.size(symbolId)) return -1;
-    return ((this.#next[symbolId] + this.depth - 1) % this.depth) * this.layout.slotWords;
+    return symbolId * this.layout.slotWords;
   }
 
-  /** Call `fn` with each stored frame of `symbolId`, oldest first. */
-  forEach(symbolId: number, fn: (f64: Float64Array, base: number) => void): void {
+  /**
+   * Call `fn` with each stored frame of `symbolId`, oldest first: the newest
+   * one in full, older ones without ladders (their bid and ask counts 0).
+   * The slot handed to `fn` is valid only during the call.
+   */
+  forEach(symbolId: number, fn: HistoryVisitor): void {
     const n = this.size(symbolId);
-    const ring = this.#rings[symbolId];
+    if (n === 0) return;
+    const rw = this.recordWords;
+    const records = this.#records;
+    const scratch = this.#scratch;
+    const ring = symbolId * this.depth;
     const first = (this.#next[symbolId] + this.depth - n) % this.depth;
-    for (let k = 0; k < n; k++) fn(ring, ((first + k) % this.depth) * this.layout.slotWords);
+    for (let k = 0; k < n; k++) {
+      const at = (ring + (first + k) % this.depth) * rw;
+      const storedAt = records[at + rw - 1];
+      if (k === n - 1) {
+        fn(this.#latest, symbolId * this.layout.slotWords, storedAt);
+        return;
+      }
+      for (let w = 0; w < rw - 1; w++) scratch[w] = records[at + w];
+      scratch[FRAME_BID_COUNT] = 0;
+      scratch[FRAME_ASK_COUNT] = 0;
+      fn(scratch, 0, storedAt);
+    }
   }
 
   /** Register a listener called after every stored frame; returns an unsubscribe function. */

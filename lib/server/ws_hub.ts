@@ -4,9 +4,12 @@
  *
  * The hub listens to the {@link HistoryStore}: every stored frame gets the
  * symbol's next sequence number (1, 2, 3, … per symbol, per hub instance; the
- * instance is named by a random `epoch`), is encoded ONCE into shared bytes,
- * kept in a per-symbol ring of encoded frames (for Hellos) and sent as the same
- * bytes, framed for the wire once, to every subscribed client.
+ * instance is named by a random `epoch`). A frame of a symbol someone is
+ * subscribed to is encoded ONCE, wrapped and framed for the wire in the same
+ * buffer, and that buffer is queued to every subscriber; a frame nobody
+ * watches is not encoded at all. The hub keeps no history of its own: a Hello
+ * encodes the history store's frames on demand (Hellos are rare), so the
+ * frame history is held once, in the store.
  *
  * Backpressure, per client, from `socket.bufferedAmount`: while a client has
  * more than `maxBufferedBytes` queued it is "behind" and is sent nothing; the
@@ -20,7 +23,8 @@
  * stops reading is behind and closed as well; one over `hardMaxBufferedBytes`
  * is closed at once (see `ws_session.ts`). A slow client never delays the others:
  * sending only queues bytes, and a behind client costs one reference per
- * symbol per frame.
+ * symbol per frame. Per-client conflation state exists only while the client
+ * is behind (`WsSession.owed`, a map from symbol id to what is owed).
  *
  * Each connection is a {@link WsSession} (`ws_session.ts`): the per-client
  * protocol (Subscribe, Unsubscribe, Resync, Ping, errors), its message limits,
@@ -46,10 +50,9 @@
  */
 
 import type { FrameSlotLayout } from "../pipeline/frame_slot.ts";
-import { encodeFrame as encodeWsFrame, OPCODE } from "../net/ws_frame.ts";
 import { upgradeWebSocket } from "../net/ws_upgrade.ts";
 import type { HistoryStore } from "./history_store.ts";
-import { encodeFrame, encodeHello, wrapFrame } from "./frame_codec.ts";
+import { encodeFrame, encodeHello, frameOfWire, wireFrame, wrapFrame } from "./frame_codec.ts";
 import {
   CLOSE_CODES,
   DISCONNECT_REASONS,
@@ -157,15 +160,7 @@ export class WsHub {
   readonly #index = new Map<string, number>();
   /** Current sequence number per symbol. */
   readonly #seq: Float64Array;
-  /** Encoded frame bytes per symbol, ring of `history.depth`. */
-  readonly #ring: (Uint8Array | null)[][];
-  readonly #ringNext: Uint32Array;
-  readonly #ringCount: Uint32Array;
-  /** Encoded `Frame` bytes of the newest frame per symbol. */
-  readonly #latest: (Uint8Array | null)[];
-  /** Shared `ServerMessage` bytes of the newest frame per symbol (null until wrapped). */
-  /** Per symbol: the newest frame wrapped and framed for the wire (shared by every subscriber), or null. */
-  readonly #latestWrapped: (Uint8Array<ArrayBuffer> | null)[];
+  readonly #history: HistoryStore;
   readonly #clients = new Set<WsSession>();
   readonly #bySymbol: Set<WsSession>[];
   readonly #behind = new Set<WsSession>();
@@ -243,17 +238,10 @@ export class WsHub {
     >;
     this.epoch = crypto.randomUUID();
     const n = this.symbols.length;
+    this.#history = history;
     this.#seq = new Float64Array(n);
-    this.#ring = [];
     this.#bySymbol = [];
-    for (let s = 0; s < n; s++) {
-      this.#ring.push(new Array(history.depth).fill(null));
-      this.#bySymbol.push(new Set());
-    }
-    this.#ringNext = new Uint32Array(n);
-    this.#ringCount = new Uint32Array(n);
-    this.#latest = new Array(n).fill(null);
-    this.#latestWrapped = new Array(n).fill(null);
+    for (let s = 0; s < n; s++) this.#bySymbol.push(new Set());
     this.#host = {
       symbols: this.symbols,
       symbolId: (name) => this.#index.get(name.toUpperCase()),
@@ -265,8 +253,10 @@ export class WsHub {
       ended: (session, reason) => this.#forget(session, reason),
     };
     // Frames stored before the hub existed become seq 1..k of this epoch.
-    for (let s = 0; s < n; s++) history.forEach(s, (f64, base) => this.#store(s, f64, base));
-    this.#unsubscribe = history.subscribe((s, f64, base) => this.#publish(s, f64, base));
+    for (let s = 0; s < n; s++) this.#seq[s] = history.size(s);
+    this.#unsubscribe = history.subscribe((s, f64, base, storedAt) =>
+      this.#publish(s, f64, base, storedAt)
+    );
   }
 
   /** Connected clients. */
@@ -387,42 +377,39 @@ export class WsHub {
     return host === own;
   }
 
-  /** Encode a frame, give it the next seq and keep it in the ring; returns its bytes. */
-  #store(symbolId: number, f64: Float64Array, base: number): Uint8Array {
+  /**
+   * Give a stored frame the next seq; when anyone is subscribed to its symbol,
+   * encode it once (sent time = when it was stored, as its history copy
+   * keeps) and queue the same framed bytes to every subscriber, or hold it
+   * for a behind one.
+   */
+  #publish(symbolId: number, f64: Float64Array, base: number, storedAt: number): void {
     const seq = ++this.#seq[symbolId];
-    const bytes = encodeFrame(f64, base, this.layout, this.symbols[symbolId], seq, now());
-    const ring = this.#ring[symbolId];
-    ring[this.#ringNext[symbolId]] = bytes;
-    this.#ringNext[symbolId] = (this.#ringNext[symbolId] + 1) % ring.length;
-    if (this.#ringCount[symbolId] < ring.length) this.#ringCount[symbolId]++;
-    this.#latest[symbolId] = bytes;
-    this.#latestWrapped[symbolId] = null;
-    return bytes;
-  }
-
-  #publish(symbolId: number, f64: Float64Array, base: number): void {
-    const bytes = this.#store(symbolId, f64, base);
     const subscribers = this.#bySymbol[symbolId];
     if (subscribers.size === 0) return;
-    // Wrapped in a ServerMessage and framed for the wire once, for every subscriber.
-    const framed = encodeWsFrame(OPCODE.binary, wrapFrame(bytes));
-    this.#latestWrapped[symbolId] = framed;
+    const wire = wireFrame(
+      encodeFrame(f64, base, this.layout, this.symbols[symbolId], seq, storedAt),
+    );
     for (const client of subscribers) {
       if (client.behindSince !== 0) this.#tryDrain(client);
       if (client.behindSince === 0 && client.socket.bufferedAmount <= this.#maxBuffered) {
-        client.sendFrame(framed);
+        client.sendFrame(wire);
         this.#framesSent++;
         continue;
       }
       // Behind: keep only the newest frame of this symbol (none while its Hello is owed:
       // the Hello will carry it).
       this.#markBehind(client);
-      if (client.dropped[symbolId] === HELLO_OWED) continue;
-      if (client.pending[symbolId] !== null) {
-        client.dropped[symbolId]++;
+      if (client.gone) continue;
+      const owed = client.owed ??= new Map();
+      const held = owed.get(symbolId);
+      if (held === undefined) {
+        owed.set(symbolId, { wire, dropped: 0 });
+      } else if (held.dropped !== HELLO_OWED) {
+        held.dropped++;
         this.#framesConflated++;
+        held.wire = wire;
       }
-      client.pending[symbolId] = bytes;
     }
   }
 
@@ -450,26 +437,25 @@ export class WsHub {
     }
     client.behindSince = 0;
     this.#behind.delete(client);
-    for (let s = 0; s < client.pending.length; s++) {
-      const owedHello = client.dropped[s] === HELLO_OWED;
-      const bytes = client.pending[s];
-      if (!owedHello && bytes === null) continue;
+    const owed = client.owed;
+    if (owed === null) return;
+    for (const [s, held] of owed) {
+      if (client.gone) return;
       if (client.socket.bufferedAmount > this.#maxBuffered) {
         this.#markBehind(client);
         return;
       }
-      if (owedHello) {
+      if (held.dropped === HELLO_OWED) {
         client.sendOwedHello(s);
         continue;
       }
-      const dropped = client.dropped[s];
-      client.pending[s] = null;
-      client.dropped[s] = 0;
-      const shared = this.#latestWrapped[s];
-      if (dropped === 0 && shared !== null && this.#latest[s] === bytes) client.sendFrame(shared);
-      else client.send(wrapFrame(bytes!, dropped));
+      owed.delete(s);
+      // Nothing replaced: the shared wire bytes as they are; else re-wrapped with the count.
+      if (held.dropped === 0) client.sendFrame(held.wire!);
+      else client.send(wrapFrame(frameOfWire(held.wire!), held.dropped));
       this.#framesSent++;
     }
+    if (owed.size === 0 && client.owed === owed) client.owed = null;
   }
 
   #startTimer(): void {
@@ -486,27 +472,28 @@ export class WsHub {
     this.#timer = undefined;
   }
 
-  /** The encoded Hello of `symbolId`: its current seq and the encoded frames of its ring. */
+  /**
+   * The encoded Hello of `symbolId`: its current seq and its history, each
+   * frame encoded now from the history store (the newest with its ladders,
+   * older ones without); frame k of n has seq `seq - (n - 1 - k)`.
+   */
   #hello(symbolId: number, subscribed: readonly string[]): Uint8Array<ArrayBuffer> {
+    const seq = this.#seq[symbolId];
+    const name = this.symbols[symbolId];
+    const frames: Uint8Array[] = [];
+    let next = seq - this.#history.size(symbolId) + 1;
+    this.#history.forEach(symbolId, (f64, base, storedAt) => {
+      frames.push(encodeFrame(f64, base, this.layout, name, next++, storedAt));
+    });
     return encodeHello({
       epoch: this.epoch,
       symbols: this.symbols,
-      symbol: this.symbols[symbolId],
-      seq: this.#seq[symbolId],
+      symbol: name,
+      seq,
       serverTime: now(),
       subscribed,
       layout: this.layout,
-    }, this.#historyOf(symbolId));
-  }
-
-  *#historyOf(symbolId: number): Generator<Uint8Array> {
-    const ring = this.#ring[symbolId];
-    const n = this.#ringCount[symbolId];
-    const first = (this.#ringNext[symbolId] + ring.length - n) % ring.length;
-    for (let k = 0; k < n; k++) {
-      const bytes = ring[(first + k) % ring.length];
-      if (bytes !== null) yield bytes;
-    }
+    }, frames);
   }
 
   /** Forget a session that ended and count its reason (its session calls this once). */
@@ -514,7 +501,7 @@ export class WsHub {
     this.#disconnects[reason]++;
     this.#clients.delete(client);
     this.#behind.delete(client);
-    for (const set of this.#bySymbol) set.delete(client);
+    for (const s of client.subscribed) this.#bySymbol[s].delete(client);
     if (this.#behind.size === 0) this.#stopTimer();
   }
 }

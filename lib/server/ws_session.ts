@@ -24,8 +24,8 @@
  * `slow` if it stays behind), and a client with more than
  * `hardMaxBufferedBytes` queued when a request arrives (or when anything is
  * sent outside a request) is closed at once with 1013 (`slow`). A Hello that
- * would go to a client already over its budget is owed instead (marked
- * {@link HELLO_OWED} in `dropped`) and sent by the hub once the client has
+ * would go to a client already over its budget is owed instead (an
+ * {@link OwedFrame} marked {@link HELLO_OWED}) and sent by the hub once the client has
  * drained, like a conflated frame: however many symbols one request names,
  * its replies cost at most the budget plus one Hello and one error.
  *
@@ -196,7 +196,7 @@ export interface SessionLimits {
 }
 
 /**
- * The value of `dropped[symbolId]` that means "a Hello of this symbol is owed":
+ * The value of {@link OwedFrame.dropped} that means "a Hello of this symbol is owed":
  * it was asked for while the client was over its send budget, and the hub
  * sends it once the client drains (it carries the newest frames, so no frame
  * of the symbol is held meanwhile).
@@ -208,6 +208,28 @@ export interface SessionLimits {
  * ```
  */
 export const HELLO_OWED = 0xffff_ffff;
+
+/**
+ * What a behind client is owed for one symbol (held in {@link WsSession.owed}
+ * until it drains): the newest frame not sent and how many older ones it
+ * replaced, or a Hello ({@link HELLO_OWED}).
+ *
+ * @example
+ * ```ts
+ * import { HELLO_OWED, type OwedFrame } from "./ws_session.ts";
+ * const frame: OwedFrame = { wire: new Uint8Array([0x82, 2, 0x12, 0]), dropped: 2 }; // seq jumps by 3
+ * const hello: OwedFrame = { wire: null, dropped: HELLO_OWED };
+ * ```
+ */
+export interface OwedFrame {
+  /**
+   * The newest frame not sent, as the hub framed it for every subscriber
+   * (`wireFrame` of `frame_codec.ts`, shared, not a copy); null when a Hello is owed.
+   */
+  wire: Uint8Array | null;
+  /** Frames replaced by a newer one since the last sent (the `conflated` count), or {@link HELLO_OWED}. */
+  dropped: number;
+}
 
 /** Longest `ServerError` message in characters (longer ones are cut with "…"). */
 const MAX_ERROR_CHARS = 400;
@@ -277,12 +299,13 @@ class TokenBucket {
 export class WsSession {
   /** The client's socket. */
   readonly socket: ServerWebSocket;
-  /** Subscribed flag per symbol id. */
-  readonly subscribed: Uint8Array;
-  /** Fan-out state: newest unsent frame bytes per symbol while behind (null when none). */
-  readonly pending: (Uint8Array | null)[];
-  /** Fan-out state: frames dropped per symbol since the last one sent, or {@link HELLO_OWED}. */
-  readonly dropped: Uint32Array;
+  /** Ids of the subscribed symbols, ascending (a few numbers, whatever the number of symbols). */
+  readonly subscribed: number[] = [];
+  /**
+   * Fan-out state: what the client is owed per symbol id while it is behind
+   * (made when it falls behind, dropped when it has drained), else null.
+   */
+  owed: Map<number, OwedFrame> | null = null;
   /** Fan-out state: time the client fell behind (`performance.now()`); 0 when it is not behind. */
   behindSince = 0;
   readonly #host: SessionHost;
@@ -310,10 +333,6 @@ export class WsSession {
     this.socket = socket;
     this.#host = host;
     this.#limits = limits;
-    const n = host.symbols.length;
-    this.subscribed = new Uint8Array(n);
-    this.pending = new Array(n).fill(null);
-    this.dropped = new Uint32Array(n);
     this.#messages = new TokenBucket(limits.maxMessagesPerSecond, 1000);
     this.#badRequests = new TokenBucket(limits.maxBadRequestsPerMinute, 60_000);
     socket.binaryType = "arraybuffer";
@@ -393,8 +412,8 @@ export class WsSession {
    * when the client has drained below its budget.
    */
   sendOwedHello(symbolId: number): void {
-    if (this.dropped[symbolId] !== HELLO_OWED) return;
-    this.dropped[symbolId] = 0;
+    if (this.owed?.get(symbolId)?.dropped !== HELLO_OWED) return;
+    this.owed.delete(symbolId);
     this.#answering = true;
     try {
       this.send(this.#host.hello(symbolId, this.#subscribedNames()));
@@ -408,7 +427,7 @@ export class WsSession {
     if (this.#gone) return;
     this.#gone = true;
     this.#host.ended(this, reason);
-    this.pending.fill(null);
+    this.owed = null;
   }
 
   #open(firstSymbol: string | null): void {
@@ -448,7 +467,7 @@ export class WsSession {
     switch (kind.case) {
       case "subscribe": {
         const { ids, unknown } = this.#lookup(kind.value.symbols);
-        for (const s of ids) if (!this.subscribed[s]) this.#subscribe(s);
+        for (const s of ids) if (!this.subscribed.includes(s)) this.#subscribe(s);
         this.#unknownSymbols(unknown);
         return;
       }
@@ -523,22 +542,27 @@ export class WsSession {
 
   #subscribe(symbolId: number): void {
     if (this.#gone) return; // a failed send ended it: the hub has forgotten it
-    this.subscribed[symbolId] = 1;
+    const list = this.subscribed;
+    if (!list.includes(symbolId)) {
+      let at = list.length;
+      while (at > 0 && list[at - 1] > symbolId) at--;
+      list.splice(at, 0, symbolId);
+    }
     this.#host.subscribe(this, symbolId);
     this.#sendHello(symbolId);
   }
 
   #unsubscribe(symbolId: number): void {
-    this.subscribed[symbolId] = 0;
-    this.pending[symbolId] = null;
-    this.dropped[symbolId] = 0;
+    const at = this.subscribed.indexOf(symbolId);
+    if (at >= 0) this.subscribed.splice(at, 1);
+    this.owed?.delete(symbolId);
     this.#host.unsubscribe(this, symbolId);
   }
 
   #resync(name: string): void {
     const { ids: [s], unknown } = this.#lookup([name]);
     if (s === undefined) return this.#unknownSymbols(unknown);
-    if (!this.subscribed[s]) {
+    if (!this.subscribed.includes(s)) {
       this.#badRequest(
         ErrorCode.INVALID_REQUEST,
         `cannot resync ${this.#host.symbols[s]}: not subscribed (send Subscribe first)`,
@@ -597,23 +621,19 @@ export class WsSession {
    * when the client drains.
    */
   #sendHello(symbolId: number): void {
-    this.pending[symbolId] = null;
     if (this.behindSince !== 0 || this.socket.bufferedAmount > this.#limits.maxBufferedBytes) {
-      this.dropped[symbolId] = HELLO_OWED;
+      const owed = this.owed ??= new Map();
+      owed.set(symbolId, { wire: null, dropped: HELLO_OWED });
       this.#host.behind(this);
       return;
     }
-    this.dropped[symbolId] = 0;
+    this.owed?.delete(symbolId);
     this.send(this.#host.hello(symbolId, this.#subscribedNames()));
   }
 
   #subscribedNames(): string[] {
     const symbols = this.#host.symbols;
-    const subscribed: string[] = [];
-    for (let s = 0; s < symbols.length; s++) {
-      if (this.subscribed[s]) subscribed.push(symbols[s]);
-    }
-    return subscribed;
+    return this.subscribed.map((s) => symbols[s]);
   }
 
   #sendError(code: ErrorCode, message: string, symbol: string): void {

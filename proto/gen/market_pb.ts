@@ -134,6 +134,8 @@ export type Hello = Message<"depthwatch.v1.Hello"> & {
 
   /**
    * The symbol's last frames, oldest first (up to the server's history depth).
+   * Only the newest carries the order book (bid/ask prices and sizes); the
+   * older ones carry every other field and empty ladders.
    *
    * @generated from field: repeated depthwatch.v1.Frame history = 4;
    */
@@ -267,8 +269,9 @@ export type Frame = Message<"depthwatch.v1.Frame"> & {
   deliveredTime: number;
 
   /**
-   * Time the server's hub encoded the frame for sending, epoch ms (history
-   * frames in a Hello keep their original value).
+   * Time the server stored the frame for sending (in its history, just
+   * before the hub encodes it), epoch ms; history frames in a Hello keep
+   * their original value.
    *
    * @generated from field: double sent_time = 10;
    */

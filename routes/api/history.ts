@@ -1,7 +1,9 @@
 /**
  * `GET /api/history?symbol=BTCUSDT[&limit=N]`: the symbol's stored analytics
  * frames, oldest first, as `{ symbol, frames: AnalyticsFrame[] }`; values
- * that could not be computed (NaN) are `null`. The symbol is
+ * that could not be computed (NaN) are `null`. Only the newest frame carries
+ * its order book (`bids`, `asks`); older ones have every other field and empty
+ * ladders (the history keeps ladders for the newest frame only). The symbol is
  * case-insensitive; `limit` (1 to the history depth, default all) keeps the
  * newest N frames. Guarded by the bearer token when `--auth-token` is set.
  *
