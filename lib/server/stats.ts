@@ -31,6 +31,7 @@ import {
 import { readHubStats } from "../metrics/hub_stats.ts";
 import type { WorkerName, WorkerState } from "../metrics/metrics_sources.ts";
 import type { ServiceState } from "./service_state.ts";
+import { type DiffProgress, diffProgress } from "./diff_progress.ts";
 
 /**
  * Names of the adaptive modes, indexed by the mode gauge.
@@ -77,6 +78,8 @@ export interface Stats {
   symbols: Record<string, SymbolStats>;
   /** Ingest worker's global counters. */
   ingest: Omit<IngestTotals, "heartbeat" | "started">;
+  /** Diff mode: books synced / total, ETA, watched symbols, snapshot depth; null in depth20 mode. */
+  diffSync: DiffProgress | null;
   /** Workers and their restarts. */
   workers: Record<WorkerName, { state: WorkerState; restarts: number }> & {
     inFlightLost: number;
@@ -143,6 +146,7 @@ export function buildStats(state: ServiceState, nowMs: number = Date.now()): Sta
     },
     symbols,
     ingest,
+    diffSync: diffProgress(state),
     workers: {
       ingest: { state: sup.state("ingest"), restarts: sup.restarts("ingest") },
       analytics: { state: sup.state("analytics"), restarts: sup.restarts("analytics") },
