@@ -494,6 +494,15 @@ Deno.test("--snapshot-depth: within the Binance limit range and at least --level
       /50 is below --levels 60; expected at least --levels/.test(e.message),
   );
   assert.throws(
+    () => parseConfig(["--rest-weight-limit", "50", "--snapshot-depth", "1000"]),
+    (e: unknown) =>
+      e instanceof ConfigError && e.flag === "--rest-weight-limit" &&
+      /leaves 40 per minute .* less than one snapshot of --snapshot-depth 1000 \(weight 50\)/.test(
+        e.message,
+      ),
+  );
+  assert.equal(parseConfig(["--rest-weight-limit", "10"]).restWeightLimit, 10);
+  assert.throws(
     () => parseConfig(["--rest-weight-limit", "5"]),
     (e: unknown) => e instanceof ConfigError && e.flag === "--rest-weight-limit",
   );

@@ -122,8 +122,27 @@ export interface IngestorOptions {
 /** Diff mode: snapshot requests in flight at once. */
 export const SNAPSHOT_IN_FLIGHT = 4;
 /** Diff mode: snapshot requests handed to the REST client ahead of time (the rest wait in DiffSync, in priority order). */
-export const SNAPSHOT_QUEUE = 4;
-const REST_WEIGHT_MARGIN = 0.2;
+export const SNAPSHOT_QUEUE = 2;
+/** Diff mode: fraction of the REST weight limit kept unused (for other clients of the IP, clock skew). */
+export const REST_WEIGHT_MARGIN = 0.2;
+
+/**
+ * Diff mode: the snapshot pace — ms between two snapshot requests of
+ * `snapshotDepth` levels so that they spend the budget (the limit less
+ * {@link REST_WEIGHT_MARGIN}) evenly: `60000 / ⌊budget / weight⌋`, i.e. as
+ * many requests per minute as fit whole. Infinity when not one fits.
+ *
+ * @example
+ * ```ts
+ * import { snapshotPaceMs } from "./ingestor.ts";
+ * snapshotPaceMs(100, 6000); // 62.5: weight 5 against 4800 per minute, 16 per second
+ * snapshotPaceMs(1000, 6000); // 625
+ * ```
+ */
+export function snapshotPaceMs(snapshotDepth: number, restWeightLimit: number): number {
+  const budget = Math.floor(restWeightLimit * (1 - REST_WEIGHT_MARGIN));
+  return 60_000 / Math.floor(budget / depthRequestWeight(snapshotDepth));
+}
 
 const HOUSEKEEPING_MS = 100;
 /** Diff mode: how often due books are written, so a frame waits at most this long past its 100 ms. */
@@ -197,10 +216,15 @@ export class Ingestor {
     if (stream === "diff") {
       if (!options.restUrl) throw new TypeError("diff mode needs restUrl for snapshots");
       const depth = options.snapshotDepth ?? 100;
-      const weight = depthRequestWeight(depth);
       const limit = options.restWeightLimit ?? 6000;
-      const budget = Math.floor(limit * (1 - REST_WEIGHT_MARGIN));
-      const gapMs = 60_000 * weight / budget;
+      const gapMs = snapshotPaceMs(depth, limit);
+      if (gapMs === Infinity) {
+        throw new RangeError(
+          `a snapshot of ${depth} levels weighs ${depthRequestWeight(depth)}, more than ${
+            (1 - REST_WEIGHT_MARGIN) * 100
+          } % of the REST weight limit ${limit}`,
+        );
+      }
       this.#diff = {
         parser: new DiffParser(table),
         event: new DiffEvent(),

@@ -29,6 +29,7 @@
 import { parseArgs } from "node:util";
 import { MAX_NOTIONALS } from "../pipeline/frame_slot.ts";
 import { DEPTH_STREAMS, type DepthStream } from "../ingest/depth_stream.ts";
+import { depthRequestWeight } from "../pipeline/depth_request_weight.ts";
 import { LOG_FORMATS, LOG_LEVELS, type LogFormat, type LogLevel } from "../pipeline/logger.ts";
 
 /** Where the order books come from. */
@@ -676,6 +677,15 @@ export function parseConfig(args: readonly string[], env: EnvReader = () => unde
         f.key === "authToken" ? undefined : raw,
       );
     }
+  }
+  const weight = depthRequestWeight(out.snapshotDepth as number);
+  if (weight > Math.floor((out.restWeightLimit as number) * 0.8)) {
+    throw new ConfigError(
+      `--rest-weight-limit: ${out.restWeightLimit} leaves ${
+        Math.floor((out.restWeightLimit as number) * 0.8)
+      } per minute for snapshots (80 %), less than one snapshot of --snapshot-depth ${out.snapshotDepth} (weight ${weight}); expected a larger limit or a smaller depth`,
+      "--rest-weight-limit",
+    );
   }
   if ((out.snapshotDepth as number) < (out.levels as number)) {
     throw new ConfigError(

@@ -109,6 +109,8 @@ function ms(seconds: number): number | null {
  * ```
  */
 export function buildStats(state: ServiceState, nowMs: number = Date.now()): Stats {
+  // Before the per-symbol counters: a book counted as synced then already shows its first frame.
+  const diffSync = diffProgress(state);
   const snap = pipelineTotals(state).snapshot();
   const symbols: Record<string, SymbolStats> = {};
   for (let id = 0; id < snap.symbols.length; id++) {
@@ -146,7 +148,7 @@ export function buildStats(state: ServiceState, nowMs: number = Date.now()): Sta
     },
     symbols,
     ingest,
-    diffSync: diffProgress(state),
+    diffSync,
     workers: {
       ingest: { state: sup.state("ingest"), restarts: sup.restarts("ingest") },
       analytics: { state: sup.state("analytics"), restarts: sup.restarts("analytics") },
