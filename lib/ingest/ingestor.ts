@@ -236,6 +236,9 @@ export class Ingestor {
         event: new DiffEvent(),
         sync: new DiffSync({
           symbolCount: options.symbols.length,
+          // Levels beyond the seeded range are never trusted (DiffSync); room for twice
+          // the seeded levels is plenty (the farthest go first when a side is full).
+          bookCapacity: Math.max(1000, 2 * depth),
           snapshotDepth: depth,
           trustedLevels: this.#layout.levels,
         }),
