@@ -46,9 +46,17 @@ try {
     const t = ((performance.now() - started) / 1000).toFixed(1);
     console.log(
       `${t}s synced ${d.synced}/${d.total} eta ${d.etaSeconds}s rangeResyncs ${d.rangeResyncs} ` +
-        `weight1m ${sim.usedWeight1m} rest ${JSON.stringify(sim.rest)}`,
+        `weight1m ${sim.usedWeight1m} rest ${JSON.stringify(sim.rest)} ` +
+        `reconnects ${stats.ingest.reconnects} staleEvents ${stats.ingest.staleEvents}`,
     );
     if (d.synced === d.total) {
+      const rejected: Record<string, number> = {};
+      for (const one of Object.values(stats.symbols) as { rejected: Record<string, number> }[]) {
+        for (const [reason, n] of Object.entries(one.rejected)) {
+          if (n > 0) rejected[reason] = (rejected[reason] ?? 0) + n;
+        }
+      }
+      console.log(`diff events rejected by reason (all symbols): ${JSON.stringify(rejected)}`);
       console.log(
         `all ${n} books synced in ${t} s (from the service's first answer); ` +
           `most weight in a minute ${maxWeight}; REST answers ${JSON.stringify(sim.rest)}`,
