@@ -152,3 +152,40 @@ Deno.test("diff bring-up: a symbol a dashboard opens is snapshotted ahead of the
     await sim.close();
   }
 });
+
+Deno.test("diff bring-up: a book that walks past its seeded levels is re-seeded ten times deeper", async () => {
+  // The simulator's BTCUSDT walks ~30 ticks a frame: at 50 frames/s it leaves
+  // 100 seeded levels within seconds.
+  const symbols = ["btcusdt", "ethusdt"];
+  const sim = await startSimExchange({ symbols, rate: 50, seed: 4 });
+  const limits: number[] = [];
+  const proxy = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, (req) => {
+    const url = new URL(req.url);
+    if (url.searchParams.get("symbol") === "BTCUSDT") {
+      limits.push(Number(url.searchParams.get("limit")));
+    }
+    return fetch(`${sim.restUrl}${url.pathname}${url.search}`);
+  });
+  const service = await spawnServiceOn({
+    wsUrl: sim.wsUrl,
+    restUrl: `http://127.0.0.1:${proxy.addr.port}`,
+  }, { symbols, inspect: false, args: ["--stream", "diff", "--stale-ms", "600000"] });
+  try {
+    const stats = await statsWhen(
+      service.url,
+      "a 5000-level snapshot of BTCUSDT",
+      (s) => limits.includes(5000) && s.diffSync.synced === 2,
+    );
+    // 100 first, then 1000 after the first range resync, then the maximum.
+    // (A snapshot refused as too old is asked again at the same depth.)
+    assert.deepEqual([...new Set(limits)], [100, 1000, 5000], JSON.stringify(limits));
+    assert.ok(limits.every((l, i) => i === 0 || l >= limits[i - 1]), JSON.stringify(limits));
+    assert.ok(stats.diffSync.rangeResyncs >= 2);
+    // /stats keeps showing the configured depth; the re-seeds are counted.
+    assert.equal(stats.diffSync.snapshotDepth, 100);
+  } finally {
+    await service.stop();
+    await proxy.shutdown();
+    await sim.close();
+  }
+});

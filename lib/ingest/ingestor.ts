@@ -22,7 +22,8 @@
  * the window still never lets a minute exceed the budget. The REST client's queue is kept short
  * ({@link SNAPSHOT_QUEUE}) and topped up from {@link DiffSync} at the last
  * moment, so a symbol someone watches (its byte in `watch` is not 0) jumps
- * ahead of every symbol nobody watches. Progress (books synced, an ETA of
+ * ahead of every symbol nobody watches. A symbol whose book left its seeded
+ * range (see `DiffSync`) is re-seeded ten times deeper each time, up to 5000. Progress (books synced, an ETA of
  * `remaining × gap`, plus any 429/418 hold) is published in the ingest global
  * gauges `INGEST_DIFF_SYNCED` and `INGEST_DIFF_ETA_MS`.
  *
@@ -127,6 +128,8 @@ export interface IngestorOptions {
 export const SNAPSHOT_IN_FLIGHT = 4;
 /** Diff mode: snapshot requests handed to the REST client ahead of time (the rest wait in DiffSync, in priority order). */
 export const SNAPSHOT_QUEUE = 2;
+/** Diff mode: the deepest snapshot the exchange serves (`limit` 5000). */
+const MAX_SNAPSHOT_DEPTH = 5000;
 /** Diff mode: how much closer than the pace two snapshot starts may be (making up for late timers; the weight window is the hard cap). */
 export const PACE_CATCH_UP = 0.2;
 /** Diff mode: fraction of the REST weight limit kept unused (for other clients of the IP, clock skew). */
@@ -181,6 +184,7 @@ export class Ingestor {
     rest: RestClient;
     inFlight: Set<number>;
     depth: number;
+    budget: number;
     gapMs: number;
     watch?: Uint8Array;
   };
@@ -251,6 +255,7 @@ export class Ingestor {
         }),
         inFlight: new Set(),
         depth,
+        budget: Math.floor(limit * (1 - REST_WEIGHT_MARGIN)),
         gapMs,
         watch: options.watch ? WatchFlags.attach(options.watch).bytes : undefined,
       };
@@ -391,7 +396,7 @@ export class Ingestor {
       if (s < 0) break;
       if (d.inFlight.has(s)) continue;
       d.inFlight.add(s);
-      d.rest.fetchDepth(this.#symbols[s].toUpperCase(), d.depth).then(
+      d.rest.fetchDepth(this.#symbols[s].toUpperCase(), this.#depthFor(s)).then(
         (snapshot) => d.sync.onSnapshot(s, snapshot),
         () => d.sync.onSnapshotFailed(s),
       ).finally(() => {
@@ -399,6 +404,24 @@ export class Ingestor {
         this.#requestSnapshots();
       });
     }
+  }
+
+  /**
+   * Snapshot depth of symbol `s`: `snapshotDepth`, ten times deeper for each
+   * time the symbol's top left its seeded range (100 → 1000 → 5000, the
+   * exchange's maximum), as far as one request still fits the budget. A fast
+   * book thus pays for depth once and then resyncs rarely; quiet books stay
+   * cheap.
+   */
+  #depthFor(s: number): number {
+    const d = this.#diff!;
+    let depth = d.depth;
+    for (let k = d.sync.counters(s).rangeResyncs; k > 0 && depth < MAX_SNAPSHOT_DEPTH; k--) {
+      const deeper = Math.min(MAX_SNAPSHOT_DEPTH, depth * 10);
+      if (depthRequestWeight(deeper) > d.budget) break;
+      depth = deeper;
+    }
+    return depth;
   }
 
   /** Add the growth of a locally counted total `value` since its last publication to word `index`. */
