@@ -143,6 +143,16 @@ export default function PipelineHealth({ seed, intervalMs = 1000 }: PipelineHeal
             <Kv k="skipped" v={formatCompact(health.skipped)} />
             <Kv k="latency p50" v={`${formatFixed(health.latencyP50Ms, 2)} ms`} />
             <Kv k="latency p99" v={`${formatFixed(health.latencyP99Ms, 2)} ms`} />
+            {health.diffSync && (
+              <Kv
+                k="books synced"
+                v={`${health.diffSync.synced}/${health.diffSync.total}` +
+                  (health.diffSync.synced < health.diffSync.total
+                    ? `, ETA ${formatDuration(health.diffSync.etaSeconds)}`
+                    : "")}
+                bad={health.diffSync.synced < health.diffSync.total}
+              />
+            )}
             <Kv k="reconnects" v={formatCompact(health.reconnects)} />
             <Kv k="worker restarts" v={formatCompact(health.workerRestarts)} />
             <Kv k="ws clients" v={formatCompact(health.wsClients)} />

@@ -67,6 +67,8 @@ Deno.test("defaults", () => {
       logLevel: "info",
       logFormat: "text",
       levels: 20,
+      snapshotDepth: 100,
+      restWeightLimit: 6000,
       analyticsCostMs: 0,
       notionals: [10000, 100000, 1000000],
       wallFactor: 5,
@@ -116,6 +118,9 @@ Deno.test("every flag, in both --name value and --name=value forms", () => {
     "1500",
     "--levels",
     "100",
+    "--snapshot-depth",
+    "500",
+    "--rest-weight-limit=1200",
     "--analytics-cost-ms",
     "0.25",
     "--notionals",
@@ -161,6 +166,8 @@ Deno.test("every flag, in both --name value and --name=value forms", () => {
       logLevel: "debug",
       logFormat: "json",
       levels: 100,
+      snapshotDepth: 500,
+      restWeightLimit: 1200,
       analyticsCostMs: 0.25,
       notionals: [500, 1e6, 2500.5],
       wallFactor: 2.5,
@@ -251,6 +258,8 @@ Deno.test("env fallback for every flag, and flag > env > default", () => {
       logLevel: "warn",
       logFormat: "json",
       levels: 5,
+      snapshotDepth: 100,
+      restWeightLimit: 6000,
       analyticsCostMs: 3,
       notionals: [1000],
       wallFactor: 10,
@@ -426,6 +435,8 @@ Deno.test("help text lists every flag with its env var, default and expectation"
     "--log-level": "info",
     "--log-format": "text",
     "--levels": "20",
+    "--snapshot-depth": "100",
+    "--rest-weight-limit": "6000",
     "--analytics-cost-ms": "0",
     "--notionals": "10000,100000,1000000",
     "--wall-factor": "5",
@@ -486,4 +497,37 @@ Deno.test("denoEnv treats a missing env permission as unset", async () => {
   assert.equal(out.code, 0, stderr);
   // The permitted variable is read; the forbidden one falls back to the default.
   assert.deepEqual(JSON.parse(new TextDecoder().decode(out.stdout)), { port: 4321, rate: 10 });
+});
+
+Deno.test("--snapshot-depth: within the Binance limit range and at least --levels", () => {
+  assert.equal(parseConfig(["--snapshot-depth", "20"]).snapshotDepth, 20);
+  assert.equal(parseConfig(["--snapshot-depth=5000", "--levels=100"]).snapshotDepth, 5000);
+  for (const bad of ["0", "5001", "1.5", "all"]) {
+    assert.throws(
+      () => parseConfig(["--snapshot-depth", bad]),
+      (e: unknown) =>
+        e instanceof ConfigError && e.flag === "--snapshot-depth" &&
+        e.message.includes("expected an integer from 1 to 5000, at least --levels"),
+      bad,
+    );
+  }
+  assert.throws(
+    () => parseConfig(["--snapshot-depth", "50", "--levels", "60"]),
+    (e: unknown) =>
+      e instanceof ConfigError && e.flag === "--snapshot-depth" &&
+      /50 is below --levels 60; expected at least --levels/.test(e.message),
+  );
+  assert.throws(
+    () => parseConfig(["--rest-weight-limit", "50", "--snapshot-depth", "1000"]),
+    (e: unknown) =>
+      e instanceof ConfigError && e.flag === "--rest-weight-limit" &&
+      /leaves 40 per minute .* less than one snapshot of --snapshot-depth 1000 \(weight 50\)/.test(
+        e.message,
+      ),
+  );
+  assert.equal(parseConfig(["--rest-weight-limit", "10"]).restWeightLimit, 10);
+  assert.throws(
+    () => parseConfig(["--rest-weight-limit", "5"]),
+    (e: unknown) => e instanceof ConfigError && e.flag === "--rest-weight-limit",
+  );
 });

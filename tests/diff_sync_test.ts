@@ -650,3 +650,117 @@ Deno.test("property: accounting identities hold under random events, snapshots a
     }),
   );
 });
+
+Deno.test("snapshot requests: watched symbols first, oldest first within each group", () => {
+  const sync = new DiffSync({ symbolCount: 4 });
+  for (const s of [0, 1, 2, 3]) sync.onEvent(ev(s, 10, 10));
+  const watched = Uint8Array.of(0, 0, 1, 1);
+  assert.deepEqual(
+    [1, 2, 3, 4, 5].map(() => sync.takeSnapshotRequest(watched)),
+    [2, 3, 0, 1, -1],
+  );
+  // Without priorities: plain age order.
+  for (const s of [3, 1]) sync.onSnapshotFailed(s);
+  assert.deepEqual([sync.takeSnapshotRequest(), sync.takeSnapshotRequest()], [3, 1]);
+  // A symbol watched late jumps ahead of older unwatched requests.
+  for (const s of [3, 1]) sync.onSnapshotFailed(s);
+  assert.equal(sync.takeSnapshotRequest(Uint8Array.of(0, 1, 0, 0)), 1);
+});
+
+/** Ten bid levels 100 … 91 and ten asks 101 … 110, sizes 1. */
+function seeded(lastUpdateId: number, depth = 10): DepthSnapshot {
+  const bids: LevelPair[] = [];
+  const asks: LevelPair[] = [];
+  for (let i = 0; i < depth; i++) {
+    bids.push([100 - i, 1]);
+    asks.push([101 + i, 1]);
+  }
+  return { lastUpdateId, bids, asks };
+}
+
+Deno.test("seeded range: a top that walks past the seeded levels resyncs with the last book flagged stale", () => {
+  const layout = new BookSlotLayout(3);
+  const f64 = new Float64Array(layout.slotWords);
+  const sync = new DiffSync({
+    symbolCount: 1,
+    snapshotDepth: 10,
+    trustedLevels: 3,
+    minEmitIntervalMs: 0,
+  });
+  sync.onEvent(ev(0, 100, 100));
+  assert.equal(sync.takeSnapshotRequest(), 0);
+  assert.equal(sync.onSnapshot(0, seeded(100)), SnapshotOutcome.Applied);
+  assert.equal(sync.syncedCount, 1);
+  // A level below the seeded range (90) changes: it is inserted, but the levels
+  // around it that did not change are unknown, so it does not count as seeded.
+  let u = 100;
+  sync.onEvent(ev(0, u + 1, ++u, [[90, 5]]));
+  // The price walks down: the best bids are cancelled one by one (100, 99, …).
+  for (let p = 100; p >= 94; p--) sync.onEvent(ev(0, u + 1, ++u, [[p, 0]]));
+  // 93, 92, 91 are left inside the seeded range: still exactly 3 trusted levels.
+  assert.equal(sync.state(0), SyncState.Synced);
+  assert.equal(sync.counters(0).rangeResyncs, 0);
+  sync.writeFrame(0, f64, 0, layout, 1);
+  assert.deepEqual([f64[layout.bidPrice(0)], f64[layout.bidPrice(2)]], [93, 91]);
+  assert.equal(f64[BOOK_FLAGS] & BOOK_FLAG_STALE, 0);
+  // 93 goes: the top 3 would be 92, 91, 90 and 90 lies outside what was seeded.
+  sync.onEvent(ev(0, u + 1, ++u, [[93, 0]]));
+  assert.equal(sync.state(0), SyncState.Resyncing);
+  assert.equal(sync.syncedCount, 0);
+  const k = sync.counters(0);
+  assert.equal(k.rangeResyncs, 1);
+  assert.equal(k.resyncs, 1);
+  assert.equal(k.received, k.applied + k.rejectedTotal + k.buffered);
+  assert.ok(sync.wantsSnapshot(0));
+  // The book keeps flowing, flagged stale, with the event that left the range applied.
+  assert.ok(sync.dueForEmit(0, 2));
+  sync.writeFrame(0, f64, 0, layout, 2);
+  assert.ok((f64[BOOK_FLAGS] & BOOK_FLAG_STALE) !== 0);
+  assert.deepEqual([f64[layout.bidPrice(0)], f64[layout.bidPrice(2)]], [92, 90]);
+  // Events buffer until the new snapshot, which seeds a fresh range.
+  sync.onEvent(ev(0, u + 1, ++u, [[92, 3]]));
+  assert.equal(sync.takeSnapshotRequest(), 0);
+  const fresh = seeded(u - 1);
+  fresh.bids = Array.from({ length: 10 }, (_, i): LevelPair => [92 - i, 2]);
+  assert.equal(sync.onSnapshot(0, fresh), SnapshotOutcome.Applied);
+  assert.equal(sync.state(0), SyncState.Synced);
+  assert.equal(sync.counters(0).rangeResyncs, 1);
+  sync.writeFrame(0, f64, 0, layout, 3);
+  assert.equal(f64[BOOK_FLAGS] & BOOK_FLAG_STALE, 0);
+  assert.deepEqual([f64[layout.bidPrice(0)], f64[layout.bidSize(0)]], [92, 3]);
+});
+
+Deno.test("seeded range: asks walking up resync too; a side shorter than the depth is complete", () => {
+  const sync = new DiffSync({ symbolCount: 2, snapshotDepth: 10, trustedLevels: 3 });
+  // Symbol 0: full asks 101 … 110; cancelling 101 … 108 leaves 2 seeded asks.
+  sync.onEvent(ev(0, 100, 100));
+  sync.onEvent(ev(1, 100, 100));
+  sync.takeSnapshotRequest();
+  sync.takeSnapshotRequest();
+  sync.onSnapshot(0, seeded(100));
+  let u = 100;
+  for (let p = 101; p <= 107; p++) sync.onEvent(ev(0, u + 1, ++u, [], [[p, 0]]));
+  assert.equal(sync.state(0), SyncState.Synced);
+  sync.onEvent(ev(0, u + 1, ++u, [], [[108, 0]]));
+  assert.equal(sync.state(0), SyncState.Resyncing);
+  assert.equal(sync.counters(0).rangeResyncs, 1);
+  // Symbol 1: the exchange returned only 4 levels per side (fewer than asked):
+  // the whole book was seeded, so thinning it out never resyncs.
+  sync.onSnapshot(1, seeded(100, 4));
+  u = 100;
+  for (let p = 100; p >= 98; p--) sync.onEvent(ev(1, u + 1, ++u, [[p, 0]], [[p + 1, 0]]));
+  assert.equal(sync.state(1), SyncState.Synced);
+  assert.equal(sync.counters(1).rangeResyncs, 0);
+  // A snapshot that would already be out of range is loaded, then resynced at once.
+  const shallow = new DiffSync({ symbolCount: 1, snapshotDepth: 3, trustedLevels: 3 });
+  shallow.onEvent(ev(0, 101, 101, [[100, 0]]));
+  shallow.takeSnapshotRequest();
+  assert.equal(shallow.onSnapshot(0, seeded(100, 3)), SnapshotOutcome.Applied);
+  assert.equal(shallow.state(0), SyncState.Resyncing);
+  assert.equal(shallow.counters(0).rangeResyncs, 1);
+  assert.ok(shallow.wantsSnapshot(0));
+  assert.throws(
+    () => new DiffSync({ symbolCount: 1, snapshotDepth: 5, trustedLevels: 20 }),
+    /snapshotDepth \(5\) must be at least trustedLevels \(20\)/,
+  );
+});

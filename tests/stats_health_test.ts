@@ -4,11 +4,16 @@ import { RejectReason } from "../lib/pipeline/reject_reason.ts";
 import {
   ANALYTICS_MODE,
   ANALYTICS_MODE_CHANGES,
+  INGEST_DIFF_ETA_MS,
+  INGEST_DIFF_RANGE_RESYNCS,
+  INGEST_DIFF_SYNCED,
   INGEST_RECEIVED,
   INGEST_RECONNECTS,
   INGEST_REST_429,
 } from "../lib/pipeline/pipeline_counters.ts";
 import { evaluateHealth } from "../lib/server/health.ts";
+import { formatEta } from "../lib/server/diff_progress.ts";
+import { WatchFlags } from "../lib/pipeline/watch_flags.ts";
 import { buildStats } from "../lib/server/stats.ts";
 import { checkAuth, tokenMatches } from "../lib/server/auth.ts";
 import { metricsFor } from "../lib/metrics/metrics_registry.ts";
@@ -209,4 +214,33 @@ Deno.test("auth: /metrics, /stats and /api/history need the token; header and qu
       await res.body?.cancel();
     }
   });
+});
+
+Deno.test("diff sync progress: a /health reason and /stats fields while books are not all synced", () => {
+  const p = new TestPipeline({ symbols: ["A", "B", "C", "D", "E"] });
+  const watch = WatchFlags.create(5);
+  watch.set(4, true);
+  const state = { ...p.state, stream: "diff" as const, diff: { watch, snapshotDepth: 100 } };
+  const c = p.counters;
+  // Before the ingest's first estimate.
+  assert.deepEqual(evaluateHealth(state).reasons, ["diff sync: 0/5 books synced, ETA unknown"]);
+  assert.equal(buildStats(state).diffSync?.etaSeconds, null);
+  c.store(c.ingest(INGEST_DIFF_SYNCED), 3);
+  c.store(c.ingest(INGEST_DIFF_ETA_MS), 129_001);
+  c.store(c.ingest(INGEST_DIFF_RANGE_RESYNCS), 7);
+  assert.deepEqual(evaluateHealth(state).reasons, ["diff sync: 3/5 books synced, ETA 2m10s"]);
+  assert.deepEqual(buildStats(state).diffSync, {
+    synced: 3,
+    total: 5,
+    etaSeconds: 130,
+    watched: 1,
+    snapshotDepth: 100,
+    rangeResyncs: 7,
+  });
+  c.store(c.ingest(INGEST_DIFF_SYNCED), 5);
+  assert.equal(evaluateHealth(state).status, "ok");
+  assert.equal(buildStats(state).diffSync?.etaSeconds, 0);
+  // depth20 mode has no such section.
+  assert.equal(buildStats(p.state).diffSync, null);
+  assert.deepEqual([45, 60, 3599, 3725].map(formatEta), ["45s", "1m00s", "59m59s", "1h02m"]);
 });

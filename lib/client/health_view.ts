@@ -69,6 +69,8 @@ export interface HealthView {
   workerRestarts: number;
   /** Per symbol, in the document's order. */
   symbols: SymbolHealth[];
+  /** Diff mode: local books synced / total and the ETA of the rest (NaN when unknown); null in depth20 mode. */
+  diffSync: { synced: number; total: number; etaSeconds: number } | null;
 }
 
 type Obj = Record<string, unknown>;
@@ -129,6 +131,7 @@ export function healthFromStats(doc: unknown): HealthView {
   const ingest = obj(d.ingest);
   const ws = obj(d.ws);
   const workers = obj(d.workers);
+  const diff = d.diffSync === null || d.diffSync === undefined ? null : obj(d.diffSync);
   let workerRestarts = 0;
   for (const [name, w] of Object.entries(workers)) {
     if (name !== "inFlightLost") workerRestarts += num(obj(w).restarts) || 0;
@@ -161,6 +164,9 @@ export function healthFromStats(doc: unknown): HealthView {
     conflated: num(ws.framesConflated),
     workerRestarts,
     symbols,
+    diffSync: diff === null
+      ? null
+      : { synced: num(diff.synced), total: num(diff.total), etaSeconds: num(diff.etaSeconds) },
   };
 }
 

@@ -27,6 +27,20 @@
  *   out of sync, keeps its last good book (emitted flagged stale), and a
  *   snapshot is requested for it.
  *
+ * ## Seeded range (snapshots cut at `snapshotDepth`)
+ * A snapshot asked with `limit = snapshotDepth` that returns that many levels
+ * on a side was cut there: levels beyond its deepest price exist on the
+ * exchange but are unknown here. Diff events later insert levels beyond it
+ * (those that changed), but unchanged ones stay missing, so the top
+ * `trustedLevels` of a side are only known to be complete while that many of
+ * the side's levels lie inside the seeded range (bids at or above the deepest
+ * snapshot bid, asks at or below the deepest snapshot ask). When an applied
+ * event leaves fewer (the price walked past the seeded levels, or the range
+ * thinned out), the symbol loses sync as on a gap — the last good book is
+ * kept and emitted flagged stale — and a new snapshot is requested
+ * (counted in `rangeResyncs`). A side returned with fewer levels than asked is
+ * complete: no limit applies to it. Without `snapshotDepth` nothing is checked.
+ *
  * ## States
  * {@link SyncState.Buffering}: no book yet, events are buffered.
  * {@link SyncState.Synced}: the book is current; events are applied.
@@ -135,6 +149,13 @@ export interface DiffSyncOptions {
   minEmitIntervalMs?: number;
   /** Time between repeated frames of a stale (resyncing) book, ms. Default 1000. */
   staleEmitIntervalMs?: number;
+  /**
+   * The `limit` snapshots are fetched with; enables the seeded-range check
+   * (module docs). Default: none (snapshots are taken as complete).
+   */
+  snapshotDepth?: number;
+  /** Top levels per side that must lie inside the seeded range. Default 20. */
+  trustedLevels?: number;
 }
 
 /** Counters of one symbol (a copy; see the module docs for the identities). */
@@ -171,6 +192,8 @@ export interface DiffSyncCounters {
   snapshotsIgnored: number;
   /** Book levels dropped because a side was full. */
   droppedLevels: number;
+  /** Times the symbol lost sync because the top levels left the seeded range (also counted in `resyncs`). */
+  rangeResyncs: number;
 }
 
 const REQ_NONE = 0;
@@ -189,7 +212,8 @@ const C_SNAP_TOO_OLD = 7;
 const C_SNAP_INVALID = 8;
 const C_SNAP_IGNORED = 9;
 const C_REJECTED_TOTAL = 10;
-const C_WORDS = 11;
+const C_RANGE_RESYNCS = 11;
+const C_WORDS = 12;
 
 /**
  * A bounded FIFO of copied events of one symbol: event headers in one ring,
@@ -374,6 +398,13 @@ export class DiffSync {
   readonly #pending: Float64Array;
   readonly #counters: Float64Array;
   readonly #rejected: Float64Array;
+  readonly #snapshotDepth: number;
+  readonly #trustedLevels: number;
+  /** Per symbol: deepest seeded bid price (0 = the whole side was seeded). */
+  readonly #bidFloor: Float64Array;
+  /** Per symbol: deepest seeded ask price (Infinity = the whole side was seeded). */
+  readonly #askCeiling: Float64Array;
+  #synced = 0;
 
   /**
    * Allocates every book and event buffer; all symbols start buffering.
@@ -391,6 +422,17 @@ export class DiffSync {
       "staleEmitIntervalMs",
       options.staleEmitIntervalMs ?? 1000,
     );
+    this.#snapshotDepth = options.snapshotDepth === undefined
+      ? Infinity
+      : positiveInt("snapshotDepth", options.snapshotDepth);
+    this.#trustedLevels = positiveInt("trustedLevels", options.trustedLevels ?? 20);
+    if (this.#snapshotDepth < this.#trustedLevels) {
+      throw new RangeError(
+        `DiffSync option snapshotDepth (${this.#snapshotDepth}) must be at least trustedLevels (${this.#trustedLevels}): a shallower snapshot can never seed the levels analysed`,
+      );
+    }
+    this.#bidFloor = new Float64Array(n);
+    this.#askCeiling = new Float64Array(n).fill(Infinity);
     this.symbolCount = n;
     for (let i = 0; i < n; i++) {
       this.#books.push(new LocalBook({ capacity: bookCapacity }));
@@ -434,6 +476,7 @@ export class DiffSync {
   #loseSync(sym: number, request: boolean): void {
     if (this.#state[sym] === SyncState.Synced) {
       this.#state[sym] = SyncState.Resyncing;
+      this.#synced--;
       this.#dirty[sym] = 1;
       this.#resynced[sym] = 0;
       this.#counters[sym * C_WORDS + C_RESYNCS]++;
@@ -448,6 +491,23 @@ export class DiffSync {
     this.#lastE[sym] = ev.eventTime;
     this.#pending[sym]++;
     this.#counters[sym * C_WORDS + C_APPLIED]++;
+    this.#checkRange(sym);
+  }
+
+  /** True when the top `trustedLevels` of both sides lie inside the seeded range. */
+  #inRange(sym: number): boolean {
+    const book = this.#books[sym];
+    const floor = this.#bidFloor[sym];
+    if (floor > 0 && book.bidsAtOrAbove(floor) < this.#trustedLevels) return false;
+    const ceiling = this.#askCeiling[sym];
+    return ceiling === Infinity || book.asksAtOrBelow(ceiling) >= this.#trustedLevels;
+  }
+
+  /** A synced book whose top left the seeded range loses sync (module docs). */
+  #checkRange(sym: number): void {
+    if (this.#inRange(sym)) return;
+    this.#counters[sym * C_WORDS + C_RANGE_RESYNCS]++;
+    this.#loseSync(sym, true);
   }
 
   #buffer(sym: number, ev: DiffEventLike, start: number): RejectReason {
@@ -574,6 +634,12 @@ export class DiffSync {
     }
     const book = this.#books[sym];
     book.loadSnapshot(snapshot.bids, snapshot.asks);
+    this.#bidFloor[sym] = snapshot.bids.length >= this.#snapshotDepth
+      ? deepest(snapshot.bids, Math.min)
+      : 0;
+    this.#askCeiling[sym] = snapshot.asks.length >= this.#snapshotDepth
+      ? deepest(snapshot.asks, Math.max)
+      : Infinity;
     let lastU = L;
     let lastE = typeof snapshot.eventTime === "number" ? snapshot.eventTime : NaN;
     const replayed = buf.count;
@@ -590,30 +656,50 @@ export class DiffSync {
     this.#counters[cw + C_APPLIED] += replayed;
     this.#counters[cw + C_SNAP_APPLIED]++;
     this.#state[sym] = SyncState.Synced;
+    this.#synced++;
     this.#awaitingBridge[sym] = replayed === 0 ? 1 : 0;
     this.#resynced[sym] = 1;
     this.#dirty[sym] = 1;
+    this.#checkRange(sym);
     return SnapshotOutcome.Applied;
+  }
+
+  /** Symbols currently synced (a current book; not buffering, not resyncing). */
+  get syncedCount(): number {
+    return this.#synced;
+  }
+
+  /** Symbols waiting for a snapshot request to be taken. */
+  get queuedRequests(): number {
+    let n = 0;
+    for (let i = 0; i < this.symbolCount; i++) if (this.#request[i] === REQ_QUEUED) n++;
+    return n;
   }
 
   /**
    * Takes the symbol that has waited longest for a snapshot and marks its
-   * request in flight. The REST layer calls this when its weight budget and
+   * request in flight; with `priority`, waiting symbols whose byte in it is
+   * not 0 (e.g. someone watches them) come first, oldest first among them. The REST layer calls this when its weight budget and
    * staggering allow another request, and later calls {@link onSnapshot} or
    * {@link onSnapshotFailed}. A request is queued when a symbol buffers an
    * event while it has none pending (so the stream is already open: at start
    * and after {@link reset}), when a synced symbol loses sync, and again after
    * a snapshot was too old, invalid or failed. Requests come out oldest first.
    *
+   * @param priority One byte per symbol (index = symbol id); non-zero first. Optional.
    * @returns a symbol id, or -1 when no symbol is waiting.
    */
-  takeSnapshotRequest(): number {
+  takeSnapshotRequest(priority?: ArrayLike<number>): number {
     let best = -1;
     let bestOrder = Infinity;
+    let bestFirst = false;
     for (let i = 0; i < this.symbolCount; i++) {
-      if (this.#request[i] === REQ_QUEUED && this.#requestOrder[i] < bestOrder) {
+      if (this.#request[i] !== REQ_QUEUED) continue;
+      const first = priority !== undefined && priority[i] !== 0;
+      if (first === bestFirst ? this.#requestOrder[i] < bestOrder : first) {
         best = i;
         bestOrder = this.#requestOrder[i];
+        bestFirst = first;
       }
     }
     if (best >= 0) this.#request[best] = REQ_IN_FLIGHT;
@@ -785,6 +871,14 @@ export class DiffSync {
       snapshotsInvalid: c[cw + C_SNAP_INVALID],
       snapshotsIgnored: c[cw + C_SNAP_IGNORED],
       droppedLevels: this.#books[symbolId].droppedLevels,
+      rangeResyncs: c[cw + C_RANGE_RESYNCS],
     };
   }
+}
+
+/** The deepest price of snapshot levels: `Math.min` for bids, `Math.max` for asks. */
+function deepest(levels: ArrayLike<readonly [number, number]>, pick: typeof Math.min): number {
+  let p = levels[0][0];
+  for (let i = 1; i < levels.length; i++) p = pick(p, levels[i][0]);
+  return p;
 }

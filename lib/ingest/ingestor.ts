@@ -10,6 +10,23 @@
  *   {@link DiffSync}; snapshots come from the {@link RestClient}; a symbol's
  *   top levels are written into the raw ring at most every 100 ms.
  *
+ * ## Diff mode: snapshot scheduling
+ * Snapshots are `snapshotDepth` levels deep (weight per
+ * `depth_request_weight.ts`) and spread evenly over the REST budget: 80 % of
+ * `restWeightLimit` in every sliding minute (the hard cap, kept by the REST
+ * client's `WeightWindow`), at a pace of one request every
+ * {@link snapshotPaceMs} (62.5 ms at depth 100 and 6000/min), up to
+ * {@link SNAPSHOT_IN_FLIGHT} at once. Two starts may come up to
+ * {@link PACE_CATCH_UP} closer than the pace, so timers that fire late on a
+ * busy worker (it parses every diff event meanwhile) do not slow the bring-up;
+ * the window still never lets a minute exceed the budget. The REST client's queue is kept short
+ * ({@link SNAPSHOT_QUEUE}) and topped up from {@link DiffSync} at the last
+ * moment, so a symbol someone watches (its byte in `watch` is not 0) jumps
+ * ahead of every symbol nobody watches. A symbol whose book left its seeded
+ * range (see `DiffSync`) is re-seeded ten times deeper each time, up to 5000. Progress (books synced, an ETA of
+ * `remaining × gap`, plus any 429/418 hold) is published in the ingest global
+ * gauges `INGEST_DIFF_SYNCED` and `INGEST_DIFF_ETA_MS`.
+ *
  * The raw ring overflows by dropping the oldest frame; {@link OverflowLog}
  * reports drops with escalating severity.
  *
@@ -41,6 +58,9 @@ import {
   INGEST_COALESCED,
   INGEST_CONNECTS,
   INGEST_CONTROL_MESSAGES,
+  INGEST_DIFF_ETA_MS,
+  INGEST_DIFF_RANGE_RESYNCS,
+  INGEST_DIFF_SYNCED,
   INGEST_FEED_STATE,
   INGEST_HEARTBEAT,
   INGEST_IGNORED_MESSAGES,
@@ -69,6 +89,8 @@ import { RestClient } from "./rest_client.ts";
 import { SymbolTable } from "./symbol_table.ts";
 import { OverflowLog } from "./overflow_log.ts";
 import { DepthIngest } from "./depth_ingest.ts";
+import { depthRequestWeight } from "../pipeline/depth_request_weight.ts";
+import { WatchFlags } from "../pipeline/watch_flags.ts";
 
 /** Options of {@link Ingestor}. */
 export interface IngestorOptions {
@@ -94,6 +116,41 @@ export interface IngestorOptions {
   backoffCapMs?: number;
   /** Where warnings go. Default `console`. */
   log?: Pick<Console, "warn" | "error">;
+  /** Diff mode: levels per side of each REST snapshot (the request's `limit`, 1 to 5000, at least `levels`). Default 100 (weight 5). */
+  snapshotDepth?: number;
+  /** Diff mode: the exchange's REST weight limit per minute for this IP; 80 % of it is used. Default 6000. */
+  restWeightLimit?: number;
+  /** Diff mode: a {@link WatchFlags} buffer (written by the main thread); watched symbols are snapshotted first. Optional. */
+  watch?: SharedArrayBuffer;
+}
+
+/** Diff mode: snapshot requests in flight at once. */
+export const SNAPSHOT_IN_FLIGHT = 4;
+/** Diff mode: snapshot requests handed to the REST client ahead of time (the rest wait in DiffSync, in priority order). */
+export const SNAPSHOT_QUEUE = 2;
+/** Diff mode: the deepest snapshot the exchange serves (`limit` 5000). */
+const MAX_SNAPSHOT_DEPTH = 5000;
+/** Diff mode: how much closer than the pace two snapshot starts may be (making up for late timers; the weight window is the hard cap). */
+export const PACE_CATCH_UP = 0.2;
+/** Diff mode: fraction of the REST weight limit kept unused (for other clients of the IP, clock skew). */
+export const REST_WEIGHT_MARGIN = 0.2;
+
+/**
+ * Diff mode: the snapshot pace — ms between two snapshot requests of
+ * `snapshotDepth` levels so that they spend the budget (the limit less
+ * {@link REST_WEIGHT_MARGIN}) evenly: `60000 / ⌊budget / weight⌋`, i.e. as
+ * many requests per minute as fit whole. Infinity when not one fits.
+ *
+ * @example
+ * ```ts
+ * import { snapshotPaceMs } from "./ingestor.ts";
+ * snapshotPaceMs(100, 6000); // 62.5: weight 5 against 4800 per minute, 16 per second
+ * snapshotPaceMs(1000, 6000); // 625
+ * ```
+ */
+export function snapshotPaceMs(snapshotDepth: number, restWeightLimit: number): number {
+  const budget = Math.floor(restWeightLimit * (1 - REST_WEIGHT_MARGIN));
+  return 60_000 / Math.floor(budget / depthRequestWeight(snapshotDepth));
 }
 
 const HOUSEKEEPING_MS = 100;
@@ -126,10 +183,15 @@ export class Ingestor {
     sync: DiffSync;
     rest: RestClient;
     inFlight: Set<number>;
+    depth: number;
+    budget: number;
+    gapMs: number;
+    watch?: Uint8Array;
   };
   #timer: ReturnType<typeof setInterval> | undefined;
   #emitTimer: ReturnType<typeof setInterval> | undefined;
   #lastDropped = 0;
+  #stopping = false;
   #frames = 0;
   /**
    * Last local value published per shared counter word. The pool, DiffSync
@@ -163,12 +225,39 @@ export class Ingestor {
     const stream = options.stream ?? "depth20";
     if (stream === "diff") {
       if (!options.restUrl) throw new TypeError("diff mode needs restUrl for snapshots");
+      const depth = options.snapshotDepth ?? 100;
+      const limit = options.restWeightLimit ?? 6000;
+      const gapMs = snapshotPaceMs(depth, limit);
+      if (gapMs === Infinity) {
+        throw new RangeError(
+          `a snapshot of ${depth} levels weighs ${depthRequestWeight(depth)}, more than ${
+            (1 - REST_WEIGHT_MARGIN) * 100
+          } % of the REST weight limit ${limit}`,
+        );
+      }
       this.#diff = {
         parser: new DiffParser(table),
         event: new DiffEvent(),
-        sync: new DiffSync({ symbolCount: options.symbols.length }),
-        rest: new RestClient({ restUrl: options.restUrl }),
+        sync: new DiffSync({
+          symbolCount: options.symbols.length,
+          // Levels beyond the seeded range are never trusted (DiffSync); room for twice
+          // the seeded levels is plenty (the farthest go first when a side is full).
+          bookCapacity: Math.max(1000, 2 * depth),
+          snapshotDepth: depth,
+          trustedLevels: this.#layout.levels,
+        }),
+        rest: new RestClient({
+          restUrl: options.restUrl,
+          weightLimit: limit,
+          weightMargin: REST_WEIGHT_MARGIN,
+          minGapMs: gapMs * (1 - PACE_CATCH_UP),
+          maxInFlight: SNAPSHOT_IN_FLIGHT,
+        }),
         inFlight: new Set(),
+        depth,
+        budget: Math.floor(limit * (1 - REST_WEIGHT_MARGIN)),
+        gapMs,
+        watch: options.watch ? WatchFlags.attach(options.watch).bytes : undefined,
       };
     }
     const staleMs = options.staleMs ?? 2000;
@@ -205,6 +294,7 @@ export class Ingestor {
 
   /** Close every connection and timer. Frames already committed stay in the ring. */
   async stop(): Promise<void> {
+    this.#stopping = true;
     clearInterval(this.#timer);
     clearInterval(this.#emitTimer);
     await this.#pool.close();
@@ -270,6 +360,7 @@ export class Ingestor {
     const d = this.#diff!;
     const c = this.#counters;
     this.#emitDue();
+    let rangeResyncs = 0;
     for (let s = 0; s < this.#symbols.length; s++) {
       this.#pool.setResyncing(s, d.sync.isStale(s));
       // DiffSync keeps exact per-symbol event counters; publish their growth.
@@ -278,21 +369,59 @@ export class Ingestor {
       this.#publish(c.ingestSymbol(s, INGEST_COALESCED), k.coalesced);
       c.store(c.ingestSymbol(s, INGEST_PENDING), (k.pending + k.buffered) | 0);
       for (let r = 1; r < REJECT_REASON_COUNT; r++) this.#publish(c.rejected(s, r), k.rejected[r]);
+      rangeResyncs += k.rangeResyncs;
     }
-    for (;;) {
-      const s = d.sync.takeSnapshotRequest();
-      if (s < 0) break;
-      if (d.inFlight.has(s)) continue;
-      d.inFlight.add(s);
-      d.rest.fetchDepth(this.#symbols[s].toUpperCase(), 1000).then(
-        (snapshot) => d.sync.onSnapshot(s, snapshot),
-        () => d.sync.onSnapshotFailed(s),
-      ).finally(() => d.inFlight.delete(s));
-    }
+    this.#requestSnapshots();
+    const synced = d.sync.syncedCount;
+    const remaining = this.#symbols.length - synced;
+    const eta = remaining === 0 ? 0 : remaining * d.gapMs + d.rest.blockedForMs;
+    c.store(c.ingest(INGEST_DIFF_SYNCED), synced);
+    c.store(c.ingest(INGEST_DIFF_ETA_MS), Math.min(Math.ceil(eta), 0x7fffffff));
+    this.#publish(c.ingest(INGEST_DIFF_RANGE_RESYNCS), rangeResyncs);
     this.#publish(c.ingest(INGEST_REST_REQUESTS), d.rest.requests);
     this.#publish(c.ingest(INGEST_REST_429), d.rest.status429);
     this.#publish(c.ingest(INGEST_REST_418), d.rest.status418);
     this.#publish(c.ingest(INGEST_REST_ERRORS), d.rest.errors);
+  }
+
+  /**
+   * Hands snapshot requests to the REST client until its queue holds
+   * {@link SNAPSHOT_QUEUE}: DiffSync picks them, watched symbols first. Called
+   * on housekeeping and whenever a snapshot settles.
+   */
+  #requestSnapshots(): void {
+    const d = this.#diff!;
+    while (!this.#stopping && d.rest.queueLength < SNAPSHOT_QUEUE) {
+      const s = d.sync.takeSnapshotRequest(d.watch);
+      if (s < 0) break;
+      if (d.inFlight.has(s)) continue;
+      d.inFlight.add(s);
+      d.rest.fetchDepth(this.#symbols[s].toUpperCase(), this.#depthFor(s)).then(
+        (snapshot) => d.sync.onSnapshot(s, snapshot),
+        () => d.sync.onSnapshotFailed(s),
+      ).finally(() => {
+        d.inFlight.delete(s);
+        this.#requestSnapshots();
+      });
+    }
+  }
+
+  /**
+   * Snapshot depth of symbol `s`: `snapshotDepth`, ten times deeper for each
+   * time the symbol's top left its seeded range (100 → 1000 → 5000, the
+   * exchange's maximum), as far as one request still fits the budget. A fast
+   * book thus pays for depth once and then resyncs rarely; quiet books stay
+   * cheap.
+   */
+  #depthFor(s: number): number {
+    const d = this.#diff!;
+    let depth = d.depth;
+    for (let k = d.sync.counters(s).rangeResyncs; k > 0 && depth < MAX_SNAPSHOT_DEPTH; k--) {
+      const deeper = Math.min(MAX_SNAPSHOT_DEPTH, depth * 10);
+      if (depthRequestWeight(deeper) > d.budget) break;
+      depth = deeper;
+    }
+    return depth;
   }
 
   /** Add the growth of a locally counted total `value` since its last publication to word `index`. */

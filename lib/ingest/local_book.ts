@@ -255,6 +255,16 @@ export class LocalBook {
     const s = this.#asks;
     return i >= 0 && i < s.count ? s.sizes[s.count - 1 - i] : NaN;
   }
+  /** Number of bid levels priced at or above `price`. */
+  bidsAtOrAbove(price: number): number {
+    const s = this.#bids;
+    return s.count - s.lowerBound(price);
+  }
+  /** Number of ask levels priced at or below `price`. */
+  asksAtOrBelow(price: number): number {
+    const s = this.#asks;
+    return s.count - s.lowerBound(-price);
+  }
   /** Best (highest) bid price, NaN when there are no bids. */
   bestBid(): number {
     return this.bidPrice(0);

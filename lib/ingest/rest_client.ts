@@ -1,7 +1,8 @@
 /**
  * The HTTP client of Binance REST depth snapshots (`GET /api/v3/depth`) under
- * the exchange's rate rules: a request-weight budget per window (also
- * honouring the server's `X-MBX-USED-WEIGHT-1M` header), a queue that staggers
+ * the exchange's rate rules: a request-weight budget that holds in every
+ * sliding window ({@linkcode WeightWindow}; also honouring the server's
+ * `X-MBX-USED-WEIGHT-1M` header), a queue that staggers
  * requests, `Retry-After` on 429 (no request of any kind before it expires),
  * hard back-off on 418 (IP ban), timeouts, and retries with backoff on network
  * errors. Requests are keyed by symbol: asking again for a symbol that is
@@ -25,6 +26,7 @@ import { Backoff } from "../pipeline/backoff.ts";
 import { depthRequestWeight } from "../pipeline/depth_request_weight.ts";
 import type { DepthSnapshot } from "./depth_snapshot.ts";
 import { parseDepthSnapshot } from "./snapshot_parser.ts";
+import { WeightWindow } from "./weight_window.ts";
 
 /** Options of {@linkcode RestClient}. */
 export interface RestClientOptions {
@@ -34,9 +36,9 @@ export interface RestClientOptions {
   weightLimit?: number;
   /** Fraction of `weightLimit` kept unused as a safety margin, in [0, 1). Default 0.2 (use at most 4800). */
   weightMargin?: number;
-  /** Length of the weight window in ms, aligned to multiples of it like the exchange's minute. Default 60000. */
+  /** Length of the weight window in ms; the budget holds in every window of this length (sliding), so also in the exchange's aligned minutes. Default 60000. */
   weightWindowMs?: number;
-  /** Minimum gap between the starts of two requests, in ms. Default 250. */
+  /** Minimum gap between the starts of two requests, in ms (set it to `weightWindowMs × weight / budget` to spread the budget evenly). Default 250. */
   minGapMs?: number;
   /** Requests in flight at once. Default 1. */
   maxInFlight?: number;
@@ -52,7 +54,7 @@ export interface RestClientOptions {
   banMaxMs?: number;
   /** Backoff for retries after errors. Default `new Backoff()` (1 s base, 30 s cap). */
   backoff?: Backoff;
-  /** Clock in epoch ms (the weight window is aligned to it). Default `Date.now`. */
+  /** Clock in epoch ms. Default `Date.now`. */
   now?: () => number;
 }
 
@@ -127,7 +129,7 @@ export class RestClient {
 
   #restUrl: string;
   #budget: number;
-  #windowMs: number;
+  #window: WeightWindow;
   #minGapMs: number;
   #maxInFlight: number;
   #timeoutMs: number;
@@ -147,8 +149,6 @@ export class RestClient {
   #inFlight = 0;
   #lastStart = -Infinity;
   #blockedUntil = -Infinity;
-  #windowIndex = -1;
-  #windowWeight = 0;
   #bans = 0;
 
   /**
@@ -203,7 +203,7 @@ export class RestClient {
     check("banMaxMs", banMaxMs, banDefaultMs);
     this.#restUrl = restUrl.replace(/\/+$/, "");
     this.#budget = Math.floor(weightLimit * (1 - weightMargin));
-    this.#windowMs = weightWindowMs;
+    this.#window = new WeightWindow({ budget: this.#budget, windowMs: weightWindowMs });
     this.#minGapMs = minGapMs;
     this.#maxInFlight = maxInFlight;
     this.#timeoutMs = timeoutMs;
@@ -220,10 +220,9 @@ export class RestClient {
     return this.#budget;
   }
 
-  /** Weight counted in the current window (own requests, or the server's figure if higher). */
+  /** Weight counted in the window ending now (own requests, raised to the server's figure when that is higher). */
   get windowWeight(): number {
-    this.#rollWindow(this.#now());
-    return this.#windowWeight;
+    return this.#window.used(this.#now());
   }
 
   /** Snapshots waiting to be requested (not counting those in flight). */
@@ -308,14 +307,6 @@ export class RestClient {
     else entry.reject(error);
   }
 
-  #rollWindow(now: number): void {
-    const index = Math.floor(now / this.#windowMs);
-    if (index !== this.#windowIndex) {
-      this.#windowIndex = index;
-      this.#windowWeight = 0;
-    }
-  }
-
   #kick(): void {
     if (this.#timer !== undefined) clearTimeout(this.#timer);
     this.#timer = undefined;
@@ -326,12 +317,12 @@ export class RestClient {
     this.#timer = undefined;
     while (!this.#closed && this.#queue.length > 0 && this.#inFlight < this.#maxInFlight) {
       const now = this.#now();
-      this.#rollWindow(now);
       const entry = this.#queue[0];
-      let wait = Math.max(this.#blockedUntil - now, this.#lastStart + this.#minGapMs - now);
-      if (this.#windowWeight + entry.weight > this.#budget) {
-        wait = Math.max(wait, (this.#windowIndex + 1) * this.#windowMs - now);
-      }
+      const wait = Math.max(
+        this.#blockedUntil - now,
+        this.#lastStart + this.#minGapMs - now,
+        this.#window.waitFor(entry.weight, now),
+      );
       if (wait > 0) {
         // Clamped: longer delays overflow the timer; the pump re-checks when it fires.
         this.#timer = setTimeout(this.#pump, Math.min(Math.ceil(wait), 0x7fffffff));
@@ -349,7 +340,7 @@ export class RestClient {
     this.#lastStart = startedAt;
     this.requests++;
     this.weightUsed += entry.weight;
-    this.#windowWeight += entry.weight;
+    this.#window.add(entry.weight, startedAt);
     const controller = new AbortController();
     this.#controllers.add(controller);
     let timedOut = false;
@@ -437,8 +428,7 @@ export class RestClient {
     if (value === null) return;
     const used = Number(value);
     if (!Number.isFinite(used) || used < 0) return;
-    this.#rollWindow(now);
-    if (used > this.#windowWeight) this.#windowWeight = used;
+    this.#window.atLeast(used, now);
   }
 
   #block(until: number): void {

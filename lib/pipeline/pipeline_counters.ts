@@ -57,7 +57,13 @@ export const INGEST_CONTROL_MESSAGES = 10;
 export const INGEST_IGNORED_MESSAGES = 11;
 /** Ingest global: 1 once the worker has attached and started. */
 export const INGEST_STARTED = 12;
-const INGEST_GLOBAL_WORDS = 13;
+/** Ingest global gauge, diff mode: books currently synced (0 in depth20 mode). */
+export const INGEST_DIFF_SYNCED = 13;
+/** Ingest global gauge, diff mode: estimated ms until every book is synced (0 when all are). */
+export const INGEST_DIFF_ETA_MS = 14;
+/** Ingest global, diff mode: resyncs because a book's top left its seeded range. */
+export const INGEST_DIFF_RANGE_RESYNCS = 15;
+const INGEST_GLOBAL_WORDS = 16;
 
 /** Ingest per symbol: frames (messages) received for the symbol. */
 export const INGEST_RECEIVED = 0;

@@ -35,6 +35,7 @@ import {
   type SymbolSelector,
   SymbolSelectorError,
 } from "../ingest/symbol_selector.ts";
+import { depthRequestWeight } from "../pipeline/depth_request_weight.ts";
 import { LOG_FORMATS, LOG_LEVELS, type LogFormat, type LogLevel } from "../pipeline/logger.ts";
 
 /** Where the order books come from. */
@@ -100,6 +101,10 @@ export interface Config {
   readonly logFormat: LogFormat;
   /** `--levels`: book levels per side kept and analysed. Default 20. */
   readonly levels: number;
+  /** `--snapshot-depth`: diff mode, levels per side of each REST snapshot (at least `levels`). Default 100 (weight 5). */
+  readonly snapshotDepth: number;
+  /** `--rest-weight-limit`: diff mode, the exchange's REST weight limit per minute for this IP (80 % is used). Default 6000. */
+  readonly restWeightLimit: number;
   /** `--analytics-cost-ms`: debug only, artificial analytics cost per frame. Default 0. */
   readonly analyticsCostMs: number;
   /** `--notionals`: quote notionals for slippage. Default `[10000, 100000, 1000000]`. */
@@ -531,6 +536,31 @@ const FLAGS: readonly FlagSpec[] = [
     parse: integer(1, 100),
   },
   {
+    name: "snapshot-depth",
+    key: "snapshotDepth",
+    arg: "int",
+    default: "100",
+    about:
+      "Diff mode: levels per side of each REST snapshot that seeds a local book. Weight per snapshot: " +
+      "≤100 → 5, ≤500 → 25, ≤1000 → 50, ≤5000 → 250; at 100, 2,000 books sync in about 2 minutes " +
+      "within the REST budget, at 1000 in about 21. A book is right for its top --levels while they " +
+      "stay inside the seeded levels; when the price walks past them the symbol resyncs (a new " +
+      "snapshot; the last good book is shown flagged stale meanwhile). Deeper = fewer resyncs, slower start.",
+    expected: "an integer from 1 to 5000, at least --levels",
+    parse: integer(1, 5000),
+  },
+  {
+    name: "rest-weight-limit",
+    key: "restWeightLimit",
+    arg: "int",
+    default: "6000",
+    about:
+      "Diff mode: the exchange's REST weight limit per minute for this IP (Binance: 6000); snapshots " +
+      "use at most 80 % of it in any minute, leaving the rest to other clients of the IP.",
+    expected: "an integer from 10 to 1000000",
+    parse: integer(10, 1_000_000),
+  },
+  {
     name: "analytics-cost-ms",
     key: "analyticsCostMs",
     arg: "ms",
@@ -665,6 +695,21 @@ export function parseConfig(args: readonly string[], env: EnvReader = () => unde
     }
   }
   out.symbols = (out.symbolSelector as SymbolSelector).names;
+  const weight = depthRequestWeight(out.snapshotDepth as number);
+  if (weight > Math.floor((out.restWeightLimit as number) * 0.8)) {
+    throw new ConfigError(
+      `--rest-weight-limit: ${out.restWeightLimit} leaves ${
+        Math.floor((out.restWeightLimit as number) * 0.8)
+      } per minute for snapshots (80 %), less than one snapshot of --snapshot-depth ${out.snapshotDepth} (weight ${weight}); expected a larger limit or a smaller depth`,
+      "--rest-weight-limit",
+    );
+  }
+  if ((out.snapshotDepth as number) < (out.levels as number)) {
+    throw new ConfigError(
+      `--snapshot-depth: ${out.snapshotDepth} is below --levels ${out.levels}; expected at least --levels (a snapshot must seed every level analysed)`,
+      "--snapshot-depth",
+    );
+  }
   return Object.freeze(out) as unknown as Config;
 }
 

@@ -8,6 +8,8 @@
  *   waiting to reconnect);
  * - `"<SYMBOL>: feed stale"` — connected but no frame within `--stale-ms`;
  * - `"<SYMBOL>: resyncing"` — diff mode, out of sync, fetching a snapshot;
+ * - `"diff sync: 812/2000 books synced, ETA 2m10s"` — diff mode, while not
+ *   every local book is synced (bring-up, resyncs); see `diff_progress.ts`;
  * - `"<worker> worker <state>"` — e.g. `"analytics worker restarting"`.
  *
  * @example
@@ -25,6 +27,7 @@ import { FeedState } from "../pipeline/feed_state.ts";
 import { INGEST_FEED_STATE } from "../pipeline/pipeline_counters.ts";
 import type { WorkerName } from "../metrics/metrics_sources.ts";
 import type { ServiceState } from "./service_state.ts";
+import { diffProgress, formatEta } from "./diff_progress.ts";
 
 /** The health verdict. */
 export interface Health {
@@ -62,6 +65,11 @@ export function evaluateHealth(state: ServiceState, nowMs: number = Date.now()):
     const feed = c.load(c.ingestSymbol(id, INGEST_FEED_STATE));
     if (feed === FeedState.Live) continue;
     reasons.push(`${state.symbols[id]}: ${FEED_REASONS[feed] ?? `unknown feed state ${feed}`}`);
+  }
+  const diff = diffProgress(state);
+  if (diff !== null && diff.synced < diff.total) {
+    const eta = diff.etaSeconds === null ? "unknown" : formatEta(diff.etaSeconds);
+    reasons.push(`diff sync: ${diff.synced}/${diff.total} books synced, ETA ${eta}`);
   }
   for (const worker of WORKERS) {
     const s = state.supervisor.state(worker);

@@ -26,6 +26,7 @@ import { SpscRing } from "../pipeline/spsc_ring.ts";
 import { BookSlotLayout } from "../pipeline/book_slot.ts";
 import { FrameSlotLayout } from "../pipeline/frame_slot.ts";
 import { PipelineCounters } from "../pipeline/pipeline_counters.ts";
+import { WatchFlags } from "../pipeline/watch_flags.ts";
 import { metricsFor } from "../metrics/metrics_registry.ts";
 import { type SimExchange, startSimExchange } from "../sim/sim_exchange.ts";
 import { serveHttp } from "../net/http_server.ts";
@@ -152,10 +153,13 @@ export async function runService(
     layout,
   });
   const latency = new LatencyTracker();
+  // Diff mode: which symbols dashboards watch, so the ingest snapshots them first.
+  const watch = config.stream === "diff" ? WatchFlags.create(config.symbols.length) : undefined;
   const supervisor = superviseWorkers(config, extras, log, { wsUrl, restUrl }, {
     rawRing,
     processedRing,
     counters,
+    watch,
   });
   const symbols = config.symbols.map((s) => s.toUpperCase());
   const hub = new WsHub({
@@ -179,9 +183,11 @@ export async function runService(
     latency,
     hub,
     authToken: config.authToken,
+    diff: watch ? { watch, snapshotDepth: config.snapshotDepth } : undefined,
   };
   const metrics = metricsFor(state);
   const sampler = setInterval(() => metrics.sample(), 1000);
+  const watching = watch ? setInterval(() => markWatched(watch, hub), WATCH_SYNC_MS) : undefined;
   const consumer = new FrameConsumer({ processed: processedRing, history, counters, latency });
   const consuming = consumer.run();
 
@@ -222,12 +228,24 @@ export async function runService(
       metrics.sample();
       hub.close("shutdown");
       clearInterval(sampler);
+      clearInterval(watching);
       await server.shutdown();
       await sim?.close();
       log.info("stopped");
     })();
 
   return { url, state, supervisor, sim, close };
+}
+
+/** How often the main thread copies "has a subscriber" per symbol into the watch flags, ms. */
+const WATCH_SYNC_MS = 250;
+
+/** Marks each symbol watched while at least one dashboard is subscribed to it. */
+function markWatched(watch: WatchFlags, hub: WsHub): void {
+  for (let s = 0; s < watch.bytes.length; s++) {
+    const watched = hub.subscribers(s) > 0;
+    if (watched !== watch.isWatched(s)) watch.set(s, watched);
+  }
 }
 
 /**
@@ -292,10 +310,15 @@ function superviseWorkers(
   extras: ServiceExtras,
   log: Logger,
   feed: { wsUrl: string; restUrl: string },
-  memory: { rawRing: SpscRing; processedRing: SpscRing; counters: PipelineCounters },
+  memory: {
+    rawRing: SpscRing;
+    processedRing: SpscRing;
+    counters: PipelineCounters;
+    watch?: WatchFlags;
+  },
 ): Supervisor {
   const { wsUrl, restUrl } = feed;
-  const { rawRing, processedRing, counters } = memory;
+  const { rawRing, processedRing, counters, watch } = memory;
   return new Supervisor({
     rawRing,
     processedRing,
@@ -309,6 +332,9 @@ function superviseWorkers(
       restUrl,
       stream: config.stream,
       levels: config.levels,
+      snapshotDepth: config.snapshotDepth,
+      restWeightLimit: config.restWeightLimit,
+      watch: watch?.buffer,
       staleMs: config.staleMs,
       backoffBaseMs: extras.backoffBaseMs,
       backoffCapMs: extras.backoffCapMs,

@@ -16,6 +16,7 @@ import type { MetricsSources } from "../metrics/metrics_sources.ts";
 import type { HistoryStore } from "./history_store.ts";
 import type { FrameSlotLayout } from "../pipeline/frame_slot.ts";
 import type { DepthStream } from "../ingest/depth_stream.ts";
+import type { WatchFlags } from "../pipeline/watch_flags.ts";
 
 /** Everything the routes may read. */
 export interface ServiceState extends MetricsSources {
@@ -31,4 +32,6 @@ export interface ServiceState extends MetricsSources {
   readonly layout: FrameSlotLayout;
   /** Optional bearer token guarding /ws, /metrics, /stats and /api/*. */
   readonly authToken?: string;
+  /** Diff mode: symbols someone watches (written by the service, read by the ingest) and the snapshot depth. */
+  readonly diff?: { readonly watch: WatchFlags; readonly snapshotDepth: number };
 }

@@ -31,6 +31,7 @@ import {
 import { readHubStats } from "../metrics/hub_stats.ts";
 import type { WorkerName, WorkerState } from "../metrics/metrics_sources.ts";
 import type { ServiceState } from "./service_state.ts";
+import { type DiffProgress, diffProgress } from "./diff_progress.ts";
 
 /**
  * Names of the adaptive modes, indexed by the mode gauge.
@@ -77,6 +78,8 @@ export interface Stats {
   symbols: Record<string, SymbolStats>;
   /** Ingest worker's global counters. */
   ingest: Omit<IngestTotals, "heartbeat" | "started">;
+  /** Diff mode: books synced / total, ETA, watched symbols, snapshot depth; null in depth20 mode. */
+  diffSync: DiffProgress | null;
   /** Workers and their restarts. */
   workers: Record<WorkerName, { state: WorkerState; restarts: number }> & {
     inFlightLost: number;
@@ -106,6 +109,8 @@ function ms(seconds: number): number | null {
  * ```
  */
 export function buildStats(state: ServiceState, nowMs: number = Date.now()): Stats {
+  // Before the per-symbol counters: a book counted as synced then already shows its first frame.
+  const diffSync = diffProgress(state);
   const snap = pipelineTotals(state).snapshot();
   const symbols: Record<string, SymbolStats> = {};
   for (let id = 0; id < snap.symbols.length; id++) {
@@ -143,6 +148,7 @@ export function buildStats(state: ServiceState, nowMs: number = Date.now()): Sta
     },
     symbols,
     ingest,
+    diffSync,
     workers: {
       ingest: { state: sup.state("ingest"), restarts: sup.restarts("ingest") },
       analytics: { state: sup.state("analytics"), restarts: sup.restarts("analytics") },

@@ -287,6 +287,10 @@ export class WsHub {
   get clientsBehind(): number {
     return this.#behind.size;
   }
+  /** Clients subscribed to symbol `symbolId` (0 for an unknown id). */
+  subscribers(symbolId: number): number {
+    return this.#bySymbol[symbolId]?.size ?? 0;
+  }
   /** The current sequence number of symbol `symbolId` (0 before its first frame). */
   seq(symbolId: number): number {
     return this.#seq[symbolId] ?? 0;
