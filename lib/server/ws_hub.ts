@@ -57,7 +57,6 @@ import {
   CLOSE_CODES,
   DISCONNECT_REASONS,
   type DisconnectReason,
-  HELLO_OWED,
   type SessionHost,
   type SessionLimits,
   WsSession,
@@ -409,7 +408,7 @@ export class WsHub {
       const held = owed.get(symbolId);
       if (held === undefined) {
         owed.set(symbolId, { wire, dropped: 0 });
-      } else if (held.dropped !== HELLO_OWED) {
+      } else if (held.wire !== null) {
         held.dropped++;
         this.#framesConflated++;
         held.wire = wire;
@@ -449,14 +448,14 @@ export class WsHub {
         this.#markBehind(client);
         return;
       }
-      if (held.dropped === HELLO_OWED) {
+      if (held.wire === null) {
         client.sendOwedHello(s);
         continue;
       }
       owed.delete(s);
       // Nothing replaced: the shared wire bytes as they are; else re-wrapped with the count.
-      if (held.dropped === 0) client.sendFrame(held.wire!);
-      else client.send(wrapFrame(frameOfWire(held.wire!), held.dropped));
+      if (held.dropped === 0) client.sendFrame(held.wire);
+      else client.send(wrapFrame(frameOfWire(held.wire), held.dropped));
       this.#framesSent++;
     }
     if (owed.size === 0 && client.owed === owed) client.owed = null;

@@ -25,7 +25,7 @@
  * `hardMaxBufferedBytes` queued when a request arrives (or when anything is
  * sent outside a request) is closed at once with 1013 (`slow`). A Hello that
  * would go to a client already over its budget is owed instead (an
- * {@link OwedFrame} marked {@link HELLO_OWED}) and sent by the hub once the client has
+ * {@link OwedFrame} without a frame) and sent by the hub once the client has
  * drained, like a conflated frame: however many symbols one request names,
  * its replies cost at most the budget plus one Hello and one error.
  *
@@ -196,29 +196,16 @@ export interface SessionLimits {
 }
 
 /**
- * The value of {@link OwedFrame.dropped} that means "a Hello of this symbol is owed":
- * it was asked for while the client was over its send budget, and the hub
- * sends it once the client drains (it carries the newest frames, so no frame
- * of the symbol is held meanwhile).
- *
- * @example
- * ```ts
- * import { HELLO_OWED } from "./ws_session.ts";
- * HELLO_OWED; // 4294967295
- * ```
- */
-export const HELLO_OWED = 0xffff_ffff;
-
-/**
  * What a behind client is owed for one symbol (held in {@link WsSession.owed}
  * until it drains): the newest frame not sent and how many older ones it
- * replaced, or a Hello ({@link HELLO_OWED}).
+ * replaced, or a Hello (no frame: a Hello carries the newest frames, so none
+ * is held while it is owed).
  *
  * @example
  * ```ts
- * import { HELLO_OWED, type OwedFrame } from "./ws_session.ts";
+ * import type { OwedFrame } from "./ws_session.ts";
  * const frame: OwedFrame = { wire: new Uint8Array([0x82, 2, 0x12, 0]), dropped: 2 }; // seq jumps by 3
- * const hello: OwedFrame = { wire: null, dropped: HELLO_OWED };
+ * const hello: OwedFrame = { wire: null, dropped: 0 };
  * ```
  */
 export interface OwedFrame {
@@ -227,7 +214,7 @@ export interface OwedFrame {
    * (`wireFrame` of `frame_codec.ts`, shared, not a copy); null when a Hello is owed.
    */
   wire: Uint8Array | null;
-  /** Frames replaced by a newer one since the last sent (the `conflated` count), or {@link HELLO_OWED}. */
+  /** Frames replaced by a newer one since the last sent (the `conflated` count); 0 for a Hello. */
   dropped: number;
 }
 
@@ -408,12 +395,13 @@ export class WsSession {
   }
 
   /**
-   * Send the Hello owed for `symbolId` ({@link HELLO_OWED}); the hub calls it
-   * when the client has drained below its budget.
+   * Send the Hello owed for `symbolId` (an {@link OwedFrame} without a
+   * frame); the hub calls it when the client has drained below its budget.
    */
   sendOwedHello(symbolId: number): void {
-    if (this.owed?.get(symbolId)?.dropped !== HELLO_OWED) return;
-    this.owed.delete(symbolId);
+    const held = this.owed?.get(symbolId);
+    if (held === undefined || held.wire !== null) return;
+    this.owed!.delete(symbolId);
     this.#answering = true;
     try {
       this.send(this.#host.hello(symbolId, this.#subscribedNames()));
@@ -623,7 +611,7 @@ export class WsSession {
   #sendHello(symbolId: number): void {
     if (this.behindSince !== 0 || this.socket.bufferedAmount > this.#limits.maxBufferedBytes) {
       const owed = this.owed ??= new Map();
-      owed.set(symbolId, { wire: null, dropped: HELLO_OWED });
+      owed.set(symbolId, { wire: null, dropped: 0 });
       this.#host.behind(this);
       return;
     }
