@@ -22,6 +22,8 @@
  * @module
  */
 
+import { clientHeader } from "./ws_client_frame.ts";
+
 /**
  * WebSocket frame opcodes (RFC 6455 §5.2).
  *
@@ -107,24 +109,6 @@ export interface StreamedFrame {
   stop?: () => boolean;
 }
 
-/** The header of a masked client frame: 2 to 10 bytes, then the 4-byte masking key. */
-function frameHead(opcode: number, fin: boolean, length: number, mask: Uint8Array): Uint8Array {
-  const ext = length < 126 ? 0 : length < 65536 ? 2 : 8;
-  const head = new Uint8Array(2 + ext + 4);
-  head[0] = (fin ? 0x80 : 0) | opcode;
-  const view = new DataView(head.buffer);
-  if (ext === 0) head[1] = 0x80 | length;
-  else if (ext === 2) {
-    head[1] = 0x80 | 126;
-    view.setUint16(2, length);
-  } else {
-    head[1] = 0x80 | 127;
-    view.setBigUint64(2, BigInt(length));
-  }
-  head.set(mask, 2 + ext);
-  return head;
-}
-
 /** Bytes of a server frame's header once its first `have` bytes are `head` (server frames are unmasked, but allow a mask). */
 function headSize(head: Uint8Array, have: number): number {
   if (have < 2) return 2;
@@ -206,7 +190,7 @@ export class RawWsClient {
   /** Send one masked frame holding `payload` (FIN set); false once the connection is gone. */
   async send(payload: Uint8Array, opcode: number = Opcode.Binary): Promise<boolean> {
     const mask = crypto.getRandomValues(new Uint8Array(4));
-    const head = frameHead(opcode, true, payload.length, mask);
+    const head = clientHeader(opcode, payload.length, { mask });
     const frame = new Uint8Array(head.length + payload.length);
     frame.set(head);
     for (let i = 0; i < payload.length; i++) frame[head.length + i] = payload[i] ^ mask[i & 3];
@@ -224,7 +208,9 @@ export class RawWsClient {
       throw new RangeError(`sendFrame: chunkBytes ${chunkBytes} must be a positive multiple of 4`);
     }
     const mask = crypto.getRandomValues(new Uint8Array(4));
-    if (!await this.#write(frameHead(frame.opcode, frame.fin, frame.length, mask))) return 0;
+    if (!await this.#write(clientHeader(frame.opcode, frame.length, { fin: frame.fin, mask }))) {
+      return 0;
+    }
     // Zeros masked are the key repeated; chunks start at multiples of 4, so one chunk serves all.
     const chunk = new Uint8Array(Math.min(chunkBytes, frame.length));
     for (let i = 0; i < chunk.length; i++) chunk[i] = mask[i & 3];
