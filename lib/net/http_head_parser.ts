@@ -274,126 +274,14 @@ export class RequestHeadParser {
 
   /** Parse the complete head bytes[start, end). */
   #fields(bytes: Uint8Array, end: number): RequestHead {
-    const start = this.#start;
-    const lineEnd = this.#lineEnd;
-    // Request line: METHOD SP target SP version.
-    let sp1 = start;
-    while (sp1 < lineEnd && bytes[sp1] !== SP) sp1++;
-    let sp2 = sp1 + 1;
-    while (sp2 < lineEnd && bytes[sp2] !== SP) sp2++;
-    if (sp1 >= lineEnd || sp2 >= lineEnd) {
-      throw new HttpHeadError(400, "malformed request line; expected METHOD SP target SP HTTP/1.1");
-    }
-    const method = byteString(bytes, start, sp1);
-    if (method.length === 0) {
-      throw new HttpHeadError(400, "empty method; expected METHOD SP target SP HTTP/1.1");
-    }
-    for (let i = start; i < sp1; i++) {
-      if (TCHAR[bytes[i]] === 0) throw new HttpHeadError(400, "method is not a token");
-    }
-    if (sp2 === sp1 + 1) {
-      throw new HttpHeadError(400, "empty request target; expected METHOD SP target SP HTTP/1.1");
-    }
-    for (let i = sp1 + 1; i < sp2; i++) {
-      const b = bytes[i];
-      if (b < 0x21 || b > 0x7e) {
-        throw new HttpHeadError(400, "request target has a byte outside visible ASCII");
-      }
-    }
-    const target = byteString(bytes, sp1 + 1, sp2);
-    const version = byteString(bytes, sp2 + 1, lineEnd);
-    if (version !== "HTTP/1.1" && version !== "HTTP/1.0") {
-      if (/^HTTP\/[0-9]\.[0-9]$/.test(version)) {
-        throw new HttpHeadError(505, "HTTP version not supported; expected HTTP/1.1 or HTTP/1.0");
-      }
-      throw new HttpHeadError(400, "malformed HTTP version; expected HTTP/1.1 or HTTP/1.0");
-    }
-    const absolute = ABSOLUTE.exec(target);
-    if (target.charCodeAt(0) !== 0x2f && absolute === null) {
-      throw new HttpHeadError(
-        400,
-        "request target must be origin-form (/path) or absolute-form (http://host/path)",
-      );
-    }
-
-    // Header fields.
-    const { maxHeaders } = this.limits;
-    const headers: Array<[string, string]> = [];
-    let host: string | null = null;
-    let hosts = 0;
-    let contentLength: string | null = null;
-    let close = false;
-    let keepAliveToken = false;
-    let expectContinue = false;
-    let i = lineEnd + 2;
-    const last = end - 2; // the blank line's CR
-    while (i < last) {
-      let eol = i;
-      while (bytes[eol] !== CR) eol++;
-      const first = bytes[i];
-      if (first === SP || first === HTAB) {
-        throw new HttpHeadError(
-          400,
-          "obs-fold (a header line starting with whitespace) is not allowed",
-        );
-      }
-      if (headers.length === maxHeaders) {
-        throw new HttpHeadError(431, `more than ${maxHeaders} header fields`);
-      }
-      let colon = i;
-      while (colon < eol && bytes[colon] !== COLON) colon++;
-      if (colon === eol) {
-        throw new HttpHeadError(400, "header line without a colon; expected name: value");
-      }
-      const name = tokenAt(bytes, i, colon, "header name");
-      let vs = colon + 1;
-      let ve = eol;
-      while (vs < ve && (bytes[vs] === SP || bytes[vs] === HTAB)) vs++;
-      while (ve > vs && (bytes[ve - 1] === SP || bytes[ve - 1] === HTAB)) ve--;
-      for (let k = vs; k < ve; k++) {
-        const b = bytes[k];
-        if ((b < 0x20 && b !== HTAB) || b === 0x7f) {
-          throw new HttpHeadError(
-            400,
-            `control byte 0x${b.toString(16).padStart(2, "0")} in the value of ${name}`,
-          );
-        }
-      }
-      const value = byteString(bytes, vs, ve);
-      headers.push([name, value]);
-      switch (name) {
-        case "host":
-          hosts++;
-          host = value;
-          break;
-        case "content-length":
-          if (!DIGITS.test(value)) {
-            throw new HttpHeadError(400, "Content-Length must be decimal digits (at most 15)");
-          }
-          if (contentLength !== null && Number(contentLength) !== Number(value)) {
-            throw new HttpHeadError(400, "conflicting Content-Length fields; expected one length");
-          }
-          contentLength = value;
-          break;
-        case "transfer-encoding":
-          throw new HttpHeadError(
-            501,
-            "Transfer-Encoding on a request is not supported; send the body with Content-Length",
-          );
-        case "connection":
-          for (const t of value.split(",")) {
-            const token = t.trim().toLowerCase();
-            if (token === "close") close = true;
-            else if (token === "keep-alive") keepAliveToken = true;
-          }
-          break;
-        case "expect":
-          if (value.toLowerCase() === "100-continue") expectContinue = true;
-          break;
-      }
-      i = eol + 2;
-    }
-
+    const { method, target, version, absolute } = parseRequestLine(
+      bytes,
+      this.#start,
+      this.#lineEnd,
+    );
+    // Header lines run from after the request line's CRLF to the blank line's CR.
+    const { headers, host, hosts, contentLength, close, keepAliveToken, expectContinue } =
+      parseHeaderFields(bytes, this.#lineEnd + 2, end - 2, this.limits.maxHeaders);
     if (hosts > 1) throw new HttpHeadError(400, "more than one Host field; expected exactly one");
     if (host === null && version === "HTTP/1.1") {
       throw new HttpHeadError(400, "missing Host field; HTTP/1.1 requires exactly one");
@@ -419,4 +307,151 @@ export class RequestHeadParser {
       byteLength: end,
     };
   }
+}
+
+/** The request line's parts; `absolute` is the absolute-form match or null. */
+interface RequestLine {
+  method: string;
+  target: string;
+  version: "HTTP/1.1" | "HTTP/1.0";
+  absolute: RegExpExecArray | null;
+}
+
+/** Parse and check the request line bytes[start, lineEnd): METHOD SP target SP version. */
+function parseRequestLine(bytes: Uint8Array, start: number, lineEnd: number): RequestLine {
+  let sp1 = start;
+  while (sp1 < lineEnd && bytes[sp1] !== SP) sp1++;
+  let sp2 = sp1 + 1;
+  while (sp2 < lineEnd && bytes[sp2] !== SP) sp2++;
+  if (sp1 >= lineEnd || sp2 >= lineEnd) {
+    throw new HttpHeadError(400, "malformed request line; expected METHOD SP target SP HTTP/1.1");
+  }
+  const method = byteString(bytes, start, sp1);
+  if (method.length === 0) {
+    throw new HttpHeadError(400, "empty method; expected METHOD SP target SP HTTP/1.1");
+  }
+  for (let i = start; i < sp1; i++) {
+    if (TCHAR[bytes[i]] === 0) throw new HttpHeadError(400, "method is not a token");
+  }
+  if (sp2 === sp1 + 1) {
+    throw new HttpHeadError(400, "empty request target; expected METHOD SP target SP HTTP/1.1");
+  }
+  for (let i = sp1 + 1; i < sp2; i++) {
+    const b = bytes[i];
+    if (b < 0x21 || b > 0x7e) {
+      throw new HttpHeadError(400, "request target has a byte outside visible ASCII");
+    }
+  }
+  const target = byteString(bytes, sp1 + 1, sp2);
+  const version = byteString(bytes, sp2 + 1, lineEnd);
+  if (version !== "HTTP/1.1" && version !== "HTTP/1.0") {
+    if (/^HTTP\/[0-9]\.[0-9]$/.test(version)) {
+      throw new HttpHeadError(505, "HTTP version not supported; expected HTTP/1.1 or HTTP/1.0");
+    }
+    throw new HttpHeadError(400, "malformed HTTP version; expected HTTP/1.1 or HTTP/1.0");
+  }
+  const absolute = ABSOLUTE.exec(target);
+  if (target.charCodeAt(0) !== 0x2f && absolute === null) {
+    throw new HttpHeadError(
+      400,
+      "request target must be origin-form (/path) or absolute-form (http://host/path)",
+    );
+  }
+  return { method, target, version, absolute };
+}
+
+/** The header fields of a head, and what the server needs from them. */
+interface HeaderFields {
+  headers: Array<[string, string]>;
+  host: string | null;
+  hosts: number;
+  contentLength: string | null;
+  close: boolean;
+  keepAliveToken: boolean;
+  expectContinue: boolean;
+}
+
+/** Parse and check the header lines in bytes[from, last), each ending with CRLF. */
+function parseHeaderFields(
+  bytes: Uint8Array,
+  from: number,
+  last: number,
+  maxHeaders: number,
+): HeaderFields {
+  const headers: Array<[string, string]> = [];
+  let host: string | null = null;
+  let hosts = 0;
+  let contentLength: string | null = null;
+  let close = false;
+  let keepAliveToken = false;
+  let expectContinue = false;
+  let i = from;
+  while (i < last) {
+    let eol = i;
+    while (bytes[eol] !== CR) eol++;
+    const first = bytes[i];
+    if (first === SP || first === HTAB) {
+      throw new HttpHeadError(
+        400,
+        "obs-fold (a header line starting with whitespace) is not allowed",
+      );
+    }
+    if (headers.length === maxHeaders) {
+      throw new HttpHeadError(431, `more than ${maxHeaders} header fields`);
+    }
+    let colon = i;
+    while (colon < eol && bytes[colon] !== COLON) colon++;
+    if (colon === eol) {
+      throw new HttpHeadError(400, "header line without a colon; expected name: value");
+    }
+    const name = tokenAt(bytes, i, colon, "header name");
+    let vs = colon + 1;
+    let ve = eol;
+    while (vs < ve && (bytes[vs] === SP || bytes[vs] === HTAB)) vs++;
+    while (ve > vs && (bytes[ve - 1] === SP || bytes[ve - 1] === HTAB)) ve--;
+    for (let k = vs; k < ve; k++) {
+      const b = bytes[k];
+      if ((b < 0x20 && b !== HTAB) || b === 0x7f) {
+        throw new HttpHeadError(
+          400,
+          `control byte 0x${b.toString(16).padStart(2, "0")} in the value of ${name}`,
+        );
+      }
+    }
+    const value = byteString(bytes, vs, ve);
+    headers.push([name, value]);
+    switch (name) {
+      case "host":
+        hosts++;
+        host = value;
+        break;
+      case "content-length":
+        if (!DIGITS.test(value)) {
+          throw new HttpHeadError(400, "Content-Length must be decimal digits (at most 15)");
+        }
+        if (contentLength !== null && Number(contentLength) !== Number(value)) {
+          throw new HttpHeadError(400, "conflicting Content-Length fields; expected one length");
+        }
+        contentLength = value;
+        break;
+      case "transfer-encoding":
+        throw new HttpHeadError(
+          501,
+          "Transfer-Encoding on a request is not supported; send the body with Content-Length",
+        );
+      case "connection":
+        for (const t of value.split(",")) {
+          const token = t.trim().toLowerCase();
+          if (token === "close") close = true;
+          else if (token === "keep-alive") keepAliveToken = true;
+        }
+        break;
+      case "expect":
+        if (value.toLowerCase() === "100-continue") expectContinue = true;
+        break;
+    }
+    i = eol + 2;
+  }
+
+  return { headers, host, hosts, contentLength, close, keepAliveToken, expectContinue };
 }
