@@ -20,6 +20,7 @@ import {
   ServerMessageSchema,
 } from "../proto/gen/market_pb.ts";
 import type { Context } from "../lib/web/mod.ts";
+import { clientFrame } from "../testing/ws_client_frame.ts";
 import type { State } from "../utils.ts";
 
 const SYMBOLS = ["BTCUSDT", "ETHUSDT"];
@@ -204,6 +205,14 @@ class RawClient {
       }
       if (!(await this.#fill())) return null;
     }
+  }
+
+  /** Send one client message (masked binary frame). */
+  async send(message: MessageInitShape<typeof ClientMessageSchema>["kind"]): Promise<void> {
+    const payload = toBinary(ClientMessageSchema, create(ClientMessageSchema, { kind: message }));
+    const bytes = clientFrame(0x2, payload);
+    let written = 0;
+    while (written < bytes.length) written += await this.conn.write(bytes.subarray(written));
   }
 
   close(): void {
@@ -445,6 +454,73 @@ Deno.test("ws hub: a client that stops reading is conflated, then closed as slow
     );
     assert.deepStrictEqual(fast.frames().map((f) => f.mid).slice(-2), [pushed - 1, pushed]);
     assert.ok(fast.messages.every((m) => m.conflated === 0));
+  } finally {
+    slow?.close();
+    await fast.close();
+    await s.stop();
+  }
+});
+
+Deno.test("ws hub: a Hello owed to a client that is behind is sent once it drains, before that symbol's frames", async () => {
+  // 1000 levels make a frame ~32 KB, so the slow client falls behind quickly;
+  // maxBehindMs is long so it is never closed as slow while the test pushes.
+  const s = setup({ maxBufferedBytes: 256 * 1024, maxBehindMs: 600_000, drainCheckMs: 20 }, 1000);
+  const fast = new TestClient(s.url);
+  let slow: RawClient | undefined;
+  try {
+    await fast.until((m) => m.length >= 1, "the fast client's Hello");
+    for (let mid = 1; mid <= 3; mid++) s.push(1, 1000 + mid); // ETHUSDT history: 3 frames
+    const opened = await RawClient.open(s.port);
+    slow = opened.client;
+    assert.equal(opened.status, 101);
+    let pushed = 0;
+    const push = async () => {
+      s.push(0, ++pushed);
+      await fast.until(() => fast.frames().length === pushed, `frame ${pushed} on the fast client`);
+    };
+    while (s.hub.framesConflated < 3) {
+      assert.ok(pushed < 3000, "the slow client never fell behind");
+      await push();
+    }
+    assert.equal(s.hub.clientsBehind, 1);
+    // Behind: the Hello for ETHUSDT cannot be sent now, it is owed.
+    const conflatedBefore = s.hub.framesConflated;
+    await slow.send({ case: "subscribe", value: { symbols: ["ETHUSDT"] } });
+    await waitUntil("the subscription", () => s.hub.subscribers(1) === 1);
+    s.push(1, 1004); // ETHUSDT seq 4, while the slow client is behind: held, not sent
+    await push();
+    assert.ok(s.hub.framesConflated > conflatedBefore, "frames were held while behind");
+    // The slow client reads: it drains, and the owed Hello comes with the
+    // ETHUSDT history, before any ETHUSDT frame.
+    let hello: Hello | undefined;
+    const eth: Frame[] = [];
+    while (hello === undefined || eth.length === 0) {
+      if (hello !== undefined && eth.length === 0) s.push(1, 1005 + eth.length);
+      // A hang guard: without the owed Hello nothing more would ever arrive.
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const f = await Promise.race([
+        slow.frame(),
+        new Promise<never>((_, reject) => {
+          timer = setTimeout(() => reject(new Error("no owed Hello within 30 s")), 30_000);
+        }),
+      ]).finally(() => clearTimeout(timer));
+      assert.ok(f, "slow client's connection ended early");
+      const m: ServerMessage = fromBinary(ServerMessageSchema, f.payload);
+      if (m.kind.case === "hello" && m.kind.value.symbol === "ETHUSDT") hello = m.kind.value;
+      if (m.kind.case === "frame" && m.kind.value.symbol === "ETHUSDT") {
+        assert.ok(hello, "an ETHUSDT frame came before its Hello");
+        eth.push(m.kind.value);
+      }
+    }
+    assert.deepStrictEqual(hello.subscribed, ["BTCUSDT", "ETHUSDT"]);
+    assert.ok(hello.seq >= 3, `the Hello is at seq ${hello.seq}, after the history before it`);
+    assert.deepStrictEqual(
+      hello.history.map((f) => f.mid),
+      [1001, 1002, 1003, 1004].slice(0, hello.seq),
+      "the Hello carries the ETHUSDT history up to its seq",
+    );
+    assert.ok(eth[0].seq > hello.seq, "frames after the Hello continue after its seq");
+    assert.equal(s.hub.disconnects.slow, 0);
   } finally {
     slow?.close();
     await fast.close();
