@@ -11,9 +11,9 @@
  * into the processed ring (`lib/pipeline/wire_slot.ts`); the hub takes those
  * bytes ({@link WorkerWire}: one copy, the seq and two times filled in) and
  * encodes a frame itself only when the worker did not (a symbol watched a
- * moment ago: the watch flags reach the worker up to ~250 ms late). The hub keeps no history of its own: a Hello
- * encodes the history store's frames on demand (Hellos are rare), so the
- * frame history is held once, in the store.
+ * moment ago: the watch flags reach the worker up to ~250 ms late). The hub
+ * keeps no history of its own: a Hello encodes the history store's frames on
+ * demand (Hellos are rare), so the frame history is held once, in the store.
  *
  * Backpressure, per client, from `socket.bufferedAmount`: while a client has
  * more than `maxBufferedBytes` queued it is "behind" and is sent nothing; the
