@@ -9,7 +9,8 @@ import assert from "node:assert/strict";
 import fc from "fast-check";
 import { create, toBinary } from "@bufbuild/protobuf";
 import { ServerMessageSchema } from "../proto/gen/market_pb.ts";
-import { encodeFrame, encodeHello, wrapFrame } from "../lib/server/frame_codec.ts";
+import { encodeHello, wrapFrame } from "../lib/server/frame_codec.ts";
+import { encodeFrame } from "../lib/analytics/wire_encoder.ts";
 import {
   FRAME_ANALYSED_TIME,
   FRAME_EVENT_TIME,

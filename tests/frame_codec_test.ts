@@ -13,13 +13,8 @@ import {
   FrameSlotLayout,
 } from "../lib/pipeline/frame_slot.ts";
 import { readFrame } from "../lib/pipeline/analytics_frame.ts";
-import {
-  encodeFrame,
-  encodeHello,
-  frameOfWire,
-  wireFrame,
-  wrapFrame,
-} from "../lib/server/frame_codec.ts";
+import { encodeHello, wrapFrame } from "../lib/server/frame_codec.ts";
+import { encodeFrame, frameOfWire, wireFrame } from "../lib/analytics/wire_encoder.ts";
 import { encodeFrame as encodeWsFrame, OPCODE } from "../lib/net/ws_frame.ts";
 import { frameToAnalytics } from "./fixtures/frame_from_wire.ts";
 import { FrameSchema, ServerMessageSchema } from "../proto/gen/market_pb.ts";

@@ -2,7 +2,10 @@
  * The analytics stage as a plain class (the worker entry only wires messages
  * to it): drains the raw ring, lets the {@link AdaptiveProcessor} decide per
  * frame, runs the {@link Analyser} straight into a reserved processed-ring
- * slot, and counts every frame in shared memory.
+ * slot, and counts every frame in shared memory. With `wire`, a frame of a
+ * symbol the main thread marks watched is also encoded, in the same slot, as
+ * the WebSocket bytes the hub sends (`wire_encoder.ts`), so the main thread
+ * only copies them out.
  *
  * Frames are taken one at a time with `pop` (one compare-exchange each), so a
  * worker killed mid-frame loses at most that one frame; the supervisor counts
@@ -14,6 +17,9 @@
  * import { AnalyticsLoop } from "./analytics_loop.ts";
  * import { BookSlotLayout } from "../pipeline/book_slot.ts";
  * import { FrameSlotLayout } from "../pipeline/frame_slot.ts";
+import { WatchFlags } from "../pipeline/watch_flags.ts";
+import { MAX_SYMBOL_BYTES, WIRE_LENGTH, WireSlotLayout } from "../pipeline/wire_slot.ts";
+import { encodeWireSlot } from "./wire_encoder.ts";
  * import { PipelineCounters } from "../pipeline/pipeline_counters.ts";
  * import { SpscRing } from "../pipeline/spsc_ring.ts";
  * const raw = SpscRing.create({ slotBytes: new BookSlotLayout(20).slotBytes });
@@ -44,6 +50,9 @@ import {
 } from "../pipeline/pipeline_counters.ts";
 import { BOOK_SYMBOL_ID, BookSlotLayout } from "../pipeline/book_slot.ts";
 import { FrameSlotLayout } from "../pipeline/frame_slot.ts";
+import { WatchFlags } from "../pipeline/watch_flags.ts";
+import { MAX_SYMBOL_BYTES, WIRE_LENGTH, WireSlotLayout } from "../pipeline/wire_slot.ts";
+import { encodeWireSlot } from "./wire_encoder.ts";
 import { Analyser } from "./analyser.ts";
 import { AdaptiveProcessor } from "./adaptive_processor.ts";
 
@@ -65,6 +74,14 @@ export interface AnalyticsLoopOptions {
   wallFactor?: number;
   /** Debug: artificial cost added to every analysed frame, ms (busy wait). Default 0. */
   costMs?: number;
+  /**
+   * Encode each frame of a watched symbol into its processed slot as the
+   * WebSocket bytes the hub sends (layout `wire_slot.ts`; the processed ring's
+   * slots must be that big): the symbols' upper-case names (index = symbol
+   * id) and the main thread's watch flags (`WatchFlags.buffer`). Default
+   * none: slots carry the analytics frame only.
+   */
+  wire?: { names: readonly string[]; watch: SharedArrayBuffer };
   /** Most frames looked at per batch. Default 256. */
   batch?: number;
   /**
@@ -90,6 +107,9 @@ export interface AnalyticsLoopOptions {
  * import { AnalyticsLoop } from "./analytics_loop.ts";
  * import { BookSlotLayout } from "../pipeline/book_slot.ts";
  * import { FrameSlotLayout } from "../pipeline/frame_slot.ts";
+import { WatchFlags } from "../pipeline/watch_flags.ts";
+import { MAX_SYMBOL_BYTES, WIRE_LENGTH, WireSlotLayout } from "../pipeline/wire_slot.ts";
+import { encodeWireSlot } from "./wire_encoder.ts";
  * import { PipelineCounters } from "../pipeline/pipeline_counters.ts";
  * import { SpscRing } from "../pipeline/spsc_ring.ts";
  * const raw = SpscRing.create({ slotBytes: new BookSlotLayout(20).slotBytes });
@@ -109,6 +129,9 @@ export class AnalyticsLoop {
   readonly #analyser: Analyser;
   readonly #adaptive: AdaptiveProcessor;
   readonly #frame: Float64Array;
+  readonly #wire: WireSlotLayout | undefined;
+  readonly #names: Uint8Array[] = [];
+  readonly #watch: WatchFlags | undefined;
   readonly #ids: Int32Array;
   readonly #newest: Uint8Array;
   readonly #batch: number;
@@ -122,7 +145,8 @@ export class AnalyticsLoop {
    * Creates the analyser and the adaptive processor for the rings' layouts.
    *
    * @param options see {@link AnalyticsLoopOptions}.
-   * @throws RangeError when the rings' slot sizes do not fit the layouts.
+   * @throws RangeError when the rings' slot sizes do not fit the layouts, or
+   *   `wire` does not name every symbol in at most `MAX_SYMBOL_BYTES` bytes.
    */
   constructor(options: AnalyticsLoopOptions) {
     this.#raw = options.raw;
@@ -143,6 +167,32 @@ export class AnalyticsLoop {
       throw new RangeError(
         `processed ring slots hold ${this.#processed.slotBytes} bytes, analytics frames need ${frameLayout.slotBytes}`,
       );
+    }
+    if (options.wire) {
+      const wire = new WireSlotLayout(frameLayout);
+      if (this.#processed.slotBytes < wire.slotBytes) {
+        throw new RangeError(
+          `processed ring slots hold ${this.#processed.slotBytes} bytes, wire slots need ${wire.slotBytes}`,
+        );
+      }
+      const { names, watch } = options.wire;
+      if (names.length !== options.symbols) {
+        throw new RangeError(`wire: expected ${options.symbols} symbol names, got ${names.length}`);
+      }
+      const utf8 = new TextEncoder();
+      for (const name of names) {
+        const bytes = utf8.encode(name);
+        if (bytes.length > MAX_SYMBOL_BYTES) {
+          throw new RangeError(
+            `wire: symbol ${
+              JSON.stringify(name)
+            } has ${bytes.length} bytes, at most ${MAX_SYMBOL_BYTES} fit`,
+          );
+        }
+        this.#names.push(bytes);
+      }
+      this.#wire = wire;
+      this.#watch = WatchFlags.attach(watch);
     }
     this.#analyser = new Analyser({
       symbols: options.symbols,
@@ -216,6 +266,7 @@ export class AnalyticsLoop {
       const t0 = performance.now();
       const at = processed.reserve();
       this.#analyser.analyse(frame, 0, processed.f64, at, performance.timeOrigin + t0);
+      if (this.#wire) this.#encode(symbolId, at);
       if (this.#costMs > 0) { while (performance.now() - t0 < this.#costMs) { /* busy */ } }
       processed.commit();
       c.add(c.analyticsSymbol(symbolId, ANALYTICS_PROCESSED), 1);
@@ -241,6 +292,17 @@ export class AnalyticsLoop {
     }
     this.#flush();
     this.#processed.close();
+  }
+
+  /** The wire bytes of the frame at word `at` of the processed ring, or none when unwatched. */
+  #encode(symbolId: number, at: number): void {
+    const wire = this.#wire!;
+    const processed = this.#processed;
+    if (this.#watch!.isWatched(symbolId)) {
+      encodeWireSlot(processed.u8, processed.f64, at, wire, this.#names[symbolId]);
+    } else {
+      processed.f64[at + wire.headerStart + WIRE_LENGTH] = 0;
+    }
   }
 
   #observe(seconds: number): void {

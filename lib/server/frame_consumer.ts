@@ -3,7 +3,9 @@
  * `Atomics.waitAsync`, copies frames out in batches, stamps the delivered
  * time, records receive → main latency, counts deliveries and stores each
  * frame in the {@link HistoryStore} (whose subscribers — the WebSocket hub —
- * fan it out). It yields to the event loop between batches so HTTP and
+ * fan it out). When the analytics worker encoded a frame's wire bytes into
+ * its slot, they are staged in a {@link WorkerWire} while the frame is
+ * stored, so the hub sends them instead of encoding the frame. It yields to the event loop between batches so HTTP and
  * WebSocket work never starve.
  *
  * @example
@@ -40,6 +42,7 @@ import {
 } from "../pipeline/frame_slot.ts";
 import type { HistoryStore } from "./history_store.ts";
 import type { LatencyTracker } from "./latency_tracker.ts";
+import type { WorkerWire } from "./worker_wire.ts";
 
 /** Options of {@link FrameConsumer}. */
 export interface FrameConsumerOptions {
@@ -51,6 +54,12 @@ export interface FrameConsumerOptions {
   counters: PipelineCounters;
   /** Receive → main latency. Required. */
   latency: LatencyTracker;
+  /**
+   * Where each frame's worker-encoded wire bytes are staged for the hub
+   * while the frame is stored (the processed ring's slots must be of its
+   * layout). Default none: the ring carries analytics frames only.
+   */
+  wire?: WorkerWire;
   /** Frames per batch. Default 256. */
   batch?: number;
   /** Longest single wait before re-checking for stop, ms. Default 100. */
@@ -85,6 +94,7 @@ export interface FrameConsumerOptions {
 export class FrameConsumer {
   readonly #o: FrameConsumerOptions;
   readonly #batch: Float64Array;
+  readonly #bytes: Uint8Array;
   readonly #views: Float64Array[];
   readonly #maxBatch: number;
   #running = false;
@@ -93,7 +103,8 @@ export class FrameConsumer {
    * Preallocates the batch buffer and its per-frame views.
    *
    * @param options see {@link FrameConsumerOptions}.
-   * @throws RangeError when the processed ring's slots are smaller than the history's frames.
+   * @throws RangeError when the processed ring's slots are smaller than the
+   *   history's frames, or than the `wire` layout's slots.
    */
   constructor(options: FrameConsumerOptions) {
     this.#o = options;
@@ -104,7 +115,16 @@ export class FrameConsumer {
         `processed ring slots hold ${words} words, history frames need ${options.history.layout.slotWords}`,
       );
     }
+    const wire = options.wire?.layout;
+    if (
+      wire && (wire.frame.slotWords !== options.history.layout.slotWords || wire.slotWords > words)
+    ) {
+      throw new RangeError(
+        `processed ring slots hold ${words} words, wire slots of the history's frames need ${wire.slotWords}`,
+      );
+    }
     this.#batch = new Float64Array(this.#maxBatch * words);
+    this.#bytes = new Uint8Array(this.#batch.buffer);
     this.#views = [];
     const frameWords = options.history.layout.slotWords;
     for (let k = 0; k < this.#maxBatch; k++) {
@@ -114,7 +134,7 @@ export class FrameConsumer {
 
   /** Take every frame available now (one batch at most); returns how many. */
   drainOnce(): number {
-    const { processed, history, counters, latency } = this.#o;
+    const { processed, history, counters, latency, wire } = this.#o;
     const n = processed.popBatch(this.#batch, this.#maxBatch);
     if (n === 0) return 0;
     const words = processed.slotWords;
@@ -129,7 +149,9 @@ export class FrameConsumer {
       if (symbolId >= 0 && symbolId < counters.symbols) {
         counters.add(counters.mainSymbol(symbolId, MAIN_DELIVERED), 1);
       }
+      wire?.stage(this.#bytes, f, base);
       history.push(this.#views[k]);
+      wire?.clear();
     }
     return n;
   }

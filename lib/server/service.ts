@@ -27,6 +27,7 @@ import { BookSlotLayout } from "../pipeline/book_slot.ts";
 import { FrameSlotLayout } from "../pipeline/frame_slot.ts";
 import { PipelineCounters } from "../pipeline/pipeline_counters.ts";
 import { WatchFlags } from "../pipeline/watch_flags.ts";
+import { WireSlotLayout } from "../pipeline/wire_slot.ts";
 import { metricsFor } from "../metrics/metrics_registry.ts";
 import { type SimExchange, startSimExchange } from "../sim/sim_exchange.ts";
 import { serveHttp } from "../net/http_server.ts";
@@ -43,6 +44,7 @@ import { Supervisor } from "./supervisor.ts";
 import { HostCheck } from "./host_check.ts";
 import { guardHandler } from "./http_guard.ts";
 import { WsHub } from "./ws_hub.ts";
+import { WorkerWire } from "./worker_wire.ts";
 
 /** What the HTTP app is made from: the service's state and its logger. */
 export interface HttpAppInput {
@@ -146,26 +148,30 @@ export async function runService(
     throw e;
   }
 
-  const { layout, rawRing, processedRing, counters } = createPipelineMemory(config);
+  const { layout, wireLayout, rawRing, processedRing, counters } = createPipelineMemory(config);
   const history = new HistoryStore({
     symbols: config.symbols.length,
     depth: config.history,
     layout,
   });
   const latency = new LatencyTracker();
-  // Diff mode: which symbols dashboards watch, so the ingest snapshots them first.
-  const watch = config.stream === "diff" ? WatchFlags.create(config.symbols.length) : undefined;
+  // Which symbols dashboards watch: the analytics worker encodes their frames for the
+  // wire; in diff mode the ingest also snapshots them first.
+  const watch = WatchFlags.create(config.symbols.length);
+  const symbols = config.symbols.map((s) => s.toUpperCase());
   const supervisor = superviseWorkers(config, extras, log, { wsUrl, restUrl }, {
     rawRing,
     processedRing,
     counters,
     watch,
+    names: symbols,
   });
-  const symbols = config.symbols.map((s) => s.toUpperCase());
+  const wire = new WorkerWire(wireLayout);
   const hub = new WsHub({
     history,
     symbols,
     layout,
+    wire,
     maxClients: config.maxClients,
     allowedOrigins: [...config.allowedOrigins],
   });
@@ -183,12 +189,18 @@ export async function runService(
     latency,
     hub,
     authToken: config.authToken,
-    diff: watch ? { watch, snapshotDepth: config.snapshotDepth } : undefined,
+    diff: config.stream === "diff" ? { watch, snapshotDepth: config.snapshotDepth } : undefined,
   };
   const metrics = metricsFor(state);
   const sampler = setInterval(() => metrics.sample(), 1000);
-  const watching = watch ? setInterval(() => markWatched(watch, hub), WATCH_SYNC_MS) : undefined;
-  const consumer = new FrameConsumer({ processed: processedRing, history, counters, latency });
+  const watching = setInterval(() => markWatched(watch, hub), WATCH_SYNC_MS);
+  const consumer = new FrameConsumer({
+    processed: processedRing,
+    history,
+    counters,
+    latency,
+    wire,
+  });
   const consuming = consumer.run();
 
   // Every response passes the Host check and gets nosniff, whatever made it.
@@ -280,9 +292,13 @@ function capConnections(config: Config, log: Logger): number {
   return cap.cap;
 }
 
-/** The pipeline's shared memory (both rings and the counters) and the analytics frame layout. */
+/**
+ * The pipeline's shared memory (both rings and the counters), the analytics
+ * frame layout and the processed slots' layout (the frame and its wire bytes).
+ */
 function createPipelineMemory(config: Config): {
   layout: FrameSlotLayout;
+  wireLayout: WireSlotLayout;
   rawRing: SpscRing;
   processedRing: SpscRing;
   counters: PipelineCounters;
@@ -294,14 +310,15 @@ function createPipelineMemory(config: Config): {
     slotBytes: bookLayout.slotBytes,
     policy: "drop-oldest",
   });
+  const wireLayout = new WireSlotLayout(layout);
   const processedRing = SpscRing.create({
     capacity: config.processedCapacity,
-    slotBytes: layout.slotBytes,
+    slotBytes: wireLayout.slotBytes,
     policy: "drop-oldest",
   });
   // One extra row counts frames that name no known symbol.
   const counters = PipelineCounters.create(config.symbols.length + 1);
-  return { layout, rawRing, processedRing, counters };
+  return { layout, wireLayout, rawRing, processedRing, counters };
 }
 
 /** The supervisor of the ingest and analytics workers (not started) reading the exchange at `feed`. */
@@ -314,11 +331,12 @@ function superviseWorkers(
     rawRing: SpscRing;
     processedRing: SpscRing;
     counters: PipelineCounters;
-    watch?: WatchFlags;
+    watch: WatchFlags;
+    names: readonly string[];
   },
 ): Supervisor {
   const { wsUrl, restUrl } = feed;
-  const { rawRing, processedRing, counters, watch } = memory;
+  const { rawRing, processedRing, counters, watch, names } = memory;
   return new Supervisor({
     rawRing,
     processedRing,
@@ -334,7 +352,7 @@ function superviseWorkers(
       levels: config.levels,
       snapshotDepth: config.snapshotDepth,
       restWeightLimit: config.restWeightLimit,
-      watch: watch?.buffer,
+      watch: config.stream === "diff" ? watch.buffer : undefined,
       staleMs: config.staleMs,
       backoffBaseMs: extras.backoffBaseMs,
       backoffCapMs: extras.backoffCapMs,
@@ -345,6 +363,7 @@ function superviseWorkers(
       notionals: [...config.notionals],
       wallFactor: config.wallFactor,
       costMs: config.analyticsCostMs,
+      wire: { names: [...names], watch: watch.buffer },
     },
   });
 }

@@ -5,11 +5,15 @@
  * The hub listens to the {@link HistoryStore}: every stored frame gets the
  * symbol's next sequence number (1, 2, 3, … per symbol, per hub instance; the
  * instance is named by a random `epoch`). A frame of a symbol someone is
- * subscribed to is encoded ONCE, wrapped and framed for the wire in the same
- * buffer, and that buffer is queued to every subscriber; a frame nobody
- * watches is not encoded at all. The hub keeps no history of its own: a Hello
- * encodes the history store's frames on demand (Hellos are rare), so the
- * frame history is held once, in the store.
+ * subscribed to is encoded ONCE, as a complete WebSocket frame, and that
+ * buffer is queued to every subscriber; a frame nobody watches is not
+ * encoded at all. The analytics worker encodes the frames of watched symbols
+ * into the processed ring (`lib/pipeline/wire_slot.ts`); the hub takes those
+ * bytes ({@link WorkerWire}: one copy, the seq and two times filled in) and
+ * encodes a frame itself only when the worker did not (a symbol watched a
+ * moment ago: the watch flags reach the worker up to ~250 ms late). The hub
+ * keeps no history of its own: a Hello encodes the history store's frames on
+ * demand (Hellos are rare), so the frame history is held once, in the store.
  *
  * Backpressure, per client, from `socket.bufferedAmount`: while a client has
  * more than `maxBufferedBytes` queued it is "behind" and is sent nothing; the
@@ -49,10 +53,12 @@
  * @module
  */
 
-import type { FrameSlotLayout } from "../pipeline/frame_slot.ts";
+import { FRAME_DELIVERED_TIME, type FrameSlotLayout } from "../pipeline/frame_slot.ts";
+import { encodeFrame, frameOfWire, wireFrame } from "../analytics/wire_encoder.ts";
 import { upgradeWebSocket } from "../net/ws_upgrade.ts";
 import type { HistoryStore } from "./history_store.ts";
-import { encodeFrame, encodeHello, frameOfWire, wireFrame, wrapFrame } from "./frame_codec.ts";
+import { encodeHello, wrapFrame } from "./frame_codec.ts";
+import type { WorkerWire } from "./worker_wire.ts";
 import {
   CLOSE_CODES,
   DISCONNECT_REASONS,
@@ -73,6 +79,13 @@ export interface WsHubOptions {
   symbols: readonly string[];
   /** Frame layout. Default `history.layout` (must be the same object when given). */
   layout?: FrameSlotLayout;
+  /**
+   * The analytics worker's wire bytes of the frame being stored (staged by
+   * the `FrameConsumer`): sent as they are when present, so the main thread
+   * encodes a live frame only when the worker did not (its symbol was not
+   * watched yet). Default none: every frame is encoded here.
+   */
+  wire?: WorkerWire;
   /**
    * Send budget: a client with more bytes than this queued (frames, Hellos,
    * errors, heartbeats) is behind (conflated). Default 256 KiB (about 200 frames).
@@ -160,6 +173,7 @@ export class WsHub {
   /** Current sequence number per symbol. */
   readonly #seq: Float64Array;
   readonly #history: HistoryStore;
+  readonly #wire: WorkerWire | undefined;
   readonly #clients = new Set<WsSession>();
   readonly #bySymbol: Set<WsSession>[];
   readonly #behind = new Set<WsSession>();
@@ -177,6 +191,7 @@ export class WsHub {
   #closed = false;
   #framesSent = 0;
   #framesConflated = 0;
+  #framesEncoded = 0;
   #errorsSent = 0;
 
   /** @throws RangeError when an option is out of range or the symbols do not match the history. */
@@ -238,6 +253,7 @@ export class WsHub {
     this.epoch = crypto.randomUUID();
     const n = this.symbols.length;
     this.#history = history;
+    this.#wire = options.wire;
     this.#seq = new Float64Array(n);
     this.#bySymbol = [];
     for (let s = 0; s < n; s++) this.#bySymbol.push(new Set());
@@ -269,6 +285,13 @@ export class WsHub {
   /** Frames not sent to a behind client because a newer one of the same symbol replaced them. */
   get framesConflated(): number {
     return this.#framesConflated;
+  }
+  /**
+   * Live frames the main thread encoded itself because the analytics worker
+   * had not (their symbol had just become watched, or no `wire` was given).
+   */
+  get framesEncoded(): number {
+    return this.#framesEncoded;
   }
   /** `ServerError` messages sent (unknown symbols, bad requests). */
   get errorsSent(): number {
@@ -382,17 +405,16 @@ export class WsHub {
 
   /**
    * Give a stored frame the next seq; when anyone is subscribed to its symbol,
-   * encode it once (sent time = when it was stored, as its history copy
-   * keeps) and queue the same framed bytes to every subscriber, or hold it
-   * for a behind one.
+   * take its wire bytes (sent time = when it was stored, as its history copy
+   * keeps) — the worker's, or encoded here when the worker sent none — and
+   * queue the same bytes to every subscriber, or hold them for a behind one.
    */
   #publish(symbolId: number, f64: Float64Array, base: number, storedAt: number): void {
     const seq = ++this.#seq[symbolId];
     const subscribers = this.#bySymbol[symbolId];
     if (subscribers.size === 0) return;
-    const wire = wireFrame(
-      encodeFrame(f64, base, this.layout, this.symbols[symbolId], seq, storedAt),
-    );
+    const wire = this.#wire?.take(symbolId, seq, f64[base + FRAME_DELIVERED_TIME], storedAt) ??
+      this.#encode(symbolId, f64, base, seq, storedAt);
     for (const client of subscribers) {
       if (client.behindSince !== 0) this.#tryDrain(client);
       if (client.behindSince === 0 && client.socket.bufferedAmount <= this.#maxBuffered) {
@@ -414,6 +436,18 @@ export class WsHub {
         held.wire = wire;
       }
     }
+  }
+
+  /** The wire bytes of a live frame, encoded on this thread (counted). */
+  #encode(
+    symbolId: number,
+    f64: Float64Array,
+    base: number,
+    seq: number,
+    storedAt: number,
+  ): Uint8Array<ArrayBuffer> {
+    this.#framesEncoded++;
+    return wireFrame(encodeFrame(f64, base, this.layout, this.symbols[symbolId], seq, storedAt));
   }
 
   /** Count `client` as behind from now (unless it is already): the timer checks it from then on. */

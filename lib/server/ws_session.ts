@@ -211,7 +211,9 @@ export interface SessionLimits {
 export interface OwedFrame {
   /**
    * The newest frame not sent, as the hub framed it for every subscriber
-   * (`wireFrame` of `frame_codec.ts`, shared, not a copy); null when a Hello is owed.
+   * (the analytics worker's bytes, or `wireFrame` of
+   * `lib/analytics/wire_encoder.ts`; shared, not a copy); null when a Hello
+   * is owed.
    */
   wire: Uint8Array | null;
   /** Frames replaced by a newer one since the last sent (the `conflated` count); 0 for a Hello. */
