@@ -168,3 +168,190 @@ Deno.test("flow window rejects bad options", () => {
   assert.throws(() => new FlowWindow({ symbols: 1, capacity: 1 }), RangeError);
   assert.throws(() => new FlowWindow({ symbols: 1, shortMs: 5000, longMs: 1000 }), RangeError);
 });
+
+/**
+ * The flow window as it was before its storage became a chunk pool: one
+ * plain ring of `capacity` entries per symbol. The model the pooled window
+ * must match bit for bit.
+ */
+class PlainRingWindow {
+  readonly times: Float64Array;
+  readonly e1: Float64Array;
+  readonly em: Float64Array;
+  readonly written: Float64Array;
+  readonly longStart: Float64Array;
+  readonly shortStart: Float64Array;
+  readonly sinceRecompute: Float64Array;
+  readonly sums: Float64Array;
+  constructor(symbols: number, readonly cap: number) {
+    this.times = new Float64Array(symbols * cap);
+    this.e1 = new Float64Array(symbols * cap);
+    this.em = new Float64Array(symbols * cap);
+    this.written = new Float64Array(symbols);
+    this.longStart = new Float64Array(symbols);
+    this.shortStart = new Float64Array(symbols);
+    this.sinceRecompute = new Float64Array(symbols);
+    this.sums = new Float64Array(symbols * 4);
+  }
+  push(s: number, t: number, e1: number, em: number): boolean {
+    const { cap, sums, times, e1: a1, em: am } = this;
+    const off = s * cap, so = s * 4;
+    let written = this.written[s], longStart = this.longStart[s], shortStart = this.shortStart[s];
+    let overflow = false;
+    if (written - longStart >= cap) {
+      const j = off + (longStart % cap);
+      sums[so + 2] -= a1[j];
+      sums[so + 3] -= am[j];
+      if (shortStart === longStart) {
+        sums[so] -= a1[j];
+        sums[so + 1] -= am[j];
+        shortStart++;
+      }
+      longStart++;
+      overflow = true;
+    }
+    const w = off + (written % cap);
+    times[w] = t;
+    a1[w] = e1;
+    am[w] = em;
+    written++;
+    sums[so] += e1;
+    sums[so + 1] += em;
+    sums[so + 2] += e1;
+    sums[so + 3] += em;
+    while (longStart < written && times[off + (longStart % cap)] <= t - 10_000) {
+      const j = off + (longStart % cap);
+      sums[so + 2] -= a1[j];
+      sums[so + 3] -= am[j];
+      longStart++;
+    }
+    while (shortStart < longStart) {
+      const j = off + (shortStart % cap);
+      sums[so] -= a1[j];
+      sums[so + 1] -= am[j];
+      shortStart++;
+    }
+    while (shortStart < written && times[off + (shortStart % cap)] <= t - 1_000) {
+      const j = off + (shortStart % cap);
+      sums[so] -= a1[j];
+      sums[so + 1] -= am[j];
+      shortStart++;
+    }
+    this.written[s] = written;
+    this.longStart[s] = longStart;
+    this.shortStart[s] = shortStart;
+    if (++this.sinceRecompute[s] >= cap) {
+      this.sinceRecompute[s] = 0;
+      let s1 = 0, sm = 0, l1 = 0, lm = 0;
+      for (let k = longStart; k < written; k++) {
+        const j = off + (k % cap);
+        l1 += a1[j];
+        lm += am[j];
+        if (k >= shortStart) {
+          s1 += a1[j];
+          sm += am[j];
+        }
+      }
+      sums[so] = s1;
+      sums[so + 1] = sm;
+      sums[so + 2] = l1;
+      sums[so + 3] = lm;
+    }
+    return overflow;
+  }
+  rate(s: number): number {
+    const n = this.written[s] - this.longStart[s];
+    if (n < 2) return NaN;
+    const off = s * this.cap;
+    const span = this.times[off + ((this.written[s] - 1) % this.cap)] -
+      this.times[off + (this.longStart[s] % this.cap)];
+    return span > 0 ? ((n - 1) * 1000) / span : NaN;
+  }
+}
+
+Deno.test("flow window: its pooled storage gives bit-for-bit the results of a plain ring per symbol (property)", () => {
+  fc.assert(
+    fc.property(
+      fc.constantFrom(2, 3, 16, 17, 40, 64, 200), // 200: more chunks than the pool starts with
+      fc.array(
+        fc.tuple(
+          fc.integer({ min: 0, max: 3 }),
+          fc.oneof(fc.integer({ min: 0, max: 40 }), fc.integer({ min: 0, max: 12_000 })),
+          fc.double({ min: -1e17, max: 1e17, noNaN: true }),
+          fc.double({ min: -1e3, max: 1e3, noNaN: true }),
+        ),
+        { minLength: 1, maxLength: 600 },
+      ),
+      (cap, steps) => {
+        const pooled = new FlowWindow({ symbols: 4, capacity: cap });
+        const plain = new PlainRingWindow(4, cap);
+        const clock = [0, 0, 0, 0];
+        for (const [s, dt, e1, em] of steps) {
+          clock[s] += dt;
+          const got = pooled.push(s, clock[s], e1, em);
+          assert.equal(got, plain.push(s, clock[s], e1, em), "overflow");
+          for (let q = 0; q < 4; q++) {
+            const want = [
+              plain.sums[q * 4],
+              plain.sums[q * 4 + 1],
+              plain.sums[q * 4 + 2],
+              plain.sums[q * 4 + 3],
+              plain.written[q] - plain.longStart[q],
+              plain.rate(q),
+            ];
+            const have = [
+              pooled.shortSumL1(q),
+              pooled.shortSum(q),
+              pooled.longSumL1(q),
+              pooled.longSum(q),
+              pooled.longCount(q),
+              pooled.rate(q),
+            ];
+            have.forEach((v, i) => assert.ok(Object.is(v, want[i]), `symbol ${q} value ${i}`));
+          }
+        }
+      },
+    ),
+    { numRuns: 150 },
+  );
+});
+
+Deno.test("flow window: a jump past the long window that empties a whole chunk still takes its entries out of the short sums", () => {
+  const pooled = new FlowWindow({ symbols: 1, capacity: 64 });
+  const plain = new PlainRingWindow(1, 64);
+  // 16 entries fill exactly the first chunk, all inside the short window.
+  for (let i = 0; i < 16; i++) {
+    pooled.push(0, 100 + i, i + 0.25, -i);
+    plain.push(0, 100 + i, i + 0.25, -i);
+  }
+  // The 17th starts the next chunk and expires every earlier entry at once.
+  pooled.push(0, 30_000, 7, 7);
+  plain.push(0, 30_000, 7, 7);
+  assert.deepStrictEqual(
+    [pooled.shortSumL1(0), pooled.shortSum(0), pooled.longSumL1(0), pooled.longSum(0)],
+    [plain.sums[0], plain.sums[1], plain.sums[2], plain.sums[3]],
+  );
+  assert.equal(pooled.shortSumL1(0), 7);
+  assert.equal(pooled.longCount(0), 1);
+});
+
+Deno.test("flow window: the pool grows when every chunk is in use, keeping every entry", () => {
+  const pooled = new FlowWindow({ symbols: 3, capacity: 1024 });
+  const plain = new PlainRingWindow(3, 1024);
+  // 1,500 entries 5 ms apart per symbol: up to 1,024 (all of the ring) in the
+  // 10 s window, far more than the 4 chunks per symbol the pool starts with.
+  for (let i = 0; i < 1500; i++) {
+    for (let s = 0; s < 3; s++) {
+      const e1 = Math.sin(i * (s + 1)), em = Math.cos(i) * 1e9;
+      assert.equal(pooled.push(s, i * 5, e1, em), plain.push(s, i * 5, e1, em));
+    }
+  }
+  for (let s = 0; s < 3; s++) {
+    assert.deepStrictEqual(
+      [pooled.shortSumL1(s), pooled.shortSum(s), pooled.longSumL1(s), pooled.longSum(s)],
+      [...plain.sums.subarray(s * 4, s * 4 + 4)],
+    );
+    assert.equal(pooled.rate(s), plain.rate(s));
+    assert.equal(pooled.longCount(s), 1024);
+  }
+});

@@ -8,7 +8,7 @@ import {
   FrameSlotLayout,
 } from "../lib/pipeline/frame_slot.ts";
 import { type AnalyticsFrame, readFrame } from "../lib/pipeline/analytics_frame.ts";
-import { HistoryStore } from "../lib/server/history_store.ts";
+import { HISTORY_FIELDS, HistoryStore } from "../lib/server/history_store.ts";
 
 const LAYOUT = new FrameSlotLayout({ levels: 4, notionals: [10, 20], wallsPerSide: 2 });
 
@@ -22,13 +22,23 @@ function slotOf(symbolId: number, seed: number): Float64Array {
   return f64;
 }
 
+/** What an older (not the newest) frame reads as: its kept words, NaN elsewhere, no ladders. */
+function compact(slot: Float64Array): Float64Array {
+  const out = new Float64Array(slot.length).fill(NaN);
+  for (const w of HISTORY_FIELDS) out[w] = slot[w];
+  out[FRAME_SYMBOL_ID] = slot[FRAME_SYMBOL_ID];
+  out[FRAME_BID_COUNT] = 0;
+  out[FRAME_ASK_COUNT] = 0;
+  return out;
+}
+
 function stored(history: HistoryStore, symbolId: number): AnalyticsFrame[] {
   const out: AnalyticsFrame[] = [];
   history.forEach(symbolId, (f64, base) => out.push(readFrame(f64, base, LAYOUT)));
   return out;
 }
 
-Deno.test("history store: the last `depth` frames per symbol, oldest first; ladders only in the newest, every other field kept", () => {
+Deno.test("history store: the last `depth` frames per symbol, oldest first; the newest in full, older ones with exactly their kept words", () => {
   fc.assert(
     fc.property(
       fc.integer({ min: 1, max: 6 }),
@@ -43,10 +53,9 @@ Deno.test("history store: the last `depth` frames per symbol, oldest first; ladd
           if (model[s].length > depth) model[s].shift();
         });
         for (let s = 0; s < 3; s++) {
-          const expected = model[s].map((slot, k, all) => {
-            const frame = readFrame(slot, 0, LAYOUT);
-            return k === all.length - 1 ? frame : { ...frame, bids: [], asks: [] };
-          });
+          const expected = model[s].map((slot, k, all) =>
+            readFrame(k === all.length - 1 ? slot : compact(slot), 0, LAYOUT)
+          );
           assert.deepStrictEqual(stored(history, s), expected);
           assert.equal(history.size(s), model[s].length);
           const newest = model[s].at(-1);
@@ -58,6 +67,32 @@ Deno.test("history store: the last `depth` frames per symbol, oldest first; ladd
             );
           } else assert.equal(history.latestBase(s), -1);
         }
+      },
+    ),
+  );
+});
+
+Deno.test("history store: an older frame's kept words are bit-for-bit what was pushed (any double, -0 and NaN included)", () => {
+  fc.assert(
+    fc.property(
+      fc.array(fc.double(), { minLength: LAYOUT.slotWords, maxLength: LAYOUT.slotWords }),
+      (words) => {
+        const history = new HistoryStore({ symbols: 1, depth: 2, layout: LAYOUT });
+        const slot = Float64Array.from(words);
+        slot[FRAME_SYMBOL_ID] = 0;
+        history.push(slot);
+        history.push(slotOf(0, 9)); // the first becomes an older frame
+        let seen = 0;
+        history.forEach(0, (f64, base) => {
+          if (seen++ > 0) return;
+          for (const w of HISTORY_FIELDS) {
+            assert.ok(
+              Object.is(f64[base + w], slot[w]),
+              `word ${w}: ${f64[base + w]} vs ${slot[w]}`,
+            );
+          }
+        });
+        assert.equal(seen, 2);
       },
     ),
   );
@@ -114,6 +149,6 @@ Deno.test("history store: frames of unknown symbols are refused and counted; bad
     () => new HistoryStore({ symbols: 1, depth: 0, layout: LAYOUT }),
     /depth must be an integer from 1 to 100000, got 0/,
   );
-  // A record is the slot's words before the ladders, plus its stored time.
-  assert.equal(history.recordWords, LAYOUT.bidsStart + 1);
+  // A record is the kept words, plus its stored time.
+  assert.equal(history.recordWords, HISTORY_FIELDS.length + 1);
 });

@@ -62,6 +62,9 @@ async function framesFlow(s: Service, what: string, n = 10): Promise<void> {
 Deno.test("a killed analytics worker, then a killed ingest worker, are restarted and frames flow again", async () => {
   const s = await start(["--sim-rate=50"]);
   try {
+    // Without --raw-capacity / --processed-capacity the rings are sized from
+    // the symbols: 2 × 50 frames/s for 250 ms is 25 frames, the floor of 256.
+    assert.deepEqual([s.state.rawRing.capacity, s.state.processedRing.capacity], [256, 256]);
     await framesFlow(s, "start");
     s.supervisor.kill("analytics");
     assert.equal(s.supervisor.state("analytics"), "restarting");
@@ -89,6 +92,8 @@ Deno.test("overload: raw-ring drops and adaptive skips, recovery, and exact acco
   ]);
   const c = s.state.counters;
   try {
+    // The flags override the sizing rule (which would give 2 × 1500 × 250 ms → 1024).
+    assert.deepEqual([s.state.rawRing.capacity, s.state.processedRing.capacity], [256, 256]);
     await until("adaptive mode entered", () => c.load(c.analytics(ANALYTICS_MODE)) >= 1);
     await until("raw drops", () => s.state.rawRing.stats().dropped > 0);
     await until("skips", () => total(s, (r) => c.analyticsSymbol(r, ANALYTICS_SKIPPED)) > 0);

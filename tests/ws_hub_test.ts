@@ -278,12 +278,14 @@ Deno.test("ws hub: Hello carries the requested symbol's history; live frames fol
       [2, 2002],
       [3, 2003],
     ]);
-    // Ladders only in the newest frame (the order book shows only it); older frames keep the rest.
+    // Every field only in the newest frame (the order book shows only it); older
+    // frames keep what the charts draw (mid above), the rest is NaN.
     assert.deepStrictEqual(hello.history[2].bidPrices, [100, 99, 98, 97, 96]);
     assert.deepStrictEqual(hello.history[2].askSizes, [2, 3, 4, 5, 6]);
+    assert.equal(hello.history[2].depth[0].bidQuote, 0);
     for (const old of hello.history.slice(0, 2)) {
       assert.deepStrictEqual([old.bidPrices, old.askPrices], [[], []]);
-      assert.ok(old.depth.length > 0 && old.walls !== undefined);
+      assert.ok(Number.isNaN(old.depth[0].bidQuote) && Number.isNaN(old.lastUpdateId));
     }
     for (let i = 4; i <= 30; i++) s.push(1, 2000 + i);
     s.push(0, 50_001); // not subscribed: not sent

@@ -12,6 +12,17 @@
  * true so the caller can flag the frame: at the default capacity of 1024 this
  * happens only above ~100 frames/s per symbol sustained for 10 s.
  *
+ * Memory follows the entries actually in the window, not the capacity: a
+ * symbol's ring is a logical ring of `capacity` positions whose storage comes
+ * in chunks of 16 entries from one pool shared by every symbol. A chunk is
+ * taken when the ring first writes into its 16 positions and given back when
+ * the last of its entries leaves the long window; the pool grows (doubling,
+ * copying) only when every chunk is in use, so after warm-up a push allocates
+ * nothing. At 10 frames/s a symbol holds about 100 entries, i.e. at most 8
+ * chunks (3 KB) instead of 1024 entries (24 KB). Positions, sums and their
+ * order are those of a plain ring of `capacity` entries, so every result is
+ * bit-for-bit the same.
+ *
  * The same ring gives the symbol's frame rate ({@link FlowWindow.rate}).
  *
  * @example
@@ -30,6 +41,12 @@
 
 /** NaN for branches that rarely run, as a module constant V8 folds (see `analyser.ts`). */
 const NOT_A_NUMBER = NaN;
+/** log2 of the entries in one storage chunk. */
+const CHUNK_SHIFT = 4;
+/** Entries in one storage chunk. */
+const CHUNK = 1 << CHUNK_SHIFT;
+/** Chunks the pool starts with, per symbol (grown by doubling when all are in use). */
+const INITIAL_CHUNKS_PER_SYMBOL = 4;
 
 /** Options of {@link FlowWindow}. */
 export interface FlowWindowOptions {
@@ -63,9 +80,19 @@ export class FlowWindow {
   readonly shortMs: number;
   /** Long window, ms. */
   readonly longMs: number;
+  // The chunk pool: entry storage (CHUNK entries per chunk), the live
+  // entries of each chunk, and a stack of free chunk ids (lowest on top, so
+  // the chunks in use stay at the front of the arrays).
   #times: Float64Array;
   #e1: Float64Array;
   #em: Float64Array;
+  #live: Uint8Array;
+  #free: Int32Array;
+  #freeCount: number;
+  /** Segments per symbol ring: ⌈capacity / CHUNK⌉. */
+  #segments: number;
+  /** Chunk id of each symbol's ring segment (symbol s, segment g at `s * #segments + g`), −1 when none. */
+  #chunkOf: Int32Array;
   // Free-running counters per symbol (exact in float64 up to 2^53).
   #written: Float64Array;
   #longStart: Float64Array;
@@ -98,9 +125,16 @@ export class FlowWindow {
     this.capacity = capacity;
     this.shortMs = shortMs;
     this.longMs = longMs;
-    this.#times = new Float64Array(symbols * capacity);
-    this.#e1 = new Float64Array(symbols * capacity);
-    this.#em = new Float64Array(symbols * capacity);
+    this.#segments = Math.ceil(capacity / CHUNK);
+    this.#chunkOf = new Int32Array(symbols * this.#segments).fill(-1);
+    const chunks = symbols * Math.min(INITIAL_CHUNKS_PER_SYMBOL, this.#segments);
+    this.#times = new Float64Array(chunks * CHUNK);
+    this.#e1 = new Float64Array(chunks * CHUNK);
+    this.#em = new Float64Array(chunks * CHUNK);
+    this.#live = new Uint8Array(chunks);
+    this.#free = new Int32Array(chunks);
+    for (let c = 0; c < chunks; c++) this.#free[c] = chunks - 1 - c;
+    this.#freeCount = chunks;
     this.#written = new Float64Array(symbols);
     this.#longStart = new Float64Array(symbols);
     this.#shortStart = new Float64Array(symbols);
@@ -152,16 +186,16 @@ export class FlowWindow {
     const e1 = entry[1];
     const em = entry[2];
     const cap = this.capacity;
-    const off = s * cap;
     const sums = this.#sums;
     const so = s * 4;
-    const times = this.#times, a1 = this.#e1, am = this.#em;
     let written = this.#written[s];
     let longStart = this.#longStart[s];
+    const expiredFrom = longStart;
     let shortStart = this.#shortStart[s];
     let overflow = false;
     if (written - longStart >= cap) {
-      const j = off + (longStart % cap);
+      const a1 = this.#e1, am = this.#em;
+      const j = this.#at(s, longStart);
       sums[so + 2] -= a1[j];
       sums[so + 3] -= am[j];
       if (shortStart === longStart) {
@@ -172,7 +206,9 @@ export class FlowWindow {
       longStart++;
       overflow = true;
     }
-    const w = off + (written % cap);
+    // Taking a chunk may grow the pool (new arrays): read them only after.
+    const w = this.#slotFor(s, written);
+    const times = this.#times, a1 = this.#e1, am = this.#em;
     times[w] = t;
     a1[w] = e1;
     am[w] = em;
@@ -182,8 +218,8 @@ export class FlowWindow {
     sums[so + 2] += e1;
     sums[so + 3] += em;
     const longEdge = t - this.longMs;
-    while (longStart < written && times[off + (longStart % cap)] <= longEdge) {
-      const j = off + (longStart % cap);
+    while (longStart < written && times[this.#at(s, longStart)] <= longEdge) {
+      const j = this.#at(s, longStart);
       sums[so + 2] -= a1[j];
       sums[so + 3] -= am[j];
       longStart++;
@@ -192,19 +228,22 @@ export class FlowWindow {
       // Entries the long window expired are older than the short edge too;
       // take them out of the short sums as well.
       while (shortStart < longStart) {
-        const j = off + (shortStart % cap);
+        const j = this.#at(s, shortStart);
         sums[so] -= a1[j];
         sums[so + 1] -= am[j];
         shortStart++;
       }
     }
     const shortEdge = t - this.shortMs;
-    while (shortStart < written && times[off + (shortStart % cap)] <= shortEdge) {
-      const j = off + (shortStart % cap);
+    while (shortStart < written && times[this.#at(s, shortStart)] <= shortEdge) {
+      const j = this.#at(s, shortStart);
       sums[so] -= a1[j];
       sums[so + 1] -= am[j];
       shortStart++;
     }
+    // Give back the chunks the expired entries leave empty, now that nothing
+    // reads them any more (the short sums above still did).
+    for (let k = expiredFrom; k < longStart; k++) this.#expire(s, k);
     this.#written[s] = written;
     this.#longStart[s] = longStart;
     this.#shortStart[s] = shortStart;
@@ -215,14 +254,63 @@ export class FlowWindow {
     return overflow;
   }
 
+  /** Storage index of entry number `k` (free-running) of symbol `s`; the entry must be held. */
+  #at(s: number, k: number): number {
+    const pos = k % this.capacity;
+    return this.#chunkOf[s * this.#segments + (pos >> CHUNK_SHIFT)] * CHUNK + (pos & (CHUNK - 1));
+  }
+
+  /** Storage index for writing entry number `k` of symbol `s`, taking a chunk when its segment has none. */
+  #slotFor(s: number, k: number): number {
+    const pos = k % this.capacity;
+    const g = s * this.#segments + (pos >> CHUNK_SHIFT);
+    let chunk = this.#chunkOf[g];
+    if (chunk < 0) {
+      if (this.#freeCount === 0) this.#grow();
+      chunk = this.#free[--this.#freeCount];
+      this.#chunkOf[g] = chunk;
+    }
+    this.#live[chunk]++;
+    return chunk * CHUNK + (pos & (CHUNK - 1));
+  }
+
+  /** Entry number `k` of symbol `s` left the window: give its chunk back when it was the last. */
+  #expire(s: number, k: number): void {
+    const g = s * this.#segments + ((k % this.capacity) >> CHUNK_SHIFT);
+    const chunk = this.#chunkOf[g];
+    if (--this.#live[chunk] === 0) {
+      this.#chunkOf[g] = -1;
+      this.#free[this.#freeCount++] = chunk;
+    }
+  }
+
+  /** Double the pool (every chunk is in use): new arrays holding the old ones. */
+  #grow(): void {
+    const old = this.#live.length;
+    const chunks = old * 2;
+    const grow = (a: Float64Array) => {
+      const b = new Float64Array(chunks * CHUNK);
+      b.set(a);
+      return b;
+    };
+    this.#times = grow(this.#times);
+    this.#e1 = grow(this.#e1);
+    this.#em = grow(this.#em);
+    const live = new Uint8Array(chunks);
+    live.set(this.#live);
+    this.#live = live;
+    // The free stack is empty: push the new chunks, lowest on top.
+    this.#free = new Int32Array(chunks);
+    for (let c = 0; c < old; c++) this.#free[c] = chunks - 1 - c;
+    this.#freeCount = old;
+  }
+
   #recompute(s: number): void {
-    const cap = this.capacity;
-    const off = s * cap;
     const written = this.#written[s];
     const shortStart = this.#shortStart[s];
     let s1 = 0, sm = 0, l1 = 0, lm = 0;
     for (let k = this.#longStart[s]; k < written; k++) {
-      const j = off + (k % cap);
+      const j = this.#at(s, k);
       l1 += this.#e1[j];
       lm += this.#em[j];
       if (k >= shortStart) {
@@ -274,10 +362,8 @@ export class FlowWindow {
   rate(s: number): number {
     const n = this.#written[s] - this.#longStart[s];
     if (n < 2) return NOT_A_NUMBER;
-    const cap = this.capacity;
-    const off = s * cap;
-    const span = this.#times[off + ((this.#written[s] - 1) % cap)] -
-      this.#times[off + (this.#longStart[s] % cap)];
+    const span = this.#times[this.#at(s, this.#written[s] - 1)] -
+      this.#times[this.#at(s, this.#longStart[s])];
     return span > 0 ? ((n - 1) * 1000) / span : NOT_A_NUMBER;
   }
 }

@@ -67,10 +67,14 @@ export interface Config {
   readonly binanceRestUrl: string;
   /** `--sim-rate`: simulated frames per second per symbol. Default 10. */
   readonly simRate: number;
-  /** `--raw-capacity`: raw ring slots (power of two). Default 2048. */
-  readonly rawCapacity: number;
-  /** `--processed-capacity`: processed ring slots (power of two). Default 2048. */
-  readonly processedCapacity: number;
+  /**
+   * `--raw-capacity`: raw ring slots (power of two). Default `undefined`:
+   * sized from the symbols and their frame rate at start
+   * (`ringCapacities` in `lib/server/ring_capacity.ts`).
+   */
+  readonly rawCapacity: number | undefined;
+  /** `--processed-capacity`: processed ring slots (power of two). Default `undefined`: sized like the raw ring. */
+  readonly processedCapacity: number | undefined;
   /** `--history`: analytics frames kept per symbol. Default 100. */
   readonly history: number;
   /** `--stale-ms`: a feed silent this long is stale. Default 2000. */
@@ -391,8 +395,13 @@ const FLAGS: readonly FlagSpec[] = [
     name: "raw-capacity",
     key: "rawCapacity",
     arg: "int",
-    default: "2048",
-    about: "Slots of the raw frame ring (oldest frames are dropped when full).",
+    default: undefined,
+    defaultText: "250 ms of every symbol's frames, rounded up to a power of two from 256 to " +
+      "65536 (8192 at 2,000 symbols × 10 frames/s)",
+    unset: undefined,
+    about: "Slots of the raw frame ring (oldest frames are dropped when full). The default " +
+      "holds 250–500 ms of every symbol's frames (10 frames/s each from Binance, --sim-rate " +
+      "with --source sim), so a pause of the analytics worker drops nothing.",
     expected: "a power of two from 2 to 1048576",
     parse: integer(2, 1 << 20, true),
   },
@@ -400,8 +409,11 @@ const FLAGS: readonly FlagSpec[] = [
     name: "processed-capacity",
     key: "processedCapacity",
     arg: "int",
-    default: "2048",
-    about: "Slots of the analytics frame ring.",
+    default: undefined,
+    defaultText: "sized like the raw ring",
+    unset: undefined,
+    about: "Slots of the analytics frame ring (oldest frames are dropped when full); the default " +
+      "holds 250–500 ms of frames, so a pause of the main thread drops nothing.",
     expected: "a power of two from 2 to 1048576",
     parse: integer(2, 1 << 20, true),
   },

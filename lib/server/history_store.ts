@@ -1,21 +1,27 @@
 /**
- * The main thread's per-symbol history, kept once and compact: the last
- * `depth` analytics frames of each symbol WITHOUT their ladders (the words
- * before `layout.bidsStart`: scalars, depth bands, slippage, walls; plus the
- * time each was stored), and the newest frame of each symbol in full (with its
- * ladders). The dashboard charts the scalars over time and shows only the
- * newest ladder, so older ladders are never needed.
+ * The main thread's per-symbol history, kept once and compact: for each of
+ * the last `depth` analytics frames of a symbol a short record of the words
+ * the dashboard draws over time ({@link HISTORY_FIELDS}: sequence, flags,
+ * receive and delivered times, mid, weighted mid, spread in bps, the three
+ * imbalances and the OFI with its 1 s and 10 s sums; plus the time it was
+ * stored), and the newest frame of each symbol in full (every word, ladders
+ * included). The dashboard charts those words over time and shows every other
+ * field (ladders, depth bands, slippage, walls, volatility…) of the newest
+ * frame only, so older frames keep nothing else.
  *
- * Cost per symbol at the default layout (20 levels, 3 notionals, 3 walls) and
- * depth 100: 100 records × 67 words × 8 bytes = 53,600 bytes of records plus
- * one 1,168-byte full frame, in two preallocated Float64Arrays (no object per
- * frame). Insert is O(1) (a ring index) and allocates nothing.
+ * Cost per symbol at depth 100: 100 records × 14 words × 8 bytes = 11,200
+ * bytes plus one full frame (1,168 bytes at the default layout: 20 levels, 3
+ * notionals, 3 walls), in two preallocated Float64Arrays (no object per
+ * frame). Values are stored as the float64 they were, so what a reader gets
+ * is exactly what was sent live. Insert is O(1) (a ring index) and allocates
+ * nothing.
  *
  * Readers ({@link HistoryStore.forEach}: `/api/history`, the first paint, the
  * hub's Hellos) get each stored frame as a full slot: the newest one as it
- * is, older ones rebuilt in a scratch slot whose ladder counts are 0 (no
- * levels). Subscribers (the WebSocket hub) are called synchronously after
- * each insert with the newest full frame, read in place.
+ * is, older ones rebuilt in a scratch slot holding the record's words, the
+ * symbol id, ladder counts of 0 (no levels) and NaN in every word the record
+ * does not keep. Subscribers (the WebSocket hub) are called synchronously
+ * after each insert with the newest full frame, read in place.
  *
  * @example
  * ```ts
@@ -36,9 +42,54 @@
 import {
   FRAME_ASK_COUNT,
   FRAME_BID_COUNT,
+  FRAME_DELIVERED_TIME,
+  FRAME_FLAGS,
+  FRAME_IMBALANCE_1,
+  FRAME_IMBALANCE_20,
+  FRAME_IMBALANCE_5,
+  FRAME_MID,
+  FRAME_OFI,
+  FRAME_OFI_10S,
+  FRAME_OFI_1S,
+  FRAME_RECEIVE_TIME,
+  FRAME_SEQUENCE,
+  FRAME_SPREAD_BPS,
   FRAME_SYMBOL_ID,
+  FRAME_WEIGHTED_MID,
   type FrameSlotLayout,
 } from "../pipeline/frame_slot.ts";
+
+/**
+ * The frame words a history record keeps, in record order (record word `i`
+ * holds frame word `HISTORY_FIELDS[i]`); the record's last word is the time
+ * it was stored. These are the columns the dashboard's frame ring draws over
+ * time (`lib/client/frame_ring.ts`: time, seq, mid, weighted mid, spread bps,
+ * imbalances, OFI and its sums, latency = delivered − receive) and the
+ * frame's flags. Every other word of an older frame reads as NaN.
+ *
+ * @example
+ * ```ts
+ * import { HISTORY_FIELDS } from "./history_store.ts";
+ * import { FRAME_MID } from "../pipeline/frame_slot.ts";
+ * HISTORY_FIELDS.includes(FRAME_MID); // true
+ * HISTORY_FIELDS.length; // 13 (+ the stored time = 14 words a record)
+ * ```
+ */
+export const HISTORY_FIELDS: readonly number[] = Object.freeze([
+  FRAME_SEQUENCE,
+  FRAME_FLAGS,
+  FRAME_RECEIVE_TIME,
+  FRAME_DELIVERED_TIME,
+  FRAME_MID,
+  FRAME_WEIGHTED_MID,
+  FRAME_SPREAD_BPS,
+  FRAME_IMBALANCE_1,
+  FRAME_IMBALANCE_5,
+  FRAME_IMBALANCE_20,
+  FRAME_OFI,
+  FRAME_OFI_1S,
+  FRAME_OFI_10S,
+]);
 
 /** Options of {@link HistoryStore}. */
 export interface HistoryStoreOptions {
@@ -68,8 +119,8 @@ export type HistoryListener = (
 export type HistoryVisitor = (f64: Float64Array, base: number, storedAt: number) => void;
 
 /**
- * Fixed-size rings of ladder-less frame records, one per symbol, and each
- * symbol's newest frame in full.
+ * Fixed-size rings of compact frame records ({@link HISTORY_FIELDS}), one per
+ * symbol, and each symbol's newest frame in full.
  *
  * @example
  * ```ts
@@ -93,14 +144,16 @@ export class HistoryStore {
   readonly symbols: number;
   /** Frame layout. */
   readonly layout: FrameSlotLayout;
-  /** Words of one record: the slot's words before its ladders, then the time it was stored. */
+  /** Words of one record: the {@link HISTORY_FIELDS} words, then the time it was stored. */
   readonly recordWords: number;
   /** Records of every symbol: symbol s's ring starts at word `s * depth * recordWords`. */
   readonly #records: Float64Array;
   /** The newest full frame of every symbol: symbol s's at word `s * slotWords`. */
   readonly #latest: Float64Array;
-  /** A full slot rebuilt from a record for a reader (ladder counts 0). */
+  /** A full slot rebuilt from a record for a reader (ladder counts 0, unkept words NaN). */
   readonly #scratch: Float64Array;
+  /** {@link HISTORY_FIELDS} as a typed array (the copy loops read it per frame). */
+  readonly #fields = Int32Array.from(HISTORY_FIELDS);
   readonly #next: Uint32Array;
   readonly #count: Uint32Array;
   readonly #listeners = new Set<HistoryListener>();
@@ -123,17 +176,19 @@ export class HistoryStore {
     this.depth = depth;
     this.symbols = options.symbols;
     this.layout = options.layout;
-    this.recordWords = this.layout.bidsStart + 1;
+    this.recordWords = HISTORY_FIELDS.length + 1;
     this.#records = new Float64Array(this.symbols * depth * this.recordWords);
     this.#latest = new Float64Array(this.symbols * this.layout.slotWords);
-    this.#scratch = new Float64Array(this.layout.slotWords);
+    this.#scratch = new Float64Array(this.layout.slotWords).fill(NaN);
+    this.#scratch[FRAME_BID_COUNT] = 0;
+    this.#scratch[FRAME_ASK_COUNT] = 0;
     this.#next = new Uint32Array(this.symbols);
     this.#count = new Uint32Array(this.symbols);
   }
 
   /**
    * Store `slot` (exactly one frame: `layout.slotWords` words, e.g. a
-   * preallocated view into a batch buffer) under its symbol: its ladder-less
+   * preallocated view into a batch buffer) under its symbol: its compact
    * record in the ring, the whole frame as the symbol's newest; then notify
    * the listeners. Returns false (and counts it) when the frame's symbol id is
    * out of range.
@@ -155,7 +210,8 @@ export class HistoryStore {
     const index = this.#next[symbolId];
     const at = (symbolId * this.depth + index) * rw;
     const records = this.#records;
-    for (let w = 0; w < rw - 1; w++) records[at + w] = slot[w];
+    const fields = this.#fields;
+    for (let i = 0; i < rw - 1; i++) records[at + i] = slot[fields[i]];
     records[at + rw - 1] = storedAt;
     const base = symbolId * words;
     this.#latest.set(slot, base);
@@ -188,7 +244,8 @@ export class HistoryStore {
 
   /**
    * Call `fn` with each stored frame of `symbolId`, oldest first: the newest
-   * one in full, older ones without ladders (their bid and ask counts 0).
+   * one in full, older ones with their {@link HISTORY_FIELDS} words, the
+   * symbol id, bid and ask counts 0 and NaN in every other word.
    * The slot handed to `fn` is valid only during the call.
    */
   forEach(symbolId: number, fn: HistoryVisitor): void {
@@ -197,6 +254,8 @@ export class HistoryStore {
     const rw = this.recordWords;
     const records = this.#records;
     const scratch = this.#scratch;
+    const fields = this.#fields;
+    scratch[FRAME_SYMBOL_ID] = symbolId;
     const ring = symbolId * this.depth;
     const first = (this.#next[symbolId] + this.depth - n) % this.depth;
     for (let k = 0; k < n; k++) {
@@ -206,9 +265,7 @@ export class HistoryStore {
         fn(this.#latest, symbolId * this.layout.slotWords, storedAt);
         return;
       }
-      for (let w = 0; w < rw - 1; w++) scratch[w] = records[at + w];
-      scratch[FRAME_BID_COUNT] = 0;
-      scratch[FRAME_ASK_COUNT] = 0;
+      for (let i = 0; i < rw - 1; i++) scratch[fields[i]] = records[at + i];
       fn(scratch, 0, storedAt);
     }
   }

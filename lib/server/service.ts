@@ -37,6 +37,7 @@ import { Backoff } from "../pipeline/backoff.ts";
 import { connectionCap, readFdLimit } from "./connection_cap.ts";
 import { FrameConsumer } from "./frame_consumer.ts";
 import { HistoryStore } from "./history_store.ts";
+import { ringCapacities } from "./ring_capacity.ts";
 import { LatencyTracker } from "./latency_tracker.ts";
 import { createLogger, type Logger } from "../pipeline/logger.ts";
 import type { ServiceState } from "./service_state.ts";
@@ -149,6 +150,12 @@ export async function runService(
   }
 
   const { layout, wireLayout, rawRing, processedRing, counters } = createPipelineMemory(config);
+  log.info(
+    `rings: raw ${rawRing.capacity} slots, processed ${processedRing.capacity} slots` +
+      (config.rawCapacity === undefined || config.processedCapacity === undefined
+        ? ` (defaults sized from ${config.symbols.length} symbols)`
+        : ""),
+  );
   const history = new HistoryStore({
     symbols: config.symbols.length,
     depth: config.history,
@@ -305,14 +312,15 @@ function createPipelineMemory(config: Config): {
 } {
   const bookLayout = new BookSlotLayout(config.levels);
   const layout = new FrameSlotLayout({ levels: config.levels, notionals: config.notionals });
+  const capacity = ringCapacities(config);
   const rawRing = SpscRing.create({
-    capacity: config.rawCapacity,
+    capacity: capacity.raw,
     slotBytes: bookLayout.slotBytes,
     policy: "drop-oldest",
   });
   const wireLayout = new WireSlotLayout(layout);
   const processedRing = SpscRing.create({
-    capacity: config.processedCapacity,
+    capacity: capacity.processed,
     slotBytes: wireLayout.slotBytes,
     policy: "drop-oldest",
   });

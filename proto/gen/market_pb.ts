@@ -134,8 +134,11 @@ export type Hello = Message<"depthwatch.v1.Hello"> & {
 
   /**
    * The symbol's last frames, oldest first (up to the server's history depth).
-   * Only the newest carries the order book (bid/ask prices and sizes); the
-   * older ones carry every other field and empty ladders.
+   * Only the newest carries every field, the order book (bid/ask prices and
+   * sizes) included. The older ones carry what the dashboard charts over time:
+   * seq, analysed_seq, flags, receive, delivered and sent times, mid,
+   * weighted_mid, spread_bps, the imbalances, ofi, ofi_1s and ofi_10s; their
+   * other doubles are NaN and their ladders empty (the server keeps no more).
    *
    * @generated from field: repeated depthwatch.v1.Frame history = 4;
    */

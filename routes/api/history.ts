@@ -2,8 +2,13 @@
  * `GET /api/history?symbol=BTCUSDT[&limit=N]`: the symbol's stored analytics
  * frames, oldest first, as `{ symbol, frames: AnalyticsFrame[] }`; values
  * that could not be computed (NaN) are `null`. Only the newest frame carries
- * its order book (`bids`, `asks`); older ones have every other field and empty
- * ladders (the history keeps ladders for the newest frame only). The symbol is
+ * every field, its order book (`bids`, `asks`) included. Older ones carry what
+ * the dashboard charts over time (`HISTORY_FIELDS` in
+ * `lib/server/history_store.ts`): `symbolId`, `sequence`, `flags`,
+ * `receiveTime`, `deliveredTime`, `mid`, `weightedMid`, `spreadBps`,
+ * `imbalance`, `ofi.e`, `ofi.sum1s`, `ofi.sum10s`, exactly as sent live; their
+ * other numbers are `null` and their ladders empty (the history keeps no
+ * more; the live WebSocket frame has everything). The symbol is
  * case-insensitive; `limit` (1 to the history depth, default all) keeps the
  * newest N frames. Guarded by the bearer token when `--auth-token` is set.
  *
