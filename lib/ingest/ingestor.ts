@@ -60,6 +60,9 @@ import {
   INGEST_CONTROL_MESSAGES,
   INGEST_DIFF_ETA_MS,
   INGEST_DIFF_RANGE_RESYNCS,
+  INGEST_DIFF_SNAPSHOTS_APPLIED,
+  INGEST_DIFF_SNAPSHOTS_INVALID,
+  INGEST_DIFF_SNAPSHOTS_TOO_OLD,
   INGEST_DIFF_SYNCED,
   INGEST_FEED_STATE,
   INGEST_HEARTBEAT,
@@ -182,7 +185,6 @@ export class Ingestor {
     event: DiffEvent;
     sync: DiffSync;
     rest: RestClient;
-    inFlight: Set<number>;
     depth: number;
     budget: number;
     gapMs: number;
@@ -245,6 +247,9 @@ export class Ingestor {
           bookCapacity: Math.max(1000, 2 * depth),
           snapshotDepth: depth,
           trustedLevels: this.#layout.levels,
+          // Every request taken and not yet settled holds a lent ring: at most
+          // SNAPSHOT_QUEUE waiting in the REST client plus SNAPSHOT_IN_FLIGHT running.
+          snapshotBuffers: SNAPSHOT_QUEUE + SNAPSHOT_IN_FLIGHT,
         }),
         rest: new RestClient({
           restUrl: options.restUrl,
@@ -253,7 +258,6 @@ export class Ingestor {
           minGapMs: gapMs * (1 - PACE_CATCH_UP),
           maxInFlight: SNAPSHOT_IN_FLIGHT,
         }),
-        inFlight: new Set(),
         depth,
         budget: Math.floor(limit * (1 - REST_WEIGHT_MARGIN)),
         gapMs,
@@ -361,6 +365,9 @@ export class Ingestor {
     const c = this.#counters;
     this.#emitDue();
     let rangeResyncs = 0;
+    let snapshotsApplied = 0;
+    let snapshotsTooOld = 0;
+    let snapshotsInvalid = 0;
     for (let s = 0; s < this.#symbols.length; s++) {
       this.#pool.setResyncing(s, d.sync.isStale(s));
       // DiffSync keeps exact per-symbol event counters; publish their growth.
@@ -370,6 +377,9 @@ export class Ingestor {
       c.store(c.ingestSymbol(s, INGEST_PENDING), (k.pending + k.buffered) | 0);
       for (let r = 1; r < REJECT_REASON_COUNT; r++) this.#publish(c.rejected(s, r), k.rejected[r]);
       rangeResyncs += k.rangeResyncs;
+      snapshotsApplied += k.snapshotsApplied;
+      snapshotsTooOld += k.snapshotsTooOld;
+      snapshotsInvalid += k.snapshotsInvalid;
     }
     this.#requestSnapshots();
     const synced = d.sync.syncedCount;
@@ -378,6 +388,9 @@ export class Ingestor {
     c.store(c.ingest(INGEST_DIFF_SYNCED), synced);
     c.store(c.ingest(INGEST_DIFF_ETA_MS), Math.min(Math.ceil(eta), 0x7fffffff));
     this.#publish(c.ingest(INGEST_DIFF_RANGE_RESYNCS), rangeResyncs);
+    this.#publish(c.ingest(INGEST_DIFF_SNAPSHOTS_APPLIED), snapshotsApplied);
+    this.#publish(c.ingest(INGEST_DIFF_SNAPSHOTS_TOO_OLD), snapshotsTooOld);
+    this.#publish(c.ingest(INGEST_DIFF_SNAPSHOTS_INVALID), snapshotsInvalid);
     this.#publish(c.ingest(INGEST_REST_REQUESTS), d.rest.requests);
     this.#publish(c.ingest(INGEST_REST_429), d.rest.status429);
     this.#publish(c.ingest(INGEST_REST_418), d.rest.status418);
@@ -394,15 +407,12 @@ export class Ingestor {
     while (!this.#stopping && d.rest.queueLength < SNAPSHOT_QUEUE) {
       const s = d.sync.takeSnapshotRequest(d.watch);
       if (s < 0) break;
-      if (d.inFlight.has(s)) continue;
-      d.inFlight.add(s);
+      // DiffSync marks `s` in flight until onSnapshot / onSnapshotFailed, so it
+      // cannot be taken twice (a skipped take would leave it in flight forever).
       d.rest.fetchDepth(this.#symbols[s].toUpperCase(), this.#depthFor(s)).then(
         (snapshot) => d.sync.onSnapshot(s, snapshot),
         () => d.sync.onSnapshotFailed(s),
-      ).finally(() => {
-        d.inFlight.delete(s);
-        this.#requestSnapshots();
-      });
+      ).finally(() => this.#requestSnapshots());
     }
   }
 
