@@ -101,8 +101,8 @@ Deno.test("diff bring-up: staged progress in /health, /stats and the dashboard v
 });
 
 Deno.test("diff bring-up: a symbol a dashboard opens is snapshotted ahead of the backlog", async () => {
-  const symbols = symbolNames(14);
-  const watched = symbols[13];
+  const symbols = symbolNames(20);
+  const watched = symbols[19];
   const sim = await startSimExchange({ symbols, rate: 20, seed: 9 });
   // The service's REST calls pass through here: every snapshot request, in order.
   const order: string[] = [];
