@@ -130,8 +130,9 @@ export interface IngestorOptions {
 /**
  * Diff mode: snapshot requests in flight at once. The pace (62.5 ms at depth
  * 100) needs `round trip / pace` of them: 8 keep it up to a 500 ms round trip
- * (as seen from the busy ingest worker, which also parses the answer); with 4,
- * 2,000-symbol bring-ups on a loaded machine fell to ~3,400 weight a minute.
+ * (as seen from the busy ingest worker, which also parses the answer). On a
+ * loaded 2-core machine, 2,000-symbol bring-ups with 4 reached at most 3,380
+ * and 3,865 weight a minute, one with 8 the full 4,800 (docs/operating.md).
  */
 export const SNAPSHOT_IN_FLIGHT = 8;
 /** Diff mode: snapshot requests handed to the REST client ahead of time (the rest wait in DiffSync, in priority order). */
