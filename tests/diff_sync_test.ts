@@ -967,3 +967,35 @@ Deno.test("property: with rings that overflow and a pool that runs out, accounti
     }),
   );
 });
+
+Deno.test("a snapshot deeper than half the book replaces it with one twice as deep; dropped levels stay counted", () => {
+  const sync = new DiffSync({ symbolCount: 1, bookCapacity: 4 });
+  const level = (k: number): [number, number] => [100 - k, k + 1];
+  sync.onEvent(ev(0, 11, 11, [level(2)]));
+  assert.equal(sync.takeSnapshotRequest(), 0);
+  // 2 levels a side: the 4-level book holds them.
+  const first = { lastUpdateId: 10, bids: [level(0), level(1)], asks: [[200, 1]] as LevelPair[] };
+  assert.equal(sync.onSnapshot(0, first), SnapshotOutcome.Applied);
+  assert.equal(sync.book(0).capacity, 4);
+  // Two more levels: the side is full, the farthest goes.
+  sync.onEvent(ev(0, 12, 12, [level(3), level(4)]));
+  assert.equal(sync.book(0).bidCount, 4);
+  assert.equal(sync.counters(0).droppedLevels, 1);
+  // A gap, then a 5-level re-seed: the book becomes 10 deep and keeps every level.
+  sync.onEvent(ev(0, 20, 20));
+  assert.equal(sync.state(0), SyncState.Resyncing);
+  assert.equal(sync.takeSnapshotRequest(), 0);
+  const deep = {
+    lastUpdateId: 20,
+    bids: [0, 1, 2, 3, 4].map(level),
+    asks: [[200, 1]] as LevelPair[],
+  };
+  assert.equal(sync.onSnapshot(0, deep), SnapshotOutcome.Applied);
+  assert.equal(sync.book(0).capacity, 10);
+  assert.deepEqual(bookLevels(sync, 0).bids, [0, 1, 2, 3, 4].map(level));
+  assert.equal(sync.counters(0).droppedLevels, 1, "the old book's drops are still counted");
+  sync.onEvent(ev(0, 21, 21, [level(5), level(6)]));
+  assert.equal(sync.book(0).bidCount, 7);
+  assert.equal(sync.counters(0).droppedLevels, 1);
+  assertAccounting(sync, 0);
+});

@@ -1,7 +1,7 @@
 /**
  * What diff mode's per-symbol state costs the ingest worker: builds the
  * {@link DiffSync} the ingest builds for `--symbols` books (book capacity
- * max(1000, 2 × depth), seeded-range check at `--snapshot-depth`, one lent
+ * 2 × depth, or `--book-capacity`: the tree before this tool used 1000), seeded-range check at `--snapshot-depth`, one lent
  * ring per snapshot request that can be out), then drives it as a bring-up
  * does: every symbol buffers `--events` diff events of `--levels` level
  * updates each (two minutes of a 10 events/s stream by default, the longest
@@ -15,7 +15,7 @@
  * the same way.
  *
  * ```sh
- * deno run -A --v8-flags=--expose-gc tools/diff_memory.ts [--symbols 2000] [--events 1200] [--levels 20] [--snapshot-depth 100] [--root DIR]
+ * deno run -A --v8-flags=--expose-gc tools/diff_memory.ts [--symbols 2000] [--events 1200] [--levels 20] [--snapshot-depth 100] [--book-capacity N] [--root DIR]
  * ```
  *
  * @module
@@ -35,6 +35,7 @@ const { values } = parseArgs({
     levels: { type: "string", default: "20" },
     "snapshot-depth": { type: "string", default: "100" },
     root: { type: "string", default: "." },
+    "book-capacity": { type: "string" },
   },
 });
 const n = Number(values.symbols);
@@ -65,7 +66,7 @@ function report(step: string): void {
 report("start");
 const sync = new Sync({
   symbolCount: n,
-  bookCapacity: Math.max(1000, 2 * depth),
+  bookCapacity: Number(values["book-capacity"] ?? 2 * depth),
   snapshotDepth: depth,
   trustedLevels: 20,
   snapshotBuffers: SNAPSHOT_QUEUE + SNAPSHOT_IN_FLIGHT,

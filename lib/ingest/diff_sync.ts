@@ -92,8 +92,9 @@
  * only has to bridge snapshots handed over without a lent ring.
  *
  * ## Memory
- * Everything is allocated in the constructor. Per symbol: the book
- * (4 × `bookCapacity` float64: 31.25 KiB at 1000) and its own ring
+ * Everything is allocated in the constructor, except a book replaced by a
+ * larger one for a deeper snapshot (see `bookCapacity`). Per symbol: the book
+ * (4 × `bookCapacity` float64: 6.25 KiB at 200) and its own ring
  * (6 × `bufferEvents` + 2 × `bufferLevels` float64: 4.75 KiB by default); once:
  * `snapshotBuffers` lent rings (6 × `snapshotBufferEvents` +
  * 2 × `snapshotBufferLevels` float64: 134 KiB each by default).
@@ -171,7 +172,11 @@ export type SnapshotOutcome = typeof SnapshotOutcome[keyof typeof SnapshotOutcom
 export interface DiffSyncOptions {
   /** Number of symbols; ids are 0..symbolCount-1. Required. */
   symbolCount: number;
-  /** Levels kept per side of each local book. Default 5000. */
+  /**
+   * Levels kept per side of each local book at first. A snapshot with more
+   * than half as many levels on a side replaces the book with one of twice
+   * its levels (once per deeper re-seed; the book never shrinks). Default 5000.
+   */
   bookCapacity?: number;
   /** Events each symbol's own ring keeps (the most recent; module docs, "Memory"). Default 16. */
   bufferEvents?: number;
@@ -489,6 +494,8 @@ export class DiffSync {
   unknownSymbolEvents = 0;
 
   readonly #books: LocalBook[] = [];
+  /** Per symbol: levels dropped by books it had before its current one. */
+  readonly #droppedBefore: Float64Array;
   /** Per symbol: the ring events go to (its own, or one lent from the pool). */
   readonly #buffers: EventBuffer[] = [];
   /** Per symbol: its own small ring. */
@@ -575,6 +582,7 @@ export class DiffSync {
       this.#buffers.push(own);
     }
     this.#lent = new Int32Array(n).fill(-1);
+    this.#droppedBefore = new Float64Array(n);
     this.#free = new Int32Array(poolSize);
     for (let i = 0; i < poolSize; i++) {
       this.#pool.push(new EventBuffer(poolEvents, poolLevels));
@@ -813,7 +821,15 @@ export class DiffSync {
       this.#requestSnapshot(sym);
       return SnapshotOutcome.TooOld;
     }
-    const book = this.#books[sym];
+    let book = this.#books[sym];
+    const most = Math.max(snapshot.bids.length, snapshot.asks.length);
+    if (2 * most > book.capacity) {
+      // A deeper snapshot than the book was sized for (a re-seed): room for
+      // twice its levels, so that none of the seeded range is cut off.
+      this.#droppedBefore[sym] += book.droppedLevels;
+      book = new LocalBook({ capacity: 2 * most });
+      this.#books[sym] = book;
+    }
     book.loadSnapshot(snapshot.bids, snapshot.asks);
     this.#bidFloor[sym] = snapshot.bids.length >= this.#snapshotDepth
       ? deepest(snapshot.bids, Math.min)
@@ -1057,7 +1073,7 @@ export class DiffSync {
       snapshotsTooOld: c[cw + C_SNAP_TOO_OLD],
       snapshotsInvalid: c[cw + C_SNAP_INVALID],
       snapshotsIgnored: c[cw + C_SNAP_IGNORED],
-      droppedLevels: this.#books[symbolId].droppedLevels,
+      droppedLevels: this.#droppedBefore[symbolId] + this.#books[symbolId].droppedLevels,
       rangeResyncs: c[cw + C_RANGE_RESYNCS],
     };
   }

@@ -250,7 +250,8 @@ export class Ingestor {
           symbolCount: options.symbols.length,
           // Levels beyond the seeded range are never trusted (DiffSync); room for twice
           // the seeded levels is plenty (the farthest go first when a side is full).
-          bookCapacity: Math.max(1000, 2 * depth),
+          // A deeper re-seed (#depthFor) grows the symbol's book to twice its depth.
+          bookCapacity: 2 * depth,
           snapshotDepth: depth,
           trustedLevels: this.#layout.levels,
           // Every request taken and not yet settled holds a lent ring: at most
