@@ -187,9 +187,9 @@ export interface DiffSyncOptions {
    * snapshot is handed over or failed (module docs, "Memory"). Default 8.
    */
   snapshotBuffers?: number;
-  /** Events a lent ring keeps; at least `bufferEvents`. Default 128. */
+  /** Events a lent ring keeps; at least `bufferEvents`. Default 128 (or `bufferEvents` if larger). */
   snapshotBufferEvents?: number;
-  /** Level updates a lent ring keeps; at least `bufferLevels`. Default 8192. */
+  /** Level updates a lent ring keeps; at least `bufferLevels`. Default 8192 (or `bufferLevels` if larger). */
   snapshotBufferLevels?: number;
   /** Minimum time between two frames of one symbol, ms. Default 100. */
   minEmitIntervalMs?: number;
