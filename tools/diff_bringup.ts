@@ -71,6 +71,11 @@ try {
         }
       }
       console.log(`diff events rejected by reason (all symbols): ${JSON.stringify(rejected)}`);
+      const metrics = await (await fetch(new URL("metrics", service.url))).text();
+      const snapshotLines = metrics.split("\n").filter((l) =>
+        /^depthwatch_(rest_requests|diff_snapshots)_total\{/.test(l)
+      );
+      console.log(`service: ${snapshotLines.join(", ")}`);
       console.log(
         `all ${n} books synced in ${t} s (from the service's first answer); ` +
           `most weight in a minute ${maxWeight}; REST answers ${JSON.stringify(sim.rest)}; ` +
