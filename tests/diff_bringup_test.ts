@@ -59,6 +59,8 @@ Deno.test("diff bring-up: staged progress in /health, /stats and the dashboard v
       watched: 0,
       snapshotDepth: 100,
       rangeResyncs: stats.diffSync.rangeResyncs,
+      snapshotsTooOld: stats.diffSync.snapshotsTooOld,
+      snapshotsInvalid: 0,
     });
     const health = await get(service.url, "health");
     assert.equal(health.status, 503);
@@ -80,6 +82,18 @@ Deno.test("diff bring-up: staged progress in /health, /stats and the dashboard v
     const rest = sim.stats().rest;
     assert.equal(rest["429"] ?? 0, 0, JSON.stringify(rest));
     assert.ok(sim.stats().usedWeight1m <= 4800);
+    // Every snapshot the sync was handed is counted by outcome in /metrics, the
+    // refused ones also in /stats.
+    const metrics = await (await fetch(new URL("metrics", service.url))).text();
+    const snapshots = (outcome: string) =>
+      Number(
+        metrics.match(
+          new RegExp(`^depthwatch_diff_snapshots_total\\{outcome="${outcome}"\\} (\\d+)$`, "m"),
+        )?.[1],
+      );
+    assert.ok(snapshots("applied") >= 6, metrics);
+    assert.equal(snapshots("too_old"), stats.diffSync.snapshotsTooOld);
+    assert.equal(snapshots("invalid"), 0);
   } finally {
     await service.stop();
     await sim.close();
@@ -87,8 +101,8 @@ Deno.test("diff bring-up: staged progress in /health, /stats and the dashboard v
 });
 
 Deno.test("diff bring-up: a symbol a dashboard opens is snapshotted ahead of the backlog", async () => {
-  const symbols = symbolNames(14);
-  const watched = symbols[13];
+  const symbols = symbolNames(20);
+  const watched = symbols[19];
   const sim = await startSimExchange({ symbols, rate: 20, seed: 9 });
   // The service's REST calls pass through here: every snapshot request, in order.
   const order: string[] = [];

@@ -764,3 +764,238 @@ Deno.test("seeded range: asks walking up resync too; a side shorter than the dep
     /snapshotDepth \(5\) must be at least trustedLevels \(20\)/,
   );
 });
+
+/** Every level of a local book, best first. */
+function bookLevels(sync: DiffSync, sym: number): { bids: number[][]; asks: number[][] } {
+  const b = sync.book(sym);
+  const bids: number[][] = [];
+  const asks: number[][] = [];
+  for (let i = 0; i < b.bidCount; i++) bids.push([b.bidPrice(i), b.bidSize(i)]);
+  for (let i = 0; i < b.askCount; i++) asks.push([b.askPrice(i), b.askSize(i)]);
+  return { bids, asks };
+}
+
+/** A simulated exchange book: every event id's state is kept, so a snapshot can be taken at any past id. */
+class ExchangeBook {
+  readonly ref = new RefBook();
+  readonly history = new Map<number, DepthSnapshot>();
+  lastU = 1000;
+  constructor() {
+    this.history.set(this.lastU, this.snapshot());
+  }
+  /** The next event with `levels` bid updates (sizes 0 delete) and one ask update. */
+  next(sym: number, levels: number, len = 0): DiffEventLike {
+    const U = this.lastU + 1;
+    const u = U + len;
+    const bids: [number, number][] = [];
+    for (let k = 0; k < levels; k++) bids.push([1 + ((u * 7 + k * 3) % 11), (u + k) % 3]);
+    const e = ev(sym, U, u, bids, [[20 + (u % 5), u % 2]]);
+    this.ref.apply(e);
+    this.lastU = u;
+    this.history.set(u, this.snapshot());
+    return e;
+  }
+  snapshot(): DepthSnapshot {
+    return {
+      lastUpdateId: this.lastU,
+      bids: this.ref.topBids(1000),
+      asks: this.ref.topAsks(1000),
+    };
+  }
+  /** Levels as {@link bookLevels} shows them, at update id `u`. */
+  levelsAt(u: number): { bids: number[][]; asks: number[][] } {
+    const s = this.history.get(u)!;
+    return {
+      bids: Array.from(s.bids, (l) => [...l]),
+      asks: Array.from(s.asks, (l) => [...l]),
+    };
+  }
+}
+
+Deno.test("the ring keeps the newest events: the dropped oldest are counted, a snapshot older than the first kept is re-requested, the next one gives the exchange's book", () => {
+  const sync = new DiffSync({
+    symbolCount: 1,
+    bufferEvents: 4,
+    bufferLevels: 64,
+    snapshotBuffers: 0,
+  });
+  const x = new ExchangeBook();
+  for (let i = 0; i < 10; i++) assert.equal(sync.onEvent(x.next(0, 2)), RejectReason.Ok);
+  let c = sync.counters(0);
+  assert.equal(c.buffered, 4, "the newest 4 are kept");
+  assert.equal(c.rejected[RejectReason.BufferOverflow], 6, "the oldest 6 were dropped");
+  assertAccounting(sync, 0);
+  assert.equal(sync.takeSnapshotRequest(), 0);
+  // Taken when the 3rd event was current: events 4..6 are gone, so it cannot be bridged.
+  assert.equal(sync.onSnapshot(0, x.history.get(1003)!), SnapshotOutcome.TooOld);
+  assert.equal(sync.counters(0).snapshotsTooOld, 1);
+  assert.equal(sync.wantsSnapshot(0), true, "another snapshot is requested");
+  assert.equal(sync.state(0), SyncState.Buffering);
+  assertAccounting(sync, 0);
+  for (let i = 0; i < 2; i++) sync.onEvent(x.next(0, 3));
+  assert.equal(sync.takeSnapshotRequest(), 0);
+  // Taken when the 9th event was current: events 10..12 replay on it.
+  assert.equal(sync.onSnapshot(0, x.history.get(1009)!), SnapshotOutcome.Applied);
+  c = sync.counters(0);
+  assert.equal(c.rejected[RejectReason.BufferOverflow], 8);
+  assert.equal(c.rejected[RejectReason.BeforeSnapshot], 1, "event 9 was in the snapshot");
+  assert.equal(c.applied, 3);
+  assert.equal(sync.lastUpdateId(0), 1012);
+  assert.deepEqual(bookLevels(sync, 0), x.levelsAt(1012));
+  assertAccounting(sync, 0);
+  // Live events keep it equal to the exchange's book.
+  for (let i = 0; i < 5; i++) assert.equal(sync.onEvent(x.next(0, 4)), RejectReason.Ok);
+  assert.deepEqual(bookLevels(sync, 0), x.levelsAt(1017));
+});
+
+Deno.test("a taken request borrows a larger ring until it settles; with none free the symbol keeps its own", () => {
+  const sync = new DiffSync({
+    symbolCount: 2,
+    bufferEvents: 2,
+    bufferLevels: 8,
+    snapshotBuffers: 1,
+    snapshotBufferEvents: 32,
+    snapshotBufferLevels: 256,
+  });
+  const x = [new ExchangeBook(), new ExchangeBook()];
+  for (const s of [0, 1]) for (let i = 0; i < 3; i++) sync.onEvent(x[s].next(s, 3));
+  assert.equal(sync.counters(0).buffered, 2);
+  assert.equal(sync.takeSnapshotRequest(), 0); // borrows the pool's only ring
+  assert.equal(sync.takeSnapshotRequest(), 1); // none left: its own 2-event ring
+  // A busy stretch while both snapshots are on their way.
+  for (let i = 0; i < 20; i++) for (const s of [0, 1]) sync.onEvent(x[s].next(s, 5));
+  assert.equal(sync.counters(0).buffered, 22, "the borrowed ring holds them all");
+  assert.equal(sync.counters(0).rejected[RejectReason.BufferOverflow], 1);
+  assert.equal(sync.counters(1).buffered, 1, "its own ring: 8 levels hold one 6-level event");
+  // Both snapshots were taken right after the request (id 1003).
+  assert.equal(sync.onSnapshot(0, x[0].history.get(1003)!), SnapshotOutcome.Applied);
+  assert.deepEqual(bookLevels(sync, 0), x[0].levelsAt(1023));
+  assert.equal(sync.onSnapshot(1, x[1].history.get(1003)!), SnapshotOutcome.TooOld);
+  // The ring went back to the pool: symbol 1's next request borrows it and syncs.
+  assert.equal(sync.takeSnapshotRequest(), 1);
+  for (let i = 0; i < 6; i++) sync.onEvent(x[1].next(1, 5));
+  assert.equal(sync.counters(1).buffered, 7);
+  assert.equal(sync.onSnapshot(1, x[1].history.get(1024)!), SnapshotOutcome.Applied);
+  assert.deepEqual(bookLevels(sync, 1), x[1].levelsAt(1029));
+  // A failed request gives the ring back too; the newest events that fit its own ring stay.
+  sync.onEvent(x[0].next(0, 1, 0));
+  sync.onEvent(x[0].next(0, 1, 0)); // fine: synced
+  sync.reset(0);
+  for (let i = 0; i < 5; i++) sync.onEvent(x[0].next(0, 1));
+  assert.equal(sync.takeSnapshotRequest(), 0);
+  for (let i = 0; i < 5; i++) sync.onEvent(x[0].next(0, 1));
+  const before = sync.counters(0).rejected[RejectReason.BufferOverflow];
+  assert.equal(sync.counters(0).buffered, 7);
+  sync.onSnapshotFailed(0);
+  assert.equal(sync.counters(0).buffered, 2);
+  assert.equal(sync.counters(0).rejected[RejectReason.BufferOverflow], before + 5);
+  assert.equal(sync.takeSnapshotRequest(), 0);
+  assert.equal(sync.onSnapshot(0, x[0].history.get(x[0].lastU - 2)!), SnapshotOutcome.Applied);
+  assert.deepEqual(bookLevels(sync, 0), x[0].levelsAt(x[0].lastU));
+  for (const s of [0, 1]) assertAccounting(sync, s);
+  assert.throws(
+    () => new DiffSync({ symbolCount: 1, bufferEvents: 64, snapshotBufferEvents: 32 }),
+    /snapshotBufferEvents\/snapshotBufferLevels \(32\/8192\) must be at least bufferEvents\/bufferLevels \(64\/256\)/,
+  );
+});
+
+Deno.test("property: with rings that overflow and a pool that runs out, accounting stays exact and a synced book is the exchange's", () => {
+  const step = fc.oneof(
+    fc.record({
+      kind: fc.constant("event" as const),
+      sym: fc.integer({ min: 0, max: 2 }),
+      levels: fc.integer({ min: 0, max: 6 }),
+      len: fc.integer({ min: 0, max: 2 }),
+      lost: fc.integer({ min: 0, max: 9 }).map((n) => n === 0), // one event in ten never arrives
+    }),
+    fc.record({ kind: fc.constant("take" as const) }),
+    fc.record({
+      kind: fc.constant("answer" as const),
+      sym: fc.integer({ min: 0, max: 2 }),
+      back: fc.integer({ min: 0, max: 12 }),
+      fail: fc.boolean(),
+    }),
+    fc.record({ kind: fc.constant("emit" as const), dt: fc.integer({ min: 0, max: 300 }) }),
+  );
+  fc.assert(
+    fc.property(fc.array(step, { minLength: 100, maxLength: 300 }), (steps) => {
+      const sync = new DiffSync({
+        symbolCount: 3,
+        bufferEvents: 3,
+        bufferLevels: 10,
+        snapshotBuffers: 1,
+        snapshotBufferEvents: 6,
+        snapshotBufferLevels: 24,
+      });
+      const layout = new BookSlotLayout(3);
+      const f64 = new Float64Array(layout.slotWords);
+      const x = [new ExchangeBook(), new ExchangeBook(), new ExchangeBook()];
+      const ids: number[][] = [[1000], [1000], [1000]];
+      let now = 0;
+      for (const s of steps) {
+        if (s.kind === "event") {
+          const e = x[s.sym].next(s.sym, s.levels, s.len);
+          ids[s.sym].push(e.finalUpdateId);
+          if (!s.lost) sync.onEvent(e);
+        } else if (s.kind === "take") {
+          sync.takeSnapshotRequest();
+        } else if (s.kind === "answer") {
+          if (!sync.snapshotInFlight(s.sym)) continue;
+          if (s.fail) {
+            sync.onSnapshotFailed(s.sym);
+          } else {
+            const past = ids[s.sym];
+            const u = past[Math.max(0, past.length - 1 - s.back)];
+            sync.onSnapshot(s.sym, x[s.sym].history.get(u)!);
+          }
+        } else {
+          now += s.dt;
+          for (let k = 0; k < 3; k++) {
+            if (sync.dueForEmit(k, now)) sync.writeFrame(k, f64, 0, layout, now);
+          }
+        }
+        for (let k = 0; k < 3; k++) {
+          assertAccounting(sync, k);
+          const c = sync.counters(k);
+          assert.ok(c.buffered <= 6);
+          if (sync.state(k) === SyncState.Synced) {
+            assert.equal(c.buffered, 0);
+            assert.deepEqual(bookLevels(sync, k), x[k].levelsAt(sync.lastUpdateId(k)));
+          }
+        }
+      }
+    }),
+  );
+});
+
+Deno.test("a snapshot deeper than half the book replaces it with one twice as deep; dropped levels stay counted", () => {
+  const sync = new DiffSync({ symbolCount: 1, bookCapacity: 4 });
+  const level = (k: number): [number, number] => [100 - k, k + 1];
+  sync.onEvent(ev(0, 11, 11, [level(2)]));
+  assert.equal(sync.takeSnapshotRequest(), 0);
+  // 2 levels a side: the 4-level book holds them.
+  const first = { lastUpdateId: 10, bids: [level(0), level(1)], asks: [[200, 1]] as LevelPair[] };
+  assert.equal(sync.onSnapshot(0, first), SnapshotOutcome.Applied);
+  assert.equal(sync.book(0).capacity, 4);
+  // Two more levels: the side is full, the farthest goes.
+  sync.onEvent(ev(0, 12, 12, [level(3), level(4)]));
+  assert.equal(sync.book(0).bidCount, 4);
+  assert.equal(sync.counters(0).droppedLevels, 1);
+  // A gap, then a 5-level re-seed: the book becomes 10 deep and keeps every level.
+  sync.onEvent(ev(0, 20, 20));
+  assert.equal(sync.state(0), SyncState.Resyncing);
+  assert.equal(sync.takeSnapshotRequest(), 0);
+  const deep = {
+    lastUpdateId: 20,
+    bids: [0, 1, 2, 3, 4].map(level),
+    asks: [[200, 1]] as LevelPair[],
+  };
+  assert.equal(sync.onSnapshot(0, deep), SnapshotOutcome.Applied);
+  assert.equal(sync.book(0).capacity, 10);
+  assert.deepEqual(bookLevels(sync, 0).bids, [0, 1, 2, 3, 4].map(level));
+  assert.equal(sync.counters(0).droppedLevels, 1, "the old book's drops are still counted");
+  sync.onEvent(ev(0, 21, 21, [level(5), level(6)]));
+  assert.equal(sync.book(0).bidCount, 7);
+  assert.equal(sync.counters(0).droppedLevels, 1);
+  assertAccounting(sync, 0);
+});

@@ -6,6 +6,8 @@ import {
   ANALYTICS_MODE_CHANGES,
   INGEST_DIFF_ETA_MS,
   INGEST_DIFF_RANGE_RESYNCS,
+  INGEST_DIFF_SNAPSHOTS_INVALID,
+  INGEST_DIFF_SNAPSHOTS_TOO_OLD,
   INGEST_DIFF_SYNCED,
   INGEST_RECEIVED,
   INGEST_RECONNECTS,
@@ -228,6 +230,8 @@ Deno.test("diff sync progress: a /health reason and /stats fields while books ar
   c.store(c.ingest(INGEST_DIFF_SYNCED), 3);
   c.store(c.ingest(INGEST_DIFF_ETA_MS), 129_001);
   c.store(c.ingest(INGEST_DIFF_RANGE_RESYNCS), 7);
+  c.store(c.ingest(INGEST_DIFF_SNAPSHOTS_TOO_OLD), 4);
+  c.store(c.ingest(INGEST_DIFF_SNAPSHOTS_INVALID), 2);
   assert.deepEqual(evaluateHealth(state).reasons, ["diff sync: 3/5 books synced, ETA 2m10s"]);
   assert.deepEqual(buildStats(state).diffSync, {
     synced: 3,
@@ -236,6 +240,8 @@ Deno.test("diff sync progress: a /health reason and /stats fields while books ar
     watched: 1,
     snapshotDepth: 100,
     rangeResyncs: 7,
+    snapshotsTooOld: 4,
+    snapshotsInvalid: 2,
   });
   c.store(c.ingest(INGEST_DIFF_SYNCED), 5);
   assert.equal(evaluateHealth(state).status, "ok");

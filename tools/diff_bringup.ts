@@ -3,8 +3,10 @@
  * (which counts REST weight per minute and answers 429 over 6000), the
  * service in another with `--stream diff`, and `/stats` polled every second
  * until every local book is synced. Prints one progress line per poll (books
- * synced, the service's ETA, the exchange's used weight in the last minute,
- * REST answers by status) and the bring-up time.
+ * synced, the service's ETA, snapshots refused as too old or invalid, the
+ * exchange's used weight in the last minute, REST answers by status, the
+ * service's resident set) and the bring-up time with the service's RSS then
+ * and at its peak (Linux: `VmRSS` / `VmHWM` of `/proc/<pid>/status`).
  *
  * ```sh
  * deno run -A tools/diff_bringup.ts [--symbols 1024] [--rate 10] [--snapshot-depth 100]
@@ -35,6 +37,15 @@ const service = await spawnServiceOn(exchange, {
   args: ["--stream", "diff", "--snapshot-depth", values["snapshot-depth"]!],
 });
 const started = performance.now();
+
+/** The service's resident set and its peak, MiB (`/proc/<pid>/status`). */
+function rssMiB(): { rss: number; peak: number } {
+  const status = Deno.readTextFileSync(`/proc/${service.pid}/status`);
+  const kib = (field: string) =>
+    Number(status.match(new RegExp(`^${field}:\\s+(\\d+) kB`, "m"))?.[1]);
+  return { rss: kib("VmRSS") / 1024, peak: kib("VmHWM") / 1024 };
+}
+
 let maxWeight = 0;
 try {
   for (;;) {
@@ -44,10 +55,13 @@ try {
     maxWeight = Math.max(maxWeight, sim.usedWeight1m);
     const d = stats.diffSync;
     const t = ((performance.now() - started) / 1000).toFixed(1);
+    const mem = rssMiB();
     console.log(
       `${t}s synced ${d.synced}/${d.total} eta ${d.etaSeconds}s rangeResyncs ${d.rangeResyncs} ` +
+        `snapshots tooOld ${d.snapshotsTooOld} invalid ${d.snapshotsInvalid} ` +
         `weight1m ${sim.usedWeight1m} rest ${JSON.stringify(sim.rest)} ` +
-        `reconnects ${stats.ingest.reconnects} staleEvents ${stats.ingest.staleEvents}`,
+        `reconnects ${stats.ingest.reconnects} staleEvents ${stats.ingest.staleEvents} ` +
+        `rss ${mem.rss.toFixed(1)} MiB`,
     );
     if (d.synced === d.total) {
       const rejected: Record<string, number> = {};
@@ -57,9 +71,15 @@ try {
         }
       }
       console.log(`diff events rejected by reason (all symbols): ${JSON.stringify(rejected)}`);
+      const metrics = await (await fetch(new URL("metrics", service.url))).text();
+      const snapshotLines = metrics.split("\n").filter((l) =>
+        /^depthwatch_(rest_requests|diff_snapshots)_total\{/.test(l)
+      );
+      console.log(`service: ${snapshotLines.join(", ")}`);
       console.log(
         `all ${n} books synced in ${t} s (from the service's first answer); ` +
-          `most weight in a minute ${maxWeight}; REST answers ${JSON.stringify(sim.rest)}`,
+          `most weight in a minute ${maxWeight}; REST answers ${JSON.stringify(sim.rest)}; ` +
+          `service RSS ${mem.rss.toFixed(1)} MiB, peak ${mem.peak.toFixed(1)} MiB`,
       );
       break;
     }

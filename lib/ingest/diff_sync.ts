@@ -61,10 +61,43 @@
  *   new events are those written right after a snapshot with nothing to
  *   replay, and the periodic stale frames while resyncing.
  *
+ * ## Buffering: a ring of the newest events
+ * Events wait for a snapshot in a ring that keeps the most recent ones: when it
+ * is full (events or level updates), the oldest is dropped and counted as
+ * `BufferOverflow`. Only events newer than the snapshot are ever replayed, and
+ * a snapshot is asked for shortly before it is sent (the REST layer takes a
+ * request with {@link DiffSync.takeSnapshotRequest} when the weight budget lets
+ * it go out), so what matters is the time from taking the request to handing
+ * the answer over; a symbol can wait minutes for its turn, and buffering all
+ * of that would be useless. If the ring dropped events the snapshot does not
+ * contain, the first kept event starts after `lastUpdateId`: the snapshot is
+ * `TooOld` and another one is requested (the path that handles any
+ * too-old snapshot).
+ *
+ * Each symbol has a small ring of its own (`bufferEvents` events,
+ * `bufferLevels` level updates). Taking a symbol's request lends it a larger
+ * ring from a pool of `snapshotBuffers` (`snapshotBufferEvents`,
+ * `snapshotBufferLevels`); its events move there and stay until
+ * {@link DiffSync.onSnapshot} or {@link DiffSync.onSnapshotFailed}, when the
+ * newest that fit move back (the rest counted as `BufferOverflow`). With no
+ * free pool ring, a taken symbol keeps its own ring; a busy one may then get
+ * a `TooOld` snapshot and try again. The pool should hold one ring per request
+ * that can be taken and unsettled at once.
+ *
+ * Sizes (defaults): Binance's diff stream sends a symbol ≤ 10 events/s; a busy
+ * symbol's event carries tens to hundreds of level updates. A lent ring of 128
+ * events and 8192 level updates covers 12.8 s of events, or ~0.8–8 s of a
+ * busy symbol at 100–1000 updates per event, against a REST round trip of
+ * 0.1–1 s. The own ring (16 events, 256 updates: 1.6 s of a quiet symbol)
+ * only has to bridge snapshots handed over without a lent ring.
+ *
  * ## Memory
- * Everything is allocated in the constructor. Per symbol: the book
- * (4 × `bookCapacity` float64) and the event buffer (6 × `bufferEvents` +
- * 2 × `bufferLevels` float64); with the defaults about 640 KB per symbol.
+ * Everything is allocated in the constructor, except a book replaced by a
+ * larger one for a deeper snapshot (see `bookCapacity`). Per symbol: the book
+ * (4 × `bookCapacity` float64: 6.25 KiB at 200) and its own ring
+ * (6 × `bufferEvents` + 2 × `bufferLevels` float64: 4.75 KiB by default); once:
+ * `snapshotBuffers` lent rings (6 × `snapshotBufferEvents` +
+ * 2 × `snapshotBufferLevels` float64: 134 KiB each by default).
  *
  * @example
  * ```ts
@@ -139,12 +172,25 @@ export type SnapshotOutcome = typeof SnapshotOutcome[keyof typeof SnapshotOutcom
 export interface DiffSyncOptions {
   /** Number of symbols; ids are 0..symbolCount-1. Required. */
   symbolCount: number;
-  /** Levels kept per side of each local book. Default 5000. */
+  /**
+   * Levels kept per side of each local book at first. A snapshot with more
+   * than half as many levels on a side replaces the book with one of twice
+   * its levels (once per deeper re-seed; the book never shrinks). Default 5000.
+   */
   bookCapacity?: number;
-  /** Events buffered per symbol while waiting for a snapshot. Default 1000. */
+  /** Events each symbol's own ring keeps (the most recent; module docs, "Memory"). Default 16. */
   bufferEvents?: number;
-  /** Level updates (both sides) buffered per symbol. Default 25000. */
+  /** Level updates (both sides) each symbol's own ring keeps. Default 256. */
   bufferLevels?: number;
+  /**
+   * Larger rings lent to symbols whose snapshot request was taken, until the
+   * snapshot is handed over or failed (module docs, "Memory"). Default 8.
+   */
+  snapshotBuffers?: number;
+  /** Events a lent ring keeps; at least `bufferEvents`. Default 128 (or `bufferEvents` if larger). */
+  snapshotBufferEvents?: number;
+  /** Level updates a lent ring keeps; at least `bufferLevels`. Default 8192 (or `bufferLevels` if larger). */
+  snapshotBufferLevels?: number;
   /** Minimum time between two frames of one symbol, ms. Default 100. */
   minEmitIntervalMs?: number;
   /** Time between repeated frames of a stale (resyncing) book, ms. Default 1000. */
@@ -215,55 +261,81 @@ const C_REJECTED_TOTAL = 10;
 const C_RANGE_RESYNCS = 11;
 const C_WORDS = 12;
 
+// Event header words in an EventBuffer (one event = EV_WORDS float64).
+const EV_FIRST = 0; // U
+const EV_LAST = 1; // u
+const EV_START = 2; // pu, or U - 1
+const EV_TIME = 3; // E
+const EV_BIDS = 4; // bid update count
+const EV_ASKS = 5; // ask update count
+const EV_WORDS = 6;
+
 /**
- * A bounded FIFO of copied events of one symbol: event headers in one ring,
- * their level updates in another. Dropping the oldest event frees its levels.
+ * A ring of the most recent copied events of one symbol, in one Float64Array:
+ * `eventCapacity` headers of {@link EV_WORDS} words, then `levelCapacity`
+ * level updates as (price, size) pairs in a second ring. Dropping the oldest
+ * event frees its levels.
  */
 class EventBuffer {
   readonly eventCapacity: number;
   readonly levelCapacity: number;
-  readonly first: Float64Array; // U
-  readonly last: Float64Array; // u
-  readonly start: Float64Array; // pu, or U - 1
-  readonly time: Float64Array; // E
-  readonly bids: Float64Array; // bid update count
-  readonly asks: Float64Array; // ask update count
-  readonly prices: Float64Array;
-  readonly sizes: Float64Array;
-  head = 0; // index of the oldest event
+  readonly data: Float64Array;
+  /** Word where the level ring starts. */
+  readonly levelBase: number;
+  head = 0; // slot of the oldest event
   count = 0;
-  levelHead = 0; // index of the oldest event's first level
+  levelHead = 0; // level index of the oldest event's first level
   levelCount = 0;
 
   constructor(eventCapacity: number, levelCapacity: number) {
     this.eventCapacity = eventCapacity;
     this.levelCapacity = levelCapacity;
-    this.first = new Float64Array(eventCapacity);
-    this.last = new Float64Array(eventCapacity);
-    this.start = new Float64Array(eventCapacity);
-    this.time = new Float64Array(eventCapacity);
-    this.bids = new Float64Array(eventCapacity);
-    this.asks = new Float64Array(eventCapacity);
-    this.prices = new Float64Array(levelCapacity);
-    this.sizes = new Float64Array(levelCapacity);
+    this.levelBase = eventCapacity * EV_WORDS;
+    this.data = new Float64Array(this.levelBase + 2 * levelCapacity);
   }
 
-  /** Slot of the `k`-th oldest event. */
-  slot(k: number): number {
+  /** Bytes held. */
+  get bytes(): number {
+    return this.data.byteLength;
+  }
+
+  /** Header word of the `k`-th oldest event. */
+  at(k: number): number {
     const s = this.head + k;
-    return s >= this.eventCapacity ? s - this.eventCapacity : s;
+    return (s >= this.eventCapacity ? s - this.eventCapacity : s) * EV_WORDS;
   }
 
+  /** `u` of the newest event. */
   lastFinal(): number {
-    return this.last[this.slot(this.count - 1)];
+    return this.data[this.at(this.count - 1) + EV_LAST];
+  }
+
+  /** `u` of the oldest event. */
+  oldestFinal(): number {
+    return this.data[this.head * EV_WORDS + EV_LAST];
+  }
+
+  /** `E` of the oldest event. */
+  oldestTime(): number {
+    return this.data[this.head * EV_WORDS + EV_TIME];
+  }
+
+  /** Start (`pu` or `U - 1`) of the oldest event. */
+  oldestStart(): number {
+    return this.data[this.head * EV_WORDS + EV_START];
+  }
+
+  /** True when an event of `levels` level updates fits without dropping any. */
+  fits(levels: number): boolean {
+    return this.count < this.eventCapacity && this.levelCapacity - this.levelCount >= levels;
   }
 
   dropOldest(): void {
-    const h = this.head;
-    const n = this.bids[h] + this.asks[h];
+    const h = this.head * EV_WORDS;
+    const n = this.data[h + EV_BIDS] + this.data[h + EV_ASKS];
     this.levelHead = (this.levelHead + n) % this.levelCapacity;
     this.levelCount -= n;
-    this.head = h + 1 === this.eventCapacity ? 0 : h + 1;
+    this.head = this.head + 1 === this.eventCapacity ? 0 : this.head + 1;
     this.count--;
   }
 
@@ -274,42 +346,80 @@ class EventBuffer {
     this.levelCount = 0;
   }
 
-  /** Appends a copy; the caller made room (count < capacity, enough free levels). */
+  #pushHeader(first: number, last: number, start: number, time: number, nb: number, na: number) {
+    const h = this.at(this.count);
+    const d = this.data;
+    d[h + EV_FIRST] = first;
+    d[h + EV_LAST] = last;
+    d[h + EV_START] = start;
+    d[h + EV_TIME] = time;
+    d[h + EV_BIDS] = nb;
+    d[h + EV_ASKS] = na;
+    this.levelCount += nb + na;
+    this.count++;
+  }
+
+  /** Appends a copy; the caller made room ({@link fits}). */
   push(ev: DiffEventLike, start: number): void {
-    const s = this.slot(this.count);
-    this.first[s] = ev.firstUpdateId;
-    this.last[s] = ev.finalUpdateId;
-    this.start[s] = start;
-    this.time[s] = ev.eventTime;
-    this.bids[s] = ev.bidCount;
-    this.asks[s] = ev.askCount;
+    const d = this.data;
     const cap = this.levelCapacity;
     let w = (this.levelHead + this.levelCount) % cap;
     for (let i = 0; i < ev.bidCount; i++) {
-      this.prices[w] = ev.bidPrices[i];
-      this.sizes[w] = ev.bidSizes[i];
+      d[this.levelBase + 2 * w] = ev.bidPrices[i];
+      d[this.levelBase + 2 * w + 1] = ev.bidSizes[i];
       if (++w === cap) w = 0;
     }
     for (let i = 0; i < ev.askCount; i++) {
-      this.prices[w] = ev.askPrices[i];
-      this.sizes[w] = ev.askSizes[i];
+      d[this.levelBase + 2 * w] = ev.askPrices[i];
+      d[this.levelBase + 2 * w + 1] = ev.askSizes[i];
       if (++w === cap) w = 0;
     }
-    this.levelCount += ev.bidCount + ev.askCount;
-    this.count++;
+    this.#pushHeader(
+      ev.firstUpdateId,
+      ev.finalUpdateId,
+      start,
+      ev.eventTime,
+      ev.bidCount,
+      ev.askCount,
+    );
+  }
+
+  /**
+   * Moves every event of `src` (oldest first) to the end of this buffer and
+   * clears `src`; the caller made room (this buffer can take all of them).
+   */
+  takeAll(src: EventBuffer): void {
+    const s = src.data;
+    const d = this.data;
+    let r = src.levelHead;
+    let w = (this.levelHead + this.levelCount) % this.levelCapacity;
+    for (let k = 0; k < src.count; k++) {
+      const h = src.at(k);
+      const nb = s[h + EV_BIDS];
+      const na = s[h + EV_ASKS];
+      for (let i = 0, n = nb + na; i < n; i++) {
+        d[this.levelBase + 2 * w] = s[src.levelBase + 2 * r];
+        d[this.levelBase + 2 * w + 1] = s[src.levelBase + 2 * r + 1];
+        if (++r === src.levelCapacity) r = 0;
+        if (++w === this.levelCapacity) w = 0;
+      }
+      this.#pushHeader(s[h + EV_FIRST], s[h + EV_LAST], s[h + EV_START], s[h + EV_TIME], nb, na);
+    }
+    src.clear();
   }
 
   /** Applies the oldest event's levels to `book` and removes it. */
   applyOldest(book: LocalBook): void {
-    const h = this.head;
+    const h = this.head * EV_WORDS;
+    const d = this.data;
     const cap = this.levelCapacity;
     let r = this.levelHead;
-    for (let i = 0, n = this.bids[h]; i < n; i++) {
-      book.setBid(this.prices[r], this.sizes[r]);
+    for (let i = 0, n = d[h + EV_BIDS]; i < n; i++) {
+      book.setBid(d[this.levelBase + 2 * r], d[this.levelBase + 2 * r + 1]);
       if (++r === cap) r = 0;
     }
-    for (let i = 0, n = this.asks[h]; i < n; i++) {
-      book.setAsk(this.prices[r], this.sizes[r]);
+    for (let i = 0, n = d[h + EV_ASKS]; i < n; i++) {
+      book.setAsk(d[this.levelBase + 2 * r], d[this.levelBase + 2 * r + 1]);
       if (++r === cap) r = 0;
     }
     this.dropOldest();
@@ -384,7 +494,19 @@ export class DiffSync {
   unknownSymbolEvents = 0;
 
   readonly #books: LocalBook[] = [];
+  /** Per symbol: levels dropped by books it had before its current one. */
+  readonly #droppedBefore: Float64Array;
+  /** Per symbol: the ring events go to (its own, or one lent from the pool). */
   readonly #buffers: EventBuffer[] = [];
+  /** Per symbol: its own small ring. */
+  readonly #own: EventBuffer[] = [];
+  /** The larger rings lent while a snapshot is in flight. */
+  readonly #pool: EventBuffer[] = [];
+  /** Indexes of the free rings of the pool (a stack of `#freeCount`). */
+  readonly #free: Int32Array;
+  #freeCount: number;
+  /** Per symbol: index of the ring lent to it, or -1. */
+  readonly #lent: Int32Array;
   readonly #state: Uint8Array;
   readonly #request: Uint8Array;
   readonly #requestOrder: Float64Array;
@@ -415,8 +537,27 @@ export class DiffSync {
   constructor(options: DiffSyncOptions) {
     const n = positiveInt("symbolCount", options?.symbolCount);
     const bookCapacity = positiveInt("bookCapacity", options.bookCapacity ?? 5000);
-    const bufferEvents = positiveInt("bufferEvents", options.bufferEvents ?? 1000);
-    const bufferLevels = positiveInt("bufferLevels", options.bufferLevels ?? 25000);
+    const bufferEvents = positiveInt("bufferEvents", options.bufferEvents ?? 16);
+    const bufferLevels = positiveInt("bufferLevels", options.bufferLevels ?? 256);
+    const poolSize = options.snapshotBuffers ?? 8;
+    if (!Number.isInteger(poolSize) || poolSize < 0) {
+      throw new RangeError(
+        `DiffSync option snapshotBuffers must be an integer >= 0, got ${poolSize}`,
+      );
+    }
+    const poolEvents = positiveInt(
+      "snapshotBufferEvents",
+      options.snapshotBufferEvents ?? Math.max(128, bufferEvents),
+    );
+    const poolLevels = positiveInt(
+      "snapshotBufferLevels",
+      options.snapshotBufferLevels ?? Math.max(8192, bufferLevels),
+    );
+    if (poolEvents < bufferEvents || poolLevels < bufferLevels) {
+      throw new RangeError(
+        `DiffSync options snapshotBufferEvents/snapshotBufferLevels (${poolEvents}/${poolLevels}) must be at least bufferEvents/bufferLevels (${bufferEvents}/${bufferLevels}): a lent ring takes over a symbol's whole ring`,
+      );
+    }
     this.minEmitIntervalMs = nonNegative("minEmitIntervalMs", options.minEmitIntervalMs ?? 100);
     this.staleEmitIntervalMs = nonNegative(
       "staleEmitIntervalMs",
@@ -436,8 +577,18 @@ export class DiffSync {
     this.symbolCount = n;
     for (let i = 0; i < n; i++) {
       this.#books.push(new LocalBook({ capacity: bookCapacity }));
-      this.#buffers.push(new EventBuffer(bufferEvents, bufferLevels));
+      const own = new EventBuffer(bufferEvents, bufferLevels);
+      this.#own.push(own);
+      this.#buffers.push(own);
     }
+    this.#lent = new Int32Array(n).fill(-1);
+    this.#droppedBefore = new Float64Array(n);
+    this.#free = new Int32Array(poolSize);
+    for (let i = 0; i < poolSize; i++) {
+      this.#pool.push(new EventBuffer(poolEvents, poolLevels));
+      this.#free[i] = poolSize - 1 - i;
+    }
+    this.#freeCount = poolSize;
     this.#state = new Uint8Array(n); // all Buffering
     this.#request = new Uint8Array(n);
     this.#requestOrder = new Float64Array(n);
@@ -470,6 +621,39 @@ export class DiffSync {
     if (this.#request[sym] !== REQ_NONE) return;
     this.#request[sym] = REQ_QUEUED;
     this.#requestOrder[sym] = this.#requestSeq++;
+  }
+
+  /**
+   * The snapshot request of `sym` was taken: if a pool ring is free, its
+   * buffered events move there, so the events between the request and the
+   * answer fit even when the symbol is busy.
+   */
+  #lend(sym: number): void {
+    if (this.#lent[sym] >= 0 || this.#freeCount === 0) return;
+    const slot = this.#free[--this.#freeCount];
+    const ring = this.#pool[slot];
+    ring.takeAll(this.#own[sym]); // a pool ring is at least as large
+    this.#buffers[sym] = ring;
+    this.#lent[sym] = slot;
+  }
+
+  /**
+   * The request of `sym` settled: its buffered events move back to its own
+   * ring, the oldest dropped (`BufferOverflow`) where they do not fit.
+   */
+  #giveBack(sym: number): void {
+    const slot = this.#lent[sym];
+    if (slot < 0) return;
+    const ring = this.#pool[slot];
+    const own = this.#own[sym];
+    while (ring.count > own.eventCapacity || ring.levelCount > own.levelCapacity) {
+      ring.dropOldest();
+      this.#reject(sym, RejectReason.BufferOverflow);
+    }
+    own.takeAll(ring);
+    this.#buffers[sym] = own;
+    this.#lent[sym] = -1;
+    this.#free[this.#freeCount++] = slot;
   }
 
   /** Synced → Resyncing: keep the book, flag it stale, ask for a snapshot. */
@@ -534,7 +718,7 @@ export class DiffSync {
       buf.clear();
       return this.#reject(sym, RejectReason.BufferOverflow);
     }
-    while (buf.count === buf.eventCapacity || buf.levelCapacity - buf.levelCount < levels) {
+    while (!buf.fits(levels)) {
       buf.dropOldest();
       this.#reject(sym, RejectReason.BufferOverflow);
     }
@@ -553,7 +737,7 @@ export class DiffSync {
    *   symbol then resyncs, since an event was lost), `BeforeSnapshot` (already in
    *   the snapshot), `StaleUpdateId` (older than what was applied or buffered),
    *   `SequenceGap` (the symbol goes out of sync), `BufferOverflow` (the event
-   *   alone exceeds `bufferLevels`).
+   *   alone exceeds the level capacity of the symbol's ring).
    */
   onEvent(ev: DiffEventLike): RejectReason {
     const sym = ev.symbolId;
@@ -605,7 +789,12 @@ export class DiffSync {
    */
   onSnapshot(symbolId: number, snapshot: DepthSnapshot): SnapshotOutcome {
     this.#checkSymbol(symbolId);
-    const sym = symbolId;
+    const outcome = this.#loadSnapshot(symbolId, snapshot);
+    this.#giveBack(symbolId);
+    return outcome;
+  }
+
+  #loadSnapshot(sym: number, snapshot: DepthSnapshot): SnapshotOutcome {
     const cw = sym * C_WORDS;
     if (this.#state[sym] === SyncState.Synced) {
       this.#counters[cw + C_SNAP_IGNORED]++;
@@ -623,16 +812,24 @@ export class DiffSync {
       return SnapshotOutcome.Invalid;
     }
     const buf = this.#buffers[sym];
-    while (buf.count > 0 && buf.last[buf.head] <= L) {
+    while (buf.count > 0 && buf.oldestFinal() <= L) {
       buf.dropOldest();
       this.#reject(sym, RejectReason.BeforeSnapshot);
     }
-    if (buf.count > 0 && buf.start[buf.head] > L) {
+    if (buf.count > 0 && buf.oldestStart() > L) {
       this.#counters[cw + C_SNAP_TOO_OLD]++;
       this.#requestSnapshot(sym);
       return SnapshotOutcome.TooOld;
     }
-    const book = this.#books[sym];
+    let book = this.#books[sym];
+    const most = Math.max(snapshot.bids.length, snapshot.asks.length);
+    if (2 * most > book.capacity) {
+      // A deeper snapshot than the book was sized for (a re-seed): room for
+      // twice its levels, so that none of the seeded range is cut off.
+      this.#droppedBefore[sym] += book.droppedLevels;
+      book = new LocalBook({ capacity: 2 * most });
+      this.#books[sym] = book;
+    }
     book.loadSnapshot(snapshot.bids, snapshot.asks);
     this.#bidFloor[sym] = snapshot.bids.length >= this.#snapshotDepth
       ? deepest(snapshot.bids, Math.min)
@@ -645,8 +842,8 @@ export class DiffSync {
     const replayed = buf.count;
     while (buf.count > 0) {
       // Chain continuity was checked when buffering.
-      lastU = buf.last[buf.head];
-      lastE = buf.time[buf.head];
+      lastU = buf.oldestFinal();
+      lastE = buf.oldestTime();
       buf.applyOldest(book);
     }
     buf.clear();
@@ -679,7 +876,9 @@ export class DiffSync {
   /**
    * Takes the symbol that has waited longest for a snapshot and marks its
    * request in flight; with `priority`, waiting symbols whose byte in it is
-   * not 0 (e.g. someone watches them) come first, oldest first among them. The REST layer calls this when its weight budget and
+   * not 0 (e.g. someone watches them) come first, oldest first among them;
+   * the symbol borrows a larger ring for its events while the request is out
+   * (module docs, "Buffering"). The REST layer calls this when its weight budget and
    * staggering allow another request, and later calls {@link onSnapshot} or
    * {@link onSnapshotFailed}. A request is queued when a symbol buffers an
    * event while it has none pending (so the stream is already open: at start
@@ -702,7 +901,10 @@ export class DiffSync {
         bestFirst = first;
       }
     }
-    if (best >= 0) this.#request[best] = REQ_IN_FLIGHT;
+    if (best >= 0) {
+      this.#request[best] = REQ_IN_FLIGHT;
+      this.#lend(best);
+    }
     return best;
   }
 
@@ -710,6 +912,7 @@ export class DiffSync {
   onSnapshotFailed(symbolId: number): void {
     this.#checkSymbol(symbolId);
     if (this.#request[symbolId] === REQ_IN_FLIGHT) this.#request[symbolId] = REQ_NONE;
+    this.#giveBack(symbolId);
     if (this.#state[symbolId] !== SyncState.Synced) this.#requestSnapshot(symbolId);
   }
 
@@ -870,7 +1073,7 @@ export class DiffSync {
       snapshotsTooOld: c[cw + C_SNAP_TOO_OLD],
       snapshotsInvalid: c[cw + C_SNAP_INVALID],
       snapshotsIgnored: c[cw + C_SNAP_IGNORED],
-      droppedLevels: this.#books[symbolId].droppedLevels,
+      droppedLevels: this.#droppedBefore[symbolId] + this.#books[symbolId].droppedLevels,
       rangeResyncs: c[cw + C_RANGE_RESYNCS],
     };
   }

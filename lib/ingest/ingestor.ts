@@ -60,6 +60,9 @@ import {
   INGEST_CONTROL_MESSAGES,
   INGEST_DIFF_ETA_MS,
   INGEST_DIFF_RANGE_RESYNCS,
+  INGEST_DIFF_SNAPSHOTS_APPLIED,
+  INGEST_DIFF_SNAPSHOTS_INVALID,
+  INGEST_DIFF_SNAPSHOTS_TOO_OLD,
   INGEST_DIFF_SYNCED,
   INGEST_FEED_STATE,
   INGEST_HEARTBEAT,
@@ -124,8 +127,14 @@ export interface IngestorOptions {
   watch?: SharedArrayBuffer;
 }
 
-/** Diff mode: snapshot requests in flight at once. */
-export const SNAPSHOT_IN_FLIGHT = 4;
+/**
+ * Diff mode: snapshot requests in flight at once. The pace (62.5 ms at depth
+ * 100) needs `round trip / pace` of them: 8 keep it up to a 500 ms round trip
+ * (as seen from the busy ingest worker, which also parses the answer). On a
+ * loaded 2-core machine, 2,000-symbol bring-ups with 4 reached at most 3,380
+ * and 3,865 weight a minute, one with 8 the full 4,800 (docs/operating.md).
+ */
+export const SNAPSHOT_IN_FLIGHT = 8;
 /** Diff mode: snapshot requests handed to the REST client ahead of time (the rest wait in DiffSync, in priority order). */
 export const SNAPSHOT_QUEUE = 2;
 /** Diff mode: the deepest snapshot the exchange serves (`limit` 5000). */
@@ -182,7 +191,6 @@ export class Ingestor {
     event: DiffEvent;
     sync: DiffSync;
     rest: RestClient;
-    inFlight: Set<number>;
     depth: number;
     budget: number;
     gapMs: number;
@@ -242,9 +250,13 @@ export class Ingestor {
           symbolCount: options.symbols.length,
           // Levels beyond the seeded range are never trusted (DiffSync); room for twice
           // the seeded levels is plenty (the farthest go first when a side is full).
-          bookCapacity: Math.max(1000, 2 * depth),
+          // A deeper re-seed (#depthFor) grows the symbol's book to twice its depth.
+          bookCapacity: 2 * depth,
           snapshotDepth: depth,
           trustedLevels: this.#layout.levels,
+          // Every request taken and not yet settled holds a lent ring: at most
+          // SNAPSHOT_QUEUE waiting in the REST client plus SNAPSHOT_IN_FLIGHT running.
+          snapshotBuffers: SNAPSHOT_QUEUE + SNAPSHOT_IN_FLIGHT,
         }),
         rest: new RestClient({
           restUrl: options.restUrl,
@@ -253,7 +265,6 @@ export class Ingestor {
           minGapMs: gapMs * (1 - PACE_CATCH_UP),
           maxInFlight: SNAPSHOT_IN_FLIGHT,
         }),
-        inFlight: new Set(),
         depth,
         budget: Math.floor(limit * (1 - REST_WEIGHT_MARGIN)),
         gapMs,
@@ -361,6 +372,9 @@ export class Ingestor {
     const c = this.#counters;
     this.#emitDue();
     let rangeResyncs = 0;
+    let snapshotsApplied = 0;
+    let snapshotsTooOld = 0;
+    let snapshotsInvalid = 0;
     for (let s = 0; s < this.#symbols.length; s++) {
       this.#pool.setResyncing(s, d.sync.isStale(s));
       // DiffSync keeps exact per-symbol event counters; publish their growth.
@@ -370,6 +384,9 @@ export class Ingestor {
       c.store(c.ingestSymbol(s, INGEST_PENDING), (k.pending + k.buffered) | 0);
       for (let r = 1; r < REJECT_REASON_COUNT; r++) this.#publish(c.rejected(s, r), k.rejected[r]);
       rangeResyncs += k.rangeResyncs;
+      snapshotsApplied += k.snapshotsApplied;
+      snapshotsTooOld += k.snapshotsTooOld;
+      snapshotsInvalid += k.snapshotsInvalid;
     }
     this.#requestSnapshots();
     const synced = d.sync.syncedCount;
@@ -378,6 +395,9 @@ export class Ingestor {
     c.store(c.ingest(INGEST_DIFF_SYNCED), synced);
     c.store(c.ingest(INGEST_DIFF_ETA_MS), Math.min(Math.ceil(eta), 0x7fffffff));
     this.#publish(c.ingest(INGEST_DIFF_RANGE_RESYNCS), rangeResyncs);
+    this.#publish(c.ingest(INGEST_DIFF_SNAPSHOTS_APPLIED), snapshotsApplied);
+    this.#publish(c.ingest(INGEST_DIFF_SNAPSHOTS_TOO_OLD), snapshotsTooOld);
+    this.#publish(c.ingest(INGEST_DIFF_SNAPSHOTS_INVALID), snapshotsInvalid);
     this.#publish(c.ingest(INGEST_REST_REQUESTS), d.rest.requests);
     this.#publish(c.ingest(INGEST_REST_429), d.rest.status429);
     this.#publish(c.ingest(INGEST_REST_418), d.rest.status418);
@@ -394,15 +414,12 @@ export class Ingestor {
     while (!this.#stopping && d.rest.queueLength < SNAPSHOT_QUEUE) {
       const s = d.sync.takeSnapshotRequest(d.watch);
       if (s < 0) break;
-      if (d.inFlight.has(s)) continue;
-      d.inFlight.add(s);
+      // DiffSync marks `s` in flight until onSnapshot / onSnapshotFailed, so it
+      // cannot be taken twice (a skipped take would leave it in flight forever).
       d.rest.fetchDepth(this.#symbols[s].toUpperCase(), this.#depthFor(s)).then(
         (snapshot) => d.sync.onSnapshot(s, snapshot),
         () => d.sync.onSnapshotFailed(s),
-      ).finally(() => {
-        d.inFlight.delete(s);
-        this.#requestSnapshots();
-      });
+      ).finally(() => this.#requestSnapshots());
     }
   }
 

@@ -517,6 +517,20 @@ function feedMetrics({ registers, snap, state, totals, symbolFamilies }: Metrics
       this.inc({ outcome: "error" }, i.restErrors);
     },
   });
+  new Counter({
+    name: "depthwatch_diff_snapshots_total",
+    help: "Diff mode: REST snapshots handed to the sync by outcome (applied; too_old and " +
+      "invalid were refused and another one requested).",
+    labelNames: ["outcome"],
+    registers,
+    collect() {
+      const i = snap().ingest;
+      this.reset();
+      this.inc({ outcome: "applied" }, i.snapshotsApplied);
+      this.inc({ outcome: "too_old" }, i.snapshotsTooOld);
+      this.inc({ outcome: "invalid" }, i.snapshotsInvalid);
+    },
+  });
 }
 
 /** Worker supervisor: restarts and running state. */

@@ -55,6 +55,9 @@ import {
   INGEST_COALESCED,
   INGEST_CONNECTS,
   INGEST_CONTROL_MESSAGES,
+  INGEST_DIFF_SNAPSHOTS_APPLIED,
+  INGEST_DIFF_SNAPSHOTS_INVALID,
+  INGEST_DIFF_SNAPSHOTS_TOO_OLD,
   INGEST_FEED_STATE,
   INGEST_HEARTBEAT,
   INGEST_IGNORED_MESSAGES,
@@ -143,6 +146,12 @@ export interface IngestTotals {
   rest418: number;
   /** REST failures. */
   restErrors: number;
+  /** Diff mode: REST snapshots loaded into a book. */
+  snapshotsApplied: number;
+  /** Diff mode: snapshots refused as older than the buffered events (re-requested). */
+  snapshotsTooOld: number;
+  /** Diff mode: snapshots refused as invalid (re-requested). */
+  snapshotsInvalid: number;
   /** Control messages (not frames). */
   controlMessages: number;
   /** Messages ignored by the connection layer. */
@@ -371,6 +380,9 @@ export class PipelineTotals {
       rest429: g(INGEST_REST_429),
       rest418: g(INGEST_REST_418),
       restErrors: g(INGEST_REST_ERRORS),
+      snapshotsApplied: g(INGEST_DIFF_SNAPSHOTS_APPLIED),
+      snapshotsTooOld: g(INGEST_DIFF_SNAPSHOTS_TOO_OLD),
+      snapshotsInvalid: g(INGEST_DIFF_SNAPSHOTS_INVALID),
       controlMessages: g(INGEST_CONTROL_MESSAGES),
       ignoredMessages: g(INGEST_IGNORED_MESSAGES),
       heartbeat: g(INGEST_HEARTBEAT),
@@ -453,6 +465,9 @@ const INGEST_EXTENDED = [
   INGEST_REST_ERRORS,
   INGEST_CONTROL_MESSAGES,
   INGEST_IGNORED_MESSAGES,
+  INGEST_DIFF_SNAPSHOTS_APPLIED,
+  INGEST_DIFF_SNAPSHOTS_TOO_OLD,
+  INGEST_DIFF_SNAPSHOTS_INVALID,
 ];
 
 /** Extends one ring's wrapping counters. */

@@ -63,7 +63,13 @@ export const INGEST_DIFF_SYNCED = 13;
 export const INGEST_DIFF_ETA_MS = 14;
 /** Ingest global, diff mode: resyncs because a book's top left its seeded range. */
 export const INGEST_DIFF_RANGE_RESYNCS = 15;
-const INGEST_GLOBAL_WORDS = 16;
+/** Ingest global, diff mode: REST snapshots loaded into a book. */
+export const INGEST_DIFF_SNAPSHOTS_APPLIED = 16;
+/** Ingest global, diff mode: snapshots refused as older than the buffered events (another one is requested). */
+export const INGEST_DIFF_SNAPSHOTS_TOO_OLD = 17;
+/** Ingest global, diff mode: snapshots refused as invalid (bad id or levels; another one is requested). */
+export const INGEST_DIFF_SNAPSHOTS_INVALID = 18;
+const INGEST_GLOBAL_WORDS = 19;
 
 /** Ingest per symbol: frames (messages) received for the symbol. */
 export const INGEST_RECEIVED = 0;

@@ -37,7 +37,11 @@ export const RejectReason = {
   SequenceGap: 10,
   /** Diff mode: event already contained in the snapshot (u <= lastUpdateId), dropped by the sync rule. */
   BeforeSnapshot: 11,
-  /** Diff mode: too many events buffered while waiting for a snapshot; the oldest was dropped. */
+  /**
+   * Diff mode: a buffered event pushed out of its symbol's ring by newer ones
+   * while waiting for a snapshot (the ring keeps the most recent), or one
+   * larger than the whole ring.
+   */
   BufferOverflow: 12,
 } as const;
 

@@ -19,6 +19,8 @@
 import {
   INGEST_DIFF_ETA_MS,
   INGEST_DIFF_RANGE_RESYNCS,
+  INGEST_DIFF_SNAPSHOTS_INVALID,
+  INGEST_DIFF_SNAPSHOTS_TOO_OLD,
   INGEST_DIFF_SYNCED,
 } from "../pipeline/pipeline_counters.ts";
 import type { ServiceState } from "./service_state.ts";
@@ -37,6 +39,10 @@ export interface DiffProgress {
   snapshotDepth: number;
   /** Resyncs because a book's top left its seeded levels (since start; uint32). */
   rangeResyncs: number;
+  /** Snapshots refused as older than the buffered events, each followed by another request (since start; uint32). */
+  snapshotsTooOld: number;
+  /** Snapshots refused as invalid, each followed by another request (since start; uint32). */
+  snapshotsInvalid: number;
 }
 
 /**
@@ -64,6 +70,8 @@ export function diffProgress(state: ServiceState): DiffProgress | null {
     watched: state.diff.watch.count(),
     snapshotDepth: state.diff.snapshotDepth,
     rangeResyncs: c.load(c.ingest(INGEST_DIFF_RANGE_RESYNCS)) >>> 0,
+    snapshotsTooOld: c.load(c.ingest(INGEST_DIFF_SNAPSHOTS_TOO_OLD)) >>> 0,
+    snapshotsInvalid: c.load(c.ingest(INGEST_DIFF_SNAPSHOTS_INVALID)) >>> 0,
   };
 }
 
