@@ -1046,36 +1046,57 @@ export class DiffSync {
     return this.#rejected[symbolId * REJECT_REASON_COUNT + reason];
   }
 
-  /** A copy of the counters of `symbolId` (allocates; for metrics, not per event). */
+  /** A copy of the counters of `symbolId` (allocates; for tests and `/stats`, not per pass). */
   counters(symbolId: number): DiffSyncCounters {
+    return this.readCounters(symbolId, {
+      received: 0,
+      applied: 0,
+      buffered: 0,
+      rejectedTotal: 0,
+      rejected: new Array<number>(REJECT_REASON_COUNT).fill(0),
+      coalesced: 0,
+      pending: 0,
+      framesEmitted: 0,
+      framesFromEvents: 0,
+      framesWithoutEvents: 0,
+      resyncs: 0,
+      snapshotsApplied: 0,
+      snapshotsTooOld: 0,
+      snapshotsInvalid: 0,
+      snapshotsIgnored: 0,
+      droppedLevels: 0,
+      rangeResyncs: 0,
+    });
+  }
+
+  /**
+   * Fill `into` with the counters of `symbolId` and return it: allocates
+   * nothing, so a loop over every symbol can reuse one object.
+   */
+  readCounters(symbolId: number, into: DiffSyncCounters): DiffSyncCounters {
     this.#checkSymbol(symbolId);
     const c = this.#counters;
     const cw = symbolId * C_WORDS;
-    const rejected: number[] = [];
     for (let r = 0; r < REJECT_REASON_COUNT; r++) {
-      rejected.push(this.#rejected[symbolId * REJECT_REASON_COUNT + r]);
+      into.rejected[r] = this.#rejected[symbolId * REJECT_REASON_COUNT + r];
     }
-    const framesFromEvents = c[cw + C_FRAMES_FROM_EVENTS];
-    const framesWithoutEvents = c[cw + C_FRAMES_WITHOUT_EVENTS];
-    return {
-      received: c[cw + C_RECEIVED],
-      applied: c[cw + C_APPLIED],
-      buffered: this.#buffers[symbolId].count,
-      rejectedTotal: c[cw + C_REJECTED_TOTAL],
-      rejected,
-      coalesced: c[cw + C_COALESCED],
-      pending: this.#pending[symbolId],
-      framesEmitted: framesFromEvents + framesWithoutEvents,
-      framesFromEvents,
-      framesWithoutEvents,
-      resyncs: c[cw + C_RESYNCS],
-      snapshotsApplied: c[cw + C_SNAP_APPLIED],
-      snapshotsTooOld: c[cw + C_SNAP_TOO_OLD],
-      snapshotsInvalid: c[cw + C_SNAP_INVALID],
-      snapshotsIgnored: c[cw + C_SNAP_IGNORED],
-      droppedLevels: this.#droppedBefore[symbolId] + this.#books[symbolId].droppedLevels,
-      rangeResyncs: c[cw + C_RANGE_RESYNCS],
-    };
+    into.received = c[cw + C_RECEIVED];
+    into.applied = c[cw + C_APPLIED];
+    into.buffered = this.#buffers[symbolId].count;
+    into.rejectedTotal = c[cw + C_REJECTED_TOTAL];
+    into.coalesced = c[cw + C_COALESCED];
+    into.pending = this.#pending[symbolId];
+    into.framesFromEvents = c[cw + C_FRAMES_FROM_EVENTS];
+    into.framesWithoutEvents = c[cw + C_FRAMES_WITHOUT_EVENTS];
+    into.framesEmitted = into.framesFromEvents + into.framesWithoutEvents;
+    into.resyncs = c[cw + C_RESYNCS];
+    into.snapshotsApplied = c[cw + C_SNAP_APPLIED];
+    into.snapshotsTooOld = c[cw + C_SNAP_TOO_OLD];
+    into.snapshotsInvalid = c[cw + C_SNAP_INVALID];
+    into.snapshotsIgnored = c[cw + C_SNAP_IGNORED];
+    into.droppedLevels = this.#droppedBefore[symbolId] + this.#books[symbolId].droppedLevels;
+    into.rangeResyncs = c[cw + C_RANGE_RESYNCS];
+    return into;
   }
 }
 

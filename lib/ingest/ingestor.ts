@@ -85,7 +85,7 @@ import { ConnectionPool } from "./connection_pool.ts";
 import { isControlMessage } from "./depth_parser.ts";
 import { DiffParser } from "./diff_parser.ts";
 import { DiffEvent } from "./diff_event.ts";
-import { DiffSync } from "./diff_sync.ts";
+import { DiffSync, type DiffSyncCounters } from "./diff_sync.ts";
 import { FeedState } from "../pipeline/feed_state.ts";
 import { REJECT_REASON_COUNT, RejectReason } from "../pipeline/reject_reason.ts";
 import { RestClient } from "./rest_client.ts";
@@ -201,6 +201,8 @@ export class Ingestor {
   #lastDropped = 0;
   #stopping = false;
   #frames = 0;
+  /** Reused by the housekeeping passes that read every symbol's DiffSync counters. */
+  #scratchCounters: DiffSyncCounters | undefined;
   /**
    * Last local value published per shared counter word. The pool, DiffSync
    * and RestClient count from 0 in every worker instance; publishing growth
@@ -378,7 +380,7 @@ export class Ingestor {
     for (let s = 0; s < this.#symbols.length; s++) {
       this.#pool.setResyncing(s, d.sync.isStale(s));
       // DiffSync keeps exact per-symbol event counters; publish their growth.
-      const k = d.sync.counters(s);
+      const k = d.sync.readCounters(s, this.#scratchCounters ??= d.sync.counters(s));
       this.#publish(c.ingestSymbol(s, INGEST_RECEIVED), k.received);
       this.#publish(c.ingestSymbol(s, INGEST_COALESCED), k.coalesced);
       c.store(c.ingestSymbol(s, INGEST_PENDING), (k.pending + k.buffered) | 0);
@@ -433,7 +435,11 @@ export class Ingestor {
   #depthFor(s: number): number {
     const d = this.#diff!;
     let depth = d.depth;
-    for (let k = d.sync.counters(s).rangeResyncs; k > 0 && depth < MAX_SNAPSHOT_DEPTH; k--) {
+    for (
+      let k = d.sync.readCounters(s, this.#scratchCounters ??= d.sync.counters(s)).rangeResyncs;
+      k > 0 && depth < MAX_SNAPSHOT_DEPTH;
+      k--
+    ) {
       const deeper = Math.min(MAX_SNAPSHOT_DEPTH, depth * 10);
       if (depthRequestWeight(deeper) > d.budget) break;
       depth = deeper;
