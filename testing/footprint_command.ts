@@ -20,6 +20,7 @@
 
 import { parseArgs } from "node:util";
 import { openFileLimit } from "./proc_stats.ts";
+import { startTaskRuntime } from "./start_task.ts";
 import { type FootprintRow, runScenario } from "./footprint_run.ts";
 import { DEFAULT_SCENARIOS, parseScenarios, type Scenario } from "./footprint_scenario.ts";
 import { type FootprintReport, formatReport, machineInfo } from "./footprint_table.ts";
@@ -38,6 +39,8 @@ export interface FootprintFlags {
   startTimeout: number;
   /** Run each scenario once more with `--inspect` first, for the memory of every isolate. Default true (`--no-inspect`: false). */
   isolates: boolean;
+  /** V8 flags of the service; undefined: those of `deno task start`. */
+  v8Flags: string[] | undefined;
   /** Print the JSON report instead of the table. Default false. */
   json: boolean;
   /** `--help` was given. */
@@ -63,6 +66,9 @@ Usage: deno task footprint [options]
   --no-inspect        skip the first, short run of each scenario with --inspect that
                       reads the heap of every isolate (main, ingest, analytics); the
                       table then has the main isolate's only, from /metrics
+  --v8-flags LIST     the service's V8 flags, comma-separated ("" for none; default
+                      those of deno task start, which the service is also started
+                      like: same environment variables)
   --json              print the report as JSON instead of the table
   --help              this text
 
@@ -92,6 +98,7 @@ export function parseFootprintFlags(args: string[]): FootprintFlags {
       rate: { type: "string" },
       "start-timeout": { type: "string" },
       "no-inspect": { type: "boolean" },
+      "v8-flags": { type: "string" },
       json: { type: "boolean" },
       help: { type: "boolean", short: "h" },
     },
@@ -115,6 +122,7 @@ export function parseFootprintFlags(args: string[]): FootprintFlags {
     rate: seconds("rate", 10, 0.1),
     startTimeout: seconds("start-timeout", 120, 1),
     isolates: values["no-inspect"] !== true,
+    v8Flags: values["v8-flags"]?.split(",").filter(Boolean),
     json: values.json === true,
     help: values.help === true,
   };
@@ -138,6 +146,8 @@ export async function runFootprint(
   const rows: FootprintRow[] = [];
   const failed: FootprintReport["failed"] = [];
   const fds = openFileLimit();
+  const started = await startTaskRuntime();
+  const runtime = { env: started.env, v8Flags: flags.v8Flags ?? started.v8Flags };
   for (const scenario of flags.scenarios) {
     if (fds < scenario.clients + 200) {
       log(
@@ -154,6 +164,7 @@ export async function runFootprint(
           duration: flags.duration,
           startTimeout: flags.startTimeout,
           isolates: flags.isolates,
+          runtime,
           log,
         }),
       );
@@ -171,6 +182,7 @@ export async function runFootprint(
       duration: flags.duration,
       rate: flags.rate,
       isolates: flags.isolates,
+      v8Flags: runtime.v8Flags,
     },
     rows,
     failed,

@@ -77,9 +77,11 @@ async function spawnServer(
   args: string[],
   expect: Expect,
   startTimeoutMs: number,
+  env: Record<string, string> = {},
 ): Promise<{ server: ChildServer; found: Record<string, string> }> {
   const child = new Deno.Command(Deno.execPath(), {
     args,
+    env,
     cwd: ROOT,
     stdin: "null",
     stdout: "piped",
@@ -181,12 +183,16 @@ export interface ServiceOnOptions {
   args?: readonly string[];
   /** Start with `--inspect=127.0.0.1:0` (see {@link ServiceOnExchange.inspectorUrl}). Default true. */
   inspect?: boolean;
+  /** V8 flags (`--v8-flags=…`), e.g. those of `deno task start` (`testing/start_task.ts`). Default none. */
+  v8Flags?: readonly string[];
+  /** More environment variables of the service process. Default none. */
+  env?: Record<string, string>;
   /** Give up when the service has not printed its URL within this many ms. Default 60000. */
   startTimeoutMs?: number;
 }
 
 /**
- * Start `deno run -A [--inspect=127.0.0.1:0] main.ts --source binance
+ * Start `deno run -A [--inspect=127.0.0.1:0] [--v8-flags=…] main.ts --source binance
  * --binance-ws-url <exchange> --binance-rest-url <exchange> --port 0
  * --log-level warn --symbols … <args>` and wait for its URL (and the
  * inspector's).
@@ -209,6 +215,7 @@ export async function spawnServiceOn(
       "run",
       "-A",
       ...(inspect ? ["--inspect=127.0.0.1:0"] : []),
+      ...(options.v8Flags?.length ? [`--v8-flags=${options.v8Flags.join(",")}`] : []),
       "main.ts",
       "--source",
       "binance",
@@ -229,6 +236,7 @@ export async function spawnServiceOn(
       stderr: inspect ? { inspector: /^Debugger listening on (ws:\/\/\S+)/ } : {},
     },
     options.startTimeoutMs ?? 60_000,
+    options.env,
   );
   return { ...server, url: found.url, inspectorUrl: found.inspector };
 }

@@ -6,7 +6,8 @@
  *
  * 1. start the exchange with the scenario's symbols at `rate` frames/s each,
  *    and the service watching all of them (as many as `--symbols` accepts,
- *    see `acceptedSymbols`; the row then says so);
+ *    see `acceptedSymbols`; the row then says so), with the V8 flags and
+ *    environment of `deno task start` unless told otherwise;
  * 2. wait until every symbol is live and has delivered a frame (`/stats`);
  * 3. connect the clients (one symbol each, spread over the symbols) and wait
  *    until each has received a frame;
@@ -44,6 +45,7 @@
 
 import type { Stats } from "../lib/server/stats.ts";
 import { processCpuMs } from "./proc_stats.ts";
+import { type StartTaskRuntime, startTaskRuntime } from "./start_task.ts";
 import { processMemory, threadCpuDelta, type ThreadTime, threadTimes } from "./footprint_proc.ts";
 import { type IsolateMemory, isolateMemory } from "./footprint_inspector.ts";
 import {
@@ -74,6 +76,12 @@ export interface FootprintOptions {
   isolates?: boolean;
   /** Window of the `--inspect` run, seconds. Default 3 (at most `duration`). */
   isolatesDuration?: number;
+  /**
+   * How the service runs: its V8 flags and the environment variables set in
+   * front of it. Default: those of `deno task start` (`testing/start_task.ts`),
+   * so that the figures are those of the service users start.
+   */
+  runtime?: StartTaskRuntime;
   /** Progress lines. Default: none. */
   log?: (line: string) => void;
 }
@@ -357,6 +365,7 @@ async function runOnce(
 ): Promise<RunResult> {
   const rate = options.rate ?? 10;
   const log = options.log ?? (() => {});
+  const runtime = options.runtime ?? await startTaskRuntime();
   const startTimeoutMs = (options.startTimeout ?? 120) * 1000;
   const notes: string[] = [];
   const symbolsRun = acceptedSymbols(scenario.symbols);
@@ -378,6 +387,8 @@ async function runOnce(
       inspect,
       startTimeoutMs,
       args: ["--max-clients", String(Math.max(1000, scenario.clients + 100))],
+      v8Flags: runtime.v8Flags,
+      env: runtime.env,
     });
     const live = service;
     await untilLive(live.url, startTimeoutMs, log).catch((e) => {

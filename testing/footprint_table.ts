@@ -38,8 +38,17 @@ export interface MachineInfo {
 export interface FootprintReport {
   /** Where it ran. */
   machine: MachineInfo;
-  /** Warm-up and window, seconds; frames/s per symbol; whether isolate memory came from an `--inspect` run. */
-  settings: { warmup: number; duration: number; rate: number; isolates: boolean };
+  /**
+   * Warm-up and window, seconds; frames/s per symbol; whether isolate memory
+   * came from an `--inspect` run; the service's V8 flags (absent: none).
+   */
+  settings: {
+    warmup: number;
+    duration: number;
+    rate: number;
+    isolates: boolean;
+    v8Flags?: string[];
+  };
   /** One per scenario, in the order run. */
   rows: FootprintRow[];
   /** Scenarios that failed, with the error. */
@@ -149,7 +158,7 @@ function cells(row: FootprintRow, mark: string): string[] {
  */
 export function formatReport(report: FootprintReport): string {
   const m = report.machine;
-  const { warmup, duration, rate, isolates } = report.settings;
+  const { warmup, duration, rate, isolates, v8Flags = [] } = report.settings;
   const lines = [
     `machine: ${m.cpus} × ${m.model}, ${m.memGiB} GiB, Deno ${m.deno} (V8 ${m.v8}); ` +
     `load average ${m.loadStart.toFixed(2)} → ${m.loadEnd.toFixed(2)} ` +
@@ -159,7 +168,8 @@ export function formatReport(report: FootprintReport): string {
     `CPU in % of one core; memory of the service process only` +
     (isolates
       ? "; heap and external memory per isolate from a separate short run with --inspect"
-      : ""),
+      : "") +
+    `; service V8 flags: ${v8Flags.length ? v8Flags.join(",") : "none"}`,
     "",
     `| ${HEAD.join(" | ")} |`,
     `|${HEAD.map(() => "---").join("|")}|`,

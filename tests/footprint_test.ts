@@ -19,6 +19,7 @@ import { processMemory, threadCpuDelta, threadTimes } from "../testing/footprint
 import { runScenario } from "../testing/footprint_run.ts";
 import { type FootprintReport, formatReport, machineInfo } from "../testing/footprint_table.ts";
 import { parseConfig } from "../lib/server/config.ts";
+import { parseStartTask, startTaskRuntime } from "../testing/start_task.ts";
 
 Deno.test("footprint flags: defaults, --quick, and a bad value is named", () => {
   const full = parseFootprintFlags([]);
@@ -45,6 +46,25 @@ Deno.test("footprint flags: defaults, --quick, and a bad value is named", () => 
   assert.throws(() => parseScenarios("2x"), /--scenarios: expected SYMBOLSxCLIENTS.*"2x"/);
   assert.throws(() => parseScenarios("0x5"), /at least 1 symbol/);
   assert.throws(() => parseScenarios(" , "), /at least one/);
+});
+
+Deno.test("footprint runtime: the service starts with deno task start's V8 flags and environment", async () => {
+  const parsed = parseStartTask(
+    "deno task build && DEPTHWATCH_FD_LIMIT=$(sh -c 'ulimit -Hn') MALLOC_ARENA_MAX=2 " +
+      "deno run --v8-flags=--max-semi-space-size=1,--foo --allow-read=. _fresh/server.ts",
+  );
+  assert.deepEqual(parsed, {
+    env: { MALLOC_ARENA_MAX: "2" },
+    v8Flags: ["--max-semi-space-size=1", "--foo"],
+  });
+  assert.deepEqual(parseStartTask("deno run -A main.ts"), { env: {}, v8Flags: [] });
+  assert.throws(() => parseStartTask("deno task build"), /expected a "deno run" command/);
+  // The real start task parses, and the footprint uses its flags unless told otherwise.
+  const start = await startTaskRuntime();
+  assert.ok(start.v8Flags.every((f) => f.startsWith("--")), JSON.stringify(start));
+  assert.equal(parseFootprintFlags([]).v8Flags, undefined, "default: the start task's");
+  assert.deepEqual(parseFootprintFlags(["--v8-flags=--a,--b"]).v8Flags, ["--a", "--b"]);
+  assert.deepEqual(parseFootprintFlags(["--v8-flags="]).v8Flags, [], "none");
 });
 
 Deno.test("footprint symbols: names the service and the simulator accept, clients spread evenly", () => {
@@ -120,7 +140,7 @@ Deno.test("footprint: the smallest scenario with a client runs in three processe
   // The table: a heading, a separator and the row, all with the same number of cells.
   const report: FootprintReport = {
     machine: machineInfo(),
-    settings: { warmup: 0.5, duration: 1.5, rate: 10, isolates: true },
+    settings: { warmup: 0.5, duration: 1.5, rate: 10, isolates: true, v8Flags: ["--x=1"] },
     rows: [row, { ...row, notes: ["a note"] }],
     failed: [{ scenario: { symbols: 2000, clients: 0 }, error: "boom" }],
   };
@@ -137,5 +157,6 @@ Deno.test("footprint: the smallest scenario with a client runs in three processe
   assert.match(text, /^\[1\] a note$/m);
   assert.match(text, /failed: 2000 symbols, 0 clients: boom/);
   assert.match(text, /^machine: \d+ × /);
+  assert.match(text, /service V8 flags: --x=1$/m);
   assert.deepEqual(JSON.parse(JSON.stringify(report)).rows[0].scenario, row.scenario);
 });

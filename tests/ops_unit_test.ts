@@ -50,3 +50,12 @@ Deno.test("ops unit: same permissions as deno task start, read access to the app
   assert.ok(exec.endsWith("/opt/depthwatch/_fresh/server.ts"), exec);
   assert.ok(tasks.start.includes("DEPTHWATCH_FD_LIMIT=$(sh -c 'ulimit -Hn')"));
 });
+
+Deno.test("ops unit: the same V8 flags as deno task start (and the binary of deno task compile)", () => {
+  const exec = settings(unit).find(([k]) => k === "ExecStart")?.[1] ?? "";
+  const v8Flags = (s: string) => s.split(/\s+/).filter((w) => w.startsWith("--v8-flags="));
+  const start = v8Flags(tasks.start);
+  assert.deepEqual(v8Flags(exec), start);
+  assert.deepEqual(v8Flags(tasks.compile), start);
+  assert.deepEqual(v8Flags(tasks.demo), start);
+});

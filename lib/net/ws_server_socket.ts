@@ -18,15 +18,20 @@
  * up there as soon as the kernel's socket buffer is full.
  *
  * Memory: the one per-connection buffer is the read buffer
- * (`readBufferBytes`, default 4 KiB, allocated when the connection opens): it
- * holds a whole client message at the hub's default cap (4096 bytes) in one
- * read, and 1,000 idle dashboards cost 4 MB of them. Beyond it an idle socket
- * holds about 1.3 KB of JavaScript objects (this socket, its frame reader
- * and their callbacks). Measured with 1,000 idle sockets in one process
- * (Deno 2.9.6): about 27 KB of resident memory per connection in all, of
- * which about 8 KB is JavaScript heap and buffers and the rest Deno's TCP
- * resource (a bare `Deno.Conn` with one pending 4 KiB read costs about
- * 19 KB); Deno's own `WebSocket` costs about 22 KB.
+ * (`readBufferBytes`, default 512 bytes, allocated when the connection
+ * opens), which the socket's one pending read holds for as long as the client
+ * is connected. It is sized for what a dashboard sends after the handshake
+ * (control frames and subscribe messages of a few dozen bytes), not for the
+ * largest message: the frame reader assembles a message from any number of
+ * reads into a buffer of the message's own size (at most `maxMessageBytes`),
+ * so a larger message only takes a few more reads and nothing stays grown
+ * afterwards. The read buffer's size costs more than its bytes: with 1,000
+ * idle connections in one process each holding a pending read (Deno 2.9.6),
+ * a bare `Deno.Conn` took about 21 KiB of resident memory with a 4 KiB
+ * buffer and about 14 KiB with 64 to 1,024 bytes. Beyond the buffer an idle
+ * socket holds about 1.3 KB of JavaScript objects (this socket, its frame
+ * reader and their callbacks); the rest is Deno's TCP resource and its
+ * pending read. Deno's own `WebSocket` costs about 22 KB.
  *
  * Liveness: every open socket is checked by one shared interval timer (one
  * per distinct `idleTimeoutMs`, ticking every eighth of it), not by a timer
@@ -116,7 +121,11 @@ export interface ServerWebSocketOptions extends FrameReaderOptions {
    * Milliseconds; default 5000.
    */
   closeTimeoutMs?: number;
-  /** Size of the connection's one read buffer in bytes; default 4096. */
+  /**
+   * Size of the connection's one read buffer in bytes; default 512. It
+   * bounds how much one read takes, not the size of a message (see the
+   * module doc).
+   */
   readBufferBytes?: number;
 }
 
@@ -170,6 +179,9 @@ const CONNECTING = 0;
 const OPEN = 1;
 const CLOSING = 2;
 const CLOSED = 3;
+
+/** Default `readBufferBytes`: a dashboard's messages in one read (see the module doc). */
+const DEFAULT_READ_BUFFER_BYTES = 512;
 
 /** The keep-alive ping: empty, shared by every socket. */
 const PING_FRAME = encodeFrame(OPCODE.ping, new Uint8Array(0));
@@ -294,7 +306,10 @@ export class ServerWebSocket {
   ) {
     this.#idleTimeoutMs = positiveInteger("idleTimeoutMs", options.idleTimeoutMs ?? 60_000);
     this.#closeTimeoutMs = positiveInteger("closeTimeoutMs", options.closeTimeoutMs ?? 5000);
-    this.#readBufferBytes = positiveInteger("readBufferBytes", options.readBufferBytes ?? 4096);
+    this.#readBufferBytes = positiveInteger(
+      "readBufferBytes",
+      options.readBufferBytes ?? DEFAULT_READ_BUFFER_BYTES,
+    );
     this.#reader = new WsFrameReader({
       message: (data) => {
         if (this.#state === OPEN) dispatch(this.onmessage, { data });
@@ -457,13 +472,19 @@ export class ServerWebSocket {
     }
     if (this.#closeQueued) this.#armCloseTimer();
     if (this.#state !== CLOSED) this.#pump();
-    void this.#read(connection.leftover);
+    const leftover = connection.leftover;
+    if (leftover.length > 0 && !this.#parse(leftover, leftover.length)) return;
+    void this.#read();
   }
 
-  /** Read and parse until the end of stream, a refusal, or the end of the socket. */
-  async #read(leftover: Uint8Array): Promise<void> {
-    if (leftover.length > 0 && !this.#parse(leftover, leftover.length)) return;
-    const conn = this.#conn!;
+  /**
+   * Read and parse until the end of stream, a refusal, or the end of the
+   * socket. (Its suspended frame lives as long as the connection: it holds
+   * nothing but the connection and the read buffer.)
+   */
+  async #read(): Promise<void> {
+    const conn = this.#conn;
+    if (conn === null || !this.#reading) return;
     const buffer = new Uint8Array(this.#readBufferBytes);
     while (this.#reading) {
       let n: number | null;

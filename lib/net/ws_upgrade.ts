@@ -106,7 +106,8 @@ function upgradeKey(req: Request): string {
  * `maxFragments` (default 16) bound each inbound message, `idleTimeoutMs`
  * (default 60000) the silence before a ping (half of it) and the close (all
  * of it), `closeTimeoutMs` (default 5000) the closing handshake, and
- * `readBufferBytes` (default 4096) the connection's read buffer.
+ * `readBufferBytes` (default 512) the connection's read buffer (a larger
+ * message takes more reads, see `ws_server_socket.ts`).
  *
  * @example
  * ```ts
