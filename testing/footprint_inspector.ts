@@ -40,6 +40,12 @@ export interface IsolateMemory {
   external: number;
   /** Bytes of ArrayBuffer backing stores this isolate holds (`Runtime.getHeapUsage`'s `backingStorageSize`). */
   arrayBuffers: number;
+  /**
+   * Committed bytes of each V8 heap space that holds any (`new_space`,
+   * `old_space`, `code_space`, …; `node:v8`'s `getHeapSpaceStatistics`), when
+   * asked for with {@link IsolateMemoryOptions.spaces}.
+   */
+  spaces?: Record<string, number>;
 }
 
 /** Options of {@link isolateMemory}. */
@@ -48,6 +54,14 @@ export interface IsolateMemoryOptions {
   timeoutMs?: number;
   /** How long to wait for the workers to be announced after `NodeWorker.enable`, ms. Default 500. */
   settleMs?: number;
+  /**
+   * Run a full garbage collection in each isolate before reading it, so the
+   * heap figures are the live heap (needs `--v8-flags=--expose-gc`; without
+   * it nothing is collected). Default false.
+   */
+  gc?: boolean;
+  /** Also read the committed size of each heap space ({@link IsolateMemory.spaces}). Default false. */
+  spaces?: boolean;
 }
 
 interface Reply {
@@ -60,6 +74,13 @@ interface Reply {
 
 /** Evaluated in each isolate: its own `Deno.memoryUsage()`. */
 const MEMORY_EXPRESSION = "JSON.stringify(Deno.memoryUsage())";
+
+/** Evaluated in each isolate when asked to: committed bytes by heap space, as JSON. */
+const SPACES_EXPRESSION = `import("node:v8").then((v8) => JSON.stringify(Object.fromEntries(
+  v8.getHeapSpaceStatistics().filter((s) => s.space_size > 0).map((s) => [s.space_name, s.space_size]))))`;
+
+/** Evaluated in each isolate first when asked to: a full GC where `--expose-gc` made one available. */
+const GC_EXPRESSION = "globalThis.gc?.()";
 
 /**
  * One inspector session: commands to the main isolate, or, with a worker
@@ -134,8 +155,11 @@ async function readIsolate(
   s: InspectorSession,
   name: string,
   url: string,
-  session?: string,
+  session: string | undefined,
+  options: IsolateMemoryOptions,
 ): Promise<IsolateMemory> {
+  const gc = options.gc ?? false;
+  if (gc) await s.call("Runtime.evaluate", { expression: GC_EXPRESSION }, session);
   const evaluated = await s.call(
     "Runtime.evaluate",
     { expression: MEMORY_EXPRESSION, returnByValue: true },
@@ -149,6 +173,19 @@ async function readIsolate(
   const usage = (await s.call("Runtime.getHeapUsage", {}, session)).result as {
     backingStorageSize?: number;
   };
+  let spaces: Record<string, number> | undefined;
+  if (options.spaces) {
+    const read = await s.call(
+      "Runtime.evaluate",
+      { expression: SPACES_EXPRESSION, awaitPromise: true, returnByValue: true },
+      session,
+    );
+    const json = (read.result?.result as { value?: unknown } | undefined)?.value;
+    if (typeof json !== "string") {
+      throw new Error(`inspector: heap spaces of ${name} gave ${JSON.stringify(read)}`);
+    }
+    spaces = JSON.parse(json) as Record<string, number>;
+  }
   return {
     name,
     url,
@@ -156,6 +193,7 @@ async function readIsolate(
     heapTotal: mem.heapTotal,
     external: mem.external,
     arrayBuffers: usage.backingStorageSize ?? NaN,
+    spaces,
   };
 }
 
@@ -185,14 +223,18 @@ export async function isolateMemory(
     );
   });
   try {
-    return await Promise.race([timeout, read(ws, options.settleMs ?? 500)]);
+    return await Promise.race([
+      timeout,
+      read(ws, options),
+    ]);
   } finally {
     clearTimeout(timer);
     ws.close();
   }
 }
 
-async function read(ws: WebSocket, settleMs: number): Promise<IsolateMemory[]> {
+async function read(ws: WebSocket, options: IsolateMemoryOptions): Promise<IsolateMemory[]> {
+  const settleMs = options.settleMs ?? 500;
   await new Promise<void>((resolve, reject) => {
     ws.onopen = () => resolve();
     ws.onerror = (e) => reject(new Error(`inspector: ${(e as ErrorEvent).message ?? "error"}`));
@@ -201,10 +243,10 @@ async function read(ws: WebSocket, settleMs: number): Promise<IsolateMemory[]> {
   await s.call("NodeWorker.enable", { waitForDebuggerOnStart: false });
   // The workers are announced as events right after enable.
   await new Promise((r) => setTimeout(r, settleMs));
-  const out = [await readIsolate(s, "main", "")];
+  const out = [await readIsolate(s, "main", "", undefined, options)];
   const workers = [...s.workers].sort((a, b) => a[1].workerId - b[1].workerId);
   for (const [session, { workerId, url }] of workers) {
-    out.push({ ...await readIsolate(s, entryName(url), url, session), workerId });
+    out.push({ ...await readIsolate(s, entryName(url), url, session, options), workerId });
   }
   await s.call("NodeWorker.disable").catch(() => {});
   return out;
