@@ -40,12 +40,6 @@ export interface IsolateMemory {
   external: number;
   /** Bytes of ArrayBuffer backing stores this isolate holds (`Runtime.getHeapUsage`'s `backingStorageSize`). */
   arrayBuffers: number;
-  /**
-   * Committed bytes of each V8 heap space that holds any (`new_space`,
-   * `old_space`, `code_space`, …; `node:v8`'s `getHeapSpaceStatistics`), when
-   * asked for with {@link IsolateMemoryOptions.spaces}.
-   */
-  spaces?: Record<string, number>;
 }
 
 /** Options of {@link isolateMemory}. */
@@ -60,8 +54,6 @@ export interface IsolateMemoryOptions {
    * it nothing is collected). Default false.
    */
   gc?: boolean;
-  /** Also read the committed size of each heap space ({@link IsolateMemory.spaces}). Default false. */
-  spaces?: boolean;
 }
 
 interface Reply {
@@ -74,10 +66,6 @@ interface Reply {
 
 /** Evaluated in each isolate: its own `Deno.memoryUsage()`. */
 const MEMORY_EXPRESSION = "JSON.stringify(Deno.memoryUsage())";
-
-/** Evaluated in each isolate when asked to: committed bytes by heap space, as JSON. */
-const SPACES_EXPRESSION = `import("node:v8").then((v8) => JSON.stringify(Object.fromEntries(
-  v8.getHeapSpaceStatistics().filter((s) => s.space_size > 0).map((s) => [s.space_name, s.space_size]))))`;
 
 /** Evaluated in each isolate first when asked to: a full GC where `--expose-gc` made one available. */
 const GC_EXPRESSION = "globalThis.gc?.()";
@@ -173,19 +161,6 @@ async function readIsolate(
   const usage = (await s.call("Runtime.getHeapUsage", {}, session)).result as {
     backingStorageSize?: number;
   };
-  let spaces: Record<string, number> | undefined;
-  if (options.spaces) {
-    const read = await s.call(
-      "Runtime.evaluate",
-      { expression: SPACES_EXPRESSION, awaitPromise: true, returnByValue: true },
-      session,
-    );
-    const json = (read.result?.result as { value?: unknown } | undefined)?.value;
-    if (typeof json !== "string") {
-      throw new Error(`inspector: heap spaces of ${name} gave ${JSON.stringify(read)}`);
-    }
-    spaces = JSON.parse(json) as Record<string, number>;
-  }
   return {
     name,
     url,
@@ -193,7 +168,6 @@ async function readIsolate(
     heapTotal: mem.heapTotal,
     external: mem.external,
     arrayBuffers: usage.backingStorageSize ?? NaN,
-    spaces,
   };
 }
 

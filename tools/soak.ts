@@ -15,7 +15,7 @@
  * `--sample-ms <ms>` (default 5000), `--max-growth-mb <MB>` (default 5),
  * `--min-client-share <0..1>` (default 0.9),
  * `--raw-capacity <slots>` (default 2048), `--isolates` (also read every
- * isolate's heap, young and old generation and external memory each sample,
+ * isolate's heap and external memory each sample,
  * after a full GC in each, through this process's inspector: run deno with
  * `--inspect=127.0.0.1:PORT`), `--json` (print the whole result as one JSON
  * line at the end). Run it with `--v8-flags=--expose-gc` so each sample
@@ -167,9 +167,7 @@ function sampleLine(s: SoakSample): string {
     }; ${s.threads} threads]`;
   const isolates = (s.isolates ?? []).map((i) =>
     `  ${i.name.replace(/_worker$/, "")} ${i.heapMB.toFixed(1)}/${i.heapTotalMB.toFixed(1)} ` +
-    `(new ${i.newSpaceMB.toFixed(1)}, old ${i.oldSpaceMB.toFixed(1)}) ext ${
-      i.externalMB.toFixed(1)
-    }`
+    `ext ${i.externalMB.toFixed(1)}`
   ).join("");
   return `  ${s.seconds.toFixed(0).padStart(6)} s  ${String(s.frames).padStart(9)} frames  ` +
     `RSS ${s.rssMB.toFixed(1)} MB  heap ${s.heapMB.toFixed(1)}/${s.heapTotalMB.toFixed(1)} MB  ` +
@@ -201,10 +199,11 @@ async function main(): Promise<number> {
       `(${r.achievedRate.toFixed(0)} frames/s per symbol)`,
   );
   console.log(
-    `RSS growth after warm-up (from ${w.seconds.toFixed(0)} s): ${r.rssGrowthMB.toFixed(2)} MB; ` +
-      `heap growth ${r.heapGrowthMB.toFixed(2)} MB; peak RSS ${
-        Math.max(...r.samples.map((s) => s.rssMB)).toFixed(1)
-      } MB`,
+    `RSS growth after warm-up (from ${w.seconds.toFixed(0)} s): ${r.rssGrowthMB.toFixed(2)} MB ` +
+      `(rise of the floor, the lowest RSS of the first and last tenth of the samples; ` +
+      `mean of the last 3 minus the first 3: ${r.rssGrowthMeanMB.toFixed(2)} MB); heap growth ${
+        r.heapGrowthMB.toFixed(2)
+      } MB; peak RSS ${Math.max(...r.samples.map((s) => s.rssMB)).toFixed(1)} MB`,
   );
   const q = r.snapshot.queues;
   console.log(
