@@ -25,15 +25,15 @@
  * malloc's main arena and its other arenas, V8 heap pages, V8 code, other
  * anonymous memory, files) and how many threads run, so that a step in RSS
  * can be attributed to a kind of mapping. `deno task soak` runs it with the
- * memory settings of `deno task start` (`MALLOC_ARENA_MAX=2`,
- * `--max-semi-space-size=4`), so it measures what production runs.
+ * memory settings of `deno task start` (`MALLOC_ARENA_MAX=2`), so it
+ * measures what production runs.
  *
  * @example
  * ```sh
  * deno task soak                      # a week of frames
  * deno task soak --days 1             # one day
  * MALLOC_ARENA_MAX=2 deno run -A --inspect=127.0.0.1:9339 \
- *   --v8-flags=--expose-gc,--max-semi-space-size=4 tools/soak.ts --days 1 --isolates
+ *   --v8-flags=--expose-gc tools/soak.ts --days 1 --isolates
  * ```
  * @module
  */
