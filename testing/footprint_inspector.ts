@@ -48,6 +48,12 @@ export interface IsolateMemoryOptions {
   timeoutMs?: number;
   /** How long to wait for the workers to be announced after `NodeWorker.enable`, ms. Default 500. */
   settleMs?: number;
+  /**
+   * Run a full garbage collection in each isolate before reading it, so the
+   * heap figures are the live heap (needs `--v8-flags=--expose-gc`; without
+   * it nothing is collected). Default false.
+   */
+  gc?: boolean;
 }
 
 interface Reply {
@@ -60,6 +66,9 @@ interface Reply {
 
 /** Evaluated in each isolate: its own `Deno.memoryUsage()`. */
 const MEMORY_EXPRESSION = "JSON.stringify(Deno.memoryUsage())";
+
+/** Evaluated in each isolate first when asked to: a full GC where `--expose-gc` made one available. */
+const GC_EXPRESSION = "globalThis.gc?.()";
 
 /**
  * One inspector session: commands to the main isolate, or, with a worker
@@ -134,8 +143,11 @@ async function readIsolate(
   s: InspectorSession,
   name: string,
   url: string,
-  session?: string,
+  session: string | undefined,
+  options: IsolateMemoryOptions,
 ): Promise<IsolateMemory> {
+  const gc = options.gc ?? false;
+  if (gc) await s.call("Runtime.evaluate", { expression: GC_EXPRESSION }, session);
   const evaluated = await s.call(
     "Runtime.evaluate",
     { expression: MEMORY_EXPRESSION, returnByValue: true },
@@ -185,14 +197,18 @@ export async function isolateMemory(
     );
   });
   try {
-    return await Promise.race([timeout, read(ws, options.settleMs ?? 500)]);
+    return await Promise.race([
+      timeout,
+      read(ws, options),
+    ]);
   } finally {
     clearTimeout(timer);
     ws.close();
   }
 }
 
-async function read(ws: WebSocket, settleMs: number): Promise<IsolateMemory[]> {
+async function read(ws: WebSocket, options: IsolateMemoryOptions): Promise<IsolateMemory[]> {
+  const settleMs = options.settleMs ?? 500;
   await new Promise<void>((resolve, reject) => {
     ws.onopen = () => resolve();
     ws.onerror = (e) => reject(new Error(`inspector: ${(e as ErrorEvent).message ?? "error"}`));
@@ -201,10 +217,10 @@ async function read(ws: WebSocket, settleMs: number): Promise<IsolateMemory[]> {
   await s.call("NodeWorker.enable", { waitForDebuggerOnStart: false });
   // The workers are announced as events right after enable.
   await new Promise((r) => setTimeout(r, settleMs));
-  const out = [await readIsolate(s, "main", "")];
+  const out = [await readIsolate(s, "main", "", undefined, options)];
   const workers = [...s.workers].sort((a, b) => a[1].workerId - b[1].workerId);
   for (const [session, { workerId, url }] of workers) {
-    out.push({ ...await readIsolate(s, entryName(url), url, session), workerId });
+    out.push({ ...await readIsolate(s, entryName(url), url, session, options), workerId });
   }
   await s.call("NodeWorker.disable").catch(() => {});
   return out;

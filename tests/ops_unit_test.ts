@@ -51,11 +51,23 @@ Deno.test("ops unit: same permissions as deno task start, read access to the app
   assert.ok(tasks.start.includes("DEPTHWATCH_FD_LIMIT=$(sh -c 'ulimit -Hn')"));
 });
 
-Deno.test("ops unit: the same V8 flags as deno task start (and the binary of deno task compile)", () => {
+Deno.test("ops unit: deno task start's allocator and V8 settings are the unit's, demo's, compile's and the soak's", () => {
   const exec = settings(unit).find(([k]) => k === "ExecStart")?.[1] ?? "";
-  const v8Flags = (s: string) => s.split(/\s+/).filter((w) => w.startsWith("--v8-flags="));
+  // The soak adds --expose-gc (a GC before each sample), nothing else.
+  const v8Flags = (line: string) =>
+    (/--v8-flags=(\S+)/.exec(line)?.[1] ?? "").split(",").filter((f) =>
+      f !== "" && f !== "--expose-gc"
+    );
+  const arenas = (line: string) => /\bMALLOC_ARENA_MAX=(\d+)/.exec(line)?.[1];
+  assert.equal(arenas(tasks.start), "2", `deno task start sets MALLOC_ARENA_MAX=2: ${tasks.start}`);
+  const unitEnv = settings(unit).filter(([k]) => k === "Environment").map(([, v]) => v).join(" ");
+  assert.equal(arenas(unitEnv), arenas(tasks.start), "the unit's MALLOC_ARENA_MAX");
   const start = v8Flags(tasks.start);
-  assert.deepEqual(v8Flags(exec), start);
-  assert.deepEqual(v8Flags(tasks.compile), start);
-  assert.deepEqual(v8Flags(tasks.demo), start);
+  assert.deepEqual(v8Flags(exec), start, "ExecStart's --v8-flags");
+  for (const task of ["demo", "soak"]) {
+    assert.deepEqual(v8Flags(tasks[task]), start, `deno task ${task}'s --v8-flags`);
+    assert.equal(arenas(tasks[task]), arenas(tasks.start), `deno task ${task}'s MALLOC_ARENA_MAX`);
+  }
+  // A compiled binary carries the V8 flags; its environment is the operator's.
+  assert.deepEqual(v8Flags(tasks.compile), start, "deno task compile's --v8-flags");
 });

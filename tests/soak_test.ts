@@ -15,6 +15,7 @@
 import assert from "node:assert/strict";
 import type { SoakResult } from "../testing/soak_run.ts";
 import { formatSamples } from "../testing/soak_run.ts";
+import { parseSoakFlags } from "../tools/soak.ts";
 
 const FRAMES = Number(Deno.env.get("DEPTHWATCH_SOAK_FRAMES") ?? "") || 86_400;
 const RATE = Number(Deno.env.get("DEPTHWATCH_SOAK_RATE") ?? "") || 4000;
@@ -99,4 +100,17 @@ Deno.test(`soak (CI size): ${FRAMES} frames per symbol at ${RATE}/s with a dashb
       `client ${c.frames} frames in order, ${c.skipped} covered by Hellos` +
       (missed.length > 0 ? `; targets of deno task soak missed: ${missed.join(" | ")}` : ""),
   );
+});
+
+Deno.test("soak flags: --symbols and --isolates; a bad count names the flag", () => {
+  const d = parseSoakFlags([]);
+  assert.equal(d.symbols, 2);
+  assert.equal(d.isolates, false);
+  assert.equal(d.frames, 7 * 864_000);
+  const f = parseSoakFlags(["--symbols", "200", "--isolates", "--days=1"]);
+  assert.equal(f.symbols, 200);
+  assert.equal(f.isolates, true);
+  assert.equal(f.frames, 864_000);
+  assert.throws(() => parseSoakFlags(["--symbols", "0"]), /--symbols must be a positive number/);
+  assert.throws(() => parseSoakFlags(["--symbol", "2"]), /unknown flag --symbol; expected one of/);
 });
