@@ -388,6 +388,33 @@ Deno.test("ws hub: subscribe, unsubscribe, resync and ping; unknown symbols get 
   }
 });
 
+/**
+ * BTCUSDT frames pushed one at a time: the next goes out once the fast client
+ * has read the previous one. It reads everything it is sent, however busy the
+ * machine, so it is never behind itself, while a client that does not read
+ * falls behind.
+ */
+class PacedPush {
+  /** Frames pushed so far (the newest has mid = seq = count). */
+  count = 0;
+  constructor(readonly s: Setup, readonly fast: TestClient) {}
+
+  async push(): Promise<void> {
+    const n = ++this.count;
+    this.s.push(0, n);
+    await this.fast.until(() => this.fast.frames().length === n, `frame ${n} on the fast client`);
+  }
+
+  /** Push until a client is behind (3 frames conflated). */
+  async untilBehind(): Promise<void> {
+    while (this.s.hub.framesConflated < 3) {
+      assert.ok(this.count < 3000, "the slow client never fell behind");
+      await this.push();
+    }
+    assert.equal(this.s.hub.clientsBehind, 1);
+  }
+}
+
 Deno.test("ws hub: a client that stops reading is conflated, then closed as slow; a fast one gets every frame", async () => {
   // 1000 levels make a frame ~32 KB, so the kernel's socket buffers fill quickly.
   // maxBehindMs only bounds how long the test may take to read the slow
@@ -400,19 +427,9 @@ Deno.test("ws hub: a client that stops reading is conflated, then closed as slow
     const opened = await RawClient.open(s.port);
     slow = opened.client;
     assert.equal(opened.status, 101);
-    // Push until the slow one is behind. The next frame goes out once the fast
-    // client has read the previous one: it reads everything it is sent, however
-    // busy the machine, so it is never behind itself.
-    let pushed = 0;
-    const push = async () => {
-      s.push(0, ++pushed);
-      await fast.until(() => fast.frames().length === pushed, `frame ${pushed} on the fast client`);
-    };
-    while (s.hub.framesConflated < 3) {
-      assert.ok(pushed < 3000, "the slow client never fell behind");
-      await push();
-    }
-    assert.equal(s.hub.clientsBehind, 1);
+    // Push until the slow one is behind.
+    const paced = new PacedPush(s, fast);
+    await paced.untilBehind();
     // Now the slow client reads everything: it drains, gets the newest frame with a seq jump.
     const seqs: number[] = [];
     let hello: Hello | undefined;
@@ -441,20 +458,23 @@ Deno.test("ws hub: a client that stops reading is conflated, then closed as slow
     // that it is no longer behind: then push again, until it is closed.
     const deadline = Date.now() + 60_000;
     while (s.hub.disconnects.slow === 0) {
-      assert.ok(pushed < 20_000, "the slow client never fell behind again");
+      assert.ok(paced.count < 20_000, "the slow client never fell behind again");
       assert.ok(Date.now() < deadline, "timed out waiting for the slow client closed as slow");
-      if (s.hub.clientsBehind < 1) await push();
+      if (s.hub.clientsBehind < 1) await paced.push();
       else await new Promise((r) => setTimeout(r, 20));
     }
     assert.equal(s.hub.disconnects.slow, 1);
     assert.equal(s.hub.clients, 1);
     // The fast client saw every frame, in order.
-    await fast.until((m) => m.length >= pushed + 1, "every frame on the fast client");
+    await fast.until((m) => m.length >= paced.count + 1, "every frame on the fast client");
     assert.deepStrictEqual(
       fast.frames().map((f) => f.seq),
-      Array.from({ length: pushed }, (_, i) => i + 1),
+      Array.from({ length: paced.count }, (_, i) => i + 1),
     );
-    assert.deepStrictEqual(fast.frames().map((f) => f.mid).slice(-2), [pushed - 1, pushed]);
+    assert.deepStrictEqual(fast.frames().map((f) => f.mid).slice(-2), [
+      paced.count - 1,
+      paced.count,
+    ]);
     assert.ok(fast.messages.every((m) => m.conflated === 0));
   } finally {
     slow?.close();
@@ -475,22 +495,14 @@ Deno.test("ws hub: a Hello owed to a client that is behind is sent once it drain
     const opened = await RawClient.open(s.port);
     slow = opened.client;
     assert.equal(opened.status, 101);
-    let pushed = 0;
-    const push = async () => {
-      s.push(0, ++pushed);
-      await fast.until(() => fast.frames().length === pushed, `frame ${pushed} on the fast client`);
-    };
-    while (s.hub.framesConflated < 3) {
-      assert.ok(pushed < 3000, "the slow client never fell behind");
-      await push();
-    }
-    assert.equal(s.hub.clientsBehind, 1);
+    const paced = new PacedPush(s, fast);
+    await paced.untilBehind();
     // Behind: the Hello for ETHUSDT cannot be sent now, it is owed.
     const conflatedBefore = s.hub.framesConflated;
     await slow.send({ case: "subscribe", value: { symbols: ["ETHUSDT"] } });
     await waitUntil("the subscription", () => s.hub.subscribers(1) === 1);
     s.push(1, 1004); // ETHUSDT seq 4, while the slow client is behind: held, not sent
-    await push();
+    await paced.push();
     assert.ok(s.hub.framesConflated > conflatedBefore, "frames were held while behind");
     // The slow client reads: it drains, and the owed Hello comes with the
     // ETHUSDT history, before any ETHUSDT frame.
