@@ -38,6 +38,7 @@ const EXPECTED: Record<string, PromFamily["type"]> = {
   depthwatch_pipeline_latency_seconds: "histogram",
   depthwatch_ws_clients: "gauge",
   depthwatch_ws_frames_conflated_total: "counter",
+  depthwatch_ws_frames_encoded_on_main_total: "counter",
   depthwatch_ws_disconnects_total: "counter",
   depthwatch_feed_up: "gauge",
   depthwatch_feeds: "gauge",
@@ -57,6 +58,7 @@ Deno.test("metrics: /metrics serves every metric with the right type, parseable"
   p.deliver(10);
   p.hub.clients = 3;
   p.hub.framesConflated = 7;
+  p.hub.framesEncoded = 5;
   p.hub.disconnects = { slow: 2, 'odd "reason"\\x': 1 };
   p.supervisor.restartCounts.analytics = 4;
   p.setFeed(1, FeedState.Stale);
@@ -105,6 +107,7 @@ Deno.test("metrics: /metrics serves every metric with the right type, parseable"
     assert.equal(sampleValue(f, "depthwatch_feed_up", { symbol: "ETHUSDT" }), 0);
     assert.equal(sampleValue(f, "depthwatch_ws_clients"), 3);
     assert.equal(sampleValue(f, "depthwatch_ws_frames_conflated_total"), 7);
+    assert.equal(sampleValue(f, "depthwatch_ws_frames_encoded_on_main_total"), 5);
     assert.equal(sampleValue(f, "depthwatch_ws_disconnects_total", { reason: "slow" }), 2);
     assert.equal(
       sampleValue(f, "depthwatch_ws_disconnects_total", { reason: 'odd "reason"\\x' }),

@@ -100,7 +100,12 @@ Deno.test("stats: queues, per-symbol accounting, ingest, workers, latency, memor
     const s = await res.json();
     assert.equal(s.source, "sim");
     assert.ok(s.uptimeSeconds >= 0 && s.uptimeSeconds < 60);
-    assert.deepEqual(s.ws, { clients: 2, framesConflated: 0, disconnects: { slow: 1 } });
+    assert.deepEqual(s.ws, {
+      clients: 2,
+      framesConflated: 0,
+      framesEncoded: 0,
+      disconnects: { slow: 1 },
+    });
     assert.deepEqual(s.queues.raw, {
       capacity: 4,
       depth: 1,

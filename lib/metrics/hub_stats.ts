@@ -3,7 +3,7 @@
  *
  * The service state types the hub as `unknown` to stay free of its imports;
  * the hub exposes `clients` (a count, or a collection with `size`),
- * `framesConflated` (a count) and `disconnects` (reason → count, as a plain
+ * `framesConflated` and `framesEncoded` (counts) and `disconnects` (reason → count, as a plain
  * record or a Map). Anything missing or malformed reads as zero, so a service
  * without a hub (or a test) still reports.
  *
@@ -11,8 +11,8 @@
  * ```ts
  * import { readHubStats } from "./hub_stats.ts";
  * readHubStats({ clients: 2, framesConflated: 5, disconnects: { slow: 1 } });
- * // { clients: 2, framesConflated: 5, disconnects: { slow: 1 } }
- * readHubStats(undefined); // { clients: 0, framesConflated: 0, disconnects: {} }
+ * // { clients: 2, framesConflated: 5, framesEncoded: 0, disconnects: { slow: 1 } }
+ * readHubStats(undefined); // { clients: 0, framesConflated: 0, framesEncoded: 0, disconnects: {} }
  * ```
  * @module
  */
@@ -23,6 +23,11 @@ export interface HubStats {
   clients: number;
   /** Frames replaced by a newer one of the same symbol while a client was behind. */
   framesConflated: number;
+  /**
+   * Live frames the main thread encoded itself because the analytics worker
+   * had not (a symbol watched for less than the watch flags' sync period).
+   */
+  framesEncoded: number;
   /** Disconnects by reason. */
   disconnects: Record<string, number>;
 }
@@ -45,7 +50,7 @@ function count(v: unknown): number {
  */
 export function readHubStats(hub: unknown): HubStats {
   if (typeof hub !== "object" || hub === null) {
-    return { clients: 0, framesConflated: 0, disconnects: {} };
+    return { clients: 0, framesConflated: 0, framesEncoded: 0, disconnects: {} };
   }
   const h = hub as Record<string, unknown>;
   const disconnects: Record<string, number> = {};
@@ -56,5 +61,10 @@ export function readHubStats(hub: unknown): HubStats {
     ? Object.entries(d)
     : [];
   for (const [reason, n] of entries) disconnects[String(reason)] = count(n);
-  return { clients: count(h.clients), framesConflated: count(h.framesConflated), disconnects };
+  return {
+    clients: count(h.clients),
+    framesConflated: count(h.framesConflated),
+    framesEncoded: count(h.framesEncoded),
+    disconnects,
+  };
 }

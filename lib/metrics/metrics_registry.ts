@@ -429,6 +429,16 @@ function hubMetrics({ registers, state }: MetricsContext): void {
     },
   });
   new Counter({
+    name: "depthwatch_ws_frames_encoded_on_main_total",
+    help:
+      "Live frames the main thread encoded because the analytics worker had not (a symbol just subscribed); the rest arrive encoded.",
+    registers,
+    collect() {
+      this.reset();
+      this.inc(readHubStats(state.hub).framesEncoded);
+    },
+  });
+  new Counter({
     name: "depthwatch_ws_disconnects_total",
     help: "WebSocket client disconnects by reason.",
     labelNames: ["reason"],

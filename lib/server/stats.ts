@@ -28,7 +28,7 @@ import {
   type QueueTotals,
   type SymbolTotals,
 } from "../metrics/pipeline_totals.ts";
-import { readHubStats } from "../metrics/hub_stats.ts";
+import { type HubStats, readHubStats } from "../metrics/hub_stats.ts";
 import type { WorkerName, WorkerState } from "../metrics/metrics_sources.ts";
 import type { ServiceState } from "./service_state.ts";
 import { type DiffProgress, diffProgress } from "./diff_progress.ts";
@@ -69,7 +69,7 @@ export interface Stats {
   /** Seconds since start. */
   uptimeSeconds: number;
   /** WebSocket clients and their counters. */
-  ws: { clients: number; framesConflated: number; disconnects: Record<string, number> };
+  ws: HubStats;
   /** Both rings. */
   queues: { raw: QueueTotals; processed: QueueTotals };
   /** Adaptive processor mode. */
