@@ -17,9 +17,6 @@
  * import { AnalyticsLoop } from "./analytics_loop.ts";
  * import { BookSlotLayout } from "../pipeline/book_slot.ts";
  * import { FrameSlotLayout } from "../pipeline/frame_slot.ts";
-import { WatchFlags } from "../pipeline/watch_flags.ts";
-import { MAX_SYMBOL_BYTES, WIRE_LENGTH, WireSlotLayout } from "../pipeline/wire_slot.ts";
-import { encodeWireSlot } from "./wire_encoder.ts";
  * import { PipelineCounters } from "../pipeline/pipeline_counters.ts";
  * import { SpscRing } from "../pipeline/spsc_ring.ts";
  * const raw = SpscRing.create({ slotBytes: new BookSlotLayout(20).slotBytes });
@@ -107,9 +104,6 @@ export interface AnalyticsLoopOptions {
  * import { AnalyticsLoop } from "./analytics_loop.ts";
  * import { BookSlotLayout } from "../pipeline/book_slot.ts";
  * import { FrameSlotLayout } from "../pipeline/frame_slot.ts";
-import { WatchFlags } from "../pipeline/watch_flags.ts";
-import { MAX_SYMBOL_BYTES, WIRE_LENGTH, WireSlotLayout } from "../pipeline/wire_slot.ts";
-import { encodeWireSlot } from "./wire_encoder.ts";
  * import { PipelineCounters } from "../pipeline/pipeline_counters.ts";
  * import { SpscRing } from "../pipeline/spsc_ring.ts";
  * const raw = SpscRing.create({ slotBytes: new BookSlotLayout(20).slotBytes });
