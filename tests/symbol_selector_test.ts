@@ -137,3 +137,26 @@ Deno.test("--symbols: any number of names, patterns and all; the help says how",
   ]);
   assert.deepEqual(simSymbols(parseConfig(["--symbols", "xrpusdt,*"])), ["xrpusdt", ...SIM_LISTED]);
 });
+
+Deno.test("resolveSymbolSelector: a pattern leaves out listed symbols that are not valid names, and says which", () => {
+  const long = `${"a".repeat(29)}usdt`; // 33 characters: over the 32 a wire slot holds
+  const listed = [
+    { symbol: "btcusdt", status: "TRADING" },
+    { symbol: long, status: "TRADING" },
+    { symbol: "币安人生usdt", status: "TRADING" },
+    { symbol: "ethusdt", status: "TRADING" },
+  ];
+  const unusable: string[] = [];
+  const out = resolveSymbolSelector(
+    parseSymbolSelector("*usdt,all"),
+    listed,
+    (s) => unusable.push(s),
+  );
+  assert.deepEqual(out, ["btcusdt", "ethusdt"]);
+  assert.deepEqual(unusable, [long, "币安人生usdt"], "each reported once, in listing order");
+  assert.throws(
+    () => resolveSymbolSelector(parseSymbolSelector("aaaa*"), listed),
+    SymbolSelectorError,
+    "a pattern matching only unusable symbols matches nothing",
+  );
+});

@@ -31,10 +31,15 @@
  * @module
  */
 
-/** A symbol name: 1 to 32 lower-case letters, digits, `_`, `.` or `-`. */
-const NAME = /^[a-z0-9_.-]{1,32}$/;
+import { MAX_SYMBOL_BYTES } from "../pipeline/wire_slot.ts";
+
+/**
+ * A symbol name: 1 to {@link MAX_SYMBOL_BYTES} (32) lower-case letters,
+ * digits, `_`, `.` or `-` (the wire slots reserve that many bytes for it).
+ */
+const NAME = new RegExp(`^[a-z0-9_.-]{1,${MAX_SYMBOL_BYTES}}$`);
 /** A pattern: like a name, with at least one `*`. */
-const PATTERN = /^[a-z0-9_.*-]{1,32}$/;
+const PATTERN = new RegExp(`^[a-z0-9_.*-]{1,${MAX_SYMBOL_BYTES}}$`);
 
 /** The status a symbol must have to be watched. */
 export const TRADING = "TRADING";
@@ -177,10 +182,14 @@ export function patternMatcher(pattern: string): (symbol: string) => boolean {
 /**
  * The symbols `selector` stands for on an exchange listing `listed`: entries
  * in order, a pattern expanded to the `TRADING` symbols it matches in the
- * listing's order, duplicates dropped.
+ * listing's order, duplicates dropped. A pattern never selects a listed
+ * symbol that is not a valid name (longer than 32 characters, or characters
+ * other than `a-z0-9_.-`): depthwatch could not stream or serve it; each is
+ * passed to `onUnusable` instead, so the caller can say so.
  *
  * @param selector The parsed list.
  * @param listed The exchange's symbols (lower case), in its order.
+ * @param onUnusable Called once per `TRADING` symbol a pattern matched but that is not a valid name.
  * @returns The symbols, lower case, at least one.
  * @throws {SymbolSelectorError} Naming every name not listed or not `TRADING`
  *   and every pattern that matches no `TRADING` symbol.
@@ -194,6 +203,7 @@ export function patternMatcher(pattern: string): (symbol: string) => boolean {
 export function resolveSymbolSelector(
   selector: SymbolSelector,
   listed: readonly Listed[],
+  onUnusable?: (symbol: string) => void,
 ): string[] {
   const status = new Map<string, string>();
   for (const l of listed) if (!status.has(l.symbol)) status.set(l.symbol, l.status);
@@ -216,10 +226,14 @@ export function resolveSymbolSelector(
     const matches = patternMatcher(entry.text);
     let found = 0;
     for (const l of listed) {
-      if (l.status === TRADING && matches(l.symbol)) {
-        found++;
-        take(l.symbol);
+      if (l.status !== TRADING || !matches(l.symbol)) continue;
+      if (!NAME.test(l.symbol)) {
+        if (!taken.has(l.symbol)) onUnusable?.(l.symbol);
+        taken.add(l.symbol);
+        continue;
       }
+      found++;
+      take(l.symbol);
     }
     if (found === 0) {
       problems.push(

@@ -118,7 +118,15 @@ export async function resolveSymbols(
   }
   let symbols: string[];
   try {
-    symbols = resolveSymbolSelector(selector, info.symbols);
+    const unusable: string[] = [];
+    symbols = resolveSymbolSelector(selector, info.symbols, (s) => unusable.push(s));
+    if (unusable.length > 0) {
+      log?.warn(
+        `${flag}: left out ${unusable.length} listed symbol(s) whose names depthwatch cannot ` +
+          `stream (expected 1 to 32 of a-z 0-9 _ . -): ${unusable.slice(0, 10).join(", ")}` +
+          (unusable.length > 10 ? ", …" : ""),
+      );
+    }
   } catch (e) {
     if (!(e instanceof SymbolSelectorError)) throw e;
     throw new ConfigError(`${flag}: ${e.message}`, "--symbols", selector.text);
