@@ -25,13 +25,15 @@ import { ConfigError, denoEnv, helpText, parseConfig } from "./lib/server/config
 const builder = new Builder({ root: new URL("./", import.meta.url) });
 
 if (Deno.args[0] === "build") {
-  const { files, client } = await builder.build();
+  const { files, client, precompressed } = await builder.build();
   console.log(
     `wrote ${decodeURIComponent(builder.outDir.pathname)} (${files.routes.length} routes, ` +
       `${files.islands.length} islands); ` +
       (client
-        ? `built ${client.boot} (${client.bytes} bytes, ${client.islands.length} islands)`
-        : "no islands: nothing to bundle (pages ship no JS)"),
+        ? `built ${client.boot} (${client.bytes} bytes, br ${client.brBytes ?? "-"}, ` +
+          `gzip ${client.gzipBytes ?? "-"}; ${client.islands.length} islands)`
+        : "no islands: nothing to bundle (pages ship no JS)") +
+      `; precompressed ${precompressed.length} static files`,
   );
 } else {
   let config;

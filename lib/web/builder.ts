@@ -8,7 +8,10 @@
  *   compile`): `await main(Deno.args, { snapshot })` of the app's server
  *   entry (`main.ts`), which must export that `main`;
  *
- * and bundles the islands into the client build folder (`static/build/`).
+ * bundles the islands into the client build folder (`static/build/`), and
+ * precompresses the static folder's compressible files (`.br` and `.gz`
+ * siblings, see `precompress.ts`; the boot script's are written by the
+ * bundle step).
  *
  * Development and tests need no build of routes: `loadSnapshot()` finds and
  * imports them at start; {@linkcode Builder.bundle} builds only the client.
@@ -19,6 +22,7 @@ import { buildClient, type BuildInfo } from "./bundle.ts";
 import { type AppFiles, scanApp, toDirUrl } from "./fs_crawl.ts";
 import { collectIslands } from "./islands.ts";
 import { loadSnapshot, type Snapshot } from "./snapshot.ts";
+import { precompressFolder, type PrecompressResult } from "./precompress.ts";
 
 /**
  * Options of {@linkcode Builder}.
@@ -37,6 +41,8 @@ export interface BuilderOptions {
   outDir?: URL;
   /** The client build folder. Default `static/build/` in the app folder. */
   buildDir?: URL;
+  /** The static folder, precompressed by {@linkcode Builder.build}. Default `static/` in the app folder. */
+  staticDir?: URL;
   /** The server entry, relative to the app folder. Default `main.ts`. */
   serverEntry?: string;
 }
@@ -47,7 +53,8 @@ export interface BuilderOptions {
  * @example
  * ```ts
  * import type { BuildResult } from "./builder.ts";
- * const summary = (r: BuildResult) => `${r.files.routes.length} routes, ${r.client?.boot ?? "no JS"}`;
+ * const summary = (r: BuildResult) =>
+ *   `${r.files.routes.length} routes, ${r.client?.boot ?? "no JS"}, ${r.precompressed.length} compressed`;
  * ```
  */
 export interface BuildResult {
@@ -59,6 +66,8 @@ export interface BuildResult {
   serverFile: URL;
   /** The client bundle, or `null` when the app has no islands (its pages ship no JS). */
   client: BuildInfo | null;
+  /** The static folder's compressible files and their compressed sizes. */
+  precompressed: PrecompressResult[];
 }
 
 /**
@@ -79,6 +88,8 @@ export class Builder {
   readonly outDir: URL;
   /** The client build folder, ending in `/`. */
   readonly buildDir: URL;
+  /** The static folder, ending in `/`. */
+  readonly staticDir: URL;
   /** The server entry module. */
   readonly serverEntry: URL;
 
@@ -87,6 +98,7 @@ export class Builder {
     this.root = toDirUrl(options.root ?? Deno.cwd());
     this.outDir = toDirUrl(options.outDir ?? new URL("_fresh/", this.root));
     this.buildDir = toDirUrl(options.buildDir ?? new URL("static/build/", this.root));
+    this.staticDir = toDirUrl(options.staticDir ?? new URL("static/", this.root));
     this.serverEntry = new URL(options.serverEntry ?? "main.ts", this.root);
   }
 
@@ -110,7 +122,8 @@ export class Builder {
 
   /**
    * The production build: write `snapshot.ts` and `server.ts` into the out
-   * folder and bundle the client.
+   * folder, bundle the client and precompress the static folder (the build
+   * folder inside it excluded: the bundle step did it).
    *
    * @example
    * ```ts ignore
@@ -131,7 +144,8 @@ export class Builder {
       serverSource({ serverEntry: this.serverEntry, outFile: serverFile }),
     );
     const client = await this.bundle(await loadSnapshot(this.root));
-    return { files, snapshotFile, serverFile, client };
+    const precompressed = await precompressFolder(this.staticDir, { exclude: [this.buildDir] });
+    return { files, snapshotFile, serverFile, client, precompressed };
   }
 }
 

@@ -6,13 +6,16 @@
  * preact that the server renders with.
  *
  * Output, in `buildDir`: `boot-<16 hex of SHA-256>.js` (content-hashed, served
- * as immutable) and `build.json` ({@linkcode BuildInfo}), which the server
- * reads to find the boot file. Building needs the `deno` CLI, so a
+ * as immutable), its precompressed siblings `.js.br` and `.js.gz` (see
+ * `precompress.ts`; written before `build.json` names the new boot file) and
+ * `build.json` ({@linkcode BuildInfo}), which the server reads to find the
+ * boot file. Building needs the `deno` CLI, so a
  * `deno compile` binary cannot build: build first, then embed `static/`.
  *
  * @module
  */
 import type { IslandInfo } from "./islands.ts";
+import { precompressFile } from "./precompress.ts";
 
 /**
  * What a build produced; stored as `build.json` next to the boot file.
@@ -25,6 +28,8 @@ import type { IslandInfo } from "./islands.ts";
  *   hash: "0123456789abcdef",
  *   islands: ["Counter:default"],
  *   bytes: 1234,
+ *   brBytes: 400,
+ *   gzipBytes: 450,
  * };
  * ```
  */
@@ -37,6 +42,10 @@ export interface BuildInfo {
   islands: string[];
   /** Size of the boot script in bytes. */
   bytes: number;
+  /** Size of its brotli sibling (`.br`), or `null` when there is none. */
+  brBytes?: number | null;
+  /** Size of its gzip sibling (`.gz`), or `null` when there is none. */
+  gzipBytes?: number | null;
 }
 
 /**
@@ -64,6 +73,8 @@ export interface BuildClientOptions {
   config?: URL;
   /** Minify. Default `true`. */
   minify?: boolean;
+  /** Write the `.br` and `.gz` siblings (brotli 11, gzip 9). Default `true`. */
+  precompress?: boolean;
   /** The deno CLI. Default `Deno.execPath()`. */
   denoPath?: string;
 }
@@ -85,8 +96,9 @@ const BUILD_INFO_FILE = "build.json";
 export const HASHED_FILE = /-[0-9a-f]{16}\.js$/;
 
 /**
- * Bundle the islands and write the boot script and `build.json`. Older
- * `boot-*.js` files in `buildDir` are removed.
+ * Bundle the islands and write the boot script, its precompressed siblings
+ * and `build.json`. Older `boot-*.js` files (and their siblings) in
+ * `buildDir` are removed.
  *
  * @example
  * ```ts ignore
@@ -129,18 +141,23 @@ export async function buildClient(options: BuildClientOptions): Promise<BuildInf
       .join("");
     const boot = `boot-${hash}.js`;
     await Deno.mkdir(options.buildDir, { recursive: true });
-    await Deno.writeFile(new URL(boot, options.buildDir), code);
+    const bootFile = new URL(boot, options.buildDir);
+    await Deno.writeFile(bootFile, code);
+    const packed = options.precompress ?? true ? await precompressFile(bootFile) : null;
     const info: BuildInfo = {
       boot,
       hash,
       islands: options.islands.map((i) => i.name),
       bytes: code.byteLength,
+      brBytes: packed?.br ?? null,
+      gzipBytes: packed?.gzip ?? null,
     };
     const infoTmp = new URL(`${BUILD_INFO_FILE}.${crypto.randomUUID()}.tmp`, options.buildDir);
     await Deno.writeTextFile(infoTmp, JSON.stringify(info, null, 2) + "\n");
     await Deno.rename(infoTmp, new URL(BUILD_INFO_FILE, options.buildDir));
     for await (const e of Deno.readDir(options.buildDir)) {
-      if (e.isFile && /^boot-[0-9a-f]{16}\.js$/.test(e.name) && e.name !== boot) {
+      const old = /^(boot-[0-9a-f]{16}\.js)(?:\.br|\.gz)?$/.exec(e.name);
+      if (e.isFile && old !== null && old[1] !== boot) {
         await Deno.remove(new URL(e.name, options.buildDir)).catch(() => {});
       }
     }

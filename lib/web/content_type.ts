@@ -42,3 +42,37 @@ export function contentTypeOf(name: string): string {
   const ext = dot === -1 ? "" : name.slice(dot + 1).toLowerCase();
   return TYPES[ext] ?? "application/octet-stream";
 }
+
+/**
+ * Extensions of text formats that shrink under gzip and brotli. Images other
+ * than SVG, fonts and WebAssembly are left out: they are compressed already
+ * (or gain too little to be worth a second copy).
+ */
+const COMPRESSIBLE = new Set([
+  "html",
+  "css",
+  "js",
+  "mjs",
+  "json",
+  "map",
+  "webmanifest",
+  "txt",
+  "svg",
+]);
+
+/**
+ * Whether a file is worth precompressing and serving by `Accept-Encoding`,
+ * by its extension (see `lib/web/precompress.ts`).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { isCompressible } from "./content_type.ts";
+ * assert.ok(isCompressible("boot-0123456789abcdef.js"));
+ * assert.ok(!isCompressible("logo.png"));
+ * ```
+ */
+export function isCompressible(name: string): boolean {
+  const dot = name.lastIndexOf(".");
+  return dot !== -1 && COMPRESSIBLE.has(name.slice(dot + 1).toLowerCase());
+}
