@@ -21,7 +21,15 @@
  */
 import { type Browser, chromium } from "playwright-core";
 
-/** Chromium's flags for tests and benchmarks (never a downloaded browser). */
+/**
+ * Chromium's flags for tests and benchmarks (never a downloaded browser).
+ *
+ * @example
+ * ```ts
+ * import { CHROMIUM_ARGS } from "./first_load.ts";
+ * const headless: boolean = CHROMIUM_ARGS.includes("--headless");
+ * ```
+ */
 export const CHROMIUM_ARGS: readonly string[] = [
   "--headless",
   "--no-sandbox",
@@ -32,22 +40,51 @@ export const CHROMIUM_ARGS: readonly string[] = [
   "--no-first-run",
 ];
 
-/** Launch `/usr/bin/chromium` headless. */
+/**
+ * Launch `/usr/bin/chromium` headless.
+ *
+ * @example
+ * ```ts ignore
+ * const browser = await launchChromium();
+ * await browser.close();
+ * ```
+ */
 export function launchChromium(): Promise<Browser> {
   return chromium.launch({ executablePath: "/usr/bin/chromium", args: [...CHROMIUM_ARGS] });
 }
 
-/** Options of {@link measureFirstLoad}. */
+/**
+ * Options of {@link measureFirstLoad}.
+ *
+ * @example
+ * ```ts
+ * import type { FirstLoadOptions } from "./first_load.ts";
+ * const gzipOnSlowLink: FirstLoadOptions = {
+ *   encodings: ["gzip"],
+ *   network: { latencyMs: 100, downKbps: 2_000, upKbps: 1_000 },
+ * };
+ * ```
+ */
 export interface FirstLoadOptions {
   /** Encodings the browser accepts (`br`, `gzip`, `deflate`, `zstd`); `[]` is identity only. Default: Chromium's own. */
   encodings?: string[];
   /** Viewport. Default 1280×800. */
   viewport?: { width: number; height: number };
+  /** Emulated network (CDP `Network.emulateNetworkConditions`). Default none: loopback speed. */
+  network?: { latencyMs: number; downKbps: number; upKbps: number };
   /** Hang guard for the first chart, ms. Default 60000. */
   timeoutMs?: number;
 }
 
-/** One response of the load. */
+/**
+ * One response of the load.
+ *
+ * @example
+ * ```ts
+ * import type { LoadedResource } from "./first_load.ts";
+ * const saved = (r: LoadedResource) => r.decodedBodySize - r.encodedBodySize;
+ * ```
+ */
 export interface LoadedResource {
   /** Path (and query) of the URL. */
   path: string;
@@ -61,7 +98,15 @@ export interface LoadedResource {
   decodedBodySize: number;
 }
 
-/** What {@link measureFirstLoad} measured. */
+/**
+ * What {@link measureFirstLoad} measured.
+ *
+ * @example
+ * ```ts
+ * import type { FirstLoad } from "./first_load.ts";
+ * const line = (l: FirstLoad) => `${l.transferred} B, first chart at ${l.firstChartMs} ms`;
+ * ```
+ */
 export interface FirstLoad {
   /** Navigation start → first frame with a painted canvas, ms. */
   firstChartMs: number;
@@ -96,6 +141,12 @@ const PROBE = `(() => {
 /**
  * Load `url` once in a fresh context and measure it (see the module docs).
  * Resolves after the first chart is painted.
+ *
+ * @example
+ * ```ts ignore
+ * const load = await measureFirstLoad(browser, service.url, { encodings: [] });
+ * console.log(load.resources.map((r) => `${r.path} ${r.encoding || "identity"}`));
+ * ```
  */
 export async function measureFirstLoad(
   browser: Browser,
@@ -119,6 +170,16 @@ export async function measureFirstLoad(
         (await r.allHeaders().catch(() => ({})) as Record<string, string>)["content-encoding"];
       encodingOf.set(r.url(), enc ?? "");
     });
+    if (options.network) {
+      const cdp = await context.newCDPSession(page);
+      await cdp.send("Network.enable");
+      await cdp.send("Network.emulateNetworkConditions", {
+        offline: false,
+        latency: options.network.latencyMs,
+        downloadThroughput: options.network.downKbps * 125,
+        uploadThroughput: options.network.upKbps * 125,
+      });
+    }
     await page.addInitScript(PROBE);
     await page.goto(url, { waitUntil: "load" });
     await page.waitForFunction(() => "__firstChartMs" in globalThis, undefined, {

@@ -21,8 +21,10 @@
  *
  * The writer sets `Connection: close` when the connection will close, and
  * `Connection: keep-alive` to an HTTP/1.0 client that keeps it. `Date` is added
- * when missing. Responses are not compressed: nothing in this repository
- * relies on `Content-Encoding` (`Deno.serve` compressed by default).
+ * when missing. The writer compresses nothing (`Deno.serve` compressed by
+ * default): static files are precompressed at build time and carry their own
+ * `Content-Encoding` and `Content-Length` (`lib/web/static_files.ts`), which
+ * pass through unchanged.
  *
  * @example
  * ```ts
