@@ -9,6 +9,8 @@ import fc from "fast-check";
 import { negotiateEncoding, parseAcceptEncoding } from "../lib/web/accept_encoding.ts";
 import { precompressFile, precompressFolder } from "../lib/web/precompress.ts";
 import { createStaticFiles } from "../lib/web/static_files.ts";
+import { Builder } from "../lib/web/builder.ts";
+import { readBuildInfo } from "../lib/web/bundle.ts";
 import { serveHttp } from "../lib/net/http_server.ts";
 import { RawHttpClient, type RawResponse } from "./fixtures/raw_http_client.ts";
 
@@ -302,6 +304,7 @@ Deno.test("static server: 406, ranges ignored, images untouched, siblings have n
     assert.equal(res.status, 406);
     assert.equal(res.h("vary"), "Accept-Encoding");
     assert.match(res.text, /available as br, gzip, identity/);
+    assert.equal(res.h("cache-control"), "no-cache", "a refusal is not cached for a year");
     res = await get(port, path, { "Range": "bytes=0-9" });
     assert.equal(res.status, 200, "Range ignored: the whole body");
     assert.equal(res.h("accept-ranges"), "none");
@@ -332,4 +335,45 @@ Deno.test("static server: a stale or corrupt sibling is never served", async () 
       assert.deepEqual(res.body, edited);
     }
   });
+});
+
+Deno.test("build: the boot script and the static folder get siblings; a rebuild removes the old boot's", async () => {
+  const fixture = new URL("./fixtures/web_app/", import.meta.url);
+  const tmp = await tempDir();
+  const staticDir = new URL("static/", tmp);
+  const buildDir = new URL("build/", tmp);
+  try {
+    await Deno.mkdir(buildDir, { recursive: true });
+    await Deno.mkdir(staticDir);
+    await Deno.writeFile(new URL("site.css", staticDir), text(3_000));
+    const old = "boot-0000000000000000.js";
+    for (const name of [old, `${old}.br`, `${old}.gz`]) {
+      await Deno.writeFile(new URL(name, buildDir), new Uint8Array([1]));
+    }
+    const builder = new Builder({
+      root: fixture,
+      outDir: new URL("out/", tmp),
+      buildDir,
+      staticDir,
+    });
+    const { client, precompressed } = await builder.build();
+    assert.ok(client);
+    assert.deepEqual(await readBuildInfo(buildDir), client);
+    const boot = await Deno.readFile(new URL(client.boot, buildDir));
+    const br = await Deno.readFile(new URL(`${client.boot}.br`, buildDir));
+    const gz = await Deno.readFile(new URL(`${client.boot}.gz`, buildDir));
+    assert.equal(client.brBytes, br.byteLength);
+    assert.equal(client.gzipBytes, gz.byteLength);
+    assert.deepEqual(decode(br, "br"), boot);
+    assert.deepEqual(decode(gz, "gzip"), boot);
+    assert.deepEqual(precompressed.map((r) => r.file.href), [new URL("site.css", staticDir).href]);
+    assert.ok(await exists(new URL("site.css.br", staticDir)));
+    const left = (await Array.fromAsync(Deno.readDir(buildDir))).map((e) => e.name).sort();
+    assert.deepEqual(
+      left,
+      [client.boot, `${client.boot}.br`, `${client.boot}.gz`, "build.json"].sort(),
+    );
+  } finally {
+    await Deno.remove(tmp, { recursive: true });
+  }
 });

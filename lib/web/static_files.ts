@@ -314,6 +314,7 @@ async function respond(
     const coding = negotiateEncoding(req.headers.get("Accept-Encoding"), have);
     if (coding === null) {
       headers.set("Content-Type", "text/plain; charset=utf-8");
+      headers.set("Cache-Control", "no-cache");
       const offered = [...have, "identity"].join(", ");
       return new Response(
         `Not Acceptable: this file is available as ${offered}; Accept-Encoding excludes all of them\n`,
