@@ -1,8 +1,9 @@
 /**
  * First-load benchmark (`deno task first-load`; `deno task bench` runs it
  * with `--quick`): the service (simulated exchange, `--symbols`, default 2)
- * with a fresh client build, and headless Chromium loading the dashboard
- * (`--path`, default `/`) in a fresh context (empty cache) for each
+ * with a fresh client build, and headless Chromium loading the page with
+ * the charts (`--path`, default `/s/{first symbol}` when the service has that
+ * route, else `/`) in a fresh context (empty cache) for each
  * encoding the browser accepts — `br` (Chromium's default: br, gzip,
  * deflate, zstd), `gzip` only, and `identity` (nothing compressed, the
  * service as it was before precompression) — `--runs` times each, in turns,
@@ -30,6 +31,7 @@ import { startService } from "../main.ts";
 import { parseConfig } from "../lib/server/config.ts";
 import { createLogger } from "../lib/pipeline/logger.ts";
 import {
+  chartPagePath,
   type FirstLoad,
   type FirstLoadOptions,
   launchChromium,
@@ -66,7 +68,7 @@ async function main(args: string[]): Promise<void> {
       quick: { type: "boolean", default: false },
       runs: { type: "string" },
       symbols: { type: "string", default: "2" },
-      path: { type: "string", default: "/" },
+      path: { type: "string" },
       network: { type: "string", default: "loopback,10mbit,2mbit" },
     },
   });
@@ -98,8 +100,10 @@ async function main(args: string[]): Promise<void> {
   });
   const browser = await launchChromium();
   const loads = new Map<string, FirstLoad[]>();
+  let path = "/";
   try {
-    const url = new URL(values.path, service.url).href;
+    path = values.path ?? await chartPagePath(service.url, symbols[0].toUpperCase());
+    const url = new URL(path, service.url).href;
     await measureFirstLoad(browser, url); // warm the service and the browser
     for (let i = 0; i < runs; i++) {
       for (const network of networks) {
@@ -120,7 +124,7 @@ async function main(args: string[]): Promise<void> {
   }
   const model = /model name\s*:\s*(.*)/.exec(Deno.readTextFileSync("/proc/cpuinfo"))?.[1] ?? "?";
   console.log(
-    `first load of ${values.path} (${symbols.length} symbols), ${runs} runs per encoding; ` +
+    `first load of ${path} (${symbols.length} symbols), ${runs} runs per encoding; ` +
       `${navigator.hardwareConcurrency} × ${model}; load average ${
         Deno.loadavg().map((x) => x.toFixed(2)).join(" ")
       }`,

@@ -139,6 +139,26 @@ const PROBE = `(() => {
 })();`;
 
 /**
+ * The path of a page with charts: the detail page `/s/{SYMBOL}` when the
+ * service has that route (issue 14's overview then lives at `/`), else `/`
+ * (the dashboard before it).
+ *
+ * @example
+ * ```ts ignore
+ * const url = new URL(await chartPagePath(service.url, "BTCUSDT"), service.url).href;
+ * ```
+ *
+ * @param baseUrl The service's URL.
+ * @param symbol A configured symbol, upper case.
+ */
+export async function chartPagePath(baseUrl: string, symbol: string): Promise<string> {
+  const detail = `/s/${symbol}`;
+  const res = await fetch(new URL(detail, baseUrl));
+  await res.body?.cancel();
+  return res.ok ? detail : "/";
+}
+
+/**
  * Load `url` once in a fresh context and measure it (see the module docs).
  * Resolves after the first chart is painted.
  *

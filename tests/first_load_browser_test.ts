@@ -1,7 +1,8 @@
 /**
  * First load in real headless Chromium against the real service (simulated
  * exchange): the boot script and the stylesheet arrive brotli-compressed
- * (`content-encoding: br`, fewer bytes on the wire than decoded), the islands
+ * (`content-encoding: br`, fewer bytes on the wire than decoded) on the page
+ * with the charts (`/s/BTCUSDT` once that route exists, else `/`), the islands
  * hydrate and a chart is painted, with no page errors; with brotli turned
  * off in the browser the same page loads with gzip, and with neither it
  * loads uncompressed. Waits are for conditions; their timeouts only guard
@@ -11,7 +12,7 @@ import assert from "node:assert/strict";
 import { type Service, startService } from "../main.ts";
 import { parseConfig } from "../lib/server/config.ts";
 import { createLogger } from "../lib/pipeline/logger.ts";
-import { launchChromium, measureFirstLoad } from "../testing/first_load.ts";
+import { chartPagePath, launchChromium, measureFirstLoad } from "../testing/first_load.ts";
 
 function start(): Promise<Service> {
   const config = parseConfig([
@@ -35,6 +36,7 @@ Deno.test({
   async fn() {
     const service = await start();
     const browser = await launchChromium();
+    const url = new URL(await chartPagePath(service.url, "BTCUSDT"), service.url).href;
     try {
       for (
         const [encodings, want] of [[undefined, "br"], [["gzip", "deflate"], "gzip"], [
@@ -44,7 +46,7 @@ Deno.test({
       ) {
         const load = await measureFirstLoad(
           browser,
-          service.url,
+          url,
           encodings === undefined ? {} : { encodings: [...encodings] },
         );
         const what = `accepting ${encodings ?? "Chromium's default"}`;
