@@ -3,10 +3,11 @@
  * with `--quick`): the service (simulated exchange, `--symbols`, default 2)
  * with a fresh client build, and headless Chromium loading the page with
  * the charts (`--path`, default `/s/{first symbol}` when the service has that
- * route, else `/`) in a fresh context (empty cache) for each
- * encoding the browser accepts — `br` (Chromium's default: br, gzip,
- * deflate, zstd), `gzip` only, and `identity` (nothing compressed, the
- * service as it was before precompression) — `--runs` times each, in turns,
+ * route, else `/`) once the history is full (the page carries it), in a
+ * fresh context (empty cache) for each encoding the browser accepts — `br`
+ * (Chromium's default: br, gzip, deflate, zstd), `gzip` only, and
+ * `identity` (nothing compressed, the service as it was before
+ * precompression) — `--runs` times each, in turns,
  * over each `--network` (default all: `loopback`; `10mbit` and `2mbit`,
  * Chromium's emulation of a 10 Mbit/s link with 40 ms latency and of a
  * 2 Mbit/s one with 100 ms, where bytes cost time).
@@ -104,6 +105,9 @@ async function main(args: string[]): Promise<void> {
   try {
     path = values.path ?? await chartPagePath(service.url, symbols[0].toUpperCase());
     const url = new URL(path, service.url).href;
+    // The page carries the history: measure it full (steady state), not while it fills.
+    const history = service.state.history;
+    while (history.size(0) < history.depth) await new Promise((r) => setTimeout(r, 200));
     await measureFirstLoad(browser, url); // warm the service and the browser
     for (let i = 0; i < runs; i++) {
       for (const network of networks) {
