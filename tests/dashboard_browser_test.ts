@@ -337,7 +337,7 @@ browserTest(
         assert.ok(height < 2000, `page is ${height}px tall`);
 
         // Search: `/`, type, arrows, Enter opens the highlighted symbol.
-          await page.evaluate(() => (document.activeElement as HTMLElement | null)?.blur());
+        await page.evaluate(() => (document.activeElement as HTMLElement | null)?.blur());
         await page.keyboard.press("/");
         await page.locator(".symsearch-input:focus").waitFor();
         await page.keyboard.type("3");

@@ -56,14 +56,21 @@ Deno.test("matchSymbols properties: every result holds the query, prefixes first
 
 Deno.test("resolveDetailSymbol: ok, redirect, unknown, malformed", () => {
   const served = ["BTCUSDT", "ETHUSDT", "1000SATS-X"];
-  assert.deepEqual(resolveDetailSymbol("ETHUSDT", served), { kind: "ok", symbol: "ETHUSDT", id: 1 });
+  assert.deepEqual(resolveDetailSymbol("ETHUSDT", served), {
+    kind: "ok",
+    symbol: "ETHUSDT",
+    id: 1,
+  });
   assert.deepEqual(resolveDetailSymbol("ethUSDT", served), {
     kind: "redirect",
     symbol: "ETHUSDT",
     id: 1,
   });
   assert.deepEqual(resolveDetailSymbol("1000sats-x", served).kind, "redirect");
-  assert.deepEqual(resolveDetailSymbol("DOGEUSDT", served), { kind: "unknown", symbol: "DOGEUSDT" });
+  assert.deepEqual(resolveDetailSymbol("DOGEUSDT", served), {
+    kind: "unknown",
+    symbol: "DOGEUSDT",
+  });
   for (const bad of ["", "BTC USDT", "a/b", "<script>", "x".repeat(33), "BTCUSDT\n", "ÄTH"]) {
     assert.deepEqual(resolveDetailSymbol(bad, served), { kind: "malformed" }, JSON.stringify(bad));
   }
