@@ -45,7 +45,7 @@ function byRank(a: Hit, b: Hit): number {
  * assert.deepEqual(matchSymbols(served, "usdt", { limit: 2 }), ["BTCUSDT", "ETHUSDT"]);
  * ```
  *
- * @param symbols The served symbols (upper-case).
+ * @param symbols The served symbols, upper-case (as the service lists them).
  * @param query What was typed.
  * @param options See {@linkcode MatchOptions}.
  */
@@ -62,7 +62,7 @@ export function matchSymbols(
   if (q === "") return symbols.slice(0, limit);
   const hits: Hit[] = [];
   for (const symbol of symbols) {
-    const at = symbol.toUpperCase().indexOf(q);
+    const at = symbol.indexOf(q);
     if (at >= 0) hits.push({ symbol, at });
   }
   // Prefix hits have at = 0; every other hit sorts after them.
