@@ -335,6 +335,11 @@ browserTest(
         // The page height stays bounded: one table page, not 45 rows.
         const height = await page.evaluate(() => document.documentElement.scrollHeight);
         assert.ok(height < 2000, `page is ${height}px tall`);
+        await Deno.mkdir(ARTIFACTS, { recursive: true });
+        await page.screenshot({
+          path: new URL("dashboard_45_symbols.png", ARTIFACTS).pathname,
+          fullPage: true,
+        });
 
         // Search: `/`, type, arrows, Enter opens the highlighted symbol.
         await page.evaluate(() => (document.activeElement as HTMLElement | null)?.blur());
