@@ -40,7 +40,12 @@ export default define.page(function ErrorPage({ error, url, state }) {
           <code>/s/SYMBOL</code>. Whether the service and its feeds are up:{" "}
           <a href="/health">/health</a>.
         </p>
-        {symbols.length > 0 && <SymbolSearch symbols={[...symbols]} />}
+        {symbols.length > 0 && (
+          <div class="not-found-search">
+            <link rel="stylesheet" href="/dashboard.css" />
+            <SymbolSearch symbols={[...symbols]} />
+          </div>
+        )}
       </main>
     );
   }
