@@ -80,6 +80,9 @@ function weekState(n: number): MetricsSources {
   for (let i = 0; i < 1000; i++) latency.observe(0.0005 + (i % 40) * 0.0001);
   const workers: WorkerName[] = ["ingest", "analytics"];
   return {
+    mode: "SIM",
+    source: "sim",
+    stream: "depth20",
     symbols,
     counters,
     rawRing: SpscRing.create({ capacity: 2048, slotBytes: 64 }),

@@ -1,7 +1,7 @@
 /**
- * Island: the symbol switcher and pause/resume. Switching symbol changes
- * every panel at once (they all read the page store's symbol); pausing stops
- * rendering while frames keep arriving, so resuming shows the newest state.
+ * Island: pause/resume. Pausing stops rendering while frames keep arriving,
+ * so resuming shows the newest state. (Choosing a symbol is the search box's
+ * job, `SymbolSearch.tsx`: it opens the symbol's page, `/s/{SYMBOL}`.)
  *
  * @module
  */
@@ -42,25 +42,9 @@ export interface DashboardControlsProps {
 export default function DashboardControls({ seed }: DashboardControlsProps) {
   const store = pageStore(seed);
   useEffect(() => store.retain(), [store]);
-  const shown = store.symbol.value;
   const paused = store.paused.value;
   return (
     <div class="controls">
-      <div class="symbols" role="tablist" aria-label="symbol">
-        {store.symbols.value.map((s) => (
-          <button
-            key={s}
-            type="button"
-            role="tab"
-            class={`sym${s === shown ? " on" : ""}`}
-            aria-selected={s === shown}
-            data-symbol={s}
-            onClick={() => store.select(s)}
-          >
-            {s}
-          </button>
-        ))}
-      </div>
       <button
         type="button"
         class={`pause${paused ? " on" : ""}`}

@@ -1,8 +1,12 @@
 /**
  * Island: pipeline health from `/stats`, polled once a second: each queue's
  * depth against its capacity (with its high-water mark), drops, adaptive
- * mode and skips, latency p50/p99, reconnects, clients, and the feed state
- * of every symbol.
+ * mode and skips, latency p50/p99, reconnects, clients, and the feeds:
+ * how many symbols are in each feed state and one page of symbols, worst
+ * first (not-live first, then longest silent, then most rejects), with
+ * previous/next buttons. The poll asks `/stats` for that page only
+ * (`?symbols=none&feedsOffset=&feedsLimit=`), so it costs the same at 2 and
+ * at 2,000 symbols.
  *
  * One request at a time: the next poll is scheduled when the previous one
  * finished, so a slow server is never piled up on. Polling stops on unmount.
@@ -14,10 +18,12 @@ import { useEffect, useState } from "preact/hooks";
 import type { DashboardSeed } from "../lib/client/dashboard_seed.ts";
 import { pageStore } from "../lib/client/page_store.ts";
 import {
+  type FeedsView,
   formatDuration,
   healthFromStats,
   type HealthView,
   type QueueHealth,
+  statsQuery,
 } from "../lib/client/health_view.ts";
 import { formatCompact, formatFixed } from "../lib/client/tick_format.ts";
 
@@ -30,7 +36,7 @@ import { formatCompact, formatFixed } from "../lib/client/tick_format.ts";
  * import { buildSeed } from "../lib/client/dashboard_seed.ts";
  * import type { PipelineHealthProps } from "./PipelineHealth.tsx";
  * const seed = signal(buildSeed({ symbols: ["BTCUSDT"], symbol: "BTCUSDT", frames: [] }));
- * const props: PipelineHealthProps = { seed, intervalMs: 2000 };
+ * const props: PipelineHealthProps = { seed, intervalMs: 2000, pageSize: 20 };
  * ```
  */
 export interface PipelineHealthProps {
@@ -38,6 +44,8 @@ export interface PipelineHealthProps {
   seed: Signal<DashboardSeed>;
   /** Poll interval in ms. Default 1000. */
   intervalMs?: number;
+  /** Symbols per page of the feeds table. Default 20. */
+  pageSize?: number;
 }
 
 function Queue({ q }: { q: QueueHealth }) {
@@ -68,6 +76,76 @@ function Kv({ k, v, bad }: { k: string; v: string; bad?: boolean }) {
   );
 }
 
+function Feeds(
+  { feeds, shown, onPage }: { feeds: FeedsView; shown: string; onPage: (page: number) => void },
+) {
+  const { page, pages } = feeds;
+  const first = feeds.rows.length > 0 ? feeds.offset + 1 : 0;
+  return (
+    <div class="feeds-box">
+      <div class="feed-counts" aria-label="symbols by feed state">
+        <span>
+          <span class="n num">{formatCompact(feeds.total)}</span> symbols
+        </span>
+        {feeds.counts.map((c) => (
+          <span key={c.state} class={`feed-${c.state}`} data-feed-count={c.state}>
+            <span class="n num">{formatCompact(c.count)}</span> {c.state}
+          </span>
+        ))}
+      </div>
+      <table class="feeds" aria-label="feeds, worst first">
+        <thead>
+          <tr>
+            <th>symbol</th>
+            <th>feed</th>
+            <th>received</th>
+            <th>rejected</th>
+            <th>skipped</th>
+            <th>age</th>
+          </tr>
+        </thead>
+        <tbody>
+          {feeds.rows.map((s) => (
+            <tr key={s.symbol} class={s.symbol === shown ? "shown" : ""} data-symbol={s.symbol}>
+              <td>{s.symbol}</td>
+              <td class={`feed-${s.feedState}`}>{s.feedState}</td>
+              <td class="num">{formatCompact(s.received)}</td>
+              <td class="num">{formatCompact(s.rejected)}</td>
+              <td class="num">{formatCompact(s.skipped)}</td>
+              <td class="num">
+                {Number.isFinite(s.lastFrameAgeMs) ? `${formatFixed(s.lastFrameAgeMs, 0)} ms` : "—"}
+              </td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+      {pages > 1 && (
+        <nav class="feeds-pager" aria-label="feeds pages">
+          <button
+            type="button"
+            class="feeds-prev"
+            disabled={page <= 0}
+            onClick={() => onPage(page - 1)}
+          >
+            ‹ prev
+          </button>
+          <span class="num feeds-page" data-page={page} aria-live="polite">
+            {first}–{feeds.offset + feeds.rows.length} of {feeds.total} (page {page + 1}/{pages})
+          </span>
+          <button
+            type="button"
+            class="feeds-next"
+            disabled={page >= pages - 1}
+            onClick={() => onPage(page + 1)}
+          >
+            next ›
+          </button>
+        </nav>
+      )}
+    </div>
+  );
+}
+
 /**
  * The health panel.
  *
@@ -80,10 +158,13 @@ function Kv({ k, v, bad }: { k: string; v: string; bad?: boolean }) {
  * const island = <PipelineHealth seed={seed} intervalMs={2000} />;
  * ```
  */
-export default function PipelineHealth({ seed, intervalMs = 1000 }: PipelineHealthProps) {
+export default function PipelineHealth(
+  { seed, intervalMs = 1000, pageSize = 20 }: PipelineHealthProps,
+) {
   const store = pageStore(seed);
   const [health, setHealth] = useState<HealthView | null>(null);
   const [error, setError] = useState("");
+  const [page, setPage] = useState(0);
   useEffect(() => {
     let stopped = false;
     let timer: ReturnType<typeof setTimeout> | undefined;
@@ -91,7 +172,7 @@ export default function PipelineHealth({ seed, intervalMs = 1000 }: PipelineHeal
     const poll = async () => {
       controller = new AbortController();
       try {
-        const res = await fetch(store.paths.stats, {
+        const res = await fetch(statsQuery(store.paths.stats, page, pageSize), {
           signal: controller.signal,
           cache: "no-store",
         });
@@ -115,7 +196,7 @@ export default function PipelineHealth({ seed, intervalMs = 1000 }: PipelineHeal
       clearTimeout(timer);
       controller?.abort();
     };
-  }, [store, intervalMs]);
+  }, [store, intervalMs, page, pageSize]);
   const shown = store.symbol.value;
   return (
     <section class="panel health" data-state={health ? "ok" : "empty"}>
@@ -158,34 +239,7 @@ export default function PipelineHealth({ seed, intervalMs = 1000 }: PipelineHeal
             <Kv k="ws clients" v={formatCompact(health.wsClients)} />
             <Kv k="conflated" v={formatCompact(health.conflated)} />
           </div>
-          <table class="feeds">
-            <thead>
-              <tr>
-                <th>symbol</th>
-                <th>feed</th>
-                <th>received</th>
-                <th>rejected</th>
-                <th>skipped</th>
-                <th>age</th>
-              </tr>
-            </thead>
-            <tbody>
-              {health.symbols.map((s) => (
-                <tr key={s.symbol} class={s.symbol === shown ? "shown" : ""}>
-                  <td>{s.symbol}</td>
-                  <td class={`feed-${s.feedState}`}>{s.feedState}</td>
-                  <td class="num">{formatCompact(s.received)}</td>
-                  <td class="num">{formatCompact(s.rejected)}</td>
-                  <td class="num">{formatCompact(s.skipped)}</td>
-                  <td class="num">
-                    {Number.isFinite(s.lastFrameAgeMs)
-                      ? `${formatFixed(s.lastFrameAgeMs, 0)} ms`
-                      : "—"}
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
+          <Feeds feeds={health.feeds} shown={shown} onPage={setPage} />
         </div>
       )}
     </section>

@@ -1,5 +1,5 @@
 /**
- * `GET /health`: `{ status, reasons, uptimeSeconds }`, 200 when every feed
+ * `GET /health`: `{ status, mode, reasons, uptimeSeconds }`, 200 when every feed
  * is live and both workers run, 503 with reasons otherwise (see
  * `lib/server/health.ts`).
  *

@@ -17,10 +17,8 @@
  * @module
  */
 import { signal } from "@preact/signals";
-import { readFrame } from "../lib/pipeline/analytics_frame.ts";
-import { type DashFrame, dashFrameFromAnalytics } from "../lib/client/dash_frame.ts";
 import { buildSeed } from "../lib/client/dashboard_seed.ts";
-import type { ServiceState } from "../lib/server/service_state.ts";
+import { historyFrames } from "../lib/client/history_frames.ts";
 import { checkAuth, tokenCookie, tokenMatches } from "../lib/server/auth.ts";
 import { page } from "../lib/web/mod.ts";
 import { define } from "../utils.ts";
@@ -29,26 +27,6 @@ import DashboardControls from "../islands/DashboardControls.tsx";
 import LiveCharts from "../islands/LiveCharts.tsx";
 import OrderBook from "../islands/OrderBook.tsx";
 import PipelineHealth from "../islands/PipelineHealth.tsx";
-
-/**
- * Collect the history of symbol `id` as dashboard frames, oldest first.
- *
- * @example
- * ```ts ignore
- * const frames = historyFrames(ctx.state.service, 0);
- * ```
- */
-export function historyFrames(
-  service: Pick<ServiceState, "symbols" | "history" | "layout">,
-  id: number,
-): DashFrame[] {
-  const out: DashFrame[] = [];
-  const symbol = service.symbols[id];
-  service.history.forEach(id, (f64, base) => {
-    out.push(dashFrameFromAnalytics(readFrame(f64, base, service.layout), symbol));
-  });
-  return out;
-}
 
 /**
  * GET renders the dashboard with the requested (or first) symbol's history.

@@ -20,19 +20,19 @@ Deno.test("dashboard with an auth token: the token moves to a cookie, data only 
       if (performance.now() - t0 > 30_000) throw new Error("no frames within 30 s"); // a hang guard
       await new Promise((r) => setTimeout(r, 50));
     }
-    const first = await fetch(new URL(`/?symbol=ETHUSDT&token=${TOKEN}`, s.url), {
+    const first = await fetch(new URL(`/s/ETHUSDT?token=${TOKEN}`, s.url), {
       redirect: "manual",
     });
     await first.body?.cancel();
     assert.equal(first.status, 303, "a valid ?token= is moved out of the URL");
-    assert.equal(first.headers.get("location"), "/?symbol=ETHUSDT");
+    assert.equal(first.headers.get("location"), "/s/ETHUSDT");
     assert.equal(first.headers.get("cache-control"), "no-store");
     const setCookie = first.headers.get("set-cookie") ?? "";
     assert.match(setCookie, /^depthwatch_token=s3cret-t0ken;/);
     assert.match(setCookie, /; HttpOnly/);
     assert.match(setCookie, /; SameSite=Strict/);
     const cookie = { cookie: setCookie.split(";")[0] };
-    const page = await fetch(new URL("/?symbol=ETHUSDT", s.url), { headers: cookie });
+    const page = await fetch(new URL("/s/ETHUSDT", s.url), { headers: cookie });
     assert.equal(page.status, 200);
     assert.equal(
       page.headers.get("cache-control"),
@@ -65,11 +65,11 @@ Deno.test("dashboard with an auth token: the token moves to a cookie, data only 
     });
     await wrong.body?.cancel();
     assert.equal(wrong.status, 401, "a wrong cookie is refused");
-    const badQuery = await fetch(new URL("/?token=wrong", s.url), { redirect: "manual" });
+    const badQuery = await fetch(new URL("/s/BTCUSDT?token=wrong", s.url), { redirect: "manual" });
     await badQuery.body?.cancel();
     assert.equal(badQuery.status, 200, "a wrong ?token= sets no cookie");
     assert.equal(badQuery.headers.get("set-cookie"), null);
-    const open = await fetch(new URL("/", s.url));
+    const open = await fetch(new URL("/s/BTCUSDT", s.url));
     assert.equal(open.status, 200);
     const html = await open.text();
     assert.ok(!html.includes(TOKEN), "the token never appears without it");

@@ -1,6 +1,8 @@
 /**
- * The dashboard in real headless Chromium against the real service
- * (`startService` with the simulated exchange at 50 frames/s per symbol).
+ * The detail dashboard (`/s/{SYMBOL}`) in real headless Chromium against the
+ * real service (`startService` with the simulated exchange at 50 frames/s
+ * per symbol): charts, ladder, symbol search by keyboard, pause, restart,
+ * memory; the health panel's pages at 45 symbols; the mode badge.
  * Every wait is for a condition; its timeout (30 s and more) only guards
  * against a hang, so a busy machine makes the test slower, not red.
  *
@@ -12,6 +14,7 @@ import { type Service, startService } from "../main.ts";
 import { parseConfig } from "../lib/server/config.ts";
 import { createLogger } from "../lib/pipeline/logger.ts";
 import type { WsHub } from "../lib/server/ws_hub.ts";
+import { matchSymbols } from "../lib/client/symbol_match.ts";
 
 const CHROMIUM_ARGS = [
   "--headless",
@@ -35,13 +38,26 @@ function serviceOn(port: number, build: boolean, flags: string[] = []): Promise<
     "btcusdt,ethusdt",
     "--sim-rate",
     "50",
-    ...flags,
+    ...flags, // a later --symbols or --sim-rate wins
   ]);
   return startService(config, { build, log: createLogger({ level: "error" }) });
 }
 
 function portOf(service: Service): number {
   return Number(new URL(service.url).port);
+}
+
+/** The URL of `symbol`'s detail page on `service`. */
+function detailUrl(service: Service, symbol = "BTCUSDT", query = ""): string {
+  return new URL(`/s/${symbol}${query}`, service.url).href;
+}
+
+/** Painted chart canvases (a canvas with a non-zero size inside a chart panel). */
+function paintedCanvases(page: Page): Promise<number> {
+  return page.evaluate(() =>
+    [...document.querySelectorAll<HTMLCanvasElement>("[data-chart] canvas")]
+      .filter((c) => c.width > 0 && c.height > 0).length
+  );
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -147,15 +163,17 @@ browserTest(
         "frames in the history",
         () => Promise.resolve(service().state.history.size(0) > 0),
       );
-      const html = await (await fetch(service().url)).text();
+      const html = await (await fetch(detailUrl(service()))).text();
       assert.match(html, /class="lrow bid[^"]*"[^>]*>.*?class="px num">[\d,]+\.\d+</s);
       assert.match(html, /data-symbol="BTCUSDT"/);
 
-      await page.goto(service().url);
+      await page.goto(detailUrl(service()));
       await page.locator('.badge[data-state="live"]').waitFor();
       for (const id of CHARTS) {
         await page.locator(`[data-chart="${id}"][data-empty="0"]`).waitFor();
       }
+      assert.ok((await paintedCanvases(page)) >= 4, "at least 4 painted chart canvases");
+      assert.ok(await page.locator('.mode-badge[data-mode="SIM"]').isVisible(), "SIM badge shown");
 
       // Every chart keeps redrawing with new data; the ladder follows the feed.
       const px1 = await chartPixels(page);
@@ -167,11 +185,23 @@ browserTest(
       await until("the ladder to advance", async () => (await bookSeq(page)) > seq1);
       const btcMid = await page.locator(".book .stat-value").first().textContent();
 
-      // Symbol switch changes every panel.
-      await page.locator('button.sym[data-symbol="ETHUSDT"]').click();
+      // The search, by keyboard: `/` focuses it, typing filters, Enter opens
+      // the symbol's page, where every panel shows it.
+      await page.locator("body").click({ position: { x: 2, y: 2 } }); // focus on the page, not a field
+      await page.keyboard.press("/");
+      await page.locator(".symsearch-input:focus").waitFor();
+      await page.keyboard.type("eth");
+      await page.locator('.symsearch-opt.active[data-symbol="ETHUSDT"]').waitFor();
+      await page.keyboard.press("Enter");
+      await page.waitForURL(detailUrl(service(), "ETHUSDT"));
       await page.locator('.book[data-symbol="ETHUSDT"]').waitFor();
       await page.locator('.charts[data-symbol="ETHUSDT"]').waitFor();
       await page.locator(".feeds tr.shown", { hasText: "ETHUSDT" }).waitFor();
+      await page.locator('.badge[data-state="live"]').waitFor();
+      for (const id of CHARTS) {
+        await page.locator(`[data-chart="${id}"][data-empty="0"]`).waitFor();
+      }
+      assert.ok((await paintedCanvases(page)) >= 4, "at least 4 painted canvases on ETH's page");
       await until("ETH prices in the book and the mid chart", async () => {
         const bookMid = await page.locator(".book .stat-value").first().textContent();
         const chartMid = await page.locator('[data-chart="mid"] .head-value').textContent();
@@ -242,7 +272,7 @@ browserTest(
 
 browserTest("dashboard: usable at phone width (no horizontal scroll)", async () => {
   await withDashboard(async ({ page, service }) => {
-    await page.goto(service().url);
+    await page.goto(detailUrl(service()));
     await page.locator('.badge[data-state="live"]').waitFor();
     await page.locator('[data-chart="mid"][data-empty="0"]').waitFor();
     const overflow = await page.evaluate(() =>
@@ -259,16 +289,132 @@ browserTest("dashboard: usable at phone width (no horizontal scroll)", async () 
 });
 
 browserTest(
+  "detail page at 45 symbols: keyboard search with arrows, health pages, 404 page, no errors",
+  async () => {
+    const symbols = Array.from({ length: 45 }, (_, i) => `s${String(i).padStart(2, "0")}usdt`);
+    const upper = symbols.map((x) => x.toUpperCase());
+    await withDashboard(
+      async ({ page, service }) => {
+        const errors: string[] = [];
+        page.on("pageerror", (e) => errors.push(String(e)));
+        page.on("console", (m) => {
+          // The 404 page's own load is reported as a failed resource; nothing else may be.
+          if (m.type() === "error" && !m.text().includes("404")) errors.push(m.text());
+        });
+        await page.goto(detailUrl(service(), "S07USDT"));
+        await page.locator('.badge[data-state="live"]').waitFor();
+        assert.ok(await page.locator('.mode-badge[data-mode="SIM"]').isVisible());
+
+        // Health: 45 symbols counted, 20 a page; prev/next by keyboard.
+        await page.locator('.health[data-state="ok"]').waitFor();
+        await until(
+          "45 symbols counted",
+          async () =>
+            (await page.locator(".feed-counts").textContent() ?? "").includes("45 symbols"),
+        );
+        assert.equal(await page.locator(".feeds tbody tr").count(), 20);
+        const firstPage = await page.locator(".feeds tbody tr").allTextContents();
+        assert.ok(await page.locator(".feeds-prev").isDisabled(), "no page before the first");
+        await page.locator(".feeds-next").focus();
+        await page.keyboard.press("Enter");
+        await page.locator('.feeds-page[data-page="1"]').waitFor();
+        await until("the second page's rows", async () => {
+          const rows = await page.locator(".feeds tbody tr td:first-child").allTextContents();
+          return rows.length === 20 && !rows.some((r) => firstPage.some((f) => f.startsWith(r)));
+        });
+        await page.keyboard.press("Enter"); // still focused: the last page
+        await page.locator('.feeds-page[data-page="2"]').waitFor();
+        await until(
+          "5 rows on the last page",
+          async () => (await page.locator(".feeds tbody tr").count()) === 5,
+        );
+        assert.ok(await page.locator(".feeds-next").isDisabled(), "no page after the last");
+        await page.locator(".feeds-prev").focus();
+        await page.keyboard.press("Space");
+        await page.locator('.feeds-page[data-page="1"]').waitFor();
+        // The page height stays bounded: one table page, not 45 rows.
+        const height = await page.evaluate(() => document.documentElement.scrollHeight);
+        assert.ok(height < 2000, `page is ${height}px tall`);
+        await Deno.mkdir(ARTIFACTS, { recursive: true });
+        await page.screenshot({
+          path: new URL("dashboard_45_symbols.png", ARTIFACTS).pathname,
+          fullPage: true,
+        });
+
+        // Search: `/`, type, arrows, Enter opens the highlighted symbol.
+        await page.evaluate(() => (document.activeElement as HTMLElement | null)?.blur());
+        await page.keyboard.press("/");
+        await page.locator(".symsearch-input:focus").waitFor();
+        await page.keyboard.type("3");
+        const expected = matchSymbols(upper, "3");
+        assert.equal(await page.locator(".symsearch-opt").count(), Math.min(12, expected.length));
+        assert.equal(
+          await page.locator(".symsearch-input").getAttribute("aria-expanded"),
+          "true",
+        );
+        await page.keyboard.press("ArrowDown");
+        await page.keyboard.press("ArrowDown");
+        await page.keyboard.press("ArrowUp");
+        await page.locator(`.symsearch-opt.active[data-symbol="${expected[1]}"]`).waitFor();
+        const activeId = await page.locator(".symsearch-input").getAttribute(
+          "aria-activedescendant",
+        );
+        assert.equal(
+          await page.locator(`[id="${activeId}"]`).getAttribute("data-symbol"),
+          expected[1],
+          "aria-activedescendant names the highlighted option",
+        );
+        await page.keyboard.press("Escape");
+        await page.locator('.symsearch[data-open="0"]').waitFor();
+        await page.keyboard.press("ArrowDown"); // reopens, the highlight kept
+        await page.locator('.symsearch[data-open="1"]').waitFor();
+        await page.locator(`.symsearch-opt.active[data-symbol="${expected[1]}"]`).waitFor();
+        await page.keyboard.press("ArrowDown");
+        await page.locator(`.symsearch-opt.active[data-symbol="${expected[2]}"]`).waitFor();
+        await page.keyboard.press("Enter");
+        await page.waitForURL(detailUrl(service(), expected[2]));
+        await page.locator(`.book[data-symbol="${expected[2]}"]`).waitFor();
+        for (const id of CHARTS) {
+          await page.locator(`[data-chart="${id}"][data-empty="0"]`).waitFor();
+        }
+        assert.ok((await paintedCanvases(page)) >= 4, "at least 4 painted canvases");
+
+        // `/` typed into a field is a character, not a jump.
+        await page.locator(".symsearch-input").fill("");
+        await page.locator(".symsearch-input").focus();
+        await page.keyboard.type("s/");
+        assert.equal(await page.locator(".symsearch-input").inputValue(), "s/");
+
+        // An unknown symbol: the 404 page, its search box works.
+        const res = await page.goto(detailUrl(service(), "NOPEUSDT"));
+        assert.equal(res?.status(), 404);
+        await page.getByText("NOPEUSDT is not a symbol this service watches").waitFor();
+        await page.keyboard.press("/");
+        await page.locator(".symsearch-input:focus").waitFor();
+        await page.keyboard.type("s44");
+        await page.keyboard.press("Enter");
+        await page.waitForURL(detailUrl(service(), "S44USDT"));
+        await page.locator('.badge[data-state="live"]').waitFor();
+        await sleep(1200); // a poll or two of /stats
+        assert.deepEqual(errors, [], "no page errors");
+      },
+      undefined,
+      ["--symbols", symbols.join(","), "--sim-rate", "5"],
+    );
+  },
+);
+
+browserTest(
   "dashboard with a token: the token moves to a cookie, the feed and /stats follow",
   async () => {
     const token = "br0wser-t0ken";
     await withDashboard(
       async ({ page, service }) => {
-        await page.goto(`${service().url}?symbol=ETHUSDT&token=${token}`);
+        await page.goto(detailUrl(service(), "ethusdt", `?token=${token}`));
         assert.equal(
           page.url(),
-          `${service().url}?symbol=ETHUSDT`,
-          "the token left the address bar",
+          detailUrl(service(), "ETHUSDT"),
+          "the token left the address bar (and the URL is canonical)",
         );
         await page.locator('.badge[data-state="live"]').waitFor(); // /ws opened with the cookie
         await page.locator('.health[data-state="ok"]').waitFor(); // /stats answered with the cookie
@@ -295,7 +441,7 @@ browserTest(
   "dashboard: JS heap flat over 60 s at 50 frames/s per symbol (DEPTHWATCH_LONG=1)",
   async () => {
     await withDashboard(async ({ page, service }) => {
-      await page.goto(service().url);
+      await page.goto(detailUrl(service()));
       await page.locator('.badge[data-state="live"]').waitFor();
       await sleep(5_000);
       const before = await heapAfterGc(page);

@@ -975,6 +975,9 @@ const pathArb = fc.oneof(
     "/ws",
     "/api/",
     "/api/history/",
+    "/s/BTCUSDT",
+    "/s/ethusdt",
+    "/s/",
   ),
   fc.webPath(),
   fc.array(
@@ -991,6 +994,8 @@ const pathArb = fc.oneof(
         "islands",
         "_app",
         "_404",
+        "s",
+        "btcusdt",
       ),
       fc.string({ maxLength: 12 }).map(encodeURIComponent),
     ),

@@ -268,7 +268,7 @@ function parseCsp(csp: string): Map<string, string[]> {
 
 Deno.test("hardening: pages carry CSP (no inline scripts), nosniff, frame-ancestors, Referrer-Policy", async () => {
   await withService([], async (s) => {
-    for (const path of ["/", "/no-such-page"]) {
+    for (const path of ["/", "/s/BTCUSDT", "/s/NOPEUSDT", "/no-such-page"]) {
       const res = await fetch(new URL(path, s.url));
       const html = await res.text();
       const csp = res.headers.get("content-security-policy");

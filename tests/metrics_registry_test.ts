@@ -42,6 +42,7 @@ const EXPECTED: Record<string, PromFamily["type"]> = {
   depthwatch_ws_disconnects_total: "counter",
   depthwatch_feed_up: "gauge",
   depthwatch_feeds: "gauge",
+  depthwatch_info: "gauge",
   depthwatch_reconnects_total: "counter",
   depthwatch_worker_restarts_total: "counter",
   depthwatch_server_shutdowns_total: "counter",
@@ -106,6 +107,11 @@ Deno.test("metrics: /metrics serves every metric with the right type, parseable"
     assert.equal(sampleValue(f, "depthwatch_feed_up", { symbol: "BTCUSDT" }), 1);
     assert.equal(sampleValue(f, "depthwatch_feed_up", { symbol: "ETHUSDT" }), 0);
     assert.equal(sampleValue(f, "depthwatch_ws_clients"), 3);
+    assert.equal(
+      sampleValue(f, "depthwatch_info", { mode: "SIM", source: "sim", stream: "depth20" }),
+      1,
+      "the info metric says the data is simulated",
+    );
     assert.equal(sampleValue(f, "depthwatch_ws_frames_conflated_total"), 7);
     assert.equal(sampleValue(f, "depthwatch_ws_frames_encoded_on_main_total"), 5);
     assert.equal(sampleValue(f, "depthwatch_ws_disconnects_total", { reason: "slow" }), 2);

@@ -4,10 +4,18 @@
  * field is read defensively: a missing or malformed field shows as unknown
  * (NaN or "?") instead of breaking the panel.
  *
+ * At exchange scale the panel never lists every symbol: it shows the
+ * {@linkcode FeedsView}, counts per feed state and one page of symbols,
+ * worst first (the order of `lib/metrics/feed_summary.ts`), from `/stats`'
+ * `feeds` (asked with `?symbols=none&feedsOffset=&feedsLimit=`, see
+ * {@linkcode statsQuery}); a document without `feeds` is summarised here
+ * from its `symbols` map.
+ *
  * This module runs in the browser: it must not touch the `Deno` global.
  *
  * @module
  */
+import { DEFAULT_FEED_PAGE, type FeedRow, summariseFeeds } from "../metrics/feed_summary.ts";
 
 /** One queue (ring) of the pipeline. */
 export interface QueueHealth {
@@ -43,6 +51,24 @@ export interface SymbolHealth {
   lastFrameAgeMs: number;
 }
 
+/** Feed states and one page of symbols, worst first. */
+export interface FeedsView {
+  /** Symbols in all. */
+  total: number;
+  /** Symbols per feed state, live first, then the others by name. */
+  counts: { state: string; count: number }[];
+  /** Index of the page's first symbol. */
+  offset: number;
+  /** Page size. */
+  limit: number;
+  /** Zero-based page number. */
+  page: number;
+  /** Pages in all (at least 1). */
+  pages: number;
+  /** The page's symbols, worst first. */
+  rows: SymbolHealth[];
+}
+
 /** Everything the health panel shows. */
 export interface HealthView {
   /** Seconds since the service started. */
@@ -67,8 +93,8 @@ export interface HealthView {
   conflated: number;
   /** Worker restarts (all workers). */
   workerRestarts: number;
-  /** Per symbol, in the document's order. */
-  symbols: SymbolHealth[];
+  /** Feed states counted and one page of symbols, worst first. */
+  feeds: FeedsView;
   /** Diff mode: local books synced / total and the ETA of the rest (NaN when unknown); null in depth20 mode. */
   diffSync: { synced: number; total: number; etaSeconds: number } | null;
 }
@@ -107,6 +133,76 @@ function queue(name: string, v: unknown): QueueHealth {
   };
 }
 
+function row(v: unknown, fallbackSymbol?: string): SymbolHealth {
+  const s = obj(v);
+  return {
+    symbol: fallbackSymbol ?? str(s.symbol),
+    feedState: str(s.feedState),
+    received: num(s.received),
+    rejected: num(fallbackSymbol === undefined ? s.rejected : s.rejectedTotal),
+    skipped: num(s.skipped),
+    lastFrameAgeMs: num(s.lastFrameAgeMs),
+  };
+}
+
+function stateOrder(a: string, b: string): number {
+  if (a === b) return 0;
+  if (a === "live") return -1;
+  if (b === "live") return 1;
+  return a < b ? -1 : 1;
+}
+
+/** The feeds part of a `/stats` document: its `feeds` summary, or one made from `symbols`. */
+function feedsFromStats(d: Obj): { view: FeedsView; skipped: number } {
+  let f = obj(d.feeds);
+  if (!Array.isArray(f.rows)) {
+    const rows: FeedRow[] = Object.entries(obj(d.symbols)).map(([symbol, v]) => {
+      const r = row(v, symbol);
+      return { ...r, lastFrameAgeMs: Number.isFinite(r.lastFrameAgeMs) ? r.lastFrameAgeMs : null };
+    });
+    f = summariseFeeds(rows) as unknown as Obj;
+  }
+  const total = num(f.total);
+  const limit = num(f.limit) >= 1 ? num(f.limit) : DEFAULT_FEED_PAGE;
+  const offset = num(f.offset) >= 0 ? num(f.offset) : 0;
+  const counts = Object.entries(obj(f.counts))
+    .map(([state, n]) => ({ state, count: num(n) }))
+    .sort((a, b) => stateOrder(a.state, b.state));
+  return {
+    view: {
+      total,
+      counts,
+      offset,
+      limit,
+      page: Math.floor(offset / limit),
+      pages: Math.max(1, Math.ceil((Number.isFinite(total) ? total : 0) / limit)),
+      rows: (f.rows as unknown[]).map((v) => row(v)),
+    },
+    skipped: num(obj(f.frames).skipped),
+  };
+}
+
+/**
+ * The `/stats` URL the panel polls: no per-symbol map, one page of `limit`
+ * feeds from `page` (zero-based).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { statsQuery } from "./health_view.ts";
+ * assert.equal(statsQuery("/stats", 2, 20), "/stats?symbols=none&feedsOffset=40&feedsLimit=20");
+ * ```
+ *
+ * @param path The stats path (the seed's `statsPath`).
+ * @param page Zero-based page.
+ * @param limit Page size. Default 20.
+ */
+export function statsQuery(path: string, page: number, limit: number = DEFAULT_FEED_PAGE): string {
+  const offset = Math.max(0, Math.floor(page)) * limit;
+  const sep = path.includes("?") ? "&" : "?";
+  return `${path}${sep}symbols=none&feedsOffset=${offset}&feedsLimit=${limit}`;
+}
+
 /**
  * Read a `/stats` document into a {@linkcode HealthView}.
  *
@@ -136,34 +232,20 @@ export function healthFromStats(doc: unknown): HealthView {
   for (const [name, w] of Object.entries(workers)) {
     if (name !== "inFlightLost") workerRestarts += num(obj(w).restarts) || 0;
   }
-  const symbols: SymbolHealth[] = [];
-  let skipped = 0;
-  for (const [symbol, v] of Object.entries(obj(d.symbols))) {
-    const s = obj(v);
-    const sk = num(s.skipped);
-    if (Number.isFinite(sk)) skipped += sk;
-    symbols.push({
-      symbol,
-      feedState: str(s.feedState),
-      received: num(s.received),
-      rejected: num(s.rejectedTotal),
-      skipped: sk,
-      lastFrameAgeMs: num(s.lastFrameAgeMs),
-    });
-  }
+  const feeds = feedsFromStats(d);
   return {
     uptimeSeconds: num(d.uptimeSeconds),
     queues: Object.keys(queues).map((name) => queue(name, queues[name])),
     adaptiveMode: num(adaptive.mode),
     adaptiveName: str(adaptive.name),
-    skipped,
+    skipped: feeds.skipped,
     latencyP50Ms: num(latency.p50Ms),
     latencyP99Ms: num(latency.p99Ms),
     reconnects: num(ingest.reconnects),
     wsClients: num(ws.clients),
     conflated: num(ws.framesConflated),
     workerRestarts,
-    symbols,
+    feeds: feeds.view,
     diffSync: diff === null
       ? null
       : { synced: num(diff.synced), total: num(diff.total), etaSeconds: num(diff.etaSeconds) },

@@ -568,6 +568,23 @@ function workerMetrics({ registers, state }: MetricsContext): void {
   });
 }
 
+/**
+ * `depthwatch_info`: always 1, its labels say what runs: `mode` (LIVE, SIM or
+ * REPLAY: where the data comes from, see `lib/pipeline/data_mode.ts`),
+ * `source` (--source) and `stream` (--stream).
+ */
+function infoMetric({ registers, state }: MetricsContext): void {
+  new Gauge({
+    name: "depthwatch_info",
+    help: "Always 1; mode (LIVE real Binance, SIM simulated, REPLAY recorded), source and stream.",
+    labelNames: ["mode", "source", "stream"],
+    registers,
+    collect() {
+      this.set({ mode: state.mode, source: state.source, stream: state.stream }, 1);
+    },
+  });
+}
+
 /** prom-client's default process metrics (with `defaults`), fitted to the permissions the service has. */
 function processMetrics({ registry, registers }: MetricsContext, defaults: boolean): void {
   if (defaults) {
@@ -636,6 +653,7 @@ export function createMetrics(
   httpMetrics(context);
   feedMetrics(context);
   workerMetrics(context);
+  infoMetric(context);
   processMetrics(context, options.defaultMetrics ?? true);
   const series = new SymbolSeries(state.symbols);
 

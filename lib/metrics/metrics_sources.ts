@@ -16,6 +16,7 @@
  */
 
 import type { PipelineSources } from "./pipeline_totals.ts";
+import type { DataMode } from "../pipeline/data_mode.ts";
 
 /** The two workers the supervisor runs. */
 export type WorkerName = "ingest" | "analytics";
@@ -97,6 +98,12 @@ export interface HttpView {
 
 /** Everything `/metrics` reads: the pipeline's counters and rings plus the main-thread views. */
 export interface MetricsSources extends PipelineSources {
+  /** Where the data comes from (`depthwatch_info`'s `mode` label; see `lib/pipeline/data_mode.ts`). */
+  readonly mode: DataMode;
+  /** The ingest source ("binance" or "sim"), `depthwatch_info`'s `source` label. */
+  readonly source: string;
+  /** The depth stream kind ("depth20" or "diff"), `depthwatch_info`'s `stream` label. */
+  readonly stream: string;
   /** Worker supervision. */
   readonly supervisor: SupervisorView;
   /** Receive → main-thread latency. */

@@ -16,6 +16,7 @@
  * ```ts
  * import { evaluateHealth } from "./health.ts";
  * import type { ServiceState } from "./service_state.ts";
+import type { DataMode } from "../pipeline/data_mode.ts";
  * declare const state: ServiceState; // the running service's state
  * const health = evaluateHealth(state, Date.now());
  * const response = Response.json(health, { status: health.status === "ok" ? 200 : 503 });
@@ -27,12 +28,15 @@ import { FeedState } from "../pipeline/feed_state.ts";
 import { INGEST_FEED_STATE } from "../pipeline/pipeline_counters.ts";
 import type { WorkerName } from "../metrics/metrics_sources.ts";
 import type { ServiceState } from "./service_state.ts";
+import type { DataMode } from "../pipeline/data_mode.ts";
 import { diffProgress, formatEta } from "./diff_progress.ts";
 
 /** The health verdict. */
 export interface Health {
   /** "ok" when everything is live and running, "degraded" otherwise. */
   status: "ok" | "degraded";
+  /** Where the data comes from: "LIVE", "SIM" or "REPLAY" (see `lib/pipeline/data_mode.ts`); never a reason by itself. */
+  mode: DataMode;
   /** One reason per problem; empty when ok. */
   reasons: string[];
   /** Seconds since the service started. */
@@ -54,6 +58,7 @@ const WORKERS: readonly WorkerName[] = ["ingest", "analytics"];
  * ```ts
  * import { evaluateHealth } from "./health.ts";
  * import type { ServiceState } from "./service_state.ts";
+import type { DataMode } from "../pipeline/data_mode.ts";
  * declare const state: ServiceState; // the running service's state
  * evaluateHealth(state, Date.now()).reasons; // e.g. ["BTCUSDT: feed stale"]
  * ```
@@ -77,6 +82,7 @@ export function evaluateHealth(state: ServiceState, nowMs: number = Date.now()):
   }
   return {
     status: reasons.length === 0 ? "ok" : "degraded",
+    mode: state.mode,
     reasons,
     uptimeSeconds: Math.max(0, (nowMs - state.startedAt) / 1000),
   };

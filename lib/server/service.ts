@@ -31,6 +31,7 @@ import { WireSlotLayout } from "../pipeline/wire_slot.ts";
 import { metricsFor } from "../metrics/metrics_registry.ts";
 import { type SimExchange, startSimExchange } from "../sim/sim_exchange.ts";
 import { serveHttp } from "../net/http_server.ts";
+import { detectDataMode } from "../pipeline/data_mode.ts";
 import { type Config, ConfigError, redactConfig } from "./config.ts";
 import { resolveSymbols, simSymbols } from "./symbol_resolution.ts";
 import { Backoff } from "../pipeline/backoff.ts";
@@ -184,6 +185,11 @@ export async function runService(
   });
   const state: ServiceState = {
     symbols,
+    mode: detectDataMode({
+      source: config.source,
+      wsUrl: config.binanceWsUrl,
+      restUrl: config.binanceRestUrl,
+    }),
     source: config.source,
     stream: config.stream,
     startedAt: Date.now(),

@@ -11,6 +11,7 @@
  * ```ts
  * import { buildStats } from "./stats.ts";
  * import type { ServiceState } from "./service_state.ts";
+import type { DataMode } from "../pipeline/data_mode.ts";
  * declare const state: ServiceState; // the running service's state
  * const stats = buildStats(state);
  * stats.symbols.BTCUSDT.feedState; // "live"
@@ -31,7 +32,25 @@ import {
 import { type HubStats, readHubStats } from "../metrics/hub_stats.ts";
 import type { WorkerName, WorkerState } from "../metrics/metrics_sources.ts";
 import type { ServiceState } from "./service_state.ts";
+import type { DataMode } from "../pipeline/data_mode.ts";
 import { type DiffProgress, diffProgress } from "./diff_progress.ts";
+import {
+  DEFAULT_FEED_PAGE,
+  type FeedRow,
+  type FeedSummary,
+  MAX_FEED_PAGE,
+  summariseFeeds,
+} from "../metrics/feed_summary.ts";
+
+/** Options of {@linkcode buildStats}. */
+export interface StatsOptions {
+  /** Include the per-symbol map `symbols` (at 2,000 symbols about 0.75 MB). Default true. */
+  symbols?: boolean;
+  /** First row of the `feeds` page, worst first. Default 0. */
+  feedsOffset?: number;
+  /** Rows of the `feeds` page. Default 20. */
+  feedsLimit?: number;
+}
 
 /**
  * Names of the adaptive modes, indexed by the mode gauge.
@@ -60,6 +79,8 @@ export interface SymbolStats extends Omit<SymbolTotals, "symbol" | "feedState" |
 
 /** The `/stats` document. */
 export interface Stats {
+  /** Where the data comes from: "LIVE" (real Binance), "SIM" (simulated) or "REPLAY" (see `lib/pipeline/data_mode.ts`). */
+  mode: DataMode;
   /** Ingest source ("binance" or "sim"). */
   source: string;
   /** Stream kind ("depth20" or "diff"). */
@@ -74,8 +95,10 @@ export interface Stats {
   queues: { raw: QueueTotals; processed: QueueTotals };
   /** Adaptive processor mode. */
   adaptive: { mode: number; name: string; changes: number };
-  /** Per upper-case symbol. */
+  /** Per upper-case symbol; `{}` when asked without them (`?symbols=none`). */
   symbols: Record<string, SymbolStats>;
+  /** Feed states counted and one page of symbols, worst first (see `lib/metrics/feed_summary.ts`). */
+  feeds: FeedSummary;
   /** Ingest worker's global counters. */
   ingest: Omit<IngestTotals, "heartbeat" | "started">;
   /** Diff mode: books synced / total, ETA, watched symbols, snapshot depth; null in depth20 mode. */
@@ -100,41 +123,59 @@ function ms(seconds: number): number | null {
  * Build the `/stats` document from `state` at time `nowMs`.
  *
  * @param nowMs epoch milliseconds used for uptime and frame ages. Default `Date.now()`.
+ * @param options What to include; see {@linkcode StatsOptions}.
  * @example
  * ```ts
  * import { buildStats } from "./stats.ts";
  * import type { ServiceState } from "./service_state.ts";
+import type { DataMode } from "../pipeline/data_mode.ts";
  * declare const state: ServiceState; // the running service's state
  * Response.json(buildStats(state));
  * ```
  */
-export function buildStats(state: ServiceState, nowMs: number = Date.now()): Stats {
+export function buildStats(
+  state: ServiceState,
+  nowMs: number = Date.now(),
+  options: StatsOptions = {},
+): Stats {
   // Before the per-symbol counters: a book counted as synced then already shows its first frame.
   const diffSync = diffProgress(state);
   const snap = pipelineTotals(state).snapshot();
   const symbols: Record<string, SymbolStats> = {};
+  const rows: FeedRow[] = [];
+  const withSymbols = options.symbols ?? true;
   for (let id = 0; id < snap.symbols.length; id++) {
     const s = snap.symbols[id];
+    const base = state.history.latestBase(id);
+    const receivedAt = base >= 0 ? state.history.f64(id)[base + FRAME_RECEIVE_TIME] : NaN;
+    const { symbol, feedState, received, rejected: _byCode, ...totals } = s;
+    const feedName = FEED_STATE_NAMES[feedState] ?? `unknown(${feedState})`;
+    const lastFrameAgeMs = Number.isFinite(receivedAt) ? Math.max(0, nowMs - receivedAt) : null;
+    rows.push({
+      symbol,
+      feedState: feedName,
+      received,
+      rejected: totals.rejectedTotal,
+      skipped: totals.skipped,
+      lastFrameAgeMs,
+    });
+    if (!withSymbols) continue;
     const rejected: Record<string, number> = {};
     for (let r = 1; r < REJECT_REASON_NAMES.length; r++) {
       rejected[REJECT_REASON_NAMES[r]] = s.rejected[r];
     }
-    const base = state.history.latestBase(id);
-    const receivedAt = base >= 0 ? state.history.f64(id)[base + FRAME_RECEIVE_TIME] : NaN;
-    const { symbol, feedState, received, rejected: _byCode, ...totals } = s;
-    symbols[symbol] = {
-      feedState: FEED_STATE_NAMES[feedState] ?? `unknown(${feedState})`,
-      received,
-      rejected,
-      ...totals,
-      lastFrameAgeMs: Number.isFinite(receivedAt) ? Math.max(0, nowMs - receivedAt) : null,
-    };
+    symbols[symbol] = { feedState: feedName, received, rejected, ...totals, lastFrameAgeMs };
   }
+  const feeds = summariseFeeds(rows, {
+    offset: options.feedsOffset ?? 0,
+    limit: options.feedsLimit ?? DEFAULT_FEED_PAGE,
+  });
   const { heartbeat: _heartbeat, started: _started, ...ingest } = snap.ingest;
   const sup = state.supervisor;
   const a = snap.analytics;
   const mem = Deno.memoryUsage();
   return {
+    mode: state.mode,
     source: state.source,
     stream: state.stream,
     startedAt: new Date(state.startedAt).toISOString(),
@@ -147,6 +188,7 @@ export function buildStats(state: ServiceState, nowMs: number = Date.now()): Sta
       changes: a.modeChanges,
     },
     symbols,
+    feeds,
     ingest,
     diffSync,
     workers: {
@@ -167,4 +209,40 @@ export function buildStats(state: ServiceState, nowMs: number = Date.now()): Sta
     },
     memory: { rssBytes: mem.rss, heapUsedBytes: mem.heapUsed },
   };
+}
+
+/**
+ * Read `/stats`' query into {@linkcode StatsOptions}: `symbols=all|none`
+ * (default all), `feedsOffset` (an integer ≥ 0, default 0) and `feedsLimit`
+ * (an integer from 1 to 500, default 20). Other parameters (`token`) are
+ * left to others. Returns a message naming what was wrong and what was
+ * expected for a bad value.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { statsOptionsFromQuery } from "./stats.ts";
+ * const q = new URLSearchParams("symbols=none&feedsOffset=40");
+ * assert.deepEqual(statsOptionsFromQuery(q), { symbols: false, feedsOffset: 40, feedsLimit: 20 });
+ * assert.match(statsOptionsFromQuery(new URLSearchParams("feedsLimit=0")) as string, /1 to 500/);
+ * ```
+ */
+export function statsOptionsFromQuery(query: URLSearchParams): StatsOptions | string {
+  const symbols = query.get("symbols") ?? "all";
+  if (symbols !== "all" && symbols !== "none") {
+    return `bad symbols "${symbols}": expected all (the default) or none`;
+  }
+  const int = (name: string, fallback: number, min: number, max: number): number | string => {
+    const raw = query.get(name);
+    if (raw === null) return fallback;
+    const n = /^[0-9]{1,9}$/.test(raw) ? Number(raw) : NaN;
+    return n >= min && n <= max
+      ? n
+      : `bad ${name} "${raw}": expected an integer from ${min} to ${max}`;
+  };
+  const feedsOffset = int("feedsOffset", 0, 0, 999_999_999);
+  if (typeof feedsOffset === "string") return feedsOffset;
+  const feedsLimit = int("feedsLimit", DEFAULT_FEED_PAGE, 1, MAX_FEED_PAGE);
+  if (typeof feedsLimit === "string") return feedsLimit;
+  return { symbols: symbols === "all", feedsOffset, feedsLimit };
 }
