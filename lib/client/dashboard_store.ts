@@ -111,6 +111,8 @@ export class DashboardStore {
   readonly #capacity: number;
   readonly #data = new Map<string, SymbolData>();
   readonly #listeners = new Set<() => void>();
+  readonly #frameListeners = new Set<(frame: DashFrame) => void>();
+  readonly #historyListeners = new Set<(symbol: string) => void>();
   readonly #scheduler: RenderScheduler;
   readonly #connect: FeedFactory | undefined;
   #feed: FeedSource | null = null;
@@ -201,7 +203,29 @@ export class DashboardStore {
     d.ring.push(frame);
     this.#setLatest(d, frame);
     d.frames++;
+    for (const fn of this.#frameListeners) fn(frame);
     if (frame.symbol === this.symbol.peek()) this.#scheduler.request();
+  }
+
+  /**
+   * Call `fn` with every live frame as it is ingested (any symbol, before
+   * the render it asks for); returns an unsubscribe. The frame object is
+   * reused by the feed: copy what you keep, allocate nothing (the liquidity
+   * heatmap records every frame's ladder this way, since a render sees only
+   * the newest).
+   */
+  onFrame(fn: (frame: DashFrame) => void): () => void {
+    this.#frameListeners.add(fn);
+    return () => this.#frameListeners.delete(fn);
+  }
+
+  /**
+   * Call `fn` with the symbol whose history {@linkcode DashboardStore.replaceHistory}
+   * just replaced (a Hello: first, resync or symbol switch); returns an unsubscribe.
+   */
+  onHistory(fn: (symbol: string) => void): () => void {
+    this.#historyListeners.add(fn);
+    return () => this.#historyListeners.delete(fn);
   }
 
   /**
@@ -219,6 +243,7 @@ export class DashboardStore {
     }
     const c = this.connection.peek();
     this.connection.value = { ...c, resyncs: resync ? c.resyncs + 1 : c.resyncs, epoch };
+    for (const fn of this.#historyListeners) fn(symbol);
     if (symbol === this.symbol.peek()) this.#renderNow();
   }
 
