@@ -37,7 +37,7 @@ export type PaintKind = "none" | "columns" | "full";
 export interface HeatmapPainterOptions {
   /** Size → colour mapping. Default: `SizeScale` defaults (3 decades under the 95th percentile). */
   scale?: SizeScaleOptions;
-  /** Best bid/ask line thickness in CSS px (scaled by the DPR). Default 1.5. */
+  /** Best bid/ask line thickness in CSS px (scaled by the DPR, at least 1 device px). Default 1. */
   lineWidth?: number;
 }
 
@@ -117,7 +117,7 @@ export class HeatmapPainter {
     this.#ctx = ctx;
     this.#ring = ring;
     this.scale = new SizeScale(options.scale);
-    this.#lineCss = options.lineWidth ?? 1.5;
+    this.#lineCss = options.lineWidth ?? 1;
   }
 
   /** Device pixels per column. */

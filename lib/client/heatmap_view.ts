@@ -13,13 +13,17 @@
  *   a one-sided book) left the middle 60 % of the visible range, i.e.
  *   |ref − centre| > 0.3 × span;
  * - `"overflow"`: the newest ladder reaches past the view (extent > span/2);
- * - `"shrunk"`: the newest ladder fills under 1/16 of the view (extent < span/32).
+ * - `"shrunk"`: the newest ladder fills under 1/32 of the view (extent < span/64).
  *
  * {@linkcode fitView} then centres on the newest reference price with a half
  * span of 1.1 × the largest distance of a visible column's reference price
- * from it, kept between the ladder's extent and 4 × that extent (so the
- * recent path stays on screen without zooming out past the book); right
- * after a fit none of the rules holds, so a steady book never refits twice.
+ * from it, kept between 1.25 × the ladder's extent and
+ * {@linkcode MAX_ZOOM_OUT} × that extent: the recent path of the price stays
+ * on screen (a book of 20 levels is narrow next to a minute of price moves)
+ * without zooming out so far that the book is a line. Right after a fit none
+ * of the rules holds, and the 2× gap between the zoom-out limit and the
+ * `"shrunk"` rule keeps a ladder whose depth wobbles from refitting every
+ * frame.
  *
  * This module runs in the browser: it must not touch the `Deno` global.
  *
@@ -32,6 +36,8 @@ export type RefitReason = "none" | "unset" | "off-centre" | "overflow" | "shrunk
 
 /** Fraction of the span the reference price may move from the centre (middle 60 %). */
 export const RECENTRE_FRACTION = 0.3;
+/** Widest view, in ladder extents per half span. */
+export const MAX_ZOOM_OUT = 16;
 
 /**
  * Prices → rows. See the module docs.
@@ -130,7 +136,7 @@ export function refitReason(ring: HeatmapRing, view: PriceView): RefitReason {
   if (Math.abs(ref - view.centre) > RECENTRE_FRACTION * view.span) return "off-centre";
   const e = ring.extent(s, view.centre);
   if (e > view.span / 2) return "overflow";
-  if (e > 0 && e < view.span / 32) return "shrunk";
+  if (e > 0 && e < view.span / (4 * MAX_ZOOM_OUT)) return "shrunk";
   return "none";
 }
 
@@ -166,7 +172,7 @@ export function fitView(ring: HeatmapRing, view: PriceView, visible: number): bo
     const r = ring.reference(ring.slot(k));
     if (r === r) dev = Math.max(dev, Math.abs(r - centre));
   }
-  const half = Math.min(4 * extent, Math.max(extent * 1.25, 1.1 * dev));
+  const half = Math.min(MAX_ZOOM_OUT * extent, Math.max(extent * 1.25, 1.1 * dev));
   view.set(centre, 2 * half, view.rows);
   return true;
 }
