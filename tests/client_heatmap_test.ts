@@ -459,3 +459,98 @@ Deno.test("store: onFrame sees every ingested frame, onHistory every replaced hi
   assert.deepEqual(histories, ["BTCUSDT"]);
   store.close();
 });
+
+/** A canvas whose 2D context keeps real pixels (self-blits and puts), to compare paints. */
+function pixelCanvas(): { canvas: HTMLCanvasElement; screen: () => Uint32Array } {
+  let screen = new Uint32Array(0);
+  const canvas = { width: 0, height: 0 } as { width: number; height: number };
+  const sized = () => {
+    if (screen.length !== canvas.width * canvas.height) {
+      screen = new Uint32Array(canvas.width * canvas.height);
+    }
+  };
+  const ctx = {
+    putImageData(img: ImageData, dx: number, dy: number, x0 = 0, y0 = 0, w?: number, h?: number) {
+      sized();
+      const src = new Uint32Array(img.data.buffer);
+      const W = w ?? img.width;
+      const H = h ?? img.height;
+      for (let y = y0; y < y0 + H; y++) {
+        for (let x = x0; x < x0 + W; x++) {
+          screen[(dy + y) * canvas.width + dx + x] = src[y * img.width + x];
+        }
+      }
+    },
+    drawImage(
+      _src: unknown,
+      sx: number,
+      sy: number,
+      sw: number,
+      sh: number,
+      dx: number,
+      dy: number,
+    ) {
+      sized();
+      const copy = screen.slice();
+      for (let y = 0; y < sh; y++) {
+        for (let x = 0; x < sw; x++) {
+          screen[(dy + y) * canvas.width + dx + x] = copy[(sy + y) * canvas.width + sx + x];
+        }
+      }
+    },
+  };
+  Object.assign(canvas, { getContext: () => ctx });
+  return { canvas: canvas as unknown as HTMLCanvasElement, screen: () => screen };
+}
+
+for (const scroll of ["canvas", "buffer"] as const) {
+  Deno.test(`painter (${scroll} scroll): incremental paints show what a full redraw shows`, () => {
+    fc.assert(
+      fc.property(
+        fc.array(
+          fc.tuple(
+            fc.integer({ min: 0, max: 6 }), // frames before the next paint
+            fc.integer({ min: -3, max: 3 }), // mid step in ticks
+            fc.integer({ min: 0, max: 5 }), // bid levels
+            fc.integer({ min: 0, max: 5 }), // ask levels
+          ),
+          { minLength: 1, maxLength: 25 },
+        ),
+        (steps) => {
+          const ring = new HeatmapRing({ capacity: 24, levels: 5 });
+          const a = pixelCanvas();
+          const live = new HeatmapPainter(a.canvas, ring, { scroll });
+          live.resize(37, 30, 1); // 2-px columns, 18 visible, a 1-px margin
+          let mid = 100;
+          for (const [frames, step, nb, na] of steps) {
+            for (let i = 0; i < frames; i++) {
+              mid += step * 0.01;
+              const f = ladder(mid, 5, 0.01, () => 1);
+              f.bidPrices = (f.bidPrices as number[]).slice(0, nb);
+              f.askPrices = (f.askPrices as number[]).slice(0, na);
+              ring.push(f);
+            }
+            live.paint();
+          }
+          // A second painter with the same view redraws everything at once.
+          const b = pixelCanvas();
+          const fresh = new HeatmapPainter(b.canvas, ring);
+          fresh.resize(37, 30, 1);
+          if (live.view.valid) fresh.view.set(live.view.centre, live.view.span, 30);
+          fresh.paint();
+          const W = 37;
+          const got = a.screen();
+          const want = b.screen();
+          for (let y = 0; y < 30; y++) {
+            for (let x = 1; x < W; x++) { // x = 0 is the margin (not a whole column)
+              if (got[y * W + x] !== want[y * W + x]) {
+                assert.fail(`pixel (${x}, ${y}) differs after ${ring.pushed} frames`);
+              }
+            }
+          }
+        },
+      ),
+      { numRuns: 150 },
+    );
+  });
+}

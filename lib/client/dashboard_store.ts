@@ -111,7 +111,8 @@ export class DashboardStore {
   readonly #capacity: number;
   readonly #data = new Map<string, SymbolData>();
   readonly #listeners = new Set<() => void>();
-  readonly #frameListeners = new Set<(frame: DashFrame) => void>();
+  // An array, not a Set: iterating it per frame allocates no iterator.
+  #frameListeners: ((frame: DashFrame) => void)[] = [];
   readonly #historyListeners = new Set<(symbol: string) => void>();
   readonly #scheduler: RenderScheduler;
   readonly #connect: FeedFactory | undefined;
@@ -203,7 +204,8 @@ export class DashboardStore {
     d.ring.push(frame);
     this.#setLatest(d, frame);
     d.frames++;
-    for (const fn of this.#frameListeners) fn(frame);
+    const frameListeners = this.#frameListeners;
+    for (let i = 0; i < frameListeners.length; i++) frameListeners[i](frame);
     if (frame.symbol === this.symbol.peek()) this.#scheduler.request();
   }
 
@@ -215,8 +217,10 @@ export class DashboardStore {
    * the newest).
    */
   onFrame(fn: (frame: DashFrame) => void): () => void {
-    this.#frameListeners.add(fn);
-    return () => this.#frameListeners.delete(fn);
+    this.#frameListeners = [...this.#frameListeners, fn];
+    return () => {
+      this.#frameListeners = this.#frameListeners.filter((g) => g !== fn);
+    };
   }
 
   /**
