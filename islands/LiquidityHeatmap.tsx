@@ -9,7 +9,7 @@
  * **History lives in the browser.** The island keeps a fixed, preallocated
  * {@linkcode HeatmapRing} (default 600 columns: 60 s at 10 frames/s), one
  * column per live frame of the shown symbol (each frame's ladder, recorded
- * through {@linkcode DashboardStore.onFrame}). Since issue 13 the server
+ * through {@linkcode DashboardStore.onFrame} by a {@linkcode HeatmapFeed}). Since issue 13 the server
  * keeps ladders only for the newest frame of each symbol
  * (`lib/server/history_store.ts`), so the seed (the page's first paint, and
  * every Hello) gives exactly one column, and the heatmap fills up from live
@@ -39,6 +39,7 @@ import {
   HeatmapRing,
 } from "../lib/client/heatmap_ring.ts";
 import { HeatmapPainter } from "../lib/client/heatmap_painter.ts";
+import { HeatmapFeed } from "../lib/client/heatmap_feed.ts";
 import { heatGradientCss } from "../lib/client/heatmap_scale.ts";
 import { axisTicks } from "../lib/client/heatmap_view.ts";
 import { RenderScheduler } from "../lib/client/render_scheduler.ts";
@@ -115,36 +116,18 @@ function mountHeatmap(store: DashboardStore, parts: Parts, columns: number): () 
   const scheduler = new RenderScheduler(() => {
     if (painter.paint() === "full") updateAxis();
   });
-  const seedColumn = () => {
-    ring.clear();
-    const f = store.latest(symbol);
-    if (f) ring.push(f);
-    painter.invalidate(true);
-    scheduler.request();
-  };
   const measure = () => {
     painter.resize(parts.box.clientWidth, parts.box.clientHeight, globalThis.devicePixelRatio);
     scheduler.request();
   };
-
-  seedColumn();
   measure();
-  const offFrame = store.onFrame((f) => {
-    if (f.symbol !== symbol) return;
-    ring.push(f);
-    if (!store.paused.peek()) scheduler.request();
-  });
-  const offHistory = store.onHistory((s) => {
-    if (s === symbol) seedColumn();
-  });
-  const offSymbol = store.symbol.subscribe((s) => {
-    if (s === symbol) return;
-    symbol = s;
-    parts.section.dataset.symbol = s;
-    seedColumn();
-  });
-  const offPaused = store.paused.subscribe((p) => {
-    if (!p) scheduler.request();
+  const feed = new HeatmapFeed(store, ring, {
+    reset(s) {
+      symbol = s;
+      parts.section.dataset.symbol = s;
+      painter.invalidate(true);
+    },
+    request: () => scheduler.request(),
   });
   const resize = new ResizeObserver(measure);
   resize.observe(parts.box);
@@ -161,10 +144,7 @@ function mountHeatmap(store: DashboardStore, parts: Parts, columns: number): () 
   };
   watchDpr();
   return () => {
-    offFrame();
-    offHistory();
-    offSymbol();
-    offPaused();
+    feed.dispose();
     resize.disconnect();
     dprQuery?.removeEventListener("change", onDpr);
     scheduler.dispose();

@@ -25,7 +25,8 @@ import { accumulateColumn, columnTick, drawColumn } from "../lib/client/heatmap_
 import { HeatmapPainter } from "../lib/client/heatmap_painter.ts";
 import { DashboardStore } from "../lib/client/dashboard_store.ts";
 import { buildSeed } from "../lib/client/dashboard_seed.ts";
-import { emptyDashFrame } from "../lib/client/dash_frame.ts";
+import { type DashFrame, emptyDashFrame } from "../lib/client/dash_frame.ts";
+import { HeatmapFeed } from "../lib/client/heatmap_feed.ts";
 
 /** A ladder of `n` levels per side around `mid`, tick `tick`, sizes from `size(i)`. */
 function ladder(
@@ -554,3 +555,73 @@ for (const scroll of ["canvas", "buffer"] as const) {
     );
   });
 }
+
+function dash(symbol: string, bid: number, time = 0): DashFrame {
+  const f = emptyDashFrame(symbol);
+  f.time = time;
+  f.bidPrices = [bid];
+  f.bidSizes = [1];
+  f.askPrices = [bid + 1];
+  f.askSizes = [1];
+  return f;
+}
+
+Deno.test("feed: records the shown symbol's frames; switch and resync clear and seed one column; pause holds paints", () => {
+  const store = new DashboardStore(
+    buildSeed({
+      symbols: ["BTCUSDT", "ETHUSDT"],
+      symbol: "BTCUSDT",
+      frames: [dash("BTCUSDT", 60_000)],
+    }),
+    { scheduler: { requestFrame: () => 1, cancelFrame: () => {} } },
+  );
+  const ring = new HeatmapRing({ capacity: 8, levels: 2 });
+  const resets: string[] = [];
+  let requests = 0;
+  const feed = new HeatmapFeed(store, ring, {
+    reset: (s) => resets.push(s),
+    request: () => requests++,
+  });
+  assert.deepEqual(resets, ["BTCUSDT"]);
+  assert.equal(ring.size, 1, "seeded with the one ladder the server keeps");
+  assert.equal(ring.bestBid[ring.newest], 60_000);
+
+  for (let i = 1; i <= 3; i++) store.ingest(dash("BTCUSDT", 60_000 + i, i));
+  store.ingest(dash("ETHUSDT", 2_999)); // not shown: ignored
+  assert.equal(ring.size, 4);
+  assert.equal(ring.bestBid[ring.newest], 60_003);
+
+  const before = requests;
+  store.setPaused(true);
+  store.ingest(dash("BTCUSDT", 60_004, 4));
+  assert.equal(ring.size, 5, "paused: still recorded");
+  assert.equal(requests, before, "paused: no paint asked");
+  store.setPaused(false);
+  assert.equal(requests, before + 1, "resume asks for a paint");
+
+  // A resync Hello for the shown symbol: clear, then the Hello's newest ladder.
+  store.replaceHistory("BTCUSDT", [dash("BTCUSDT", 59_990, 9)], "epoch-2", true);
+  assert.deepEqual(resets, ["BTCUSDT", "BTCUSDT"]);
+  assert.equal(ring.size, 1);
+  assert.equal(ring.bestBid[ring.newest], 59_990);
+  store.replaceHistory("ETHUSDT", [dash("ETHUSDT", 3_000)], "epoch-2"); // another symbol's: ignored
+  assert.equal(ring.size, 1);
+
+  // A symbol switch: clear, seeded with ETH's newest frame.
+  store.select("ETHUSDT");
+  assert.equal(feed.symbol, "ETHUSDT");
+  assert.deepEqual(resets, ["BTCUSDT", "BTCUSDT", "ETHUSDT"]);
+  assert.equal(ring.size, 1);
+  assert.equal(ring.bestBid[ring.newest], 3_000);
+  store.ingest(dash("BTCUSDT", 60_010));
+  assert.equal(ring.size, 1, "the old symbol's frames are ignored after the switch");
+  store.ingest(dash("ETHUSDT", 3_001));
+  assert.equal(ring.size, 2);
+
+  feed.dispose();
+  store.ingest(dash("ETHUSDT", 3_002));
+  store.select("BTCUSDT");
+  assert.equal(ring.size, 2, "disposed: no more columns or resets");
+  assert.equal(resets.length, 3);
+  store.close();
+});
