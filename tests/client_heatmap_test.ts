@@ -625,3 +625,20 @@ Deno.test("feed: records the shown symbol's frames; switch and resync clear and 
   assert.equal(resets.length, 3);
   store.close();
 });
+
+Deno.test("columns: a spread thinner than a row still shows both lines, ask above bid", () => {
+  const ring = new HeatmapRing({ capacity: 1, levels: 1 });
+  ring.push({ time: 0, bidPrices: [100], bidSizes: [1], askPrices: [100.001], askSizes: [1] });
+  const view = new PriceView();
+  view.set(100, 10, 10); // 1 price unit per row: bid and ask in the same row
+  const out = { pixels: new Uint32Array(10), width: 1, height: 10 };
+  drawColumn(ring, ring.newest, -1, view, new SizeScale(), new Float32Array(10), out, {
+    x: 0,
+    width: 1,
+    lineWidth: 1,
+  });
+  const bidRow = out.pixels.indexOf(BID_LINE);
+  const askRow = out.pixels.indexOf(ASK_LINE);
+  assert.ok(bidRow >= 0 && askRow >= 0, "both lines drawn");
+  assert.equal(askRow, bidRow - 1, "the ask line right above the bid line");
+});

@@ -13,6 +13,8 @@
  * horizontal runs across the column, joined to the previous column's rows
  * by a vertical run in the column's first pixel column: a step line, drawn
  * with exact colours so it scrolls with the heat when the canvas is blitted.
+ * When the spread is thinner than a line, the ask line is lifted to sit
+ * right above the bid line, so both stay visible.
  *
  * This module runs in the browser: it must not touch the `Deno` global.
  *
@@ -188,35 +190,46 @@ export function drawColumn(
     const row = r * stride;
     for (let x = x0; x < x1; x++) px[row + x] = colour;
   }
-  const prevBid = prev >= 0 ? ring.bestBid[prev] : NaN;
-  const prevAsk = prev >= 0 ? ring.bestAsk[prev] : NaN;
-  drawStep(out, rows, view, ring.bestBid[s], prevBid, x0, x1, place.lineWidth, BID_LINE);
-  drawStep(out, rows, view, ring.bestAsk[s], prevAsk, x0, x1, place.lineWidth, ASK_LINE);
+  const lw = place.lineWidth;
+  const bid = lineTop(ring.bestBid[s], NaN, view, lw);
+  const ask = lineTop(ring.bestAsk[s], bid, view, lw);
+  const prevBid = prev >= 0 ? lineTop(ring.bestBid[prev], NaN, view, lw) : NaN;
+  const prevAsk = prev >= 0 ? lineTop(ring.bestAsk[prev], prevBid, view, lw) : NaN;
+  drawStep(out, rows, bid, prevBid, x0, x1, lw, BID_LINE);
+  drawStep(out, rows, ask, prevAsk, x0, x1, lw, ASK_LINE);
+}
+
+/**
+ * Top row of a best-price line, NaN without a price. The ask line sits at
+ * least one line above the bid line (`bidTop`), so both stay visible when
+ * the spread is thinner than a row.
+ */
+function lineTop(price: number, bidTop: number, view: PriceView, lineWidth: number): number {
+  if (price !== price) return NaN;
+  const top = view.rowOf(price) - (lineWidth >> 1);
+  return bidTop === bidTop && top > bidTop - lineWidth ? bidTop - lineWidth : top;
 }
 
 function drawStep(
   out: PixelBuffer,
   rows: number,
-  view: PriceView,
-  price: number,
-  prevPrice: number,
+  top: number,
+  prevTop: number,
   x0: number,
   x1: number,
   lineWidth: number,
   colour: number,
 ): void {
-  if (price !== price) return;
+  if (top !== top) return;
   const px = out.pixels;
   const stride = out.width;
-  const top = view.rowOf(price) - (lineWidth >> 1);
   const r0 = Math.max(0, top);
   const r1 = Math.min(rows, top + lineWidth);
   for (let r = r0; r < r1; r++) {
     const row = r * stride;
     for (let x = x0; x < x1; x++) px[row + x] = colour;
   }
-  if (prevPrice !== prevPrice) return;
-  const prevTop = view.rowOf(prevPrice) - (lineWidth >> 1);
+  if (prevTop !== prevTop) return;
   const v0 = Math.max(0, Math.min(prevTop, top));
   const v1 = Math.min(rows, Math.max(prevTop, top) + lineWidth);
   const w = Math.min(x1 - x0, lineWidth);
