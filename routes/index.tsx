@@ -24,6 +24,7 @@ import { page } from "../lib/web/mod.ts";
 import { define } from "../utils.ts";
 import ConnectionBadge from "../islands/ConnectionBadge.tsx";
 import DashboardControls from "../islands/DashboardControls.tsx";
+import LiquidityHeatmap from "../islands/LiquidityHeatmap.tsx";
 import LiveCharts from "../islands/LiveCharts.tsx";
 import OrderBook from "../islands/OrderBook.tsx";
 import PipelineHealth from "../islands/PipelineHealth.tsx";
@@ -103,6 +104,7 @@ export default define.page<typeof handler>(function Dashboard({ data }) {
       <main class="dw-main">
         <div class="dw-charts">
           <LiveCharts seed={seed} />
+          <LiquidityHeatmap seed={seed} />
         </div>
         <aside class="dw-book">
           <OrderBook seed={seed} />

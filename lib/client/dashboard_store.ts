@@ -111,6 +111,9 @@ export class DashboardStore {
   readonly #capacity: number;
   readonly #data = new Map<string, SymbolData>();
   readonly #listeners = new Set<() => void>();
+  // An array, not a Set: iterating it per frame allocates no iterator.
+  #frameListeners: ((frame: DashFrame) => void)[] = [];
+  readonly #historyListeners = new Set<(symbol: string) => void>();
   readonly #scheduler: RenderScheduler;
   readonly #connect: FeedFactory | undefined;
   #feed: FeedSource | null = null;
@@ -201,7 +204,32 @@ export class DashboardStore {
     d.ring.push(frame);
     this.#setLatest(d, frame);
     d.frames++;
+    const frameListeners = this.#frameListeners;
+    for (let i = 0; i < frameListeners.length; i++) frameListeners[i](frame);
     if (frame.symbol === this.symbol.peek()) this.#scheduler.request();
+  }
+
+  /**
+   * Call `fn` with every live frame as it is ingested (any symbol, before
+   * the render it asks for); returns an unsubscribe. The frame object is
+   * reused by the feed: copy what you keep, allocate nothing (the liquidity
+   * heatmap records every frame's ladder this way, since a render sees only
+   * the newest).
+   */
+  onFrame(fn: (frame: DashFrame) => void): () => void {
+    this.#frameListeners = [...this.#frameListeners, fn];
+    return () => {
+      this.#frameListeners = this.#frameListeners.filter((g) => g !== fn);
+    };
+  }
+
+  /**
+   * Call `fn` with the symbol whose history {@linkcode DashboardStore.replaceHistory}
+   * just replaced (a Hello: first, resync or symbol switch); returns an unsubscribe.
+   */
+  onHistory(fn: (symbol: string) => void): () => void {
+    this.#historyListeners.add(fn);
+    return () => this.#historyListeners.delete(fn);
   }
 
   /**
@@ -219,6 +247,7 @@ export class DashboardStore {
     }
     const c = this.connection.peek();
     this.connection.value = { ...c, resyncs: resync ? c.resyncs + 1 : c.resyncs, epoch };
+    for (const fn of this.#historyListeners) fn(symbol);
     if (symbol === this.symbol.peek()) this.#renderNow();
   }
 
