@@ -459,7 +459,11 @@ export class Ingestor {
 
   #onFeedState(symbolId: number, state: FeedState): void {
     this.#counters.store(this.#counters.ingestSymbol(symbolId, INGEST_FEED_STATE), state);
-    // A new connection may be to a restarted exchange whose ids start over.
+    // A new connection may be to a restarted exchange whose ids start over,
+    // and its first frame of each symbol is flagged BOOK_FLAG_RESYNCED (in diff
+    // mode by DiffSync, on the first frame after the new snapshot). Every
+    // (re)connect passes each symbol of the connection through Connecting
+    // before its first frame; a seamless rollover does not.
     if (state === FeedState.Connecting) {
       this.#depth.reset(symbolId);
       this.#diff?.sync.reset(symbolId);
