@@ -62,6 +62,12 @@ export interface DepthIngestOptions {
   levels?: number;
   /** How long to wait for space when the ring's policy is `block`, ms. Default 1000. */
   reserveTimeoutMs?: number;
+  /**
+   * The stream suffix subscribed to, e.g. `"@depth20@100ms"`: frames of any
+   * other stream are rejected as `unknown_stream`. Default `""`: any partial
+   * book stream (for replays of recorded frames).
+   */
+  subscribedSuffix?: string;
 }
 
 /** What {@link DepthIngest.handle} did with a message that was not a frame of a symbol. */
@@ -114,7 +120,10 @@ export class DepthIngest {
       );
     }
     this.#counters = options.counters;
-    this.#parser = new DepthParser(new SymbolTable(options.symbols), { layout: this.layout });
+    this.#parser = new DepthParser(new SymbolTable(options.symbols), {
+      layout: this.layout,
+      subscribedSuffix: options.subscribedSuffix,
+    });
     this.#tracker = new UpdateIdTracker(options.symbols.length);
     this.#resynced = new Uint8Array(options.symbols.length).fill(1);
     this.#unknownRow = options.symbols.length;
