@@ -15,7 +15,8 @@
  * {@link BookWalk.filledQuote} is then the sum of price·size over the visible
  * side (never N − a remainder, which would round to N's ulp).
  *
- * Every rule, exactly as implemented: docs/analytics.md, "Slippage".
+ * Exactly as implemented, every choice included (for reimplementing to
+ * 1e-9): docs/analytics.md, "Slippage".
  *
  * @example
  * ```ts
