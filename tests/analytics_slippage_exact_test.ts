@@ -347,3 +347,61 @@ Deno.test("slippage of generated books at 1e3…1e15 matches the exact reference
   );
   console.log("worst error, in units of u = 2^-53:", inUlps(worst));
 });
+
+/** Runs writeSlippage in a child with `--trace-gc`; returns the GCs during the measured part. */
+async function gcsDuringSlippage(allocatePerFrame: boolean): Promise<number> {
+  const url = (p: string) => JSON.stringify(new URL(p, import.meta.url).href);
+  const script = `
+    import { BookSlotLayout, BOOK_ASK_COUNT, BOOK_BID_COUNT } from ${
+    url("../lib/pipeline/book_slot.ts")
+  };
+    import { FrameSlotLayout } from ${url("../lib/pipeline/frame_slot.ts")};
+    import { writeTopOfBook } from ${url("../lib/analytics/mid_spread.ts")};
+    import { BookWalk, writeSlippage } from ${url("../lib/analytics/slippage.ts")};
+    const layout = new BookSlotLayout(20);
+    const f64 = new Float64Array(layout.slotWords);
+    for (let i = 0; i < 20; i++) {
+      f64[layout.bidPrice(i)] = 100 - 0.01 * (i + 1); f64[layout.bidSize(i)] = 1.5 + i;
+      f64[layout.askPrice(i)] = 100 + 0.01 * (i + 1); f64[layout.askSize(i)] = 2.5 + i;
+    }
+    f64[BOOK_BID_COUNT] = 20; f64[BOOK_ASK_COUNT] = 20;
+    const frameLayout = new FrameSlotLayout({ levels: 20, notionals: [1e3, 1e5, 1e7, 1e9, 1e11, 1e13, 1e15] });
+    const out = new Float64Array(frameLayout.slotWords);
+    const walk = new BookWalk();
+    let flags = 0, sink = null;
+    const loop = (n) => {
+      for (let r = 0; r < n; r++) {
+        f64[layout.askSize(r % 20)] += 1e-3;
+        writeTopOfBook(f64, 0, layout, out, 0);
+        flags |= writeSlippage(f64, 0, layout, out, 0, frameLayout, walk);
+        ${allocatePerFrame ? "sink = { r };" : ""}
+      }
+    };
+    loop(20000);
+    console.log("MEASURE");
+    loop(300000);
+    console.log("DONE", flags !== 0, sink === 1);
+  `;
+  const file = await Deno.makeTempFile({ suffix: ".js" });
+  try {
+    await Deno.writeTextFile(file, script);
+    const out = await new Deno.Command(Deno.execPath(), {
+      args: ["run", "--allow-read", "--v8-flags=--trace-gc", file],
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    const text = new TextDecoder().decode(out.stdout);
+    assert.equal(out.code, 0, new TextDecoder().decode(out.stderr));
+    assert.match(text, /DONE true false/);
+    const measured = text.slice(text.indexOf("MEASURE"), text.indexOf("DONE"));
+    return measured.split("\n").filter((l) => /Scavenge|Mark-Compact|Mark-Sweep/i.test(l)).length;
+  } finally {
+    await Deno.remove(file);
+  }
+}
+
+Deno.test("slippage allocates nothing per frame (no GC over 300,000 frames × 7 notionals × 2 sides)", async () => {
+  assert.equal(await gcsDuringSlippage(false), 0);
+  // Control: one small object per frame does trigger GCs, so the probe would notice.
+  assert.ok(await gcsDuringSlippage(true) > 0);
+});
