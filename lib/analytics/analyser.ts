@@ -31,6 +31,9 @@
  * `--trace-gc`); a module constant is folded, an imported one is not (it
  * boxes like a bare `NaN`, also measured), so the constant is not shared.
  *
+ * Exactly as implemented, every choice included (for reimplementing to
+ * 1e-9): docs/analytics.md, "Order-flow imbalance (OFI)" and "Flags".
+ *
  * @example
  * ```ts
  * import { Analyser } from "./analyser.ts";

@@ -6,6 +6,9 @@
  * than the visible book reports the whole visible side. NaN when `mid` is NaN
  * (a one-sided book).
  *
+ * Exactly as implemented, every choice included (for reimplementing to
+ * 1e-9): docs/analytics.md, "Depth bands".
+ *
  * @example
  * ```ts
  * import { writeDepthBands } from "./depth_band.ts";

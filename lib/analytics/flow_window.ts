@@ -25,6 +25,9 @@
  *
  * The same ring gives the symbol's frame rate ({@link FlowWindow.rate}).
  *
+ * Exactly as implemented, every choice included (for reimplementing to
+ * 1e-9): docs/analytics.md, "OFI window sums and frame rate".
+ *
  * @example
  * ```ts
  * import { FlowWindow } from "./flow_window.ts";

@@ -6,6 +6,9 @@
  * is NaN when either side is empty (a one-sided book is a data condition, not
  * a ±1 signal) or when both sums are 0.
  *
+ * Exactly as implemented, every choice included (for reimplementing to
+ * 1e-9): docs/analytics.md, "Imbalance".
+ *
  * @example
  * ```ts
  * import { writeImbalance } from "./imbalance.ts";

@@ -13,6 +13,9 @@
  * not inline into a new HeapNumber (one allocation per call). Nothing is
  * allocated.
  *
+ * Exactly as implemented, every choice included (for reimplementing to
+ * 1e-9): docs/analytics.md, "Top of book".
+ *
  * @example
  * ```ts
  * import { writeTopOfBook } from "./mid_spread.ts";

@@ -17,6 +17,9 @@
  * term at level i ≥ 1 is left out when either book lacks that level; the
  * whole result is NaN when either book lacks a best bid or a best ask.
  *
+ * Exactly as implemented, every choice included (for reimplementing to
+ * 1e-9): docs/analytics.md, "Order-flow imbalance (OFI)".
+ *
  * @example
  * ```ts
  * import { askFlow, bidFlow } from "./order_flow.ts";

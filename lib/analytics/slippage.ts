@@ -8,9 +8,15 @@
  * - buy:  slippage_bps = 1e4 · (VWAP − mid) / mid
  * - sell: slippage_bps = 1e4 · (mid − VWAP) / mid
  *
+ * Whole levels add their price·size and size as they are (compensated sums);
+ * only the level that completes N adds (N − quote so far) / price of base.
  * When N exceeds the visible side, {@link BookWalk.exceeds} is set and the
  * slippage is that of the visible part (a lower bound of the true cost);
- * {@link BookWalk.filledQuote} tells how much of N was visible.
+ * {@link BookWalk.filledQuote} is then the sum of price·size over the visible
+ * side (never N − a remainder, which would round to N's ulp).
+ *
+ * Exactly as implemented, every choice included (for reimplementing to
+ * 1e-9): docs/analytics.md, "Slippage".
  *
  * @example
  * ```ts
@@ -95,22 +101,39 @@ export function walkBook(
   const buy = trade === Trade.Buy;
   const n = Math.min(f64[base + (buy ? BOOK_ASK_COUNT : BOOK_BID_COUNT)], layout.levels);
   const start = base + (buy ? layout.asksStart : layout.bidsStart);
-  let remaining = notional;
-  let got = 0;
-  for (let i = 0; i < n && remaining > 0; i++) {
+  // Whole levels add their price·size and their size as they are; only the
+  // last level, taken partially, adds a difference (notional − spent so far,
+  // then below that level's price·size). Deriving the fill as notional −
+  // remainder instead rounds it to the notional's ulp (0.125 at 1e15). Both
+  // sums are compensated (Neumaier: `quoteErr`/`baseErr` carry what each
+  // addition rounded away), so a fill is within a few ulps of the exact sum
+  // of the decimal levels: see docs/analytics.md, "Slippage".
+  let quote = 0, quoteErr = 0, baseSum = 0, baseErr = 0;
+  let exceeds = true;
+  for (let i = 0; i < n; i++) {
     const p = f64[start + 2 * i];
-    const levelQuote = p * f64[start + 2 * i + 1];
-    const take = levelQuote < remaining ? levelQuote : remaining;
-    got += take / p;
-    remaining -= take;
+    const size = f64[start + 2 * i + 1];
+    const levelQuote = p * size;
+    const need = notional - quote - quoteErr;
+    // the level's base: all of it, or the part that completes the notional
+    const take = levelQuote >= need ? need / p : size;
+    const b = baseSum + take;
+    baseErr += baseSum >= take ? baseSum - b + take : take - b + baseSum;
+    baseSum = b;
+    if (levelQuote >= need) {
+      exceeds = false;
+      break;
+    }
+    const q = quote + levelQuote;
+    quoteErr += quote >= levelQuote ? quote - q + levelQuote : levelQuote - q + quote;
+    quote = q;
   }
-  // The last take equals what remained, so a full fill ends at exactly 0 and
-  // the filled amount is exactly the notional (a running sum of takes can miss it by an ulp).
-  const spent = notional - remaining;
+  const spent = exceeds ? quote + quoteErr : notional;
+  const got = baseSum + baseErr;
   walk.filledQuote = spent;
   walk.filledBase = got;
   walk.vwap = got > 0 ? spent / got : NOT_A_NUMBER;
-  walk.exceeds = remaining > 0;
+  walk.exceeds = exceeds;
   return walk;
 }
 

@@ -7,6 +7,9 @@
  *
  * {@link VolatilitySampler} keeps the per-symbol state for a live feed.
  *
+ * Exactly as implemented, every choice included (for reimplementing to
+ * 1e-9): docs/analytics.md, "Realised volatility".
+ *
  * @example
  * ```ts
  * import { VolatilitySampler } from "./volatility.ts";

@@ -7,6 +7,9 @@
  * middle sizes. It is computed in a caller-owned scratch array with
  * {@link selectKth}, allocating nothing.
  *
+ * Exactly as implemented, every choice included (for reimplementing to
+ * 1e-9): docs/analytics.md, "Walls".
+ *
  * @example
  * ```ts
  * import { writeMedianVisibleSize } from "./walls.ts";

@@ -13,7 +13,7 @@
  * @module
  */
 import type { AnalyticsFrame } from "../pipeline/analytics_frame.ts";
-import { BOOK_FLAG_STALE } from "../pipeline/book_slot.ts";
+import { BOOK_FLAG_RESYNCED, BOOK_FLAG_STALE } from "../pipeline/book_slot.ts";
 
 /** One analytics frame as the dashboard uses it. Missing quantities are NaN. */
 export interface DashFrame {
@@ -55,6 +55,12 @@ export interface DashFrame {
   wallThreshold: number;
   /** The book was flagged stale (out of sync) when this frame was made. */
   stale: boolean;
+  /**
+   * The first frame of its symbol after the ingest (re)connected or (diff
+   * mode) re-seeded the book: OFI and volatility start over here (see
+   * {@linkcode isResyncedFrame}).
+   */
+  resynced: boolean;
   /** Bid prices, best first. */
   bidPrices: number[];
   /** Bid sizes, same order as `bidPrices`. */
@@ -69,6 +75,23 @@ export interface DashFrame {
   depthBidQuote: number[];
   /** Ask notional (quote currency) within each band. */
   depthAskQuote: number[];
+}
+
+/**
+ * Whether frame flags (`Frame.flags` on the wire, `AnalyticsFrame.flags` on
+ * the server) mark the first frame of a symbol after the ingest (re)connected
+ * or re-seeded its book (`BOOK_FLAG_RESYNCED`): its OFI is "no OFI" and its
+ * volatility starts a new chain. docs/analytics.md, "Flags".
+ *
+ * @example
+ * ```ts
+ * import { isResyncedFrame } from "./dash_frame.ts";
+ * isResyncedFrame(4); // true: BOOK_FLAG_RESYNCED
+ * isResyncedFrame(2 | 256); // false
+ * ```
+ */
+export function isResyncedFrame(flags: number): boolean {
+  return (flags & BOOK_FLAG_RESYNCED) !== 0;
 }
 
 /**
@@ -104,6 +127,7 @@ export function emptyDashFrame(symbol = ""): DashFrame {
     latencyMs: NaN,
     wallThreshold: NaN,
     stale: false,
+    resynced: false,
     bidPrices: [],
     bidSizes: [],
     askPrices: [],
@@ -166,6 +190,7 @@ export function copyDashFrame(src: DashFrame, dst: DashFrame): DashFrame {
   dst.latencyMs = src.latencyMs;
   dst.wallThreshold = src.wallThreshold;
   dst.stale = src.stale;
+  dst.resynced = src.resynced;
   copyInto(dst.bidPrices, src.bidPrices);
   copyInto(dst.bidSizes, src.bidSizes);
   copyInto(dst.askPrices, src.askPrices);
@@ -221,6 +246,7 @@ export function dashFrameFromAnalytics(
   t.latencyMs = frame.deliveredTime - frame.receiveTime;
   t.wallThreshold = frame.walls.threshold;
   t.stale = (frame.flags & BOOK_FLAG_STALE) !== 0;
+  t.resynced = isResyncedFrame(frame.flags);
   t.bidPrices.length = 0;
   t.bidSizes.length = 0;
   for (const l of frame.bids) {

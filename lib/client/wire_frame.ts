@@ -8,7 +8,7 @@
  */
 import type { Frame } from "../../proto/gen/market_pb.ts";
 import { BOOK_FLAG_STALE } from "../pipeline/book_slot.ts";
-import { copyInto, type DashFrame, emptyDashFrame } from "./dash_frame.ts";
+import { copyInto, type DashFrame, emptyDashFrame, isResyncedFrame } from "./dash_frame.ts";
 
 /**
  * Copy a wire frame into `target` (default: a new frame). Latency is
@@ -48,6 +48,7 @@ export function dashFrameFromWire(frame: Frame, target: DashFrame = emptyDashFra
   t.latencyMs = frame.deliveredTime - frame.receiveTime;
   t.wallThreshold = frame.walls ? frame.walls.threshold : NaN;
   t.stale = (frame.flags & BOOK_FLAG_STALE) !== 0;
+  t.resynced = isResyncedFrame(frame.flags);
   copyInto(t.bidPrices, frame.bidPrices);
   copyInto(t.bidSizes, frame.bidSizes);
   copyInto(t.askPrices, frame.askPrices);

@@ -1,7 +1,9 @@
 /**
  * The partial-book (`depth20`) hot path, one message at a time: parse the
  * message straight into the raw ring's reserved slot, validate it in place,
- * check its update id, stamp it and commit — or count why not. A rejected
+ * check its update id, stamp it and commit — or count why not. The first
+ * frame accepted for a symbol, and the first after each {@link DepthIngest.reset}
+ * (a reconnect), is flagged `BOOK_FLAG_RESYNCED`. A rejected
  * frame leaves the slot reserved for the next message, so a rejection never
  * costs a drop. Nothing is allocated per frame.
  *
@@ -35,6 +37,8 @@ import {
   type PipelineCounters,
 } from "../pipeline/pipeline_counters.ts";
 import {
+  BOOK_FLAG_RESYNCED,
+  BOOK_FLAGS,
   BOOK_LAST_UPDATE_ID,
   BOOK_PARSED_TIME,
   BOOK_RECEIVE_TIME,
@@ -58,6 +62,12 @@ export interface DepthIngestOptions {
   levels?: number;
   /** How long to wait for space when the ring's policy is `block`, ms. Default 1000. */
   reserveTimeoutMs?: number;
+  /**
+   * The stream suffix subscribed to, e.g. `"@depth20@100ms"`: frames of any
+   * other stream are rejected as `unknown_stream`. Default `""`: any partial
+   * book stream (for replays of recorded frames).
+   */
+  subscribedSuffix?: string;
 }
 
 /** What {@link DepthIngest.handle} did with a message that was not a frame of a symbol. */
@@ -90,6 +100,8 @@ export class DepthIngest {
   readonly #counters: PipelineCounters;
   readonly #parser: DepthParser;
   readonly #tracker: UpdateIdTracker;
+  /** 1 while a symbol's next accepted frame is its first since a (re)connect. */
+  readonly #resynced: Uint8Array;
   readonly #unknownRow: number;
   readonly #reserveTimeoutMs: number;
 
@@ -108,8 +120,12 @@ export class DepthIngest {
       );
     }
     this.#counters = options.counters;
-    this.#parser = new DepthParser(new SymbolTable(options.symbols), { layout: this.layout });
+    this.#parser = new DepthParser(new SymbolTable(options.symbols), {
+      layout: this.layout,
+      subscribedSuffix: options.subscribedSuffix,
+    });
     this.#tracker = new UpdateIdTracker(options.symbols.length);
+    this.#resynced = new Uint8Array(options.symbols.length).fill(1);
     this.#unknownRow = options.symbols.length;
     this.#reserveTimeoutMs = options.reserveTimeoutMs ?? 1000;
   }
@@ -154,6 +170,11 @@ export class DepthIngest {
       return DEPTH_INGEST_REJECTED;
     }
     this.#tracker.accept(symbolId, f64[at + BOOK_LAST_UPDATE_ID]);
+    if (this.#resynced[symbolId] === 1) {
+      // The parser wrote 0: a partial book carries no other flag.
+      f64[at + BOOK_FLAGS] = BOOK_FLAG_RESYNCED;
+      this.#resynced[symbolId] = 0;
+    }
     f64[at + BOOK_RECEIVE_TIME] = receivedAt;
     f64[at + BOOK_PARSED_TIME] = performance.timeOrigin + performance.now();
     ring.commit();
@@ -161,8 +182,14 @@ export class DepthIngest {
     return symbolId;
   }
 
-  /** Forget the last accepted update id of `symbolId` (after a reconnect). */
+  /**
+   * Forget the last accepted update id of `symbolId` and flag its next
+   * accepted frame `BOOK_FLAG_RESYNCED` (after a reconnect: its OFI and
+   * volatility chains start over there). Every symbol's first frame after
+   * construction carries the flag too.
+   */
   reset(symbolId: number): void {
     this.#tracker.reset(symbolId);
+    this.#resynced[symbolId] = 1;
   }
 }

@@ -20,8 +20,9 @@
  *
  * Results: {@link RejectReason.Ok}; {@link RejectReason.Malformed} (not JSON,
  * truncated, or a required key missing or of the wrong type);
- * {@link RejectReason.UnknownStream} (a stream other than a partial book, or
- * a symbol not in the table); {@link RejectReason.TooManyLevels} (more levels
+ * {@link RejectReason.UnknownStream} (a stream other than a partial book, one
+ * other than the subscribed one when {@link DepthParserOptions.subscribedSuffix}
+ * is set, or a symbol not in the table); {@link RejectReason.TooManyLevels} (more levels
  * on a side than the layout holds); or a {@link ControlMessage} code for a
  * serverShutdown message or a subscription reply ({@link isControlMessage}).
  *
@@ -61,6 +62,12 @@ export { ControlMessage, isControlMessage } from "./json_scan.ts";
 export interface DepthParserOptions {
   /** Slot layout to write; default `new BookSlotLayout()` (20 levels per side). */
   layout?: BookSlotLayout;
+  /**
+   * The stream suffix the connection subscribed to, e.g. `"@depth20@100ms"`:
+   * a combined-stream message of any other stream (`btcusdt@depth5@100ms`) is
+   * {@link RejectReason.UnknownStream}. Default `""`: any partial-book stream.
+   */
+  subscribedSuffix?: string;
 }
 
 /**
@@ -99,6 +106,7 @@ export class DepthParser {
   constructor(symbols: SymbolTable, options: DepthParserOptions = {}) {
     this.layout = options.layout ?? new BookSlotLayout();
     this.#scanner = new DepthMessageScanner(symbols);
+    this.#scanner.subscribedSuffix = options.subscribedSuffix ?? "";
   }
 
   /** `"id"` of the last message when it was a subscription reply or error; NaN otherwise. */

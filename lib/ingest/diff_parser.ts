@@ -14,7 +14,8 @@
  * Results: {@link RejectReason.Ok}; {@link RejectReason.Malformed} (not JSON,
  * truncated, an `"e"` other than depthUpdate, `U`, `u`, `b` or `a` missing or
  * of the wrong type); {@link RejectReason.UnknownStream} (a stream other than a
- * diff stream, or a symbol not in the table); {@link RejectReason.TooManyLevels}
+ * diff stream, one other than the subscribed one when a suffix is given, or a
+ * symbol not in the table); {@link RejectReason.TooManyLevels}
  * (more levels on a side than the event's capacity); or a
  * {@link ControlMessage} code ({@link isControlMessage}).
  *
@@ -63,9 +64,14 @@ export class DiffParser {
    * Creates a parser resolving symbols with `symbols`.
    *
    * @param symbols the run's symbols.
+   * @param subscribedSuffix the stream suffix the connection subscribed to,
+   *   e.g. `"@depth@100ms"`: a combined-stream message of any other stream
+   *   (`btcusdt@depth`, the 1000 ms one) is {@link RejectReason.UnknownStream}.
+   *   Default `""`: any diff stream.
    */
-  constructor(symbols: SymbolTable) {
+  constructor(symbols: SymbolTable, subscribedSuffix = "") {
     this.#scanner = new DepthMessageScanner(symbols);
+    this.#scanner.subscribedSuffix = subscribedSuffix;
   }
 
   /** `"id"` of the last message when it was a subscription reply or error; NaN otherwise. */

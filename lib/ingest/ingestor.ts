@@ -223,16 +223,20 @@ export class Ingestor {
     this.#published = new Float64Array(options.counters.buffer.byteLength / 4);
     this.#symbols = options.symbols;
     this.#unknownRow = options.symbols.length;
+    const stream = options.stream ?? "depth20";
+    const levels = options.levels ?? 20;
+    // What every connection subscribes to; a frame of any other stream is unknown_stream.
+    const streamSuffix = stream === "diff" ? "@depth@100ms" : `@depth${levels}@100ms`;
     this.#depth = new DepthIngest({
       symbols: options.symbols,
       ring: options.rawRing,
       counters: options.counters,
-      levels: options.levels,
+      levels,
+      subscribedSuffix: streamSuffix,
     });
     this.#layout = this.#depth.layout;
     const table = new SymbolTable(options.symbols);
     this.#overflow = new OverflowLog({ queue: "raw", log: options.log ?? console });
-    const stream = options.stream ?? "depth20";
     if (stream === "diff") {
       if (!options.restUrl) throw new TypeError("diff mode needs restUrl for snapshots");
       const depth = options.snapshotDepth ?? 100;
@@ -246,7 +250,7 @@ export class Ingestor {
         );
       }
       this.#diff = {
-        parser: new DiffParser(table),
+        parser: new DiffParser(table, streamSuffix),
         event: new DiffEvent(),
         sync: new DiffSync({
           symbolCount: options.symbols.length,
@@ -277,7 +281,7 @@ export class Ingestor {
     this.#pool = new ConnectionPool({
       baseUrl: options.wsUrl,
       symbols: options.symbols,
-      streamSuffix: stream === "diff" ? "@depth@100ms" : `@depth${this.#layout.levels}@100ms`,
+      streamSuffix,
       staleMs,
       backoffBaseMs: options.backoffBaseMs,
       backoffCapMs: options.backoffCapMs,
@@ -459,7 +463,11 @@ export class Ingestor {
 
   #onFeedState(symbolId: number, state: FeedState): void {
     this.#counters.store(this.#counters.ingestSymbol(symbolId, INGEST_FEED_STATE), state);
-    // A new connection may be to a restarted exchange whose ids start over.
+    // A new connection may be to a restarted exchange whose ids start over,
+    // and its first frame of each symbol is flagged BOOK_FLAG_RESYNCED (in diff
+    // mode by DiffSync, on the first frame after the new snapshot). Every
+    // (re)connect passes each symbol of the connection through Connecting
+    // before its first frame; a seamless rollover does not.
     if (state === FeedState.Connecting) {
       this.#depth.reset(symbolId);
       this.#diff?.sync.reset(symbolId);

@@ -283,6 +283,19 @@ export class DepthMessageScanner {
   depthSymbolId = -1;
   /** Symbol id of the stream name, -1 when unknown or absent. */
   streamSymbolId = -1;
+  /**
+   * Whether the stream name's suffix (from its `@`) is the subscribed one
+   * ({@link DepthMessageScanner.subscribedSuffix}); true when the message had
+   * no `"stream"` key or no suffix is set.
+   */
+  streamSubscribed = true;
+  /**
+   * The stream suffix the connection subscribed to, e.g. `"@depth20@100ms"`;
+   * a stream name with any other suffix (`@depth5@100ms`, `@depth20`) is
+   * {@link RejectReason.UnknownStream} in {@link DepthMessageScanner.scanDepth}.
+   * Default `""`: any suffix of the expected {@link StreamKind} is accepted.
+   */
+  subscribedSuffix = "";
   /** Whether the event had an `"s"` key. */
   hasEventSymbol = false;
   /** Symbol id of the `"s"` value, -1 when unknown or absent. */
@@ -406,6 +419,7 @@ export class DepthMessageScanner {
   scan(text: string): boolean {
     this.streamKind = StreamKind.None;
     this.streamSymbolId = -1;
+    this.streamSubscribed = true;
     this.hasEventSymbol = false;
     this.eventSymbolId = -1;
     this.eventType = EventType.None;
@@ -495,7 +509,8 @@ export class DepthMessageScanner {
   /**
    * Scans `text` and checks what every depth parser checks before reading the
    * levels: one well-formed message, not a control message, from a stream of
-   * `kind` (or from a raw stream), naming a symbol of the table (or
+   * `kind` (or from a raw stream) with the {@link DepthMessageScanner.subscribedSuffix}
+   * when one is set, naming a symbol of the table (or
    * `fallbackId`), with event type depthUpdate (or none).
    *
    * @returns `RejectReason.Ok`, and then {@link DepthMessageScanner.depthSymbolId}
@@ -513,6 +528,7 @@ export class DepthMessageScanner {
     if (this.streamKind !== StreamKind.None && this.streamKind !== kind) {
       return RejectReason.UnknownStream;
     }
+    if (!this.streamSubscribed) return RejectReason.UnknownStream;
     const symbolId = this.symbolId(fallbackId);
     if (symbolId < 0) return RejectReason.UnknownStream;
     if (this.eventType !== EventType.None && this.eventType !== EventType.DepthUpdate) {
@@ -663,6 +679,8 @@ export class DepthMessageScanner {
     let at = s;
     while (at < e && t[at] !== AT) at++;
     this.streamSymbolId = this.#symbols.idOfBytes(t, s, at);
+    const want = this.subscribedSuffix;
+    if (want !== "") this.streamSubscribed = e - at === want.length && eq(t, at, want);
     // Suffix: "depth" digits* ("@" digits+ "ms")?
     let p = at + 1;
     if (at >= e || e - p < 5 || !eq(t, p, "depth")) return;
