@@ -1,7 +1,10 @@
 /**
  * Island: pipeline health from `/stats`, polled once a second: each queue's
  * depth against its capacity (with its high-water mark), drops, adaptive
- * mode and skips, latency p50/p99, reconnects, clients, and the feeds:
+ * mode and skips, latency p50/p99, reconnects, the frames of the shown
+ * symbol this page received flagged resynced (the first frame after the
+ * ingest reconnected or re-seeded its book; docs/analytics.md), clients,
+ * and the feeds:
  * how many symbols are in each feed state and one page of symbols, worst
  * first (not-live first, then longest silent, then most rejects), with
  * previous/next buttons. The poll asks `/stats` for that page only
@@ -25,6 +28,7 @@ import {
   type QueueHealth,
   statsQuery,
 } from "../lib/client/health_view.ts";
+import { ResyncTally } from "../lib/client/resync_tally.ts";
 import { formatCompact, formatFixed } from "../lib/client/tick_format.ts";
 
 /**
@@ -165,6 +169,18 @@ export default function PipelineHealth(
   const [health, setHealth] = useState<HealthView | null>(null);
   const [error, setError] = useState("");
   const [page, setPage] = useState(0);
+  // Frames flagged resynced (the first after the ingest reconnected or
+  // re-seeded a book) that this page received, per symbol.
+  const [resyncs, setResyncs] = useState(0);
+  useEffect(() => {
+    const tally = new ResyncTally();
+    return store.onFrame((frame) => {
+      tally.note(frame);
+      if (frame.resynced && frame.symbol === store.symbol.value) {
+        setResyncs(tally.count(frame.symbol));
+      }
+    });
+  }, [store]);
   useEffect(() => {
     let stopped = false;
     let timer: ReturnType<typeof setTimeout> | undefined;
@@ -235,6 +251,7 @@ export default function PipelineHealth(
               />
             )}
             <Kv k="reconnects" v={formatCompact(health.reconnects)} />
+            <Kv k={`resynced ${shown}`} v={formatCompact(resyncs)} bad={resyncs > 0} />
             <Kv k="worker restarts" v={formatCompact(health.workerRestarts)} />
             <Kv k="ws clients" v={formatCompact(health.wsClients)} />
             <Kv k="conflated" v={formatCompact(health.conflated)} />

@@ -101,7 +101,7 @@ Deno.test({
           if (m.type() === "error") errors.push(`${m.text()} (${m.location().url})`);
         });
         page.on("pageerror", (e) => errors.push(String(e)));
-        await page.goto(svc.url);
+        await page.goto(new URL("/s/BTCUSDT", svc.url).href);
         await page.locator('.badge[data-state="live"]').waitFor();
         await page.locator('.heatmap[data-symbol="BTCUSDT"]').waitFor();
 
@@ -133,7 +133,8 @@ Deno.test({
 
         // Symbol switch: the ring restarts with the other symbol's book.
         const btcAxis = await axisPrices(page);
-        await page.locator('button.sym[data-symbol="ETHUSDT"]').click();
+        // (The search opens /s/ETHUSDT: a new page whose ring starts from its seed.)
+        await page.goto(new URL("/s/ETHUSDT", svc.url).href);
         await page.locator('.heatmap[data-symbol="ETHUSDT"]').waitFor();
         await until("axis labels around the ETH mid", async () => {
           const prices = await axisPrices(page);

@@ -27,6 +27,7 @@ import { HttpError, page } from "../../lib/web/mod.ts";
 import { define } from "../../utils.ts";
 import ConnectionBadge from "../../islands/ConnectionBadge.tsx";
 import DashboardControls from "../../islands/DashboardControls.tsx";
+import LiquidityHeatmap from "../../islands/LiquidityHeatmap.tsx";
 import LiveCharts from "../../islands/LiveCharts.tsx";
 import ModeBadge from "../../islands/ModeBadge.tsx";
 import OrderBook from "../../islands/OrderBook.tsx";
@@ -132,6 +133,7 @@ export default define.page<typeof handler>(function SymbolDetail({ data }) {
       <main class="dw-main">
         <div class="dw-charts">
           <LiveCharts seed={seed} />
+          <LiquidityHeatmap seed={seed} />
         </div>
         <aside class="dw-book">
           <OrderBook seed={seed} />
