@@ -224,7 +224,7 @@ const BAR_CHARTS: readonly BarChartSpec[] = [
   },
 ];
 
-/** "−35m", "−2h": x is seconds before the open bar. */
+/** "−35m", "−2h": x is seconds before now. */
 function formatAgo(v: number | string): string {
   const s = -Number(v);
   if (s <= 0) return "now";
@@ -232,9 +232,13 @@ function formatAgo(v: number | string): string {
   return `-${Math.round(s / 60)}m`;
 }
 
-function BarChart(
-  { store, spec, feed }: { store: DashboardStore; spec: BarChartSpec; feed: BarFeed },
-) {
+function BarChart({ store, spec, feed, spanS }: {
+  store: DashboardStore;
+  spec: BarChartSpec;
+  feed: BarFeed;
+  /** The range shown, seconds before now. */
+  spanS: number;
+}) {
   const canvas = useRef<HTMLCanvasElement>(null);
   const [empty, setEmpty] = useState(true);
   useEffect(() => {
@@ -246,7 +250,12 @@ function BarChart(
     // timeChartConfig reads each line's label, colour, width and side; the column is ours.
     const lines = spec.lines.map((l) => ({ ...l, column: "mid" as const }));
     const config = timeChartConfig({ ...spec, lines }, buffers, formatY);
-    const x = config.options?.scales?.x as { ticks: { callback: (v: number | string) => string } };
+    const x = config.options?.scales?.x as {
+      min: number;
+      ticks: { callback: (v: number | string) => string; stepSize: number };
+    };
+    x.min = -spanS; // the whole range, now at the right edge
+    x.ticks.stepSize = spanS / 6; // every 10 min (1 h) or 4 h (24 h)
     x.ticks.callback = formatAgo;
     const chart = new Chart(canvas.current!, config);
     const refresh = () => {
@@ -263,7 +272,7 @@ function BarChart(
       off();
       chart.destroy();
     };
-  }, [store, spec, feed]);
+  }, [store, spec, feed, spanS]);
   return (
     <section class="panel chart-panel" data-chart={spec.id} data-empty={empty ? "1" : "0"}>
       <header class="panel-head">
@@ -293,7 +302,15 @@ function BarCharts({ store, symbol, resolution }: {
   }, [feed]);
   return (
     <>
-      {BAR_CHARTS.map((spec) => <BarChart key={spec.id} store={store} spec={spec} feed={feed} />)}
+      {BAR_CHARTS.map((spec) => (
+        <BarChart
+          key={spec.id}
+          store={store}
+          spec={spec}
+          feed={feed}
+          spanS={feed.bars.capacity * feed.bars.intervalMs / 1000}
+        />
+      ))}
     </>
   );
 }

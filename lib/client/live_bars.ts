@@ -220,9 +220,12 @@ export class LiveBars {
   }
 
   /**
-   * Fill `out` with one column, oldest first, up to the bar holding `nowMs`
-   * (flat carries after the open bar), x in seconds relative to the start
-   * of that bar. Returns the number of points.
+   * Fill `out` with one column as steps, oldest first: each bar is two
+   * points, its value at its start and at its end (the open bar ends now),
+   * then the flat carry from the open bar's end to now when the clock is past
+   * it (its price columns the close, the others unknown: a gap). x is in
+   * seconds relative to `nowMs` (≤ 0); bars older than the resolution's span
+   * are left out. Returns the number of points.
    */
   fill(column: BarColumn, out: SeriesBuffer, nowMs: number): number {
     const acc = this.#acc;
@@ -232,26 +235,28 @@ export class LiveBars {
       return 0;
     }
     const iv = this.intervalMs;
-    const last = Math.max(barIndex(nowMs, iv), openIndex);
-    const t0 = last * iv;
-    const first = last - this.capacity;
+    const from = nowMs - this.capacity * iv;
+    const x = (t: number) => (Math.min(t, nowMs) - nowMs) / 1000;
     let k = 0;
     const col = this.#cols[column];
     for (let j = 0; j < this.#size; j++) {
       let s = this.#next - this.#size + j;
       if (s < 0) s += this.capacity;
       const t = this.#time[s];
-      if (t < first * iv) continue;
-      out.set(k++, (t - t0) / 1000, finiteOrNaN(col[s]));
+      if (t + iv <= from) continue;
+      const v = finiteOrNaN(col[s]);
+      out.set(k++, x(Math.max(t, from)), v);
+      out.set(k++, x(t + iv), v);
     }
+    const start = openIndex * iv;
     const open = openValue(acc, column);
-    out.set(k++, (openIndex * iv - t0) / 1000, open);
-    // Flat carries up to now: the close, no frames (spread, imbalance, OFI unknown).
-    const carry = column === "close" || column === "high" || column === "low"
-      ? acc[ACC_CLOSE]
-      : NaN;
-    if (last > openIndex) {
-      if (last > openIndex + 1) out.set(k++, ((openIndex + 1) * iv - t0) / 1000, carry);
+    out.set(k++, x(Math.max(start, from)), open);
+    out.set(k++, x(start + iv), open);
+    if (start + iv < nowMs) {
+      // Flat carry up to now: the close, no frames (spread, imbalance, OFI unknown).
+      const priced = column === "close" || column === "high" || column === "low";
+      const carry = priced ? finiteOrNaN(acc[ACC_CLOSE]) : NaN;
+      out.set(k++, x(Math.max(start + iv, from)), carry);
       out.set(k++, 0, carry);
     }
     out.truncate(k);
