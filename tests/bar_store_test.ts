@@ -23,43 +23,14 @@ import {
   FRAME_SYMBOL_ID,
   FrameSlotLayout,
 } from "../lib/pipeline/frame_slot.ts";
-import { assertMatches, BOUNDS, referenceBars, type RefFrame } from "./fixtures/bar_reference.ts";
-
-/** A small seeded PRNG (mulberry32), so every run sees the same frames. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-/**
- * Frames of one symbol: a random-walk mid, steps of `stepMs` on average,
- * gaps now and then (seconds to `maxGapMs`), one-sided books and NaN OFI.
- */
-function generate(seed: number, count: number, stepMs: number, maxGapMs: number): RefFrame[] {
-  const r = rng(seed);
-  const frames: RefFrame[] = [];
-  let t = 1_700_000_000_000 + Math.floor(r() * 86_400_000);
-  let mid = 100 + r() * 60_000;
-  for (let k = 0; k < count; k++) {
-    t += r() < 0.003 ? Math.floor(r() * maxGapMs) : Math.floor(r() * 2 * stepMs);
-    mid *= 1 + (r() - 0.5) * 4e-4;
-    const oneSided = r() < 0.05;
-    frames.push({
-      time: t,
-      mid: oneSided ? NaN : mid,
-      spreadBps: oneSided ? NaN : r() * 3,
-      imbalance: r() < 0.02 ? NaN : r() * 2 - 1,
-      ofi: r() < 0.03 ? NaN : (r() - 0.5) * 50,
-    });
-  }
-  return frames;
-}
+import {
+  assertMatches,
+  BOUNDS,
+  generateFrames as generate,
+  referenceBars,
+  type RefFrame,
+  rng,
+} from "./fixtures/bar_reference.ts";
 
 const layout = new FrameSlotLayout({ levels: 5 });
 
