@@ -23,8 +23,9 @@
  *   NaN ({@link barSpreadBps}, {@link barImbalance}, {@link barOfi}). A gap in
  *   the feed therefore shows as a run of flat bars marked "no frames", never
  *   as interpolated prices or as missing time.
- * - **NaN never poisons a bar.** Each quantity folds only its finite values,
- *   with its own count: a one-sided book (mid and spread NaN) still adds its
+ * - **NaN never poisons a bar.** Each quantity folds only its finite values
+ *   (a mid only when positive: no book has a mid of 0 or below), with its own
+ *   count: a one-sided book (mid and spread NaN) still adds its
  *   imbalance and OFI; a frame whose OFI is NaN (the first after a resync:
  *   `FRAME_FLAG_NO_OFI`) still moves the mid. A quantity with no finite value
  *   in a bar is NaN in that bar, while the bar still counts the frame.
@@ -146,7 +147,8 @@ export function openBar(
 
 /**
  * Fold one frame's values into the open bar at `base` (the caller decided
- * it is this bar's frame). Non-finite values are skipped, each on its own.
+ * it is this bar's frame). Non-finite values (and a mid that is not
+ * positive) are skipped, each on its own.
  * Allocates nothing.
  *
  * @example
@@ -171,7 +173,7 @@ export function foldFrame(
   imbalance: number,
   ofi: number,
 ): void {
-  if (Number.isFinite(mid)) {
+  if (mid > 0 && mid < Infinity) {
     // `!(a >= b)` is also true when a is NaN (no mid known yet).
     if (!(acc[base + ACC_HIGH] >= mid)) acc[base + ACC_HIGH] = mid;
     if (!(acc[base + ACC_LOW] <= mid)) acc[base + ACC_LOW] = mid;
