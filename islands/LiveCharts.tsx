@@ -232,6 +232,17 @@ function formatAgo(v: number | string): string {
   return `-${Math.round(s / 60)}m`;
 }
 
+/** The open bar's value of the chart's first line, formatted. */
+function barValue(store: DashboardStore, spec: BarChartSpec, feed: BarFeed): string {
+  if (feed.bars.size === 0) return "";
+  const column = spec.lines[0].column;
+  const v = feed.bars.openValue(column);
+  if (column === "close") return store.format(store.symbol.peek()).price(v);
+  if (column === "spreadBps") return `${formatBps(v)} bps`;
+  if (column === "imbalance") return formatFixed(v, 2);
+  return formatCompact(v);
+}
+
 function BarChart({ store, spec, feed, spanS }: {
   store: DashboardStore;
   spec: BarChartSpec;
@@ -277,7 +288,9 @@ function BarChart({ store, spec, feed, spanS }: {
     <section class="panel chart-panel" data-chart={spec.id} data-empty={empty ? "1" : "0"}>
       <header class="panel-head">
         <h2>{spec.title}</h2>
-        <span class="num head-value">{feed.state === "error" ? "bars unavailable" : ""}</span>
+        <span class="num head-value">
+          {feed.state === "error" ? "bars unavailable" : barValue(store, spec, feed)}
+        </span>
       </header>
       <div class="chart-box">
         <canvas ref={canvas} aria-label={spec.title} role="img" />
@@ -298,8 +311,15 @@ function BarCharts({ store, symbol, resolution }: {
   );
   useEffect(() => {
     feed.start();
-    return () => feed.close();
-  }, [feed]);
+    // Time passes even when no frame comes: slide the charts once a second (not while paused).
+    const timer = setInterval(() => {
+      if (!store.paused.peek()) feed.redraw();
+    }, 1000);
+    return () => {
+      clearInterval(timer);
+      feed.close();
+    };
+  }, [feed, store]);
   return (
     <>
       {BAR_CHARTS.map((spec) => (

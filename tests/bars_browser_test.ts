@@ -101,6 +101,10 @@ Deno.test({
         );
         const title = await page.locator('[data-chart="mid"] h2').textContent();
         assert.match(title ?? "", /bar close/);
+        await until("the open bar's close in the header", async () =>
+          /^[\d,]+\.\d+$/.test(
+            (await page.locator('[data-chart="mid"] .head-value').textContent())?.trim() ?? "",
+          ));
       }
 
       // The symbol switch refetches the bars of the symbol shown.

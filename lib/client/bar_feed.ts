@@ -84,6 +84,11 @@ export class BarFeed {
     return () => this.#listeners.delete(fn);
   }
 
+  /** Tell the listeners to draw again (time passes even when no frame comes). */
+  redraw(): void {
+    if (!this.#closed) this.#notify();
+  }
+
   /** Fetch the bars and follow the store's frames. */
   start(): void {
     this.#offRender ??= this.#o.store.onRender(() => this.#catchUp());

@@ -124,6 +124,11 @@ export class LiveBars {
     return this.#seq;
   }
 
+  /** The open bar's value of `column` so far (NaN before any bar). */
+  openValue(column: BarColumn): number {
+    return openValue(this.#acc, column);
+  }
+
   /** Frames folded into the open bar. */
   get openFrames(): number {
     return this.#acc[ACC_FRAMES] || 0;
