@@ -5,6 +5,10 @@
 // midAt; and the bytes per symbol.
 import assert from "node:assert/strict";
 import fc from "fast-check";
+import { Analyser } from "../lib/analytics/analyser.ts";
+import { BookSlotLayout } from "../lib/pipeline/book_slot.ts";
+import { recordedLines } from "../testing/recorded_data.ts";
+import { writeBook } from "../testing/book_fixture.ts";
 import { BAR_RESOLUTIONS, type BarResolution, BarStore } from "../lib/server/bar_store.ts";
 import {
   bf16Decode,
@@ -182,4 +186,49 @@ Deno.test("memory: the bars of one symbol fit in 25 KB", () => {
   console.log(`bar store: ${perSymbol} bytes per symbol (typed arrays / ${symbols} symbols)`);
   assert.equal(perSymbol, (360 + 1440) * 13 + 2 * 12 * 8 + 2 * 8 + 8);
   assert.ok(perSymbol <= 25_000, `${perSymbol} B per symbol, budget 25,000 B`);
+});
+
+Deno.test("bars of the recorded Binance depth20 frames match the reference", () => {
+  // The real frames, analysed by the real analyser, received 4.3 s apart: bars of 2 or 3
+  // frames, and minutes. Real mids, spreads, imbalances and OFI (NaN on each symbol's first).
+  const lines = recordedLines("spot_depth20.jsonl").map((l) =>
+    JSON.parse(l) as {
+      stream: string;
+      data: { lastUpdateId: number; bids: [string, string][]; asks: [string, string][] };
+    }
+  );
+  const bookLayout = new BookSlotLayout(20);
+  const frameLayout = new FrameSlotLayout({ levels: 20 });
+  const names = [...new Set(lines.map((l) => l.stream.split("@")[0]))];
+  const analyser = new Analyser({ symbols: names.length, bookLayout, frameLayout });
+  const book = new Float64Array(bookLayout.slotWords);
+  const out = new Float64Array(frameLayout.slotWords);
+  const store = new BarStore({ symbols: names.length });
+  const frames: RefFrame[][] = names.map(() => []);
+  const t0 = 1_700_000_003_000;
+  lines.forEach((msg, i) => {
+    const id = names.indexOf(msg.stream.split("@")[0]);
+    const time = t0 + 4_300 * i;
+    writeBook(book, 0, bookLayout, {
+      symbolId: id,
+      lastUpdateId: msg.data.lastUpdateId,
+      receiveTime: time,
+      bids: msg.data.bids.map(([p, q]) => [Number(p), Number(q)]),
+      asks: msg.data.asks.map(([p, q]) => [Number(p), Number(q)]),
+    });
+    analyser.analyse(book, 0, out, 0, time + 1);
+    store.fold(out, 0);
+    frames[id].push({
+      time,
+      mid: out[FRAME_MID],
+      spreadBps: out[FRAME_SPREAD_BPS],
+      imbalance: out[FRAME_IMBALANCE_5],
+      ofi: out[FRAME_OFI],
+    });
+  });
+  const now = t0 + 4_300 * lines.length;
+  for (let id = 0; id < names.length; id++) {
+    assert.ok(frames[id].some((f) => Number.isFinite(f.ofi)), `${names[id]}: a real OFI`);
+    check(store, id, frames[id], now, `recorded ${names[id]}`);
+  }
 });
