@@ -5,6 +5,14 @@
 // against the plain reference (tests/fixtures/bar_reference.ts) computed from
 // the frames actually delivered, through the route as a client gets them.
 // Every wait is for a condition; its timeout only guards against a hang.
+//
+// Found while writing it (not fixed here: lib/server/supervisor.ts): after
+// `supervisor.kill("analytics")` the old worker keeps producing for a second
+// or more next to its replacement (two analysed seq runs interleave), so the
+// processed ring has two producers and some delivered frames are torn (a
+// BTCUSDT frame with ETHUSDT's mid). The bars fold what is delivered, so the
+// reference is computed from those same frames; the tear shows as a
+// saturated high/low, as documented.
 import assert from "node:assert/strict";
 import { parseConfig } from "../lib/server/config.ts";
 import { type Service, startService } from "../main.ts";
@@ -85,8 +93,11 @@ Deno.test("bars survive an analytics worker restart mid-bar; each delivered fram
     s.supervisor.kill("analytics");
     await until("analytics running again", () => s.supervisor.state("analytics") === "running");
     await until("frames after the restart", () => bars.folded(0) >= before + 10);
-    // The bar of the restart is closed (stored, quantised) and another one is open.
-    await until("the bar of the restart closed", () => openBar(0)[ACC_INDEX] > killedIn);
+    // The bar of the restart is closed by a frame of a later bar (stored, quantised).
+    await until("a frame in a bar after the restart's", () => {
+      const b = bars.read(0, "10s", 360);
+      return b.time.some((t, k) => t > killedIn * 10_000 && b.frames[k] === 1);
+    });
     assert.equal(s.supervisor.restarts("analytics"), 1);
 
     // Read the route and the frames in the same turn: no frame arrives in between.
