@@ -1,6 +1,11 @@
 /**
  * Island: the live charts (mid with weighted mid, spread in bps, imbalance
- * at 1/5/20 levels, order-flow imbalance, cumulative depth).
+ * at 1/5/20 levels, order-flow imbalance, cumulative depth), with a time-range
+ * switch: **10 s** charts the last 100 frames; **1 h** and **24 h** chart the
+ * server's 10-second and 1-minute mid bars (`/api/history?resolution=10s|1m`:
+ * close with high and low, mean spread, mean top-5 imbalance, OFI per bar),
+ * kept streaming by folding each live frame into the open bar
+ * ({@linkcode BarFeed}). The depth chart always shows the newest book.
  *
  * Each chart is created once when the island mounts, bound to reused
  * {@linkcode SeriesBuffer}s, refilled from the shown symbol's ring by the
@@ -11,7 +16,7 @@
  * @module
  */
 import type { Signal } from "@preact/signals";
-import { useEffect, useRef } from "preact/hooks";
+import { useEffect, useMemo, useRef, useState } from "preact/hooks";
 import {
   Chart,
   Filler,
@@ -26,6 +31,7 @@ import type { DashboardStore } from "../lib/client/dashboard_store.ts";
 import { pageStore } from "../lib/client/page_store.ts";
 import { fillDepthCurve, fillSeries, SeriesBuffer } from "../lib/client/chart_data.ts";
 import {
+  COLORS,
   depthChartConfig,
   ringColumn,
   TIME_CHARTS,
@@ -33,6 +39,8 @@ import {
   type TimeChartSpec,
 } from "../lib/client/chart_config.ts";
 import { formatBps, formatCompact, formatFixed } from "../lib/client/tick_format.ts";
+import { BarFeed } from "../lib/client/bar_feed.ts";
+import type { BarColumn } from "../lib/client/live_bars.ts";
 
 let registered = false;
 function registerChartParts(): void {
@@ -167,6 +175,186 @@ function DepthChart({ store }: { store: DashboardStore }) {
   );
 }
 
+/** The time ranges of the switch. */
+type Range = "10s" | "1h" | "24h";
+const RANGES: readonly { id: Range; label: string; resolution?: "10s" | "1m" }[] = [
+  { id: "10s", label: "10 s" },
+  { id: "1h", label: "1 h", resolution: "10s" },
+  { id: "24h", label: "24 h", resolution: "1m" },
+];
+
+/** A chart of bars: like a {@linkcode TimeChartSpec}, its lines plotting bar columns. */
+interface BarChartSpec {
+  id: string;
+  title: string;
+  price?: boolean;
+  yMin?: number;
+  yMax?: number;
+  lines: { label: string; column: BarColumn; color: string; width?: number }[];
+}
+
+const BAR_CHARTS: readonly BarChartSpec[] = [
+  {
+    id: "mid",
+    title: "Mid: bar close, high, low",
+    price: true,
+    lines: [
+      { label: "close", column: "close", color: COLORS.mid },
+      { label: "high", column: "high", color: COLORS.bid, width: 1 },
+      { label: "low", column: "low", color: COLORS.ask, width: 1 },
+    ],
+  },
+  {
+    id: "spread",
+    title: "Spread (bps, bar mean)",
+    yMin: 0,
+    lines: [{ label: "spread bps", column: "spreadBps", color: COLORS.accent }],
+  },
+  {
+    id: "imbalance",
+    title: "Imbalance (top 5, bar mean)",
+    yMin: -1,
+    yMax: 1,
+    lines: [{ label: "L5", column: "imbalance", color: COLORS.violet }],
+  },
+  {
+    id: "ofi",
+    title: "Order-flow imbalance (Σ e per bar)",
+    lines: [{ label: "Σ e", column: "ofi", color: COLORS.amber }],
+  },
+];
+
+/** "−35m", "−2h": x is seconds before now. */
+function formatAgo(v: number | string): string {
+  const s = -Number(v);
+  if (s <= 0) return "now";
+  if (s >= 7200) return `-${(s / 3600).toFixed(s % 3600 === 0 ? 0 : 1)}h`;
+  return `-${Math.round(s / 60)}m`;
+}
+
+/** The open bar's value of the chart's first line, formatted. */
+function barValue(store: DashboardStore, spec: BarChartSpec, feed: BarFeed): string {
+  if (feed.bars.size === 0) return "";
+  const column = spec.lines[0].column;
+  const v = feed.bars.openValue(column);
+  if (column === "close") return store.format(store.symbol.peek()).price(v);
+  if (column === "spreadBps") return `${formatBps(v)} bps`;
+  if (column === "imbalance") return formatFixed(v, 2);
+  return formatCompact(v);
+}
+
+function BarChart({ store, spec, feed, spanS }: {
+  store: DashboardStore;
+  spec: BarChartSpec;
+  feed: BarFeed;
+  /** The range shown, seconds before now. */
+  spanS: number;
+}) {
+  const canvas = useRef<HTMLCanvasElement>(null);
+  const [empty, setEmpty] = useState(true);
+  useEffect(() => {
+    registerChartParts();
+    const buffers = spec.lines.map(() => new SeriesBuffer());
+    const formatY = spec.price
+      ? (v: number) => store.format(store.symbol.peek()).price(v)
+      : undefined;
+    // timeChartConfig reads each line's label, colour, width and side; the column is ours.
+    const lines = spec.lines.map((l) => ({ ...l, column: "mid" as const }));
+    const config = timeChartConfig({ ...spec, lines }, buffers, formatY);
+    const x = config.options?.scales?.x as {
+      min: number;
+      ticks: { callback: (v: number | string) => string; stepSize: number };
+    };
+    x.min = -spanS; // the whole range, now at the right edge
+    x.ticks.stepSize = spanS / 6; // every 10 min (1 h) or 4 h (24 h)
+    x.ticks.callback = formatAgo;
+    const chart = new Chart(canvas.current!, config);
+    const refresh = () => {
+      const now = Date.now();
+      for (let i = 0; i < spec.lines.length; i++) {
+        feed.bars.fill(spec.lines[i].column, buffers[i], now);
+      }
+      chart.update("none");
+      setEmpty(feed.bars.size === 0);
+    };
+    refresh();
+    const off = feed.onChange(refresh);
+    return () => {
+      off();
+      chart.destroy();
+    };
+  }, [store, spec, feed, spanS]);
+  return (
+    <section class="panel chart-panel" data-chart={spec.id} data-empty={empty ? "1" : "0"}>
+      <header class="panel-head">
+        <h2>{spec.title}</h2>
+        <span class="num head-value">
+          {feed.state === "error" ? "bars unavailable" : barValue(store, spec, feed)}
+        </span>
+      </header>
+      <div class="chart-box">
+        <canvas ref={canvas} aria-label={spec.title} role="img" />
+        {empty && <div class="empty">{feed.state === "error" ? "no bars" : "loading bars…"}</div>}
+      </div>
+    </section>
+  );
+}
+
+function BarCharts({ store, symbol, resolution }: {
+  store: DashboardStore;
+  symbol: string;
+  resolution: "10s" | "1m";
+}) {
+  const feed = useMemo(
+    () => new BarFeed({ store, symbol, resolution }),
+    [store, symbol, resolution],
+  );
+  useEffect(() => {
+    feed.start();
+    // Time passes even when no frame comes: slide the charts once a second (not while paused).
+    const timer = setInterval(() => {
+      if (!store.paused.peek()) feed.redraw();
+    }, 1000);
+    return () => {
+      clearInterval(timer);
+      feed.close();
+    };
+  }, [feed, store]);
+  return (
+    <>
+      {BAR_CHARTS.map((spec) => (
+        <BarChart
+          key={spec.id}
+          store={store}
+          spec={spec}
+          feed={feed}
+          spanS={feed.bars.capacity * feed.bars.intervalMs / 1000}
+        />
+      ))}
+    </>
+  );
+}
+
+/** The time-range switch: keyboard-accessible buttons, one pressed. */
+function RangeSwitch({ range, onChange }: { range: Range; onChange: (r: Range) => void }) {
+  return (
+    <div class="controls ranges" role="group" aria-label="time range">
+      {RANGES.map((r) => (
+        <button
+          key={r.id}
+          type="button"
+          class={r.id === range ? "on" : ""}
+          aria-pressed={r.id === range}
+          data-range={r.id}
+          onClick={() => onChange(r.id)}
+        >
+          {r.label}
+        </button>
+      ))}
+    </div>
+  );
+}
+
 /**
  * The chart grid.
  *
@@ -182,11 +370,24 @@ function DepthChart({ store }: { store: DashboardStore }) {
 export default function LiveCharts({ seed }: LiveChartsProps) {
   const store = pageStore(seed);
   useEffect(() => store.retain(), [store]);
+  const [range, setRange] = useState<Range>("10s");
   // Reading the version re-renders the headers and empty states once per render.
   store.version.value;
+  const symbol = store.symbol.value;
+  const resolution = RANGES.find((r) => r.id === range)?.resolution;
   return (
-    <div class="charts" data-symbol={store.symbol.value}>
-      {TIME_CHARTS.map((spec) => <TimeChart key={spec.id} store={store} spec={spec} />)}
+    <div class="charts" data-symbol={symbol} data-range={range}>
+      <RangeSwitch range={range} onChange={setRange} />
+      {resolution
+        ? (
+          <BarCharts
+            key={`${symbol}/${resolution}`}
+            store={store}
+            symbol={symbol}
+            resolution={resolution}
+          />
+        )
+        : TIME_CHARTS.map((spec) => <TimeChart key={spec.id} store={store} spec={spec} />)}
       <DepthChart store={store} />
     </div>
   );

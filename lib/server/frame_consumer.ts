@@ -3,7 +3,8 @@
  * `Atomics.waitAsync`, copies frames out in batches, stamps the delivered
  * time, records receive → main latency, counts deliveries and stores each
  * frame in the {@link HistoryStore} (whose subscribers — the WebSocket hub —
- * fan it out). When the analytics worker encoded a frame's wire bytes into
+ * fan it out), after folding it into the {@link BarStore} when one is given
+ * (each frame taken from the ring is folded exactly once). When the analytics worker encoded a frame's wire bytes into
  * its slot, they are staged in a {@link WorkerWire} while the frame is
  * stored, so the hub sends them instead of encoding the frame. It yields to the event loop between batches so HTTP and
  * WebSocket work never starve.
@@ -40,6 +41,7 @@ import {
   FRAME_RECEIVE_TIME,
   FRAME_SYMBOL_ID,
 } from "../pipeline/frame_slot.ts";
+import type { BarStore } from "./bar_store.ts";
 import type { HistoryStore } from "./history_store.ts";
 import type { LatencyTracker } from "./latency_tracker.ts";
 import type { WorkerWire } from "./worker_wire.ts";
@@ -60,6 +62,11 @@ export interface FrameConsumerOptions {
    * layout). Default none: the ring carries analytics frames only.
    */
   wire?: WorkerWire;
+  /**
+   * Where each frame is folded into 10 s and 1 m bars, before it is stored
+   * in the history. Default none.
+   */
+  bars?: BarStore;
   /** Frames per batch. Default 256. */
   batch?: number;
   /** Longest single wait before re-checking for stop, ms. Default 100. */
@@ -134,7 +141,7 @@ export class FrameConsumer {
 
   /** Take every frame available now (one batch at most); returns how many. */
   drainOnce(): number {
-    const { processed, history, counters, latency, wire } = this.#o;
+    const { processed, history, counters, latency, wire, bars } = this.#o;
     const n = processed.popBatch(this.#batch, this.#maxBatch);
     if (n === 0) return 0;
     const words = processed.slotWords;
@@ -149,6 +156,8 @@ export class FrameConsumer {
       if (symbolId >= 0 && symbolId < counters.symbols) {
         counters.add(counters.mainSymbol(symbolId, MAIN_DELIVERED), 1);
       }
+      // Fold before storing, for the same reason: a throwing listener must not skip it.
+      bars?.fold(f, base);
       wire?.stage(this.#bytes, f, base);
       history.push(this.#views[k]);
       wire?.clear();

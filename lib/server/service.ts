@@ -37,6 +37,7 @@ import { resolveSymbols, simSymbols } from "./symbol_resolution.ts";
 import { Backoff } from "../pipeline/backoff.ts";
 import { connectionCap, readFdLimit } from "./connection_cap.ts";
 import { FrameConsumer } from "./frame_consumer.ts";
+import { BarStore } from "./bar_store.ts";
 import { HistoryStore } from "./history_store.ts";
 import { ringCapacities } from "./ring_capacity.ts";
 import { LatencyTracker } from "./latency_tracker.ts";
@@ -162,6 +163,8 @@ export async function runService(
     depth: config.history,
     layout,
   });
+  // The bars live on main, so they outlive a restarted analytics worker.
+  const bars = new BarStore({ symbols: config.symbols.length });
   const latency = new LatencyTracker();
   // Which symbols dashboards watch: the analytics worker encodes their frames for the
   // wire; in diff mode the ingest also snapshots them first.
@@ -197,6 +200,7 @@ export async function runService(
     rawRing,
     processedRing,
     history,
+    bars,
     layout,
     supervisor,
     latency,
@@ -210,6 +214,7 @@ export async function runService(
   const consumer = new FrameConsumer({
     processed: processedRing,
     history,
+    bars,
     counters,
     latency,
     wire,

@@ -13,6 +13,7 @@
  */
 
 import type { MetricsSources } from "../metrics/metrics_sources.ts";
+import type { BarStore } from "./bar_store.ts";
 import type { HistoryStore } from "./history_store.ts";
 import type { FrameSlotLayout } from "../pipeline/frame_slot.ts";
 import type { DepthStream } from "../ingest/depth_stream.ts";
@@ -28,6 +29,8 @@ export interface ServiceState extends MetricsSources {
   readonly startedAt: number;
   /** Last frames per symbol. */
   readonly history: HistoryStore;
+  /** 10 s and 1 m mid bars per symbol (the longer history). */
+  readonly bars: BarStore;
   /** Analytics frame layout. */
   readonly layout: FrameSlotLayout;
   /** Optional bearer token guarding /ws, /metrics, /stats and /api/*. */
