@@ -241,7 +241,15 @@ export default function MarketOverview({ seed }: MarketOverviewProps) {
         </span>
         <span class={`ov-feed ov-feed-${feedState}`}>{feedState}</span>
       </div>
-      <div class="ov-scroll" ref={scroller} onScroll={redraw} onKeyDown={onRowKey}>
+      <div
+        class="ov-scroll"
+        ref={scroller}
+        onScroll={redraw}
+        onKeyDown={onRowKey}
+        role="table"
+        aria-label="Symbols"
+        aria-rowcount={model.count + 1}
+      >
         <div class="ov-head" role="row">
           {OVERVIEW_COLUMNS.map((col) => (
             <HeaderCell

@@ -6,7 +6,9 @@
  * it while it is behind, its message budget) and its side of the protocol:
  * the first subscription from the `?symbol=` query, `Subscribe`,
  * `Unsubscribe`, `Resync` (each answered with a `Hello`), `Ping` (answered
- * with a `Heartbeat`) and `ServerError` replies. Every byte the server sends
+ * with a `Heartbeat`), `WatchSummary` and the `?summary=1` query (the market
+ * summary on or off; without `?symbol=` a summary connection subscribes to no
+ * symbol and its Hello names none) and `ServerError` replies. Every byte the server sends
  * to a client goes through {@link WsSession.send}.
  *
  * Client messages (binary `ClientMessage`s) are bounded: text frames close
