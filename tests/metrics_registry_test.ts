@@ -40,10 +40,10 @@ const EXPECTED: Record<string, PromFamily["type"]> = {
   depthwatch_ws_frames_conflated_total: "counter",
   depthwatch_ws_frames_encoded_on_main_total: "counter",
   depthwatch_ws_disconnects_total: "counter",
-  depthwatch_ws_summary_clients: "gauge",
-  depthwatch_ws_summaries_sent_total: "counter",
-  depthwatch_ws_summary_bytes_sent_total: "counter",
-  depthwatch_ws_summaries_conflated_total: "counter",
+  depthwatch_ws_overview_clients: "gauge",
+  depthwatch_ws_overview_messages_sent_total: "counter",
+  depthwatch_ws_overview_bytes_sent_total: "counter",
+  depthwatch_ws_overview_messages_conflated_total: "counter",
   depthwatch_feed_up: "gauge",
   depthwatch_feeds: "gauge",
   depthwatch_reconnects_total: "counter",
@@ -118,10 +118,10 @@ Deno.test("metrics: /metrics serves every metric with the right type, parseable"
     assert.equal(sampleValue(f, "depthwatch_ws_clients"), 3);
     assert.equal(sampleValue(f, "depthwatch_ws_frames_conflated_total"), 7);
     assert.equal(sampleValue(f, "depthwatch_ws_frames_encoded_on_main_total"), 5);
-    assert.equal(sampleValue(f, "depthwatch_ws_summary_clients"), 2);
-    assert.equal(sampleValue(f, "depthwatch_ws_summaries_sent_total"), 11);
-    assert.equal(sampleValue(f, "depthwatch_ws_summary_bytes_sent_total"), 990);
-    assert.equal(sampleValue(f, "depthwatch_ws_summaries_conflated_total"), 3);
+    assert.equal(sampleValue(f, "depthwatch_ws_overview_clients"), 2);
+    assert.equal(sampleValue(f, "depthwatch_ws_overview_messages_sent_total"), 11);
+    assert.equal(sampleValue(f, "depthwatch_ws_overview_bytes_sent_total"), 990);
+    assert.equal(sampleValue(f, "depthwatch_ws_overview_messages_conflated_total"), 3);
     assert.equal(sampleValue(f, "depthwatch_ws_disconnects_total", { reason: "slow" }), 2);
     assert.equal(
       sampleValue(f, "depthwatch_ws_disconnects_total", { reason: 'odd "reason"\\x' }),

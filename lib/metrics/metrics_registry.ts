@@ -412,7 +412,7 @@ function httpMetrics({ registers, state }: MetricsContext): void {
 /** The market summary's fan-out (the overview page's once-a-second message). */
 function summaryMetrics({ registers, state }: Pick<MetricsContext, "registers" | "state">): void {
   new Gauge({
-    name: "depthwatch_ws_summary_clients",
+    name: "depthwatch_ws_overview_clients",
     help: "WebSocket clients receiving the once-a-second market summary.",
     registers,
     collect() {
@@ -421,17 +421,17 @@ function summaryMetrics({ registers, state }: Pick<MetricsContext, "registers" |
   });
   const counters = [
     [
-      "depthwatch_ws_summaries_sent_total",
+      "depthwatch_ws_overview_messages_sent_total",
       "Market summaries sent (each to one client).",
       "summariesSent",
     ],
     [
-      "depthwatch_ws_summary_bytes_sent_total",
+      "depthwatch_ws_overview_bytes_sent_total",
       "Bytes of market summaries sent, summed over clients.",
       "summaryBytesSent",
     ],
     [
-      "depthwatch_ws_summaries_conflated_total",
+      "depthwatch_ws_overview_messages_conflated_total",
       "Market summaries replaced by a newer one while a client was behind.",
       "summariesConflated",
     ],
