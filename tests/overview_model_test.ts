@@ -87,4 +87,6 @@ Deno.test("overview model: the virtual window covers the viewport plus overscan,
   assert.equal(formatCell("feedState", 2), "stale");
   assert.equal(formatCell("ageMs", 2500), "2.5s");
   assert.equal(formatCell("depth10bps", 1.5e6), "1.50M");
+  assert.equal(formatCell("volatility1m", 0.000123), "1.23");
+  assert.equal(formatCell("imbalanceL5", -0.001), "0.00");
 });

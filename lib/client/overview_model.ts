@@ -43,7 +43,7 @@ export const OVERVIEW_COLUMNS: readonly { key: OverviewKey; label: string; title
   { key: "spreadBps", label: "Spread bps", title: "Spread, bps of mid" },
   { key: "imbalanceL5", label: "Imb 5", title: "Top-5 order book imbalance (-1..1)" },
   { key: "ofi10s", label: "OFI 10s", title: "Order-flow imbalance over 10 s" },
-  { key: "volatility1m", label: "Vol 1m", title: "Realised volatility over 1 minute" },
+  { key: "volatility1m", label: "Vol 1m bps", title: "Realised volatility over 1 minute, bps" },
   { key: "depth10bps", label: "Depth ±10bps", title: "Bid + ask depth within 10 bps, quote" },
   { key: "ageMs", label: "Age", title: "Age of the newest update" },
 ];
@@ -201,7 +201,8 @@ export function visibleRange(
 
 /**
  * The text of a cell: prices to 6 significant digits, changes as signed
- * percentages, depth in K/M, age in seconds; "–" for NaN.
+ * percentages, volatility in bps, depth in K/M, age in ms or seconds; "–"
+ * for NaN.
  *
  * @example
  * ```ts
@@ -222,9 +223,9 @@ export function formatCell(key: OverviewKey, v: number): string {
     case "spreadBps":
       return v.toFixed(2);
     case "imbalanceL5":
-      return v.toFixed(2);
+      return Math.abs(v) < 0.005 ? "0.00" : v.toFixed(2);
     case "volatility1m":
-      return v.toPrecision(3);
+      return (v * 1e4).toFixed(2);
     case "ofi10s":
     case "depth10bps":
       return compact(v);
