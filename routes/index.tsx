@@ -1,117 +1,123 @@
 /**
- * `GET /`: the live dashboard.
+ * `GET /`: the market overview, one live row per symbol (the
+ * `MarketOverview` island), painted on the server from the newest market
+ * summary (`ServiceState.summary`) and then fed by `/ws?summary=1`.
  *
- * The handler reads the shown symbol's history from the service
- * (`?symbol=ETHUSDT` picks it, default the first symbol) and hands it to the
- * islands as one per-request seed signal, so the server-rendered first paint
- * already shows the current book and numbers, and the browser's rings start
- * full before the socket's Hello arrives.
+ * Redirects (303, `no-store`):
+ * - an old dashboard link `/?symbol=X` goes to `/s/X` (the detail page);
+ * - with a single configured symbol, `/` goes straight to its detail page.
  *
  * With `--auth-token`, the first visit carries `?token=`: a valid one is
  * moved into the `HttpOnly`, `SameSite=Strict` token cookie and the browser
  * is sent (303) to the same URL without it, so the token leaves the address
- * bar, history and logs; the islands' `/ws` and `/stats` then carry the
- * cookie. The page is `Cache-Control: no-store` (it holds data only a token
- * holder may see).
+ * bar, history and logs; the island's `/ws` then carries the cookie. Without
+ * the token the page still renders, without data (the first paint holds no
+ * summary). The page is `Cache-Control: no-store`.
  *
  * @module
  */
-import { signal } from "@preact/signals";
-import { buildSeed } from "../lib/client/dashboard_seed.ts";
-import { historyFrames } from "../lib/client/history_frames.ts";
+import type { ServiceState } from "../lib/server/service_state.ts";
 import { checkAuth, tokenCookie, tokenMatches } from "../lib/server/auth.ts";
+import { base64OfBytes, type OverviewSeed } from "../lib/client/overview_seed.ts";
 import { page } from "../lib/web/mod.ts";
 import { define } from "../utils.ts";
-import ConnectionBadge from "../islands/ConnectionBadge.tsx";
-import DashboardControls from "../islands/DashboardControls.tsx";
-import LiquidityHeatmap from "../islands/LiquidityHeatmap.tsx";
-import LiveCharts from "../islands/LiveCharts.tsx";
-import OrderBook from "../islands/OrderBook.tsx";
-import PipelineHealth from "../islands/PipelineHealth.tsx";
+import MarketOverview from "../islands/MarketOverview.tsx";
+import ModeBadge from "../islands/ModeBadge.tsx";
+import SymbolSearch from "../islands/SymbolSearch.tsx";
+
+/** Path prefix of a symbol's detail page. */
+const DETAIL_PATH = "/s/";
+
+function redirect(location: string, headers: Record<string, string> = {}): Response {
+  return new Response(null, {
+    status: 303,
+    headers: { location, "cache-control": "no-store", ...headers },
+  });
+}
 
 /**
- * GET renders the dashboard with the requested (or first) symbol's history.
+ * The overview's first-paint data: the symbols and, for a request that
+ * passes the token rule, the newest summary.
  *
  * @example
  * ```ts ignore
- * const res = await handler.GET(ctx); // page data: the dashboard seed
+ * const seed = overviewSeed(ctx.state.service, true);
+ * ```
+ */
+export function overviewSeed(
+  service: Pick<ServiceState, "symbols" | "summary">,
+  authorized: boolean,
+): OverviewSeed {
+  const latest = authorized ? service.summary?.latest ?? null : null;
+  return {
+    symbols: [...(service.symbols ?? [])],
+    summary: latest === null ? "" : base64OfBytes(latest),
+    wsPath: "/ws",
+    detailPath: DETAIL_PATH,
+  };
+}
+
+/**
+ * GET renders the overview, or redirects (token, old `?symbol=` links, a
+ * single symbol).
+ *
+ * @example
+ * ```ts ignore
+ * const res = await handler.GET(ctx); // page data: the overview seed
  * ```
  */
 export const handler = define.handlers({
   GET(ctx) {
     const service = ctx.state.service;
     const symbols = service.symbols ?? [];
-    const asked = (ctx.url.searchParams.get("symbol") ?? "").toUpperCase();
-    const id = Math.max(0, symbols.indexOf(asked));
     // A valid ?token= becomes the cookie, and the URL loses it.
     const token = ctx.url.searchParams.get("token");
     if (service.authToken && token !== null && tokenMatches(token, service.authToken)) {
       const rest = new URLSearchParams(ctx.url.search);
       rest.delete("token");
       const search = rest.size > 0 ? `?${rest}` : "";
-      return new Response(null, {
-        status: 303,
-        headers: {
-          location: ctx.url.pathname + search,
-          "set-cookie": tokenCookie(service.authToken),
-          "cache-control": "no-store",
-          "referrer-policy": "no-referrer",
-        },
+      return redirect(ctx.url.pathname + search, {
+        "set-cookie": tokenCookie(service.authToken),
+        "referrer-policy": "no-referrer",
       });
     }
-    // The page itself is open, but its data follows the token rule of
-    // /api/history: without the token the first paint is empty. The islands'
-    // /ws and /stats carry the token cookie (same origin).
+    const asked = ctx.url.searchParams.get("symbol");
+    if (asked !== null && asked !== "") {
+      return redirect(DETAIL_PATH + encodeURIComponent(asked.toUpperCase()));
+    }
+    if (symbols.length === 1) return redirect(DETAIL_PATH + encodeURIComponent(symbols[0]));
+    // The page itself is open, but its data follows the token rule of /ws
+    // and /api/*: without the token the first paint has no summary.
     const authorized = checkAuth(ctx.req, ctx.url, service.authToken) === null;
-    const frames = authorized && symbols.length > 0 && service.history
-      ? historyFrames(service, id)
-      : [];
-    return page(
-      buildSeed({
-        symbols,
-        symbol: symbols[id] ?? "",
-        frames,
-        wsPath: "/ws",
-        statsPath: "/stats",
-      }),
-      { headers: { "Cache-Control": "no-store" } },
-    );
+    return page({ seed: overviewSeed(service, authorized), mode: service.mode }, {
+      headers: { "Cache-Control": "no-store" },
+    });
   },
 });
 
 /**
- * The dashboard page: header with controls and badge, charts, ladder, health.
+ * The overview page: header (brand, mode badge, symbol search) and the
+ * overview table, one screen high.
  *
  * @example
  * ```tsx ignore
- * <Dashboard {...pageProps} data={seed} />;
+ * <Overview {...pageProps} data={seed} />;
  * ```
  */
-export default define.page<typeof handler>(function Dashboard({ data }) {
-  // One signal per request (never module level): every island gets the same
-  // one, so the browser revives one shared signal and one page store.
-  const seed = signal(data);
+export default define.page<typeof handler>(function Overview({ data }) {
   return (
-    <div class="dw">
+    <div class="dw ovp">
       <link rel="stylesheet" href="/dashboard.css" />
+      <link rel="stylesheet" href="/overview.css" />
       <header class="dw-top">
         <h1 class="brand">
           depth<span>watch</span>
         </h1>
-        <DashboardControls seed={seed} />
-        <ConnectionBadge seed={seed} />
+        <ModeBadge mode={data.mode} />
+        <SymbolSearch symbols={data.seed.symbols} />
       </header>
-      <main class="dw-main">
-        <div class="dw-charts">
-          <LiveCharts seed={seed} />
-          <LiquidityHeatmap seed={seed} />
-        </div>
-        <aside class="dw-book">
-          <OrderBook seed={seed} />
-        </aside>
-        <div class="dw-health">
-          <PipelineHealth seed={seed} />
-        </div>
+      <main class="ovp-main">
+        <MarketOverview seed={data.seed} />
       </main>
     </div>
   );

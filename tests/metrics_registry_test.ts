@@ -40,6 +40,10 @@ const EXPECTED: Record<string, PromFamily["type"]> = {
   depthwatch_ws_frames_conflated_total: "counter",
   depthwatch_ws_frames_encoded_on_main_total: "counter",
   depthwatch_ws_disconnects_total: "counter",
+  depthwatch_ws_overview_clients: "gauge",
+  depthwatch_ws_overview_messages_sent_total: "counter",
+  depthwatch_ws_overview_bytes_sent_total: "counter",
+  depthwatch_ws_overview_messages_conflated_total: "counter",
   depthwatch_feed_up: "gauge",
   depthwatch_feeds: "gauge",
   depthwatch_info: "gauge",
@@ -60,6 +64,12 @@ Deno.test("metrics: /metrics serves every metric with the right type, parseable"
   p.hub.clients = 3;
   p.hub.framesConflated = 7;
   p.hub.framesEncoded = 5;
+  Object.assign(p.hub, {
+    summaryClients: 2,
+    summariesSent: 11,
+    summaryBytesSent: 990,
+    summariesConflated: 3,
+  });
   p.hub.disconnects = { slow: 2, 'odd "reason"\\x': 1 };
   p.supervisor.restartCounts.analytics = 4;
   p.setFeed(1, FeedState.Stale);
@@ -114,6 +124,10 @@ Deno.test("metrics: /metrics serves every metric with the right type, parseable"
     );
     assert.equal(sampleValue(f, "depthwatch_ws_frames_conflated_total"), 7);
     assert.equal(sampleValue(f, "depthwatch_ws_frames_encoded_on_main_total"), 5);
+    assert.equal(sampleValue(f, "depthwatch_ws_overview_clients"), 2);
+    assert.equal(sampleValue(f, "depthwatch_ws_overview_messages_sent_total"), 11);
+    assert.equal(sampleValue(f, "depthwatch_ws_overview_bytes_sent_total"), 990);
+    assert.equal(sampleValue(f, "depthwatch_ws_overview_messages_conflated_total"), 3);
     assert.equal(sampleValue(f, "depthwatch_ws_disconnects_total", { reason: "slow" }), 2);
     assert.equal(
       sampleValue(f, "depthwatch_ws_disconnects_total", { reason: 'odd "reason"\\x' }),

@@ -104,6 +104,10 @@ Deno.test("stats: queues, per-symbol accounting, ingest, workers, latency, memor
       clients: 2,
       framesConflated: 0,
       framesEncoded: 0,
+      summaryClients: 0,
+      summariesSent: 0,
+      summaryBytesSent: 0,
+      summariesConflated: 0,
       disconnects: { slow: 1 },
     });
     assert.deepEqual(s.queues.raw, {

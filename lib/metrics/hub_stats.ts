@@ -3,7 +3,9 @@
  *
  * The service state types the hub as `unknown` to stay free of its imports;
  * the hub exposes `clients` (a count, or a collection with `size`),
- * `framesConflated` and `framesEncoded` (counts) and `disconnects` (reason → count, as a plain
+ * `framesConflated` and `framesEncoded` (counts), the market summary's
+ * `summaryClients`, `summariesSent`, `summaryBytesSent` and
+ * `summariesConflated` (counts) and `disconnects` (reason → count, as a plain
  * record or a Map). Anything missing or malformed reads as zero, so a service
  * without a hub (or a test) still reports.
  *
@@ -11,8 +13,8 @@
  * ```ts
  * import { readHubStats } from "./hub_stats.ts";
  * readHubStats({ clients: 2, framesConflated: 5, disconnects: { slow: 1 } });
- * // { clients: 2, framesConflated: 5, framesEncoded: 0, disconnects: { slow: 1 } }
- * readHubStats(undefined); // { clients: 0, framesConflated: 0, framesEncoded: 0, disconnects: {} }
+ * // { clients: 2, framesConflated: 5, framesEncoded: 0, summaryClients: 0, …, disconnects: { slow: 1 } }
+ * readHubStats(undefined).clients; // 0
  * ```
  * @module
  */
@@ -28,6 +30,14 @@ export interface HubStats {
    * had not (a symbol watched for less than the watch flags' sync period).
    */
   framesEncoded: number;
+  /** Clients that receive the once-a-second market summary. */
+  summaryClients: number;
+  /** Market summaries sent (each to one client). */
+  summariesSent: number;
+  /** Bytes of the market summaries sent, summed over clients. */
+  summaryBytesSent: number;
+  /** Summaries replaced by a newer one while a client was behind. */
+  summariesConflated: number;
   /** Disconnects by reason. */
   disconnects: Record<string, number>;
 }
@@ -50,7 +60,16 @@ function count(v: unknown): number {
  */
 export function readHubStats(hub: unknown): HubStats {
   if (typeof hub !== "object" || hub === null) {
-    return { clients: 0, framesConflated: 0, framesEncoded: 0, disconnects: {} };
+    return {
+      clients: 0,
+      framesConflated: 0,
+      framesEncoded: 0,
+      summaryClients: 0,
+      summariesSent: 0,
+      summaryBytesSent: 0,
+      summariesConflated: 0,
+      disconnects: {},
+    };
   }
   const h = hub as Record<string, unknown>;
   const disconnects: Record<string, number> = {};
@@ -65,6 +84,10 @@ export function readHubStats(hub: unknown): HubStats {
     clients: count(h.clients),
     framesConflated: count(h.framesConflated),
     framesEncoded: count(h.framesEncoded),
+    summaryClients: count(h.summaryClients),
+    summariesSent: count(h.summariesSent),
+    summaryBytesSent: count(h.summaryBytesSent),
+    summariesConflated: count(h.summariesConflated),
     disconnects,
   };
 }

@@ -409,6 +409,46 @@ function httpMetrics({ registers, state }: MetricsContext): void {
   });
 }
 
+/** The market summary's fan-out (the overview page's once-a-second message). */
+function summaryMetrics({ registers, state }: Pick<MetricsContext, "registers" | "state">): void {
+  new Gauge({
+    name: "depthwatch_ws_overview_clients",
+    help: "WebSocket clients receiving the once-a-second market summary.",
+    registers,
+    collect() {
+      this.set(readHubStats(state.hub).summaryClients);
+    },
+  });
+  const counters = [
+    [
+      "depthwatch_ws_overview_messages_sent_total",
+      "Market summaries sent (each to one client).",
+      "summariesSent",
+    ],
+    [
+      "depthwatch_ws_overview_bytes_sent_total",
+      "Bytes of market summaries sent, summed over clients.",
+      "summaryBytesSent",
+    ],
+    [
+      "depthwatch_ws_overview_messages_conflated_total",
+      "Market summaries replaced by a newer one while a client was behind.",
+      "summariesConflated",
+    ],
+  ] as const;
+  for (const [name, help, key] of counters) {
+    new Counter({
+      name,
+      help,
+      registers,
+      collect() {
+        this.reset();
+        this.inc(readHubStats(state.hub)[key]);
+      },
+    });
+  }
+}
+
 /** WebSocket hub: clients, conflated frames, disconnects. */
 function hubMetrics({ registers, state }: MetricsContext): void {
   new Gauge({
@@ -438,6 +478,7 @@ function hubMetrics({ registers, state }: MetricsContext): void {
       this.inc(readHubStats(state.hub).framesEncoded);
     },
   });
+  summaryMetrics({ registers, state });
   new Counter({
     name: "depthwatch_ws_disconnects_total",
     help: "WebSocket client disconnects by reason.",

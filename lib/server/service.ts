@@ -48,6 +48,9 @@ import { HostCheck } from "./host_check.ts";
 import { guardHandler } from "./http_guard.ts";
 import { WsHub } from "./ws_hub.ts";
 import { WorkerWire } from "./worker_wire.ts";
+import { MarketSummaryBuilder } from "./market_summary.ts";
+import { FeedState } from "../pipeline/feed_state.ts";
+import { INGEST_FEED_STATE } from "../pipeline/pipeline_counters.ts";
 
 /** What the HTTP app is made from: the service's state and its logger. */
 export interface HttpAppInput {
@@ -186,6 +189,18 @@ export async function runService(
     maxClients: config.maxClients,
     allowedOrigins: [...config.allowedOrigins],
   });
+  // The overview's summary, built once a second (SUMMARY_MS) for every symbol and sent by the
+  // hub to the clients that asked; the 1 m and 15 m changes come from the bars' `midAt`.
+  const summary = new MarketSummaryBuilder({
+    history,
+    epoch: hub.epoch,
+    lookback: bars,
+    feedState: (id) => {
+      const c = counters.load(counters.ingestSymbol(id, INGEST_FEED_STATE));
+      return c >= 0 && c <= 255 ? c : FeedState.Connecting;
+    },
+  });
+  summary.build(Date.now());
   const state: ServiceState = {
     symbols,
     mode: detectDataMode({
@@ -205,12 +220,14 @@ export async function runService(
     supervisor,
     latency,
     hub,
+    summary,
     authToken: config.authToken,
     diff: config.stream === "diff" ? { watch, snapshotDepth: config.snapshotDepth } : undefined,
   };
   const metrics = metricsFor(state);
   const sampler = setInterval(() => metrics.sample(), 1000);
   const watching = setInterval(() => markWatched(watch, hub), WATCH_SYNC_MS);
+  const summarising = setInterval(() => hub.publishSummary(summary.build(Date.now())), SUMMARY_MS);
   const consumer = new FrameConsumer({
     processed: processedRing,
     history,
@@ -259,6 +276,7 @@ export async function runService(
       hub.close("shutdown");
       clearInterval(sampler);
       clearInterval(watching);
+      clearInterval(summarising);
       await server.shutdown();
       await sim?.close();
       log.info("stopped");
@@ -266,6 +284,9 @@ export async function runService(
 
   return { url, state, supervisor, sim, close };
 }
+
+/** How often the market summary is built and sent, ms. */
+const SUMMARY_MS = 1000;
 
 /** How often the main thread copies "has a subscriber" per symbol into the watch flags, ms. */
 const WATCH_SYNC_MS = 250;

@@ -30,6 +30,14 @@
  * symbol per frame. Per-client conflation state exists only while the client
  * is behind (`WsSession.owed`, a map from symbol id to what is owed).
  *
+ * The market summary (`market_summary.ts`, the overview page's one message
+ * per second for every symbol) goes to the clients that asked for it
+ * (`/ws?summary=1`, or `WatchSummary` later): {@link WsHub.publishSummary}
+ * frames it once and queues the same bytes to each of them. A behind client
+ * is owed only the newest summary (each one replaced is counted in
+ * {@link WsHub.summariesConflated}) and gets it, with `conflated` = summaries
+ * skipped, when it drains, after the frames it is owed.
+ *
  * Each connection is a {@link WsSession} (`ws_session.ts`): the per-client
  * protocol (Subscribe, Unsubscribe, Resync, Ping, errors), its message limits,
  * and the one place where bytes are sent to a client. The hub serves the
@@ -56,6 +64,8 @@
 import { FRAME_DELIVERED_TIME, type FrameSlotLayout } from "../pipeline/frame_slot.ts";
 import { encodeFrame, frameOfWire, wireFrame } from "../analytics/wire_encoder.ts";
 import { upgradeWebSocket } from "../net/ws_upgrade.ts";
+import { encodeFrame as encodeWsFrame, OPCODE } from "../net/ws_frame.ts";
+import { withConflated } from "./market_summary.ts";
 import type { HistoryStore } from "./history_store.ts";
 import { encodeHello, wrapFrame } from "./frame_codec.ts";
 import type { WorkerWire } from "./worker_wire.ts";
@@ -177,6 +187,13 @@ export class WsHub {
   readonly #clients = new Set<WsSession>();
   readonly #bySymbol: Set<WsSession>[];
   readonly #behind = new Set<WsSession>();
+  readonly #summaryClients = new Set<WsSession>();
+  /** The newest summary (a `ServerMessage`) and its WebSocket frame, shared by every client. */
+  #summary: Uint8Array | null = null;
+  #summaryFrame: Uint8Array | null = null;
+  #summariesSent = 0;
+  #summaryBytesSent = 0;
+  #summariesConflated = 0;
   readonly #disconnects: Record<DisconnectReason, number>;
   readonly #rejected: Record<UpgradeRejectReason, number> = {
     not_websocket: 0,
@@ -266,6 +283,8 @@ export class WsHub {
       errorSent: () => this.#errorsSent++,
       behind: (session) => this.#markBehind(session),
       ended: (session, reason) => this.#forget(session, reason),
+      watchSummary: (session, enabled) => this.#watchSummary(session, enabled),
+      summaryHello: () => this.#summaryHello(),
     };
     // Frames stored before the hub existed become seq 1..k of this epoch.
     for (let s = 0; s < n; s++) this.#seq[s] = history.size(s);
@@ -305,6 +324,22 @@ export class WsHub {
   get upgradesRejected(): Readonly<Record<UpgradeRejectReason, number>> {
     return { ...this.#rejected };
   }
+  /** Clients that receive the market summary. */
+  get summaryClients(): number {
+    return this.#summaryClients.size;
+  }
+  /** Market summaries sent (each to one client). */
+  get summariesSent(): number {
+    return this.#summariesSent;
+  }
+  /** Bytes of the market summaries sent (WebSocket frames, summed over clients). */
+  get summaryBytesSent(): number {
+    return this.#summaryBytesSent;
+  }
+  /** Summaries not sent to a behind client because a newer one replaced them. */
+  get summariesConflated(): number {
+    return this.#summariesConflated;
+  }
   /** Clients currently behind (being conflated). */
   get clientsBehind(): number {
     return this.#behind.size;
@@ -326,6 +361,8 @@ export class WsHub {
    * only for requests served by `serveHttp`. The query parameter `symbol`
    * (case-insensitive) picks the first subscription, default the first
    * symbol; an unknown one is answered with a `ServerError` and the default.
+   * `summary=1` (or `true`) asks for the market summary; then, without
+   * `symbol`, the client follows no symbol (see `proto/market.proto`).
    */
   upgrade(req: Request): Response {
     const refusal = this.#refusal(req);
@@ -334,8 +371,17 @@ export class WsHub {
       maxMessageBytes: this.#limits.maxMessageBytes,
       idleTimeoutMs: this.#idleTimeoutMs,
     });
-    const requested = new URL(req.url).searchParams.get("symbol");
-    this.#clients.add(new WsSession(socket, this.#host, this.#limits, requested));
+    const query = new URL(req.url).searchParams;
+    const summary = query.get("summary");
+    this.#clients.add(
+      new WsSession(
+        socket,
+        this.#host,
+        this.#limits,
+        query.get("symbol"),
+        summary === "1" || summary === "true",
+      ),
+    );
     return response;
   }
 
@@ -438,6 +484,81 @@ export class WsHub {
     }
   }
 
+  /**
+   * Send `summary` (the bytes of a `ServerMessage { summary }`, from
+   * `MarketSummaryBuilder.build`) to every client that asked for it: framed
+   * once, the same bytes queued to each; a behind client is owed it instead
+   * (replacing an older one it was owed, counted).
+   */
+  publishSummary(summary: Uint8Array): void {
+    if (this.#closed) return;
+    this.#summary = summary;
+    const frame = this.#summaryFrame = encodeWsFrame(OPCODE.binary, summary);
+    for (const client of this.#summaryClients) {
+      if (client.summariesOwed > 0) {
+        // This one replaces the one it was owed; sent now if it has drained.
+        client.summariesOwed++;
+        this.#summariesConflated++;
+        if (client.behindSince !== 0) this.#tryDrain(client);
+        else this.#sendOwedSummary(client);
+        continue;
+      }
+      if (client.behindSince !== 0) this.#tryDrain(client);
+      if (client.behindSince === 0 && client.socket.bufferedAmount <= this.#maxBuffered) {
+        this.#sendSummary(client, frame, frame.length);
+        continue;
+      }
+      this.#markBehind(client);
+      if (!client.gone) client.summariesOwed = 1;
+    }
+  }
+
+  #sendSummary(client: WsSession, bytes: Uint8Array, length: number): void {
+    client.sendFrame(bytes);
+    this.#summariesSent++;
+    this.#summaryBytesSent += length;
+  }
+
+  /** Send a drained client the newest summary it is owed (with the count skipped). */
+  #sendOwedSummary(client: WsSession): void {
+    const owed = client.summariesOwed;
+    if (owed === 0 || client.gone || this.#summary === null) return;
+    if (client.socket.bufferedAmount > this.#maxBuffered) {
+      this.#markBehind(client);
+      return;
+    }
+    client.summariesOwed = 0;
+    if (owed === 1) {
+      this.#sendSummary(client, this.#summaryFrame!, this.#summaryFrame!.length);
+      return;
+    }
+    const frame = encodeWsFrame(OPCODE.binary, withConflated(this.#summary, owed - 1));
+    this.#sendSummary(client, frame, frame.length);
+  }
+
+  #watchSummary(client: WsSession, enabled: boolean): void {
+    client.summary = enabled;
+    if (enabled) {
+      this.#summaryClients.add(client);
+    } else {
+      this.#summaryClients.delete(client);
+      client.summariesOwed = 0;
+    }
+  }
+
+  /** The Hello of a summary-only connection: epoch and symbols, no symbol, no history. */
+  #summaryHello(): Uint8Array<ArrayBuffer> {
+    return encodeHello({
+      epoch: this.epoch,
+      symbols: this.symbols,
+      symbol: "",
+      seq: 0,
+      serverTime: now(),
+      subscribed: [],
+      layout: this.layout,
+    }, []);
+  }
+
   /** The wire bytes of a live frame, encoded on this thread (counted). */
   #encode(
     symbolId: number,
@@ -475,7 +596,7 @@ export class WsHub {
     client.behindSince = 0;
     this.#behind.delete(client);
     const owed = client.owed;
-    if (owed === null) return;
+    if (owed === null) return this.#sendOwedSummary(client);
     for (const [s, held] of owed) {
       if (client.gone) return;
       if (client.socket.bufferedAmount > this.#maxBuffered) {
@@ -493,6 +614,7 @@ export class WsHub {
       this.#framesSent++;
     }
     if (owed.size === 0 && client.owed === owed) client.owed = null;
+    this.#sendOwedSummary(client);
   }
 
   #startTimer(): void {
@@ -538,6 +660,7 @@ export class WsHub {
     this.#disconnects[reason]++;
     this.#clients.delete(client);
     this.#behind.delete(client);
+    this.#summaryClients.delete(client);
     for (const s of client.subscribed) this.#bySymbol[s].delete(client);
     if (this.#behind.size === 0) this.#stopTimer();
   }

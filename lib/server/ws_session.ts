@@ -6,7 +6,9 @@
  * it while it is behind, its message budget) and its side of the protocol:
  * the first subscription from the `?symbol=` query, `Subscribe`,
  * `Unsubscribe`, `Resync` (each answered with a `Hello`), `Ping` (answered
- * with a `Heartbeat`) and `ServerError` replies. Every byte the server sends
+ * with a `Heartbeat`), `WatchSummary` and the `?summary=1` query (the market
+ * summary on or off; without `?symbol=` a summary connection subscribes to no
+ * symbol and its Hello names none) and `ServerError` replies. Every byte the server sends
  * to a client goes through {@link WsSession.send}.
  *
  * Client messages (binary `ClientMessage`s) are bounded: text frames close
@@ -144,6 +146,8 @@ export const CLOSE_CODES = {
  *   errorSent: () => {},
  *   behind: () => {},
  *   ended: (session) => subscribers.forEach((set) => set.delete(session)),
+ *   watchSummary: () => {},
+ *   summaryHello: () => new Uint8Array(0),
  * };
  * ```
  */
@@ -164,6 +168,13 @@ export interface SessionHost {
   behind(session: WsSession): void;
   /** `session` ended (called once): forget it and count `reason`. */
   ended(session: WsSession, reason: DisconnectReason): void;
+  /** Start (`true`) or stop sending the once-a-second market summary to `session`. */
+  watchSummary(session: WsSession, enabled: boolean): void;
+  /**
+   * The encoded `ServerMessage` Hello of a connection that follows no
+   * symbol (summary only): epoch and symbols, an empty `symbol`, no history.
+   */
+  summaryHello(): Uint8Array<ArrayBuffer>;
 }
 
 /**
@@ -297,6 +308,14 @@ export class WsSession {
   owed: Map<number, OwedFrame> | null = null;
   /** Fan-out state: time the client fell behind (`performance.now()`); 0 when it is not behind. */
   behindSince = 0;
+  /** The client receives the once-a-second market summary. */
+  summary = false;
+  /**
+   * Fan-out state: summaries not sent while the client was behind, the
+   * newest of which it is owed (it gets the hub's newest when it drains;
+   * `conflated` = this − 1). 0 when nothing is owed.
+   */
+  summariesOwed = 0;
   readonly #host: SessionHost;
   readonly #limits: SessionLimits;
   #gone = false;
@@ -312,12 +331,16 @@ export class WsSession {
    * @param firstSymbol The `?symbol=` of the upgrade request (any case): the
    * first subscription once the socket opens; `null` means the first symbol.
    * An unknown one is answered with a `ServerError` and the first symbol.
+   * @param summary The upgrade request asked for the market summary
+   * (`?summary=1`): the session receives it, and without `firstSymbol` it
+   * subscribes to no symbol (its Hello is the host's `summaryHello`).
    */
   constructor(
     socket: ServerWebSocket,
     host: SessionHost,
     limits: SessionLimits,
     firstSymbol: string | null,
+    summary = false,
   ) {
     this.socket = socket;
     this.#host = host;
@@ -325,7 +348,7 @@ export class WsSession {
     this.#messages = new TokenBucket(limits.maxMessagesPerSecond, 1000);
     this.#badRequests = new TokenBucket(limits.maxBadRequestsPerMinute, 60_000);
     socket.binaryType = "arraybuffer";
-    socket.onopen = () => this.#open(firstSymbol);
+    socket.onopen = () => this.#open(firstSymbol, summary);
     socket.onmessage = (event) => this.#onMessage(event.data);
     socket.onerror = () => this.#end("error");
     socket.onclose = (event) => this.#end(closeReason(event));
@@ -420,8 +443,20 @@ export class WsSession {
     this.owed = null;
   }
 
-  #open(firstSymbol: string | null): void {
+  #open(firstSymbol: string | null, summary: boolean): void {
     if (this.#gone) return;
+    if (summary) {
+      this.#host.watchSummary(this, true);
+      if (firstSymbol === null) {
+        this.#answering = true;
+        try {
+          this.send(this.#host.summaryHello());
+        } finally {
+          this.#answering = false;
+        }
+        return;
+      }
+    }
     const wanted = firstSymbol === null ? 0 : this.#host.symbolId(firstSymbol);
     this.#answering = true;
     try {
@@ -473,11 +508,14 @@ export class WsSession {
       case "ping":
         this.#sendHeartbeat(kind.value.nonce);
         return;
+      case "watchSummary":
+        this.#host.watchSummary(this, kind.value.enabled);
+        return;
       default:
         this.close(
           "protocol",
           CLOSE_CODES.policy,
-          "empty message: expected one of subscribe, unsubscribe, resync, ping",
+          "empty message: expected one of subscribe, unsubscribe, resync, ping, watchSummary",
         );
     }
   }

@@ -19,6 +19,20 @@
 //   4. `Subscribe` adds symbols (one `Hello` per newly added symbol);
 //      `Unsubscribe` removes them. Unknown symbols get an `Error`.
 //
+// Market summary (the overview page, `GET /`): `/ws?summary=1` asks for one
+// `MarketSummary` per second covering EVERY symbol, instead of frame streams.
+// Without `symbol=` such a connection subscribes to no symbol: its first
+// message is a `Hello` with an empty `symbol`, no history and seq 0 (it
+// carries `epoch` and `symbols`, whose order the summary's columns follow).
+// With `symbol=` it also gets that symbol's Hello and frames as above.
+// `WatchSummary { enabled }` turns the summary on or off on any connection
+// (turning it on answers with nothing but the next summary). The summary is
+// built once per second and the same bytes go to every client that asked;
+// a client that has not drained its queue gets only the newest summary when
+// it has (`ServerMessage.conflated` = summaries skipped, and
+// `MarketSummary.seq` jumps by `conflated + 1`). A summary's values are a
+// snapshot: nothing needs resyncing after a skipped one.
+//
 // Numbers: quantities that could not be computed (one-sided book, no previous
 // frame, too few samples) are NaN on the wire: doubles carry NaN as-is. A
 // negative zero is sent as 0. Times are epoch milliseconds (fractional).
@@ -39,7 +53,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file market.proto.
  */
 export const file_market: GenFile = /*@__PURE__*/
-  fileDesc("CgxtYXJrZXQucHJvdG8SDWRlcHRod2F0Y2gudjEi1AEKDVNlcnZlck1lc3NhZ2USJQoFaGVsbG8YASABKAsyFC5kZXB0aHdhdGNoLnYxLkhlbGxvSAASJQoFZnJhbWUYAiABKAsyFC5kZXB0aHdhdGNoLnYxLkZyYW1lSAASKwoFZXJyb3IYAyABKAsyGi5kZXB0aHdhdGNoLnYxLlNlcnZlckVycm9ySAASLQoJaGVhcnRiZWF0GAQgASgLMhguZGVwdGh3YXRjaC52MS5IZWFydGJlYXRIABIRCgljb25mbGF0ZWQYDyABKA1CBgoEa2luZCLQAQoFSGVsbG8SDQoFZXBvY2gYASABKAkSDwoHc3ltYm9scxgCIAMoCRIOCgZzeW1ib2wYAyABKAkSJQoHaGlzdG9yeRgEIAMoCzIULmRlcHRod2F0Y2gudjEuRnJhbWUSCwoDc2VxGAUgASgBEhMKC3NlcnZlcl90aW1lGAYgASgBEhIKCnN1YnNjcmliZWQYByADKAkSDgoGbGV2ZWxzGAggASgNEhEKCW5vdGlvbmFscxgJIAMoARIXCg9kZXB0aF9iYW5kc19icHMYCiADKAEi2gUKBUZyYW1lEg4KBnN5bWJvbBgBIAEoCRILCgNzZXEYAiABKAESFgoObGFzdF91cGRhdGVfaWQYAyABKAESDQoFZmxhZ3MYBCABKA0SEgoKZXZlbnRfdGltZRgFIAEoARIUCgxyZWNlaXZlX3RpbWUYBiABKAESEwoLcGFyc2VkX3RpbWUYByABKAESFQoNYW5hbHlzZWRfdGltZRgIIAEoARIWCg5kZWxpdmVyZWRfdGltZRgJIAEoARIRCglzZW50X3RpbWUYCiABKAESEgoKZnJhbWVfcmF0ZRgLIAEoARILCgNtaWQYDCABKAESDgoGc3ByZWFkGA0gASgBEhIKCnNwcmVhZF9icHMYDiABKAESFAoMd2VpZ2h0ZWRfbWlkGA8gASgBEhQKDGltYmFsYW5jZV9sMRgQIAEoARIUCgxpbWJhbGFuY2VfbDUYESABKAESFQoNaW1iYWxhbmNlX2wyMBgSIAEoARILCgNvZmkYEyABKAESDgoGb2ZpX2wxGBQgASgBEg4KBm9maV8xcxgVIAEoARIPCgdvZmlfMTBzGBYgASgBEhEKCW9maV9sMV8xcxgXIAEoARISCgpvZmlfbDFfMTBzGBggASgBEhUKDXZvbGF0aWxpdHlfMW0YGSABKAESFQoNdm9sYXRpbGl0eV81bRgaIAEoARInCgVkZXB0aBgbIAMoCzIYLmRlcHRod2F0Y2gudjEuRGVwdGhCYW5kEikKCHNsaXBwYWdlGBwgAygLMhcuZGVwdGh3YXRjaC52MS5TbGlwcGFnZRIjCgV3YWxscxgdIAEoCzIULmRlcHRod2F0Y2gudjEuV2FsbHMSEgoKYmlkX3ByaWNlcxgeIAMoARIRCgliaWRfc2l6ZXMYHyADKAESEgoKYXNrX3ByaWNlcxggIAMoARIRCglhc2tfc2l6ZXMYISADKAESFAoMYW5hbHlzZWRfc2VxGCIgASgBImIKCURlcHRoQmFuZBILCgNicHMYASABKAESEAoIYmlkX2Jhc2UYAiABKAESEQoJYmlkX3F1b3RlGAMgASgBEhAKCGFza19iYXNlGAQgASgBEhEKCWFza19xdW90ZRgFIAEoASKfAQoIU2xpcHBhZ2USEAoIbm90aW9uYWwYASABKAESDwoHYnV5X2JwcxgCIAEoARIQCghzZWxsX2JwcxgDIAEoARIYChBidXlfZmlsbGVkX3F1b3RlGAQgASgBEhkKEXNlbGxfZmlsbGVkX3F1b3RlGAUgASgBEhMKC2J1eV9leGNlZWRzGAYgASgIEhQKDHNlbGxfZXhjZWVkcxgHIAEoCCKOAQoFV2FsbHMSEQoJdGhyZXNob2xkGAEgASgBEhEKCWJpZF9jb3VudBgCIAEoDRIRCglhc2tfY291bnQYAyABKA0SEgoKYmlkX3ByaWNlcxgEIAMoARIRCgliaWRfc2l6ZXMYBSADKAESEgoKYXNrX3ByaWNlcxgGIAMoARIRCglhc2tfc2l6ZXMYByADKAEiVgoLU2VydmVyRXJyb3ISJgoEY29kZRgBIAEoDjIYLmRlcHRod2F0Y2gudjEuRXJyb3JDb2RlEg8KB21lc3NhZ2UYAiABKAkSDgoGc3ltYm9sGAMgASgJIi8KCUhlYXJ0YmVhdBITCgtzZXJ2ZXJfdGltZRgBIAEoARINCgVub25jZRgCIAEoDSLHAQoNQ2xpZW50TWVzc2FnZRItCglzdWJzY3JpYmUYASABKAsyGC5kZXB0aHdhdGNoLnYxLlN1YnNjcmliZUgAEjEKC3Vuc3Vic2NyaWJlGAIgASgLMhouZGVwdGh3YXRjaC52MS5VbnN1YnNjcmliZUgAEicKBnJlc3luYxgDIAEoCzIVLmRlcHRod2F0Y2gudjEuUmVzeW5jSAASIwoEcGluZxgEIAEoCzITLmRlcHRod2F0Y2gudjEuUGluZ0gAQgYKBGtpbmQiHAoJU3Vic2NyaWJlEg8KB3N5bWJvbHMYASADKAkiHgoLVW5zdWJzY3JpYmUSDwoHc3ltYm9scxgBIAMoCSIYCgZSZXN5bmMSDgoGc3ltYm9sGAEgASgJIhUKBFBpbmcSDQoFbm9uY2UYASABKA0qZgoJRXJyb3JDb2RlEhoKFkVSUk9SX0NPREVfVU5TUEVDSUZJRUQQABIdChlFUlJPUl9DT0RFX1VOS05PV05fU1lNQk9MEAESHgoaRVJST1JfQ09ERV9JTlZBTElEX1JFUVVFU1QQAmIGcHJvdG8z");
+  fileDesc("CgxtYXJrZXQucHJvdG8SDWRlcHRod2F0Y2gudjEihQIKDVNlcnZlck1lc3NhZ2USJQoFaGVsbG8YASABKAsyFC5kZXB0aHdhdGNoLnYxLkhlbGxvSAASJQoFZnJhbWUYAiABKAsyFC5kZXB0aHdhdGNoLnYxLkZyYW1lSAASKwoFZXJyb3IYAyABKAsyGi5kZXB0aHdhdGNoLnYxLlNlcnZlckVycm9ySAASLQoJaGVhcnRiZWF0GAQgASgLMhguZGVwdGh3YXRjaC52MS5IZWFydGJlYXRIABIvCgdzdW1tYXJ5GAUgASgLMhwuZGVwdGh3YXRjaC52MS5NYXJrZXRTdW1tYXJ5SAASEQoJY29uZmxhdGVkGA8gASgNQgYKBGtpbmQi0AEKBUhlbGxvEg0KBWVwb2NoGAEgASgJEg8KB3N5bWJvbHMYAiADKAkSDgoGc3ltYm9sGAMgASgJEiUKB2hpc3RvcnkYBCADKAsyFC5kZXB0aHdhdGNoLnYxLkZyYW1lEgsKA3NlcRgFIAEoARITCgtzZXJ2ZXJfdGltZRgGIAEoARISCgpzdWJzY3JpYmVkGAcgAygJEg4KBmxldmVscxgIIAEoDRIRCglub3Rpb25hbHMYCSADKAESFwoPZGVwdGhfYmFuZHNfYnBzGAogAygBItoFCgVGcmFtZRIOCgZzeW1ib2wYASABKAkSCwoDc2VxGAIgASgBEhYKDmxhc3RfdXBkYXRlX2lkGAMgASgBEg0KBWZsYWdzGAQgASgNEhIKCmV2ZW50X3RpbWUYBSABKAESFAoMcmVjZWl2ZV90aW1lGAYgASgBEhMKC3BhcnNlZF90aW1lGAcgASgBEhUKDWFuYWx5c2VkX3RpbWUYCCABKAESFgoOZGVsaXZlcmVkX3RpbWUYCSABKAESEQoJc2VudF90aW1lGAogASgBEhIKCmZyYW1lX3JhdGUYCyABKAESCwoDbWlkGAwgASgBEg4KBnNwcmVhZBgNIAEoARISCgpzcHJlYWRfYnBzGA4gASgBEhQKDHdlaWdodGVkX21pZBgPIAEoARIUCgxpbWJhbGFuY2VfbDEYECABKAESFAoMaW1iYWxhbmNlX2w1GBEgASgBEhUKDWltYmFsYW5jZV9sMjAYEiABKAESCwoDb2ZpGBMgASgBEg4KBm9maV9sMRgUIAEoARIOCgZvZmlfMXMYFSABKAESDwoHb2ZpXzEwcxgWIAEoARIRCglvZmlfbDFfMXMYFyABKAESEgoKb2ZpX2wxXzEwcxgYIAEoARIVCg12b2xhdGlsaXR5XzFtGBkgASgBEhUKDXZvbGF0aWxpdHlfNW0YGiABKAESJwoFZGVwdGgYGyADKAsyGC5kZXB0aHdhdGNoLnYxLkRlcHRoQmFuZBIpCghzbGlwcGFnZRgcIAMoCzIXLmRlcHRod2F0Y2gudjEuU2xpcHBhZ2USIwoFd2FsbHMYHSABKAsyFC5kZXB0aHdhdGNoLnYxLldhbGxzEhIKCmJpZF9wcmljZXMYHiADKAESEQoJYmlkX3NpemVzGB8gAygBEhIKCmFza19wcmljZXMYICADKAESEQoJYXNrX3NpemVzGCEgAygBEhQKDGFuYWx5c2VkX3NlcRgiIAEoASKcAgoNTWFya2V0U3VtbWFyeRINCgVlcG9jaBgBIAEoCRILCgNzZXEYAiABKAESEwoLc2VydmVyX3RpbWUYAyABKAESEgoKZmVlZF9zdGF0ZRgEIAEoDBILCgNtaWQYBSADKAESEQoJY2hhbmdlXzFtGAYgAygCEhIKCmNoYW5nZV8xNW0YByADKAISEgoKc3ByZWFkX2JwcxgIIAMoAhIUCgxpbWJhbGFuY2VfbDUYCSADKAISDwoHb2ZpXzEwcxgKIAMoAhIVCg12b2xhdGlsaXR5XzFtGAsgAygCEhcKD2RlcHRoX2JpZF8xMGJwcxgMIAMoAhIXCg9kZXB0aF9hc2tfMTBicHMYDSADKAISDgoGYWdlX21zGA4gAygCImIKCURlcHRoQmFuZBILCgNicHMYASABKAESEAoIYmlkX2Jhc2UYAiABKAESEQoJYmlkX3F1b3RlGAMgASgBEhAKCGFza19iYXNlGAQgASgBEhEKCWFza19xdW90ZRgFIAEoASKfAQoIU2xpcHBhZ2USEAoIbm90aW9uYWwYASABKAESDwoHYnV5X2JwcxgCIAEoARIQCghzZWxsX2JwcxgDIAEoARIYChBidXlfZmlsbGVkX3F1b3RlGAQgASgBEhkKEXNlbGxfZmlsbGVkX3F1b3RlGAUgASgBEhMKC2J1eV9leGNlZWRzGAYgASgIEhQKDHNlbGxfZXhjZWVkcxgHIAEoCCKOAQoFV2FsbHMSEQoJdGhyZXNob2xkGAEgASgBEhEKCWJpZF9jb3VudBgCIAEoDRIRCglhc2tfY291bnQYAyABKA0SEgoKYmlkX3ByaWNlcxgEIAMoARIRCgliaWRfc2l6ZXMYBSADKAESEgoKYXNrX3ByaWNlcxgGIAMoARIRCglhc2tfc2l6ZXMYByADKAEiVgoLU2VydmVyRXJyb3ISJgoEY29kZRgBIAEoDjIYLmRlcHRod2F0Y2gudjEuRXJyb3JDb2RlEg8KB21lc3NhZ2UYAiABKAkSDgoGc3ltYm9sGAMgASgJIi8KCUhlYXJ0YmVhdBITCgtzZXJ2ZXJfdGltZRgBIAEoARINCgVub25jZRgCIAEoDSL9AQoNQ2xpZW50TWVzc2FnZRItCglzdWJzY3JpYmUYASABKAsyGC5kZXB0aHdhdGNoLnYxLlN1YnNjcmliZUgAEjEKC3Vuc3Vic2NyaWJlGAIgASgLMhouZGVwdGh3YXRjaC52MS5VbnN1YnNjcmliZUgAEicKBnJlc3luYxgDIAEoCzIVLmRlcHRod2F0Y2gudjEuUmVzeW5jSAASIwoEcGluZxgEIAEoCzITLmRlcHRod2F0Y2gudjEuUGluZ0gAEjQKDXdhdGNoX3N1bW1hcnkYBSABKAsyGy5kZXB0aHdhdGNoLnYxLldhdGNoU3VtbWFyeUgAQgYKBGtpbmQiHwoMV2F0Y2hTdW1tYXJ5Eg8KB2VuYWJsZWQYASABKAgiHAoJU3Vic2NyaWJlEg8KB3N5bWJvbHMYASADKAkiHgoLVW5zdWJzY3JpYmUSDwoHc3ltYm9scxgBIAMoCSIYCgZSZXN5bmMSDgoGc3ltYm9sGAEgASgJIhUKBFBpbmcSDQoFbm9uY2UYASABKA0qZgoJRXJyb3JDb2RlEhoKFkVSUk9SX0NPREVfVU5TUEVDSUZJRUQQABIdChlFUlJPUl9DT0RFX1VOS05PV05fU1lNQk9MEAESHgoaRVJST1JfQ09ERV9JTlZBTElEX1JFUVVFU1QQAmIGcHJvdG8z");
 
 /**
  * Every message the server sends.
@@ -84,6 +98,14 @@ export type ServerMessage = Message<"depthwatch.v1.ServerMessage"> & {
      */
     value: Heartbeat;
     case: "heartbeat";
+  } | {
+    /**
+     * Once per second to clients that asked for it: every symbol's overview numbers.
+     *
+     * @generated from field: depthwatch.v1.MarketSummary summary = 5;
+     */
+    value: MarketSummary;
+    case: "summary";
   } | { case: undefined; value?: undefined };
 
   /**
@@ -91,6 +113,9 @@ export type ServerMessage = Message<"depthwatch.v1.ServerMessage"> & {
    * client just before this one because it read too slowly (the newest frame
    * per symbol is kept). 0 (absent) when nothing was dropped. When > 0 the
    * frame's seq jumps by `conflated + 1` and the client should resync.
+   * With `summary`: how many summaries were skipped for this client just
+   * before this one (only the newest is kept); `MarketSummary.seq` jumps by
+   * `conflated + 1`. Nothing to resync: each summary is complete.
    *
    * @generated from field: uint32 conflated = 15;
    */
@@ -459,6 +484,129 @@ export const FrameSchema: GenMessage<Frame> = /*@__PURE__*/
   messageDesc(file_market, 2);
 
 /**
+ * The overview of every symbol, once per second (see the header comment).
+ * Columnar: each `repeated` field holds one value per symbol, in the order of
+ * `Hello.symbols` (the server's symbol list, which the page seed also uses),
+ * so entry i of every column is symbol i; names are not repeated. Values come
+ * from each symbol's newest frame when the summary was built; what cannot be
+ * computed (no frame yet, one-sided book, no lookback) is NaN. Floats (32-bit)
+ * carry what needs no more precision (about 7 significant digits); mid is a
+ * double. At 2,000 symbols a summary is about 90 KB (45 bytes per symbol).
+ *
+ * @generated from message depthwatch.v1.MarketSummary
+ */
+export type MarketSummary = Message<"depthwatch.v1.MarketSummary"> & {
+  /**
+   * Random id of the server's hub instance (as `Hello.epoch`).
+   *
+   * @generated from field: string epoch = 1;
+   */
+  epoch: string;
+
+  /**
+   * 1 for the first summary of this hub instance, +1 per summary built (an
+   * integer carried as a double). A jump means summaries were conflated away.
+   *
+   * @generated from field: double seq = 2;
+   */
+  seq: number;
+
+  /**
+   * Server wall-clock time when the summary was built, epoch ms.
+   *
+   * @generated from field: double server_time = 3;
+   */
+  serverTime: number;
+
+  /**
+   * One byte per symbol: the feed state (0 connecting, 1 live, 2 stale,
+   * 3 resyncing; see lib/pipeline/feed_state.ts).
+   *
+   * @generated from field: bytes feed_state = 4;
+   */
+  feedState: Uint8Array;
+
+  /**
+   * mid = (best bid + best ask) / 2 of the newest frame (NaN before any).
+   *
+   * @generated from field: repeated double mid = 5;
+   */
+  mid: number[];
+
+  /**
+   * Relative change of mid over the last minute: mid / mid 60 s ago - 1
+   * (0.01 = +1 %). NaN when the mid of then is unknown (10 s granularity).
+   *
+   * @generated from field: repeated float change_1m = 6;
+   */
+  change1m: number[];
+
+  /**
+   * Relative change of mid over the last 15 minutes: mid / mid 900 s ago - 1.
+   *
+   * @generated from field: repeated float change_15m = 7;
+   */
+  change15m: number[];
+
+  /**
+   * Spread in bps of mid: 1e4 * (best ask - best bid) / mid.
+   *
+   * @generated from field: repeated float spread_bps = 8;
+   */
+  spreadBps: number[];
+
+  /**
+   * Imbalance (sum Qb - sum Qa) / (sum Qb + sum Qa) over the top 5 levels per side, -1..1.
+   *
+   * @generated from field: repeated float imbalance_l5 = 9;
+   */
+  imbalanceL5: number[];
+
+  /**
+   * Sum of multi-level order-flow imbalance e over the last 10 s (base currency).
+   *
+   * @generated from field: repeated float ofi_10s = 10;
+   */
+  ofi10s: number[];
+
+  /**
+   * Realised volatility of mid over the last minute (1 s samples, not annualised).
+   *
+   * @generated from field: repeated float volatility_1m = 11;
+   */
+  volatility1m: number[];
+
+  /**
+   * Resting bid depth within 10 bps of mid, quote currency (sum of price * size).
+   *
+   * @generated from field: repeated float depth_bid_10bps = 12;
+   */
+  depthBid10bps: number[];
+
+  /**
+   * Resting ask depth within 10 bps of mid, quote currency.
+   *
+   * @generated from field: repeated float depth_ask_10bps = 13;
+   */
+  depthAsk10bps: number[];
+
+  /**
+   * Update age: server_time minus the local receive time of the newest
+   * frame's exchange message, ms (NaN before any frame).
+   *
+   * @generated from field: repeated float age_ms = 14;
+   */
+  ageMs: number[];
+};
+
+/**
+ * Describes the message depthwatch.v1.MarketSummary.
+ * Use `create(MarketSummarySchema)` to create a new message.
+ */
+export const MarketSummarySchema: GenMessage<MarketSummary> = /*@__PURE__*/
+  messageDesc(file_market, 3);
+
+/**
  * Resting depth of both sides within `bps` of mid.
  *
  * @generated from message depthwatch.v1.DepthBand
@@ -505,7 +653,7 @@ export type DepthBand = Message<"depthwatch.v1.DepthBand"> & {
  * Use `create(DepthBandSchema)` to create a new message.
  */
 export const DepthBandSchema: GenMessage<DepthBand> = /*@__PURE__*/
-  messageDesc(file_market, 3);
+  messageDesc(file_market, 4);
 
 /**
  * Cost of buying and of selling one notional against the visible book.
@@ -568,7 +716,7 @@ export type Slippage = Message<"depthwatch.v1.Slippage"> & {
  * Use `create(SlippageSchema)` to create a new message.
  */
 export const SlippageSchema: GenMessage<Slippage> = /*@__PURE__*/
-  messageDesc(file_market, 4);
+  messageDesc(file_market, 5);
 
 /**
  * Levels whose size is at least the wall factor times the median visible size.
@@ -631,7 +779,7 @@ export type Walls = Message<"depthwatch.v1.Walls"> & {
  * Use `create(WallsSchema)` to create a new message.
  */
 export const WallsSchema: GenMessage<Walls> = /*@__PURE__*/
-  messageDesc(file_market, 5);
+  messageDesc(file_market, 6);
 
 /**
  * A request of the client could not be served; the connection stays open.
@@ -666,7 +814,7 @@ export type ServerError = Message<"depthwatch.v1.ServerError"> & {
  * Use `create(ServerErrorSchema)` to create a new message.
  */
 export const ServerErrorSchema: GenMessage<ServerError> = /*@__PURE__*/
-  messageDesc(file_market, 6);
+  messageDesc(file_market, 7);
 
 /**
  * Answer to `Ping`.
@@ -694,7 +842,7 @@ export type Heartbeat = Message<"depthwatch.v1.Heartbeat"> & {
  * Use `create(HeartbeatSchema)` to create a new message.
  */
 export const HeartbeatSchema: GenMessage<Heartbeat> = /*@__PURE__*/
-  messageDesc(file_market, 7);
+  messageDesc(file_market, 8);
 
 /**
  * Every message the client sends.
@@ -739,6 +887,14 @@ export type ClientMessage = Message<"depthwatch.v1.ClientMessage"> & {
      */
     value: Ping;
     case: "ping";
+  } | {
+    /**
+     * Start or stop the once-a-second `MarketSummary` on this connection.
+     *
+     * @generated from field: depthwatch.v1.WatchSummary watch_summary = 5;
+     */
+    value: WatchSummary;
+    case: "watchSummary";
   } | { case: undefined; value?: undefined };
 };
 
@@ -747,7 +903,28 @@ export type ClientMessage = Message<"depthwatch.v1.ClientMessage"> & {
  * Use `create(ClientMessageSchema)` to create a new message.
  */
 export const ClientMessageSchema: GenMessage<ClientMessage> = /*@__PURE__*/
-  messageDesc(file_market, 8);
+  messageDesc(file_market, 9);
+
+/**
+ * Start or stop the market summary on this connection (see the header).
+ *
+ * @generated from message depthwatch.v1.WatchSummary
+ */
+export type WatchSummary = Message<"depthwatch.v1.WatchSummary"> & {
+  /**
+   * true: send every following summary; false: stop sending them.
+   *
+   * @generated from field: bool enabled = 1;
+   */
+  enabled: boolean;
+};
+
+/**
+ * Describes the message depthwatch.v1.WatchSummary.
+ * Use `create(WatchSummarySchema)` to create a new message.
+ */
+export const WatchSummarySchema: GenMessage<WatchSummary> = /*@__PURE__*/
+  messageDesc(file_market, 10);
 
 /**
  * Add symbols to this connection's subscriptions.
@@ -768,7 +945,7 @@ export type Subscribe = Message<"depthwatch.v1.Subscribe"> & {
  * Use `create(SubscribeSchema)` to create a new message.
  */
 export const SubscribeSchema: GenMessage<Subscribe> = /*@__PURE__*/
-  messageDesc(file_market, 9);
+  messageDesc(file_market, 11);
 
 /**
  * Remove symbols from this connection's subscriptions.
@@ -789,7 +966,7 @@ export type Unsubscribe = Message<"depthwatch.v1.Unsubscribe"> & {
  * Use `create(UnsubscribeSchema)` to create a new message.
  */
 export const UnsubscribeSchema: GenMessage<Unsubscribe> = /*@__PURE__*/
-  messageDesc(file_market, 10);
+  messageDesc(file_market, 12);
 
 /**
  * Ask for a new Hello of one subscribed symbol.
@@ -810,7 +987,7 @@ export type Resync = Message<"depthwatch.v1.Resync"> & {
  * Use `create(ResyncSchema)` to create a new message.
  */
 export const ResyncSchema: GenMessage<Resync> = /*@__PURE__*/
-  messageDesc(file_market, 11);
+  messageDesc(file_market, 13);
 
 /**
  * Liveness check.
@@ -831,7 +1008,7 @@ export type Ping = Message<"depthwatch.v1.Ping"> & {
  * Use `create(PingSchema)` to create a new message.
  */
 export const PingSchema: GenMessage<Ping> = /*@__PURE__*/
-  messageDesc(file_market, 12);
+  messageDesc(file_market, 14);
 
 /**
  * Why a client request failed.
