@@ -74,7 +74,7 @@ Deno.test({
       page.on("request", (r) => {
         if (r.url().includes("/api/history")) fetched.push(new URL(r.url()).search);
       });
-      await page.goto(service.url);
+      await page.goto(new URL("/s/BTCUSDT", service.url).href);
       await page.locator('.badge[data-state="live"]').waitFor();
       await page.locator('[data-range="10s"][aria-pressed="true"]').waitFor();
 
@@ -107,9 +107,11 @@ Deno.test({
           ));
       }
 
-      // The symbol switch refetches the bars of the symbol shown.
-      await page.locator('button.sym[data-symbol="ETHUSDT"]').click();
+      // Another symbol's page fetches that symbol's bars.
+      await page.goto(new URL("/s/ETHUSDT", service.url).href);
       await page.locator('.charts[data-symbol="ETHUSDT"]').waitFor();
+      await page.locator('button[data-range="24h"]').click();
+      await page.locator('.charts[data-range="24h"]').waitFor();
       await until(
         "ETH bars fetched",
         () =>
