@@ -6,13 +6,8 @@
 // the frames actually delivered, through the route as a client gets them.
 // Every wait is for a condition; its timeout only guards against a hang.
 //
-// Found while writing it (not fixed here: lib/server/supervisor.ts): after
-// `supervisor.kill("analytics")` the old worker keeps producing for a second
-// or more next to its replacement (two analysed seq runs interleave), so the
-// processed ring has two producers and some delivered frames are torn (a
-// BTCUSDT frame with ETHUSDT's mid). The bars fold what is delivered, so the
-// reference is computed from those same frames; the tear shows as a
-// saturated high/low, as documented.
+// (Writing it found that a killed analytics worker went on producing next to
+// its replacement; worker leases fixed that: tests/worker_lease_test.ts.)
 import assert from "node:assert/strict";
 import { parseConfig } from "../lib/server/config.ts";
 import { type Service, startService } from "../main.ts";

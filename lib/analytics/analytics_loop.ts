@@ -79,6 +79,13 @@ export interface AnalyticsLoopOptions {
    * none: slots carry the analytics frame only.
    */
   wire?: { names: readonly string[]; watch: SharedArrayBuffer };
+  /**
+   * This worker generation's lease (lib/pipeline/worker_lease.ts), checked
+   * before every frame taken from the raw ring: once it is lost the loop
+   * takes, publishes and counts nothing more and {@link AnalyticsLoop.run}
+   * returns (with {@link AnalyticsLoop.fenced} true). Default none.
+   */
+  lease?: { held(): boolean };
   /** Most frames looked at per batch. Default 256. */
   batch?: number;
   /**
@@ -124,6 +131,8 @@ export class AnalyticsLoop {
   readonly #adaptive: AdaptiveProcessor;
   readonly #frame: Float64Array;
   readonly #wire: WireSlotLayout | undefined;
+  readonly #lease: { held(): boolean } | undefined;
+  #fenced = false;
   readonly #names: Uint8Array[] = [];
   readonly #watch: WatchFlags | undefined;
   readonly #ids: Int32Array;
@@ -206,6 +215,7 @@ export class AnalyticsLoop {
     this.#ids = new Int32Array(this.#batch);
     this.#newest = new Uint8Array(this.#batch);
     this.#costMs = options.costMs ?? 0;
+    this.#lease = options.lease;
     this.#counters.store(this.#counters.analytics(ANALYTICS_STARTED), 1);
   }
 
@@ -214,6 +224,7 @@ export class AnalyticsLoop {
    * frames were taken (processed or skipped); 0 when the raw ring was empty.
    */
   drain(): number {
+    if (this.#lost()) return 0;
     const raw = this.#raw;
     const c = this.#counters;
     c.add(c.analytics(ANALYTICS_HEARTBEAT), 1);
@@ -240,7 +251,8 @@ export class AnalyticsLoop {
     const processed = this.#processed;
     let taken = 0;
     for (let k = 0; k < seen; k++) {
-      if (!raw.pop(frame)) break;
+      // The lease before every frame: a fenced generation takes nothing more.
+      if (this.#lost() || !raw.pop(frame)) break;
       taken++;
       const symbolId = frame[BOOK_SYMBOL_ID];
       if (!(symbolId >= 0 && symbolId < this.#symbols)) {
@@ -281,11 +293,24 @@ export class AnalyticsLoop {
     const raw = this.#raw;
     for (;;) {
       if (this.drain() > 0) continue;
+      if (this.#fenced) return; // a restarted generation owns the rings now
       if (raw.closed && raw.available() === 0) break;
       raw.waitForData(100);
     }
     this.#flush();
     this.#processed.close();
+  }
+
+  /** Whether this loop lost its lease (it touches the rings no more). */
+  get fenced(): boolean {
+    return this.#fenced;
+  }
+
+  #lost(): boolean {
+    if (this.#fenced) return true;
+    if (this.#lease === undefined || this.#lease.held()) return false;
+    this.#fenced = true;
+    return true;
   }
 
   /** The wire bytes of the frame at word `at` of the processed ring, or none when unwatched. */

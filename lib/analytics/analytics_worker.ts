@@ -3,12 +3,16 @@
  * Analytics worker entry: attaches the rings and counters posted by the
  * supervisor and runs an {@link AnalyticsLoop} until the raw ring is closed
  * and drained. Message in: `{ type: "start", … }`; out: `{ type: "started" }`,
- * then `{ type: "stopped" }` when the loop ends.
+ * then `{ type: "stopped" }` when the loop ends. With a lease
+ * (lib/pipeline/worker_lease.ts), a worker that lost it (the supervisor
+ * restarted it: Deno's `terminate()` does not stop a worker blocked in its
+ * loop) takes and publishes no frame more, releases the lease and ends itself.
  *
  * @module
  */
 import { SpscRing } from "../pipeline/spsc_ring.ts";
 import { PipelineCounters } from "../pipeline/pipeline_counters.ts";
+import { WorkerLease } from "../pipeline/worker_lease.ts";
 import { AnalyticsLoop, type AnalyticsLoopOptions } from "./analytics_loop.ts";
 
 /**
@@ -46,19 +50,30 @@ export interface AnalyticsStartMessage {
   /** Buffer of the shared pipeline counters ({@link PipelineCounters.attach}). */
   counters: SharedArrayBuffer;
   /** Everything else the {@link AnalyticsLoop} needs. */
-  options: Omit<AnalyticsLoopOptions, "raw" | "processed" | "counters">;
+  options: Omit<AnalyticsLoopOptions, "raw" | "processed" | "counters" | "lease">;
+  /** The lease buffer and this worker's generation ({@link WorkerLease}). Default none. */
+  lease?: { buffer: SharedArrayBuffer; generation: number };
 }
 
 self.onmessage = (e: MessageEvent<AnalyticsStartMessage>) => {
   const msg = e.data;
   if (msg.type !== "start") return;
+  const lease = msg.lease
+    ? WorkerLease.attach(msg.lease.buffer, "analytics", msg.lease.generation)
+    : undefined;
   const loop = new AnalyticsLoop({
     ...msg.options,
     raw: SpscRing.attach(msg.rawRing),
     processed: SpscRing.attach(msg.processedRing),
     counters: PipelineCounters.attach(msg.counters),
+    lease,
   });
   self.postMessage({ type: "started" });
-  loop.run(); // blocks until the raw ring is closed and drained
+  loop.run(); // blocks until the raw ring is closed and drained, or the lease is lost
+  if (loop.fenced) {
+    lease?.release();
+    self.close();
+    return;
+  }
   self.postMessage({ type: "stopped" });
 };

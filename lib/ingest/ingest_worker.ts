@@ -3,6 +3,9 @@
  * Ingest worker entry: attaches the shared raw ring and counters posted by the
  * supervisor and runs an {@link Ingestor}. Messages in: `{ type: "start", … }`
  * and `{ type: "stop" }`; out: `{ type: "started" }`, `{ type: "stopped" }`.
+ * With a lease (lib/pipeline/worker_lease.ts), a worker that lost it (the
+ * supervisor restarted it: Deno's `terminate()` does not stop a running
+ * worker) stops touching the rings, releases the lease and ends itself.
  *
  * @module
  */
@@ -10,6 +13,7 @@ import { SpscRing } from "../pipeline/spsc_ring.ts";
 import { PipelineCounters } from "../pipeline/pipeline_counters.ts";
 import { Ingestor, type IngestorOptions } from "./ingestor.ts";
 import { createLogger, type LogFormat, type LogLevel } from "../pipeline/logger.ts";
+import { WorkerLease } from "../pipeline/worker_lease.ts";
 
 /**
  * The start message the supervisor posts.
@@ -44,20 +48,37 @@ export interface IngestStartMessage {
   options: Omit<IngestorOptions, "rawRing" | "counters" | "log">;
   /** Log level and format of the service (the worker logs overflow and callback errors). */
   log?: { level?: LogLevel; format?: LogFormat };
+  /** The lease buffer and this worker's generation ({@link WorkerLease}). Default none. */
+  lease?: { buffer: SharedArrayBuffer; generation: number };
 }
+
+/** How often a worker without traffic checks its lease, ms. */
+const LEASE_CHECK_MS = 50;
 
 let ingestor: Ingestor | undefined;
 
 self.onmessage = async (e: MessageEvent<IngestStartMessage | { type: "stop" }>) => {
   const msg = e.data;
   if (msg.type === "start") {
-    ingestor = new Ingestor({
+    const lease = msg.lease
+      ? WorkerLease.attach(msg.lease.buffer, "ingest", msg.lease.generation)
+      : undefined;
+    let check: ReturnType<typeof setInterval> | undefined;
+    const started = new Ingestor({
       ...msg.options,
       rawRing: SpscRing.attach(msg.rawRing),
       counters: PipelineCounters.attach(msg.counters),
       log: createLogger(msg.log),
+      lease,
+      onFenced: () => {
+        clearInterval(check);
+        lease?.release();
+        self.close();
+      },
     });
-    ingestor.start();
+    ingestor = started;
+    if (lease) check = setInterval(() => started.checkLease(), LEASE_CHECK_MS);
+    started.start();
     self.postMessage({ type: "started" });
   } else if (msg.type === "stop") {
     await ingestor?.stop();

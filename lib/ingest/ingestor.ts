@@ -125,6 +125,15 @@ export interface IngestorOptions {
   restWeightLimit?: number;
   /** Diff mode: a {@link WatchFlags} buffer (written by the main thread); watched symbols are snapshotted first. Optional. */
   watch?: SharedArrayBuffer;
+  /**
+   * This worker generation's lease (lib/pipeline/worker_lease.ts), checked
+   * before every message is handled and on every timer: once it is lost, the
+   * ingestor touches the ring and the counters no more, closes its
+   * connections and calls `onFenced`. Default none (never fenced).
+   */
+  lease?: { held(): boolean };
+  /** Called once when the lease is lost (the worker then releases it and ends). */
+  onFenced?: () => void;
 }
 
 /**
@@ -200,6 +209,9 @@ export class Ingestor {
   #emitTimer: ReturnType<typeof setInterval> | undefined;
   #lastDropped = 0;
   #stopping = false;
+  #fenced = false;
+  readonly #lease: { held(): boolean } | undefined;
+  readonly #onFenced: (() => void) | undefined;
   #frames = 0;
   /** Reused by the housekeeping passes that read every symbol's DiffSync counters. */
   #scratchCounters: DiffSyncCounters | undefined;
@@ -219,6 +231,8 @@ export class Ingestor {
    */
   constructor(options: IngestorOptions) {
     this.#ring = options.rawRing;
+    this.#lease = options.lease;
+    this.#onFenced = options.onFenced;
     this.#counters = options.counters;
     this.#published = new Float64Array(options.counters.buffer.byteLength / 4);
     this.#symbols = options.symbols;
@@ -286,8 +300,12 @@ export class Ingestor {
       backoffBaseMs: options.backoffBaseMs,
       backoffCapMs: options.backoffCapMs,
       onMessage: stream === "diff"
-        ? (text, at) => this.#onDiffMessage(text, at)
-        : (text, at) => this.#onDepthMessage(text, at),
+        ? (text, at) => {
+          if (!this.#lost()) this.#onDiffMessage(text, at);
+        }
+        : (text, at) => {
+          if (!this.#lost()) this.#onDepthMessage(text, at);
+        },
       onFeedState: (id, state) => this.#onFeedState(id, state),
       onError: (e) => (options.log ?? console).error("ingest callback failed:", e),
     });
@@ -316,7 +334,30 @@ export class Ingestor {
     clearInterval(this.#emitTimer);
     await this.#pool.close();
     if (this.#diff) await this.#diff.rest.close();
-    this.#housekeeping();
+    if (!this.#fenced) this.#housekeeping();
+  }
+
+  /**
+   * Check the lease now (the worker entry calls it on a short timer, so a
+   * worker with no traffic also notices); returns whether it is still held.
+   */
+  checkLease(): boolean {
+    return !this.#lost();
+  }
+
+  /** Whether this generation lost its lease; the first time, fence it. */
+  #lost(): boolean {
+    if (this.#fenced) return true;
+    if (this.#lease === undefined || this.#lease.held()) return false;
+    // From here on nothing of this instance writes shared memory again.
+    this.#fenced = true;
+    this.#stopping = true;
+    clearInterval(this.#timer);
+    clearInterval(this.#emitTimer);
+    this.#pool.close().catch(() => {});
+    this.#diff?.rest.close().catch(() => {});
+    this.#onFenced?.();
+    return true;
   }
 
   // ------------------------------------------------------------ depth20 path
@@ -366,6 +407,7 @@ export class Ingestor {
 
   /** Diff mode: write every book whose 100 ms interval has passed and that has news. */
   #emitDue(): void {
+    if (this.#lost()) return;
     const sync = this.#diff!.sync;
     const now = performance.timeOrigin + performance.now();
     for (let s = 0; s < this.#symbols.length; s++) {
@@ -423,8 +465,12 @@ export class Ingestor {
       // DiffSync marks `s` in flight until onSnapshot / onSnapshotFailed, so it
       // cannot be taken twice (a skipped take would leave it in flight forever).
       d.rest.fetchDepth(this.#symbols[s].toUpperCase(), this.#depthFor(s)).then(
-        (snapshot) => d.sync.onSnapshot(s, snapshot),
-        () => d.sync.onSnapshotFailed(s),
+        (snapshot) => {
+          if (!this.#fenced) d.sync.onSnapshot(s, snapshot);
+        },
+        () => {
+          if (!this.#fenced) d.sync.onSnapshotFailed(s);
+        },
       ).finally(() => this.#requestSnapshots());
     }
   }
@@ -475,6 +521,7 @@ export class Ingestor {
   }
 
   #housekeeping(): void {
+    if (this.#lost()) return;
     const c = this.#counters;
     const now = performance.timeOrigin + performance.now();
     c.add(c.ingest(INGEST_HEARTBEAT), 1);

@@ -40,6 +40,7 @@ import {
 } from "../pipeline/pipeline_counters.ts";
 import type { IngestStartMessage } from "../ingest/ingest_worker.ts";
 import type { AnalyticsStartMessage } from "../analytics/analytics_worker.ts";
+import { WorkerLease } from "../pipeline/worker_lease.ts";
 import type { SupervisorView, WorkerName, WorkerState } from "../metrics/metrics_sources.ts";
 
 /** Options of {@link Supervisor}. */
@@ -76,7 +77,15 @@ interface Slot {
   lastBeatAt: number;
   healthySince: number;
   timer?: ReturnType<typeof setTimeout>;
+  /** A replaced generation that may still run (its lease revoked); ended once it released. */
+  retired?: Worker;
 }
+
+/**
+ * How long a replacement waits for the replaced generation to release its
+ * lease (it checks before every frame, and every 50 to 100 ms when idle).
+ */
+const RELEASE_WAIT_MS = 2000;
 
 const WORKER_URLS: Record<WorkerName, URL> = {
   ingest: new URL("../ingest/ingest_worker.ts", import.meta.url),
@@ -100,6 +109,8 @@ export class Supervisor implements SupervisorView {
   readonly #log: Pick<Console, "warn" | "error" | "info">;
   #watchdog?: ReturnType<typeof setInterval>;
   #stopping = false;
+  /** Which generation of each worker may touch the rings (see lib/pipeline/worker_lease.ts). */
+  readonly #lease = WorkerLease.create();
   #inFlightLost = 0;
 
   /**
@@ -160,7 +171,11 @@ export class Supervisor implements SupervisorView {
   async stop(timeoutMs = 1000): Promise<void> {
     this.#stopping = true;
     clearInterval(this.#watchdog);
-    for (const slot of Object.values(this.#slots)) clearTimeout(slot.timer);
+    for (const slot of Object.values(this.#slots)) {
+      clearTimeout(slot.timer);
+      slot.retired?.terminate(); // its lease is revoked already
+      slot.retired = undefined;
+    }
     const deadline = performance.now() + timeoutMs;
     const ingest = this.#slots.ingest;
     if (ingest.worker) {
@@ -183,7 +198,26 @@ export class Supervisor implements SupervisorView {
 
   async #spawn(slot: Slot): Promise<void> {
     slot.state = slot.restarts > 0 ? "restarting" : "starting";
+    // The previous generation must be off the rings first: terminate() does not
+    // stop a running Deno worker, it stops itself once it sees its lease revoked.
+    const retired = slot.retired;
+    if (retired !== undefined) {
+      const previous = this.#lease.lastGranted(slot.name);
+      const released = await this.#released(slot.name, previous);
+      retired.terminate();
+      if (slot.retired === retired) slot.retired = undefined;
+      if (!released && !this.#stopping) {
+        this.#log.error(
+          `${slot.name} worker generation ${previous} did not release its lease within ` +
+            `${RELEASE_WAIT_MS} ms (stuck outside its ring loop); starting generation ` +
+            `${previous + 1} anyway: if it ever resumes it stops before its next frame`,
+        );
+      }
+    }
+    if (this.#stopping || slot.worker !== undefined) return;
     if (slot.name === "analytics" && slot.restarts > 0) this.#countInFlightLost();
+    const generation = this.#lease.grant(slot.name);
+    const lease = { buffer: this.#lease.buffer, generation };
     const worker = new Worker(WORKER_URLS[slot.name], { type: "module", name: slot.name });
     slot.worker = worker;
     worker.onerror = (e) => {
@@ -200,6 +234,7 @@ export class Supervisor implements SupervisorView {
         counters: o.counters.buffer,
         options: o.ingest,
         log: o.workerLog,
+        lease,
       } satisfies IngestStartMessage
       : {
         type: "start",
@@ -207,6 +242,7 @@ export class Supervisor implements SupervisorView {
         processedRing: o.processedRing.buffer,
         counters: o.counters.buffer,
         options: o.analytics,
+        lease,
       } satisfies AnalyticsStartMessage;
     const started = await this.#request(worker, message, "started", 10_000);
     if (slot.worker !== worker) return;
@@ -223,7 +259,17 @@ export class Supervisor implements SupervisorView {
   #restart(slot: Slot, why: string): void {
     const old = slot.worker;
     slot.worker = undefined;
-    old?.terminate();
+    // Fence: the old generation touches no ring once it sees this, releases
+    // and ends itself (Deno's terminate() does not stop a worker blocked in
+    // its loop). A worker that failed is already gone; any other is ended
+    // once it released, before its replacement starts (#spawn).
+    this.#lease.revoke(slot.name);
+    if (why === "error" || this.#stopping) {
+      old?.terminate();
+    } else if (old !== undefined) {
+      slot.retired?.terminate();
+      slot.retired = old;
+    }
     if (this.#stopping) return;
     slot.restarts++;
     slot.state = "restarting";
@@ -268,6 +314,16 @@ export class Supervisor implements SupervisorView {
         this.#restart(slot, `hung (no heartbeat for ${hungMs} ms)`);
       }
     }
+  }
+
+  /** Wait (bounded) until generation `generation` of `name` released its lease. */
+  async #released(name: WorkerName, generation: number): Promise<boolean> {
+    const deadline = performance.now() + RELEASE_WAIT_MS;
+    while (!this.#lease.released(name, generation)) {
+      if (this.#stopping || performance.now() > deadline) return false;
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    return true;
   }
 
   #request(worker: Worker, message: unknown, reply: string, timeoutMs: number): Promise<boolean> {
