@@ -13,6 +13,7 @@ import { type Service, startService } from "../main.ts";
 import { parseConfig } from "../lib/server/config.ts";
 import { createLogger } from "../lib/pipeline/logger.ts";
 import { symbolNames } from "../testing/footprint_scenario.ts";
+import { HEAT_BACKGROUND } from "../lib/client/heatmap_scale.ts";
 
 const CHROMIUM_ARGS = [
   "--headless",
@@ -81,9 +82,7 @@ async function overviewAt(n: number, build: boolean): Promise<void> {
     const errors: string[] = [];
     page.on("pageerror", (e) => errors.push(String(e)));
     page.on("console", (m) => {
-      if (m.type() === "error" && !m.location().url.includes("/s/")) {
-        errors.push(`${m.text()} (${m.location().url})`);
-      }
+      if (m.type() === "error") errors.push(`${m.text()} (${m.location().url})`);
     });
     // Wait for data, then check the server-rendered first paint (no JS): rows with mids.
     await until(
@@ -184,12 +183,40 @@ async function overviewAt(n: number, build: boolean): Promise<void> {
     const target = await page.locator('.ov-row[data-row="1"]').getAttribute("data-symbol");
     await page.locator('.ov-row[data-row="1"]').click();
     await page.waitForURL((u) => u.pathname === `/s/${target}`);
+    // The detail page: its charts painted (at least 4 canvases) and the heatmap.
+    await page.locator(`.charts[data-symbol="${target}"]`).waitFor();
+    await until("4 painted chart canvases", async () => (await paintedCharts(page)) >= 4);
+    await until("the heatmap painted", () => heatmapPainted(page));
     assert.deepEqual(errors, [], "no page errors");
     await page.close();
   } finally {
     await browser.close();
     await service.close();
   }
+}
+
+/** Chart canvases with a size and at least one non-transparent pixel. */
+function paintedCharts(page: Page): Promise<number> {
+  return page.evaluate(() =>
+    [...document.querySelectorAll<HTMLCanvasElement>("[data-chart] canvas")].filter((c) => {
+      if (c.width === 0 || c.height === 0) return false;
+      const px = c.getContext("2d")!.getImageData(0, 0, c.width, c.height).data;
+      for (let i = 3; i < px.length; i += 4) if (px[i] !== 0) return true;
+      return false;
+    }).length
+  );
+}
+
+/** Whether the heatmap canvas shows anything but its background colour. */
+function heatmapPainted(page: Page): Promise<boolean> {
+  return page.evaluate((bg) => {
+    const c = document.querySelector<HTMLCanvasElement>(".heatmap canvas");
+    if (!c || c.width === 0) return false;
+    const px = new Uint32Array(
+      c.getContext("2d")!.getImageData(0, 0, c.width, c.height).data.buffer,
+    );
+    return px.some((p) => p !== 0 && p !== bg);
+  }, HEAT_BACKGROUND);
 }
 
 const browserTest = (name: string, fn: () => Promise<void>) =>
