@@ -31,16 +31,7 @@ import { startService } from "../main.ts";
 import { parseConfig } from "../lib/server/config.ts";
 import { createLogger } from "../lib/pipeline/logger.ts";
 import { symbolNames } from "../testing/footprint_scenario.ts";
-
-const CHROMIUM_ARGS = [
-  "--headless",
-  "--no-sandbox",
-  "--disable-gpu",
-  "--disable-background-networking",
-  "--disable-component-update",
-  "--disable-sync",
-  "--no-first-run",
-];
+import { CHROMIUM_ARGS } from "../testing/chromium_session.ts";
 
 /** Wraps requestAnimationFrame so each callback (and the microtasks it queued) is timed. */
 const TIMING_SCRIPT = `(() => {
@@ -86,7 +77,7 @@ async function main(): Promise<void> {
   );
   const browser = await chromium.launch({
     executablePath: "/usr/bin/chromium",
-    args: CHROMIUM_ARGS,
+    args: [...CHROMIUM_ARGS],
   });
   try {
     const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });

@@ -19,39 +19,9 @@
  * ```
  * @module
  */
-import { type Browser, chromium } from "playwright-core";
+import type { Browser } from "playwright-core";
 
-/**
- * Chromium's flags for tests and benchmarks (never a downloaded browser).
- *
- * @example
- * ```ts
- * import { CHROMIUM_ARGS } from "./first_load.ts";
- * const headless: boolean = CHROMIUM_ARGS.includes("--headless");
- * ```
- */
-export const CHROMIUM_ARGS: readonly string[] = [
-  "--headless",
-  "--no-sandbox",
-  "--disable-gpu",
-  "--disable-background-networking",
-  "--disable-component-update",
-  "--disable-sync",
-  "--no-first-run",
-];
-
-/**
- * Launch `/usr/bin/chromium` headless.
- *
- * @example
- * ```ts ignore
- * const browser = await launchChromium();
- * await browser.close();
- * ```
- */
-export function launchChromium(): Promise<Browser> {
-  return chromium.launch({ executablePath: "/usr/bin/chromium", args: [...CHROMIUM_ARGS] });
-}
+export { CHROMIUM_ARGS, launchChromium } from "./chromium_session.ts";
 
 /**
  * Options of {@link measureFirstLoad}.

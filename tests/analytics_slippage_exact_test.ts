@@ -348,8 +348,16 @@ Deno.test("slippage of generated books at 1e3…1e15 matches the exact reference
   console.log("worst error, in units of u = 2^-53:", inUlps(worst));
 });
 
-/** Runs writeSlippage in a child with `--trace-gc`; returns the GCs during the measured part. */
-async function gcsDuringSlippage(allocatePerFrame: boolean): Promise<number> {
+/**
+ * Runs writeSlippage `frames` times in a child whose young generation is big
+ * enough that no GC runs meanwhile; returns how much its heap grew. (Counting
+ * `--trace-gc` lines between two console.log marks does not work: V8 buffers
+ * its trace output, so the lines arrive after the marks.)
+ */
+async function heapGrowthDuringSlippage(
+  allocatePerFrame: boolean,
+  frames: number,
+): Promise<number> {
   const url = (p: string) => JSON.stringify(new URL(p, import.meta.url).href);
   const script = `
     import { BookSlotLayout, BOOK_ASK_COUNT, BOOK_BID_COUNT } from ${
@@ -368,40 +376,55 @@ async function gcsDuringSlippage(allocatePerFrame: boolean): Promise<number> {
     const frameLayout = new FrameSlotLayout({ levels: 20, notionals: [1e3, 1e5, 1e7, 1e9, 1e11, 1e13, 1e15] });
     const out = new Float64Array(frameLayout.slotWords);
     const walk = new BookWalk();
-    let flags = 0, sink = null;
+    let flags = 0; const keep = new Array(1024).fill(null);
     const loop = (n) => {
       for (let r = 0; r < n; r++) {
         f64[layout.askSize(r % 20)] += 1e-3;
         writeTopOfBook(f64, 0, layout, out, 0);
         flags |= writeSlippage(f64, 0, layout, out, 0, frameLayout, walk);
-        ${allocatePerFrame ? "sink = { r };" : ""}
+        ${allocatePerFrame ? "keep[r & 1023] = { r };" : ""}
       }
     };
     loop(20000);
-    console.log("MEASURE");
-    loop(300000);
-    console.log("DONE", flags !== 0, sink === 1);
+    const before = Deno.memoryUsage().heapUsed;
+    loop(${frames});
+    const after = Deno.memoryUsage().heapUsed;
+    console.log(JSON.stringify({ grown: after - before, flags: flags !== 0 }));
   `;
   const file = await Deno.makeTempFile({ suffix: ".js" });
   try {
     await Deno.writeTextFile(file, script);
     const out = await new Deno.Command(Deno.execPath(), {
-      args: ["run", "--allow-read", "--v8-flags=--trace-gc", file],
+      // Synchronous optimisation: the warm-up always ends in optimised code, however
+      // busy the machine (with concurrent compilation a slow compile could leave
+      // the measured loop in the interpreter, whose doubles are boxed); a 64 MiB
+      // young generation holds every object the control allocates, without a GC.
+      args: [
+        "run",
+        "--allow-read",
+        "--v8-flags=--no-concurrent-recompilation,--no-concurrent-osr,--min-semi-space-size=64,--max-semi-space-size=64",
+        file,
+      ],
       stdout: "piped",
       stderr: "piped",
     }).output();
     const text = new TextDecoder().decode(out.stdout);
     assert.equal(out.code, 0, new TextDecoder().decode(out.stderr));
-    assert.match(text, /DONE true false/);
-    const measured = text.slice(text.indexOf("MEASURE"), text.indexOf("DONE"));
-    return measured.split("\n").filter((l) => /Scavenge|Mark-Compact|Mark-Sweep/i.test(l)).length;
+    const result = JSON.parse(text.trim().split("\n").at(-1)!);
+    assert.equal(result.flags, true);
+    return result.grown;
   } finally {
     await Deno.remove(file);
   }
 }
 
-Deno.test("slippage allocates nothing per frame (no GC over 300,000 frames × 7 notionals × 2 sides)", async () => {
-  assert.equal(await gcsDuringSlippage(false), 0);
-  // Control: one small object per frame does trigger GCs, so the probe would notice.
-  assert.ok(await gcsDuringSlippage(true) > 0);
+Deno.test("slippage allocates nothing per frame (heap flat over 300,000 frames × 7 notionals × 2 sides)", async () => {
+  const frames = 300_000;
+  const grown = await heapGrowthDuringSlippage(false, frames);
+  assert.ok(
+    grown < 64 * 1024,
+    `heap grew ${grown} B over ${frames} frames: an allocation per frame`,
+  );
+  // Control: one small object per frame shows (≥ 16 B each), so the probe would notice.
+  assert.ok(await heapGrowthDuringSlippage(true, frames) > frames * 8);
 });

@@ -10,16 +10,8 @@ import { chromium, type Page } from "playwright-core";
 import { startService } from "../main.ts";
 import { parseConfig } from "../lib/server/config.ts";
 import { createLogger } from "../lib/pipeline/logger.ts";
+import { CHROMIUM_ARGS } from "../testing/chromium_session.ts";
 
-const CHROMIUM_ARGS = [
-  "--headless",
-  "--no-sandbox",
-  "--disable-gpu",
-  "--disable-background-networking",
-  "--disable-component-update",
-  "--disable-sync",
-  "--no-first-run",
-];
 const TIME_CHARTS = ["mid", "spread", "imbalance", "ofi"];
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -60,7 +52,7 @@ Deno.test({
     );
     const browser = await chromium.launch({
       executablePath: "/usr/bin/chromium",
-      args: CHROMIUM_ARGS,
+      args: [...CHROMIUM_ARGS],
     });
     try {
       const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });

@@ -15,16 +15,8 @@ import { parseConfig } from "../lib/server/config.ts";
 import { createLogger } from "../lib/pipeline/logger.ts";
 import type { WsHub } from "../lib/server/ws_hub.ts";
 import { matchSymbols } from "../lib/client/symbol_match.ts";
+import { CHROMIUM_ARGS } from "../testing/chromium_session.ts";
 
-const CHROMIUM_ARGS = [
-  "--headless",
-  "--no-sandbox",
-  "--disable-gpu",
-  "--disable-background-networking",
-  "--disable-component-update",
-  "--disable-sync",
-  "--no-first-run",
-];
 const CHARTS = ["mid", "spread", "imbalance", "ofi", "depth"];
 const ARTIFACTS = new URL("../test_artifacts/", import.meta.url);
 
@@ -122,7 +114,7 @@ async function withDashboard(
   const port = portOf(service);
   const browser = await chromium.launch({
     executablePath: "/usr/bin/chromium",
-    args: CHROMIUM_ARGS,
+    args: [...CHROMIUM_ARGS],
   });
   try {
     const page = await browser.newPage({ viewport });

@@ -14,16 +14,8 @@ import { parseConfig } from "../lib/server/config.ts";
 import { createLogger } from "../lib/pipeline/logger.ts";
 import { symbolNames } from "../testing/footprint_scenario.ts";
 import { HEAT_BACKGROUND } from "../lib/client/heatmap_scale.ts";
+import { CHROMIUM_ARGS } from "../testing/chromium_session.ts";
 
-const CHROMIUM_ARGS = [
-  "--headless",
-  "--no-sandbox",
-  "--disable-gpu",
-  "--disable-background-networking",
-  "--disable-component-update",
-  "--disable-sync",
-  "--no-first-run",
-];
 const VIEWPORT = { width: 1280, height: 800 };
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -74,7 +66,7 @@ async function overviewAt(n: number, build: boolean): Promise<void> {
   const service = await serviceWith(n, build);
   const browser = await chromium.launch({
     executablePath: "/usr/bin/chromium",
-    args: CHROMIUM_ARGS,
+    args: [...CHROMIUM_ARGS],
   });
   try {
     const page = await browser.newPage({ viewport: VIEWPORT });
