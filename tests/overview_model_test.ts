@@ -84,6 +84,8 @@ Deno.test("overview model: the virtual window covers the viewport plus overscan,
     end: 0,
   });
   assert.equal(formatCell("change15m", -0.05), "-5.00");
+  assert.equal(formatCell("change1m", -0.00004), "0.00", "no negative zero");
+  assert.equal(formatCell("change1m", 0.00004), "0.00");
   assert.equal(formatCell("feedState", 2), "stale");
   assert.equal(formatCell("ageMs", 2500), "2.5s");
   assert.equal(formatCell("depth10bps", 1.5e6), "1.50M");

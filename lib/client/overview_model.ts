@@ -219,6 +219,8 @@ export function formatCell(key: OverviewKey, v: number): string {
       return v >= 1e5 ? v.toFixed(0) : v.toPrecision(6);
     case "change1m":
     case "change15m":
+      // A change that rounds to 0.00 % is shown unsigned (never "-0.00").
+      if (Math.abs(v * 100) < 0.005) return "0.00";
       return `${v > 0 ? "+" : ""}${(v * 100).toFixed(2)}`;
     case "spreadBps":
       return v.toFixed(2);
