@@ -28,8 +28,8 @@ export const LF = 10;
 const SPACE = 32;
 const ZERO = 48;
 const US_PER_DAY = 86_400_000_000;
-/** Largest receive time that has a four-digit year (9999-12-31T23:59:59.999999Z). */
-export const MAX_TIME_US = 253_402_300_799_999_999;
+/** Largest recordable receive time: the largest exact integer µs (2255-06-05T23:47:34.740991Z). */
+export const MAX_TIME_US = Number.MAX_SAFE_INTEGER;
 
 const encoder = new TextEncoder();
 
@@ -105,7 +105,7 @@ export function writeTime(buf: Uint8Array, pos: number, us: number): number {
   return pos + TIME_LENGTH;
 }
 
-/** Whether `us` can be written: an integer from 1970 to the end of year 9999. */
+/** Whether `us` can be written: an integer µs from 1970 to {@link MAX_TIME_US} (year 2255). */
 export function isRecordableTime(us: number): boolean {
   return Number.isInteger(us) && us >= 0 && us <= MAX_TIME_US;
 }

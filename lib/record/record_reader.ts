@@ -79,6 +79,8 @@ export class RecordReader implements AsyncIterable<RecordedMessage> {
   file = "";
   /** Records delivered. */
   records = 0;
+  /** Blocks (text chunks) decoded: what a seek cost. */
+  chunks = 0;
   /** Problems met so far. */
   readonly issues: ReadIssues;
 
@@ -157,6 +159,7 @@ export class RecordReader implements AsyncIterable<RecordedMessage> {
       const chunk = this.#source.next();
       if (chunk) {
         this.#chunk = chunk;
+        this.chunks++;
         this.#pos = 0;
         this.#lines = 0;
         return true;

@@ -286,7 +286,8 @@ export class TextSource implements ChunkSource {
 
   #gunzip(raw: Uint8Array): Uint8Array {
     try {
-      return gunzipSync(raw);
+      const out = gunzipSync(raw);
+      return new Uint8Array(out.buffer, out.byteOffset, out.byteLength);
     } catch (e) {
       // What decodes before the damage is kept: a cut-off download still replays.
       let partial: Uint8Array = new Uint8Array(0);
@@ -300,7 +301,7 @@ export class TextSource implements ChunkSource {
         `gzip: ${(e as Error).message}; reading the ${partial.length} bytes before it`,
       );
       const lf = partial.lastIndexOf(LF);
-      return partial.subarray(0, lf + 1);
+      return new Uint8Array(partial.buffer, partial.byteOffset, lf + 1);
     }
   }
 

@@ -41,12 +41,13 @@ export const DEFAULT_ZSTD_LEVEL = 3;
  * ```
  */
 export function compressFrame(bytes: Uint8Array, level = DEFAULT_ZSTD_LEVEL): Uint8Array {
-  return zstdCompressSync(bytes, {
+  const out = zstdCompressSync(bytes, {
     params: {
       [constants.ZSTD_c_compressionLevel]: level,
       [constants.ZSTD_c_checksumFlag]: 1,
     },
   });
+  return new Uint8Array(out.buffer, out.byteOffset, out.byteLength);
 }
 
 /**
@@ -61,7 +62,8 @@ export function compressFrame(bytes: Uint8Array, level = DEFAULT_ZSTD_LEVEL): Ui
  * ```
  */
 export function decompressFrame(frame: Uint8Array): Uint8Array {
-  return zstdDecompressSync(frame);
+  const out = zstdDecompressSync(frame); // a node Buffer: handed on as a plain Uint8Array view
+  return new Uint8Array(out.buffer, out.byteOffset, out.byteLength);
 }
 
 /** Whether `buf[pos, pos + 4)` is the zstd frame magic. */

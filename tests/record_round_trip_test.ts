@@ -1,0 +1,123 @@
+import assert from "node:assert/strict";
+import { openRecording, RecordWriter } from "../lib/record/mod.ts";
+import { recordedMessages } from "../testing/record_fixture.ts";
+
+const enc = new TextEncoder();
+const HOUR_US = 3_600_000_000;
+const START = Date.UTC(2026, 11, 2, 11, 58) * 1000 + 123_457;
+
+/** Real frames across three UTC hours (11, 12, 13), small blocks so each hour has several. */
+function record(dir: string, blockBytes = 8192) {
+  // 476 messages spread over ~72 minutes: steps of ~9 s.
+  const msgs = recordedMessages(START, 9_000_000);
+  const w = new RecordWriter({ dir, venue: "binance", blockBytes });
+  for (const m of msgs) assert.ok(w.append(m.us, m.text));
+  return { msgs, w };
+}
+
+function files(dir: string): string[] {
+  const out: string[] = [];
+  for (const day of Deno.readDirSync(`${dir}/binance`)) {
+    for (const f of Deno.readDirSync(`${dir}/binance/${day.name}`)) {
+      out.push(`${day.name}/${f.name}`);
+    }
+  }
+  return out.sort();
+}
+
+Deno.test("record round trip: real frames → writer → hourly files → reader, bytes and µs exact", async () => {
+  const dir = Deno.makeTempDirSync();
+  const { msgs, w } = record(dir);
+  const lastHour = Math.floor(msgs[msgs.length - 1].us / HOUR_US);
+  assert.equal(lastHour - Math.floor(START / HOUR_US), 2, "the fixture spans three hours");
+  // Before close: the past hours are closed, the current one is partial.
+  assert.deepEqual(files(dir), [
+    "2026-12-02/11.dwrec.idx",
+    "2026-12-02/11.dwrec.zst",
+    "2026-12-02/12.dwrec.idx",
+    "2026-12-02/12.dwrec.zst",
+    "2026-12-02/13.dwrec.idx",
+    "2026-12-02/13.dwrec.zst.partial",
+  ]);
+  w.close();
+  assert.ok(files(dir).every((f) => !f.endsWith(".partial")));
+  assert.equal(w.counters.records, msgs.length);
+  assert.equal(w.counters.files, 3);
+  assert.ok(w.counters.blocks > 10, `expected several blocks per hour, got ${w.counters.blocks}`);
+  assert.equal(w.counters.dropped + w.counters.errors, 0);
+  const onDisk = files(dir).reduce((s, f) => s + Deno.statSync(`${dir}/binance/${f}`).size, 0);
+  assert.equal(w.counters.bytesWritten + 3 * 16, onDisk, "bytes written = data + index bytes");
+
+  const r = openRecording(dir);
+  let i = 0;
+  while (r.next()) {
+    assert.equal(r.receiveTimeUs, msgs[i].us, `record ${i} time`);
+    assert.deepEqual(r.bytes.subarray(r.start, r.end), enc.encode(msgs[i].text), `record ${i}`);
+    i++;
+  }
+  assert.equal(i, msgs.length);
+  assert.equal(r.issues.total, 0, JSON.stringify(r.issues.list));
+
+  const texts: string[] = [];
+  for await (const rec of openRecording(dir)) texts.push(rec.text);
+  assert.deepEqual(texts, msgs.map((m) => m.text));
+  // One hour file read alone.
+  const one = openRecording(`${dir}/binance/2026-12-02/12.dwrec.zst`);
+  let n = 0;
+  while (one.next()) {
+    assert.equal(Math.floor(one.receiveTimeUs / HOUR_US), Math.floor(START / HOUR_US) + 1);
+    n++;
+  }
+  assert.equal(
+    n,
+    msgs.filter((m) => Math.floor(m.us / HOUR_US) === Math.floor(START / HOUR_US) + 1).length,
+  );
+});
+
+Deno.test("record seek: from/to start at the first record ≥ from, decoding from its block only", () => {
+  const dir = Deno.makeTempDirSync();
+  const { msgs, w } = record(dir, 4096);
+  w.close();
+  const all = openRecording(dir);
+  while (all.next());
+  const totalChunks = all.chunks;
+  for (const k of [0, 1, 57, 200, 333, msgs.length - 1]) {
+    for (const delta of [0, -1]) {
+      const from = msgs[k].us + delta; // exactly a record's time, and 1 µs before it
+      const to = msgs[Math.min(k + 40, msgs.length - 1)].us;
+      const r = openRecording(dir, { fromUs: from, toUs: to });
+      const got: number[] = [];
+      while (r.next()) got.push(r.receiveTimeUs);
+      const want = msgs.filter((m) => m.us >= from && m.us <= to).map((m) => m.us);
+      assert.deepEqual(got, want, `from record ${k}${delta}`);
+      assert.equal(got[0], msgs[k].us);
+      assert.equal(r.issues.total, 0);
+      if (k > 200) {
+        assert.ok(r.chunks < totalChunks / 2, `seek decoded ${r.chunks} of ${totalChunks} blocks`);
+      }
+    }
+  }
+  // Past the end: nothing. Before the start: everything.
+  const late = openRecording(dir, { fromUs: msgs[msgs.length - 1].us + 1 });
+  assert.equal(late.next(), false);
+  const early = openRecording(dir, { fromUs: 0 });
+  let n = 0;
+  while (early.next()) n++;
+  assert.equal(n, msgs.length);
+});
+
+Deno.test("record seek: in the last hour, a seek decodes at most a block or two", () => {
+  const dir = Deno.makeTempDirSync();
+  const { msgs, w } = record(dir, 4096);
+  w.close();
+  const k = msgs.length - 30;
+  const r = openRecording(`${dir}/binance/2026-12-02/13.dwrec.zst`, {
+    fromUs: msgs[k].us,
+    toUs: msgs[k].us,
+  });
+  assert.ok(r.next());
+  assert.equal(r.receiveTimeUs, msgs[k].us);
+  assert.equal(r.text(), msgs[k].text);
+  assert.equal(r.next(), false);
+  assert.ok(r.chunks <= 2, `decoded ${r.chunks} blocks`);
+});
