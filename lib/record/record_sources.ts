@@ -23,6 +23,7 @@ import type { ReadIssues } from "./read_issues.ts";
 import { decodeIndex, type IndexEntry, seekEntry, validIndexPrefix } from "./record_index.ts";
 import {
   decompressFrame,
+  decompressFrames,
   findFrameMagic,
   FRAME_INVALID,
   FRAME_TRUNCATED,
@@ -130,15 +131,25 @@ export class DwrecSource implements ChunkSource {
     return n === length ? buf : buf.subarray(0, n);
   }
 
-  /** Decompresses one frame; a chunk, or undefined (counted) when it is not whole lines. */
+  /** Decompresses one block's frames; a chunk, or undefined (counted) when it is not whole lines. */
   #decode(frame: Uint8Array, offset: number, records: number, rawLength: number) {
-    let text: Uint8Array;
+    let text: Uint8Array | undefined;
     try {
-      text = decompressFrame(frame);
+      text = decompressFrames(frame);
     } catch (e) {
       this.#issues.add("corrupt-block", this.#path, offset, `zstd: ${(e as Error).message}`);
       return undefined;
     }
+    if (!text) {
+      this.#issues.add(
+        "corrupt-block",
+        this.#path,
+        offset,
+        `no whole zstd frames in the ${frame.length} bytes where the index says`,
+      );
+      return undefined;
+    }
+    if (text.length === 0 && rawLength < 0) return undefined; // an empty frame while scanning
     if (
       text.length === 0 || text[text.length - 1] !== LF ||
       (rawLength >= 0 && text.length !== rawLength)
@@ -161,17 +172,12 @@ export class DwrecSource implements ChunkSource {
       if (this.#entry < this.#entries.length) {
         const e = this.#entries[this.#entry++];
         if (e.firstUs > this.#toUs) break;
-        const frame = this.#readAt(e.offset, e.length);
-        if (frameLength(frame, 0, frame.length) !== e.length) {
-          this.#issues.add(
-            "corrupt-block",
-            this.#path,
-            e.offset,
-            `no zstd frame of ${e.length} bytes where the index says`,
-          );
-          continue;
-        }
-        const chunk = this.#decode(frame, e.offset, e.records, e.rawLength);
+        const chunk = this.#decode(
+          this.#readAt(e.offset, e.length),
+          e.offset,
+          e.records,
+          e.rawLength,
+        );
         if (chunk) return chunk;
         continue;
       }

@@ -51,6 +51,43 @@ export function compressFrame(bytes: Uint8Array, level = DEFAULT_ZSTD_LEVEL): Ui
 }
 
 /**
+ * The content of the frames filling `region` exactly (a recorded block is
+ * normally one frame, but node:zlib sometimes ends its output with an empty
+ * 13-byte frame), or undefined when `region` is not whole frames. Throws when
+ * a frame is corrupt (node:zlib's error).
+ *
+ * @example
+ * ```ts
+ * import { compressFrame, decompressFrames } from "./zstd_frames.ts";
+ * const f = compressFrame(new Uint8Array([10]));
+ * decompressFrames(new Uint8Array([...f, ...f]))?.length; // 2
+ * decompressFrames(f.subarray(1)); // undefined
+ * ```
+ */
+export function decompressFrames(region: Uint8Array): Uint8Array | undefined {
+  const parts: Uint8Array[] = [];
+  let total = 0;
+  for (let p = 0; p < region.length;) {
+    const len = frameLength(region, p, region.length);
+    if (len < 0) return undefined;
+    if (isFrameMagic(region, p)) {
+      const part = decompressFrame(region.subarray(p, p + len));
+      if (part.length > 0) parts.push(part);
+      total += part.length;
+    }
+    p += len;
+  }
+  if (parts.length === 1) return parts[0];
+  const out = new Uint8Array(total);
+  let o = 0;
+  for (const part of parts) {
+    out.set(part, o);
+    o += part.length;
+  }
+  return out;
+}
+
+/**
  * The content of one zstd frame (the first frame in `frame`). Throws when the
  * frame is corrupt (node:zlib's error); callers check the length first with
  * {@link frameLength}, since a truncated frame decodes to nothing.
