@@ -50,7 +50,19 @@ export interface ReadIssue {
   message: string;
 }
 
-/** Counts and the first problems of one reader. */
+/**
+ * Counts and the first problems of one reader.
+ *
+ * @example
+ * ```ts
+ * import { ReadIssues } from "./read_issues.ts";
+ * const seen: string[] = [];
+ * const issues = new ReadIssues(1, (i) => seen.push(i.kind));
+ * issues.add("missing-index", "a.dwrec.zst", 0, "scanning");
+ * issues.add("bad-line", "a.dwrec.zst", 512, "not a record", 40);
+ * [issues.total, issues.list.length, seen.length]; // [2, 1, 2]
+ * ```
+ */
 export class ReadIssues {
   /** Problems by kind. */
   readonly counts: Record<ReadIssueKind, number> = {

@@ -40,7 +40,17 @@ export interface PruneResult {
   lastError?: string;
 }
 
-/** Deletes hours past the bounds, oldest first (by hour, then venue). */
+/**
+ * Deletes hours past the bounds, oldest first (by hour, then venue).
+ *
+ * @example
+ * ```ts
+ * import { pruneRecordings } from "./record_bounds.ts";
+ * import { denoRecordFs } from "./record_fs.ts";
+ * const dir = Deno.makeTempDirSync();
+ * pruneRecordings(denoRecordFs, dir, { maxAgeMs: 86_400_000, nowMs: Date.now() }).filesDeleted; // 0
+ * ```
+ */
 export function pruneRecordings(fs: RecordFs, dir: string, opts: PruneOptions): PruneResult {
   const maxBytes = opts.maxBytes ?? Infinity;
   const maxAgeMs = opts.maxAgeMs ?? Infinity;

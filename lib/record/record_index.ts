@@ -139,8 +139,9 @@ export function validIndexPrefix(entries: readonly IndexEntry[], fileSize: numbe
 
 /**
  * Index of the first entry whose latest time is ≥ `fromUs` (entries.length when
- * none): where reading from `fromUs` starts. Binary search over the running
- * maximum, so a block with an earlier latest time after a later one is not skipped.
+ * none): where reading from `fromUs` starts. A binary search when the latest
+ * times never decrease (an in-order recording), a linear one otherwise, so no
+ * block holding a time ≥ `fromUs` is skipped.
  *
  * @example
  * ```ts
@@ -150,7 +151,6 @@ export function validIndexPrefix(entries: readonly IndexEntry[], fileSize: numbe
  * ```
  */
 export function seekEntry(entries: readonly IndexEntry[], fromUs: number): number {
-  // For in-order recordings lastUs is non-decreasing; the linear fallback covers the rest.
   let lo = 0, hi = entries.length;
   let sorted = true;
   for (let i = 1; i < entries.length && sorted; i++) {

@@ -33,7 +33,16 @@ export const MAX_TIME_US = Number.MAX_SAFE_INTEGER;
 
 const encoder = new TextEncoder();
 
-/** Days since 1970-01-01 of a proleptic Gregorian date (month 1–12). */
+/**
+ * Days since 1970-01-01 of a proleptic Gregorian date (month 1–12).
+ *
+ * @example
+ * ```ts
+ * import { daysFromCivil } from "./record_line.ts";
+ * daysFromCivil(1970, 1, 2); // 1
+ * daysFromCivil(2000, 3, 1); // 11017
+ * ```
+ */
 export function daysFromCivil(year: number, month: number, day: number): number {
   const y = month <= 2 ? year - 1 : year;
   const era = Math.floor(y / 400);
@@ -105,7 +114,15 @@ export function writeTime(buf: Uint8Array, pos: number, us: number): number {
   return pos + TIME_LENGTH;
 }
 
-/** Whether `us` can be written: an integer µs from 1970 to {@link MAX_TIME_US} (year 2255). */
+/**
+ * Whether `us` can be written: an integer µs from 1970 to {@link MAX_TIME_US} (year 2255).
+ *
+ * @example
+ * ```ts
+ * import { isRecordableTime } from "./record_line.ts";
+ * [isRecordableTime(1), isRecordableTime(-1), isRecordableTime(0.5)]; // [true, false, false]
+ * ```
+ */
 export function isRecordableTime(us: number): boolean {
   return Number.isInteger(us) && us >= 0 && us <= MAX_TIME_US;
 }

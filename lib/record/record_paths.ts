@@ -8,9 +8,8 @@
  * @example
  * ```ts
  * import { hourFileName, parseHourFile } from "./record_paths.ts";
- * const name = hourFileName(Date.UTC(2026, 11, 2, 13) * 1000); // "2026-12-02/13"
+ * hourFileName(Date.UTC(2026, 11, 2, 13) * 1000); // "2026-12-02/13"
  * parseHourFile("binance", "2026-12-02", "13.dwrec.zst.partial")?.partial; // true
- * name;
  * ```
  * @module
  */
@@ -26,7 +25,15 @@ export const INDEX_SUFFIX = ".dwrec.idx";
 /** µs in an hour. */
 export const HOUR_US = 3_600_000_000;
 
-/** `YYYY-MM-DD/HH` of the UTC hour holding `us` (µs since the epoch). */
+/**
+ * `YYYY-MM-DD/HH` of the UTC hour holding `us` (µs since the epoch).
+ *
+ * @example
+ * ```ts
+ * import { hourFileName } from "./record_paths.ts";
+ * hourFileName(0); // "1970-01-01/00"
+ * ```
+ */
 export function hourFileName(us: number): string {
   const iso = new Date(Math.floor(us / 1000)).toISOString();
   return `${iso.slice(0, 10)}/${iso.slice(11, 13)}`;
@@ -54,6 +61,13 @@ const DAY_NAME = /^\d{4}-\d{2}-\d{2}$/;
 /**
  * The {@link HourFile} of `name` in `DIR/venue/day/`, or undefined when the
  * name is not a data file's.
+ *
+ * @example
+ * ```ts
+ * import { parseHourFile } from "./record_paths.ts";
+ * parseHourFile("binance", "2026-12-02", "07-1.dwrec.zst", "/rec")?.path; // "/rec/binance/2026-12-02/07-1.dwrec.zst"
+ * parseHourFile("binance", "2026-12-02", "notes.txt"); // undefined
+ * ```
  */
 export function parseHourFile(
   venue: string,
@@ -78,7 +92,17 @@ export function parseHourFile(
   };
 }
 
-/** Orders files by hour, then venue, then recovered files before the main one. */
+/**
+ * Orders files by hour, then venue, then recovered files before the main one.
+ *
+ * @example
+ * ```ts
+ * import { compareHourFiles, parseHourFile } from "./record_paths.ts";
+ * const a = parseHourFile("binance", "2026-12-02", "07.dwrec.zst")!;
+ * const b = parseHourFile("binance", "2026-12-02", "07-1.dwrec.zst")!;
+ * [a, b].sort(compareHourFiles)[0].stem; // "07-1"
+ * ```
+ */
 export function compareHourFiles(a: HourFile, b: HourFile): number {
   if (a.startUs !== b.startUs) return a.startUs - b.startUs;
   if (a.venue !== b.venue) return a.venue < b.venue ? -1 : 1;

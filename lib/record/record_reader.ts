@@ -65,7 +65,19 @@ export interface RecordedMessage {
 
 const decoder = new TextDecoder();
 
-/** Reader of a recording; see the module documentation. */
+/**
+ * Reader of a recording; see the module documentation.
+ *
+ * @example
+ * ```ts
+ * import { openRecording } from "./record_reader.ts";
+ * const path = Deno.makeTempFileSync({ suffix: ".txt" });
+ * Deno.writeTextFileSync(path, "2026-12-02T12:00:00.000001Z {}\nbad\n");
+ * const r = openRecording(path);
+ * while (r.next()) r.end - r.start; // 2
+ * r.issues.counts["bad-line"]; // 1
+ * ```
+ */
 export class RecordReader implements AsyncIterable<RecordedMessage> {
   /** Receive time of the current record, µs. */
   receiveTimeUs = NaN;
@@ -219,6 +231,14 @@ export class RecordReader implements AsyncIterable<RecordedMessage> {
  * A reader of `path`: a recording directory, a `.dwrec.zst` (`.partial`
  * included), or a tardis-format `.gz` / `.zst` / text file. Throws when the
  * path does not exist or a directory holds several venues and `venue` is not given.
+ *
+ * @example
+ * ```ts
+ * import { openRecording } from "./record_reader.ts";
+ * const dir = Deno.makeTempDirSync();
+ * const r = openRecording(dir, { fromUs: 0, toUs: Date.now() * 1000 }); // an empty directory
+ * r.next(); // false
+ * ```
  */
 export function openRecording(path: string, options: RecordReaderOptions = {}): RecordReader {
   const stat = Deno.statSync(path);

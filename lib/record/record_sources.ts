@@ -55,7 +55,21 @@ export interface ChunkSource {
 
 const SCAN_WINDOW = 4 << 20;
 
-/** One `.dwrec.zst` file, a block at a time. */
+/**
+ * One `.dwrec.zst` file, a block at a time.
+ *
+ * @example
+ * ```ts
+ * import { DwrecSource } from "./record_sources.ts";
+ * import { ReadIssues } from "./read_issues.ts";
+ * import { compressFrame } from "./zstd_frames.ts";
+ * const path = Deno.makeTempFileSync({ suffix: ".dwrec.zst" });
+ * Deno.writeFileSync(path, compressFrame(new TextEncoder().encode("2026-12-02T12:00:00Z {}\n")));
+ * const issues = new ReadIssues();
+ * new DwrecSource(path, undefined, issues).next()?.end; // 24
+ * issues.counts["missing-index"]; // 1
+ * ```
+ */
 export class DwrecSource implements ChunkSource {
   readonly #path: string;
   readonly #issues: ReadIssues;
@@ -261,7 +275,19 @@ export class DwrecSource implements ChunkSource {
   }
 }
 
-/** A tardis-format text file, read whole: `.gz` (gzip), `.zst` (any number of frames) or plain. */
+/**
+ * A tardis-format text file, read whole: `.gz` (gzip), `.zst` (any number of frames) or plain.
+ *
+ * @example
+ * ```ts
+ * import { TextSource } from "./record_sources.ts";
+ * import { ReadIssues } from "./read_issues.ts";
+ * import { gzipSync } from "node:zlib";
+ * const path = Deno.makeTempFileSync({ suffix: ".json.gz" });
+ * Deno.writeFileSync(path, gzipSync(new TextEncoder().encode("2019-07-01T00:00:00.0529306Z {}\n")));
+ * new TextSource(path, new ReadIssues()).next()?.end; // 32
+ * ```
+ */
 export class TextSource implements ChunkSource {
   readonly #path: string;
   readonly #issues: ReadIssues;

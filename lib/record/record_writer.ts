@@ -104,7 +104,24 @@ interface OpenFile {
   dirty: boolean; // a failed write may have left bytes past `size`
 }
 
-/** Writes one venue's recording; see the module documentation. */
+/**
+ * Writes one venue's recording; see the module documentation.
+ *
+ * @example
+ * ```ts
+ * import { RecordWriter } from "./record_writer.ts";
+ * const w = new RecordWriter({
+ *   dir: Deno.makeTempDirSync(),
+ *   venue: "binance",
+ *   maxBytes: 10 * 2 ** 30,
+ *   maxAgeMs: 7 * 86_400_000,
+ *   onError: (message) => console.error(message),
+ * });
+ * w.append(Date.now() * 1000, new TextEncoder().encode('{"e":"depthUpdate"}'));
+ * w.flush(); // true: the block is on disk
+ * w.close();
+ * ```
+ */
 export class RecordWriter {
   /** Counters (a plain object the caller reads; never reset). */
   readonly counters: RecordWriterCounters = {

@@ -103,7 +103,15 @@ export function decompressFrame(frame: Uint8Array): Uint8Array {
   return new Uint8Array(out.buffer, out.byteOffset, out.byteLength);
 }
 
-/** Whether `buf[pos, pos + 4)` is the zstd frame magic. */
+/**
+ * Whether `buf[pos, pos + 4)` is the zstd frame magic.
+ *
+ * @example
+ * ```ts
+ * import { isFrameMagic } from "./zstd_frames.ts";
+ * isFrameMagic(new Uint8Array([0x28, 0xb5, 0x2f, 0xfd]), 0); // true
+ * ```
+ */
 export function isFrameMagic(buf: Uint8Array, pos: number): boolean {
   return buf[pos] === 0x28 && buf[pos + 1] === 0xb5 && buf[pos + 2] === 0x2f &&
     buf[pos + 3] === 0xfd;
