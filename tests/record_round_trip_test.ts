@@ -146,3 +146,18 @@ Deno.test("record round trip: full 1 MiB blocks (node:zlib may end a frame with 
     );
   }
 });
+
+Deno.test("record round trip: a recording being written reads up to its last flushed block", () => {
+  const dir = Deno.makeTempDirSync();
+  const msgs = recordedMessages(START, 1_000);
+  const w = new RecordWriter({ dir, venue: "binance", blockBytes: 4096 });
+  for (const m of msgs.slice(0, 100)) w.append(m.us, m.text);
+  w.flush();
+  for (const m of msgs.slice(100, 110)) w.append(m.us, m.text); // still in memory
+  const r = openRecording(dir);
+  const got: string[] = [];
+  while (r.next()) got.push(r.text());
+  assert.deepEqual(got, msgs.slice(0, 100).map((m) => m.text));
+  assert.equal(r.issues.total, 0);
+  w.close();
+});

@@ -131,7 +131,8 @@ export function isRecordableTime(us: number): boolean {
  * Encodes one line (time, space, message, line feed) into `buf` at `pos`.
  * Returns the position after the line feed, or -1 when it does not fit; the
  * caller checks {@link isRecordableTime} and that the message has no line feed.
- * A string message costs one `subarray` view (TextEncoder.encodeInto); bytes none.
+ * Allocates nothing for bytes and ASCII strings (exchange JSON); another
+ * string costs one `subarray` view (TextEncoder.encodeInto).
  *
  * @example
  * ```ts
@@ -153,9 +154,12 @@ export function encodeLine(
     // Each UTF-16 unit encodes to at least one byte: a quick bound before encoding.
     const room = buf.length - start - 1;
     if (room < message.length) return -1;
-    const { read, written } = encoder.encodeInto(message, buf.subarray(start, buf.length - 1));
-    if (read < message.length) return -1;
-    end = start + written;
+    end = encodeAscii(buf, start, message);
+    if (end < 0) {
+      const { read, written } = encoder.encodeInto(message, buf.subarray(start, buf.length - 1));
+      if (read < message.length) return -1;
+      end = start + written;
+    }
   } else {
     end = start + message.length;
     if (end + 1 > buf.length) return -1;
@@ -165,6 +169,16 @@ export function encodeLine(
   buf[pos + TIME_LENGTH] = SPACE;
   buf[end] = LF;
   return end + 1;
+}
+
+/** Copies an all-ASCII string byte by byte (no allocation); -1 at the first other character. */
+function encodeAscii(buf: Uint8Array, pos: number, text: string): number {
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c >= 0x80) return -1;
+    buf[pos + i] = c;
+  }
+  return pos + text.length;
 }
 
 /** Result slot of {@link parseTime}, reused by the caller to avoid allocation. */
