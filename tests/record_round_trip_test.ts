@@ -161,3 +161,22 @@ Deno.test("record round trip: a recording being written reads up to its last flu
   assert.equal(r.issues.total, 0);
   w.close();
 });
+
+Deno.test("record reader: a directory with two venues needs `venue`; one venue's folder reads alone", () => {
+  const dir = Deno.makeTempDirSync();
+  for (const venue of ["binance", "bybit"]) {
+    const w = new RecordWriter({ dir, venue });
+    w.append(START, `{"venue":"${venue}"}`);
+    w.close();
+  }
+  assert.throws(
+    () => openRecording(dir),
+    /2 venues \(binance, bybit\): pass the one to read as `venue`/,
+  );
+  for (const [path, venue] of [[dir, "bybit"], [`${dir}/bybit`, undefined]] as const) {
+    const r = openRecording(path, { venue });
+    assert.ok(r.next());
+    assert.equal(r.text(), '{"venue":"bybit"}');
+    assert.equal(r.next(), false);
+  }
+});

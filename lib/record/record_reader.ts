@@ -228,7 +228,7 @@ export class RecordReader implements AsyncIterable<RecordedMessage> {
 }
 
 /**
- * A reader of `path`: a recording directory, a `.dwrec.zst` (`.partial`
+ * A reader of `path`: a recording directory (or one venue's folder in it), a `.dwrec.zst` (`.partial`
  * included), or a tardis-format `.gz` / `.zst` / text file. Throws when the
  * path does not exist or a directory holds several venues and `venue` is not given.
  *
@@ -261,6 +261,13 @@ export function openRecording(path: string, options: RecordReaderOptions = {}): 
 
 function dirFiles(dir: string, venue: string | undefined, from: number, to: number): HourFile[] {
   let files = listHourFiles(denoRecordFs, dir);
+  const name = dir.replace(/\/+$/, "").split("/").pop() ?? "";
+  if (files.length === 0 && venue === undefined && /^[A-Za-z0-9_-]+$/.test(name)) {
+    // `dir` may be one venue's folder (DIR/<venue>).
+    files = listHourFiles(denoRecordFs, `${dir.replace(/\/+$/, "")}/..`).filter((f) =>
+      f.venue === name
+    );
+  }
   const venues = [...new Set(files.map((f) => f.venue))];
   if (venue !== undefined) files = files.filter((f) => f.venue === venue);
   else if (venues.length > 1) {
