@@ -27,13 +27,13 @@ function ratio(): string {
   const buf = new Uint8Array(4 << 20);
   let len = 0;
   for (let i = 0; i < once.length; i++) len = encodeLine(buf, len, T0 + i * 100_123, once[i]);
-  const z = compressFrame(buf.subarray(0, len), 3);
-  return `${once.length} real frames: ${len} B as lines (${
-    (len / once.length).toFixed(0)
-  } B/record), ` +
-    `${z.length} B zstd-3 (${(z.length / once.length).toFixed(1)} B/record, ${
-      (len / z.length).toFixed(2)
-    }×)`;
+  const sizes = [1, 3, 6].map((level) => {
+    const z = compressFrame(buf.subarray(0, len), level);
+    const perRecord = (z.length / once.length).toFixed(1);
+    return `zstd-${level} ${z.length} B (${perRecord} B/record, ${(len / z.length).toFixed(2)}×)`;
+  });
+  const raw = (len / once.length).toFixed(0);
+  return `${once.length} real frames: ${len} B as lines (${raw} B/record); ${sizes.join(", ")}`;
 }
 console.log(`record format: ${ratio()}`);
 
@@ -47,8 +47,8 @@ const nullFs: RecordFs = {
   size: () => -1,
 };
 
-function writeAll(fs: RecordFs, dir: string): RecordWriter {
-  const w = new RecordWriter({ dir, venue: "binance", fs });
+function writeAll(fs: RecordFs, dir: string, level = 3): RecordWriter {
+  const w = new RecordWriter({ dir, venue: "binance", fs, level });
   for (let i = 0; i < RECORDS; i++) w.append(T0 + i * 50_017, once[i % once.length]);
   w.close();
   return w;
@@ -62,6 +62,12 @@ Deno.bench(`record write: ${RECORDS} real frames, encode + zstd-3, disk discarde
   baseline: true,
 }, () => {
   writeAll(nullFs, "/nonexistent");
+});
+
+Deno.bench(`record write: ${RECORDS} real frames, encode + zstd-1, disk discarded`, {
+  group: "record write",
+}, () => {
+  writeAll(nullFs, "/nonexistent", 1);
 });
 
 Deno.bench(`record write: ${RECORDS} real frames to the real disk`, {
