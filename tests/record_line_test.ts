@@ -2,9 +2,11 @@ import assert from "node:assert/strict";
 import fc from "fast-check";
 import {
   encodeLine,
+  isoToUs,
   MAX_TIME_US,
   parseTime,
   TIME_LENGTH,
+  usToIso,
   writeTime,
 } from "../lib/record/record_line.ts";
 
@@ -95,4 +97,16 @@ Deno.test("record line: writeTime covers leap days and year boundaries", () => {
   }
   writeTime(buf, 0, MAX_TIME_US);
   assert.equal(dec.decode(buf), "2255-06-05T23:47:34.740991Z");
+});
+
+Deno.test("record line: isoToUs and usToIso convert option and clock texts with µs", () => {
+  fc.assert(
+    fc.property(fc.maxSafeNat(), (us) => {
+      assert.equal(isoToUs(usToIso(us)), us);
+    }),
+  );
+  assert.equal(isoToUs("2026-12-02T12:00:00Z"), Date.UTC(2026, 11, 2, 12) * 1000);
+  assert.ok(Number.isNaN(isoToUs("2026-12-02T12:00:00+01:00")));
+  assert.ok(Number.isNaN(isoToUs("")));
+  assert.equal(usToIso(-1), "");
 });

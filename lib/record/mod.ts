@@ -30,6 +30,14 @@ export {
   type RecordWriterOptions,
 } from "./record_writer.ts";
 export { READ_ISSUE_KINDS, type ReadIssue, type ReadIssueKind, ReadIssues } from "./read_issues.ts";
-export { encodeLine, isRecordableTime, parseTime, TIME_LENGTH, writeTime } from "./record_line.ts";
+export {
+  encodeLine,
+  isoToUs,
+  isRecordableTime,
+  parseTime,
+  TIME_LENGTH,
+  usToIso,
+  writeTime,
+} from "./record_line.ts";
 export { denoRecordFs, type RecordFile, type RecordFs } from "./record_fs.ts";
 export { pruneRecordings } from "./record_bounds.ts";

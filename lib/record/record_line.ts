@@ -252,3 +252,37 @@ export function parseTime(
   out.messageStart = q + 2;
   return out;
 }
+
+/**
+ * µs since the epoch of an ISO-8601 UTC time as recordings write it
+ * (`YYYY-MM-DDTHH:MM:SS[.f{1,9}]Z`), or NaN: for `--replay-from`-style
+ * options, where `Date.parse` would keep only milliseconds.
+ *
+ * @example
+ * ```ts
+ * import { isoToUs } from "./record_line.ts";
+ * isoToUs("2026-12-02T12:00:00.123456Z"); // 1796212800123456
+ * isoToUs("2026-12-02 12:00"); // NaN
+ * ```
+ */
+export function isoToUs(text: string): number {
+  const bytes = encoder.encode(`${text} .`);
+  return parseTime(bytes, 0, bytes.length, { us: NaN, messageStart: 0 }).us;
+}
+
+/**
+ * The ISO-8601 text of a receive time (`YYYY-MM-DDTHH:MM:SS.ffffffZ`), e.g.
+ * for a replay clock; "" when `us` is not recordable.
+ *
+ * @example
+ * ```ts
+ * import { usToIso } from "./record_line.ts";
+ * usToIso(1796212800123456); // "2026-12-02T12:00:00.123456Z"
+ * ```
+ */
+export function usToIso(us: number): string {
+  if (!isRecordableTime(us)) return "";
+  const buf = new Uint8Array(TIME_LENGTH);
+  writeTime(buf, 0, us);
+  return String.fromCharCode(...buf);
+}
