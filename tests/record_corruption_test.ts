@@ -147,7 +147,7 @@ Deno.test("record corruption: the writer's own out-of-order times (clock stepped
   while (r.next()) times.push(r.receiveTimeUs);
   assert.deepEqual(times, [START + 10, START + 5, START + 20]);
   assert.equal(r.issues.counts["out-of-order"], 1);
-  assert.equal(r.issues.list[0].lineOffset, 28 + 3);
+  assert.equal(r.issues.list[0].lineOffset, 29 + 3);
 });
 
 Deno.test("tardis files: .json.gz, .zst and plain text with 7-digit times read; a cut .gz is counted", () => {

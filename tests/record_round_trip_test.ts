@@ -180,3 +180,25 @@ Deno.test("record reader: a directory with two venues needs `venue`; one venue's
     assert.equal(r.next(), false);
   }
 });
+
+Deno.test("record files read the tardis way: every line split at byte 28 gives the time and the message", async () => {
+  const { decompressFrames } = await import("../lib/record/zstd_frames.ts");
+  const dir = Deno.makeTempDirSync();
+  const { msgs, w } = record(dir);
+  w.close();
+  const lines: string[] = [];
+  for (const hour of ["11", "12", "13"]) {
+    const text = decompressFrames(
+      Deno.readFileSync(`${dir}/binance/2026-12-02/${hour}.dwrec.zst`),
+    )!;
+    lines.push(...new TextDecoder().decode(text).split("\n").slice(0, -1));
+  }
+  assert.equal(lines.length, msgs.length);
+  lines.forEach((line, i) => {
+    // tardis-dev / tardis-machine: localTimestamp = line[0, 28), message = line[29, …)
+    assert.equal(line[28], " ");
+    assert.equal(line.slice(29), msgs[i].text);
+    const ms = Date.parse(line.slice(0, 28));
+    assert.equal(ms, Math.floor(msgs[i].us / 1000), "Date.parse reads the 7-digit time");
+  });
+});

@@ -1,9 +1,11 @@
 /**
- * One recorded line: `<ISO-8601 receive time with µs> <raw message>\n`, the
- * tardis layout (e.g. `2026-12-02T12:00:00.123456Z {"stream":…}`). The time is
- * UTC, written with exactly six fraction digits; the reader accepts 0–9 digits
- * (tardis writes seven) and keeps whole microseconds (extra digits are cut).
- * The message bytes are kept as they are; a message may not contain a line feed.
+ * One recorded line: `<ISO-8601 receive time> <raw message>\n`, the tardis
+ * layout (e.g. `2026-12-02T12:00:00.1234560Z {"stream":…}`). The time is UTC
+ * with seven fraction digits, the last always 0: microsecond precision in
+ * tardis's 28-byte form (tardis tools split a line at byte 28, so a shorter
+ * time would cost the message its first byte). The reader accepts 0–9 digits
+ * and keeps whole microseconds (extra digits are cut). The message bytes are
+ * kept as they are; a message may not contain a line feed.
  *
  * Encoding writes into a caller's buffer and parsing reads from one, so neither
  * allocates.
@@ -13,15 +15,15 @@
  * import { encodeLine, parseTime, TIME_LENGTH } from "./record_line.ts";
  * const buf = new Uint8Array(64);
  * const end = encodeLine(buf, 0, Date.UTC(2026, 11, 2, 12) * 1000 + 123456, '{"a":1}');
- * new TextDecoder().decode(buf.subarray(0, end)); // '2026-12-02T12:00:00.123456Z {"a":1}\n'
+ * new TextDecoder().decode(buf.subarray(0, end)); // '2026-12-02T12:00:00.1234560Z {"a":1}\n'
  * parseTime(buf, 0, end).us; // 1796212800123456
- * TIME_LENGTH; // 27
+ * TIME_LENGTH; // 28
  * ```
  * @module
  */
 
-/** Bytes of a written time: `YYYY-MM-DDTHH:MM:SS.ffffffZ`. */
-export const TIME_LENGTH = 27;
+/** Bytes of a written time: `YYYY-MM-DDTHH:MM:SS.ffffff0Z` (tardis's 28). */
+export const TIME_LENGTH = 28;
 
 /** Line feed, the record terminator. */
 export const LF = 10;
@@ -66,15 +68,15 @@ function put(buf: Uint8Array, pos: number, value: number, digits: number): void 
 
 /**
  * Writes `us` (µs since the epoch, 0 ≤ us ≤ {@link MAX_TIME_US}, an integer) as
- * `YYYY-MM-DDTHH:MM:SS.ffffffZ` at `pos`; returns the position after it. The
- * caller checks the range and that 27 bytes fit.
+ * `YYYY-MM-DDTHH:MM:SS.ffffff0Z` at `pos`; returns the position after it. The
+ * caller checks the range and that 28 bytes fit.
  *
  * @example
  * ```ts
  * import { writeTime } from "./record_line.ts";
- * const buf = new Uint8Array(27);
- * writeTime(buf, 0, 1_000_001); // 27
- * new TextDecoder().decode(buf); // "1970-01-01T00:00:01.000001Z"
+ * const buf = new Uint8Array(28);
+ * writeTime(buf, 0, 1_000_001); // 28
+ * new TextDecoder().decode(buf); // "1970-01-01T00:00:01.0000010Z"
  * ```
  */
 export function writeTime(buf: Uint8Array, pos: number, us: number): number {
@@ -110,7 +112,8 @@ export function writeTime(buf: Uint8Array, pos: number, us: number): number {
   put(buf, pos + 17, second, 2);
   buf[pos + 19] = 46; // .
   put(buf, pos + 20, rest - second * 1_000_000, 6);
-  buf[pos + 26] = 90; // Z
+  buf[pos + 26] = ZERO; // 100 ns digit: tardis's width
+  buf[pos + 27] = 90; // Z
   return pos + TIME_LENGTH;
 }
 
@@ -138,7 +141,7 @@ export function isRecordableTime(us: number): boolean {
  * ```ts
  * import { encodeLine } from "./record_line.ts";
  * const buf = new Uint8Array(40);
- * encodeLine(buf, 0, 0, new Uint8Array([123, 125])); // 31
+ * encodeLine(buf, 0, 0, new Uint8Array([123, 125])); // 32
  * encodeLine(buf, 0, 0, "x".repeat(20)); // -1: does not fit
  * ```
  */
@@ -271,8 +274,8 @@ export function isoToUs(text: string): number {
 }
 
 /**
- * The ISO-8601 text of a receive time (`YYYY-MM-DDTHH:MM:SS.ffffffZ`), e.g.
- * for a replay clock; "" when `us` is not recordable.
+ * The ISO-8601 text of a receive time with µs (`YYYY-MM-DDTHH:MM:SS.ffffffZ`),
+ * e.g. for a replay clock; "" when `us` is not recordable.
  *
  * @example
  * ```ts
@@ -284,5 +287,5 @@ export function usToIso(us: number): string {
   if (!isRecordableTime(us)) return "";
   const buf = new Uint8Array(TIME_LENGTH);
   writeTime(buf, 0, us);
-  return String.fromCharCode(...buf);
+  return String.fromCharCode(...buf.subarray(0, 26)) + "Z";
 }

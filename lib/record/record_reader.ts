@@ -193,7 +193,7 @@ export class RecordReader implements AsyncIterable<RecordedMessage> {
       "bad-line",
       chunk.file,
       offset,
-      `expected "<YYYY-MM-DDTHH:MM:SS.ffffffZ> <message>", got ${JSON.stringify(head)}`,
+      `expected "<YYYY-MM-DDTHH:MM:SS.fffffffZ> <message>", got ${JSON.stringify(head)}`,
       lineOffset,
     );
   }
