@@ -63,6 +63,24 @@ Deno.test("record bounds: maxBytes deletes the oldest hours first (all venues), 
   assert.equal(r.issues.total, 0);
 });
 
+Deno.test("record bounds: another venue's open .partial is not deleted, even over the bound", () => {
+  const dir = Deno.makeTempDirSync();
+  const now = T0 + 10 * HOUR_MS;
+  const other = new RecordWriter({ dir, venue: "bybit" });
+  fillHour(other, T0 + 9 * HOUR_MS);
+  other.flush(); // open: bybit/…/09.dwrec.zst.partial
+  const w = new RecordWriter({ dir, venue: "binance", maxBytes: 1, nowMs: () => now });
+  fillHour(w, T0 + 8 * HOUR_MS); // an older closed hour, deleted when the next opens
+  fillHour(w, T0 + 10 * HOUR_MS);
+  w.flush();
+  const left = listing(dir);
+  assert.ok(left.includes("bybit/2026-12-01/09.dwrec.zst.partial"), left.join());
+  assert.ok(left.includes("binance/2026-12-01/10.dwrec.zst.partial"), left.join());
+  assert.ok(!left.some((f) => f.includes("/08.")), "the closed older hour is deleted");
+  other.close();
+  w.close();
+});
+
 Deno.test("record bounds: maxAge deletes hours that ended longer ago (injected clock)", () => {
   const dir = Deno.makeTempDirSync();
   const w = new RecordWriter({ dir, venue: "binance" });

@@ -1,7 +1,9 @@
 /**
  * Keeps a recording directory within its bounds: hours older than `maxAgeMs`
  * are deleted, then the oldest hours until the total is at most `maxBytes`.
- * The file being written is never deleted. Errors are counted, never thrown.
+ * The file being written (`keep`) is never deleted, nor any `.partial` file of
+ * the last two hours (another venue's writer may have it open). Errors are
+ * counted, never thrown.
  *
  * @example
  * ```ts
@@ -64,10 +66,13 @@ export function pruneRecordings(fs: RecordFs, dir: string, opts: PruneOptions): 
     return result;
   }
   const keep = opts.keep?.replace(/\.partial$/, "");
+  // Another venue's writer may have its file open: a .partial of the last two hours is left alone.
+  const recentUs = opts.nowMs * 1000 - 2 * HOUR_US;
   const sized = files.map((f) => {
     const data = Math.max(0, fs.size(f.path));
     const index = Math.max(0, fs.size(f.indexPath));
-    return { f, bytes: data + index, kept: f.path.replace(/\.partial$/, "") === keep };
+    const open = f.partial && f.startUs >= recentUs;
+    return { f, bytes: data + index, kept: open || f.path.replace(/\.partial$/, "") === keep };
   });
   result.totalBytes = sized.reduce((s, x) => s + x.bytes, 0);
   const cutoffUs = (opts.nowMs - maxAgeMs) * 1000;

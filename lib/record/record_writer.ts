@@ -400,7 +400,8 @@ export class RecordWriter {
     });
     this.counters.filesDeleted += r.filesDeleted;
     this.counters.bytesDeleted += r.bytesDeleted;
-    this.#diskBytes = r.totalBytes;
+    // Over the bound with nothing left to delete (the open files): look again at the next file.
+    this.#diskBytes = r.totalBytes > this.#maxBytes ? -Infinity : r.totalBytes;
     if (r.errors > 0) {
       this.counters.errors += r.errors;
       this.lastError = r.lastError;
