@@ -202,3 +202,28 @@ Deno.test("record files read the tardis way: every line split at byte 28 gives t
     assert.equal(ms, Math.floor(msgs[i].us / 1000), "Date.parse reads the 7-digit time");
   });
 });
+
+Deno.test("record reader: a .partial renamed after the listing is still read; a file deleted since is counted", () => {
+  const dir = Deno.makeTempDirSync();
+  const msgs = recordedMessages(START, 1_000);
+  const w = new RecordWriter({ dir, venue: "binance" });
+  for (const m of msgs) w.append(m.us, m.text); // all in hour 11, still open
+  w.flush();
+  const r = openRecording(dir); // lists 11.dwrec.zst.partial
+  w.append(START + HOUR_US, "{}"); // hour 12: 11 is closed and renamed
+  w.close();
+  const got: string[] = [];
+  while (r.next()) got.push(r.text());
+  assert.deepEqual(got, msgs.map((m) => m.text));
+  assert.equal(r.issues.total, 0, JSON.stringify(r.issues.list));
+
+  const r2 = openRecording(dir);
+  Deno.removeSync(`${dir}/binance/2026-12-02/11.dwrec.zst`);
+  const rest: string[] = [];
+  while (r2.next()) rest.push(r2.text());
+  assert.deepEqual(rest, ["{}"]);
+  assert.deepEqual(r2.issues.list.map((i) => [i.kind, i.file]), [[
+    "unreadable-file",
+    `${dir}/binance/2026-12-02/11.dwrec.zst`,
+  ]]);
+});

@@ -28,6 +28,8 @@ export const READ_ISSUE_KINDS = [
   "bad-line",
   /** A receive time earlier than the record before it (the record is still delivered). */
   "out-of-order",
+  /** A file that could not be opened or read (gone since the listing, permissions, I/O error). */
+  "unreadable-file",
 ] as const;
 
 /** A kind of reading problem. */
@@ -72,6 +74,7 @@ export class ReadIssues {
     "bad-index": 0,
     "bad-line": 0,
     "out-of-order": 0,
+    "unreadable-file": 0,
   };
   /** The first `keep` problems. */
   readonly list: ReadIssue[] = [];

@@ -65,6 +65,12 @@ export interface RecordedMessage {
 
 const decoder = new TextDecoder();
 
+/** A file to read and how to open it (lazily, when the reader reaches it). */
+export interface SourceOpener {
+  path: string;
+  open: () => ChunkSource;
+}
+
 /**
  * Reader of a recording; see the module documentation.
  *
@@ -96,7 +102,7 @@ export class RecordReader implements AsyncIterable<RecordedMessage> {
   /** Problems met so far. */
   readonly issues: ReadIssues;
 
-  readonly #sources: Array<() => ChunkSource>;
+  readonly #sources: SourceOpener[];
   readonly #fromUs: number;
   readonly #toUs: number;
   readonly #parsed: ParsedTime = { us: NaN, messageStart: 0 };
@@ -107,7 +113,7 @@ export class RecordReader implements AsyncIterable<RecordedMessage> {
   #prevUs = -Infinity;
 
   /** Use {@link openRecording}. */
-  constructor(sources: Array<() => ChunkSource>, options: RecordReaderOptions = {}) {
+  constructor(sources: SourceOpener[], options: RecordReaderOptions = {}) {
     this.#sources = sources.reverse();
     this.#fromUs = options.fromUs ?? -Infinity;
     this.#toUs = options.toUs ?? Infinity;
@@ -163,12 +169,19 @@ export class RecordReader implements AsyncIterable<RecordedMessage> {
     }
     this.#chunk = undefined;
     for (;;) {
-      if (!this.#source) {
-        const open = this.#sources.pop();
-        if (!open) return false;
-        this.#source = open();
+      let chunk: TextChunk | undefined;
+      const source = this.#sources[this.#sources.length - 1];
+      try {
+        if (!this.#source) {
+          if (!source) return false;
+          this.#source = source.open();
+        }
+        chunk = this.#source.next();
+      } catch (e) {
+        // The file went away (a .partial renamed as its hour closed) or the disk failed.
+        this.issues.add("unreadable-file", source?.path ?? "", 0, `${(e as Error).message}`);
+        chunk = undefined;
       }
-      const chunk = this.#source.next();
       if (chunk) {
         this.#chunk = chunk;
         this.chunks++;
@@ -176,8 +189,9 @@ export class RecordReader implements AsyncIterable<RecordedMessage> {
         this.#lines = 0;
         return true;
       }
-      this.#source.close();
+      this.#source?.close();
       this.#source = undefined;
+      this.#sources.pop();
     }
   }
 
@@ -244,19 +258,36 @@ export function openRecording(path: string, options: RecordReaderOptions = {}): 
   const stat = Deno.statSync(path);
   const issues = () => reader.issues;
   const from = options.fromUs ?? -Infinity, to = options.toUs ?? Infinity;
-  let sources: Array<() => ChunkSource>;
+  let sources: SourceOpener[];
   if (stat.isDirectory) {
-    sources = dirFiles(path, options.venue, from, to).map((f) => () =>
-      new DwrecSource(f.path, f.indexPath, issues(), from, to)
-    );
+    sources = dirFiles(path, options.venue, from, to).map((f) => ({
+      path: f.path,
+      open: () => openDwrec(f.path, f.indexPath, issues(), from, to),
+    }));
   } else if (/\.dwrec\.zst(\.partial)?$/.test(path)) {
     const indexPath = path.replace(/\.dwrec\.zst(\.partial)?$/, INDEX_SUFFIX);
-    sources = [() => new DwrecSource(path, indexPath, issues(), from, to)];
+    sources = [{ path, open: () => openDwrec(path, indexPath, issues(), from, to) }];
   } else {
-    sources = [() => new TextSource(path, issues())];
+    sources = [{ path, open: () => new TextSource(path, issues()) }];
   }
   const reader = new RecordReader(sources, options);
   return reader;
+}
+
+/** A `.dwrec.zst`; a `.partial` renamed since the listing (its hour closed) opens by its new name. */
+function openDwrec(
+  path: string,
+  indexPath: string,
+  issues: ReadIssues,
+  from: number,
+  to: number,
+): DwrecSource {
+  try {
+    return new DwrecSource(path, indexPath, issues, from, to);
+  } catch (e) {
+    if (!(e instanceof Deno.errors.NotFound) || !path.endsWith(".partial")) throw e;
+    return new DwrecSource(path.slice(0, -".partial".length), indexPath, issues, from, to);
+  }
 }
 
 function dirFiles(dir: string, venue: string | undefined, from: number, to: number): HourFile[] {
