@@ -18,6 +18,8 @@ const RANKS: ReadonlyArray<readonly [prefix: string, rank: number]> = [
   ["proto/", 0],
   ["lib/pipeline/", 0],
   ["lib/sim/", 1],
+  // The recording format (writer, reader): ingest records and replays through it.
+  ["lib/record/", 1],
   ["lib/ingest/", 2],
   ["lib/analytics/", 3],
   ["lib/metrics/", 4],
