@@ -22,16 +22,17 @@ async function recordLive(frames: number): Promise<{ live: Float64Array[][]; pat
     policy: "drop-oldest",
     rawCapacity: 16384,
   });
+  let lines: string[];
   try {
     await run.until(() => run.frames.every((f) => f.length >= frames));
   } finally {
-    const { lines } = await run.stop();
+    lines = (await run.stop()).lines;
     await sim.close();
-    assert.equal(run.rawRing.stats().dropped, 0, "the live run dropped no frame");
-    const path = await Deno.makeTempFile({ suffix: ".txt" });
-    await Deno.writeTextFile(path, lines.join("\n") + "\n");
-    return { live: run.frames, path };
   }
+  assert.equal(run.rawRing.stats().dropped, 0, "the live run dropped no frame");
+  const path = await Deno.makeTempFile({ suffix: ".txt" });
+  await Deno.writeTextFile(path, lines.join("\n") + "\n");
+  return { live: run.frames, path };
 }
 
 async function replay(

@@ -74,10 +74,24 @@ const TIME = /^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2})(?:\.(\d{1,6}))?Z$/;
 export function parseIsoMicros(text: string): number {
   const m = TIME.exec(text);
   if (m === null) return NaN;
-  const seconds = Date.parse(m[1] + "Z");
-  if (!Number.isFinite(seconds)) return NaN;
+  const seconds = secondsOf(m[1]);
+  if (seconds !== seconds) return NaN;
   const fraction = m[2] === undefined ? 0 : Number(m[2].padEnd(6, "0"));
   return seconds * 1000 + fraction;
+}
+
+let lastSecond = "";
+let lastSecondMs = NaN;
+
+/** Epoch ms of `YYYY-MM-DDTHH:MM:SS` (UTC), NaN for a date that does not exist; the last one is cached (lines come in order). */
+function secondsOf(text: string): number {
+  if (text === lastSecond) return lastSecondMs;
+  let ms = Date.parse(text + "Z");
+  // Date.parse rolls 2026-02-30 over to March: only a date that round-trips exists.
+  if (!Number.isFinite(ms) || new Date(ms).toISOString().slice(0, 19) !== text) ms = NaN;
+  lastSecond = text;
+  lastSecondMs = ms;
+  return ms;
 }
 
 /**
