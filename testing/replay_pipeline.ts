@@ -56,6 +56,8 @@ export interface PipelineRun {
   rawRing: SpscRing;
   /** Shared counters. */
   counters: PipelineCounters;
+  /** The recorded lines so far (with `record`; a test may add its own, e.g. REST snapshots). */
+  lines: string[];
   /** Wait until `cond` holds (checked every 10 ms; the timeout only guards against a hang). */
   until(cond: () => boolean, timeoutMs?: number): Promise<void>;
   /** Stop the ingest, drain both rings; the recorded lines (empty unless `record`). */
@@ -131,6 +133,7 @@ export function runPipeline(options: PipelineRunOptions): PipelineRun {
     ingestor,
     rawRing,
     counters,
+    lines,
     async until(cond, timeoutMs = 60_000) {
       const t0 = performance.now();
       while (!cond()) {
