@@ -107,6 +107,7 @@ const LOOP_GAP_US = 1000_000;
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 const SNAPSHOT_SUFFIX = "@depthSnapshot";
+const STREAM_PREFIX = '{"stream":"';
 
 /**
  * Plays a recording into `onMessage` (see the module docs); a {@link MessageFeed}.
@@ -319,7 +320,14 @@ export class ReplayFeed implements MessageFeed {
     const o = this.#o;
     o.status.set("clockMs", atMs);
     o.status.add("records", 1);
-    if (o.onClock) this.#call(() => o.onClock!(atMs));
+    if (o.onClock) {
+      try {
+        o.onClock(atMs);
+      } catch (e) {
+        if (o.onError) o.onError(e);
+        else this.#log.error("replay callback failed:", e);
+      }
+    }
     if (atMs >= this.#nextSweepMs) {
       // Staleness on the recorded clock, every 100 ms of it.
       this.#nextSweepMs = atMs + 100;
@@ -328,14 +336,18 @@ export class ReplayFeed implements MessageFeed {
       }
     }
     const text = r.text;
-    if (text.includes(SNAPSHOT_SUFFIX, 0) && text.length > 0) {
-      const stream = streamOf(text);
-      if (stream !== undefined && stream.endsWith(SNAPSHOT_SUFFIX)) {
-        this.#snapshot(r, stream.slice(0, -SNAPSHOT_SUFFIX.length), atMs);
-        return;
-      }
+    // Only the stream name at the start is looked at (no scan of the message).
+    const end = text.startsWith(STREAM_PREFIX) ? text.indexOf('"', STREAM_PREFIX.length) : -1;
+    if (end > 0 && text.startsWith(SNAPSHOT_SUFFIX, end - SNAPSHOT_SUFFIX.length)) {
+      this.#snapshot(r, text.slice(STREAM_PREFIX.length, end - SNAPSHOT_SUFFIX.length), atMs);
+      return;
     }
-    this.#call(() => o.onMessage(text, atMs));
+    try {
+      o.onMessage(text, atMs);
+    } catch (e) {
+      if (o.onError) o.onError(e);
+      else this.#log.error("replay callback failed:", e);
+    }
   }
 
   #snapshot(r: ReplayRecord, symbol: string, atMs: number): void {
