@@ -265,3 +265,28 @@ Deno.test("the service with --source replay: REPLAY mode, position in /stats and
     await Deno.remove(path);
   }
 });
+
+Deno.test("a feed started on a status with a position resumes after it (a restarted ingest worker)", async () => {
+  const path = await tempFile(recording(20));
+  try {
+    const first = await play(path, { toUs: T0 + 700_000 });
+    assert.equal(first.got.length, 8);
+    first.status.set("done", 0); // as a worker that died mid-way leaves it
+    const got: number[] = [];
+    const feed = new ReplayFeed({
+      path,
+      symbols: ["btcusdt", "ethusdt"],
+      speed: Infinity,
+      status: first.status,
+      log: quiet,
+      onMessage: (_, at) => got.push(at),
+    });
+    feed.start();
+    await feed.finished;
+    assert.equal(got.length, 12, "records 8 to 19");
+    assert.equal(got[0], (T0 + 800_000) / 1000);
+    assert.equal(first.status.get("records"), 20);
+  } finally {
+    await Deno.remove(path);
+  }
+});

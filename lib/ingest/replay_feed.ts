@@ -25,6 +25,10 @@
  *   than the one before are counted (`badLines`), logged with file and offset
  *   and skipped.
  *
+ * A feed started on a status that already has a position (the supervisor
+ * restarted the ingest worker) resumes after the last record delivered,
+ * during the first pass.
+ *
  * Feed state: Connecting until a symbol's first accepted frame, then Live;
  * Stale when no frame of it was accepted for `staleMs` of recorded time.
  *
@@ -235,6 +239,13 @@ export class ReplayFeed implements MessageFeed {
     const o = this.#o;
     let startUs = o.fromUs ?? -Infinity;
     if (o.diff && o.fromUs !== undefined) startUs = await this.#seedStart(o.fromUs);
+    // A restarted ingest worker finds the position of the one before in the
+    // shared status and goes on after its last record (first pass only).
+    const resumeMs = o.status.get("clockMs");
+    if (resumeMs === resumeMs && o.status.get("loops") === 0 && o.status.get("done") === 0) {
+      startUs = Math.max(startUs, Math.round(resumeMs * 1000) + 1);
+      this.#log.warn(`replay: resuming ${o.path} after ${new Date(resumeMs).toISOString()}`);
+    }
     let shiftUs = 0;
     for (;;) {
       this.#passes++;
