@@ -10,7 +10,7 @@ import { scanRecording } from "../lib/ingest/replay_scan.ts";
 import { parseConfig } from "../lib/server/config.ts";
 import { startService } from "../main.ts";
 import { FeedState } from "../lib/pipeline/feed_state.ts";
-import { gzipSync } from "node:zlib";
+import { gzipSync, zstdCompressSync } from "node:zlib";
 
 const quiet = { warn() {}, error() {}, info() {}, debug() {} };
 const T0 = Date.parse("2026-12-02T12:00:00Z") * 1000;
@@ -96,7 +96,7 @@ Deno.test("every record is delivered in order with its recorded time, bytes unto
   }
 });
 
-Deno.test("a gzip file and a directory are read like a plain file", async () => {
+Deno.test("gzip and zstd files and a directory are read like a plain file", async () => {
   const lines = recording(10);
   const dir = await Deno.makeTempDir();
   try {
@@ -104,10 +104,35 @@ Deno.test("a gzip file and a directory are read like a plain file", async () => 
       `${dir}/a.txt.gz`,
       gzipSync(new TextEncoder().encode(lines.slice(0, 5).join("\n") + "\n")),
     );
-    await Deno.writeTextFile(`${dir}/b.txt`, lines.slice(5).join("\n"));
+    await Deno.writeTextFile(`${dir}/b.txt`, lines.slice(5, 8).join("\n"));
+    // zstd in two independent frames (blocks), as a recording writes them.
+    const enc = new TextEncoder();
+    await Deno.writeFile(
+      `${dir}/c.txt.zst`,
+      new Uint8Array([
+        ...zstdCompressSync(enc.encode(lines[8] + "\n")),
+        ...zstdCompressSync(enc.encode(lines[9] + "\n")),
+      ]),
+    );
     const got = [];
     for await (const r of readTardisLines(dir)) got.push(r.receiveTimeUs);
     assert.deepEqual(got, lines.map((_, i) => T0 + i * 100_000));
+    // A truncated zstd file: its whole frames are read, the rest reported, the next file read.
+    const whole = zstdCompressSync(enc.encode(lines[0] + "\n"));
+    const cut = zstdCompressSync(enc.encode(lines[1] + "\n")).subarray(0, 9);
+    await Deno.writeFile(`${dir}/c.txt.zst`, new Uint8Array([...whole, ...cut]));
+    const bad: string[] = [];
+    const again = [];
+    for await (
+      const r of readTardisLines(dir, {
+        onBad: (b) => bad.push(`${b.file}@${b.offset}: ${b.reason}`),
+      })
+    ) {
+      again.push(r.receiveTimeUs);
+    }
+    assert.equal(again.length, 9, "8 + the whole frame of the cut file");
+    assert.equal(bad.length, 1, bad.join("\n"));
+    assert.match(bad[0], /c\.txt\.zst@\d+: unreadable from here on \(truncated zstd frame/);
   } finally {
     await Deno.remove(dir, { recursive: true });
   }

@@ -2,8 +2,9 @@
  * A reader of tardis-format text recordings: one record a line,
  * `<ISO-8601 receive time with µs> <raw message>`, e.g.
  * `2026-12-02T12:00:00.123456Z {"stream":"btcusdt@depth20@100ms","data":{…}}`.
- * Plain text, or gzip when the name ends in `.gz`. A directory is read file by
- * file in name order.
+ * Plain text, gzip when the name ends in `.gz`, zstd when it ends in `.zst`
+ * (one stream or concatenated frames: a recording's independent blocks). A
+ * directory is read file by file in name order.
  *
  * This is the replay source's stand-in reader (the {@link RecordReader}
  * interface); lib/record's reader of recordings (zstd blocks with an index)
@@ -23,6 +24,8 @@
  * ```
  * @module
  */
+
+import { zstdDecompressSync } from "node:zlib";
 
 /** One record of a recording. */
 export interface ReplayRecord {
@@ -140,8 +143,59 @@ async function* bytesOf(file: string): AsyncGenerator<Uint8Array> {
   let stream: ReadableStream<Uint8Array> = handle.readable;
   if (file.endsWith(".gz")) {
     stream = stream.pipeThrough(new DecompressionStream("gzip") as TransformStream);
+  } else if (file.endsWith(".zst")) {
+    yield* zstdFrames(stream);
+    return;
   }
   yield* stream;
+}
+
+/**
+ * The decompressed content of a file of concatenated zstd frames (a
+ * recording's independent blocks), one frame at a time: `node:zlib`'s zstd
+ * decoders stop after the first frame, so the frames are delimited here from
+ * their headers (RFC 8878 §3.1). A truncated last frame is an error.
+ */
+async function* zstdFrames(stream: ReadableStream<Uint8Array>): AsyncGenerator<Uint8Array> {
+  let buf: Uint8Array = new Uint8Array(0);
+  for await (const chunk of stream) {
+    buf = buf.length === 0 ? chunk : concat(buf, chunk);
+    let start = 0;
+    for (let end = zstdFrameEnd(buf, start); end > 0; end = zstdFrameEnd(buf, start)) {
+      yield new Uint8Array(zstdDecompressSync(buf.subarray(start, end)));
+      start = end;
+    }
+    buf = buf.slice(start);
+  }
+  if (buf.length > 0) throw new RangeError(`truncated zstd frame (${buf.length} bytes at the end)`);
+}
+
+/** End offset of the zstd frame starting at `at` in `b`, or -1 when it is not complete yet. */
+function zstdFrameEnd(b: Uint8Array, at: number): number {
+  if (b.length - at < 8) return -1;
+  const magic = (b[at] | (b[at + 1] << 8) | (b[at + 2] << 16) | (b[at + 3] << 24)) >>> 0;
+  if (magic >>> 4 === 0x184d2a5) { // a skippable frame
+    const size = (b[at + 4] | (b[at + 5] << 8) | (b[at + 6] << 16) | (b[at + 7] << 24)) >>> 0;
+    return at + 8 + size <= b.length ? at + 8 + size : -1;
+  }
+  if (magic !== 0xfd2fb528) {
+    throw new RangeError(`not a zstd frame at byte ${at} (magic 0x${magic.toString(16)})`);
+  }
+  const descriptor = b[at + 4];
+  const single = (descriptor >> 5) & 1;
+  const checksum = (descriptor >> 2) & 1;
+  const dictionaryId = [0, 1, 2, 4][descriptor & 3];
+  const contentSize = [single, 2, 4, 8][descriptor >> 6];
+  let p = at + 5 + (single ? 0 : 1) + dictionaryId + contentSize;
+  for (;;) {
+    if (p + 3 > b.length) return -1;
+    const header = b[p] | (b[p + 1] << 8) | (b[p + 2] << 16);
+    const type = (header >> 1) & 3;
+    p += 3 + (type === 1 ? 1 : header >>> 3); // an RLE block holds one byte
+    if (header & 1) break; // the last block
+  }
+  p += checksum * 4;
+  return p <= b.length ? p : -1;
 }
 
 /**
@@ -162,27 +216,50 @@ export async function* readTardisLines(
 ): AsyncGenerator<ReplayRecord> {
   const decoder = new TextDecoder();
   for (const file of await filesOf(path)) {
-    let carry = new Uint8Array(0);
-    let carryOffset = 0;
-    for await (const chunk of bytesOf(file)) {
-      const data = carry.length === 0 ? chunk : concat(carry, chunk);
-      let start = 0;
-      for (let nl = data.indexOf(10); nl >= 0; nl = data.indexOf(10, start)) {
-        const record = lineRecord(decoder, data.subarray(start, nl), file, carryOffset + start);
-        if (typeof record === "string") {
-          if (record !== "") options.onBad?.({ file, offset: carryOffset + start, reason: record });
-        } else yield record;
-        start = nl + 1;
-      }
-      carry = data.slice(start);
-      carryOffset += start;
+    const at = { offset: 0 };
+    try {
+      yield* recordsOf(file, decoder, options, at);
+    } catch (e) {
+      // A corrupt or truncated compressed file: what came before it was
+      // played; the rest of the file is reported and skipped.
+      if (!(e instanceof Error) || e instanceof Deno.errors.PermissionDenied) throw e;
+      options.onBad?.({
+        file,
+        offset: at.offset,
+        reason: `unreadable from here on (${e.message}); went on with the next file`,
+      });
     }
-    if (carry.length > 0) {
-      const record = lineRecord(decoder, carry, file, carryOffset);
+  }
+}
+
+/** The records of one file; `at.offset` follows the first byte not yet handled. */
+async function* recordsOf(
+  file: string,
+  decoder: TextDecoder,
+  options: RecordReaderOptions,
+  at: { offset: number },
+): AsyncGenerator<ReplayRecord> {
+  let carry = new Uint8Array(0);
+  let carryOffset = 0;
+  for await (const chunk of bytesOf(file)) {
+    const data = carry.length === 0 ? chunk : concat(carry, chunk);
+    let start = 0;
+    for (let nl = data.indexOf(10); nl >= 0; nl = data.indexOf(10, start)) {
+      const record = lineRecord(decoder, data.subarray(start, nl), file, carryOffset + start);
       if (typeof record === "string") {
-        if (record !== "") options.onBad?.({ file, offset: carryOffset, reason: record });
+        if (record !== "") options.onBad?.({ file, offset: carryOffset + start, reason: record });
       } else yield record;
+      start = nl + 1;
     }
+    carry = data.slice(start);
+    carryOffset += start;
+    at.offset = carryOffset;
+  }
+  if (carry.length > 0) {
+    const record = lineRecord(decoder, carry, file, carryOffset);
+    if (typeof record === "string") {
+      if (record !== "") options.onBad?.({ file, offset: carryOffset, reason: record });
+    } else yield record;
   }
 }
 
