@@ -315,3 +315,27 @@ Deno.test("a feed started on a status with a position resumes after it (a restar
     await Deno.remove(path);
   }
 });
+
+Deno.test("close ends a paced replay at once, even in the middle of a long gap", async () => {
+  // Two records an hour apart at speed 1: the second is due in an hour.
+  const path = await tempFile([
+    `${formatIsoMicros(T0)} ${depth("btcusdt", 1)}`,
+    `${formatIsoMicros(T0 + 3600_000_000)} ${depth("btcusdt", 2)}`,
+  ]);
+  try {
+    const got: number[] = [];
+    const feed = new ReplayFeed({
+      path,
+      symbols: ["btcusdt"],
+      speed: 1,
+      status: ReplayStatus.create(),
+      onMessage: (_, at) => got.push(at),
+    });
+    feed.start();
+    while (got.length === 0) await new Promise((r) => setTimeout(r, 5));
+    await feed.close(); // would hang for an hour (and fail the test by its leak check) if it waited
+    assert.equal(got.length, 1);
+  } finally {
+    await Deno.remove(path);
+  }
+});

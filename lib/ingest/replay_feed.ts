@@ -109,7 +109,6 @@ const BAD_LINES_LOGGED = 20;
 /** Gap between the last record of a pass and the first of the next (loop), µs. */
 const LOOP_GAP_US = 1000_000;
 
-const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 const SNAPSHOT_SUFFIX = "@depthSnapshot";
 const STREAM_PREFIX = '{"stream":"';
 
@@ -144,6 +143,8 @@ export class ReplayFeed implements MessageFeed {
   #closed = false;
   #passes = 0;
   #nextSweepMs = -Infinity;
+  /** Ends the current sleep early (close). */
+  #wake: (() => void) | undefined;
 
   /**
    * @param options see {@link ReplayFeedOptions}.
@@ -189,6 +190,7 @@ export class ReplayFeed implements MessageFeed {
   /** Stop replaying; resolves when the replay loop has ended. */
   async close(): Promise<void> {
     this.#closed = true;
+    this.#wake?.();
     if (!this.#started) this.#resolve();
     await this.finished;
   }
@@ -213,6 +215,20 @@ export class ReplayFeed implements MessageFeed {
   /** `connects`: passes started; every other connection counter is 0 in a replay. */
   total(counter: ConnectionCounter): number {
     return counter === "connects" ? this.#passes : 0;
+  }
+
+  /** Sleep `ms` (a pacing gap may be hours long), or until closed. */
+  #sleep(ms: number): Promise<void> {
+    return new Promise<void>((resolve) => {
+      let timer = 0;
+      const done = () => {
+        clearTimeout(timer);
+        this.#wake = undefined;
+        resolve();
+      };
+      timer = setTimeout(done, ms);
+      this.#wake = done;
+    });
   }
 
   #refresh(id: number, now: number): void {
@@ -308,17 +324,17 @@ export class ReplayFeed implements MessageFeed {
         const lead = wallStart + (r.receiveTimeUs - firstUs) / 1000 / this.#speed -
           performance.now();
         if (lead >= SLEEP_MIN_MS) {
-          await sleep(lead);
+          await this.#sleep(lead);
           sinceTurn = 0;
         }
       }
       while (o.hasRoom !== undefined && !o.hasRoom() && !this.#closed) {
         status.add("waits", 1);
-        await sleep(ROOM_WAIT_MS);
+        await this.#sleep(ROOM_WAIT_MS);
         sinceTurn = 0;
       }
       if (++sinceTurn >= RECORDS_PER_TURN) {
-        await sleep(0); // let timers (housekeeping, lease checks) run
+        await this.#sleep(0); // let timers (housekeeping, lease checks) run
         sinceTurn = 0;
       }
       if (this.#closed) break;
