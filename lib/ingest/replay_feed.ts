@@ -220,7 +220,7 @@ export class ReplayFeed implements MessageFeed {
   /** Sleep `ms` (a pacing gap may be hours long), or until closed. */
   #sleep(ms: number): Promise<void> {
     return new Promise<void>((resolve) => {
-      let timer = 0;
+      let timer: ReturnType<typeof setTimeout> | undefined;
       const done = () => {
         clearTimeout(timer);
         this.#wake = undefined;
