@@ -339,3 +339,42 @@ Deno.test("close ends a paced replay at once, even in the middle of a long gap",
     await Deno.remove(path);
   }
 });
+
+Deno.test("diff mode: --replay-from starts at the symbols' last snapshots before it", async () => {
+  const snap = (s: string, us: number) =>
+    `${
+      formatIsoMicros(us)
+    } {"stream":"${s}@depthSnapshot","generated":true,"data":{"lastUpdateId":5,"bids":[],"asks":[]}}`;
+  const diff = (s: string, us: number) =>
+    `${
+      formatIsoMicros(us)
+    } {"stream":"${s}@depth@100ms","data":{"e":"depthUpdate","s":"${s.toUpperCase()}"}}`;
+  const path = await tempFile([
+    snap("btcusdt", T0), // superseded by the later one
+    diff("btcusdt", T0 + 1),
+    snap("ethusdt", T0 + 2), // ethusdt's last before from: the start
+    diff("btcusdt", T0 + 3),
+    snap("btcusdt", T0 + 4),
+    diff("ethusdt", T0 + 5),
+    diff("btcusdt", T0 + 10), // from
+    snap("btcusdt", T0 + 11), // after from: not a start candidate
+  ]);
+  try {
+    const snapshots: [number, number][] = [];
+    const { got } = await play(path, {
+      diff: true,
+      fromUs: T0 + 10,
+      onSnapshot: (id, body, at) => {
+        assert.equal(body, '{"lastUpdateId":5,"bids":[],"asks":[]}');
+        snapshots.push([id, at]);
+      },
+    });
+    assert.deepEqual(snapshots, [[1, (T0 + 2) / 1000], [0, (T0 + 4) / 1000], [
+      0,
+      (T0 + 11) / 1000,
+    ]]);
+    assert.deepEqual(got.map(([, at]) => at), [T0 + 3, T0 + 5, T0 + 10].map((us) => us / 1000));
+  } finally {
+    await Deno.remove(path);
+  }
+});
