@@ -378,3 +378,25 @@ Deno.test("diff mode: --replay-from starts at the symbols' last snapshots before
     await Deno.remove(path);
   }
 });
+
+Deno.test("no record is delivered while the pipeline has no room: the replay waits, never drops", async () => {
+  const path = await tempFile(recording(30));
+  try {
+    let room = 5; // the consumer frees 5 slots at a time, on its own schedule
+    let taken = 0;
+    const timer = setInterval(() => room = 5, 3);
+    const { status } = await play(path, {
+      hasRoom: () => room > 0,
+      onMessage: (text, at) => {
+        assert.ok(room > 0, "delivered only with room");
+        room--;
+        taken++;
+        assert.equal(at, (T0 + (taken - 1) * 100_000) / 1000, text);
+      },
+    }).finally(() => clearInterval(timer));
+    assert.equal(taken, 30, "every record delivered, in order");
+    assert.ok(status.get("waits") >= 5, `waited while full (${status.get("waits")} waits)`);
+  } finally {
+    await Deno.remove(path);
+  }
+});
