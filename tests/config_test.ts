@@ -72,6 +72,12 @@ Deno.test("defaults", () => {
       analyticsCostMs: 0,
       notionals: [10000, 100000, 1000000],
       wallFactor: 5,
+      replayPath: undefined,
+      replayFrom: undefined,
+      replayTo: undefined,
+      replaySpeed: 1,
+      replayLoop: false,
+      given: [],
     } satisfies Config,
   );
   assert.deepEqual(parseConfig([]), c, "env defaults to none");
@@ -80,7 +86,7 @@ Deno.test("defaults", () => {
 Deno.test("every flag, in both --name value and --name=value forms", () => {
   const args = [
     "--source",
-    "sim",
+    "replay",
     "--symbols=SOLUSDT, btcusdt ,solusdt,BNB_BTC",
     "--stream",
     "diff",
@@ -127,6 +133,14 @@ Deno.test("every flag, in both --name value and --name=value forms", () => {
     "500,1e6, 2500.5",
     "--wall-factor",
     "2.5",
+    "--replay-path",
+    "rec/2026-12-02.txt",
+    "--replay-from=2026-12-02T12:00:00Z",
+    "--replay-to",
+    "2026-12-02T12:30:00.000250Z",
+    "--replay-speed",
+    "max",
+    "--replay-loop",
     "--help",
   ];
   const c = parseConfig(args, noEnv);
@@ -134,7 +148,7 @@ Deno.test("every flag, in both --name value and --name=value forms", () => {
     { ...c },
     {
       help: true,
-      source: "sim",
+      source: "replay",
       symbols: ["solusdt", "btcusdt", "bnb_btc"],
       symbolSelector: {
         entries: [{ kind: "name", text: "solusdt" }, { kind: "name", text: "btcusdt" }, {
@@ -171,6 +185,12 @@ Deno.test("every flag, in both --name value and --name=value forms", () => {
       analyticsCostMs: 0.25,
       notionals: [500, 1e6, 2500.5],
       wallFactor: 2.5,
+      replayPath: "rec/2026-12-02.txt",
+      replayFrom: Date.parse("2026-12-02T12:00:00Z") * 1000,
+      replayTo: Date.parse("2026-12-02T12:30:00Z") * 1000 + 250,
+      replaySpeed: Infinity,
+      replayLoop: true,
+      given: flagNames().filter((f) => f !== "--help"),
     } satisfies Config,
   );
   assert.equal(parseConfig(["-h"]).help, true);
@@ -263,6 +283,14 @@ Deno.test("env fallback for every flag, and flag > env > default", () => {
       analyticsCostMs: 3,
       notionals: [1000],
       wallFactor: 10,
+      replayPath: undefined,
+      replayFrom: undefined,
+      replayTo: undefined,
+      replaySpeed: 1,
+      replayLoop: false,
+      given: Object.keys(vars).filter((v) => v !== "DEPTHWATCH_HELP").map((v) =>
+        "--" + v.slice("DEPTHWATCH_".length).toLowerCase().replaceAll("_", "-")
+      ),
     } satisfies Config,
     "DEPTHWATCH_HELP is not a thing: --help is flag-only",
   );
@@ -301,7 +329,7 @@ Deno.test("property: flag > env > default for the port", () => {
 
 Deno.test("validation errors name the flag, the value and what is expected", () => {
   const cases: [string, string, string][] = [
-    ["source", "kraken", "binance or sim"],
+    ["source", "kraken", "binance, sim or replay"],
     ["symbols", "", "a comma-separated list of symbol names"],
     ["symbols", "btcusdt,,ethusdt", "(here: the list has an empty entry)"],
     ["symbols", "btc usdt", "letters, digits, '_', '.' or '-'"],
@@ -441,10 +469,17 @@ Deno.test("help text lists every flag with its env var, default and expectation"
     "--analytics-cost-ms": "0",
     "--notionals": "10000,100000,1000000",
     "--wall-factor": "5",
+    "--replay-path": "none",
+    "--replay-from": "none",
+    "--replay-to": "none",
+    "--replay-speed": "1",
+    "--replay-loop": "false",
   };
   assert.deepEqual(flagNames(), [...Object.keys(defaults), "--help"]);
   for (const [flag, def] of Object.entries(defaults)) {
-    const start = text.indexOf(`  ${flag} <`);
+    const start = flag === "--replay-loop"
+      ? text.indexOf(`  ${flag}\n`)
+      : text.indexOf(`  ${flag} <`);
     assert.ok(start >= 0, `${flag} missing from help`);
     const block = text.slice(start, text.indexOf("\n  --", start + 1));
     assert.ok(block.includes(`Env: ${envName(flag)}. Default: ${def}.`), block);
@@ -530,5 +565,70 @@ Deno.test("--snapshot-depth: within the Binance limit range and at least --level
   assert.throws(
     () => parseConfig(["--rest-weight-limit", "5"]),
     (e: unknown) => e instanceof ConfigError && e.flag === "--rest-weight-limit",
+  );
+});
+
+Deno.test("replay flags: --replay-path required, values checked, only with --source replay", () => {
+  const c = parseConfig(["--source", "replay", "--replay-path", "a.txt"], noEnv);
+  assert.equal(c.replaySpeed, 1);
+  assert.equal(c.replayLoop, false);
+  assert.deepEqual(c.given, ["--source", "--replay-path"], "symbols and stream come from the file");
+  assert.equal(
+    parseConfig(["--source=replay", "--replay-path=a", "--replay-speed", "10"]).replaySpeed,
+    10,
+  );
+  assert.equal(
+    parseConfig(["--source=replay", "--replay-path=a", "--replay-speed=0.5"]).replaySpeed,
+    0.5,
+  );
+  assert.equal(
+    parseConfig(["--source=replay", "--replay-path=a"], envOf({ DEPTHWATCH_REPLAY_LOOP: "1" }))
+      .replayLoop,
+    true,
+  );
+  let e = rejects(["--source", "replay"], [
+    "--replay-path: required with --source replay; expected the path of a recording",
+  ]);
+  assert.equal(e.flag, "--replay-path");
+  for (const speed of ["0", "-1", "fast", "1e7", "NaN", ""]) {
+    e = rejects(["--source=replay", "--replay-path=a", `--replay-speed=${speed}`], [
+      `--replay-speed: invalid value ${
+        JSON.stringify(speed)
+      }; expected a number above 0 up to 1000000, or max`,
+    ]);
+    assert.equal(e.flag, "--replay-speed");
+  }
+  for (
+    const time of [
+      "2026-12-02",
+      "2026-12-02 12:00:00Z",
+      "2026-13-02T12:00:00Z",
+      "12:00",
+      "2026-12-02T12:00:00.1234567Z",
+    ]
+  ) {
+    rejects(["--source=replay", "--replay-path=a", `--replay-from=${time}`], [
+      `--replay-from: invalid value ${JSON.stringify(time)}; expected an ISO-8601 UTC time`,
+    ]);
+  }
+  e = rejects([
+    "--source=replay",
+    "--replay-path=a",
+    "--replay-from=2026-12-02T12:00:00Z",
+    "--replay-to=2026-12-02T11:00:00Z",
+  ], ["--replay-to: 2026-12-02T11:00:00.000Z is before --replay-from 2026-12-02T12:00:00.000Z"]);
+  assert.equal(e.flag, "--replay-to");
+  e = rejects(["--source", "sim", "--replay-path", "a.txt"], [
+    "--replay-path: only used with --source replay, but --source is sim",
+  ]);
+  assert.equal(e.flag, "--replay-path");
+  rejects(["--replay-speed", "max"], ["--replay-speed: only used with --source replay"]);
+  rejects(["--source=replay", "--replay-path=a", "--replay-loop=yes"], [
+    "--replay-loop takes no value; expected just --replay-loop",
+  ]);
+  rejects(
+    ["--source=replay", "--replay-path=a"],
+    ['--replay-loop: invalid value "maybe" (from DEPTHWATCH_REPLAY_LOOP)'],
+    envOf({ DEPTHWATCH_REPLAY_LOOP: "maybe" }),
   );
 });

@@ -94,6 +94,30 @@ import { OverflowLog } from "./overflow_log.ts";
 import { DepthIngest } from "./depth_ingest.ts";
 import { depthRequestWeight } from "../pipeline/depth_request_weight.ts";
 import { WatchFlags } from "../pipeline/watch_flags.ts";
+import type { MessageFeed } from "./message_feed.ts";
+import { ReplayFeed } from "./replay_feed.ts";
+import { ReplayStatus } from "../pipeline/replay_status.ts";
+import { parseDepthSnapshot } from "./snapshot_parser.ts";
+import { quantiseReceiveTime } from "./tardis_lines.ts";
+
+/**
+ * Options of a replay ({@link IngestorOptions.replay}): messages come from a
+ * recording through a {@link ReplayFeed} instead of the exchange.
+ */
+export interface IngestReplayOptions {
+  /** The recording (a tardis-format file or a directory of them). Required. */
+  path: string;
+  /** Speed factor (> 0); `Infinity` for as fast as the pipeline takes it. Required. */
+  speed: number;
+  /** First receive time replayed, epoch µs. Default: the start. */
+  fromUs?: number;
+  /** Last receive time replayed, epoch µs. Default: the end. */
+  toUs?: number;
+  /** Start over at the end. Default false. */
+  loop?: boolean;
+  /** A {@link ReplayStatus} buffer the replay position is published in. Required. */
+  status: SharedArrayBuffer;
+}
 
 /** Options of {@link Ingestor}. */
 export interface IngestorOptions {
@@ -134,6 +158,17 @@ export interface IngestorOptions {
   lease?: { held(): boolean };
   /** Called once when the lease is lost (the worker then releases it and ends). */
   onFenced?: () => void;
+  /**
+   * Replay a recording instead of connecting (`--source replay`): the same
+   * parsers, validation and diff sync, on the recorded receive times; in diff
+   * mode the snapshots come from the recording, never from REST. Default none.
+   */
+  replay?: IngestReplayOptions;
+  /**
+   * Called with every exchange message and its receive time (epoch ms, whole
+   * µs) before it is handled: the recorder's hook. Default none.
+   */
+  tap?: (text: string, receivedAtMs: number) => void;
 }
 
 /**
@@ -192,7 +227,9 @@ export class Ingestor {
   readonly #layout: BookSlotLayout;
   readonly #symbols: readonly string[];
   readonly #unknownRow: number;
-  readonly #pool: ConnectionPool;
+  readonly #pool: MessageFeed;
+  /** Set in a replay: the feed and its position (the replay clock). */
+  readonly #replay: { feed: ReplayFeed; status: ReplayStatus } | undefined;
   readonly #depth: DepthIngest;
   readonly #overflow: OverflowLog;
   readonly #diff?: {
@@ -252,7 +289,9 @@ export class Ingestor {
     const table = new SymbolTable(options.symbols);
     this.#overflow = new OverflowLog({ queue: "raw", log: options.log ?? console });
     if (stream === "diff") {
-      if (!options.restUrl) throw new TypeError("diff mode needs restUrl for snapshots");
+      // A replay never asks REST: its snapshots come from the recording.
+      const restUrl = options.replay ? options.restUrl ?? "http://127.0.0.1" : options.restUrl;
+      if (!restUrl) throw new TypeError("diff mode needs restUrl for snapshots");
       const depth = options.snapshotDepth ?? 100;
       const limit = options.restWeightLimit ?? 6000;
       const gapMs = snapshotPaceMs(depth, limit);
@@ -279,7 +318,7 @@ export class Ingestor {
           snapshotBuffers: SNAPSHOT_QUEUE + SNAPSHOT_IN_FLIGHT,
         }),
         rest: new RestClient({
-          restUrl: options.restUrl,
+          restUrl,
           weightLimit: limit,
           weightMargin: REST_WEIGHT_MARGIN,
           minGapMs: gapMs * (1 - PACE_CATCH_UP),
@@ -292,23 +331,51 @@ export class Ingestor {
       };
     }
     const staleMs = options.staleMs ?? 2000;
-    this.#pool = new ConnectionPool({
-      baseUrl: options.wsUrl,
-      symbols: options.symbols,
-      streamSuffix,
-      staleMs,
-      backoffBaseMs: options.backoffBaseMs,
-      backoffCapMs: options.backoffCapMs,
-      onMessage: stream === "diff"
-        ? (text, at) => {
-          if (!this.#lost()) this.#onDiffMessage(text, at);
-        }
-        : (text, at) => {
-          if (!this.#lost()) this.#onDepthMessage(text, at);
-        },
-      onFeedState: (id, state) => this.#onFeedState(id, state),
-      onError: (e) => (options.log ?? console).error("ingest callback failed:", e),
-    });
+    const tap = options.tap;
+    // Receive times are kept to the microsecond (what a recording holds), so a
+    // replay hands the ingest exactly the times it had live.
+    const handle = stream === "diff"
+      ? (text: string, at: number) => {
+        at = quantiseReceiveTime(at);
+        if (this.#lost()) return;
+        tap?.(text, at);
+        this.#onDiffMessage(text, at);
+      }
+      : (text: string, at: number) => {
+        at = quantiseReceiveTime(at);
+        if (this.#lost()) return;
+        tap?.(text, at);
+        this.#onDepthMessage(text, at);
+      };
+    if (options.replay) {
+      const r = options.replay;
+      const status = ReplayStatus.attach(r.status);
+      const ring = options.rawRing;
+      // Room for what one record may write: one frame, or in diff mode every due book.
+      const need = Math.min(ring.capacity, stream === "diff" ? options.symbols.length + 1 : 1);
+      const feed = new ReplayFeed({
+        path: r.path,
+        symbols: options.symbols,
+        speed: r.speed,
+        fromUs: r.fromUs,
+        toUs: r.toUs,
+        loop: r.loop,
+        diff: stream === "diff",
+        status,
+        staleMs,
+        log: options.log,
+        onMessage: handle,
+        onSnapshot: (id, body, at) => this.#onRecordedSnapshot(id, body, at),
+        onClock: stream === "diff" ? (at) => this.#emitDue(at) : undefined,
+        onFeedState: (id, state) => this.#onFeedState(id, state),
+        hasRoom: () => ring.capacity - ring.available() >= need,
+        onError: (e) => (options.log ?? console).error("ingest callback failed:", e),
+      });
+      this.#replay = { feed, status };
+      this.#pool = feed;
+    } else {
+      this.#pool = this.#livePool(options, streamSuffix, staleMs, handle);
+    }
     if (stream === "depth20" && this.#layout.levels !== 5 && this.#layout.levels !== 10) {
       // Binance partial streams exist for 5, 10 and 20 levels only.
       if (this.#layout.levels !== 20) {
@@ -319,12 +386,40 @@ export class Ingestor {
     }
   }
 
+  /** The live connections. */
+  #livePool(
+    options: IngestorOptions,
+    streamSuffix: string,
+    staleMs: number,
+    onMessage: (text: string, at: number) => void,
+  ): ConnectionPool {
+    return new ConnectionPool({
+      baseUrl: options.wsUrl,
+      symbols: options.symbols,
+      streamSuffix,
+      staleMs,
+      backoffBaseMs: options.backoffBaseMs,
+      backoffCapMs: options.backoffCapMs,
+      onMessage,
+      onFeedState: (id, state) => this.#onFeedState(id, state),
+      onError: (e) => (options.log ?? console).error("ingest callback failed:", e),
+    });
+  }
+
+  /** A replay: resolves when it ended (at once for a live ingestor, which never ends). */
+  get replayFinished(): Promise<void> {
+    return this.#replay?.feed.finished ?? Promise.resolve();
+  }
+
   /** Open the connections and start housekeeping (counters, heartbeat, diff snapshots). */
   start(): void {
     this.#counters.store(this.#counters.ingest(INGEST_STARTED), 1);
     this.#pool.start();
     this.#timer = setInterval(() => this.#housekeeping(), HOUSEKEEPING_MS);
-    if (this.#diff) this.#emitTimer = setInterval(() => this.#emitDue(), EMIT_TICK_MS);
+    // A replay emits diff books on its own clock (ReplayFeed's onClock), never on a timer.
+    if (this.#diff && !this.#replay) {
+      this.#emitTimer = setInterval(() => this.#emitDue(this.#wallNow()), EMIT_TICK_MS);
+    }
   }
 
   /** Close every connection and timer. Frames already committed stay in the ring. */
@@ -393,11 +488,35 @@ export class Ingestor {
     if (d.sync.dueForEmit(symbolId, receivedAt)) this.#emit(symbolId, receivedAt);
   }
 
+  /** Replay, diff mode: a recorded REST snapshot of `symbolId` seeds its book (instead of REST). */
+  #onRecordedSnapshot(symbolId: number, body: string, _at: number): void {
+    const d = this.#diff;
+    if (d === undefined || this.#lost()) return;
+    let snapshot;
+    try {
+      snapshot = parseDepthSnapshot(body, this.#symbols[symbolId]);
+    } catch (e) {
+      console.warn(`replay: recorded snapshot of ${this.#symbols[symbolId]} is invalid:`, e);
+      return;
+    }
+    d.sync.onSnapshot(symbolId, snapshot);
+  }
+
+  /** Wall clock, epoch ms. */
+  #wallNow(): number {
+    return performance.timeOrigin + performance.now();
+  }
+
+  /** The clock diff books are emitted on: the wall clock live, the recorded receive time in a replay. */
+  #emitNow(): number {
+    return this.#replay ? this.#replay.status.get("clockMs") : this.#wallNow();
+  }
+
   #emit(symbolId: number, receivedAt: number): void {
     const ring = this.#ring;
     const at = ring.reserve();
-    const now = performance.timeOrigin + performance.now();
-    this.#diff!.sync.writeFrame(symbolId, ring.f64, at, this.#layout, now);
+    const now = this.#wallNow();
+    this.#diff!.sync.writeFrame(symbolId, ring.f64, at, this.#layout, this.#emitNow());
     ring.f64[at + BOOK_RECEIVE_TIME] = receivedAt;
     ring.f64[at + BOOK_PARSED_TIME] = now;
     ring.commit();
@@ -405,11 +524,10 @@ export class Ingestor {
     this.#frames++;
   }
 
-  /** Diff mode: write every book whose 100 ms interval has passed and that has news. */
-  #emitDue(): void {
+  /** Diff mode: write every book whose 100 ms interval has passed at `now` and that has news. */
+  #emitDue(now: number): void {
     if (this.#lost()) return;
     const sync = this.#diff!.sync;
-    const now = performance.timeOrigin + performance.now();
     for (let s = 0; s < this.#symbols.length; s++) {
       if (sync.dueForEmit(s, now)) this.#emit(s, now);
     }
@@ -418,7 +536,7 @@ export class Ingestor {
   #diffHousekeeping(): void {
     const d = this.#diff!;
     const c = this.#counters;
-    this.#emitDue();
+    if (!this.#replay) this.#emitDue(this.#wallNow());
     let rangeResyncs = 0;
     let snapshotsApplied = 0;
     let snapshotsTooOld = 0;
@@ -459,7 +577,7 @@ export class Ingestor {
    */
   #requestSnapshots(): void {
     const d = this.#diff!;
-    while (!this.#stopping && d.rest.queueLength < SNAPSHOT_QUEUE) {
+    while (!this.#stopping && !this.#replay && d.rest.queueLength < SNAPSHOT_QUEUE) {
       const s = d.sync.takeSnapshotRequest(d.watch);
       if (s < 0) break;
       // DiffSync marks `s` in flight until onSnapshot / onSnapshotFailed, so it

@@ -626,6 +626,76 @@ function infoMetric({ registers, state }: MetricsContext): void {
   });
 }
 
+/**
+ * `--source replay` only: where the replay is — the replay clock (recorded
+ * receive time of the last record delivered), records delivered, bad lines
+ * skipped, passes finished, speed (+Inf at max), the byte offset in the file
+ * and the back-pressure waits.
+ */
+function replayMetrics({ registers, state }: MetricsContext): void {
+  const status = state.replay;
+  if (status === undefined) return;
+  const gauge = (name: string, help: string, read: () => number) =>
+    new Gauge({
+      name,
+      help,
+      registers,
+      collect() {
+        this.set(read());
+      },
+    });
+  const counter = (name: string, help: string, read: () => number) =>
+    new Counter({
+      name,
+      help,
+      registers,
+      collect() {
+        this.reset();
+        this.inc(read());
+      },
+    });
+  gauge(
+    "depthwatch_replay_clock_seconds",
+    "Replay clock: the recorded receive time of the last record delivered, Unix seconds (NaN before the first).",
+    () => status.get("clockMs") / 1000,
+  );
+  gauge(
+    "depthwatch_replay_speed",
+    "Replay speed factor (+Inf for max).",
+    () => status.get("speed"),
+  );
+  gauge(
+    "depthwatch_replay_offset_bytes",
+    "Byte offset in the recording file of the last line read.",
+    () => status.get("offset"),
+  );
+  gauge(
+    "depthwatch_replay_done",
+    "1 once the replay reached its end and stopped.",
+    () => status.get("done"),
+  );
+  counter(
+    "depthwatch_replay_records_total",
+    "Records of the recording delivered to the ingest (every loop).",
+    () => status.get("records"),
+  );
+  counter(
+    "depthwatch_replay_bad_lines_total",
+    "Lines of the recording that are not `<time> <message>` or go back in time, skipped.",
+    () => status.get("badLines"),
+  );
+  counter(
+    "depthwatch_replay_loops_total",
+    "Passes over the recording finished (--replay-loop).",
+    () => status.get("loops"),
+  );
+  counter(
+    "depthwatch_replay_waits_total",
+    "Times the replay waited for room in the raw ring (back-pressure at high speed).",
+    () => status.get("waits"),
+  );
+}
+
 /** prom-client's default process metrics (with `defaults`), fitted to the permissions the service has. */
 function processMetrics({ registry, registers }: MetricsContext, defaults: boolean): void {
   if (defaults) {
@@ -695,6 +765,7 @@ export function createMetrics(
   feedMetrics(context);
   workerMetrics(context);
   infoMetric(context);
+  replayMetrics(context);
   processMetrics(context, options.defaultMetrics ?? true);
   const series = new SymbolSeries(state.symbols);
 

@@ -15,6 +15,7 @@
  * @module
  */
 
+import type { ReplayStatus } from "../pipeline/replay_status.ts";
 import type { PipelineSources } from "./pipeline_totals.ts";
 import type { DataMode } from "../pipeline/data_mode.ts";
 
@@ -112,4 +113,6 @@ export interface MetricsSources extends PipelineSources {
   readonly hub: unknown;
   /** The HTTP server's connections; set once it listens (absent before, and in tests without one). */
   http?: HttpView;
+  /** `--source replay`: the replay position (written by the ingest worker). Absent otherwise. */
+  readonly replay?: ReplayStatus;
 }

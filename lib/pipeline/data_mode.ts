@@ -9,8 +9,7 @@
  *   pointed anywhere else (the footprint or test exchange on 127.0.0.1, a
  *   proxy, Binance's testnet): whatever is not provably the market is
  *   shown as simulated, so simulated data is never mistaken for the market.
- * - `REPLAY`: recorded data played back (reserved for the record/replay
- *   source; no source yields it yet).
+ * - `REPLAY`: recorded data played back: `--source replay`.
  *
  * This module is shared by the server and the browser: it must not touch the
  * `Deno` global.
@@ -42,7 +41,7 @@ export const LIVE_HOSTS: ReadonlySet<string> = new Set([
 
 /** What {@linkcode detectDataMode} reads from the configuration. */
 export interface DataModeSource {
-  /** `--source`: "binance" or "sim" (or a future "replay"). */
+  /** `--source`: "binance", "sim" or "replay". */
   source: string;
   /** `--binance-ws-url`. */
   wsUrl: string;

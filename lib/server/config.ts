@@ -37,13 +37,14 @@ import {
 } from "../ingest/symbol_selector.ts";
 import { depthRequestWeight } from "../pipeline/depth_request_weight.ts";
 import { LOG_FORMATS, LOG_LEVELS, type LogFormat, type LogLevel } from "../pipeline/logger.ts";
+import { parseIsoMicros } from "../ingest/tardis_lines.ts";
 
 /** Where the order books come from. */
-export type Source = "binance" | "sim";
+export type Source = "binance" | "sim" | "replay";
 
 /** The validated configuration; every field is frozen. */
 export interface Config {
-  /** `--source`: `binance` (live) or `sim` (built-in simulated exchange). Default `binance`. */
+  /** `--source`: `binance` (live), `sim` (built-in simulated exchange) or `replay` (a recording). Default `binance`. */
   readonly source: Source;
   /**
    * The symbols watched: lower-case, de-duplicated, in the order given. Default
@@ -115,6 +116,22 @@ export interface Config {
   readonly notionals: readonly number[];
   /** `--wall-factor`: a wall is a level of at least this × the median size. Default 5. */
   readonly wallFactor: number;
+  /** `--replay-path`: the recording `--source replay` plays (a tardis-format file or a directory). Default none. */
+  readonly replayPath: string | undefined;
+  /** `--replay-from`: first receive time replayed, epoch µs. Default `undefined`: the start. */
+  readonly replayFrom: number | undefined;
+  /** `--replay-to`: last receive time replayed, epoch µs. Default `undefined`: the end. */
+  readonly replayTo: number | undefined;
+  /** `--replay-speed`: speed factor (> 0); `Infinity` for `max`. Default 1. */
+  readonly replaySpeed: number;
+  /** `--replay-loop`: start over at the end of the recording. Default false. */
+  readonly replayLoop: boolean;
+  /**
+   * Flags given (on the command line or by their environment variable) rather
+   * than defaulted, with dashes, e.g. `["--source", "--symbols"]`: a replay
+   * takes the symbols and the stream from the recording unless given.
+   */
+  readonly given: readonly string[];
   /** `--help` was given (flag only, no env var). */
   readonly help: boolean;
 }
@@ -168,7 +185,9 @@ interface FlagSpec {
   /** Flag name without dashes. */
   readonly name: string;
   /** Config key. */
-  readonly key: Exclude<keyof Config, "help" | "symbols">;
+  readonly key: Exclude<keyof Config, "help" | "symbols" | "given">;
+  /** A switch: `--name` alone means true (the env var takes true/false/1/0). */
+  readonly switch?: boolean;
   /** Placeholder in the help text. */
   readonly arg: string;
   /** Raw default, `undefined` for none. */
@@ -298,6 +317,25 @@ function parseHost(raw: string): string {
   return v;
 }
 
+function parseIsoTime(raw: string): number {
+  const us = parseIsoMicros(raw.trim());
+  if (us !== us) throw new Invalid();
+  return us;
+}
+
+function parseSpeed(raw: string): number {
+  const v = raw.trim().toLowerCase();
+  if (v === "max") return Infinity;
+  return decimal((n) => n > 0 && n <= 1_000_000)(v);
+}
+
+function parseSwitch(raw: string): boolean {
+  const v = raw.trim().toLowerCase();
+  if (v === "true" || v === "1") return true;
+  if (v === "false" || v === "0") return false;
+  throw new Invalid();
+}
+
 function parseNotionals(raw: string): readonly number[] {
   const one = decimal((n) => n > 0 && n <= 1e15);
   const out: number[] = [];
@@ -315,11 +353,12 @@ const FLAGS: readonly FlagSpec[] = [
   {
     name: "source",
     key: "source",
-    arg: "binance|sim",
+    arg: "binance|sim|replay",
     default: "binance",
-    about: "Where order books come from: the live exchange or the built-in simulated exchange.",
-    expected: "binance or sim",
-    parse: oneOf(["binance", "sim"] as const),
+    about: "Where order books come from: the live exchange, the built-in simulated exchange, " +
+      "or a recording played back (--replay-path).",
+    expected: "binance, sim or replay",
+    parse: oneOf(["binance", "sim", "replay"] as const),
   },
   {
     name: "symbols",
@@ -600,6 +639,71 @@ const FLAGS: readonly FlagSpec[] = [
     expected: "a number from 1 to 1000",
     parse: decimal((n) => n >= 1 && n <= 1000),
   },
+  {
+    name: "replay-path",
+    key: "replayPath",
+    arg: "path",
+    default: undefined,
+    about: "With --source replay (required there): the recording to play, a tardis-format text " +
+      "file (`<ISO-8601 time with µs> <raw message>` a line, plain or .gz) or a directory of " +
+      "them read in name order. The symbols and the stream kind come from the recording unless " +
+      "--symbols / --stream are given. The process needs --allow-read for this path only.",
+    expected: "the path of a recording file or directory",
+    parse: (raw) => {
+      if (raw.trim() === "") throw new Invalid();
+      return raw;
+    },
+  },
+  {
+    name: "replay-from",
+    key: "replayFrom",
+    arg: "time",
+    default: undefined,
+    about: "With --source replay: the first receive time played (earlier records are skipped; " +
+      "in diff mode the replay starts at the symbols' last snapshots before it).",
+    expected: "an ISO-8601 UTC time like 2026-12-02T12:00:00Z or 2026-12-02T12:00:00.123456Z",
+    parse: parseIsoTime,
+  },
+  {
+    name: "replay-to",
+    key: "replayTo",
+    arg: "time",
+    default: undefined,
+    about: "With --source replay: the last receive time played; the replay ends there.",
+    expected: "an ISO-8601 UTC time like 2026-12-02T13:00:00Z, not before --replay-from",
+    parse: parseIsoTime,
+  },
+  {
+    name: "replay-speed",
+    key: "replaySpeed",
+    arg: "factor|max",
+    default: "1",
+    about: "With --source replay: 1 plays in recorded time, 10 ten times faster, any positive " +
+      "factor; max as fast as the pipeline takes it (waiting on the raw ring, never dropping). " +
+      "The analytics run on the recorded receive times, so their results do not depend on it.",
+    expected: "a number above 0 up to 1000000, or max",
+    parse: parseSpeed,
+  },
+  {
+    name: "replay-loop",
+    key: "replayLoop",
+    arg: "",
+    switch: true,
+    default: "false",
+    about: "With --source replay: start over at the end (like a reconnect: every book resets, " +
+      "the clock keeps running forwards).",
+    expected: "no value on the command line; true, false, 1 or 0 in the environment",
+    parse: parseSwitch,
+  },
+];
+
+/** Flags that only mean something with `--source replay`. */
+const REPLAY_FLAGS = [
+  "--replay-path",
+  "--replay-from",
+  "--replay-to",
+  "--replay-speed",
+  "--replay-loop",
 ];
 
 /**
@@ -652,8 +756,8 @@ function validFlagsText(): string {
  * ```
  */
 export function parseConfig(args: readonly string[], env: EnvReader = () => undefined): Config {
-  const options: Record<string, { type: "string" } | { type: "boolean"; short: string }> = {};
-  for (const f of FLAGS) options[f.name] = { type: "string" };
+  const options: Record<string, { type: "string" } | { type: "boolean"; short?: string }> = {};
+  for (const f of FLAGS) options[f.name] = f.switch ? { type: "boolean" } : { type: "string" };
   options.help = { type: "boolean", short: "h" };
   let values: Record<string, string | boolean | undefined>;
   try {
@@ -667,20 +771,23 @@ export function parseConfig(args: readonly string[], env: EnvReader = () => unde
     throw toConfigError(e);
   }
   const out: Record<string, unknown> = { help: values.help === true };
+  const given: string[] = [];
   for (const f of FLAGS) {
     const flag = `--${f.name}`;
     const variable = envName(f.name);
     const fromFlag = values[f.name];
     let raw: string | undefined;
     let origin: string;
-    if (typeof fromFlag === "string") {
-      raw = fromFlag;
+    if (typeof fromFlag === "string" || typeof fromFlag === "boolean") {
+      raw = String(fromFlag);
       origin = "";
+      given.push(flag);
     } else {
       const fromEnv = env(variable);
       if (fromEnv !== undefined && fromEnv !== "") {
         raw = fromEnv;
         origin = ` (from ${variable})`;
+        given.push(flag);
       } else {
         raw = f.default;
         origin = " (default)";
@@ -707,6 +814,8 @@ export function parseConfig(args: readonly string[], env: EnvReader = () => unde
     }
   }
   out.symbols = (out.symbolSelector as SymbolSelector).names;
+  out.given = Object.freeze(given);
+  checkReplay(out, given);
   const weight = depthRequestWeight(out.snapshotDepth as number);
   if (weight > Math.floor((out.restWeightLimit as number) * 0.8)) {
     throw new ConfigError(
@@ -723,6 +832,37 @@ export function parseConfig(args: readonly string[], env: EnvReader = () => unde
     );
   }
   return Object.freeze(out) as unknown as Config;
+}
+
+/** The replay flags: only with `--source replay`, which needs `--replay-path`; a window that ends before it starts. */
+function checkReplay(out: Record<string, unknown>, given: readonly string[]): void {
+  if (out.source !== "replay") {
+    const stray = REPLAY_FLAGS.find((f) => given.includes(f));
+    if (stray !== undefined) {
+      throw new ConfigError(
+        `${stray}: only used with --source replay, but --source is ${out.source}; ` +
+          "expected --source replay with it, or no replay flags",
+        stray,
+      );
+    }
+    return;
+  }
+  if (out.replayPath === undefined) {
+    throw new ConfigError(
+      "--replay-path: required with --source replay; expected the path of a recording file or directory",
+      "--replay-path",
+    );
+  }
+  const from = out.replayFrom as number | undefined;
+  const to = out.replayTo as number | undefined;
+  if (from !== undefined && to !== undefined && to < from) {
+    throw new ConfigError(
+      `--replay-to: ${new Date(to / 1000).toISOString()} is before --replay-from ${
+        new Date(from / 1000).toISOString()
+      }; expected a window that ends after it starts`,
+      "--replay-to",
+    );
+  }
 }
 
 function toConfigError(e: unknown): ConfigError {
@@ -748,6 +888,9 @@ function toConfigError(e: unknown): ConfigError {
     const flag = /--[a-z-]+/.exec(message)?.[0];
     if (flag === "--help") {
       return new ConfigError("--help takes no value; expected just --help (or -h)", flag);
+    }
+    if (FLAGS.some((f) => f.switch && `--${f.name}` === flag)) {
+      return new ConfigError(`${flag} takes no value; expected just ${flag}`, flag);
     }
     return new ConfigError(
       `${flag ?? "a flag"} needs a value; expected ${flag ?? "--name"} <value> or ` +
@@ -780,7 +923,7 @@ export function helpText(): string {
     "Flags:",
   ];
   for (const f of FLAGS) {
-    lines.push(`  --${f.name} <${f.arg}>`);
+    lines.push(f.switch ? `  --${f.name}` : `  --${f.name} <${f.arg}>`);
     lines.push(`      ${f.about}`);
     lines.push(`      Expected: ${f.expected}.`);
     lines.push(`      Env: ${envName(f.name)}. Default: ${f.defaultText ?? f.default ?? "none"}.`);

@@ -51,6 +51,8 @@ import { WorkerWire } from "./worker_wire.ts";
 import { MarketSummaryBuilder } from "./market_summary.ts";
 import { FeedState } from "../pipeline/feed_state.ts";
 import { INGEST_FEED_STATE } from "../pipeline/pipeline_counters.ts";
+import { ReplayStatus } from "../pipeline/replay_status.ts";
+import { replayConfig } from "./replay_setup.ts";
 
 /** What the HTTP app is made from: the service's state and its logger. */
 export interface HttpAppInput {
@@ -132,6 +134,9 @@ export async function runService(
 ): Promise<Service> {
   const log = extras.log ?? createLogger({ level: config.logLevel, format: config.logFormat });
   log.info("starting depthwatch", JSON.stringify(redactConfig(config)));
+  // A replay takes its symbols and stream from the recording (unless given).
+  config = await replayConfig(config, log);
+  const replay = config.source === "replay" ? ReplayStatus.create() : undefined;
   const connections = capConnections(config, log);
   const sim = config.source === "sim"
     ? await startSimExchange({
@@ -145,10 +150,12 @@ export async function runService(
   const restUrl = sim?.restUrl ?? config.binanceRestUrl;
   // `--symbols` with a pattern or `all`: the list comes from the exchange's listing.
   try {
-    config = await resolveSymbols(config, restUrl, {
-      log,
-      backoff: new Backoff({ baseMs: extras.backoffBaseMs, capMs: extras.backoffCapMs }),
-    });
+    if (!replay) {
+      config = await resolveSymbols(config, restUrl, {
+        log,
+        backoff: new Backoff({ baseMs: extras.backoffBaseMs, capMs: extras.backoffCapMs }),
+      });
+    }
   } catch (e) {
     await sim?.close();
     throw e;
@@ -167,7 +174,15 @@ export async function runService(
     layout,
   });
   // The bars live on main, so they outlive a restarted analytics worker.
-  const bars = new BarStore({ symbols: config.symbols.length });
+  // The analytics clock: the wall clock live, the recorded receive time in a replay
+  // (so bars, their reads and the summary's 1 m / 15 m changes are the recording's).
+  const clock = replay
+    ? () => {
+      const t = replay.get("clockMs");
+      return t === t ? t : Date.now();
+    }
+    : Date.now;
+  const bars = new BarStore({ symbols: config.symbols.length, now: clock });
   const latency = new LatencyTracker();
   // Which symbols dashboards watch: the analytics worker encodes their frames for the
   // wire; in diff mode the ingest also snapshots them first.
@@ -179,6 +194,7 @@ export async function runService(
     counters,
     watch,
     names: symbols,
+    replay,
   });
   const wire = new WorkerWire(wireLayout);
   const hub = new WsHub({
@@ -200,7 +216,7 @@ export async function runService(
       return c >= 0 && c <= 255 ? c : FeedState.Connecting;
     },
   });
-  summary.build(Date.now());
+  summary.build(clock());
   const state: ServiceState = {
     symbols,
     mode: detectDataMode({
@@ -223,11 +239,13 @@ export async function runService(
     summary,
     authToken: config.authToken,
     diff: config.stream === "diff" ? { watch, snapshotDepth: config.snapshotDepth } : undefined,
+    replay,
+    replayPath: config.replayPath,
   };
   const metrics = metricsFor(state);
   const sampler = setInterval(() => metrics.sample(), 1000);
   const watching = setInterval(() => markWatched(watch, hub), WATCH_SYNC_MS);
-  const summarising = setInterval(() => hub.publishSummary(summary.build(Date.now())), SUMMARY_MS);
+  const summarising = setInterval(() => hub.publishSummary(summary.build(clock())), SUMMARY_MS);
   const consumer = new FrameConsumer({
     processed: processedRing,
     history,
@@ -345,16 +363,19 @@ function createPipelineMemory(config: Config): {
   const bookLayout = new BookSlotLayout(config.levels);
   const layout = new FrameSlotLayout({ levels: config.levels, notionals: config.notionals });
   const capacity = ringCapacities(config);
+  // Live data cannot wait, so a full ring drops its oldest frame; a replay can,
+  // so its rings block the producer instead (the replay source waits for room).
+  const policy = config.source === "replay" ? "block" : "drop-oldest";
   const rawRing = SpscRing.create({
     capacity: capacity.raw,
     slotBytes: bookLayout.slotBytes,
-    policy: "drop-oldest",
+    policy,
   });
   const wireLayout = new WireSlotLayout(layout);
   const processedRing = SpscRing.create({
     capacity: capacity.processed,
     slotBytes: wireLayout.slotBytes,
-    policy: "drop-oldest",
+    policy,
   });
   // One extra row counts frames that name no known symbol.
   const counters = PipelineCounters.create(config.symbols.length + 1);
@@ -373,10 +394,11 @@ function superviseWorkers(
     counters: PipelineCounters;
     watch: WatchFlags;
     names: readonly string[];
+    replay?: ReplayStatus;
   },
 ): Supervisor {
   const { wsUrl, restUrl } = feed;
-  const { rawRing, processedRing, counters, watch, names } = memory;
+  const { rawRing, processedRing, counters, watch, names, replay } = memory;
   return new Supervisor({
     rawRing,
     processedRing,
@@ -396,6 +418,14 @@ function superviseWorkers(
       staleMs: config.staleMs,
       backoffBaseMs: extras.backoffBaseMs,
       backoffCapMs: extras.backoffCapMs,
+      replay: replay && {
+        path: config.replayPath!,
+        speed: config.replaySpeed,
+        fromUs: config.replayFrom,
+        toUs: config.replayTo,
+        loop: config.replayLoop,
+        status: replay.buffer,
+      },
     },
     analytics: {
       symbols: config.symbols.length,
@@ -404,6 +434,9 @@ function superviseWorkers(
       wallFactor: config.wallFactor,
       costMs: config.analyticsCostMs,
       wire: { names: [...names], watch: watch.buffer },
+      // A replay analyses every frame (it waits for the analytics instead), so
+      // its results are those of the live run at any speed.
+      adaptive: replay ? false : undefined,
     },
   });
 }

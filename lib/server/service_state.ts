@@ -43,4 +43,6 @@ export interface ServiceState extends MetricsSources {
   readonly authToken?: string;
   /** Diff mode: symbols someone watches (written by the service, read by the ingest) and the snapshot depth. */
   readonly diff?: { readonly watch: WatchFlags; readonly snapshotDepth: number };
+  /** `--source replay`: the recording played (`--replay-path`). */
+  readonly replayPath?: string;
 }

@@ -21,6 +21,8 @@ import type { DataMode } from "../pipeline/data_mode.ts";
  */
 
 import { FEED_STATE_NAMES } from "../pipeline/feed_state.ts";
+import type { ReplayStatus } from "../pipeline/replay_status.ts";
+import { formatIsoMicros } from "../ingest/tardis_lines.ts";
 import { REJECT_REASON_NAMES } from "../pipeline/reject_reason.ts";
 import { FRAME_RECEIVE_TIME } from "../pipeline/frame_slot.ts";
 import {
@@ -113,6 +115,47 @@ export interface Stats {
   processing: { count: number; meanUs: number | null };
   /** Process memory in bytes. */
   memory: { rssBytes: number; heapUsedBytes: number };
+  /** `--source replay`: the replay position; null otherwise. */
+  replay: ReplayStats | null;
+}
+
+/** The replay position in `/stats`. */
+export interface ReplayStats {
+  /** Replay clock: recorded receive time of the last record delivered, ISO 8601 with µs; null before the first. */
+  clock: string | null;
+  /** Speed factor, or "max". */
+  speed: number | "max";
+  /** Records delivered (every loop). */
+  records: number;
+  /** Bad lines skipped. */
+  badLines: number;
+  /** The recording. */
+  path: string;
+  /** Byte offset in the file of the last line read. */
+  offset: number;
+  /** Passes finished. */
+  loops: number;
+  /** Waits for room in the raw ring. */
+  waits: number;
+  /** Whether the replay reached its end. */
+  done: boolean;
+}
+
+/** The `/stats` replay section of `status` (of the recording at `path`). */
+function replayStats(status: ReplayStatus, path: string): ReplayStats {
+  const clockMs = status.get("clockMs");
+  const speed = status.get("speed");
+  return {
+    clock: Number.isFinite(clockMs) ? formatIsoMicros(Math.round(clockMs * 1000)) : null,
+    speed: speed === Infinity ? "max" : speed,
+    records: status.get("records"),
+    badLines: status.get("badLines"),
+    path,
+    offset: status.get("offset"),
+    loops: status.get("loops"),
+    waits: status.get("waits"),
+    done: status.get("done") === 1,
+  };
 }
 
 function ms(seconds: number): number | null {
@@ -122,7 +165,8 @@ function ms(seconds: number): number | null {
 /**
  * Build the `/stats` document from `state` at time `nowMs`.
  *
- * @param nowMs epoch milliseconds used for uptime and frame ages. Default `Date.now()`.
+ * @param nowMs epoch milliseconds used for uptime and frame ages (in a replay, frame
+ *   ages are on the replay clock). Default `Date.now()`.
  * @param options What to include; see {@linkcode StatsOptions}.
  * @example
  * ```ts
@@ -138,6 +182,9 @@ export function buildStats(
   nowMs: number = Date.now(),
   options: StatsOptions = {},
 ): Stats {
+  // A replay's frames carry recorded receive times: their age is on the replay clock.
+  const replayClock = state.replay?.get("clockMs") ?? NaN;
+  const frameNow = replayClock === replayClock ? replayClock : nowMs;
   // Before the per-symbol counters: a book counted as synced then already shows its first frame.
   const diffSync = diffProgress(state);
   const snap = pipelineTotals(state).snapshot();
@@ -150,7 +197,7 @@ export function buildStats(
     const receivedAt = base >= 0 ? state.history.f64(id)[base + FRAME_RECEIVE_TIME] : NaN;
     const { symbol, feedState, received, rejected: _byCode, ...totals } = s;
     const feedName = FEED_STATE_NAMES[feedState] ?? `unknown(${feedState})`;
-    const lastFrameAgeMs = Number.isFinite(receivedAt) ? Math.max(0, nowMs - receivedAt) : null;
+    const lastFrameAgeMs = Number.isFinite(receivedAt) ? Math.max(0, frameNow - receivedAt) : null;
     rows.push({
       symbol,
       feedState: feedName,
@@ -208,6 +255,7 @@ export function buildStats(
         : null,
     },
     memory: { rssBytes: mem.rss, heapUsedBytes: mem.heapUsed },
+    replay: state.replay ? replayStats(state.replay, state.replayPath ?? "") : null,
   };
 }
 

@@ -1,0 +1,111 @@
+/**
+ * The replay position, shared between the ingest worker (the replay source
+ * writes it) and the main thread (`/stats`, `/metrics` read it): a few
+ * Float64 words in a SharedArrayBuffer. Each word is written by one thread
+ * only; a reader may see the words of two consecutive records mixed, which
+ * is fine for a display.
+ *
+ * @example
+ * ```ts
+ * import { ReplayStatus } from "./replay_status.ts";
+ * const status = ReplayStatus.create();
+ * status.set("clockMs", Date.parse("2026-12-02T12:00:00Z"));
+ * status.get("clockMs"); // 1796212800000
+ * ```
+ * @module
+ */
+
+/** The words of a {@link ReplayStatus}, in buffer order. */
+export const REPLAY_STATUS_FIELDS = [
+  /** Recorded receive time of the last record delivered, epoch ms (NaN before the first). */
+  "clockMs",
+  /** Replay speed factor; Infinity for `max`. */
+  "speed",
+  /** Records (lines) delivered to the ingest since the start, over every loop. */
+  "records",
+  /** Lines that are not `<time> <message>` or whose time went backwards, counted and skipped. */
+  "badLines",
+  /** Byte offset in the file of the next line to read. */
+  "offset",
+  /** Passes over the file finished (`--replay-loop` starts the next one). */
+  "loops",
+  /** 1 once the replay reached the end (of the file or of `--replay-to`) and stopped. */
+  "done",
+  /** Times the source waited for space in the raw ring (back-pressure at high speed). */
+  "waits",
+] as const;
+
+/** A field of {@link ReplayStatus}. */
+export type ReplayStatusField = typeof REPLAY_STATUS_FIELDS[number];
+
+const INDEX: Readonly<Record<ReplayStatusField, number>> = Object.fromEntries(
+  REPLAY_STATUS_FIELDS.map((name, i) => [name, i]),
+) as Record<ReplayStatusField, number>;
+
+/**
+ * Shared replay position (see the module docs). 64 bytes.
+ *
+ * @example
+ * ```ts
+ * import { ReplayStatus } from "./replay_status.ts";
+ * const status = ReplayStatus.create();
+ * const seen = ReplayStatus.attach(status.buffer); // e.g. in the ingest worker
+ * seen.add("records", 1);
+ * status.get("records"); // 1
+ * ```
+ */
+export class ReplayStatus {
+  /** The shared buffer; post it to the ingest worker and attach it there. */
+  readonly buffer: SharedArrayBuffer;
+  readonly #words: Float64Array;
+
+  private constructor(buffer: SharedArrayBuffer) {
+    this.buffer = buffer;
+    this.#words = new Float64Array(buffer);
+  }
+
+  /** A new status: clock NaN, everything else 0. */
+  static create(): ReplayStatus {
+    const status = new ReplayStatus(new SharedArrayBuffer(REPLAY_STATUS_FIELDS.length * 8));
+    status.set("clockMs", NaN);
+    return status;
+  }
+
+  /**
+   * Attach a buffer made by {@link ReplayStatus.create}.
+   *
+   * @throws RangeError when the buffer has the wrong size.
+   */
+  static attach(buffer: SharedArrayBuffer): ReplayStatus {
+    if (buffer.byteLength !== REPLAY_STATUS_FIELDS.length * 8) {
+      throw new RangeError(
+        `replay status buffer must be ${
+          REPLAY_STATUS_FIELDS.length * 8
+        } bytes, got ${buffer.byteLength}`,
+      );
+    }
+    return new ReplayStatus(buffer);
+  }
+
+  /** The value of `field`. */
+  get(field: ReplayStatusField): number {
+    return this.#words[INDEX[field]];
+  }
+
+  /** Set `field` (only the ingest worker writes). */
+  set(field: ReplayStatusField, value: number): void {
+    this.#words[INDEX[field]] = value;
+  }
+
+  /** Add `delta` to `field` (only the ingest worker writes). */
+  add(field: ReplayStatusField, delta: number): void {
+    this.#words[INDEX[field]] += delta;
+  }
+
+  /** Every field as a plain object (for `/stats`). */
+  toJSON(): Record<ReplayStatusField, number> {
+    const out = {} as Record<ReplayStatusField, number>;
+    for (const f of REPLAY_STATUS_FIELDS) out[f] = this.get(f);
+    return out;
+  }
+}
