@@ -11,6 +11,7 @@ import { parseConfig } from "../lib/server/config.ts";
 import { startService } from "../main.ts";
 import { FeedState } from "../lib/pipeline/feed_state.ts";
 import { gzipSync, zstdCompressSync } from "node:zlib";
+import { RecordWriter } from "../lib/record/mod.ts";
 
 const quiet = { warn() {}, error() {}, info() {}, debug() {} };
 const T0 = Date.parse("2026-12-02T12:00:00Z") * 1000;
@@ -398,5 +399,34 @@ Deno.test("no record is delivered while the pipeline has no room: the replay wai
     assert.ok(status.get("waits") >= 5, `waited while full (${status.get("waits")} waits)`);
   } finally {
     await Deno.remove(path);
+  }
+});
+
+Deno.test("replay reads what the recorder (lib/record) writes: its 7-digit times, its zstd blocks", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const w = new RecordWriter({ dir, venue: "binance", maxBytes: 1 << 30 });
+    const sent: [number, string][] = [];
+    for (let i = 0; i < 50; i++) {
+      const text = depth(i % 2 ? "ethusdt" : "btcusdt", 1000 + i);
+      sent.push([T0 + i * 100_007, text]);
+      w.append(T0 + i * 100_007, text);
+      if (i === 20) w.flush(); // two blocks
+    }
+    w.close();
+    const files: string[] = [];
+    for await (const e of Deno.readDir(`${dir}/binance/2026-12-02`)) {
+      if (e.name.endsWith(".dwrec.zst")) files.push(`${dir}/binance/2026-12-02/${e.name}`);
+    }
+    assert.equal(files.length, 1, "one closed hour file");
+    const got: [number, string][] = [];
+    const bad: string[] = [];
+    for await (const r of readTardisLines(files[0], { onBad: (b) => bad.push(b.reason) })) {
+      got.push([r.receiveTimeUs, r.text]);
+    }
+    assert.deepEqual(bad, []);
+    assert.deepEqual(got, sent);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
   }
 });

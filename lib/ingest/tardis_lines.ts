@@ -61,11 +61,12 @@ export type RecordReader = (
   options?: RecordReaderOptions,
 ) => AsyncIterable<ReplayRecord>;
 
-const TIME = /^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2})(?:\.(\d{1,6}))?Z$/;
+const TIME = /^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2})(?:\.(\d{1,9}))?Z$/;
 
 /**
- * Epoch microseconds of an ISO-8601 UTC time with up to 6 fraction digits
- * (`2026-12-02T12:00:00.123456Z`); NaN when it is not one.
+ * Epoch microseconds of an ISO-8601 UTC time with up to 9 fraction digits
+ * (`2026-12-02T12:00:00.123456Z`, or tardis' `…00.1234560Z`), rounded to the
+ * microsecond; NaN when it is not one.
  *
  * @example
  * ```ts
@@ -79,7 +80,8 @@ export function parseIsoMicros(text: string): number {
   if (m === null) return NaN;
   const seconds = secondsOf(m[1]);
   if (seconds !== seconds) return NaN;
-  const fraction = m[2] === undefined ? 0 : Number(m[2].padEnd(6, "0"));
+  // Up to 9 fraction digits (lib/record and tardis write 7, the last one 0), to the µs.
+  const fraction = m[2] === undefined ? 0 : Math.round(Number(m[2].padEnd(9, "0")) / 1000);
   return seconds * 1000 + fraction;
 }
 
