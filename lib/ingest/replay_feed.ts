@@ -220,13 +220,12 @@ export class ReplayFeed implements MessageFeed {
   /** Sleep `ms` (a pacing gap may be hours long), or until closed. */
   #sleep(ms: number): Promise<void> {
     return new Promise<void>((resolve) => {
-      let timer: ReturnType<typeof setTimeout> | undefined;
       const done = () => {
         clearTimeout(timer);
         this.#wake = undefined;
         resolve();
       };
-      timer = setTimeout(done, ms);
+      const timer = setTimeout(done, ms);
       this.#wake = done;
     });
   }
