@@ -65,8 +65,8 @@ const TIME = /^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2})(?:\.(\d{1,9}))?Z$/;
 
 /**
  * Epoch microseconds of an ISO-8601 UTC time with up to 9 fraction digits
- * (`2026-12-02T12:00:00.123456Z`, or tardis' `…00.1234560Z`), rounded to the
- * microsecond; NaN when it is not one.
+ * (`2026-12-02T12:00:00.123456Z`, or tardis' `…00.1234560Z`; digits past the
+ * microsecond must be 0); NaN when it is not one.
  *
  * @example
  * ```ts
@@ -80,8 +80,11 @@ export function parseIsoMicros(text: string): number {
   if (m === null) return NaN;
   const seconds = secondsOf(m[1]);
   if (seconds !== seconds) return NaN;
-  // Up to 9 fraction digits (lib/record and tardis write 7, the last one 0), to the µs.
-  const fraction = m[2] === undefined ? 0 : Math.round(Number(m[2].padEnd(9, "0")) / 1000);
+  // Up to 9 fraction digits (lib/record and tardis write 7, the last one 0);
+  // digits past the microsecond must be 0 (a finer time is not one we keep).
+  const digits = m[2] ?? "";
+  if (/[1-9]/.test(digits.slice(6))) return NaN;
+  const fraction = Number(digits.slice(0, 6).padEnd(6, "0"));
   return seconds * 1000 + fraction;
 }
 
