@@ -114,7 +114,9 @@ Deno.test("self-contained: every docs/design.md §N citation names an existing s
   const design = files.get("docs/design.md");
   assert.ok(design, "docs/design.md exists");
   const sections = new Set([...design.matchAll(/^## (\d+)\. /gm)].map((m) => m[1]));
-  assert.deepEqual([...sections], ["1", "2", "3", "4", "5", "6", "7", "8"]);
+  // Numbered 1, 2, 3, … without a gap (at least the eight of the first edition).
+  assert.ok(sections.size >= 8, `expected at least 8 sections, found ${sections.size}`);
+  assert.deepEqual([...sections], [...sections].map((_, i) => String(i + 1)));
   const cited: string[] = [];
   for (const [path, text] of files) {
     for (const m of text.matchAll(/docs\/design\.md`? §(\d+)(?: and §(\d+))?/g)) {
