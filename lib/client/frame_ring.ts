@@ -28,6 +28,7 @@
  * @module
  */
 import type { DashFrame } from "./dash_frame.ts";
+import { RingIndex } from "./ring_index.ts";
 
 /** Options of {@linkcode FrameRing}. */
 export interface FrameRingOptions {
@@ -81,9 +82,7 @@ export class FrameRing {
   readonly ofi10s: Float64Array;
   /** Pipeline latency, ms. */
   readonly latencyMs: Float64Array;
-  #next = 0;
-  #size = 0;
-  #pushed = 0;
+  readonly #ring: RingIndex;
 
   /**
    * Allocates the columns, empty.
@@ -97,6 +96,7 @@ export class FrameRing {
       throw new RangeError(`ring capacity must be an integer from 1 to 1000000, got ${capacity}`);
     }
     this.capacity = capacity;
+    this.#ring = new RingIndex(capacity);
     this.time = new Float64Array(capacity);
     this.seq = new Float64Array(capacity);
     this.mid = new Float64Array(capacity);
@@ -113,30 +113,27 @@ export class FrameRing {
 
   /** Frames stored (at most `capacity`). */
   get size(): number {
-    return this.#size;
+    return this.#ring.size;
   }
 
   /** Frames pushed since construction or the last {@linkcode FrameRing.clear}. */
   get pushed(): number {
-    return this.#pushed;
+    return this.#ring.pushed;
   }
 
   /** Column index of the k-th oldest stored frame (0 = oldest, size−1 = newest). */
   slot(k: number): number {
-    let i = this.#next - this.#size + k;
-    if (i < 0) i += this.capacity;
-    else if (i >= this.capacity) i -= this.capacity;
-    return i;
+    return this.#ring.slot(k);
   }
 
   /** Column index of the newest frame, or −1 when empty. */
   get newest(): number {
-    return this.#size === 0 ? -1 : this.slot(this.#size - 1);
+    return this.#ring.newest;
   }
 
   /** Append one frame, overwriting the oldest when full. Allocates nothing. */
   push(f: DashFrame): void {
-    const i = this.#next;
+    const i = this.#ring.next;
     this.time[i] = f.time;
     this.seq[i] = f.seq;
     this.mid[i] = f.mid;
@@ -149,15 +146,11 @@ export class FrameRing {
     this.ofi1s[i] = f.ofi1s;
     this.ofi10s[i] = f.ofi10s;
     this.latencyMs[i] = f.latencyMs;
-    this.#next = i + 1 === this.capacity ? 0 : i + 1;
-    if (this.#size < this.capacity) this.#size++;
-    this.#pushed++;
+    this.#ring.advance();
   }
 
   /** Forget every frame (e.g. before a resync replaces the history). */
   clear(): void {
-    this.#next = 0;
-    this.#size = 0;
-    this.#pushed = 0;
+    this.#ring.clear();
   }
 }

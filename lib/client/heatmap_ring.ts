@@ -31,6 +31,7 @@
  *
  * @module
  */
+import { RingIndex } from "./ring_index.ts";
 
 /** What a column is made from: a frame's time and ladder (a `DashFrame` fits). */
 export interface LadderSource {
@@ -98,9 +99,7 @@ export class HeatmapRing {
   readonly bestAsk: Float64Array;
   /** Receive time per column, epoch ms. */
   readonly time: Float64Array;
-  #next = 0;
-  #size = 0;
-  #pushed = 0;
+  readonly #ring: RingIndex;
 
   /**
    * Allocates every column, empty.
@@ -121,6 +120,7 @@ export class HeatmapRing {
       throw new RangeError(`heatmap levels must be an integer from 1 to 5000, got ${levels}`);
     }
     this.capacity = capacity;
+    this.#ring = new RingIndex(capacity);
     this.levels = levels;
     this.prices = new Float64Array(capacity * 2 * levels);
     this.sizes = new Float32Array(capacity * 2 * levels);
@@ -133,25 +133,22 @@ export class HeatmapRing {
 
   /** Columns stored (at most `capacity`). */
   get size(): number {
-    return this.#size;
+    return this.#ring.size;
   }
 
   /** Columns pushed since construction or the last {@linkcode HeatmapRing.clear}. */
   get pushed(): number {
-    return this.#pushed;
+    return this.#ring.pushed;
   }
 
   /** Slot of the k-th oldest stored column (0 = oldest, size − 1 = newest). */
   slot(k: number): number {
-    let i = this.#next - this.#size + k;
-    if (i < 0) i += this.capacity;
-    else if (i >= this.capacity) i -= this.capacity;
-    return i;
+    return this.#ring.slot(k);
   }
 
   /** Slot of the newest column, or −1 when empty. */
   get newest(): number {
-    return this.#size === 0 ? -1 : this.slot(this.#size - 1);
+    return this.#ring.newest;
   }
 
   /**
@@ -182,7 +179,7 @@ export class HeatmapRing {
 
   /** Append one frame's ladder as the newest column, overwriting the oldest when full. */
   push(f: LadderSource): void {
-    const s = this.#next;
+    const s = this.#ring.next;
     const L = this.levels;
     const base = s * 2 * L;
     const nb = copySide(f.bidPrices, f.bidSizes, this.prices, this.sizes, base, L);
@@ -192,16 +189,12 @@ export class HeatmapRing {
     this.bestBid[s] = nb > 0 ? this.prices[base] : NaN;
     this.bestAsk[s] = na > 0 ? this.prices[base + L] : NaN;
     this.time[s] = f.time;
-    this.#next = s + 1 === this.capacity ? 0 : s + 1;
-    if (this.#size < this.capacity) this.#size++;
-    this.#pushed++;
+    this.#ring.advance();
   }
 
   /** Forget every column (a symbol switch or a resync). */
   clear(): void {
-    this.#next = 0;
-    this.#size = 0;
-    this.#pushed = 0;
+    this.#ring.clear();
   }
 }
 
