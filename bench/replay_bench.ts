@@ -14,7 +14,7 @@
 import { recordedLines } from "../testing/recorded_data.ts";
 import { runPipeline } from "../testing/replay_pipeline.ts";
 import { ReplayStatus } from "../lib/pipeline/replay_status.ts";
-import { formatIsoMicros } from "../lib/ingest/tardis_lines.ts";
+import { usToIso } from "../lib/record/mod.ts";
 
 const RECORDS = 50_000;
 // The vendored log's one 20-level message, as 4 symbols (the others are 5-level).
@@ -30,7 +30,7 @@ for (let i = 0; i < RECORDS; i++) {
     /"lastUpdateId":\d+/,
     `"lastUpdateId":${1_000_000 + i}`,
   );
-  lines.push(`${formatIsoMicros(T0 + i * 1000)} ${text}`);
+  lines.push(`${usToIso(T0 + i * 1000)} ${text}`);
 }
 const path = await Deno.makeTempFile({ suffix: ".txt" });
 await Deno.writeTextFile(path, lines.join("\n") + "\n");

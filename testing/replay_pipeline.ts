@@ -29,7 +29,7 @@ import {
   FRAME_SYMBOL_ID,
   FrameSlotLayout,
 } from "../lib/pipeline/frame_slot.ts";
-import { formatIsoMicros } from "../lib/ingest/tardis_lines.ts";
+import { usToIso } from "../lib/record/mod.ts";
 import type { RingPolicy } from "../lib/pipeline/ring_layout.ts";
 
 /** Options of {@link runPipeline}. */
@@ -106,7 +106,7 @@ export function runPipeline(options: PipelineRunOptions): PipelineRun {
     rawRing,
     counters,
     tap: options.record
-      ? (text, at) => lines.push(`${formatIsoMicros(Math.round(at * 1000))} ${text}`)
+      ? (text, at) => lines.push(`${usToIso(Math.round(at * 1000))} ${text}`)
       : undefined,
   });
   const loop = new AnalyticsLoop({

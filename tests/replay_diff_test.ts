@@ -6,7 +6,7 @@ import assert from "node:assert/strict";
 import { startSimExchange } from "../lib/sim/sim_exchange.ts";
 import { ReplayStatus } from "../lib/pipeline/replay_status.ts";
 import { firstDifference, runPipeline } from "../testing/replay_pipeline.ts";
-import { formatIsoMicros } from "../lib/ingest/tardis_lines.ts";
+import { usToIso } from "../lib/record/mod.ts";
 import {
   INGEST_DIFF_SNAPSHOTS_APPLIED,
   INGEST_DIFF_SYNCED,
@@ -35,7 +35,7 @@ async function recordDiff(): Promise<string> {
       const body = await res.text();
       const at = Math.round((performance.timeOrigin + performance.now()) * 1000);
       run.lines.push(
-        `${formatIsoMicros(at)} {"stream":"${s}@depthSnapshot","generated":true,"data":${body}}`,
+        `${usToIso(at)} {"stream":"${s}@depthSnapshot","generated":true,"data":${body}}`,
       );
     }
     const n = run.lines.length;

@@ -5,13 +5,13 @@
 import assert from "node:assert/strict";
 import { ReplayFeed } from "../lib/ingest/replay_feed.ts";
 import { ReplayStatus } from "../lib/pipeline/replay_status.ts";
-import { formatIsoMicros, parseIsoMicros, readTardisLines } from "../lib/ingest/tardis_lines.ts";
+import { parseIsoMicros, readTardisLines } from "../lib/ingest/tardis_lines.ts";
+import { RecordWriter, usToIso } from "../lib/record/mod.ts";
 import { scanRecording } from "../lib/ingest/replay_scan.ts";
 import { parseConfig } from "../lib/server/config.ts";
 import { startService } from "../main.ts";
 import { FeedState } from "../lib/pipeline/feed_state.ts";
 import { gzipSync, zstdCompressSync } from "node:zlib";
-import { RecordWriter } from "../lib/record/mod.ts";
 
 const quiet = { warn() {}, error() {}, info() {}, debug() {} };
 const T0 = Date.parse("2026-12-02T12:00:00Z") * 1000;
@@ -28,7 +28,7 @@ function recording(n: number, stepUs = 100_000): string[] {
   const lines: string[] = [];
   for (let i = 0; i < n; i++) {
     lines.push(
-      `${formatIsoMicros(T0 + i * stepUs)} ${depth(i % 2 ? "ethusdt" : "btcusdt", 1000 + i)}`,
+      `${usToIso(T0 + i * stepUs)} ${depth(i % 2 ? "ethusdt" : "btcusdt", 1000 + i)}`,
     );
   }
   return lines;
@@ -70,7 +70,7 @@ Deno.test("ISO times keep the microsecond both ways", () => {
     parseIsoMicros("2026-12-02T12:00:00.5Z"),
     Date.parse("2026-12-02T12:00:00Z") * 1000 + 500000,
   );
-  assert.equal(formatIsoMicros(T0 + 7), "2026-12-02T12:00:00.000007Z");
+  assert.equal(usToIso(T0 + 7), "2026-12-02T12:00:00.000007Z");
   for (
     const bad of ["2026-12-02T12:00:00", "2026-12-02T12:00:00.1234567Z", "2026-02-30T12:00:00Z", ""]
   ) {
@@ -143,7 +143,7 @@ Deno.test("bad lines and times going backwards are counted with file and offset,
   const lines = recording(6);
   lines.splice(2, 0, "garbage without a time");
   lines.splice(4, 0, "2026-12-02T12:00:00.000000Z"); // a time and no message, and out of order
-  lines.splice(5, 0, `${formatIsoMicros(T0)} ${depth("btcusdt", 1)}`); // back in time
+  lines.splice(5, 0, `${usToIso(T0)} ${depth("btcusdt", 1)}`); // back in time
   lines.splice(6, 0, "not-a-time {}");
   const path = await tempFile(lines);
   try {
@@ -238,7 +238,7 @@ Deno.test("the recording's symbols and stream are found from its head", async ()
     "junk",
     ...recording(4),
     `${
-      formatIsoMicros(T0 + 1)
+      usToIso(T0 + 1)
     } {"stream":"solusdt@depthSnapshot","generated":true,"data":{"lastUpdateId":1,"bids":[],"asks":[]}}`,
   ]);
   try {
@@ -278,7 +278,7 @@ Deno.test("the service with --source replay: REPLAY mode, position in /stats and
     assert.equal(stats.replay.records, 200);
     assert.equal(stats.replay.badLines, 1);
     assert.equal(stats.replay.speed, "max");
-    assert.equal(stats.replay.clock, formatIsoMicros(T0 + 199 * 10_000));
+    assert.equal(stats.replay.clock, usToIso(T0 + 199 * 10_000));
     assert.equal(stats.replay.done, true);
     assert.equal(stats.queues.raw.dropped, 0);
     assert.equal(stats.symbols.BTCUSDT.accepted + stats.symbols.ETHUSDT.accepted, 200);
@@ -320,8 +320,8 @@ Deno.test("a feed started on a status with a position resumes after it (a restar
 Deno.test("close ends a paced replay at once, even in the middle of a long gap", async () => {
   // Two records an hour apart at speed 1: the second is due in an hour.
   const path = await tempFile([
-    `${formatIsoMicros(T0)} ${depth("btcusdt", 1)}`,
-    `${formatIsoMicros(T0 + 3600_000_000)} ${depth("btcusdt", 2)}`,
+    `${usToIso(T0)} ${depth("btcusdt", 1)}`,
+    `${usToIso(T0 + 3600_000_000)} ${depth("btcusdt", 2)}`,
   ]);
   try {
     const got: number[] = [];
@@ -344,11 +344,11 @@ Deno.test("close ends a paced replay at once, even in the middle of a long gap",
 Deno.test("diff mode: --replay-from starts at the symbols' last snapshots before it", async () => {
   const snap = (s: string, us: number) =>
     `${
-      formatIsoMicros(us)
+      usToIso(us)
     } {"stream":"${s}@depthSnapshot","generated":true,"data":{"lastUpdateId":5,"bids":[],"asks":[]}}`;
   const diff = (s: string, us: number) =>
     `${
-      formatIsoMicros(us)
+      usToIso(us)
     } {"stream":"${s}@depth@100ms","data":{"e":"depthUpdate","s":"${s.toUpperCase()}"}}`;
   const path = await tempFile([
     snap("btcusdt", T0), // superseded by the later one

@@ -103,21 +103,6 @@ function secondsOf(text: string): number {
 }
 
 /**
- * The tardis time stamp of epoch microseconds `us` (6 fraction digits).
- *
- * @example
- * ```ts
- * import { formatIsoMicros } from "./tardis_lines.ts";
- * formatIsoMicros(1000002); // "1970-01-01T00:00:01.000002Z"
- * ```
- */
-export function formatIsoMicros(us: number): string {
-  const ms = Math.floor(us / 1000);
-  const micros = us - ms * 1000;
-  return new Date(ms).toISOString().slice(0, -1) + String(micros).padStart(3, "0") + "Z";
-}
-
-/**
  * Receive time `at` (epoch ms, as the connections stamp it) rounded to the
  * microsecond a recording keeps: the ingest uses this rounded time, so a
  * replay reproduces it exactly.

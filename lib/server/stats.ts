@@ -22,7 +22,7 @@ import type { DataMode } from "../pipeline/data_mode.ts";
 
 import { FEED_STATE_NAMES } from "../pipeline/feed_state.ts";
 import type { ReplayStatus } from "../pipeline/replay_status.ts";
-import { formatIsoMicros } from "../ingest/tardis_lines.ts";
+import { usToIso } from "../record/mod.ts";
 import { REJECT_REASON_NAMES } from "../pipeline/reject_reason.ts";
 import { FRAME_RECEIVE_TIME } from "../pipeline/frame_slot.ts";
 import {
@@ -146,7 +146,7 @@ function replayStats(status: ReplayStatus, path: string): ReplayStats {
   const clockMs = status.get("clockMs");
   const speed = status.get("speed");
   return {
-    clock: Number.isFinite(clockMs) ? formatIsoMicros(Math.round(clockMs * 1000)) : null,
+    clock: Number.isFinite(clockMs) ? usToIso(Math.round(clockMs * 1000)) : null,
     speed: speed === Infinity ? "max" : speed,
     records: status.get("records"),
     badLines: status.get("badLines"),
