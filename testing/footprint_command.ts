@@ -41,6 +41,8 @@ export interface FootprintFlags {
   isolates: boolean;
   /** V8 flags of the service; undefined: those of `deno task start`. */
   v8Flags: string[] | undefined;
+  /** More flags for the service (`--service-args`, split at spaces). Default none. */
+  serviceArgs: string[];
   /** Print the JSON report instead of the table. Default false. */
   json: boolean;
   /** `--help` was given. */
@@ -69,6 +71,8 @@ Usage: deno task footprint [options]
   --v8-flags LIST     the service's V8 flags, comma-separated ("" for none; default
                       those of deno task start, which the service is also started
                       like: same environment variables)
+  --service-args "…"  more flags for the service, space-separated, e.g.
+                      "--record-dir /tmp/rec" for what recording costs
   --json              print the report as JSON instead of the table
   --help              this text
 
@@ -99,6 +103,7 @@ export function parseFootprintFlags(args: string[]): FootprintFlags {
       "start-timeout": { type: "string" },
       "no-inspect": { type: "boolean" },
       "v8-flags": { type: "string" },
+      "service-args": { type: "string" },
       json: { type: "boolean" },
       help: { type: "boolean", short: "h" },
     },
@@ -123,6 +128,7 @@ export function parseFootprintFlags(args: string[]): FootprintFlags {
     startTimeout: seconds("start-timeout", 120, 1),
     isolates: values["no-inspect"] !== true,
     v8Flags: values["v8-flags"]?.split(",").filter(Boolean),
+    serviceArgs: values["service-args"]?.split(/\s+/).filter(Boolean) ?? [],
     json: values.json === true,
     help: values.help === true,
   };
@@ -165,6 +171,7 @@ export async function runFootprint(
           startTimeout: flags.startTimeout,
           isolates: flags.isolates,
           runtime,
+          serviceArgs: flags.serviceArgs,
           log,
         }),
       );
@@ -183,6 +190,7 @@ export async function runFootprint(
       rate: flags.rate,
       isolates: flags.isolates,
       v8Flags: runtime.v8Flags,
+      serviceArgs: flags.serviceArgs,
     },
     rows,
     failed,

@@ -82,6 +82,8 @@ export interface FootprintOptions {
    * so that the figures are those of the service users start.
    */
   runtime?: StartTaskRuntime;
+  /** More flags for the service, e.g. `["--record-dir", "/tmp/rec"]` to measure what recording costs. Default none. */
+  serviceArgs?: readonly string[];
   /** Progress lines. Default: none. */
   log?: (line: string) => void;
 }
@@ -386,7 +388,11 @@ async function runOnce(
       symbols,
       inspect,
       startTimeoutMs,
-      args: ["--max-clients", String(Math.max(1000, scenario.clients + 100))],
+      args: [
+        "--max-clients",
+        String(Math.max(1000, scenario.clients + 100)),
+        ...(options.serviceArgs ?? []),
+      ],
       v8Flags: runtime.v8Flags,
       env: runtime.env,
     });

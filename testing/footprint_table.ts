@@ -40,7 +40,8 @@ export interface FootprintReport {
   machine: MachineInfo;
   /**
    * Warm-up and window, seconds; frames/s per symbol; whether isolate memory
-   * came from an `--inspect` run; the service's V8 flags (absent: none).
+   * came from an `--inspect` run; the service's V8 flags (absent: none);
+   * more service flags (absent: none).
    */
   settings: {
     warmup: number;
@@ -48,6 +49,7 @@ export interface FootprintReport {
     rate: number;
     isolates: boolean;
     v8Flags?: string[];
+    serviceArgs?: string[];
   };
   /** One per scenario, in the order run. */
   rows: FootprintRow[];
@@ -158,7 +160,7 @@ function cells(row: FootprintRow, mark: string): string[] {
  */
 export function formatReport(report: FootprintReport): string {
   const m = report.machine;
-  const { warmup, duration, rate, isolates, v8Flags = [] } = report.settings;
+  const { warmup, duration, rate, isolates, v8Flags = [], serviceArgs = [] } = report.settings;
   const lines = [
     `machine: ${m.cpus} × ${m.model}, ${m.memGiB} GiB, Deno ${m.deno} (V8 ${m.v8}); ` +
     `load average ${m.loadStart.toFixed(2)} → ${m.loadEnd.toFixed(2)} ` +
@@ -169,7 +171,8 @@ export function formatReport(report: FootprintReport): string {
     (isolates
       ? "; heap and external memory per isolate from a separate short run with --inspect"
       : "") +
-    `; service V8 flags: ${v8Flags.length ? v8Flags.join(",") : "none"}`,
+    `; service V8 flags: ${v8Flags.length ? v8Flags.join(",") : "none"}` +
+    (serviceArgs.length ? `; more service flags: ${serviceArgs.join(" ")}` : ""),
     "",
     `| ${HEAD.join(" | ")} |`,
     `|${HEAD.map(() => "---").join("|")}|`,

@@ -40,6 +40,11 @@ Deno.test("footprint flags: defaults, --quick, and a bad value is named", () => 
     "a flag beats --quick",
   );
   assert.equal(parseFootprintFlags(["--no-inspect"]).isolates, false);
+  assert.deepEqual(full.serviceArgs, []);
+  assert.deepEqual(
+    parseFootprintFlags(["--service-args", " --record-dir  /tmp/rec "]).serviceArgs,
+    ["--record-dir", "/tmp/rec"],
+  );
   assert.throws(() => parseFootprintFlags(["--duration", "x"]), /--duration: expected a number/);
   assert.throws(() => parseFootprintFlags(["--rate", "0"]), /--rate: expected a number/);
   assert.throws(() => parseFootprintFlags(["--scenario", "2x1"]), /scenario/);
