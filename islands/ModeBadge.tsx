@@ -166,15 +166,20 @@ function ReplayBadge({ initial, seed, path }: {
       data-clock-ms={Number.isFinite(view.clockMs) ? Math.floor(view.clockMs) : ""}
       title={title}
       aria-label={`data mode: ${title}`}
-      style={STYLES.REPLAY + "white-space:nowrap;"}
+      style={STYLES.REPLAY + WRAP}
     >
       REPLAY
-      <span class="replay-clock" style={PART}>{view.time} UTC</span>
+      <span class="replay-clock" style={PART}>
+        {Number.isFinite(view.clockMs) ? `${view.time} UTC` : view.time}
+      </span>
       {view.speed && <span class="replay-speed" style={PART}>{view.speed}</span>}
       <span class="replay-state" style={PART}>{view.state}</span>
     </span>
   );
 }
 
-/** The replay parts: lighter than the word REPLAY, separated by a thin rule. */
-const PART = "font-weight:500;letter-spacing:0;padding-left:6px;border-left:1px solid #0d111755;";
+/** The replay parts: lighter than the word REPLAY, separated by a thin rule, each kept whole. */
+const PART = "font-weight:500;letter-spacing:0;padding-left:6px;border-left:1px solid #0d111755;" +
+  "white-space:nowrap;";
+/** A narrow screen (a phone) wraps the parts inside the badge instead of overflowing the page. */
+const WRAP = "flex-wrap:wrap;row-gap:4px;max-width:100%;box-sizing:border-box;";
