@@ -274,6 +274,8 @@ function BarChart({ store, spec, feed, spanS }: {
     x.ticks.stepSize = spanS / 6; // every 10 min (1 h) or 4 h (24 h)
     x.ticks.callback = formatAgo;
     const chart = new Chart(canvas.current!, config);
+    let shownEndS = NaN;
+    let shownPoints = -1;
     const refresh = () => {
       // The axis ends at the data's now: the wall clock live, the replay clock in a replay.
       const now = store.dataNow(store.symbol.peek(), Date.now());
@@ -284,10 +286,14 @@ function BarChart({ store, spec, feed, spanS }: {
       }
       chart.update("none");
       setEmpty(feed.bars.size === 0);
-      // Where the axis ends and how many points of the first line are on it (tests read them).
+      // Where the axis ends (to the second) and how many points of the first line are on
+      // it, for tests; written only when they change (no string per frame).
       const el = panel.current;
-      if (el) {
-        el.dataset.axisEnd = String(Math.floor(now));
+      const endS = Math.floor(now / 1000);
+      if (el && (endS !== shownEndS || points !== shownPoints)) {
+        shownEndS = endS;
+        shownPoints = points;
+        el.dataset.axisEnd = String(endS * 1000);
         el.dataset.points = String(points);
       }
     };
