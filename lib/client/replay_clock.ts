@@ -28,10 +28,33 @@
  */
 import type { ReplayPosition, ReplayState } from "../pipeline/replay_position.ts";
 
-/** Wall time the clock runs on past the newest report, at most (ms). */
+/**
+ * Wall time the clock runs on past the newest report, at most (ms): three
+ * missed polls.
+ *
+ * @example
+ * ```ts
+ * import { MAX_EXTRAPOLATION_MS, ReplayClock } from "./replay_clock.ts";
+ * const clock = new ReplayClock();
+ * clock.observe({ clockMs: 0, speed: 1, state: "playing", loops: 0 }, 0);
+ * clock.now(60_000) === MAX_EXTRAPOLATION_MS; // true: a stalled replay does not run away
+ * ```
+ */
 export const MAX_EXTRAPOLATION_MS = 3000;
 
-/** The replay clock (see the module docs). Allocates nothing per read. */
+/**
+ * The replay clock (see the module docs). Allocates nothing per read.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { ReplayClock } from "./replay_clock.ts";
+ * const clock = new ReplayClock();
+ * clock.observe({ clockMs: 1_000_000, speed: "max", state: "ended", loops: 0 }, 0);
+ * assert.equal(clock.now(60_000), 1_000_000); // ended: it stays at the last record
+ * assert.equal(clock.speed, Infinity);
+ * ```
+ */
 export class ReplayClock {
   #clockMs = NaN;
   #speed = NaN;

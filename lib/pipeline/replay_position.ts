@@ -40,7 +40,16 @@ export type ReplayState = "waiting" | "playing" | "looping" | "ended";
 /** Every {@linkcode ReplayState}. */
 export const REPLAY_STATES: readonly ReplayState[] = ["waiting", "playing", "looping", "ended"];
 
-/** The replay position, JSON-safe (see the module docs). */
+/**
+ * The replay position, JSON-safe (see the module docs).
+ *
+ * @example
+ * ```ts
+ * import type { ReplayPosition } from "./replay_position.ts";
+ * const p: ReplayPosition = { clockMs: 1710406800000, speed: 10, state: "playing", loops: 0 };
+ * JSON.stringify(p); // what GET /api/replay answers
+ * ```
+ */
 export interface ReplayPosition {
   /** Replay clock: recorded receive time of the last record delivered, epoch ms; null before the first. */
   clockMs: number | null;
