@@ -87,8 +87,8 @@ Deno.test("ReplayClock: the wall clock before a report, then the replay clock at
   clock.observe({ clockMs: T, speed: 10, state: "playing", loops: 0 }, 50_000);
   assert.equal(clock.known, true);
   assert.equal(clock.now(50_000), T);
-  assert.equal(clock.now(50_700), T + 7_000, "0.7 s of wall time at 10×");
   assert.equal(clock.now(49_000), T, "a wall clock behind the report does not run backwards");
+  assert.equal(clock.now(50_700), T + 7_000, "0.7 s of wall time at 10×");
   assert.equal(
     clock.now(50_000 + 60_000),
     T + MAX_EXTRAPOLATION_MS * 10,
@@ -101,6 +101,25 @@ Deno.test("ReplayClock: the wall clock before a report, then the replay clock at
   assert.equal(clock.now(52_900), T + 20_000, "max: the reported time (no pace to run at)");
   assert.equal(clock.speed, Infinity);
   assert.equal(clock.loops, 3);
+});
+
+Deno.test("ReplayClock: a report a little behind what was shown is waited for, not stepped back to", () => {
+  const clock = new ReplayClock();
+  clock.observe({ clockMs: T, speed: 10, state: "playing", loops: 0 }, 0);
+  assert.equal(clock.now(1000), T + 10_000);
+  // The next report lags by the answer's latency: 0.5 s of replay time behind the shown clock.
+  clock.observe({ clockMs: T + 9_500, speed: 10, state: "playing", loops: 0 }, 1000);
+  assert.equal(clock.now(1000), T + 10_000, "held, not back to T + 9.5 s");
+  assert.equal(clock.now(1030), T + 10_000, "still held: T + 9.8 s would be a step back");
+  assert.equal(clock.now(1100), T + 10_500, "then on from the report");
+  // A step back larger than HOLD_WALL_MS at the speed is real (a restarted service): shown.
+  clock.observe({ clockMs: T, speed: 10, state: "playing", loops: 0 }, 2000);
+  assert.equal(clock.now(2000), T);
+  // Ended: the reported time even when the clock had run past it.
+  clock.observe({ clockMs: T + 5, speed: 10, state: "playing", loops: 0 }, 3000);
+  assert.equal(clock.now(3500), T + 5_005);
+  clock.observe({ clockMs: T + 4_000, speed: 10, state: "ended", loops: 0 }, 3600);
+  assert.equal(clock.now(3600), T + 4_000);
 });
 
 Deno.test("ReplayClock: between reports it never runs more than speed × the cap past the report", () => {

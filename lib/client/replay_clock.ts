@@ -9,7 +9,11 @@
  *
  * Between reports the clock runs on for at most {@linkcode MAX_EXTRAPOLATION_MS}
  * of wall time (a stalled replay or a lost report does not run away); at
- * `max` speed, and once ended, it stays at the reported time.
+ * `max` speed, and once ended, it stays at the reported time. A report a
+ * little behind what the clock already showed (the answer's latency, the
+ * gap to the next record: at most {@linkcode HOLD_WALL_MS} of wall time at
+ * the speed) makes the clock wait for it, not step back; a larger step back
+ * is real and shown.
  *
  * Also the badge's text: {@linkcode formatReplayTime} and {@linkcode formatSpeed}.
  *
@@ -43,6 +47,18 @@ import type { ReplayPosition, ReplayState } from "../pipeline/replay_position.ts
 export const MAX_EXTRAPOLATION_MS = 3000;
 
 /**
+ * Wall time's worth of replay time (at the speed) by which a report may lag
+ * what the clock showed and be waited for rather than shown as a step back.
+ *
+ * @example
+ * ```ts
+ * import { HOLD_WALL_MS } from "./replay_clock.ts";
+ * HOLD_WALL_MS * 10; // at 10×, reports up to 10 s of replay time behind are waited for
+ * ```
+ */
+export const HOLD_WALL_MS = 1000;
+
+/**
  * The replay clock (see the module docs). Allocates nothing per read.
  *
  * @example
@@ -61,6 +77,7 @@ export class ReplayClock {
   #atMs = NaN;
   #state: ReplayState = "waiting";
   #loops = 0;
+  #shown = -Infinity;
 
   /** Whether a report with a clock has been observed (a replay that has started). */
   get known(): boolean {
@@ -104,9 +121,15 @@ export class ReplayClock {
   now(wallMs: number): number {
     if (this.#clockMs !== this.#clockMs) return wallMs;
     const speed = this.#speed;
-    if (this.#state === "ended" || !(speed > 0) || speed === Infinity) return this.#clockMs;
-    const ran = Math.min(Math.max(wallMs - this.#atMs, 0), MAX_EXTRAPOLATION_MS);
-    return this.#clockMs + ran * speed;
+    let t = this.#clockMs;
+    if (this.#state !== "ended" && speed > 0 && speed !== Infinity) {
+      t += Math.min(Math.max(wallMs - this.#atMs, 0), MAX_EXTRAPOLATION_MS) * speed;
+      // A report slightly behind what was shown: wait for it instead of stepping back.
+      const behind = this.#shown - t;
+      if (behind > 0 && behind <= HOLD_WALL_MS * speed) return this.#shown;
+    }
+    this.#shown = t;
+    return t;
   }
 }
 
