@@ -5,7 +5,11 @@
  * server's 10-second and 1-minute mid bars (`/api/history?resolution=10s|1m`:
  * close with high and low, mean spread, mean top-5 imbalance, OFI per bar),
  * kept streaming by folding each live frame into the open bar
- * ({@linkcode BarFeed}). The depth chart always shows the newest book.
+ * ({@linkcode BarFeed}). Every time axis ends at the data's newest time:
+ * the 10 s charts at the newest frame, the bar charts at
+ * {@linkcode DashboardStore.dataNow} (the wall clock live, the replay clock
+ * in a replay, so an old recording's bars stay on the axis). The depth
+ * chart always shows the newest book.
  *
  * Each chart is created once when the island mounts, bound to reused
  * {@linkcode SeriesBuffer}s, refilled from the shown symbol's ring by the
@@ -224,7 +228,7 @@ const BAR_CHARTS: readonly BarChartSpec[] = [
   },
 ];
 
-/** "−35m", "−2h": x is seconds before now. */
+/** "−35m", "−2h": x is seconds before the data's now (the replay clock in a replay). */
 function formatAgo(v: number | string): string {
   const s = -Number(v);
   if (s <= 0) return "now";
@@ -251,6 +255,7 @@ function BarChart({ store, spec, feed, spanS }: {
   spanS: number;
 }) {
   const canvas = useRef<HTMLCanvasElement>(null);
+  const panel = useRef<HTMLElement>(null);
   const [empty, setEmpty] = useState(true);
   useEffect(() => {
     registerChartParts();
@@ -269,13 +274,28 @@ function BarChart({ store, spec, feed, spanS }: {
     x.ticks.stepSize = spanS / 6; // every 10 min (1 h) or 4 h (24 h)
     x.ticks.callback = formatAgo;
     const chart = new Chart(canvas.current!, config);
+    let shownEndS = NaN;
+    let shownPoints = -1;
     const refresh = () => {
-      const now = Date.now();
+      // The axis ends at the data's now: the wall clock live, the replay clock in a replay.
+      const now = store.dataNow(store.symbol.peek(), Date.now());
+      let points = 0;
       for (let i = 0; i < spec.lines.length; i++) {
-        feed.bars.fill(spec.lines[i].column, buffers[i], now);
+        const n = feed.bars.fill(spec.lines[i].column, buffers[i], now);
+        if (i === 0) points = n;
       }
       chart.update("none");
       setEmpty(feed.bars.size === 0);
+      // Where the axis ends (to the second) and how many points of the first line are on
+      // it, for tests; written only when they change (no string per frame).
+      const el = panel.current;
+      const endS = Math.floor(now / 1000);
+      if (el && (endS !== shownEndS || points !== shownPoints)) {
+        shownEndS = endS;
+        shownPoints = points;
+        el.dataset.axisEnd = String(endS * 1000);
+        el.dataset.points = String(points);
+      }
     };
     refresh();
     const off = feed.onChange(refresh);
@@ -285,7 +305,12 @@ function BarChart({ store, spec, feed, spanS }: {
     };
   }, [store, spec, feed, spanS]);
   return (
-    <section class="panel chart-panel" data-chart={spec.id} data-empty={empty ? "1" : "0"}>
+    <section
+      ref={panel}
+      class="panel chart-panel"
+      data-chart={spec.id}
+      data-empty={empty ? "1" : "0"}
+    >
       <header class="panel-head">
         <h2>{spec.title}</h2>
         <span class="num head-value">

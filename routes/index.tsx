@@ -20,6 +20,7 @@ import type { ServiceState } from "../lib/server/service_state.ts";
 import { checkAuth, tokenCookie, tokenMatches } from "../lib/server/auth.ts";
 import { base64OfBytes, type OverviewSeed } from "../lib/client/overview_seed.ts";
 import { page } from "../lib/web/mod.ts";
+import { replayPosition } from "../lib/pipeline/replay_position.ts";
 import { define } from "../utils.ts";
 import MarketOverview from "../islands/MarketOverview.tsx";
 import ModeBadge from "../islands/ModeBadge.tsx";
@@ -89,7 +90,11 @@ export const handler = define.handlers({
     // The page itself is open, but its data follows the token rule of /ws
     // and /api/*: without the token the first paint has no summary.
     const authorized = checkAuth(ctx.req, ctx.url, service.authToken) === null;
-    return page({ seed: overviewSeed(service, authorized), mode: service.mode }, {
+    return page({
+      seed: overviewSeed(service, authorized),
+      mode: service.mode,
+      replay: authorized && service.replay ? replayPosition(service.replay) : null,
+    }, {
       headers: { "Cache-Control": "no-store" },
     });
   },
@@ -113,7 +118,7 @@ export default define.page<typeof handler>(function Overview({ data }) {
         <h1 class="brand">
           depth<span>watch</span>
         </h1>
-        <ModeBadge mode={data.mode} />
+        <ModeBadge mode={data.mode} replay={data.replay} />
         <SymbolSearch symbols={data.seed.symbols} />
       </header>
       <main class="ovp-main">

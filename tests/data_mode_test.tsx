@@ -66,3 +66,27 @@ Deno.test("the mode in /health, /stats and the badge", () => {
     "an unknown mode is never shown as LIVE",
   );
 });
+
+Deno.test("the REPLAY badge's first paint: recorded clock, speed, state; no replay clock live", () => {
+  const clockMs = Date.parse("2024-03-14T09:26:53.5Z");
+  const html = renderToString(
+    <ModeBadge mode="REPLAY" replay={{ clockMs, speed: "max", state: "ended", loops: 0 }} />,
+  );
+  assert.match(html, /data-mode="REPLAY"/);
+  assert.match(html, />REPLAY</);
+  assert.match(html, /class="replay-clock"[^>]*>2024-03-14 09:26:53 UTC</);
+  assert.match(html, /class="replay-speed"[^>]*>max</);
+  assert.match(html, /class="replay-state"[^>]*>ended</);
+  assert.match(html, /data-replay-state="ended"/);
+  assert.match(html, /not live/);
+  const waiting = renderToString(<ModeBadge mode="REPLAY" />);
+  assert.match(waiting, /class="replay-clock"[^>]*>—</);
+  assert.match(waiting, /data-replay-state="waiting"/);
+  assert.doesNotMatch(
+    renderToString(
+      <ModeBadge mode="LIVE" replay={{ clockMs, speed: 1, state: "playing", loops: 0 }} />,
+    ),
+    /replay-clock/,
+    "only a REPLAY badge shows a replay clock",
+  );
+});

@@ -968,6 +968,7 @@ Deno.test("fuzz WsHub: each bad client message closes only that client with the 
 const pathArb = fc.oneof(
   fc.constantFrom(
     "/api/history",
+    "/api/replay",
     "/stats",
     "/health",
     "/metrics",

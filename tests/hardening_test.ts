@@ -175,6 +175,15 @@ Deno.test("hardening: --auth-token guards /ws /metrics /stats /api/*, /health an
       await query.body?.cancel();
       assert.equal(query.status, 200, `${path} with ?token=`);
     }
+    // /api/replay: the token is checked first (a sim run then says it is no replay).
+    const replayBare = await fetch(new URL("/api/replay", s.url));
+    await replayBare.body?.cancel();
+    assert.equal(replayBare.status, 401, "/api/replay without a token");
+    const replayBearer = await fetch(new URL("/api/replay", s.url), {
+      headers: { Authorization: `Bearer ${token}` },
+    });
+    await replayBearer.body?.cancel();
+    assert.equal(replayBearer.status, 404, "/api/replay with the token, not a replay");
     assert.equal(await upgradeStatus(s.url, "/ws"), 401);
     assert.equal(await upgradeStatus(s.url, `/ws?token=${token.slice(0, -1)}`), 401);
     assert.equal(await upgradeStatus(s.url, `/ws?token=${token}`), 101);

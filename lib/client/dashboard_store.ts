@@ -26,6 +26,7 @@ import { type Signal, signal } from "@preact/signals";
 import { copyDashFrame, type DashFrame, emptyDashFrame } from "./dash_frame.ts";
 import { type DashboardSeed, fillRingFromSeed } from "./dashboard_seed.ts";
 import { FrameRing } from "./frame_ring.ts";
+import { ReplayClock } from "./replay_clock.ts";
 import { RenderScheduler, type RenderSchedulerOptions } from "./render_scheduler.ts";
 import { TickFormatter } from "./tick_format.ts";
 
@@ -108,6 +109,11 @@ export class DashboardStore {
   readonly version: Signal<number>;
   /** Where the pages's live paths are. */
   readonly paths: { ws: string; stats: string };
+  /**
+   * The replay clock: fed by the mode badge in a replay (`/api/replay`),
+   * never fed live. See {@linkcode DashboardStore.dataNow}.
+   */
+  readonly replayClock: ReplayClock = new ReplayClock();
   readonly #capacity: number;
   readonly #data = new Map<string, SymbolData>();
   readonly #listeners = new Set<() => void>();
@@ -181,6 +187,20 @@ export class DashboardStore {
   latest(symbol: string): DashFrame | null {
     const d = this.#symbolData(symbol);
     return d.hasLatest ? d.latest : null;
+  }
+
+  /**
+   * The data's "now" for `symbol` at wall time `wallMs`, where the charts'
+   * time axes end: live, `wallMs` itself; in a replay, the replay clock (or
+   * the symbol's newest frame when that is later, e.g. at `max` speed).
+   */
+  dataNow(symbol: string, wallMs: number): number {
+    const clock = this.replayClock;
+    if (!clock.known) return wallMs;
+    const now = clock.now(wallMs);
+    const ring = this.#symbolData(symbol).ring;
+    const newest = ring.size > 0 ? ring.time[ring.newest] : NaN;
+    return newest > now ? newest : now;
   }
 
   /** Price formatter of `symbol` (decimals learnt from its prices). */

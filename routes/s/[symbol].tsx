@@ -24,6 +24,7 @@ import { detailPath, resolveDetailSymbol } from "../../lib/client/detail_symbol.
 import { historyFrames } from "../../lib/client/history_frames.ts";
 import { checkAuth, tokenCookie, tokenMatches } from "../../lib/server/auth.ts";
 import { HttpError, page } from "../../lib/web/mod.ts";
+import { replayPosition } from "../../lib/pipeline/replay_position.ts";
 import { define } from "../../utils.ts";
 import ConnectionBadge from "../../islands/ConnectionBadge.tsx";
 import DashboardControls from "../../islands/DashboardControls.tsx";
@@ -89,6 +90,7 @@ export const handler = define.handlers({
     return page(
       {
         mode: service.mode,
+        replay: authorized && service.replay ? replayPosition(service.replay) : null,
         seed: buildSeed({
           symbols,
           symbol: resolved.symbol,
@@ -125,7 +127,7 @@ export default define.page<typeof handler>(function SymbolDetail({ data }) {
           </a>
         </h1>
         <span class="dw-symbol" data-detail-symbol={data.seed.symbol}>{data.seed.symbol}</span>
-        <ModeBadge mode={data.mode} />
+        <ModeBadge mode={data.mode} replay={data.replay} seed={seed} />
         <SymbolSearch symbols={data.seed.symbols} current={data.seed.symbol} />
         <DashboardControls seed={seed} />
         <ConnectionBadge seed={seed} />
