@@ -53,7 +53,7 @@ interface IngestRun {
 /** The Ingestor into a raw ring drained every 2 ms; with `record`, a tap collecting every record. */
 function runIngest(
   options: Omit<IngestorOptions, "rawRing" | "counters" | "symbols" | "tap">,
-  record: boolean,
+  record: boolean | "throwing",
 ): IngestRun {
   const layout = new BookSlotLayout(20);
   const ring = SpscRing.create({ capacity: 4096, slotBytes: layout.slotBytes, policy: "block" });
@@ -64,7 +64,13 @@ function runIngest(
     symbols: SYMBOLS,
     rawRing: ring,
     counters,
-    tap: record ? (text, at) => lines.push({ text, at }) : undefined,
+    tap: record === "throwing"
+      ? (text) => {
+        if (text.length % 2 === 0) throw new Error("disk on fire");
+      }
+      : record
+      ? (text, at) => lines.push({ text, at })
+      : undefined,
   });
   const frames: Float64Array[][] = SYMBOLS.map(() => []);
   const slot = new Float64Array(ring.slotWords);
@@ -483,6 +489,7 @@ Deno.test("tap: a lost connection records a disconnect for exactly its symbols, 
 Deno.test("tapping changes nothing the ingest writes (depth20 replay with and without a tap)", async () => {
   const sim = await startSimExchange({ symbols: SYMBOLS, rate: 40, seed: 3 });
   const live = runIngest({ wsUrl: sim.wsUrl, staleMs: 60_000, log: quiet }, true);
+  assert.equal(live.ingestor.tapErrors, 0);
   try {
     await live.until(() => live.frames.every((f) => f.length >= 30));
   } finally {
@@ -491,7 +498,7 @@ Deno.test("tapping changes nothing the ingest writes (depth20 replay with and wi
   }
   assertNonDecreasing(live.lines, "depth20");
   const path = await writeRecording(live.lines);
-  const replay = async (tap: boolean) => {
+  const replay = async (tap: boolean | "throwing") => {
     const status = ReplayStatus.create();
     const run = runIngest({
       wsUrl: "ws://127.0.0.1:9",
@@ -507,6 +514,10 @@ Deno.test("tapping changes nothing the ingest writes (depth20 replay with and wi
     const plain = await replay(false);
     const tapped = await replay(true);
     assertSameFrames(plain.frames, tapped.frames, "depth20");
+    // A tap that throws loses its records, never the ingest's frames.
+    const throwing = await replay("throwing");
+    assert.ok(throwing.ingestor.tapErrors > 0);
+    assertSameFrames(plain.frames, throwing.frames, "throwing tap");
     assertSameFrames(live.frames, plain.frames, "live");
     // Depth20 makes no snapshots: the tap saw exactly the recorded messages.
     assert.deepEqual(tapped.lines, live.lines);

@@ -281,6 +281,9 @@ export class Ingestor {
   readonly #nextBookSnapshot: Float64Array | undefined;
   /** Diff mode with a tap: {@link IngestorOptions.snapshotIntervalMs}. */
   readonly #bookSnapshotMs: number;
+  /** Records the tap threw on (each lost; the first logged). */
+  tapErrors = 0;
+  readonly #log: Pick<Console, "warn" | "error">;
   /** Reused by the housekeeping passes that read every symbol's DiffSync counters. */
   #scratchCounters: DiffSyncCounters | undefined;
   /**
@@ -308,6 +311,7 @@ export class Ingestor {
     const stream = options.stream ?? "depth20";
     const tap = options.tap;
     this.#tap = tap;
+    this.#log = options.log ?? console;
     this.#bookSnapshotMs = options.snapshotIntervalMs ?? BOOK_SNAPSHOT_INTERVAL_MS;
     if (!Number.isSafeInteger(this.#bookSnapshotMs) || this.#bookSnapshotMs < 1) {
       throw new RangeError(
@@ -458,10 +462,20 @@ export class Ingestor {
 
   // ------------------------------------------------------- recorder's records
 
-  /** Hand one record to the tap (only called when there is one). */
+  /**
+   * Hand one record to the tap (only called when there is one). A tap that
+   * throws loses that record, never the ingest's handling of it: the first
+   * error is logged, the rest counted in {@link Ingestor.tapErrors}.
+   */
   #tapAt(text: string, at: number): void {
     if (at > this.#lastTapAt) this.#lastTapAt = at;
-    this.#tap!(text, at);
+    try {
+      this.#tap!(text, at);
+    } catch (e) {
+      if (this.tapErrors++ === 0) {
+        this.#log.error("recording: the tap failed; records are lost:", e);
+      }
+    }
   }
 
   /** Time of a record made between messages: now (the replay clock in a replay), never before the last tapped. */
