@@ -525,3 +525,37 @@ Deno.test("tapping changes nothing the ingest writes (depth20 replay with and wi
     await Deno.remove(path);
   }
 });
+
+Deno.test("tap, diff mode: after a disconnect marker its symbols' next REST snapshots are recorded", async () => {
+  const sim = await startSimExchange({ symbols: SYMBOLS, rate: 40, seed: 21, depthTicks: 256 });
+  const run = runIngest({
+    wsUrl: sim.wsUrl,
+    restUrl: sim.restUrl,
+    stream: "diff",
+    staleMs: 60_000,
+    backoffBaseMs: 20,
+    backoffCapMs: 100,
+    log: quiet,
+    snapshotDepth: SNAPSHOT_DEPTH,
+    snapshotIntervalMs: 2 ** 40, // no boundary during the test: only REST snapshots and markers
+    maxStreamsPerConnection: 2,
+  }, true);
+  const kinds = (s: string) =>
+    run.lines.map((l) => generated(l.text)).filter((g) => g?.[0] === s).map((g) => g![1]);
+  try {
+    await run.until(() =>
+      SYMBOLS.every((s) => kinds(s).length === 1 && run.frames[SYMBOLS.indexOf(s)].length >= 3)
+    );
+    sim.inject({ kind: "close", symbol: "ethusdt" });
+    // Marker, then the snapshot of the new connection.
+    await run.until(() => ["btcusdt", "ethusdt"].every((s) => kinds(s).length >= 3));
+  } finally {
+    await run.stop();
+    await sim.close();
+  }
+  for (const s of ["btcusdt", "ethusdt"]) {
+    assert.deepEqual(kinds(s).slice(0, 3), ["depthSnapshot", "disconnect", "depthSnapshot"], s);
+  }
+  for (const s of ["solusdt", "bnbusdt"]) assert.ok(!kinds(s).includes("disconnect"), s);
+  assertNonDecreasing(run.lines, "diff disconnect");
+});
