@@ -493,7 +493,8 @@ export class Ingestor {
    */
   #bookSnapshotIfDue(symbolId: number, at: number): void {
     const next = this.#nextBookSnapshot!;
-    if (at < next[symbolId]) return;
+    // Written so that an id out of range (undefined) is never due either.
+    if (!(at >= next[symbolId])) return;
     const every = this.#bookSnapshotMs;
     next[symbolId] = (Math.floor(at / every) + 1) * every;
     const sync = this.#diff!.sync;
