@@ -3,8 +3,9 @@
  * {@link Ingestor} (live against an exchange, or replaying a recording) into
  * a raw ring, the real {@link AnalyticsLoop} (adaptive skipping off, as in a
  * replay) into a processed ring, and every analytics frame collected per
- * symbol. Live, the ingest's `tap` writes every received message with its
- * receive time as a tardis-format line (the recorder is not wired yet).
+ * symbol. With `record`, every record the ingest's `tap` hands over (each
+ * received message; in diff mode the REST snapshots and generated book
+ * snapshots; disconnect markers) is kept as a tardis-format line.
  *
  * @example
  * ```ts
@@ -38,7 +39,7 @@ export interface PipelineRunOptions {
   symbols: readonly string[];
   /** Ingestor options besides the rings, counters and symbols. Required. */
   ingest: Omit<IngestorOptions, "rawRing" | "counters" | "symbols">;
-  /** Keep every received message as a tardis line. Default false. */
+  /** Keep every tapped record as a tardis line. Default false. */
   record?: boolean;
   /** Raw ring policy. Default `"block"` (what a replay runs with). */
   policy?: RingPolicy;

@@ -133,6 +133,26 @@ Deno.test("RestClient: fetches, parses and accounts weight (own count and server
   }
 });
 
+Deno.test("RestClient: keepBody hands back the response body byte for byte; by default there is none", async () => {
+  // Spacing, key order and number spellings a re-serialised body would change.
+  const body = '{ "lastUpdateId" : 7,"asks":[["100.60000000","3.0"]],  "bids":[["1e2","0.50"]]}\n';
+  const server = new RestServer(() => new Response(body));
+  const keeping = new RestClient({ restUrl: server.url, minGapMs: 0, keepBody: true });
+  const plain = new RestClient({ restUrl: server.url, minGapMs: 0 });
+  try {
+    const kept = await keeping.fetchDepth("btcusdt", 100);
+    assert.equal(kept.body, body);
+    assert.equal(kept.lastUpdateId, 7);
+    assert.deepEqual(kept.bids, [[100, 0.5]]);
+    const parsed = await plain.fetchDepth("btcusdt", 100);
+    assert.equal("body" in parsed, false);
+  } finally {
+    await keeping.close();
+    await plain.close();
+    await server.close();
+  }
+});
+
 Deno.test("RestClient: requests are staggered in order with a minimum gap", async () => {
   const server = new RestServer();
   const log = recordStarts();

@@ -23,4 +23,10 @@ export interface DepthSnapshot {
   asks: ArrayLike<LevelPair>;
   /** Exchange time of the snapshot (futures `E`), epoch ms; omitted on spot. */
   eventTime?: number;
+  /**
+   * The REST response body this snapshot was parsed from, byte for byte: set
+   * only by a `RestClient` asked to keep bodies (`keepBody`, for the
+   * recorder); otherwise absent.
+   */
+  body?: string;
 }

@@ -99,6 +99,8 @@ import { ReplayFeed } from "./replay_feed.ts";
 import { ReplayStatus } from "../pipeline/replay_status.ts";
 import { parseDepthSnapshot } from "./snapshot_parser.ts";
 import { quantiseReceiveTime } from "./tardis_lines.ts";
+import { SyncState } from "./diff_sync.ts";
+import { bookSnapshotRecord, disconnectRecord, restSnapshotRecord } from "./tap_records.ts";
 
 /**
  * Options of a replay ({@link IngestorOptions.replay}): messages come from a
@@ -165,11 +167,30 @@ export interface IngestorOptions {
    */
   replay?: IngestReplayOptions;
   /**
-   * Called with every exchange message and its receive time (epoch ms, whole
-   * µs) before it is handled: the recorder's hook. Default none.
+   * The recorder's hook: called, in the order the ingest handles things and
+   * with receive times (epoch ms, whole µs) that never decrease, with every
+   * exchange message before it is handled, and with the records of
+   * `tap_records.ts` (docs/design.md §9): in diff mode each REST snapshot
+   * (body untouched) just before DiffSync sees it and a snapshot of each
+   * synced book just before its symbol's first message after every
+   * `snapshotIntervalMs` boundary; in both modes a disconnect marker per
+   * symbol whose connection was lost. A record made at a moment with no
+   * message takes the later of now and the last time tapped. Default none:
+   * then nothing of this is done (no REST body kept, no check per frame).
    */
   tap?: (text: string, receivedAtMs: number) => void;
+  /**
+   * Diff mode with a `tap`: the period of the generated book snapshots in ms
+   * of receive time, aligned to the UTC epoch (300,000: every 5 minutes, so
+   * every hour starts with one). A positive integer. Default 300000.
+   */
+  snapshotIntervalMs?: number;
+  /** Most streams per exchange connection (1 to 1024). Default 200 (see `stream_groups.ts`). */
+  maxStreamsPerConnection?: number;
 }
+
+/** Default of {@link IngestorOptions.snapshotIntervalMs}: generated book snapshots every 5 minutes. */
+export const BOOK_SNAPSHOT_INTERVAL_MS = 300_000;
 
 /**
  * Diff mode: snapshot requests in flight at once. The pace (62.5 ms at depth
@@ -250,6 +271,19 @@ export class Ingestor {
   readonly #lease: { held(): boolean } | undefined;
   readonly #onFenced: (() => void) | undefined;
   #frames = 0;
+  /** The recorder's hook (see {@link IngestorOptions.tap}); undefined: nothing is recorded. */
+  readonly #tap: ((text: string, receivedAtMs: number) => void) | undefined;
+  /** The last receive time tapped (records made between messages never go before it). */
+  #lastTapAt = -Infinity;
+  /** With a tap: the feed state last reported per symbol (a disconnect is a change to Connecting). */
+  readonly #tapFeedState: Uint8Array | undefined;
+  /** Diff mode with a tap: per symbol, the receive time from which its next book snapshot is due. */
+  readonly #nextBookSnapshot: Float64Array | undefined;
+  /** Diff mode with a tap: {@link IngestorOptions.snapshotIntervalMs}. */
+  readonly #bookSnapshotMs: number;
+  /** Records the tap threw on (each lost; the first logged). */
+  tapErrors = 0;
+  readonly #log: Pick<Console, "warn" | "error">;
   /** Reused by the housekeeping passes that read every symbol's DiffSync counters. */
   #scratchCounters: DiffSyncCounters | undefined;
   /**
@@ -275,6 +309,20 @@ export class Ingestor {
     this.#symbols = options.symbols;
     this.#unknownRow = options.symbols.length;
     const stream = options.stream ?? "depth20";
+    const tap = options.tap;
+    this.#tap = tap;
+    this.#log = options.log ?? console;
+    this.#bookSnapshotMs = options.snapshotIntervalMs ?? BOOK_SNAPSHOT_INTERVAL_MS;
+    if (!Number.isSafeInteger(this.#bookSnapshotMs) || this.#bookSnapshotMs < 1) {
+      throw new RangeError(
+        `snapshotIntervalMs must be a positive integer of ms, got ${options.snapshotIntervalMs}`,
+      );
+    }
+    if (tap !== undefined) {
+      this.#tapFeedState = new Uint8Array(options.symbols.length).fill(FeedState.Connecting);
+      // 0: the first message of each symbol checks; its book is not synced yet then.
+      if (stream === "diff") this.#nextBookSnapshot = new Float64Array(options.symbols.length);
+    }
     const levels = options.levels ?? 20;
     // What every connection subscribes to; a frame of any other stream is unknown_stream.
     const streamSuffix = stream === "diff" ? "@depth@100ms" : `@depth${levels}@100ms`;
@@ -323,6 +371,8 @@ export class Ingestor {
           weightMargin: REST_WEIGHT_MARGIN,
           minGapMs: gapMs * (1 - PACE_CATCH_UP),
           maxInFlight: SNAPSHOT_IN_FLIGHT,
+          // The recorder writes each body as it came; nobody else needs it.
+          keepBody: tap !== undefined,
         }),
         depth,
         budget: Math.floor(limit * (1 - REST_WEIGHT_MARGIN)),
@@ -331,22 +381,7 @@ export class Ingestor {
       };
     }
     const staleMs = options.staleMs ?? 2000;
-    const tap = options.tap;
-    // Receive times are kept to the microsecond (what a recording holds), so a
-    // replay hands the ingest exactly the times it had live.
-    const handle = stream === "diff"
-      ? (text: string, at: number) => {
-        at = quantiseReceiveTime(at);
-        if (this.#lost()) return;
-        tap?.(text, at);
-        this.#onDiffMessage(text, at);
-      }
-      : (text: string, at: number) => {
-        at = quantiseReceiveTime(at);
-        if (this.#lost()) return;
-        tap?.(text, at);
-        this.#onDepthMessage(text, at);
-      };
+    const handle = this.#messageHandler(stream);
     if (options.replay) {
       const r = options.replay;
       const status = ReplayStatus.attach(r.status);
@@ -386,6 +421,92 @@ export class Ingestor {
     }
   }
 
+  /**
+   * The handler of every message. Receive times are kept to the microsecond
+   * (what a recording holds), so a replay hands the ingest exactly the times
+   * it had live. Without a tap the handlers do nothing for the recorder.
+   */
+  #messageHandler(stream: DepthStream): (text: string, at: number) => void {
+    if (this.#tap === undefined) {
+      return stream === "diff"
+        ? (text, at) => {
+          at = quantiseReceiveTime(at);
+          if (this.#lost()) return;
+          this.#onDiffMessage(text, at);
+        }
+        : (text, at) => {
+          at = quantiseReceiveTime(at);
+          if (this.#lost()) return;
+          this.#onDepthMessage(text, at);
+        };
+    }
+    if (stream === "diff") {
+      const d = this.#diff!;
+      return (text, at) => {
+        at = quantiseReceiveTime(at);
+        if (this.#lost()) return;
+        // Parsed first: a due book snapshot of its symbol goes before the message.
+        const code = d.parser.parse(text, d.event);
+        if (code === RejectReason.Ok) this.#bookSnapshotIfDue(d.event.symbolId, at);
+        this.#tapAt(text, at);
+        this.#onDiffParsed(code, at);
+      };
+    }
+    return (text, at) => {
+      at = quantiseReceiveTime(at);
+      if (this.#lost()) return;
+      this.#tapAt(text, at);
+      this.#onDepthMessage(text, at);
+    };
+  }
+
+  // ------------------------------------------------------- recorder's records
+
+  /**
+   * Hand one record to the tap (only called when there is one). A tap that
+   * throws loses that record, never the ingest's handling of it: the first
+   * error is logged, the rest counted in {@link Ingestor.tapErrors}.
+   */
+  #tapAt(text: string, at: number): void {
+    if (at > this.#lastTapAt) this.#lastTapAt = at;
+    try {
+      this.#tap!(text, at);
+    } catch (e) {
+      if (this.tapErrors++ === 0) {
+        this.#log.error("recording: the tap failed; records are lost:", e);
+      }
+    }
+  }
+
+  /** Time of a record made between messages: now (the replay clock in a replay), never before the last tapped. */
+  #recordTime(): number {
+    let now = quantiseReceiveTime(this.#emitNow());
+    if (now !== now) now = quantiseReceiveTime(this.#wallNow()); // a replay before its first record
+    return now > this.#lastTapAt ? now : this.#lastTapAt;
+  }
+
+  /**
+   * Diff mode with a tap, before each parsed message of `symbolId` received at
+   * `at`: at its first message past a `snapshotIntervalMs` boundary, tap a
+   * snapshot of its book when the book is in sync. Per message this is one
+   * comparison.
+   */
+  #bookSnapshotIfDue(symbolId: number, at: number): void {
+    const next = this.#nextBookSnapshot!;
+    // Written so that an id out of range (undefined) is never due either.
+    if (!(at >= next[symbolId])) return;
+    const every = this.#bookSnapshotMs;
+    next[symbolId] = (Math.floor(at / every) + 1) * every;
+    const sync = this.#diff!.sync;
+    if (sync.state(symbolId) !== SyncState.Synced) return;
+    const record = bookSnapshotRecord(
+      this.#symbols[symbolId],
+      sync.lastUpdateId(symbolId),
+      sync.book(symbolId),
+    );
+    this.#tapAt(record, at);
+  }
+
   /** The live connections. */
   #livePool(
     options: IngestorOptions,
@@ -400,6 +521,7 @@ export class Ingestor {
       staleMs,
       backoffBaseMs: options.backoffBaseMs,
       backoffCapMs: options.backoffCapMs,
+      maxStreamsPerConnection: options.maxStreamsPerConnection,
       onMessage,
       onFeedState: (id, state) => this.#onFeedState(id, state),
       onError: (e) => (options.log ?? console).error("ingest callback failed:", e),
@@ -469,7 +591,12 @@ export class Ingestor {
 
   #onDiffMessage(text: string, receivedAt: number): void {
     const d = this.#diff!;
-    const code = d.parser.parse(text, d.event);
+    this.#onDiffParsed(d.parser.parse(text, d.event), receivedAt);
+  }
+
+  /** Diff mode: a message parsed into the reused event with result `code`. */
+  #onDiffParsed(code: number, receivedAt: number): void {
+    const d = this.#diff!;
     const c = this.#counters;
     if (isControlMessage(code)) {
       c.add(c.ingest(INGEST_CONTROL_MESSAGES), 1);
@@ -489,9 +616,14 @@ export class Ingestor {
   }
 
   /** Replay, diff mode: a recorded REST snapshot of `symbolId` seeds its book (instead of REST). */
-  #onRecordedSnapshot(symbolId: number, body: string, _at: number): void {
+  #onRecordedSnapshot(symbolId: number, body: string, at: number): void {
     const d = this.#diff;
     if (d === undefined || this.#lost()) return;
+    if (this.#tap !== undefined) {
+      // Recording a replay: its snapshots are recorded as REST ones are live.
+      at = quantiseReceiveTime(at);
+      this.#tapAt(restSnapshotRecord(this.#symbols[symbolId], body), Math.max(at, this.#lastTapAt));
+    }
     let snapshot;
     try {
       snapshot = parseDepthSnapshot(body, this.#symbols[symbolId]);
@@ -584,7 +716,11 @@ export class Ingestor {
       // cannot be taken twice (a skipped take would leave it in flight forever).
       d.rest.fetchDepth(this.#symbols[s].toUpperCase(), this.#depthFor(s)).then(
         (snapshot) => {
-          if (!this.#fenced) d.sync.onSnapshot(s, snapshot);
+          if (this.#fenced) return;
+          if (snapshot.body !== undefined && this.#tap !== undefined) {
+            this.#tapAt(restSnapshotRecord(this.#symbols[s], snapshot.body), this.#recordTime());
+          }
+          d.sync.onSnapshot(s, snapshot);
         },
         () => {
           if (!this.#fenced) d.sync.onSnapshotFailed(s);
@@ -635,6 +771,17 @@ export class Ingestor {
     if (state === FeedState.Connecting) {
       this.#depth.reset(symbolId);
       this.#diff?.sync.reset(symbolId);
+    }
+    const states = this.#tapFeedState;
+    if (states !== undefined) {
+      // A disconnect: Connecting after the symbol was connected (Live, Stale,
+      // or Resyncing, which is reported on a live connection only); the first
+      // connect starts at Connecting and records nothing.
+      const before = states[symbolId];
+      states[symbolId] = state;
+      if (state === FeedState.Connecting && before !== FeedState.Connecting && !this.#lost()) {
+        this.#tapAt(disconnectRecord(this.#symbols[symbolId]), this.#recordTime());
+      }
     }
   }
 

@@ -56,6 +56,13 @@ export interface RestClientOptions {
   backoff?: Backoff;
   /** Clock in epoch ms. Default `Date.now`. */
   now?: () => number;
+  /**
+   * Hand back each snapshot's response body untouched in
+   * {@linkcode DepthSnapshot.body} (a reference to the text already read, not
+   * a copy): for the recorder, which writes REST snapshots as they came.
+   * Default false (`body` is not set).
+   */
+  keepBody?: boolean;
 }
 
 /** Error of a request that got an HTTP status other than 200, 429 or 418. */
@@ -139,6 +146,7 @@ export class RestClient {
   #banMaxMs: number;
   #backoff: Backoff;
   #now: () => number;
+  #keepBody: boolean;
 
   #entries = new Map<string, Entry>();
   #queue: Entry[] = [];
@@ -171,6 +179,7 @@ export class RestClient {
       banMaxMs = 86_400_000,
       backoff = new Backoff(),
       now = Date.now,
+      keepBody = false,
     } = options;
     let url: URL;
     try {
@@ -213,6 +222,7 @@ export class RestClient {
     this.#banMaxMs = banMaxMs;
     this.#backoff = backoff;
     this.#now = now;
+    this.#keepBody = keepBody;
   }
 
   /** Weight this client may spend per window (limit minus margin). */
@@ -251,7 +261,8 @@ export class RestClient {
    *
    * @param symbol Symbol in any case, e.g. `btcusdt`.
    * @param limit Levels per side, 1 to 5000. Default 1000 (weight 50).
-   * @returns The parsed snapshot; rejects after `maxAttempts` failures, on a non-retryable status, or on close.
+   * @returns The parsed snapshot (with its response body in `body` when the
+   *   client keeps bodies, option `keepBody`); rejects after `maxAttempts` failures, on a non-retryable status, or on close.
    * @throws {TypeError} If the symbol is not alphanumeric.
    * @throws {RangeError} If `limit` is out of range or its weight exceeds the budget.
    * @throws {Error} If the client was closed.
@@ -392,6 +403,7 @@ export class RestClient {
           this.#retryOrFail(entry, error);
           return;
         }
+        if (this.#keepBody) snapshot.body = text;
         this.#bans = 0;
         this.#backoff.reset();
         this.#settle(entry, undefined, snapshot);
