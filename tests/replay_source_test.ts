@@ -440,3 +440,78 @@ Deno.test("replay reads what the recorder (lib/record) writes: a directory, an h
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("diff mode: seeking into a recording starts at the recorder's generated snapshots, read by the index", async () => {
+  // Two hours of 2 symbols: a diff event every 10 s each, and a generated
+  // snapshot of each just after every 5-minute boundary (as the recorder writes).
+  const dir = await Deno.makeTempDir();
+  const snap = (s: string, id: number) =>
+    `{"stream":"${s}@depthSnapshot","generated":true,"data":{"lastUpdateId":${id},"bids":[],"asks":[]}}`;
+  const diff = (s: string, id: number) => `{"stream":"${s}@depth@100ms","data":{"u":${id}}}`;
+  try {
+    const w = new RecordWriter({ dir, venue: "binance", maxBytes: 1 << 30, blockBytes: 4096 });
+    const snaps: number[] = [];
+    for (let us = T0, id = 0; us < T0 + 7200_000_000; us += 5_000_000, id++) {
+      if (us % 300_000_000 === 0) {
+        w.append(us, snap("btcusdt", id));
+        w.append(us + 1, snap("ethusdt", id));
+        snaps.push(us);
+      }
+      w.append(us + 2, diff(id % 2 ? "ethusdt" : "btcusdt", id));
+    }
+    w.close();
+    const fromUs = T0 + 3600_000_000 + 37 * 60_000_000 + 30_000_000; // 13:37:30
+    const boundary = T0 + 3600_000_000 + 35 * 60_000_000; // 13:35
+    const clocks: number[] = [];
+    const snapshots: [number, number][] = [];
+    const { got, status } = await play(dir, {
+      diff: true,
+      fromUs,
+      speed: 1000, // the warm-up before fromUs is not paced; the rest takes ~0.1 s
+      toUs: fromUs + 60_000_000,
+      onSnapshot: (id, _body, at) => snapshots.push([id, at * 1000]),
+      onClock: (at) => clocks.push(at),
+    });
+    assert.deepEqual(snapshots.slice(0, 2), [[0, boundary], [1, boundary + 1]]);
+    assert.equal(got[0][1], (boundary + 2) / 1000, "the diff events from the snapshots on");
+    assert.equal(got.at(-1)![1], (fromUs + 60_000_000 - 5_000_000 + 2) / 1000);
+    // The books warm up from 13:35 without the clock; diff books are emitted from fromUs on.
+    assert.ok(clocks.length > 0 && clocks[0] >= fromUs / 1000, String(clocks[0]));
+    assert.equal(status.get("badLines"), 0);
+    // Seeking into the first 5 minutes: the snapshots at the recording's start.
+    const early = await play(dir, { diff: true, fromUs: T0 + 60_000_000, toUs: T0 + 61_000_000 });
+    assert.equal(early.got[0][1], (T0 + 2) / 1000);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("diff mode: a symbol without a snapshot near the seek time is looked for further back, to the start", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const w = new RecordWriter({ dir, venue: "binance", maxBytes: 1 << 30, blockBytes: 4096 });
+    for (let us = T0, id = 0; us < T0 + 7200_000_000; us += 5_000_000, id++) {
+      // btcusdt has a snapshot every 5 minutes, ethusdt only at the start.
+      if (us % 300_000_000 === 0) {
+        w.append(us, `{"stream":"btcusdt@depthSnapshot","generated":true,"data":{}}`);
+      }
+      if (us === T0 + 60_000_000) {
+        w.append(us + 1, `{"stream":"ethusdt@depthSnapshot","generated":true,"data":{}}`);
+      }
+      w.append(us + 2, `{"stream":"btcusdt@depth@100ms","data":{"u":${id}}}`);
+    }
+    w.close();
+    const fromUs = T0 + 3600_000_000 + 37 * 60_000_000;
+    const snapshots: [number, number][] = [];
+    const { got } = await play(dir, {
+      diff: true,
+      fromUs,
+      toUs: fromUs,
+      onSnapshot: (id, _body, at) => snapshots.push([id, at * 1000]),
+    });
+    assert.deepEqual(snapshots[0], [1, T0 + 60_000_001], "ethusdt's only snapshot");
+    assert.equal(got[0][1], (T0 + 60_000_002) / 1000, "everything after it is played");
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
