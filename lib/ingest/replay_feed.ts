@@ -108,8 +108,14 @@ export interface ReplayFeedOptions {
 
 /** Wall-clock lead below which a paced record is delivered without sleeping, ms. */
 const SLEEP_MIN_MS = 2;
-/** At most this many records are delivered between two turns of the event loop. */
-const RECORDS_PER_TURN = 2048;
+/**
+ * Wall time between two turns of the event loop at full speed (timers such as
+ * housekeeping and lease checks run then), ms. A turn costs a timer (≈ 1–3 ms
+ * on a loaded machine), so turns are paced by time, not by record count.
+ */
+const TURN_MS = 50;
+/** Records between two looks at the clock for {@link TURN_MS}. */
+const TURN_CHECK_RECORDS = 256;
 /** How long the feed sleeps while the ring is full, ms. */
 const ROOM_WAIT_MS = 1;
 /** Bad input logged in full; after that one line every 1000. */
@@ -363,6 +369,7 @@ export class ReplayFeed implements MessageFeed {
     let lastUs = -Infinity;
     let wallStart = 0;
     let sinceTurn = 0;
+    let turnAt = performance.now();
     try {
       while (!this.#closed && reader.next()) {
         const us = reader.receiveTimeUs;
@@ -379,17 +386,20 @@ export class ReplayFeed implements MessageFeed {
           const lead = wallStart + (us - paceUs) / 1000 / this.#speed - performance.now();
           if (lead >= SLEEP_MIN_MS) {
             await this.#sleep(lead);
-            sinceTurn = 0;
+            turnAt = performance.now();
           }
         }
         while (o.hasRoom !== undefined && !o.hasRoom() && !this.#closed) {
           status.add("waits", 1);
           await this.#sleep(ROOM_WAIT_MS);
-          sinceTurn = 0;
+          turnAt = performance.now();
         }
-        if (++sinceTurn >= RECORDS_PER_TURN) {
-          await this.#sleep(0); // let timers (housekeeping, lease checks) run
+        if (++sinceTurn >= TURN_CHECK_RECORDS) {
           sinceTurn = 0;
+          if (performance.now() - turnAt >= TURN_MS) {
+            await this.#sleep(0); // let timers (housekeeping, lease checks) run
+            turnAt = performance.now();
+          }
         }
         if (this.#closed) break;
         this.#deliver(reader, (us + shiftUs) / 1000, warmUp);
