@@ -56,6 +56,25 @@ export interface ReplayRunReport {
   /** Load average (1 min) before and after. */
   loadBefore: number;
   loadAfter: number;
+  /** CPU seconds of the service's busiest thread during the run (the ingest worker's, at max). */
+  busiestThreadCpuSeconds: number;
+  /** CPU seconds of the whole service during the run. */
+  processCpuSeconds: number;
+  /** records / the busiest thread's CPU seconds: the rate if that thread had a core to itself. */
+  framesPerBusiestCpuSecond: number;
+}
+
+/** CPU seconds (user + system) of each thread of `pid`, by thread id (Linux /proc; empty elsewhere). */
+function threadCpu(pid: number): Map<string, number> {
+  const out = new Map<string, number>();
+  try {
+    for (const t of Deno.readDirSync(`/proc/${pid}/task`)) {
+      const stat = Deno.readTextFileSync(`/proc/${pid}/task/${t.name}/stat`);
+      const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+      out.set(t.name, (Number(f[11]) + Number(f[12])) / 100); // utime, stime in clock ticks (100/s)
+    }
+  } catch { /* not Linux, or the process is gone */ }
+  return out;
 }
 
 function load1(): number {
@@ -101,23 +120,34 @@ export async function replayRun(options: ReplayRunOptions = {}): Promise<ReplayR
   try {
     const deadline = performance.now() + (options.timeoutS ?? 300) * 1000;
     let start = NaN, ingestEnd = NaN, end = NaN, waits = 0;
+    let cpuStart = new Map<string, number>();
     while (performance.now() < deadline) {
       const s = await (await fetch(new URL("/stats", service.url))).json() as Stats;
       const now = performance.now();
       const r = s.replay;
-      if (r && r.records > 0 && start !== start) start = now;
+      if (r && r.records > 0 && start !== start) {
+        start = now;
+        cpuStart = threadCpu(service.pid);
+      }
       if (r && r.done && r.records >= records && ingestEnd !== ingestEnd) ingestEnd = now;
       if (r) waits = r.waits;
       if (s.queues.processed.popped >= records) {
         end = now;
         break;
       }
+      if (start !== start) cpuStart = threadCpu(service.pid);
       await new Promise((res) => setTimeout(res, 50));
     }
     if (end !== end) {
       throw new Error(`the replay did not finish in time; service log:\n${service.stderrTail()}`);
     }
     const seconds = (end - start) / 1000;
+    let busiest = 0, total = 0;
+    for (const [tid, cpu] of threadCpu(service.pid)) {
+      const used = cpu - (cpuStart.get(tid) ?? 0);
+      busiest = Math.max(busiest, used);
+      total += used;
+    }
     return {
       records,
       symbols,
@@ -128,6 +158,9 @@ export async function replayRun(options: ReplayRunOptions = {}): Promise<ReplayR
       waits,
       loadBefore,
       loadAfter: load1(),
+      busiestThreadCpuSeconds: busiest,
+      processCpuSeconds: total,
+      framesPerBusiestCpuSecond: Math.round(records / busiest),
     };
   } finally {
     await service.stop();
@@ -159,7 +192,11 @@ if (import.meta.main) {
       } s ` +
       `= ${report.framesPerSecond} frames/s (ingest done after ${
         report.ingestSeconds.toFixed(2)
-      } s, ${report.waits} waits for ring room); load average ${report.loadBefore} → ${report.loadAfter}`,
+      } s, ${report.waits} waits for ring room); load average ${report.loadBefore} → ${report.loadAfter}; ` +
+      `busiest thread ${report.busiestThreadCpuSeconds.toFixed(2)} CPU s ` +
+      `(= ${report.framesPerBusiestCpuSecond} frames per CPU second), whole service ${
+        report.processCpuSeconds.toFixed(2)
+      } CPU s`,
   );
   if (values.json) Deno.writeTextFileSync(values.json, JSON.stringify(report, null, 2) + "\n");
 }
