@@ -62,6 +62,8 @@ export interface ReplayRunReport {
   processCpuSeconds: number;
   /** records / the busiest thread's CPU seconds: the rate if that thread had a core to itself. */
   framesPerBusiestCpuSecond: number;
+  /** CPU seconds of the four busiest threads, `name:seconds`. */
+  threads: string[];
 }
 
 /** CPU seconds (user + system) of each thread of `pid`, by thread id (Linux /proc; empty elsewhere). */
@@ -70,8 +72,10 @@ function threadCpu(pid: number): Map<string, number> {
   try {
     for (const t of Deno.readDirSync(`/proc/${pid}/task`)) {
       const stat = Deno.readTextFileSync(`/proc/${pid}/task/${t.name}/stat`);
+      const name = stat.slice(stat.indexOf("(") + 1, stat.lastIndexOf(")"));
       const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-      out.set(t.name, (Number(f[11]) + Number(f[12])) / 100); // utime, stime in clock ticks (100/s)
+      // utime, stime in clock ticks (100/s)
+      out.set(`${name}#${t.name}`, (Number(f[11]) + Number(f[12])) / 100);
     }
   } catch { /* not Linux, or the process is gone */ }
   return out;
@@ -143,11 +147,14 @@ export async function replayRun(options: ReplayRunOptions = {}): Promise<ReplayR
     }
     const seconds = (end - start) / 1000;
     let busiest = 0, total = 0;
+    const used: [string, number][] = [];
     for (const [tid, cpu] of threadCpu(service.pid)) {
-      const used = cpu - (cpuStart.get(tid) ?? 0);
-      busiest = Math.max(busiest, used);
-      total += used;
+      const u = cpu - (cpuStart.get(tid) ?? 0);
+      busiest = Math.max(busiest, u);
+      total += u;
+      used.push([tid.split("#")[0], u]);
     }
+    used.sort((a, b) => b[1] - a[1]);
     return {
       records,
       symbols,
@@ -161,6 +168,7 @@ export async function replayRun(options: ReplayRunOptions = {}): Promise<ReplayR
       busiestThreadCpuSeconds: busiest,
       processCpuSeconds: total,
       framesPerBusiestCpuSecond: Math.round(records / busiest),
+      threads: used.slice(0, 4).map(([name, u]) => `${name}:${u.toFixed(2)}`),
     };
   } finally {
     await service.stop();
@@ -196,7 +204,7 @@ if (import.meta.main) {
       `busiest thread ${report.busiestThreadCpuSeconds.toFixed(2)} CPU s ` +
       `(= ${report.framesPerBusiestCpuSecond} frames per CPU second), whole service ${
         report.processCpuSeconds.toFixed(2)
-      } CPU s`,
+      } CPU s (${report.threads.join(" ")})`,
   );
   if (values.json) Deno.writeTextFileSync(values.json, JSON.stringify(report, null, 2) + "\n");
 }
