@@ -9,6 +9,7 @@ import { ReplayFeed } from "../lib/ingest/replay_feed.ts";
 import { ReplayStatus } from "../lib/pipeline/replay_status.ts";
 import { isoToUs, RecordWriter, usToIso } from "../lib/record/mod.ts";
 import { scanRecording } from "../lib/ingest/replay_scan.ts";
+import { replayConfig } from "../lib/server/replay_setup.ts";
 import { parseConfig } from "../lib/server/config.ts";
 import { startService } from "../main.ts";
 import { FeedState } from "../lib/pipeline/feed_state.ts";
@@ -511,6 +512,26 @@ Deno.test("diff mode: a symbol without a snapshot near the seek time is looked f
     });
     assert.deepEqual(snapshots[0], [1, T0 + 60_000_001], "ethusdt's only snapshot");
     assert.equal(got[0][1], (T0 + 60_000_002) / 1000, "everything after it is played");
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("--source replay takes the symbols and stream from a recording directory; an empty one is a clear error", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const base = ["--source=replay", `--replay-path=${dir}`];
+    await assert.rejects(
+      () => replayConfig(parseConfig(base)),
+      /--replay-path: .* holds no depth messages .*expected a recording directory/,
+    );
+    const w = new RecordWriter({ dir, venue: "binance", maxBytes: 1 << 30 });
+    for (const line of recording(4)) w.append(isoToUs(line.slice(0, 27)), line.slice(28));
+    w.close();
+    const config = await replayConfig(parseConfig(base));
+    assert.deepEqual(config.symbols, ["btcusdt", "ethusdt"]);
+    assert.equal(config.stream, "depth20");
+    assert.equal(config.levels, 20);
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
