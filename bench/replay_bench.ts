@@ -7,7 +7,9 @@
  * 1. the reader alone (`openRecording`, `next()` and the message as a string);
  * 2. reader → ingest (parse, validation, raw ring) → analytics (every frame
  *    analysed) in ONE thread: a floor, the service runs them in two workers;
- * 3. the whole service (`tools/replay_run.ts`: ingest worker, analytics
+ * 3. seeking: the time to the first record of a replay started in the middle
+ *    of a full hour file (720,000 records, 200/s; the index finds the block);
+ * 4. the whole service (`tools/replay_run.ts`: ingest worker, analytics
  *    worker, main thread, as in production), run once at module load and
  *    printed as frames/s with the load average; skipped with
  *    `DEPTHWATCH_BENCH_SERVICE=0`.
@@ -22,6 +24,7 @@ import { writeRealRecording } from "../testing/real_recording.ts";
 import { ReplayStatus } from "../lib/pipeline/replay_status.ts";
 import { openRecording } from "../lib/record/mod.ts";
 import { replayRun } from "../tools/replay_run.ts";
+import { ReplayFeed } from "../lib/ingest/replay_feed.ts";
 
 const RECORDS = 50_000;
 const rec = writeRealRecording({ records: RECORDS, symbols: 4 });
@@ -29,6 +32,10 @@ console.log(
   `recording: ${RECORDS} records of ${rec.symbols.length} symbols, ` +
     `${(rec.bytes / 1e6).toFixed(2)} MB on disk`,
 );
+
+const HOUR_RECORDS = 720_000;
+const hour = writeRealRecording({ records: HOUR_RECORDS, symbols: 100, stepUs: 5000 });
+const middleUs = hour.firstUs + 1800_000_000 + 1234;
 
 if (Deno.env.get("DEPTHWATCH_BENCH_SERVICE") !== "0") {
   const r = await replayRun({ records: 200_000, symbols: 4 });
@@ -44,6 +51,29 @@ Deno.bench(`reader alone: ${RECORDS} records, next() + text()`, { n: 5, warmup: 
   let n = 0;
   while (r.next()) n += r.text().length > 0 ? 1 : 0;
   if (n !== RECORDS) throw new Error(`expected ${RECORDS} records, read ${n}`);
+});
+
+Deno.bench(`seek: first record at 30 min into an hour of ${HOUR_RECORDS} records`, {
+  n: 20,
+  warmup: 2,
+}, async () => {
+  let first = NaN;
+  const feed = new ReplayFeed({
+    path: hour.dir,
+    symbols: hour.symbols,
+    speed: Infinity,
+    fromUs: middleUs,
+    status: ReplayStatus.create(),
+    onMessage: (_text, at) => {
+      if (first !== first) {
+        first = at;
+        feed.close();
+      }
+    },
+  });
+  feed.start();
+  await feed.finished;
+  if (!(first * 1000 >= middleUs)) throw new Error(`seek started at ${first} ms`);
 });
 
 Deno.bench(`replay at max: ${RECORDS} depth20 records, file → parse → analytics (one thread)`, {
@@ -68,4 +98,7 @@ Deno.bench(`replay at max: ${RECORDS} depth20 records, file → parse → analyt
   }
 });
 
-globalThis.addEventListener("unload", () => Deno.removeSync(rec.dir, { recursive: true }));
+globalThis.addEventListener("unload", () => {
+  Deno.removeSync(rec.dir, { recursive: true });
+  Deno.removeSync(hour.dir, { recursive: true });
+});
