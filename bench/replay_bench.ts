@@ -1,52 +1,92 @@
 /**
- * Replay throughput at `--replay-speed max`: a tardis-format recording of
- * 50,000 real Binance depth20 messages (the vendored frames of
- * tests/testdata/binance/spot_depth20.jsonl: its 20-level message as 4
- * symbols, cycled with rising update ids)
- * played by the replay source through the real ingest (parse, validation,
- * raw ring) and the real analytics loop (every frame analysed), in ONE
- * thread (the service runs ingest and analytics in two workers, so this is a
- * floor). frames/s = 50,000 / time per iteration; the target is ≥ 100,000.
- * On the shared 2-core machine the numbers are indicative only.
+ * Replay throughput at `--replay-speed max` on a recording made from the real
+ * frames (testing/real_recording.ts: the vendored Binance depth20 message as
+ * 4 symbols with rising update ids, written by lib/record's RecordWriter into
+ * an hour file), in three cuts:
+ *
+ * 1. the reader alone (`openRecording`, `next()` and the message as a string);
+ * 2. reader → ingest (parse, validation, raw ring) → analytics (every frame
+ *    analysed) in ONE thread: a floor, the service runs them in two workers;
+ * 3. seeking: the time to the first record of a replay started in the middle
+ *    of a full hour file (720,000 records, 200/s; the index finds the block);
+ * 4. the whole service (`tools/replay_run.ts`: ingest worker, analytics
+ *    worker, main thread, as in production), run once at module load and
+ *    printed as frames/s with the load average; skipped with
+ *    `DEPTHWATCH_BENCH_SERVICE=0`.
+ *
+ * frames/s = records / time per iteration; the target through the service is
+ * ≥ 100,000. On the shared 2-core machine the numbers are indicative only.
  *
  * Run: deno bench -A bench/replay_bench.ts
  */
-import { recordedLines } from "../testing/recorded_data.ts";
 import { runPipeline } from "../testing/replay_pipeline.ts";
+import { writeRealRecording } from "../testing/real_recording.ts";
 import { ReplayStatus } from "../lib/pipeline/replay_status.ts";
-import { usToIso } from "../lib/record/mod.ts";
+import { openRecording } from "../lib/record/mod.ts";
+import { replayRun } from "../tools/replay_run.ts";
+import { ReplayFeed } from "../lib/ingest/replay_feed.ts";
 
 const RECORDS = 50_000;
-// The vendored log's one 20-level message, as 4 symbols (the others are 5-level).
-const real = recordedLines("spot_depth20.jsonl").filter((f) => f.includes("@depth20@100ms"));
-const symbols = ["flmusdt", "btcusdt", "ethusdt", "solusdt"];
-const frames = symbols.flatMap((s) =>
-  real.map((f) => f.replace(/"stream":"[^@"]+@/, `"stream":"${s}@`))
-);
-const T0 = Date.parse("2026-12-02T12:00:00Z") * 1000;
-const lines: string[] = [];
-for (let i = 0; i < RECORDS; i++) {
-  const text = frames[i % frames.length].replace(
-    /"lastUpdateId":\d+/,
-    `"lastUpdateId":${1_000_000 + i}`,
-  );
-  lines.push(`${usToIso(T0 + i * 1000)} ${text}`);
-}
-const path = await Deno.makeTempFile({ suffix: ".txt" });
-await Deno.writeTextFile(path, lines.join("\n") + "\n");
-const bytes = (await Deno.stat(path)).size;
+const rec = writeRealRecording({ records: RECORDS, symbols: 4 });
 console.log(
-  `recording: ${RECORDS} records of ${symbols.length} symbols, ${(bytes / 1e6).toFixed(1)} MB`,
+  `recording: ${RECORDS} records of ${rec.symbols.length} symbols, ` +
+    `${(rec.bytes / 1e6).toFixed(2)} MB on disk`,
 );
 
-async function replayOnce(): Promise<number> {
+const HOUR_RECORDS = 720_000;
+const hour = writeRealRecording({ records: HOUR_RECORDS, symbols: 100, stepUs: 5000 });
+const middleUs = hour.firstUs + 1800_000_000 + 1234;
+
+if (Deno.env.get("DEPTHWATCH_BENCH_SERVICE") !== "0") {
+  const r = await replayRun({ records: 200_000, symbols: 4 });
+  console.log(
+    `whole service at max: ${r.records} records in ${r.seconds.toFixed(2)} s = ` +
+      `${r.framesPerSecond} frames/s (${r.waits} waits for ring room); ` +
+      `load average ${r.loadBefore} → ${r.loadAfter} (indicative)`,
+  );
+}
+
+Deno.bench(`reader alone: ${RECORDS} records, next() + text()`, { n: 5, warmup: 1 }, () => {
+  const r = openRecording(rec.dir);
+  let n = 0;
+  while (r.next()) n += r.text().length > 0 ? 1 : 0;
+  if (n !== RECORDS) throw new Error(`expected ${RECORDS} records, read ${n}`);
+});
+
+Deno.bench(`seek: first record at 30 min into an hour of ${HOUR_RECORDS} records`, {
+  n: 20,
+  warmup: 2,
+}, async () => {
+  let first = NaN;
+  const feed = new ReplayFeed({
+    path: hour.dir,
+    symbols: hour.symbols,
+    speed: Infinity,
+    fromUs: middleUs,
+    status: ReplayStatus.create(),
+    onMessage: (_text, at) => {
+      if (first !== first) {
+        first = at;
+        feed.close();
+      }
+    },
+  });
+  feed.start();
+  await feed.finished;
+  if (!(first * 1000 >= middleUs)) throw new Error(`seek started at ${first} ms`);
+});
+
+Deno.bench(`replay at max: ${RECORDS} depth20 records, file → parse → analytics (one thread)`, {
+  n: 3,
+  warmup: 1,
+}, async () => {
   const status = ReplayStatus.create();
   const run = runPipeline({
-    symbols,
+    symbols: rec.symbols,
     ingest: {
       wsUrl: "ws://127.0.0.1:9",
       staleMs: 60_000,
-      replay: { path, speed: Infinity, status: status.buffer },
+      replay: { path: rec.dir, speed: Infinity, status: status.buffer },
     },
     rawCapacity: 4096,
   });
@@ -56,14 +96,9 @@ async function replayOnce(): Promise<number> {
   if (analysed !== RECORDS) {
     throw new Error(`expected ${RECORDS} analytics frames, got ${analysed}`);
   }
-  return analysed;
-}
-
-Deno.bench(`replay at max: ${RECORDS} depth20 records, file → parse → analytics (one thread)`, {
-  n: 3,
-  warmup: 1,
-}, async () => {
-  await replayOnce();
 });
 
-globalThis.addEventListener("unload", () => Deno.removeSync(path));
+globalThis.addEventListener("unload", () => {
+  Deno.removeSync(rec.dir, { recursive: true });
+  Deno.removeSync(hour.dir, { recursive: true });
+});

@@ -50,6 +50,8 @@ export interface SpawnServiceOptions {
    * hard one). Default: the limit this process has.
    */
   fileLimit?: number;
+  /** Flags of `deno run` itself, before `main.ts` (e.g. `["--cpu-prof"]`). Default `[]`. */
+  denoFlags?: readonly string[];
 }
 
 /** Bytes of the service's stderr kept for {@link ServiceProcess.stderrTail}. */
@@ -100,6 +102,7 @@ export async function spawnService(options: SpawnServiceOptions = {}): Promise<S
     Deno.execPath(),
     "run",
     "-A",
+    ...(options.denoFlags ?? []),
     "main.ts",
     "--source",
     "sim",

@@ -604,13 +604,23 @@ Deno.test("replay flags: --replay-path required, values checked, only with --sou
       "2026-12-02 12:00:00Z",
       "2026-13-02T12:00:00Z",
       "12:00",
-      "2026-12-02T12:00:00.1234567Z",
+      "2026-12-02T12:00:00.1234567890Z",
     ]
   ) {
     rejects(["--source=replay", "--replay-path=a", `--replay-from=${time}`], [
       `--replay-from: invalid value ${JSON.stringify(time)}; expected an ISO-8601 UTC time`,
     ]);
   }
+  // One rule for digits past the microsecond, as the recording reader's: up to 9, cut to whole µs.
+  assert.equal(
+    parseConfig([
+      "--source=replay",
+      "--replay-path=a",
+      "--replay-from=2026-12-02T12:00:00.1234567Z",
+    ], noEnv)
+      .replayFrom,
+    Date.UTC(2026, 11, 2, 12) * 1000 + 123456,
+  );
   e = rejects([
     "--source=replay",
     "--replay-path=a",

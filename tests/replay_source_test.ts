@@ -1,13 +1,15 @@
-// The replay source: the tardis line reader, bad lines counted with file and
-// offset, --replay-from/--replay-to windowing, loop, the pacing clock, and the
+// The replay source: every input lib/record's reader takes (recording
+// directory, hour file, tardis .gz/.zst/text), bad input counted with file and
+// offset, --replay-from/--replay-to windowing and seeking, disconnect markers,
+// loop, the pacing clock, and the
 // whole service with --source replay (mode REPLAY, /stats and /metrics carry
 // the position, symbols and stream taken from the recording).
 import assert from "node:assert/strict";
 import { ReplayFeed } from "../lib/ingest/replay_feed.ts";
 import { ReplayStatus } from "../lib/pipeline/replay_status.ts";
-import { parseIsoMicros, readTardisLines } from "../lib/ingest/tardis_lines.ts";
-import { RecordWriter, usToIso } from "../lib/record/mod.ts";
+import { isoToUs, RecordWriter, usToIso } from "../lib/record/mod.ts";
 import { scanRecording } from "../lib/ingest/replay_scan.ts";
+import { replayConfig } from "../lib/server/replay_setup.ts";
 import { parseConfig } from "../lib/server/config.ts";
 import { startService } from "../main.ts";
 import { FeedState } from "../lib/pipeline/feed_state.ts";
@@ -61,20 +63,21 @@ async function play(
   return { got, status, warnings };
 }
 
-Deno.test("ISO times keep the microsecond both ways", () => {
-  assert.equal(
-    parseIsoMicros("2026-12-02T12:00:00.123456Z"),
-    Date.parse("2026-12-02T12:00:00Z") * 1000 + 123456,
-  );
-  assert.equal(
-    parseIsoMicros("2026-12-02T12:00:00.5Z"),
-    Date.parse("2026-12-02T12:00:00Z") * 1000 + 500000,
-  );
+Deno.test("ISO times keep the microsecond both ways; digits past it are cut (one rule)", () => {
+  assert.equal(isoToUs("2026-12-02T12:00:00.123456Z"), T0 + 123456);
+  assert.equal(isoToUs("2026-12-02T12:00:00.5Z"), T0 + 500000);
+  // tardis writes 100 ns (a 7th digit, often not 0): kept to the whole µs, like lib/record's lines.
+  assert.equal(isoToUs("2026-12-02T12:00:00.1234567Z"), T0 + 123456);
   assert.equal(usToIso(T0 + 7), "2026-12-02T12:00:00.000007Z");
   for (
-    const bad of ["2026-12-02T12:00:00", "2026-12-02T12:00:00.1234567Z", "2026-02-30T12:00:00Z", ""]
+    const bad of [
+      "2026-12-02T12:00:00",
+      "2026-12-02T12:00:00.1234567890Z",
+      "2026-02-30T12:00:00Z",
+      "",
+    ]
   ) {
-    assert.ok(Number.isNaN(parseIsoMicros(bad)), bad);
+    assert.ok(Number.isNaN(isoToUs(bad)), bad);
   }
 });
 
@@ -97,43 +100,45 @@ Deno.test("every record is delivered in order with its recorded time, bytes unto
   }
 });
 
-Deno.test("gzip and zstd files and a directory are read like a plain file", async () => {
+Deno.test("tardis .json.gz, .zst (several frames) and text files, 7-digit times, play alike", async () => {
   const lines = recording(10);
+  // tardis' 100 ns digit, not 0: the record keeps the whole µs.
+  const tardis = lines.map((l) => l.replace(/Z /, "7Z "));
+  const enc = new TextEncoder();
   const dir = await Deno.makeTempDir();
   try {
-    await Deno.writeFile(
-      `${dir}/a.txt.gz`,
-      gzipSync(new TextEncoder().encode(lines.slice(0, 5).join("\n") + "\n")),
-    );
-    await Deno.writeTextFile(`${dir}/b.txt`, lines.slice(5, 8).join("\n"));
+    const files = {
+      gz: `${dir}/a.json.gz`,
+      zst: `${dir}/b.json.zst`,
+      txt: `${dir}/c.txt`,
+    };
+    await Deno.writeFile(files.gz, gzipSync(enc.encode(tardis.join("\n") + "\n")));
     // zstd in two independent frames (blocks), as a recording writes them.
-    const enc = new TextEncoder();
     await Deno.writeFile(
-      `${dir}/c.txt.zst`,
+      files.zst,
       new Uint8Array([
-        ...zstdCompressSync(enc.encode(lines[8] + "\n")),
-        ...zstdCompressSync(enc.encode(lines[9] + "\n")),
+        ...zstdCompressSync(enc.encode(tardis.slice(0, 4).join("\n") + "\n")),
+        ...zstdCompressSync(enc.encode(tardis.slice(4).join("\n") + "\n")),
       ]),
     );
-    const got = [];
-    for await (const r of readTardisLines(dir)) got.push(r.receiveTimeUs);
-    assert.deepEqual(got, lines.map((_, i) => T0 + i * 100_000));
-    // A truncated zstd file: its whole frames are read, the rest reported, the next file read.
+    await Deno.writeTextFile(files.txt, tardis.join("\n")); // no final line feed
+    for (const path of Object.values(files)) {
+      const { got, status } = await play(path);
+      assert.deepEqual(got.map(([, at]) => at), lines.map((_, i) => (T0 + i * 100_000) / 1000));
+      assert.equal(got[3][0], lines[3].slice(lines[3].indexOf(" ") + 1), path);
+      assert.equal(status.get("badLines"), 0, path);
+    }
+    // A truncated zstd file: its whole frames are played, the cut one counted.
     const whole = zstdCompressSync(enc.encode(lines[0] + "\n"));
     const cut = zstdCompressSync(enc.encode(lines[1] + "\n")).subarray(0, 9);
-    await Deno.writeFile(`${dir}/c.txt.zst`, new Uint8Array([...whole, ...cut]));
-    const bad: string[] = [];
-    const again = [];
-    for await (
-      const r of readTardisLines(dir, {
-        onBad: (b) => bad.push(`${b.file}@${b.offset}: ${b.reason}`),
-      })
-    ) {
-      again.push(r.receiveTimeUs);
-    }
-    assert.equal(again.length, 9, "8 + the whole frame of the cut file");
-    assert.equal(bad.length, 1, bad.join("\n"));
-    assert.match(bad[0], /c\.txt\.zst@\d+: unreadable from here on \(truncated zstd frame/);
+    await Deno.writeFile(files.zst, new Uint8Array([...whole, ...cut]));
+    const { got, status, warnings } = await play(files.zst);
+    assert.equal(got.length, 1);
+    assert.equal(status.get("badLines"), 1);
+    assert.match(
+      warnings[0],
+      new RegExp(`truncated-block\\) in ${files.zst} at byte ${whole.length}`),
+    );
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
@@ -152,14 +157,8 @@ Deno.test("bad lines and times going backwards are counted with file and offset,
     assert.equal(status.get("badLines"), 4);
     const offsetOfGarbage = new TextEncoder().encode(lines.slice(0, 2).join("\n") + "\n").length;
     assert.ok(warnings[0].includes(`${path} at byte ${offsetOfGarbage}`), warnings[0]);
-    assert.ok(
-      warnings.some((w) => w.includes("earlier than the line before")),
-      warnings.join("\n"),
-    );
-    assert.ok(
-      warnings.some((w) => w.includes("expected an ISO-8601 UTC time")),
-      warnings.join("\n"),
-    );
+    assert.equal(warnings.filter((w) => w.includes("(out-of-order)")).length, 1);
+    assert.equal(warnings.filter((w) => w.includes("(bad-line)")).length, 3);
   } finally {
     await Deno.remove(path);
   }
@@ -402,30 +401,137 @@ Deno.test("no record is delivered while the pipeline has no room: the replay wai
   }
 });
 
-Deno.test("replay reads what the recorder (lib/record) writes: its 7-digit times, its zstd blocks", async () => {
+Deno.test("replay reads what the recorder (lib/record) writes: a directory, an hour file, a .partial", async () => {
   const dir = await Deno.makeTempDir();
   try {
     const w = new RecordWriter({ dir, venue: "binance", maxBytes: 1 << 30 });
-    const sent: [number, string][] = [];
+    const sent: [string, number][] = [];
+    // 50 records over two hours: a closed hour file and the open one (.partial).
     for (let i = 0; i < 50; i++) {
+      const us = T0 + i * 100_007 + (i >= 30 ? 3600_000_000 : 0);
       const text = depth(i % 2 ? "ethusdt" : "btcusdt", 1000 + i);
-      sent.push([T0 + i * 100_007, text]);
-      w.append(T0 + i * 100_007, text);
-      if (i === 20) w.flush(); // two blocks
+      sent.push([text, us / 1000]);
+      w.append(us, text);
+      if (i === 20 || i === 40) w.flush(); // several blocks
+    }
+    w.flush();
+    const day = `${dir}/binance/2026-12-02`;
+    assert.deepEqual(
+      [...Deno.readDirSync(day)].map((e) => e.name).filter((n) => n.includes(".dwrec.zst")).sort(),
+      ["12.dwrec.zst", "13.dwrec.zst.partial"],
+    );
+    for (const path of [dir, `${dir}/binance`]) {
+      const { got, status } = await play(path);
+      assert.deepEqual(got, sent, path);
+      assert.equal(status.get("badLines"), 0);
+    }
+    assert.deepEqual((await play(`${day}/12.dwrec.zst`)).got, sent.slice(0, 30));
+    assert.deepEqual((await play(`${day}/13.dwrec.zst.partial`)).got, sent.slice(30));
+    // --replay-from seeks by the index: from record 45 in the second hour.
+    const from = await play(dir, { fromUs: Math.round(sent[45][1] * 1000) });
+    assert.deepEqual(from.got, sent.slice(45));
+    w.close();
+    // Without its index the hour is scanned: played whole, the missing index counted.
+    await Deno.remove(`${day}/12.dwrec.idx`);
+    const scanned = await play(`${day}/12.dwrec.zst`);
+    assert.deepEqual(scanned.got, sent.slice(0, 30));
+    assert.equal(scanned.status.get("badLines"), 1);
+    assert.match(scanned.warnings[0], /\(missing-index\) in .*12\.dwrec\.zst at byte 0/);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("diff mode: seeking into a recording starts at the recorder's generated snapshots, read by the index", async () => {
+  // Two hours of 2 symbols: a diff event every 10 s each, and a generated
+  // snapshot of each just after every 5-minute boundary (as the recorder writes).
+  const dir = await Deno.makeTempDir();
+  const snap = (s: string, id: number) =>
+    `{"stream":"${s}@depthSnapshot","generated":true,"data":{"lastUpdateId":${id},"bids":[],"asks":[]}}`;
+  const diff = (s: string, id: number) => `{"stream":"${s}@depth@100ms","data":{"u":${id}}}`;
+  try {
+    const w = new RecordWriter({ dir, venue: "binance", maxBytes: 1 << 30, blockBytes: 4096 });
+    const snaps: number[] = [];
+    for (let us = T0, id = 0; us < T0 + 7200_000_000; us += 5_000_000, id++) {
+      if (us % 300_000_000 === 0) {
+        w.append(us, snap("btcusdt", id));
+        w.append(us + 1, snap("ethusdt", id));
+        snaps.push(us);
+      }
+      w.append(us + 2, diff(id % 2 ? "ethusdt" : "btcusdt", id));
     }
     w.close();
-    const files: string[] = [];
-    for await (const e of Deno.readDir(`${dir}/binance/2026-12-02`)) {
-      if (e.name.endsWith(".dwrec.zst")) files.push(`${dir}/binance/2026-12-02/${e.name}`);
+    const fromUs = T0 + 3600_000_000 + 37 * 60_000_000 + 30_000_000; // 13:37:30
+    const boundary = T0 + 3600_000_000 + 35 * 60_000_000; // 13:35
+    const clocks: number[] = [];
+    const snapshots: [number, number][] = [];
+    const { got, status } = await play(dir, {
+      diff: true,
+      fromUs,
+      speed: 1000, // the warm-up before fromUs is not paced; the rest takes ~0.1 s
+      toUs: fromUs + 60_000_000,
+      onSnapshot: (id, _body, at) => snapshots.push([id, at * 1000]),
+      onClock: (at) => clocks.push(at),
+    });
+    assert.deepEqual(snapshots.slice(0, 2), [[0, boundary], [1, boundary + 1]]);
+    assert.equal(got[0][1], (boundary + 2) / 1000, "the diff events from the snapshots on");
+    assert.equal(got.at(-1)![1], (fromUs + 60_000_000 - 5_000_000 + 2) / 1000);
+    // The books warm up from 13:35 without the clock; diff books are emitted from fromUs on.
+    assert.ok(clocks.length > 0 && clocks[0] >= fromUs / 1000, String(clocks[0]));
+    assert.equal(status.get("badLines"), 0);
+    // Seeking into the first 5 minutes: the snapshots at the recording's start.
+    const early = await play(dir, { diff: true, fromUs: T0 + 60_000_000, toUs: T0 + 61_000_000 });
+    assert.equal(early.got[0][1], (T0 + 2) / 1000);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("diff mode: a symbol without a snapshot near the seek time is looked for further back, to the start", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const w = new RecordWriter({ dir, venue: "binance", maxBytes: 1 << 30, blockBytes: 4096 });
+    for (let us = T0, id = 0; us < T0 + 7200_000_000; us += 5_000_000, id++) {
+      // btcusdt has a snapshot every 5 minutes, ethusdt only at the start.
+      if (us % 300_000_000 === 0) {
+        w.append(us, `{"stream":"btcusdt@depthSnapshot","generated":true,"data":{}}`);
+      }
+      if (us === T0 + 60_000_000) {
+        w.append(us + 1, `{"stream":"ethusdt@depthSnapshot","generated":true,"data":{}}`);
+      }
+      w.append(us + 2, `{"stream":"btcusdt@depth@100ms","data":{"u":${id}}}`);
     }
-    assert.equal(files.length, 1, "one closed hour file");
-    const got: [number, string][] = [];
-    const bad: string[] = [];
-    for await (const r of readTardisLines(files[0], { onBad: (b) => bad.push(b.reason) })) {
-      got.push([r.receiveTimeUs, r.text]);
-    }
-    assert.deepEqual(bad, []);
-    assert.deepEqual(got, sent);
+    w.close();
+    const fromUs = T0 + 3600_000_000 + 37 * 60_000_000;
+    const snapshots: [number, number][] = [];
+    const { got } = await play(dir, {
+      diff: true,
+      fromUs,
+      toUs: fromUs,
+      onSnapshot: (id, _body, at) => snapshots.push([id, at * 1000]),
+    });
+    assert.deepEqual(snapshots[0], [1, T0 + 60_000_001], "ethusdt's only snapshot");
+    assert.equal(got[0][1], (T0 + 60_000_002) / 1000, "everything after it is played");
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("--source replay takes the symbols and stream from a recording directory; an empty one is a clear error", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const base = ["--source=replay", `--replay-path=${dir}`];
+    await assert.rejects(
+      () => replayConfig(parseConfig(base)),
+      /--replay-path: .* holds no depth messages .*expected a recording directory/,
+    );
+    const w = new RecordWriter({ dir, venue: "binance", maxBytes: 1 << 30 });
+    for (const line of recording(4)) w.append(isoToUs(line.slice(0, 27)), line.slice(28));
+    w.close();
+    const config = await replayConfig(parseConfig(base));
+    assert.deepEqual(config.symbols, ["btcusdt", "ethusdt"]);
+    assert.equal(config.stream, "depth20");
+    assert.equal(config.levels, 20);
   } finally {
     await Deno.remove(dir, { recursive: true });
   }

@@ -63,6 +63,15 @@ Deno.test("ring sizing from the config: symbols × the source's rate, flags over
     ringCapacities(parseConfig(["--source=sim", "--symbols", names(50), "--sim-rate=100"])),
     { raw: 2_048, processed: 2_048 },
   );
+  // A replay (faster than recorded time: bursts) gets at least 4,096 slots.
+  assert.deepEqual(
+    ringCapacities(parseConfig(["--source=replay", "--replay-path=a", "--symbols=btcusdt"])),
+    { raw: 4_096, processed: 4_096 },
+  );
+  assert.deepEqual(
+    ringCapacities(parseConfig(["--source=replay", "--replay-path=a", "--symbols", names(2_000)])),
+    { raw: 8_192, processed: 8_192 },
+  );
   // Each flag (or its env var) overrides its ring only.
   assert.deepEqual(
     ringCapacities(parseConfig(["--symbols", names(2_000), "--raw-capacity=1024"])),

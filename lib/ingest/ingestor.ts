@@ -98,7 +98,7 @@ import type { MessageFeed } from "./message_feed.ts";
 import { ReplayFeed } from "./replay_feed.ts";
 import { ReplayStatus } from "../pipeline/replay_status.ts";
 import { parseDepthSnapshot } from "./snapshot_parser.ts";
-import { quantiseReceiveTime } from "./tardis_lines.ts";
+import { quantiseReceiveTime } from "../record/mod.ts";
 import { SyncState } from "./diff_sync.ts";
 import { bookSnapshotRecord, disconnectRecord, restSnapshotRecord } from "./tap_records.ts";
 

@@ -13,17 +13,32 @@
  * - **Back-pressure.** Before each record the feed asks `hasRoom()` (the
  *   ingest: is there space in the raw ring for what this record may write?)
  *   and waits while there is none: nothing is dropped at any speed.
- * - **Window.** Records before `fromUs` are skipped; the first record after
- *   `toUs` ends the pass. In diff mode the pass starts at the earliest of the
- *   symbols' last snapshots at or before `fromUs` (found by a first scan), so
- *   the books are seeded when the window opens.
+ * - **Reading.** lib/record's reader (`openRecording`): a recording
+ *   directory (`DIR/<venue>/YYYY-MM-DD/HH.dwrec.zst`, `.partial` included), one
+ *   `.dwrec.zst`, or a tardis-format `.json.gz` / `.zst` / text file; records
+ *   are pulled one at a time from a decompressed block, and only an exchange
+ *   message is turned into a string (what `onMessage` takes).
+ * - **Window.** Records before `fromUs` are skipped (the index finds the
+ *   block to start in); the first record after `toUs` ends the pass. In diff
+ *   mode the pass starts at the earliest of the symbols' last snapshots at or
+ *   before `fromUs` (recorded REST snapshots and the recorder's generated
+ *   ones, written at every 5-minute boundary): the 5 minutes before `fromUs`
+ *   are scanned first, then 10, 20, … earlier until every symbol has one or
+ *   the recording's start is reached. The records from there to `fromUs` warm
+ *   the books up: delivered at once (not paced) and without `onClock`, so
+ *   diff books are first emitted at `fromUs`.
+ * - **Disconnects.** A recorded `<symbol>@disconnect` marker is not given to
+ *   `onMessage`: the symbol goes through Connecting (the ingest resets its
+ *   book, as it did live) and is Live again at its next accepted frame.
  * - **Loop.** With `loop`, the pass starts over at the end, like a reconnect
  *   to an exchange that restarted: every symbol goes through Connecting (the
  *   ingest resets its books) and the receive times are shifted by the length
  *   of the passes before, so the clock never runs backwards.
- * - **Bad input.** A line that is not `<time> <message>` and a time earlier
- *   than the one before are counted (`badLines`), logged with file and offset
- *   and skipped.
+ * - **Bad input.** Everything the reader counts (a corrupt or truncated
+ *   block, a missing or wrong index, a line that is not `<time> <message>`, a
+ *   time earlier than one before it, a file that went away) is counted
+ *   (`badLines`), logged with file and offset and skipped; reading goes on
+ *   with the next good line or block.
  *
  * A feed started on a status that already has a position (the supervisor
  * restarted the ingest worker) resumes after the last record delivered,
@@ -36,7 +51,7 @@
  * ```ts
  * import { ReplayFeed } from "./replay_feed.ts";
  * import { ReplayStatus } from "../pipeline/replay_status.ts";
- * declare const path: string; // a tardis-format text file
+ * declare const path: string; // a recording directory, a .dwrec.zst or a tardis file
  * const feed = new ReplayFeed({
  *   path,
  *   symbols: ["btcusdt"],
@@ -53,12 +68,7 @@ import { FeedState } from "../pipeline/feed_state.ts";
 import type { ReplayStatus } from "../pipeline/replay_status.ts";
 import type { ConnectionCounter } from "./stream_connection.ts";
 import type { MessageFeed } from "./message_feed.ts";
-import {
-  type BadLine,
-  readTardisLines,
-  type RecordReader,
-  type ReplayRecord,
-} from "./tardis_lines.ts";
+import { openRecording, type ReadIssue, type RecordReader } from "../record/mod.ts";
 
 /** Options of {@link ReplayFeed}. */
 export interface ReplayFeedOptions {
@@ -88,8 +98,6 @@ export interface ReplayFeedOptions {
   hasRoom?: () => boolean;
   /** Where the position is published. Required. */
   status: ReplayStatus;
-  /** Reads the recording. Default {@link readTardisLines}. */
-  reader?: RecordReader;
   /** No accepted frame of a symbol for this long (recorded time) marks it stale. Default 2000 ms. */
   staleMs?: number;
   /** Where bad lines and read errors are reported. Default `console`. */
@@ -100,17 +108,35 @@ export interface ReplayFeedOptions {
 
 /** Wall-clock lead below which a paced record is delivered without sleeping, ms. */
 const SLEEP_MIN_MS = 2;
-/** At most this many records are delivered between two turns of the event loop. */
-const RECORDS_PER_TURN = 2048;
+/**
+ * Wall time between two turns of the event loop at full speed (timers such as
+ * housekeeping and lease checks run then), ms. A turn costs a timer (≈ 1–3 ms
+ * on a loaded machine), so turns are paced by time, not by record count.
+ */
+const TURN_MS = 50;
+/** Records between two looks at the clock for {@link TURN_MS}. */
+const TURN_CHECK_RECORDS = 256;
 /** How long the feed sleeps while the ring is full, ms. */
 const ROOM_WAIT_MS = 1;
-/** Bad lines logged in full; after that one summary every 1000. */
+/** Bad input logged in full; after that one line every 1000. */
 const BAD_LINES_LOGGED = 20;
 /** Gap between the last record of a pass and the first of the next (loop), µs. */
 const LOOP_GAP_US = 1000_000;
 
+/** Width of the recorder's snapshot period: generated snapshots follow each boundary, µs. */
+const SNAPSHOT_PERIOD_US = 300_000_000;
+
 const SNAPSHOT_SUFFIX = "@depthSnapshot";
+const DISCONNECT_SUFFIX = "@disconnect";
 const STREAM_PREFIX = '{"stream":"';
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+const PREFIX_BYTES = encoder.encode(STREAM_PREFIX);
+const SNAPSHOT_BYTES = encoder.encode(SNAPSHOT_SUFFIX);
+const DISCONNECT_BYTES = encoder.encode(DISCONNECT_SUFFIX);
+const QUOTE = 34;
+/** What a record is, from its stream name. */
+const MESSAGE = 0, SNAPSHOT = 1, DISCONNECT = 2;
 
 /**
  * Plays a recording into `onMessage` (see the module docs); a {@link MessageFeed}.
@@ -253,7 +279,7 @@ export class ReplayFeed implements MessageFeed {
   async #run(): Promise<void> {
     const o = this.#o;
     let startUs = o.fromUs ?? -Infinity;
-    if (o.diff && o.fromUs !== undefined) startUs = await this.#seedStart(o.fromUs);
+    if (o.diff && o.fromUs !== undefined) startUs = this.#seedStart(o.fromUs);
     // A restarted ingest worker finds the position of the one before in the
     // shared status and goes on after its last record (first pass only).
     const resumeMs = o.status.get("clockMs");
@@ -278,14 +304,48 @@ export class ReplayFeed implements MessageFeed {
   }
 
   /** Diff mode: receive time of the earliest of every symbol's last snapshot at or before `fromUs`. */
-  async #seedStart(fromUs: number): Promise<number> {
-    const last = new Map<string, number>();
-    for await (const r of (this.#o.reader ?? readTardisLines)(this.#o.path)) {
-      if (this.#closed || r.receiveTimeUs > fromUs) break;
-      const stream = streamOf(r.text);
-      if (stream?.endsWith(SNAPSHOT_SUFFIX)) last.set(stream, r.receiveTimeUs);
+  #seedStart(fromUs: number): number {
+    const path = this.#o.path;
+    const n = this.#o.symbols.length;
+    const last = new Float64Array(n).fill(NaN);
+    let found = 0;
+    // A tardis text file is read whole by every reader: scan it once.
+    const blocks = /\.dwrec\.zst(\.partial)?$/.test(path) || Deno.statSync(path).isDirectory;
+    const head = openRecording(path, { keepIssues: 0 });
+    const firstUs = head.next() ? head.receiveTimeUs : fromUs;
+    head.close();
+    let hi = fromUs;
+    let lo = blocks ? Math.floor(fromUs / SNAPSHOT_PERIOD_US) * SNAPSHOT_PERIOD_US : -Infinity;
+    for (let width = SNAPSHOT_PERIOD_US; !this.#closed; width *= 2) {
+      // Issues are counted by the pass that delivers the records, not here.
+      const r = openRecording(path, { fromUs: lo, toUs: hi, keepIssues: 0 });
+      const window = new Float64Array(n).fill(NaN);
+      while (r.next()) {
+        if (kindOf(r.bytes, r.start, r.end) !== SNAPSHOT) continue;
+        const id = this.#symbolAt(r.bytes, r.start, SNAPSHOT_BYTES.length);
+        if (id >= 0) window[id] = r.receiveTimeUs;
+      }
+      r.close();
+      for (let id = 0; id < n; id++) {
+        if (last[id] !== last[id] && window[id] === window[id]) {
+          last[id] = window[id];
+          found++;
+        }
+      }
+      if (found === n || lo <= firstUs) break;
+      hi = lo - 1;
+      lo = hi + 1 - width;
     }
-    return last.size === 0 ? fromUs : Math.min(...last.values());
+    let start = Infinity;
+    for (let id = 0; id < n; id++) if (last[id] === last[id]) start = Math.min(start, last[id]);
+    return start === Infinity ? fromUs : start;
+  }
+
+  /** The id of the symbol named by the stream of the message at `start` (suffix of `suffixLength` bytes), or -1. */
+  #symbolAt(bytes: Uint8Array, start: number, suffixLength: number): number {
+    const from = start + PREFIX_BYTES.length;
+    const end = bytes.indexOf(QUOTE, from) - suffixLength;
+    return this.#ids.get(decoder.decode(bytes.subarray(from, end))) ?? -1;
   }
 
   /** One pass; returns the first and last receive time delivered (undefined when none was). */
@@ -295,58 +355,66 @@ export class ReplayFeed implements MessageFeed {
   ): Promise<{ firstUs: number; lastUs: number } | undefined> {
     const o = this.#o;
     const status = o.status;
-    const toUs = o.toUs ?? Infinity;
+    // Records before `fromUs` (a diff-mode seek starts at earlier snapshots) warm
+    // the books up: not paced, no clock.
+    const paceFromUs = o.fromUs ?? -Infinity;
+    const reader = openRecording(o.path, {
+      fromUs: startUs,
+      toUs: o.toUs,
+      keepIssues: 0,
+      onIssue: (issue) => this.#issue(issue),
+    });
     let firstUs = NaN;
+    let paceUs = NaN;
     let lastUs = -Infinity;
     let wallStart = 0;
     let sinceTurn = 0;
-    const onBad = (bad: BadLine) => this.#bad(bad);
-    for await (const r of (o.reader ?? readTardisLines)(o.path, { onBad })) {
-      if (this.#closed) break;
-      status.set("offset", r.offset);
-      if (r.receiveTimeUs < lastUs) {
-        this.#bad({
-          file: r.file,
-          offset: r.offset,
-          reason: "receive time earlier than the line before",
-        });
-        continue;
-      }
-      if (r.receiveTimeUs < startUs) continue;
-      if (r.receiveTimeUs > toUs) break;
-      lastUs = r.receiveTimeUs;
-      if (firstUs !== firstUs) {
-        firstUs = r.receiveTimeUs;
-        wallStart = performance.now();
-      }
-      if (this.#speed !== Infinity) {
-        const lead = wallStart + (r.receiveTimeUs - firstUs) / 1000 / this.#speed -
-          performance.now();
-        if (lead >= SLEEP_MIN_MS) {
-          await this.#sleep(lead);
-          sinceTurn = 0;
+    let turnAt = performance.now();
+    try {
+      while (!this.#closed && reader.next()) {
+        const us = reader.receiveTimeUs;
+        status.set("offset", reader.offset);
+        if (us < lastUs) continue; // out of order: counted by the reader, skipped
+        lastUs = us;
+        if (firstUs !== firstUs) firstUs = us;
+        const warmUp = us < paceFromUs;
+        if (!warmUp && paceUs !== paceUs) {
+          paceUs = us;
+          wallStart = performance.now();
         }
+        if (this.#speed !== Infinity && !warmUp) {
+          const lead = wallStart + (us - paceUs) / 1000 / this.#speed - performance.now();
+          if (lead >= SLEEP_MIN_MS) {
+            await this.#sleep(lead);
+            turnAt = performance.now();
+          }
+        }
+        while (o.hasRoom !== undefined && !o.hasRoom() && !this.#closed) {
+          status.add("waits", 1);
+          await this.#sleep(ROOM_WAIT_MS);
+          turnAt = performance.now();
+        }
+        if (++sinceTurn >= TURN_CHECK_RECORDS) {
+          sinceTurn = 0;
+          if (performance.now() - turnAt >= TURN_MS) {
+            await this.#sleep(0); // let timers (housekeeping, lease checks) run
+            turnAt = performance.now();
+          }
+        }
+        if (this.#closed) break;
+        this.#deliver(reader, (us + shiftUs) / 1000, warmUp);
       }
-      while (o.hasRoom !== undefined && !o.hasRoom() && !this.#closed) {
-        status.add("waits", 1);
-        await this.#sleep(ROOM_WAIT_MS);
-        sinceTurn = 0;
-      }
-      if (++sinceTurn >= RECORDS_PER_TURN) {
-        await this.#sleep(0); // let timers (housekeeping, lease checks) run
-        sinceTurn = 0;
-      }
-      if (this.#closed) break;
-      this.#deliver(r, (r.receiveTimeUs + shiftUs) / 1000);
+    } finally {
+      reader.close();
     }
     return firstUs === firstUs ? { firstUs, lastUs } : undefined;
   }
 
-  #deliver(r: ReplayRecord, atMs: number): void {
+  #deliver(r: RecordReader, atMs: number, warmUp: boolean): void {
     const o = this.#o;
     o.status.set("clockMs", atMs);
     o.status.add("records", 1);
-    if (o.onClock) {
+    if (o.onClock && !warmUp) {
       try {
         o.onClock(atMs);
       } catch (e) {
@@ -361,42 +429,80 @@ export class ReplayFeed implements MessageFeed {
         if (this.#lastFrame[id] !== -Infinity) this.#refresh(id, atMs);
       }
     }
-    const text = r.text;
     // Only the stream name at the start is looked at (no scan of the message).
-    const end = text.startsWith(STREAM_PREFIX) ? text.indexOf('"', STREAM_PREFIX.length) : -1;
-    if (end > 0 && text.startsWith(SNAPSHOT_SUFFIX, end - SNAPSHOT_SUFFIX.length)) {
-      this.#snapshot(r, text.slice(STREAM_PREFIX.length, end - SNAPSHOT_SUFFIX.length), atMs);
-      return;
-    }
-    try {
-      o.onMessage(text, atMs);
-    } catch (e) {
-      if (o.onError) o.onError(e);
-      else this.#log.error("replay callback failed:", e);
+    const kind = kindOf(r.bytes, r.start, r.end);
+    if (kind === SNAPSHOT) this.#snapshot(r, atMs);
+    else if (kind === DISCONNECT) this.#disconnect(r);
+    else {
+      try {
+        o.onMessage(r.text(), atMs);
+      } catch (e) {
+        if (o.onError) o.onError(e);
+        else this.#log.error("replay callback failed:", e);
+      }
     }
   }
 
-  #snapshot(r: ReplayRecord, symbol: string, atMs: number): void {
-    const id = this.#ids.get(symbol);
-    if (id === undefined || this.#o.onSnapshot === undefined) return;
-    const body = snapshotBody(r.text);
+  #snapshot(r: RecordReader, atMs: number): void {
+    const id = this.#symbolAt(r.bytes, r.start, SNAPSHOT_BYTES.length);
+    if (id < 0 || this.#o.onSnapshot === undefined) return;
+    const body = snapshotBody(r.text());
     if (body === undefined) {
-      this.#bad({ file: r.file, offset: r.offset, reason: "snapshot line without a data object" });
+      this.#issue({
+        kind: "bad-line",
+        file: r.file,
+        offset: r.offset,
+        message: "snapshot line without a data object",
+      });
       return;
     }
     this.#call(() => this.#o.onSnapshot!(id, body, atMs));
   }
 
-  #bad(bad: BadLine): void {
+  /** A recorded disconnect: the symbol goes through Connecting, as it did live. */
+  #disconnect(r: RecordReader): void {
+    const id = this.#symbolAt(r.bytes, r.start, DISCONNECT_BYTES.length);
+    if (id < 0) return;
+    this.#lastFrame[id] = -Infinity;
+    this.#resyncing[id] = 0;
+    this.#refresh(id, NaN);
+  }
+
+  #issue(issue: ReadIssue): void {
     const n = this.#o.status.get("badLines") + 1;
     this.#o.status.set("badLines", n);
     if (n <= BAD_LINES_LOGGED || n % 1000 === 0) {
+      const where = issue.lineOffset === undefined
+        ? `at byte ${issue.offset}`
+        : `in the block at byte ${issue.offset}, line at byte ${issue.lineOffset} of the block`;
       this.#log.warn(
-        `replay: bad line ${n} in ${bad.file} at byte ${bad.offset}: ${bad.reason}; skipped` +
-          (n === BAD_LINES_LOGGED ? " (further bad lines are logged every 1000)" : ""),
+        `replay: bad input ${n} (${issue.kind}) in ${issue.file} ${where}: ${issue.message}; skipped` +
+          (n === BAD_LINES_LOGGED ? " (further bad input is logged every 1000)" : ""),
       );
     }
   }
+}
+
+/** {@link MESSAGE}, {@link SNAPSHOT} or {@link DISCONNECT}: the suffix of the stream name at the message's start. */
+function kindOf(bytes: Uint8Array, start: number, end: number): number {
+  const p = PREFIX_BYTES;
+  if (end - start <= p.length) return MESSAGE;
+  for (let i = 0; i < p.length; i++) if (bytes[start + i] !== p[i]) return MESSAGE;
+  // Stream names are short: look for the closing quote in the first 200 bytes only.
+  const limit = Math.min(end, start + p.length + 200);
+  let q = start + p.length;
+  while (q < limit && bytes[q] !== QUOTE) q++;
+  if (q === limit) return MESSAGE;
+  if (endsWith(bytes, q, SNAPSHOT_BYTES)) return SNAPSHOT;
+  if (endsWith(bytes, q, DISCONNECT_BYTES)) return DISCONNECT;
+  return MESSAGE;
+}
+
+function endsWith(bytes: Uint8Array, end: number, suffix: Uint8Array): boolean {
+  const at = end - suffix.length;
+  if (at < 0) return false;
+  for (let i = 0; i < suffix.length; i++) if (bytes[at + i] !== suffix[i]) return false;
+  return true;
 }
 
 const STREAM = /^\{"stream":"([^"]{1,200})"/;

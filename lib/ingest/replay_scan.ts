@@ -12,7 +12,7 @@
  * @module
  */
 import type { DepthStream } from "./depth_stream.ts";
-import { readTardisLines, type RecordReader } from "./tardis_lines.ts";
+import { openRecording } from "../record/mod.ts";
 import { streamOf } from "./replay_feed.ts";
 
 /** What {@link scanRecording} found. */
@@ -33,9 +33,11 @@ export interface RecordingScan {
 export interface ScanOptions {
   /** Records read at most. Default 100,000 (a minute of 100 symbols at 10 frames/s and more). */
   maxRecords?: number;
-  /** Reads the recording. Default {@link readTardisLines}. */
-  reader?: RecordReader;
 }
+
+const decoder = new TextDecoder();
+/** Bytes of a message's start decoded to find its stream name. */
+const HEAD_BYTES = 240;
 
 const PARTIAL = /^([a-z0-9_.-]+)@depth(5|10|20)@100ms$/;
 const DIFF = /^([a-z0-9_.-]+)@depth@100ms$/;
@@ -57,20 +59,28 @@ const SNAPSHOT = /^([a-z0-9_.-]+)@depthSnapshot$/;
  * scan.stream; // "depth20"
  * ```
  */
-export async function scanRecording(
-  path: string,
-  options: ScanOptions = {},
-): Promise<RecordingScan> {
+export function scanRecording(path: string, options: ScanOptions = {}): Promise<RecordingScan> {
+  try {
+    return Promise.resolve(scan(path, options));
+  } catch (e) {
+    return Promise.reject(e);
+  }
+}
+
+function scan(path: string, options: ScanOptions): RecordingScan {
   const max = options.maxRecords ?? 100_000;
   const seen = new Set<string>();
   let stream: DepthStream | undefined;
   let levels: number | undefined;
   let records = 0;
   let firstUs = NaN;
-  for await (const r of (options.reader ?? readTardisLines)(path)) {
+  const r = openRecording(path, { keepIssues: 0 });
+  while (r.next()) {
     if (records === 0) firstUs = r.receiveTimeUs;
     if (++records > max) break;
-    const name = streamOf(r.text);
+    const name = streamOf(
+      decoder.decode(r.bytes.subarray(r.start, Math.min(r.end, r.start + HEAD_BYTES))),
+    );
     if (name === undefined) continue;
     let m = PARTIAL.exec(name);
     if (m !== null) {
@@ -81,6 +91,7 @@ export async function scanRecording(
     }
     if (m !== null) seen.add(m[1]);
   }
+  r.close();
   return {
     symbols: [...seen],
     stream,

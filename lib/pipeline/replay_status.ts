@@ -23,9 +23,13 @@ export const REPLAY_STATUS_FIELDS = [
   "speed",
   /** Records (lines) delivered to the ingest since the start, over every loop. */
   "records",
-  /** Lines that are not `<time> <message>` or whose time went backwards, counted and skipped. */
+  /**
+   * Bad input met, counted and skipped: lines that are not `<time> <message>`
+   * or whose time went backwards, corrupt or truncated blocks, a missing or
+   * wrong index, files that could not be read (lib/record's read issues).
+   */
   "badLines",
-  /** Byte offset in the file of the next line to read. */
+  /** Where the last record delivered is: its block's byte offset in an hour file, its line's in a text file. */
   "offset",
   /** Passes over the file finished (`--replay-loop` starts the next one). */
   "loops",

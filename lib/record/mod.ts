@@ -35,6 +35,7 @@ export {
   isoToUs,
   isRecordableTime,
   parseTime,
+  quantiseReceiveTime,
   TIME_LENGTH,
   usToIso,
   writeTime,

@@ -289,3 +289,19 @@ export function usToIso(us: number): string {
   writeTime(buf, 0, us);
   return String.fromCharCode(...buf.subarray(0, 26)) + "Z";
 }
+
+/**
+ * Receive time `at` (epoch ms, as the connections stamp it) rounded to the
+ * whole microsecond a recording keeps: the ingest uses this rounded time live,
+ * so a replay hands it exactly the times it had.
+ *
+ * @example
+ * ```ts
+ * import { quantiseReceiveTime } from "./record_line.ts";
+ * quantiseReceiveTime(1000.0004); // 1000
+ * quantiseReceiveTime(1000.0006); // 1000.001
+ * ```
+ */
+export function quantiseReceiveTime(at: number): number {
+  return Math.round(at * 1000) / 1000;
+}

@@ -10,7 +10,8 @@
  * Bad content never throws: corrupt or truncated blocks, a missing or wrong
  * index, bad lines and times out of order are counted in `issues` with file
  * and offset, and reading goes on with the next good block or line. Records
- * out of order are delivered (and counted). Opening a path that does not exist
+ * out of order (earlier than the latest time read so far) are delivered and
+ * counted; the replay skips them. Opening a path that does not exist
  * or a directory with several venues and no `venue` throws.
  *
  * Two ways to read: the pull API (`next()`, then `receiveTimeUs` and the
@@ -95,6 +96,11 @@ export class RecordReader implements AsyncIterable<RecordedMessage> {
   end = 0;
   /** File of the current record. */
   file = "";
+  /**
+   * Where the current record is in `file`: the byte offset of its block in a
+   * recording (blocks are the unit of seeking), of its line in a text file.
+   */
+  offset = 0;
   /** Records delivered. */
   records = 0;
   /** Blocks (text chunks) decoded: what a seek cost. */
@@ -139,14 +145,17 @@ export class RecordReader implements AsyncIterable<RecordedMessage> {
         this.#badLine(chunk, lineStart, lineEnd);
         continue;
       }
+      // Compared with the latest time so far: after a time from the future
+      // every record before it in time is out of order (and each is counted).
       if (t.us < this.#prevUs) this.#outOfOrder(chunk, lineStart, t.us);
-      this.#prevUs = t.us;
+      else this.#prevUs = t.us;
       if (t.us < this.#fromUs || t.us > this.#toUs) continue;
       this.receiveTimeUs = t.us;
       this.bytes = bytes;
       this.start = t.messageStart;
       this.end = lineEnd;
       this.file = chunk.file;
+      this.offset = chunk.inBlock ? chunk.offset : chunk.offset + lineStart;
       this.records++;
       return true;
     }
@@ -218,7 +227,7 @@ export class RecordReader implements AsyncIterable<RecordedMessage> {
       "out-of-order",
       chunk.file,
       offset,
-      `receive time ${us} µs is before the previous record's ${this.#prevUs} µs`,
+      `receive time ${us} µs is before an earlier record's ${this.#prevUs} µs`,
       lineOffset,
     );
   }

@@ -20,6 +20,7 @@
 import { constants, gunzipSync } from "node:zlib";
 import { LF } from "./record_line.ts";
 import type { ReadIssues } from "./read_issues.ts";
+import { DEFAULT_BLOCK_BYTES } from "./record_writer.ts";
 import { decodeIndex, type IndexEntry, seekEntry, validIndexPrefix } from "./record_index.ts";
 import {
   decompressFrame,
@@ -149,7 +150,8 @@ export class DwrecSource implements ChunkSource {
   #decode(frame: Uint8Array, offset: number, records: number, rawLength: number) {
     let text: Uint8Array | undefined;
     try {
-      text = decompressFrames(frame);
+      // The index's length, or a full block while scanning.
+      text = decompressFrames(frame, rawLength >= 0 ? rawLength : DEFAULT_BLOCK_BYTES);
     } catch (e) {
       this.#issues.add("corrupt-block", this.#path, offset, `zstd: ${(e as Error).message}`);
       return undefined;

@@ -37,7 +37,7 @@ import {
 } from "../ingest/symbol_selector.ts";
 import { depthRequestWeight } from "../pipeline/depth_request_weight.ts";
 import { LOG_FORMATS, LOG_LEVELS, type LogFormat, type LogLevel } from "../pipeline/logger.ts";
-import { parseIsoMicros } from "../ingest/tardis_lines.ts";
+import { isoToUs } from "../record/mod.ts";
 
 /** Where the order books come from. */
 export type Source = "binance" | "sim" | "replay";
@@ -318,7 +318,7 @@ function parseHost(raw: string): string {
 }
 
 function parseIsoTime(raw: string): number {
-  const us = parseIsoMicros(raw.trim());
+  const us = isoToUs(raw.trim());
   if (us !== us) throw new Invalid();
   return us;
 }

@@ -9,7 +9,7 @@
  * ```ts
  * import { parseConfig } from "./config.ts";
  * import { replayConfig } from "./replay_setup.ts";
- * declare const path: string; // a tardis-format recording
+ * declare const path: string; // a recording directory, an hour file or a tardis-format file
  * const config = await replayConfig(parseConfig(["--source", "replay", "--replay-path", path]));
  * config.symbols; // e.g. ["btcusdt", "ethusdt"], from the recording
  * ```
@@ -55,7 +55,8 @@ export async function replayConfig(
       `--replay-path: ${
         JSON.stringify(path)
       } holds no depth messages in its first ${scan.records} ` +
-        "records; expected tardis-format lines `<ISO-8601 time> <raw message>` of " +
+        "records; expected a recording directory (<venue>/YYYY-MM-DD/HH.dwrec.zst), an hour " +
+        "file or a tardis-format file of `<ISO-8601 time> <raw message>` lines, holding " +
         "<symbol>@depth20@100ms, <symbol>@depth@100ms or <symbol>@depthSnapshot streams",
       "--replay-path",
     );

@@ -11,7 +11,13 @@
  * to a power of two makes it 250 to 500 ms. The floor keeps a few symbols with
  * seconds of slack for little memory (256 slots are 180 KB raw + 300 KB
  * processed at 20 levels); the cap bounds the rings at 65,536 slots (46 MB +
- * 77 MB). `--raw-capacity` and `--processed-capacity` override the rule.
+ * 77 MB). A replay gets at least {@link REPLAY_MIN_RING_CAPACITY} slots: faster
+ * than recorded time it delivers thousands of frames between two turns of the
+ * ingest worker's event loop, and a ring that its reader empties while the
+ * replay waits for room (a timer, 1–3 ms on a loaded machine) leaves the
+ * analytics idle (measured: 256 slots ≈ 30–35k frames/s through the service,
+ * 4,096 slots 45–72k, at load 5–9). `--raw-capacity` and
+ * `--processed-capacity` override the rule.
  *
  * | symbols × frames/s | frames in 250 ms | slots |
  * | ------------------ | ---------------- | ----- |
@@ -35,6 +41,8 @@ import type { Config } from "./config.ts";
 export const RING_SLACK_MS = 250;
 /** The fewest slots a default-sized ring has. */
 export const MIN_RING_CAPACITY = 256;
+/** The fewest slots a default-sized ring has in a replay (see the module docs). */
+export const REPLAY_MIN_RING_CAPACITY = 4096;
 /** The most slots a default-sized ring has. */
 export const MAX_RING_CAPACITY = 65_536;
 /**
@@ -83,7 +91,8 @@ export type RingSizingConfig = Pick<
  * The slots of the raw and processed rings of a run: `--raw-capacity` and
  * `--processed-capacity` when given, otherwise {@link ringCapacityFor} the
  * resolved symbols at their expected rate (`--sim-rate` with `--source sim`,
- * else {@link EXCHANGE_FRAMES_PER_SECOND}).
+ * else {@link EXCHANGE_FRAMES_PER_SECOND}), and at least
+ * {@link REPLAY_MIN_RING_CAPACITY} with `--source replay`.
  *
  * @example
  * ```ts
@@ -95,6 +104,7 @@ export type RingSizingConfig = Pick<
  */
 export function ringCapacities(config: RingSizingConfig): { raw: number; processed: number } {
   const rate = config.source === "sim" ? config.simRate : EXCHANGE_FRAMES_PER_SECOND;
-  const sized = ringCapacityFor(config.symbols.length, rate);
+  let sized = ringCapacityFor(config.symbols.length, rate);
+  if (config.source === "replay") sized = Math.max(sized, REPLAY_MIN_RING_CAPACITY);
   return { raw: config.rawCapacity ?? sized, processed: config.processedCapacity ?? sized };
 }
