@@ -127,11 +127,11 @@ export interface ReplayStats {
   speed: number | "max";
   /** Records delivered (every loop). */
   records: number;
-  /** Bad lines skipped. */
+  /** Problems the reader found and skipped (bad lines, corrupt or truncated blocks, a bad index, times out of order, unreadable files), each logged with its file and offset. */
   badLines: number;
   /** The recording. */
   path: string;
-  /** Byte offset in the file of the last line read. */
+  /** Where the last record delivered is: its block's byte offset in an hour file, its line's in a text file. */
   offset: number;
   /** Passes finished. */
   loops: number;
