@@ -25,6 +25,8 @@ const RANKS: ReadonlyArray<readonly [prefix: string, rank: number]> = [
   ["lib/metrics/", 4],
   ["lib/web/", 4],
   ["lib/net/", 4],
+  // Everything that speaks NATS (issue 16, docs/design.md §10): the server imports it.
+  ["lib/bus/", 4],
   ["lib/server/", 5],
   ["lib/client/", 5],
   ["islands/", 6],
