@@ -16,6 +16,7 @@
  */
 
 import type { ReplayStatus } from "../pipeline/replay_status.ts";
+import type { RecordTotals } from "./record_totals.ts";
 import type { PipelineSources } from "./pipeline_totals.ts";
 import type { DataMode } from "../pipeline/data_mode.ts";
 
@@ -115,4 +116,6 @@ export interface MetricsSources extends PipelineSources {
   http?: HttpView;
   /** `--source replay`: the replay position (written by the ingest worker). Absent otherwise. */
   readonly replay?: ReplayStatus;
+  /** `--record-dir`: the recording's totals. Absent otherwise. */
+  readonly record?: RecordTotals;
 }

@@ -3,7 +3,8 @@
  * {@link RecordWriter}, closes a block when it reaches the writer's block size
  * (1 MiB) or when `flushMs` of wall time (default 10 s) passed since the last
  * one, so a crash loses little; parks on the ring when it is empty; publishes
- * the writer's counters in a {@link RecorderStatus}; and on stop (or once the
+ * the writer's counters in a {@link RecorderStatus} (going on from what a
+ * previous generation left there); and on stop (or once the
  * ring is closed and empty) writes what it holds and closes the hour file
  * (renamed from `.partial`). Runs in the recorder worker
  * (lib/record/record_worker.ts); every disk write happens there.
@@ -29,7 +30,7 @@
  * @module
  */
 import type { RecordRing } from "../pipeline/record_ring.ts";
-import type { RecorderStatus } from "../pipeline/recorder_status.ts";
+import type { RecorderStatus, RecorderStatusField } from "../pipeline/recorder_status.ts";
 import type { RecordWriter } from "./record_writer.ts";
 
 /** Default wall time between two closed blocks while records arrive: 10 s. */
@@ -78,6 +79,8 @@ export class Recorder {
   readonly #lease?: { held(): boolean };
   #lastFlush: number;
   #stopping = false;
+  /** The status as the previous generation left it: counters go on from there. */
+  readonly #base?: Record<RecorderStatusField, number>;
   #wake?: () => void;
 
   /** A recorder; {@link Recorder.run} starts it. */
@@ -90,6 +93,7 @@ export class Recorder {
     this.#nowMs = options.nowMs ?? Date.now;
     this.#lease = options.lease;
     this.#lastFlush = this.#nowMs();
+    this.#base = this.#status?.toJSON();
   }
 
   /**
@@ -150,14 +154,15 @@ export class Recorder {
     const s = this.#status;
     if (!s) return;
     const c = this.#writer.counters;
-    s.set("bytesWritten", c.bytesWritten);
-    s.set("files", c.files);
-    s.set("blocks", c.blocks);
-    s.set("records", c.records);
-    s.set("dropped", c.dropped);
-    s.set("errors", c.errors);
-    s.set("filesDeleted", c.filesDeleted);
-    s.set("bytesDeleted", c.bytesDeleted);
+    const b = this.#base!;
+    s.set("bytesWritten", b.bytesWritten + c.bytesWritten);
+    s.set("files", b.files + c.files);
+    s.set("blocks", b.blocks + c.blocks);
+    s.set("records", b.records + c.records);
+    s.set("dropped", b.dropped + c.dropped);
+    s.set("errors", b.errors + c.errors);
+    s.set("filesDeleted", b.filesDeleted + c.filesDeleted);
+    s.set("bytesDeleted", b.bytesDeleted + c.bytesDeleted);
     s.add("heartbeat", 1);
   }
 }
