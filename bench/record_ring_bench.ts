@@ -28,9 +28,10 @@ Deno.bench("record ring: push one real frame (ingest thread, per frame)", {
 });
 
 const sink = new Uint8Array(1 << 16);
+const encoder = new TextEncoder();
 let j = 0;
 Deno.bench("for scale: TextEncoder.encodeInto into a private array", { group: "producer" }, () => {
-  new TextEncoder().encodeInto(texts[j++ % texts.length], sink);
+  encoder.encodeInto(texts[j++ % texts.length], sink);
 });
 
 // Recorder: records already in the ring, drained into a real writer on disk.

@@ -14,7 +14,7 @@ import { PipelineCounters } from "../pipeline/pipeline_counters.ts";
 import { Ingestor, type IngestorOptions } from "./ingestor.ts";
 import { createLogger, type LogFormat, type LogLevel } from "../pipeline/logger.ts";
 import { WorkerLease } from "../pipeline/worker_lease.ts";
-import { RecordRing } from "../pipeline/record_ring.ts";
+import { RecordRing, recordTap } from "../pipeline/record_ring.ts";
 
 /**
  * The start message the supervisor posts.
@@ -74,8 +74,7 @@ self.onmessage = async (e: MessageEvent<IngestStartMessage | { type: "stop" }>) 
     const record = msg.recordRing ? RecordRing.attach(msg.recordRing) : undefined;
     const started = new Ingestor({
       ...msg.options,
-      // Receive times are epoch ms holding whole µs; the ring takes µs.
-      tap: record && ((text, at) => void record.push(text, Math.round(at * 1000))),
+      tap: record && recordTap(record),
       rawRing: SpscRing.attach(msg.rawRing),
       counters: PipelineCounters.attach(msg.counters),
       log: createLogger(msg.log),

@@ -91,6 +91,25 @@ export interface RecordRingStats {
 const encoder = new TextEncoder();
 
 /**
+ * The ingest's `tap` over a record ring: pushes each record with its receive
+ * time (epoch ms holding whole µs, as the ingest keeps them) in µs. A full
+ * ring drops and counts the record; the tap never waits.
+ *
+ * @example
+ * ```ts
+ * import { RecordRing, recordTap } from "./record_ring.ts";
+ * const ring = RecordRing.create();
+ * const tap = recordTap(ring);
+ * tap('{"e":"depthUpdate"}', 1_796_212_800_123.456);
+ * ring.next(); // true
+ * ring.timeUs; // 1796212800123456
+ * ```
+ */
+export function recordTap(ring: RecordRing): (text: string, receivedAtMs: number) => void {
+  return (text, receivedAtMs) => void ring.push(text, Math.round(receivedAtMs * 1000));
+}
+
+/**
  * The ring: one producer and one consumer, each through its own
  * {@link RecordRing} object (see the module documentation).
  *
