@@ -57,6 +57,23 @@ Deno.test("recorder: a block is closed after flushMs of wall time, before the bl
   writer.close();
 });
 
+Deno.test("recorder: an hour ended on the wall clock is closed at the next flush, with nothing new", () => {
+  const dir = Deno.makeTempDirSync();
+  const ring = RecordRing.create({ capacity: 1 << 16 });
+  const t = Date.UTC(2026, 11, 2, 12, 59, 59);
+  let now = t;
+  const writer = new RecordWriter({ dir, venue: "binance" });
+  const recorder = new Recorder({ ring, writer, flushMs: 10_000, nowMs: () => now });
+  ring.push("{}", t * 1000);
+  recorder.drain();
+  now = t + 10_000; // 13:00:09: the 12:00 hour has ended
+  recorder.drain();
+  assert.deepEqual(
+    [...Deno.readDirSync(`${dir}/binance/2026-12-02`)].map((e) => e.name).sort(),
+    ["12.dwrec.idx", "12.dwrec.zst"],
+  );
+});
+
 Deno.test("recorder: a failing disk counts errors and drops, never throws, and recording resumes", async () => {
   const dir = Deno.makeTempDirSync();
   let full = true;

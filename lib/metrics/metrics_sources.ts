@@ -37,6 +37,8 @@ export interface SupervisorView {
   restarts(worker: WorkerName): number;
   /** Frames lost in flight by worker restarts (at most one per restart), counted. */
   readonly inFlightLost: number;
+  /** The recorder worker (`--record-dir`); absent from views without one. */
+  recorder?(): { state: WorkerState; restarts: number };
 }
 
 /** Latency of frames from local receive to the main thread, kept by the consumer. */

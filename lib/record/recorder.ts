@@ -2,7 +2,8 @@
  * The recorder's loop: takes records out of the record ring (in place) into a
  * {@link RecordWriter}, closes a block when it reaches the writer's block size
  * (1 MiB) or when `flushMs` of wall time (default 10 s) passed since the last
- * one, so a crash loses little; parks on the ring when it is empty; publishes
+ * one, so a crash loses little (and closes the hour file once its hour has
+ * ended on the wall clock, even when nothing came since); parks on the ring when it is empty; publishes
  * the writer's counters in a {@link RecorderStatus} (going on from what a
  * previous generation left there); and on stop (or once the
  * ring is closed and empty) writes what it holds and closes the hour file
@@ -35,6 +36,8 @@ import type { RecordWriter } from "./record_writer.ts";
 
 /** Default wall time between two closed blocks while records arrive: 10 s. */
 export const DEFAULT_FLUSH_MS = 10_000;
+
+const HOUR_MS = 3_600_000;
 
 /** Records taken between two looks at the lease, the clock and the status. */
 const BATCH = 4096;
@@ -78,6 +81,7 @@ export class Recorder {
   readonly #nowMs: () => number;
   readonly #lease?: { held(): boolean };
   #lastFlush: number;
+  #lastUs = Infinity;
   #stopping = false;
   /** The status as the previous generation left it: counters go on from there. */
   readonly #base?: Record<RecorderStatusField, number>;
@@ -106,12 +110,15 @@ export class Recorder {
     let n = 0;
     while (n < max && ring.next()) {
       writer.appendFrom(ring.timeUs, ring.bytes, ring.textStart, ring.textLength);
+      this.#lastUs = ring.timeUs;
       n++;
     }
     ring.release();
     const now = this.#nowMs();
     if (now - this.#lastFlush >= this.#flushMs) {
-      writer.flush();
+      // An hour that has ended on the wall clock is closed (renamed) even when nothing came since.
+      if (Math.floor(now / HOUR_MS) > Math.floor(this.#lastUs / 1000 / HOUR_MS)) writer.close();
+      else writer.flush();
       this.#lastFlush = now;
     }
     this.#publish();

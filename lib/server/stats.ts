@@ -161,15 +161,6 @@ function replayStats(status: ReplayStatus, path: string): ReplayStats {
   };
 }
 
-/** The supervisor's view of the recorder worker (a view without one reports it stopped). */
-function recorderView(view: unknown): {
-  state(w: "recorder"): WorkerState;
-  restarts(w: "recorder"): number;
-} {
-  const v = view as { state(w: string): WorkerState; restarts(w: string): number };
-  return { state: (w) => v.state(w) ?? "stopped", restarts: (w) => v.restarts(w) ?? 0 };
-}
-
 function ms(seconds: number): number | null {
   return Number.isFinite(seconds) ? Math.round(seconds * 1e6) / 1e3 : null;
 }
@@ -271,10 +262,7 @@ export function buildStats(
     record: state.record
       ? {
         ...state.record.read(),
-        worker: {
-          state: recorderView(state.supervisor).state("recorder"),
-          restarts: recorderView(state.supervisor).restarts("recorder"),
-        },
+        worker: state.supervisor.recorder?.() ?? { state: "stopped", restarts: 0 },
       }
       : null,
   };

@@ -179,6 +179,11 @@ export class Supervisor implements SupervisorView {
     return this.#slots[worker]?.restarts ?? 0;
   }
 
+  /** The recorder worker's state and restarts ("stopped", 0 when not recording). */
+  recorder(): { state: WorkerState; restarts: number } {
+    return { state: this.state("recorder"), restarts: this.restarts("recorder") };
+  }
+
   /** Frames lost in flight by restarts of the analytics worker. */
   get inFlightLost(): number {
     return this.#inFlightLost;
