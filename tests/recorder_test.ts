@@ -133,6 +133,47 @@ Deno.test("recorder: stop() writes what it holds and closes the file; a lost lea
   assert.equal(ring.stats().taken, 1, "a generation without its lease takes nothing");
 });
 
+Deno.test("recorder: a fenced generation writes nothing more; the next continues the file and counts the lost block", async () => {
+  const dir = Deno.makeTempDirSync();
+  const ring = RecordRing.create({ capacity: 1 << 16 });
+  const status = RecorderStatus.create();
+  const t = Date.UTC(2026, 11, 2, 12) * 1000;
+  let held = true;
+  let now = 0;
+  const first = new Recorder({
+    ring: RecordRing.attach(ring.buffer),
+    writer: new RecordWriter({ dir, venue: "binance" }),
+    status,
+    flushMs: 1000,
+    nowMs: () => now,
+    lease: { held: () => held },
+  });
+  ring.push('{"n":0}', t);
+  now = 1000;
+  first.drain(); // due: written as the file's first block
+  ring.push('{"n":1}', t + 1);
+  first.drain(); // in the open block
+  held = false; // the supervisor revoked the lease
+  await first.run();
+  const day = `${dir}/binance/2026-12-02`;
+  assert.ok(Deno.statSync(`${day}/12.dwrec.zst.partial`).isFile, "left for the next generation");
+  ring.push('{"n":2}', t + 2);
+  const second = new Recorder({
+    ring: RecordRing.attach(ring.buffer),
+    writer: new RecordWriter({ dir, venue: "binance" }),
+    status,
+  });
+  ring.close();
+  await second.run();
+  assert.deepEqual(readAll(dir).map((r) => r.text), ['{"n":0}', '{"n":2}']);
+  assert.deepEqual(
+    [status.get("records"), status.get("dropped")],
+    [2, 1],
+    "the lost block counted",
+  );
+  assert.ok(Deno.statSync(`${day}/12.dwrec.zst`).isFile, "continued and closed");
+});
+
 Deno.test("writer.appendFrom: bytes with a line feed are refused and counted, an oversize record is a block of its own", () => {
   const dir = Deno.makeTempDirSync();
   const writer = new RecordWriter({ dir, venue: "binance", blockBytes: 256 });

@@ -291,6 +291,30 @@ export class RecordWriter {
     return ok;
   }
 
+  /**
+   * Gives up without another write: the open block's records are counted as
+   * dropped and the files are closed as they are (the data file stays
+   * `.partial`; a writer started later continues it after its last indexed
+   * block). For a recorder that lost its lease: another may own the file now.
+   */
+  abandon(): void {
+    this.counters.dropped += this.#records;
+    this.#len = 0;
+    this.#records = 0;
+    this.#first = Infinity;
+    this.#last = -Infinity;
+    const file = this.#file;
+    this.#file = undefined;
+    this.#hourUs = NaN;
+    for (const f of file ? [file.data, file.index] : []) {
+      try {
+        f.close();
+      } catch (e) {
+        this.#error(`closing ${file!.dataPath}`, e);
+      }
+    }
+  }
+
   /** Flushes and closes the hour file (renamed from `.partial`). The writer may be used again. */
   close(): void {
     this.flush();

@@ -11,7 +11,11 @@
  * (lib/record/record_worker.ts); every disk write happens there.
  *
  * A lease (lib/pipeline/worker_lease.ts) fences a replaced generation: once it
- * lost its lease it takes no more records, closes its file and stops.
+ * lost its lease it takes no more records, writes nothing more (its open block
+ * is abandoned, the file left `.partial` for the next generation to continue)
+ * and stops. A new generation counts what the previous one took from the ring
+ * but neither wrote nor counted (its open block, when it died or was fenced)
+ * as dropped: records taken = records written + dropped.
  *
  * @example
  * ```ts
@@ -98,6 +102,13 @@ export class Recorder {
     this.#lease = options.lease;
     this.#lastFlush = this.#nowMs();
     this.#base = this.#status?.toJSON();
+    if (this.#base) {
+      // Every record taken is on disk or dropped once a writer closed; what a previous
+      // generation took beyond that was in its block when it died or was fenced: lost.
+      const accounted = this.#base.records + this.#base.dropped;
+      const lost = (this.#ring.stats().taken - accounted) >>> 0;
+      if (lost > 0 && lost < 0x8000_0000) this.#base.dropped += lost;
+    }
   }
 
   /**
@@ -146,9 +157,15 @@ export class Recorder {
         new Promise<void>((r) => this.#wake = r),
       ]);
     }
-    if (this.#lease?.held() ?? true) this.drain();
-    this.#writer.close();
-    this.#publish();
+    if (this.#lease?.held() ?? true) {
+      this.drain();
+      this.#writer.close();
+      this.#publish();
+    } else {
+      // Fenced: no more writes (the next generation owns the file), nothing published;
+      // the next generation counts this one's open block as dropped.
+      this.#writer.abandon();
+    }
   }
 
   /** Ask {@link Recorder.run} to take what is there, close the file and return. */
