@@ -106,6 +106,8 @@ Deno.test("record service: sim with --record-dir records every received message 
   assert.match(text, /^depthwatch_record_bytes_written_total [1-9]/m);
   assert.match(text, /^depthwatch_record_errors_total 0$/m);
   assert.match(text, /^depthwatch_record_ring_capacity_bytes 8388608$/m);
+  assert.match(text, /^depthwatch_worker_restarts_total\{worker="recorder"\} 0$/m);
+  assert.match(text, /^depthwatch_worker_up\{worker="recorder"\} 0$/m, "stopped with the service");
 });
 
 Deno.test("record service: a tiny ring without its reader drops and counts; the pipeline's frames are unaffected", async () => {
@@ -162,7 +164,7 @@ Deno.test("record service: without --record-dir no recorder runs and nothing is 
     assert.equal(buildStats(s.state).record, null);
     assert.equal(s.supervisor.state("recorder"), "stopped");
     const text = await createMetrics(s.state, { defaultMetrics: false }).render();
-    assert.doesNotMatch(text, /depthwatch_record_/);
+    assert.doesNotMatch(text, /depthwatch_record_|worker="recorder"/);
   } finally {
     await s.close();
   }

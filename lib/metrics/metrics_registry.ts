@@ -595,6 +595,9 @@ function workerMetrics({ registers, state }: MetricsContext): void {
     collect() {
       this.reset();
       for (const w of WORKER_NAMES) this.inc({ worker: w }, state.supervisor.restarts(w));
+      // With --record-dir, the recorder worker too.
+      const recorder = state.record && state.supervisor.recorder?.();
+      if (recorder) this.inc({ worker: "recorder" }, recorder.restarts);
     },
   });
   new Gauge({
@@ -606,6 +609,8 @@ function workerMetrics({ registers, state }: MetricsContext): void {
       for (const w of WORKER_NAMES) {
         this.set({ worker: w }, state.supervisor.state(w) === "running" ? 1 : 0);
       }
+      const recorder = state.record && state.supervisor.recorder?.();
+      if (recorder) this.set({ worker: "recorder" }, recorder.state === "running" ? 1 : 0);
     },
   });
 }
