@@ -46,8 +46,12 @@ const HOUR_MS = 3_600_000;
 /** Records taken between two looks at the lease, the clock and the status. */
 const BATCH = 4096;
 
-/** Longest park on an empty ring, ms (the heartbeat moves at least this often). */
-const PARK_MS = 250;
+/**
+ * Park on an empty ring, ms: the recorder polls at this pace (the ingest wakes
+ * it only when a quarter of the ring is used); the heartbeat moves as often.
+ * At 20,000 frames/s of 537 B, 50 ms is ≈ 0.5 MB, 7 % of the default 8 MiB ring.
+ */
+const PARK_MS = 50;
 
 /** Options of {@link Recorder}. */
 export interface RecorderOptions {
