@@ -115,6 +115,12 @@ const WORKER_URLS: Record<SupervisedWorker, URL> = {
   recorder: new URL("../record/record_worker.ts", import.meta.url),
 };
 
+/**
+ * A recorder whose heartbeat does not move for this long is restarted, ms: it
+ * writes synchronously, and a replacement would wait on the same slow disk.
+ */
+const RECORDER_HUNG_MS = 60_000;
+
 /** How long a stopping recorder may take to write its last block and close its file, ms. */
 const RECORDER_STOP_MS = 5000;
 
@@ -386,11 +392,13 @@ export class Supervisor implements SupervisorView {
       const beat = slot.name === "recorder" ? this.#o.recorder!.status.get("heartbeat") : c.load(
         slot.name === "ingest" ? c.ingest(INGEST_HEARTBEAT) : c.analytics(ANALYTICS_HEARTBEAT),
       );
+      // The recorder may block on a slow disk (synchronous writes): it gets longer.
+      const limit = slot.name === "recorder" ? Math.max(hungMs, RECORDER_HUNG_MS) : hungMs;
       if (beat !== slot.lastBeat) {
         slot.lastBeat = beat;
         slot.lastBeatAt = now;
-      } else if (now - slot.lastBeatAt > hungMs) {
-        this.#restart(slot, `hung (no heartbeat for ${hungMs} ms)`);
+      } else if (now - slot.lastBeatAt > limit) {
+        this.#restart(slot, `hung (no heartbeat for ${limit} ms)`);
       }
     }
   }
