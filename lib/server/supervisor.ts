@@ -1,5 +1,6 @@
 /**
- * Starts, watches, restarts and stops the two pipeline workers. The rings and
+ * Starts, watches, restarts and stops the two pipeline workers, and with
+ * {@link SupervisorOptions.recorder} the recorder worker. The rings and
  * counters live in SharedArrayBuffers owned by the main thread, so a restarted
  * worker re-attaches and nothing committed to a ring is lost; a killed
  * analytics worker loses at most the one frame it had taken, which is counted
@@ -125,7 +126,7 @@ const RECORDER_HUNG_MS = 60_000;
 const RECORDER_STOP_MS = 5000;
 
 /**
- * Runs the ingest and analytics workers.
+ * Runs the ingest and analytics workers (and the recorder, when recording).
  *
  * @example
  * ```ts
@@ -204,7 +205,9 @@ export class Supervisor implements SupervisorView {
 
   /**
    * Stop gracefully: the ingest worker closes its connections, the raw ring is
-   * closed, the analytics worker drains it and closes the processed ring.
+   * closed, the analytics worker drains it and closes the processed ring; the
+   * record ring is closed too and the recorder writes what is left and closes
+   * its file (it may take up to 5 s more than `timeoutMs`).
    * Anything not done within `timeoutMs` is terminated.
    */
   async stop(timeoutMs = 1000): Promise<void> {
