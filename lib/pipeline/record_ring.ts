@@ -242,13 +242,13 @@ export class RecordRing {
     this.#f64[word / 2 + 1] = timeUs;
     const end = (w + (at === 0 && off !== 0 ? tail : 0) + recordBytes(written)) >>> 0;
     this.#write = end;
-    Atomics.store(i32, RECORD_RING_WRITE, end | 0);
-    Atomics.add(i32, RECORD_RING_RECORDS, 1);
-    Atomics.add(i32, RECORD_RING_TEXT_BYTES, written);
+    // The producer's own counters: plain writes, published by the store of the write
+    // position below (a locked add each cost more than the rest of the bookkeeping).
+    i32[RECORD_RING_RECORDS] = i32[RECORD_RING_RECORDS] + 1;
+    i32[RECORD_RING_TEXT_BYTES] = i32[RECORD_RING_TEXT_BYTES] + written;
     const used = cap - free + ((end - w) >>> 0);
-    if (used > Atomics.load(i32, RECORD_RING_HIGH_WATER)) {
-      Atomics.store(i32, RECORD_RING_HIGH_WATER, used);
-    }
+    if (used > i32[RECORD_RING_HIGH_WATER]) i32[RECORD_RING_HIGH_WATER] = used;
+    Atomics.store(i32, RECORD_RING_WRITE, end | 0);
     // Wake a parked consumer only once a quarter of the ring is used: a wake (a futex
     // syscall) per message cost the ingest thread more than the push itself.
     if (used >= this.#wakeAt && Atomics.load(i32, RECORD_RING_PARKED) !== 0) {
