@@ -162,6 +162,36 @@ Deno.test("record service: a disk that fails is counted; the service runs on and
   assert.equal(s.supervisor.restarts("recorder"), 0, "the recorder never crashed");
 });
 
+Deno.test("record service: --record-max-age and --record-max-bytes delete the oldest hours", async () => {
+  const dir = Deno.makeTempDirSync();
+  // Two old hours: one older than the age bound, one recent enough but over the size bound.
+  const old = `${dir}/binance/2020-01-01`;
+  Deno.mkdirSync(old, { recursive: true });
+  Deno.writeFileSync(`${old}/00.dwrec.zst`, new Uint8Array(1000));
+  const recent = new Date(Date.now() - 2 * 3_600_000).toISOString();
+  const recentDir = `${dir}/binance/${recent.slice(0, 10)}`;
+  Deno.mkdirSync(recentDir, { recursive: true });
+  const recentFile = `${recentDir}/${recent.slice(11, 13)}.dwrec.zst`;
+  Deno.writeFileSync(recentFile, new Uint8Array(3_000_000));
+  const s = await start([
+    `--record-dir=${dir}`,
+    "--record-max-age=7d",
+    "--record-max-bytes=2MB",
+    "--sim-rate=50",
+  ]);
+  try {
+    await until("frames", () => total(s, INGEST_ACCEPTED) >= 50);
+  } finally {
+    await s.close();
+  }
+  const record = s.state.record!.read();
+  assert.ok(!files(dir).includes("binance/2020-01-01/00.dwrec.zst"), "older than 7 days: deleted");
+  assert.ok(!files(dir).some((n) => recentFile.endsWith(n)), "over 2 MB: deleted");
+  assert.equal(record.filesDeleted, 2);
+  assert.ok(record.bytesDeleted >= 3_001_000);
+  assert.ok(record.records > 0, "the open hour is kept");
+});
+
 Deno.test("record service: without --record-dir no recorder runs and nothing is recorded", async () => {
   const s = await start(["--sim-rate=20"]);
   try {
