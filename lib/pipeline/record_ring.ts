@@ -59,6 +59,7 @@ import {
   RECORD_RING_TEXT_BYTES,
   RECORD_RING_VERSION,
   RECORD_RING_WRITE,
+  RECORD_TIME_F64,
   recordBytes,
   recordRingBufferBytes,
 } from "./record_ring_layout.ts";
@@ -239,7 +240,7 @@ export class RecordRing {
     const word = (RECORD_RING_HEADER_BYTES + at) / 4;
     i32[word + RECORD_LENGTH_WORD] = written;
     i32[word + RECORD_KIND_WORD] = RECORD_KIND_TEXT;
-    this.#f64[word / 2 + 1] = timeUs;
+    this.#f64[word / 2 + RECORD_TIME_F64] = timeUs;
     const end = (w + (at === 0 && off !== 0 ? tail : 0) + recordBytes(written)) >>> 0;
     this.#write = end;
     // The producer's own counters: plain writes, published by the store of the write
@@ -297,7 +298,7 @@ export class RecordRing {
         continue;
       }
       const length = i32[word + RECORD_LENGTH_WORD];
-      this.#timeUs = this.#f64[word / 2 + 1];
+      this.#timeUs = this.#f64[word / 2 + RECORD_TIME_F64];
       this.#textStart = RECORD_RING_HEADER_BYTES + off + RECORD_HEADER_BYTES;
       this.#textLength = length;
       this.#read = r;
