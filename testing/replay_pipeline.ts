@@ -3,9 +3,11 @@
  * {@link Ingestor} (live against an exchange, or replaying a recording) into
  * a raw ring, the real {@link AnalyticsLoop} (adaptive skipping off, as in a
  * replay) into a processed ring, and every analytics frame collected per
- * symbol. With `record`, every record the ingest's `tap` hands over (each
- * received message; in diff mode the REST snapshots and generated book
- * snapshots; disconnect markers) is kept as a tardis-format line.
+ * symbol. Live, the ingest's `tap` either keeps every record it is handed (each received
+ * message; in diff mode the REST snapshots and generated book snapshots;
+ * disconnect markers) with its receive time as a tardis-format line (`record`), or goes through the
+ * service's own recorder (`recordDir`): the record ring, a {@link Recorder}
+ * and a {@link RecordWriter} writing hour files, on this thread.
  *
  * @example
  * ```ts
@@ -30,7 +32,9 @@ import {
   FRAME_SYMBOL_ID,
   FrameSlotLayout,
 } from "../lib/pipeline/frame_slot.ts";
-import { usToIso } from "../lib/record/mod.ts";
+import { RecordWriter, usToIso } from "../lib/record/mod.ts";
+import { Recorder } from "../lib/record/recorder.ts";
+import { RecordRing, recordTap } from "../lib/pipeline/record_ring.ts";
 import type { RingPolicy } from "../lib/pipeline/ring_layout.ts";
 
 /** Options of {@link runPipeline}. */
@@ -41,6 +45,11 @@ export interface PipelineRunOptions {
   ingest: Omit<IngestorOptions, "rawRing" | "counters" | "symbols">;
   /** Keep every tapped record as a tardis line. Default false. */
   record?: boolean;
+  /**
+   * Record through the record ring and the recorder into this directory
+   * (`DIR/binance/YYYY-MM-DD/HH.dwrec.zst`, closed by `stop()`). Default none.
+   */
+  recordDir?: string;
   /** Raw ring policy. Default `"block"` (what a replay runs with). */
   policy?: RingPolicy;
   /** Raw ring slots. Default 4096. */
@@ -55,6 +64,8 @@ export interface PipelineRun {
   ingestor: Ingestor;
   /** The raw ring. */
   rawRing: SpscRing;
+  /** The record ring (with `recordDir`; its counters say what was dropped). */
+  recordRing?: RecordRing;
   /** Shared counters. */
   counters: PipelineCounters;
   /** The recorded lines so far (with `record`; a test may add its own, e.g. REST snapshots). */
@@ -101,12 +112,19 @@ export function runPipeline(options: PipelineRunOptions): PipelineRun {
   const processed = SpscRing.create({ capacity: 4096, slotBytes: layout.slotBytes });
   const counters = PipelineCounters.create(symbols.length + 1);
   const lines: string[] = [];
+  const recordRing = options.recordDir === undefined ? undefined : RecordRing.create();
+  const recording = recordRing && new Recorder({
+    ring: RecordRing.attach(recordRing.buffer),
+    writer: new RecordWriter({ dir: options.recordDir!, venue: "binance" }),
+  }).run();
   const ingestor = new Ingestor({
     ...options.ingest,
     symbols,
     rawRing,
     counters,
-    tap: options.record
+    tap: recordRing
+      ? recordTap(recordRing)
+      : options.record
       ? (text, at) => lines.push(`${usToIso(Math.round(at * 1000))} ${text}`)
       : undefined,
   });
@@ -133,6 +151,7 @@ export function runPipeline(options: PipelineRunOptions): PipelineRun {
     frames,
     ingestor,
     rawRing,
+    recordRing,
     counters,
     lines,
     async until(cond, timeoutMs = 60_000) {
@@ -146,6 +165,8 @@ export function runPipeline(options: PipelineRunOptions): PipelineRun {
       await ingestor.stop();
       clearInterval(timer);
       pump();
+      recordRing?.close();
+      await recording;
       return { lines };
     },
   };

@@ -156,8 +156,10 @@ function samples(text: string): { name: string; labels: Map<string, string> }[] 
 
 Deno.test("alert rules: every metric and label value the rules use is exposed by /metrics", async () => {
   const rules = await Deno.readTextFile(RULES);
+  const recordDir = await Deno.makeTempDir();
   const service = await startService(
-    parseConfig(["--source=sim", "--port=0", "--symbols=btcusdt"]),
+    // Recording on: the recording's rules have their metrics too.
+    parseConfig(["--source=sim", "--port=0", "--symbols=btcusdt", `--record-dir=${recordDir}`]),
     { log: createLogger({ level: "error" }) },
   );
   let exposition: string;
@@ -172,6 +174,7 @@ Deno.test("alert rules: every metric and label value the rules use is exposed by
     assert.ok(live(exposition), "BTCUSDT never live within 30 s");
   } finally {
     await service.close();
+    await Deno.remove(recordDir, { recursive: true });
   }
   const exposed = samples(exposition);
   const names = new Set(exposed.map((s) => s.name));

@@ -77,6 +77,10 @@ Deno.test("defaults", () => {
       replayTo: undefined,
       replaySpeed: 1,
       replayLoop: false,
+      recordDir: undefined,
+      recordMaxBytes: 50e9,
+      recordMaxAgeMs: 604_800_000,
+      recordRingBytes: 8 << 20,
       given: [],
     } satisfies Config,
   );
@@ -190,12 +194,20 @@ Deno.test("every flag, in both --name value and --name=value forms", () => {
       replayTo: Date.parse("2026-12-02T12:30:00Z") * 1000 + 250,
       replaySpeed: Infinity,
       replayLoop: true,
-      given: flagNames().filter((f) => f !== "--help"),
+      recordDir: undefined,
+      recordMaxBytes: 50e9,
+      recordMaxAgeMs: 604_800_000,
+      recordRingBytes: 8 << 20,
+      // The record flags need a live or simulated source: the next test covers them.
+      given: flagNames().filter((f) => f !== "--help" && !f.startsWith("--record-")),
     } satisfies Config,
   );
   assert.equal(parseConfig(["-h"]).help, true);
-  // Every flag but --help takes a value, and the test above covers each.
-  for (const flag of flagNames()) assert.ok(args.some((a) => a.split("=")[0] === flag), flag);
+  // Every flag but --help takes a value, and the test above (or the record test) covers each.
+  for (const flag of flagNames()) {
+    if (flag.startsWith("--record-")) continue;
+    assert.ok(args.some((a) => a.split("=")[0] === flag), flag);
+  }
 });
 
 Deno.test("the result is frozen, arrays included", () => {
@@ -288,6 +300,10 @@ Deno.test("env fallback for every flag, and flag > env > default", () => {
       replayTo: undefined,
       replaySpeed: 1,
       replayLoop: false,
+      recordDir: undefined,
+      recordMaxBytes: 50e9,
+      recordMaxAgeMs: 604_800_000,
+      recordRingBytes: 8 << 20,
       given: Object.keys(vars).filter((v) => v !== "DEPTHWATCH_HELP").map((v) =>
         "--" + v.slice("DEPTHWATCH_".length).toLowerCase().replaceAll("_", "-")
       ),
@@ -474,6 +490,10 @@ Deno.test("help text lists every flag with its env var, default and expectation"
     "--replay-to": "none",
     "--replay-speed": "1",
     "--replay-loop": "false",
+    "--record-dir": "none",
+    "--record-max-bytes": "50GB",
+    "--record-max-age": "7d",
+    "--record-ring-bytes": "8MiB",
   };
   assert.deepEqual(flagNames(), [...Object.keys(defaults), "--help"]);
   for (const [flag, def] of Object.entries(defaults)) {
@@ -641,4 +661,36 @@ Deno.test("replay flags: --replay-path required, values checked, only with --sou
     ['--replay-loop: invalid value "maybe" (from DEPTHWATCH_REPLAY_LOOP)'],
     envOf({ DEPTHWATCH_REPLAY_LOOP: "maybe" }),
   );
+});
+
+Deno.test("config: --record-dir with sizes and durations; record flags alone or with a replay are errors", () => {
+  const c = parseConfig([
+    "--source=sim",
+    "--record-dir=/tmp/rec",
+    "--record-max-bytes=500 MiB",
+    "--record-max-age=36h",
+    "--record-ring-bytes=64KiB",
+  ]);
+  assert.deepEqual(
+    [c.recordDir, c.recordMaxBytes, c.recordMaxAgeMs, c.recordRingBytes],
+    ["/tmp/rec", 500 * 2 ** 20, 36 * 3_600_000, 65536],
+  );
+  const none = parseConfig(["--record-dir=d", "--record-max-bytes=none", "--record-max-age=none"]);
+  assert.deepEqual([none.recordMaxBytes, none.recordMaxAgeMs], [Infinity, Infinity]);
+  const cases: [string[], RegExp][] = [
+    [["--record-max-bytes=5GB"], /^--record-max-bytes: only used with --record-dir/],
+    [
+      ["--source=replay", "--replay-path=x", "--record-dir=y"],
+      /^--record-dir: recording needs a live or simulated source, but --source is replay/,
+    ],
+    [["--record-dir=y", "--record-max-bytes=5 parsecs"], /expected a size of at least 1MB/],
+    [["--record-dir=y", "--record-max-bytes=10kB"], /expected a size of at least 1MB/],
+    [["--record-dir=y", "--record-ring-bytes=5000"], /expected a power of two from 4KiB to 1GiB/],
+    [["--record-dir=y", "--record-ring-bytes=2GiB"], /expected a power of two from 4KiB to 1GiB/],
+    [["--record-dir=y", "--record-max-age=10m"], /expected a duration of at least 1h/],
+    [["--record-dir="], /--record-dir: invalid value ""; expected a directory path/],
+  ];
+  for (const [args, message] of cases) {
+    assert.throws(() => parseConfig(args), (e: Error) => message.test(e.message), args.join(" "));
+  }
 });

@@ -1,6 +1,7 @@
 // Record and replay: the live pipeline against the simulated exchange with
-// every received message written to a tardis-format file, then that file
-// replayed through the same ingest and analytics at `max` and at a high
+// every received message recorded through the service's recorder (the record
+// ring, the Recorder and the RecordWriter: an hour file of zstd blocks), then
+// that file replayed through the same ingest and analytics at `max` and at a high
 // factor: every analytics frame (all words but the latency stamps) equals the
 // live run's, bit for bit, per symbol in order.
 import assert from "node:assert/strict";
@@ -8,31 +9,46 @@ import { startSimExchange } from "../lib/sim/sim_exchange.ts";
 import { ReplayStatus } from "../lib/pipeline/replay_status.ts";
 import { firstDifference, runPipeline } from "../testing/replay_pipeline.ts";
 import { FRAME_RECEIVE_TIME } from "../lib/pipeline/frame_slot.ts";
+import { openRecording, usToIso } from "../lib/record/mod.ts";
 
 const SYMBOLS = ["btcusdt", "ethusdt", "solusdt"];
 const quiet = { warn() {}, error() {} };
 
-/** Live run: frames per symbol and the recording's path. */
-async function recordLive(frames: number): Promise<{ live: Float64Array[][]; path: string }> {
+/** Live run: frames per symbol and the recording's hour file. */
+async function recordLive(
+  frames: number,
+): Promise<{ live: Float64Array[][]; path: string; dir: string }> {
+  // One hour file: a run that would cross the hour waits for the next one first.
+  const toHour = 3_600_000 - Date.now() % 3_600_000;
+  if (toHour < 60_000) await new Promise((r) => setTimeout(r, toHour + 100));
+  const dir = await Deno.makeTempDir();
   const sim = await startSimExchange({ symbols: SYMBOLS, rate: 40, seed: 11 });
   const run = runPipeline({
     symbols: SYMBOLS,
     ingest: { wsUrl: sim.wsUrl, restUrl: sim.restUrl, staleMs: 60_000, log: quiet },
-    record: true,
+    recordDir: dir,
     policy: "drop-oldest",
     rawCapacity: 16384,
   });
-  let lines: string[];
   try {
     await run.until(() => run.frames.every((f) => f.length >= frames));
   } finally {
-    lines = (await run.stop()).lines;
+    await run.stop();
     await sim.close();
   }
   assert.equal(run.rawRing.stats().dropped, 0, "the live run dropped no frame");
-  const path = await Deno.makeTempFile({ suffix: ".txt" });
-  await Deno.writeTextFile(path, lines.join("\n") + "\n");
-  return { live: run.frames, path };
+  const recorded = run.recordRing!.stats();
+  assert.equal(recorded.dropped, 0, "the record ring dropped no message");
+  assert.equal(recorded.taken, recorded.records, "the recorder took every message");
+  const files: string[] = [];
+  for await (const e of Deno.readDir(`${dir}/binance`)) {
+    for await (const f of Deno.readDir(`${dir}/binance/${e.name}`)) {
+      files.push(`${dir}/binance/${e.name}/${f.name}`);
+    }
+  }
+  const data = files.filter((f) => f.endsWith(".dwrec.zst"));
+  assert.equal(data.length, 1, `one closed hour file: ${files}`);
+  return { live: run.frames, path: data[0], dir };
 }
 
 async function replay(
@@ -73,7 +89,7 @@ function assertSameFrames(live: Float64Array[][], replayed: Float64Array[][], wh
 }
 
 Deno.test("replay at max and at 50x reproduces every live analytics frame bit for bit", async () => {
-  const { live, path } = await recordLive(60);
+  const { live, path, dir } = await recordLive(60);
   try {
     for (const f of live) assert.ok(f.length >= 60);
     const fast = await replay(path, Infinity);
@@ -86,26 +102,25 @@ Deno.test("replay at max and at 50x reproduces every live analytics frame bit fo
     const last = Math.max(...live.map((f) => f[f.length - 1][FRAME_RECEIVE_TIME]));
     assert.ok(paced.status.get("clockMs") >= last);
   } finally {
-    await Deno.remove(path);
+    await Deno.remove(dir, { recursive: true });
   }
 });
 
 Deno.test("a replay whose frames differ is caught (the comparison can fail)", async () => {
-  const { live, path } = await recordLive(20);
+  const { live, path, dir } = await recordLive(20);
   try {
-    const text = await Deno.readTextFile(path);
-    // Shift one receive time by a microsecond: that frame's receive time and windows change.
-    const lines = text.split("\n");
-    const k = lines.findIndex((l) => l.includes("ethusdt@depth20"));
-    const stamp = lines[k].slice(0, 27);
-    const micros = Number(stamp.slice(20, 26));
-    const moved = stamp.slice(0, 20) +
-      String(micros === 999999 ? micros - 1 : micros + 1).padStart(6, "0") + "Z";
-    lines[k] = moved + lines[k].slice(27);
-    await Deno.writeTextFile(path, lines.join("\n"));
-    const fast = await replay(path, Infinity);
+    const records: { us: number; text: string }[] = [];
+    for await (const r of openRecording(path)) records.push({ us: r.receiveTimeUs, text: r.text });
+    // Shift one receive time by a microsecond (staying in order): that frame's receive
+    // time and windows change.
+    const k = records.findIndex((r) => r.text.includes("ethusdt@depth20"));
+    const earlier = k > 0 && records[k - 1].us < records[k].us - 1;
+    records[k].us += earlier ? -1 : 1;
+    const moved = `${dir}/moved.txt`;
+    await Deno.writeTextFile(moved, records.map((r) => `${usToIso(r.us)} ${r.text}\n`).join(""));
+    const fast = await replay(moved, Infinity);
     assert.throws(() => assertSameFrames(live, fast.frames, "max"), /differs at word/);
   } finally {
-    await Deno.remove(path);
+    await Deno.remove(dir, { recursive: true });
   }
 });

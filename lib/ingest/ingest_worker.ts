@@ -14,6 +14,7 @@ import { PipelineCounters } from "../pipeline/pipeline_counters.ts";
 import { Ingestor, type IngestorOptions } from "./ingestor.ts";
 import { createLogger, type LogFormat, type LogLevel } from "../pipeline/logger.ts";
 import { WorkerLease } from "../pipeline/worker_lease.ts";
+import { RecordRing, recordTap } from "../pipeline/record_ring.ts";
 
 /**
  * The start message the supervisor posts.
@@ -50,6 +51,12 @@ export interface IngestStartMessage {
   log?: { level?: LogLevel; format?: LogFormat };
   /** The lease buffer and this worker's generation ({@link WorkerLease}). Default none. */
   lease?: { buffer: SharedArrayBuffer; generation: number };
+  /**
+   * Buffer of the record ring (`--record-dir`, {@link RecordRing.attach}): every
+   * record the ingest taps goes into it (a full ring drops and counts, never
+   * waits). Default none: nothing is recorded.
+   */
+  recordRing?: SharedArrayBuffer;
 }
 
 /** How often a worker without traffic checks its lease, ms. */
@@ -64,8 +71,10 @@ self.onmessage = async (e: MessageEvent<IngestStartMessage | { type: "stop" }>) 
       ? WorkerLease.attach(msg.lease.buffer, "ingest", msg.lease.generation)
       : undefined;
     let check: ReturnType<typeof setInterval> | undefined;
+    const record = msg.recordRing ? RecordRing.attach(msg.recordRing) : undefined;
     const started = new Ingestor({
       ...msg.options,
+      tap: record && recordTap(record),
       rawRing: SpscRing.attach(msg.rawRing),
       counters: PipelineCounters.attach(msg.counters),
       log: createLogger(msg.log),

@@ -66,6 +66,7 @@ import {
 } from "./pipeline_totals.ts";
 import { type SymbolFamily, SymbolSeries, UNKNOWN_SYMBOL } from "./symbol_series.ts";
 import { readHubStats } from "./hub_stats.ts";
+import type { RecordTotals } from "./record_totals.ts";
 
 /**
  * Content type of the Prometheus text exposition format rendered by {@link DepthwatchMetrics.render}.
@@ -594,6 +595,9 @@ function workerMetrics({ registers, state }: MetricsContext): void {
     collect() {
       this.reset();
       for (const w of WORKER_NAMES) this.inc({ worker: w }, state.supervisor.restarts(w));
+      // With --record-dir, the recorder worker too.
+      const recorder = state.record && state.supervisor.recorder?.();
+      if (recorder) this.inc({ worker: "recorder" }, recorder.restarts);
     },
   });
   new Gauge({
@@ -605,6 +609,8 @@ function workerMetrics({ registers, state }: MetricsContext): void {
       for (const w of WORKER_NAMES) {
         this.set({ worker: w }, state.supervisor.state(w) === "running" ? 1 : 0);
       }
+      const recorder = state.record && state.supervisor.recorder?.();
+      if (recorder) this.set({ worker: "recorder" }, recorder.state === "running" ? 1 : 0);
     },
   });
 }
@@ -696,6 +702,72 @@ function replayMetrics({ registers, state }: MetricsContext): void {
   );
 }
 
+/**
+ * `--record-dir` only: what the recorder wrote (compressed bytes, hour files,
+ * blocks, records), what was lost before the disk (a full record ring, blocks
+ * a disk error lost), disk errors, and how full the record ring is.
+ */
+function recordMetrics({ registers, state }: MetricsContext): void {
+  const totals = state.record;
+  if (totals === undefined) return;
+  // One read per scrape (prom-client collects every metric in one synchronous loop).
+  let pending: ReturnType<RecordTotals["read"]> | null = null;
+  const read = () => {
+    if (pending === null) {
+      pending = totals.read();
+      queueMicrotask(() => pending = null);
+    }
+    return pending;
+  };
+  const counters: [string, string, keyof ReturnType<RecordTotals["read"]>][] = [
+    [
+      "depthwatch_record_bytes_written_total",
+      "Compressed bytes the recorder appended to data and index files.",
+      "bytesWritten",
+    ],
+    ["depthwatch_record_files_total", "Hour files the recorder opened.", "files"],
+    ["depthwatch_record_blocks_total", "zstd blocks the recorder wrote.", "blocks"],
+    ["depthwatch_record_records_total", "Records (lines) written to disk.", "records"],
+    [
+      "depthwatch_record_dropped_total",
+      "Records lost before the disk: the record ring was full, or a disk error lost their block.",
+      "dropped",
+    ],
+    [
+      "depthwatch_record_errors_total",
+      "Disk errors of the recorder (open, write, rename, delete).",
+      "errors",
+    ],
+  ];
+  for (const [name, help, key] of counters) {
+    new Counter({
+      name,
+      help,
+      registers,
+      collect() {
+        this.reset();
+        this.inc(read()[key] as number);
+      },
+    });
+  }
+  new Gauge({
+    name: "depthwatch_record_ring_used_bytes",
+    help: "Bytes waiting in the record ring (ingest → recorder).",
+    registers,
+    collect() {
+      this.set(read().ringUsedBytes);
+    },
+  });
+  new Gauge({
+    name: "depthwatch_record_ring_capacity_bytes",
+    help: "Data bytes of the record ring (--record-ring-bytes).",
+    registers,
+    collect() {
+      this.set(read().ringBytes);
+    },
+  });
+}
+
 /** prom-client's default process metrics (with `defaults`), fitted to the permissions the service has. */
 function processMetrics({ registry, registers }: MetricsContext, defaults: boolean): void {
   if (defaults) {
@@ -766,6 +838,7 @@ export function createMetrics(
   workerMetrics(context);
   infoMetric(context);
   replayMetrics(context);
+  recordMetrics(context);
   processMetrics(context, options.defaultMetrics ?? true);
   const series = new SymbolSeries(state.symbols);
 

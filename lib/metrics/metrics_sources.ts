@@ -16,6 +16,7 @@
  */
 
 import type { ReplayStatus } from "../pipeline/replay_status.ts";
+import type { RecordTotals } from "./record_totals.ts";
 import type { PipelineSources } from "./pipeline_totals.ts";
 import type { DataMode } from "../pipeline/data_mode.ts";
 
@@ -36,6 +37,8 @@ export interface SupervisorView {
   restarts(worker: WorkerName): number;
   /** Frames lost in flight by worker restarts (at most one per restart), counted. */
   readonly inFlightLost: number;
+  /** The recorder worker (`--record-dir`); absent from views without one. */
+  recorder?(): { state: WorkerState; restarts: number };
 }
 
 /** Latency of frames from local receive to the main thread, kept by the consumer. */
@@ -115,4 +118,6 @@ export interface MetricsSources extends PipelineSources {
   http?: HttpView;
   /** `--source replay`: the replay position (written by the ingest worker). Absent otherwise. */
   readonly replay?: ReplayStatus;
+  /** `--record-dir`: the recording's totals. Absent otherwise. */
+  readonly record?: RecordTotals;
 }

@@ -15,7 +15,7 @@
  * generation released (or, for a worker that is stuck and so touches nothing,
  * after a bounded wait).
  *
- * Layout: one 64-byte line per worker (ingest, analytics), word 0 the granted
+ * Layout: one 64-byte line per worker (ingest, analytics, recorder), word 0 the granted
  * generation (written only by the main thread; 0 = nobody), word 1 the last
  * generation that released (written only by the worker). Generations start
  * at 1 and are uint32.
@@ -36,16 +36,20 @@
  */
 
 /** The pipeline workers that hold leases. */
-export type LeasedWorker = "ingest" | "analytics";
+export type LeasedWorker = "ingest" | "analytics" | "recorder";
 
 const LINE_WORDS = 16;
-const WORKER_LINE: Readonly<Record<LeasedWorker, number>> = { ingest: 0, analytics: 1 };
+const WORKER_LINE: Readonly<Record<LeasedWorker, number>> = {
+  ingest: 0,
+  analytics: 1,
+  recorder: 2,
+};
 /** Word of a worker's line: the generation the main thread granted (0 = none). */
 export const LEASE_GRANTED = 0;
 /** Word of a worker's line: the last generation that released its lease. */
 export const LEASE_RELEASED = 1;
 /** Bytes of the lease buffer: one line per worker. */
-export const LEASE_BYTES = 2 * LINE_WORDS * 4;
+export const LEASE_BYTES = 3 * LINE_WORDS * 4;
 
 /**
  * A view of the lease buffer: the main thread's (grant, revoke, released) or
@@ -116,7 +120,7 @@ export class WorkerLease {
   }
 
   /** Main thread's count of generations granted, per worker line (the only writer of word 0). */
-  readonly #granted = [0, 0];
+  readonly #granted = [0, 0, 0];
 
   /** Main thread: whether generation `generation` of `worker` has released its lease. */
   released(worker: LeasedWorker, generation: number): boolean {

@@ -28,7 +28,7 @@
  * ```
  * @module
  */
-import { encodeLine, isRecordableTime, LF, TIME_LENGTH } from "./record_line.ts";
+import { encodeLine, isRecordableTime, LF, TIME_LENGTH, writeTime } from "./record_line.ts";
 import { compressFrame, DEFAULT_ZSTD_LEVEL } from "./zstd_frames.ts";
 import {
   decodeIndex,
@@ -46,6 +46,8 @@ import {
   PARTIAL_SUFFIX,
 } from "./record_paths.ts";
 import { pruneRecordings } from "./record_bounds.ts";
+
+const SPACE = 32;
 
 /** Default block size: 1 MiB of uncompressed text. */
 export const DEFAULT_BLOCK_BYTES = 1 << 20;
@@ -187,12 +189,7 @@ export class RecordWriter {
       this.counters.dropped++;
       return false;
     }
-    const hourUs = Math.floor(receiveTimeUs / HOUR_US) * HOUR_US;
-    if (hourUs > this.#hourUs) {
-      this.flush();
-      this.#closeFile();
-      this.#hourUs = hourUs;
-    } else if (Number.isNaN(this.#hourUs)) this.#hourUs = hourUs;
+    this.#enterHour(receiveTimeUs);
     let end = encodeLine(this.#block, this.#len, receiveTimeUs, message);
     if (end < 0 && this.#len > 0) {
       this.flush();
@@ -204,6 +201,66 @@ export class RecordWriter {
     if (receiveTimeUs < this.#first) this.#first = receiveTimeUs;
     if (receiveTimeUs > this.#last) this.#last = receiveTimeUs;
     return true;
+  }
+
+  /**
+   * Appends one record whose message is `length` bytes of `source` from
+   * `start` (e.g. a record ring's bytes, read in place): copied once into the
+   * block, no string made. Same rules and result as {@link RecordWriter.append}.
+   *
+   * @example
+   * ```ts
+   * import { RecordWriter } from "./record_writer.ts";
+   * const w = new RecordWriter({ dir: Deno.makeTempDirSync(), venue: "binance" });
+   * const bytes = new TextEncoder().encode('xx{"e":"depthUpdate"}');
+   * w.appendFrom(Date.UTC(2026, 11, 2, 12) * 1000, bytes, 2, bytes.length - 2); // true
+   * w.close();
+   * ```
+   */
+  appendFrom(receiveTimeUs: number, source: Uint8Array, start: number, length: number): boolean {
+    if (!isRecordableTime(receiveTimeUs)) {
+      this.counters.invalid++;
+      this.counters.dropped++;
+      return false;
+    }
+    const block = this.#block;
+    const need = TIME_LENGTH + 1 + length + 1;
+    this.#enterHour(receiveTimeUs);
+    if (this.#len + need > block.length) {
+      this.flush();
+      if (need > block.length) {
+        const message = source.subarray(start, start + length);
+        if (message.indexOf(LF) >= 0) return this.append(receiveTimeUs, message);
+        return this.#appendOversize(receiveTimeUs, message);
+      }
+    }
+    const pos = this.#len;
+    const at = pos + TIME_LENGTH + 1;
+    const end = at + length;
+    block[end] = LF;
+    block.set(source.subarray(start, start + length), at);
+    if (block.indexOf(LF, at) !== end) {
+      this.counters.invalid++;
+      this.counters.dropped++;
+      return false;
+    }
+    writeTime(block, pos, receiveTimeUs);
+    block[pos + TIME_LENGTH] = SPACE;
+    this.#len = end + 1;
+    this.#records++;
+    if (receiveTimeUs < this.#first) this.#first = receiveTimeUs;
+    if (receiveTimeUs > this.#last) this.#last = receiveTimeUs;
+    return true;
+  }
+
+  /** A record of a later hour closes the open block and file first. */
+  #enterHour(receiveTimeUs: number): void {
+    const hourUs = Math.floor(receiveTimeUs / HOUR_US) * HOUR_US;
+    if (hourUs > this.#hourUs) {
+      this.flush();
+      this.#closeFile();
+      this.#hourUs = hourUs;
+    } else if (Number.isNaN(this.#hourUs)) this.#hourUs = hourUs;
   }
 
   /** A record larger than a block: written as a block of its own. */
@@ -232,6 +289,30 @@ export class RecordWriter {
     this.#first = Infinity;
     this.#last = -Infinity;
     return ok;
+  }
+
+  /**
+   * Gives up without another write: the open block's records are counted as
+   * dropped and the files are closed as they are (the data file stays
+   * `.partial`; a writer started later continues it after its last indexed
+   * block). For a recorder that lost its lease: another may own the file now.
+   */
+  abandon(): void {
+    this.counters.dropped += this.#records;
+    this.#len = 0;
+    this.#records = 0;
+    this.#first = Infinity;
+    this.#last = -Infinity;
+    const file = this.#file;
+    this.#file = undefined;
+    this.#hourUs = NaN;
+    for (const f of file ? [file.data, file.index] : []) {
+      try {
+        f.close();
+      } catch (e) {
+        this.#error(`closing ${file!.dataPath}`, e);
+      }
+    }
   }
 
   /** Flushes and closes the hour file (renamed from `.partial`). The writer may be used again. */

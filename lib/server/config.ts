@@ -126,6 +126,14 @@ export interface Config {
   readonly replaySpeed: number;
   /** `--replay-loop`: start over at the end of the recording. Default false. */
   readonly replayLoop: boolean;
+  /** `--record-dir`: record the raw market into this directory (live or sim only). Default `undefined`: off. */
+  readonly recordDir: string | undefined;
+  /** `--record-max-bytes`: bound on the recording directory, bytes (`Infinity` for none). Default 50 GB (50e9). */
+  readonly recordMaxBytes: number;
+  /** `--record-max-age`: hours older than this are deleted, ms (`Infinity` for none). Default 7 days. */
+  readonly recordMaxAgeMs: number;
+  /** `--record-ring-bytes`: the record ring's data bytes (a power of two). Default 8 MiB. */
+  readonly recordRingBytes: number;
   /**
    * Flags given (on the command line or by their environment variable) rather
    * than defaulted, with dashes, e.g. `["--source", "--symbols"]`: a replay
@@ -695,7 +703,108 @@ const FLAGS: readonly FlagSpec[] = [
     expected: "no value on the command line; true, false, 1 or 0 in the environment",
     parse: parseSwitch,
   },
+  {
+    name: "record-dir",
+    key: "recordDir",
+    arg: "dir",
+    default: undefined,
+    about: "Record the raw market into this directory (created when missing): every exchange " +
+      "message as received with its receive time, one zstd file per UTC hour " +
+      "(dir/binance/YYYY-MM-DD/HH.dwrec.zst, .partial while open). Written by a recorder " +
+      "worker; a slow or full disk never slows ingest (a full record ring drops and counts). " +
+      "Only with --source binance or sim. The process needs --allow-write and --allow-read " +
+      "for this directory (deno task record).",
+    expected: "a directory path",
+    parse: (raw) => {
+      if (raw.trim() === "") throw new Invalid();
+      return raw;
+    },
+  },
+  {
+    name: "record-max-bytes",
+    key: "recordMaxBytes",
+    arg: "size|none",
+    default: "50GB",
+    about: "With --record-dir: the recording directory's bound; the oldest hours are deleted " +
+      "first (the open hour never).",
+    expected: "a size of at least 1MB like 50GB, 500MiB or 1000000000 (bytes), or none",
+    parse: parseSize(1e6, true),
+  },
+  {
+    name: "record-max-age",
+    key: "recordMaxAgeMs",
+    arg: "duration|none",
+    default: "7d",
+    about: "With --record-dir: hours that ended longer ago than this are deleted.",
+    expected: "a duration of at least 1h like 7d, 36h, 2w or 90m, or none",
+    parse: parseDurationFlag,
+  },
+  {
+    name: "record-ring-bytes",
+    key: "recordRingBytes",
+    arg: "size",
+    default: "8MiB",
+    about: "With --record-dir: the ring between the ingest and the recorder worker (shared " +
+      "memory). A record that does not fit is dropped and counted " +
+      "(depthwatch_record_dropped_total); 8 MiB holds about 0.75 s at 20,000 frames/s.",
+    expected: "a power of two from 4KiB to 1GiB, like 8MiB or 16777216",
+    parse: (raw) => {
+      const n = parseSize(4096, false)(raw);
+      if (n > 2 ** 30 || (n & (n - 1)) !== 0) throw new Invalid();
+      return n;
+    },
+  },
 ];
+
+/** Size units of {@link parseSize}, in bytes (decimal and binary). */
+const SIZE_UNITS: Readonly<Record<string, number>> = {
+  "": 1,
+  b: 1,
+  kb: 1e3,
+  mb: 1e6,
+  gb: 1e9,
+  tb: 1e12,
+  kib: 2 ** 10,
+  mib: 2 ** 20,
+  gib: 2 ** 30,
+  tib: 2 ** 40,
+};
+
+/** A size like `50GB`, `512 MiB` or `1000000`; `none` is Infinity when `none` is allowed. */
+function parseSize(min: number, allowNone: boolean): Parser<number> {
+  return (raw) => {
+    const v = raw.trim().toLowerCase();
+    if (allowNone && v === "none") return Infinity;
+    const m = /^([0-9]+(?:\.[0-9]+)?)\s*([a-z]*)$/.exec(v);
+    const unit = m ? SIZE_UNITS[m[2]] : undefined;
+    if (!m || unit === undefined) throw new Invalid();
+    const n = Math.round(Number(m[1]) * unit);
+    if (!Number.isSafeInteger(n) || n < min) throw new Invalid();
+    return n;
+  };
+}
+
+const DURATION_UNITS: Readonly<Record<string, number>> = {
+  s: 1000,
+  m: 60_000,
+  h: 3_600_000,
+  d: 86_400_000,
+  w: 7 * 86_400_000,
+};
+
+/** A duration like `7d`, `36h` or `90m` in ms; `none` is Infinity. */
+function parseDurationFlag(raw: string): number {
+  const v = raw.trim().toLowerCase();
+  if (v === "none") return Infinity;
+  const m = /^([0-9]+(?:\.[0-9]+)?)\s*([smhdw])$/.exec(v);
+  if (!m) throw new Invalid();
+  const ms = Number(m[1]) * DURATION_UNITS[m[2]];
+  if (!(ms >= 3_600_000) || !Number.isSafeInteger(Math.round(ms))) throw new Invalid();
+  return Math.round(ms);
+}
+
+/** Flags that only mean something with `--record-dir`. */
+const RECORD_FLAGS = ["--record-max-bytes", "--record-max-age", "--record-ring-bytes"];
 
 /** Flags that only mean something with `--source replay`. */
 const REPLAY_FLAGS = [
@@ -816,6 +925,7 @@ export function parseConfig(args: readonly string[], env: EnvReader = () => unde
   out.symbols = (out.symbolSelector as SymbolSelector).names;
   out.given = Object.freeze(given);
   checkReplay(out, given);
+  checkRecord(out, given);
   const weight = depthRequestWeight(out.snapshotDepth as number);
   if (weight > Math.floor((out.restWeightLimit as number) * 0.8)) {
     throw new ConfigError(
@@ -861,6 +971,29 @@ function checkReplay(out: Record<string, unknown>, given: readonly string[]): vo
         new Date(from / 1000).toISOString()
       }; expected a window that ends after it starts`,
       "--replay-to",
+    );
+  }
+}
+
+/** The record flags: only with `--record-dir`, which needs a live or simulated source. */
+function checkRecord(out: Record<string, unknown>, given: readonly string[]): void {
+  if (out.recordDir === undefined) {
+    const stray = RECORD_FLAGS.find((f) => given.includes(f));
+    if (stray !== undefined) {
+      throw new ConfigError(
+        `${stray}: only used with --record-dir, which is not set; expected --record-dir with it, ` +
+          "or no record flags",
+        stray,
+      );
+    }
+    return;
+  }
+  if (out.source === "replay") {
+    throw new ConfigError(
+      "--record-dir: recording needs a live or simulated source, but --source is replay " +
+        "(a replay is already a recording: copy its files instead); expected --source binance " +
+        "or sim with --record-dir",
+      "--record-dir",
     );
   }
 }

@@ -44,6 +44,9 @@ import { LatencyTracker } from "./latency_tracker.ts";
 import { createLogger, type Logger } from "../pipeline/logger.ts";
 import type { ServiceState } from "./service_state.ts";
 import { Supervisor } from "./supervisor.ts";
+import { RecordRing } from "../pipeline/record_ring.ts";
+import { RecorderStatus } from "../pipeline/recorder_status.ts";
+import { RecordTotals } from "../metrics/record_totals.ts";
 import { HostCheck } from "./host_check.ts";
 import { guardHandler } from "./http_guard.ts";
 import { WsHub } from "./ws_hub.ts";
@@ -188,6 +191,7 @@ export async function runService(
   // wire; in diff mode the ingest also snapshots them first.
   const watch = WatchFlags.create(config.symbols.length);
   const symbols = config.symbols.map((s) => s.toUpperCase());
+  const recording = createRecording(config, log);
   const supervisor = superviseWorkers(config, extras, log, { wsUrl, restUrl }, {
     rawRing,
     processedRing,
@@ -195,6 +199,7 @@ export async function runService(
     watch,
     names: symbols,
     replay,
+    recording,
   });
   const wire = new WorkerWire(wireLayout);
   const hub = new WsHub({
@@ -241,9 +246,13 @@ export async function runService(
     diff: config.stream === "diff" ? { watch, snapshotDepth: config.snapshotDepth } : undefined,
     replay,
     replayPath: config.replayPath,
+    record: recording?.totals,
   };
   const metrics = metricsFor(state);
-  const sampler = setInterval(() => metrics.sample(), 1000);
+  const sampler = setInterval(() => {
+    metrics.sample();
+    recording?.totals.read(); // extends the ring's wrapping counters
+  }, 1000);
   const watching = setInterval(() => markWatched(watch, hub), WATCH_SYNC_MS);
   const summarising = setInterval(() => hub.publishSummary(summary.build(clock())), SUMMARY_MS);
   const consumer = new FrameConsumer({
@@ -382,6 +391,28 @@ function createPipelineMemory(config: Config): {
   return { layout, wireLayout, rawRing, processedRing, counters };
 }
 
+/** `--record-dir`: the record ring, the recorder's counters and their totals; undefined without it. */
+function createRecording(config: Config, log: Logger): Recording | undefined {
+  if (config.recordDir === undefined) return undefined;
+  const ring = RecordRing.create({ capacity: config.recordRingBytes });
+  const status = RecorderStatus.create();
+  const bound = (n: number, unit: string, scale: number) =>
+    n === Infinity ? "none" : `${n / scale} ${unit}`;
+  log.info(
+    `recording to ${config.recordDir} (bounds: ${bound(config.recordMaxBytes, "GB", 1e9)}, ${
+      bound(config.recordMaxAgeMs, "h", 3_600_000)
+    }; record ring ${config.recordRingBytes / 2 ** 20} MiB)`,
+  );
+  return { ring, status, totals: new RecordTotals(config.recordDir, ring, status) };
+}
+
+/** The recording's shared memory and its totals. */
+interface Recording {
+  ring: RecordRing;
+  status: RecorderStatus;
+  totals: RecordTotals;
+}
+
 /** The supervisor of the ingest and analytics workers (not started) reading the exchange at `feed`. */
 function superviseWorkers(
   config: Config,
@@ -395,11 +426,21 @@ function superviseWorkers(
     watch: WatchFlags;
     names: readonly string[];
     replay?: ReplayStatus;
+    recording?: Recording;
   },
 ): Supervisor {
   const { wsUrl, restUrl } = feed;
-  const { rawRing, processedRing, counters, watch, names, replay } = memory;
+  const { rawRing, processedRing, counters, watch, names, replay, recording } = memory;
   return new Supervisor({
+    recorder: recording && {
+      ring: recording.ring,
+      status: recording.status,
+      options: {
+        dir: config.recordDir!,
+        maxBytes: config.recordMaxBytes,
+        maxAgeMs: config.recordMaxAgeMs,
+      },
+    },
     rawRing,
     processedRing,
     counters,

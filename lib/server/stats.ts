@@ -22,6 +22,7 @@ import type { DataMode } from "../pipeline/data_mode.ts";
 
 import { FEED_STATE_NAMES } from "../pipeline/feed_state.ts";
 import type { ReplayStatus } from "../pipeline/replay_status.ts";
+import type { RecordStats } from "../metrics/record_totals.ts";
 import { usToIso } from "../record/mod.ts";
 import { REJECT_REASON_NAMES } from "../pipeline/reject_reason.ts";
 import { FRAME_RECEIVE_TIME } from "../pipeline/frame_slot.ts";
@@ -117,6 +118,8 @@ export interface Stats {
   memory: { rssBytes: number; heapUsedBytes: number };
   /** `--source replay`: the replay position; null otherwise. */
   replay: ReplayStats | null;
+  /** `--record-dir`: what the recorder wrote and lost, and the recorder worker; null otherwise. */
+  record: (RecordStats & { worker: { state: WorkerState; restarts: number } }) | null;
 }
 
 /** The replay position in `/stats`. */
@@ -256,6 +259,12 @@ export function buildStats(
     },
     memory: { rssBytes: mem.rss, heapUsedBytes: mem.heapUsed },
     replay: state.replay ? replayStats(state.replay, state.replayPath ?? "") : null,
+    record: state.record
+      ? {
+        ...state.record.read(),
+        worker: state.supervisor.recorder?.() ?? { state: "stopped", restarts: 0 },
+      }
+      : null,
   };
 }
 

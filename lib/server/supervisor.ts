@@ -1,5 +1,6 @@
 /**
- * Starts, watches, restarts and stops the two pipeline workers. The rings and
+ * Starts, watches, restarts and stops the two pipeline workers, and with
+ * {@link SupervisorOptions.recorder} the recorder worker. The rings and
  * counters live in SharedArrayBuffers owned by the main thread, so a restarted
  * worker re-attaches and nothing committed to a ring is lost; a killed
  * analytics worker loses at most the one frame it had taken, which is counted
@@ -42,6 +43,22 @@ import type { IngestStartMessage } from "../ingest/ingest_worker.ts";
 import type { AnalyticsStartMessage } from "../analytics/analytics_worker.ts";
 import { WorkerLease } from "../pipeline/worker_lease.ts";
 import type { SupervisorView, WorkerName, WorkerState } from "../metrics/metrics_sources.ts";
+import type { RecordRing } from "../pipeline/record_ring.ts";
+import type { RecorderStatus } from "../pipeline/recorder_status.ts";
+import type { RecordStartMessage } from "../record/record_worker.ts";
+
+/** The workers a supervisor runs: the two pipeline workers and, when recording, the recorder. */
+export type SupervisedWorker = WorkerName | "recorder";
+
+/** What the supervisor needs to run the recorder worker ({@link SupervisorOptions.recorder}). */
+export interface SupervisorRecorder {
+  /** The record ring: the ingest worker produces into it, the recorder consumes. */
+  ring: RecordRing;
+  /** The recorder's shared counters (its heartbeat is one of them). */
+  status: RecorderStatus;
+  /** The recording's directory and bounds. */
+  options: RecordStartMessage["options"];
+}
 
 /** Options of {@link Supervisor}. */
 export interface SupervisorOptions {
@@ -65,10 +82,16 @@ export interface SupervisorOptions {
   log?: Pick<Console, "warn" | "error" | "info">;
   /** Log level and format handed to the workers. Default info, text. */
   workerLog?: IngestStartMessage["log"];
+  /**
+   * Record the raw market (`--record-dir`): a third worker drains this ring to
+   * disk, and the ingest worker taps every message into it. Default none (no
+   * recorder, no ring).
+   */
+  recorder?: SupervisorRecorder;
 }
 
 interface Slot {
-  name: WorkerName;
+  name: SupervisedWorker;
   worker?: Worker;
   state: WorkerState;
   restarts: number;
@@ -87,13 +110,23 @@ interface Slot {
  */
 const RELEASE_WAIT_MS = 2000;
 
-const WORKER_URLS: Record<WorkerName, URL> = {
+const WORKER_URLS: Record<SupervisedWorker, URL> = {
   ingest: new URL("../ingest/ingest_worker.ts", import.meta.url),
   analytics: new URL("../analytics/analytics_worker.ts", import.meta.url),
+  recorder: new URL("../record/record_worker.ts", import.meta.url),
 };
 
 /**
- * Runs the ingest and analytics workers.
+ * A recorder whose heartbeat does not move for this long is restarted, ms: it
+ * writes synchronously, and a replacement would wait on the same slow disk.
+ */
+const RECORDER_HUNG_MS = 60_000;
+
+/** How long a stopping recorder may take to write its last block and close its file, ms. */
+const RECORDER_STOP_MS = 5000;
+
+/**
+ * Runs the ingest and analytics workers (and the recorder, when recording).
  *
  * @example
  * ```ts
@@ -105,7 +138,7 @@ const WORKER_URLS: Record<WorkerName, URL> = {
  */
 export class Supervisor implements SupervisorView {
   readonly #o: SupervisorOptions;
-  readonly #slots: Record<WorkerName, Slot>;
+  readonly #slots: Record<WorkerName, Slot> & { recorder?: Slot };
   readonly #log: Pick<Console, "warn" | "error" | "info">;
   #watchdog?: ReturnType<typeof setInterval>;
   #stopping = false;
@@ -121,7 +154,7 @@ export class Supervisor implements SupervisorView {
   constructor(options: SupervisorOptions) {
     this.#o = options;
     this.#log = options.log ?? console;
-    const slot = (name: WorkerName): Slot => ({
+    const slot = (name: SupervisedWorker): Slot => ({
       name,
       state: "stopped",
       restarts: 0,
@@ -131,24 +164,31 @@ export class Supervisor implements SupervisorView {
       healthySince: 0,
     });
     this.#slots = { ingest: slot("ingest"), analytics: slot("analytics") };
+    if (options.recorder) this.#slots.recorder = slot("recorder");
   }
 
-  /** Start both workers (analytics first, so the raw ring has a consumer). */
+  /** Start the workers (consumers first: the recorder, analytics, then ingest). */
   async start(): Promise<void> {
+    if (this.#slots.recorder) await this.#spawn(this.#slots.recorder);
     await this.#spawn(this.#slots.analytics);
     await this.#spawn(this.#slots.ingest);
     const hungMs = this.#o.hungMs ?? 5000;
     this.#watchdog = setInterval(() => this.#check(hungMs), Math.min(1000, hungMs / 4));
   }
 
-  /** State of a worker. */
-  state(worker: WorkerName): WorkerState {
-    return this.#slots[worker].state;
+  /** State of a worker ("stopped" for a recorder that does not run). */
+  state(worker: SupervisedWorker): WorkerState {
+    return this.#slots[worker]?.state ?? "stopped";
   }
 
   /** Restarts of a worker so far. */
-  restarts(worker: WorkerName): number {
-    return this.#slots[worker].restarts;
+  restarts(worker: SupervisedWorker): number {
+    return this.#slots[worker]?.restarts ?? 0;
+  }
+
+  /** The recorder worker's state and restarts ("stopped", 0 when not recording). */
+  recorder(): { state: WorkerState; restarts: number } {
+    return { state: this.state("recorder"), restarts: this.restarts("recorder") };
   }
 
   /** Frames lost in flight by restarts of the analytics worker. */
@@ -157,15 +197,17 @@ export class Supervisor implements SupervisorView {
   }
 
   /** End a worker abruptly, as a crash would (for tests and operators); it is restarted. */
-  kill(worker: WorkerName): void {
+  kill(worker: SupervisedWorker): void {
     const slot = this.#slots[worker];
-    if (!slot.worker) return;
+    if (!slot?.worker) return;
     this.#restart(slot, "killed");
   }
 
   /**
    * Stop gracefully: the ingest worker closes its connections, the raw ring is
-   * closed, the analytics worker drains it and closes the processed ring.
+   * closed, the analytics worker drains it and closes the processed ring; the
+   * record ring is closed too and the recorder writes what is left and closes
+   * its file (it may take up to 5 s more than `timeoutMs`).
    * Anything not done within `timeoutMs` is terminated.
    */
   async stop(timeoutMs = 1000): Promise<void> {
@@ -185,6 +227,7 @@ export class Supervisor implements SupervisorView {
     }
     ingest.state = "stopped";
     this.#o.rawRing.close();
+    const recording = this.#stopRecorder();
     const analytics = this.#slots.analytics;
     if (analytics.worker) {
       const left = Math.max(50, deadline - performance.now());
@@ -194,6 +237,31 @@ export class Supervisor implements SupervisorView {
     }
     analytics.state = "stopped";
     this.#o.processedRing.close();
+    await recording;
+  }
+
+  /** The ingest has stopped: close the record ring; the recorder writes what is left and closes its file. */
+  async #stopRecorder(): Promise<void> {
+    const slot = this.#slots.recorder;
+    if (!slot) return;
+    this.#o.recorder!.ring.close();
+    if (slot.worker) {
+      const closed = await this.#request(
+        slot.worker,
+        { type: "stop" },
+        "stopped",
+        RECORDER_STOP_MS,
+      );
+      if (!closed) {
+        this.#log.error(
+          `recorder did not close its file within ${RECORDER_STOP_MS} ms; ` +
+            "its open block is lost (the .partial file is continued at the next start)",
+        );
+      }
+      slot.worker.terminate();
+      slot.worker = undefined;
+    }
+    slot.state = "stopped";
   }
 
   async #spawn(slot: Slot): Promise<void> {
@@ -226,24 +294,7 @@ export class Supervisor implements SupervisorView {
       this.#log.error(`${slot.name} worker failed: ${e.message}`);
       this.#restart(slot, "error");
     };
-    const o = this.#o;
-    const message = slot.name === "ingest"
-      ? {
-        type: "start",
-        rawRing: o.rawRing.buffer,
-        counters: o.counters.buffer,
-        options: o.ingest,
-        log: o.workerLog,
-        lease,
-      } satisfies IngestStartMessage
-      : {
-        type: "start",
-        rawRing: o.rawRing.buffer,
-        processedRing: o.processedRing.buffer,
-        counters: o.counters.buffer,
-        options: o.analytics,
-        lease,
-      } satisfies AnalyticsStartMessage;
+    const message = this.#startMessage(slot.name, lease);
     const started = await this.#request(worker, message, "started", 10_000);
     if (slot.worker !== worker) return;
     if (!started) {
@@ -254,6 +305,43 @@ export class Supervisor implements SupervisorView {
     slot.state = "running";
     slot.lastBeat = -1;
     slot.healthySince = performance.now();
+  }
+
+  #startMessage(
+    name: SupervisedWorker,
+    lease: { buffer: SharedArrayBuffer; generation: number },
+  ): IngestStartMessage | AnalyticsStartMessage | RecordStartMessage {
+    const o = this.#o;
+    if (name === "ingest") {
+      return {
+        type: "start",
+        rawRing: o.rawRing.buffer,
+        counters: o.counters.buffer,
+        options: o.ingest,
+        log: o.workerLog,
+        lease,
+        recordRing: o.recorder?.ring.buffer,
+      };
+    }
+    if (name === "recorder") {
+      const r = o.recorder!;
+      return {
+        type: "start",
+        ring: r.ring.buffer,
+        status: r.status.buffer,
+        options: r.options,
+        log: o.workerLog,
+        lease,
+      };
+    }
+    return {
+      type: "start",
+      rawRing: o.rawRing.buffer,
+      processedRing: o.processedRing.buffer,
+      counters: o.counters.buffer,
+      options: o.analytics,
+      lease,
+    };
   }
 
   #restart(slot: Slot, why: string): void {
@@ -304,20 +392,22 @@ export class Supervisor implements SupervisorView {
     const c = this.#o.counters;
     for (const slot of Object.values(this.#slots)) {
       if (slot.state !== "running") continue;
-      const beat = c.load(
+      const beat = slot.name === "recorder" ? this.#o.recorder!.status.get("heartbeat") : c.load(
         slot.name === "ingest" ? c.ingest(INGEST_HEARTBEAT) : c.analytics(ANALYTICS_HEARTBEAT),
       );
+      // The recorder may block on a slow disk (synchronous writes): it gets longer.
+      const limit = slot.name === "recorder" ? Math.max(hungMs, RECORDER_HUNG_MS) : hungMs;
       if (beat !== slot.lastBeat) {
         slot.lastBeat = beat;
         slot.lastBeatAt = now;
-      } else if (now - slot.lastBeatAt > hungMs) {
-        this.#restart(slot, `hung (no heartbeat for ${hungMs} ms)`);
+      } else if (now - slot.lastBeatAt > limit) {
+        this.#restart(slot, `hung (no heartbeat for ${limit} ms)`);
       }
     }
   }
 
   /** Wait (bounded) until generation `generation` of `name` released its lease. */
-  async #released(name: WorkerName, generation: number): Promise<boolean> {
+  async #released(name: SupervisedWorker, generation: number): Promise<boolean> {
     const deadline = performance.now() + RELEASE_WAIT_MS;
     while (!this.#lease.released(name, generation)) {
       if (this.#stopping || performance.now() > deadline) return false;
