@@ -39,6 +39,24 @@ Deno.test("recorder: real frames through the ring and the writer read back whole
   );
 });
 
+Deno.test("recorder: a time earlier than one already written is written at the latest (a restarted ingest's clock), so a reader skips nothing", () => {
+  const dir = Deno.makeTempDirSync();
+  const ring = RecordRing.create({ capacity: 1 << 16 });
+  const writer = new RecordWriter({ dir, venue: "binance" });
+  const recorder = new Recorder({ ring, writer });
+  const t = Date.UTC(2026, 11, 2, 12) * 1000;
+  ring.push('{"a":1}', t + 500);
+  ring.push('{"a":2}', t + 200); // the replacement ingest worker's first record
+  ring.push('{"a":3}', t + 900);
+  recorder.drain();
+  writer.close();
+  assert.deepEqual(readAll(dir), [
+    { us: t + 500, text: '{"a":1}' },
+    { us: t + 500, text: '{"a":2}' },
+    { us: t + 900, text: '{"a":3}' },
+  ]);
+});
+
 Deno.test("recorder: a block is closed after flushMs of wall time, before the block is full", () => {
   const dir = Deno.makeTempDirSync();
   const ring = RecordRing.create({ capacity: 1 << 16 });

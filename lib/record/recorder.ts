@@ -90,6 +90,8 @@ export class Recorder {
   readonly #lease?: { held(): boolean };
   #lastFlush: number;
   #lastUs = Infinity;
+  /** The latest time written (records earlier than it are written at it). */
+  #maxUs = -Infinity;
   #stopping = false;
   /** The status as the previous generation left it: counters go on from there. */
   readonly #base?: Record<RecorderStatusField, number>;
@@ -124,8 +126,12 @@ export class Recorder {
     const writer = this.#writer;
     let n = 0;
     while (n < max && ring.next()) {
-      writer.appendFrom(ring.timeUs, ring.bytes, ring.textStart, ring.textLength);
-      this.#lastUs = ring.timeUs;
+      // Times never go back in a recording (a reader skips such records): an
+      // ingest worker restarted by the supervisor starts a new clock origin
+      // that can read a little before its predecessor's last record.
+      const timeUs = ring.timeUs < this.#maxUs ? this.#maxUs : ring.timeUs;
+      writer.appendFrom(timeUs, ring.bytes, ring.textStart, ring.textLength);
+      this.#lastUs = this.#maxUs = timeUs;
       n++;
     }
     ring.release();
