@@ -71,8 +71,9 @@ Usage: deno task footprint [options]
   --v8-flags LIST     the service's V8 flags, comma-separated ("" for none; default
                       those of deno task start, which the service is also started
                       like: same environment variables)
-  --service-args "…"  more flags for the service, space-separated, e.g.
-                      "--record-dir /tmp/rec" for what recording costs
+  --service-args="…"  more flags for the service, space-separated (with "=":
+                      they start with a dash), e.g.
+                      --service-args="--record-dir /tmp/rec" for what recording costs
   --json              print the report as JSON instead of the table
   --help              this text
 

@@ -42,7 +42,7 @@ Deno.test("footprint flags: defaults, --quick, and a bad value is named", () => 
   assert.equal(parseFootprintFlags(["--no-inspect"]).isolates, false);
   assert.deepEqual(full.serviceArgs, []);
   assert.deepEqual(
-    parseFootprintFlags(["--service-args", " --record-dir  /tmp/rec "]).serviceArgs,
+    parseFootprintFlags(["--service-args= --record-dir  /tmp/rec "]).serviceArgs,
     ["--record-dir", "/tmp/rec"],
   );
   assert.throws(() => parseFootprintFlags(["--duration", "x"]), /--duration: expected a number/);
