@@ -265,6 +265,19 @@ function rolesOf(isolates: readonly IsolateMemory[]): WorkerRoles {
  */
 const SPAWN_ORDER: WorkerRoles = new Map([["worker-1", "analytics"], ["worker-2", "ingest"]]);
 
+/** The spawn order when recording (`--record-dir`): the recorder starts first. */
+const SPAWN_ORDER_RECORDING: WorkerRoles = new Map([
+  ["worker-1", "recorder"],
+  ["worker-2", "analytics"],
+  ["worker-3", "ingest"],
+]);
+
+/** What the worker threads are when no inspector said so, for these service flags. */
+function spawnOrder(serviceArgs: readonly string[] = []): WorkerRoles {
+  const recording = serviceArgs.some((a) => a === "--record-dir" || a.startsWith("--record-dir="));
+  return recording ? SPAWN_ORDER_RECORDING : SPAWN_ORDER;
+}
+
 /**
  * Split the service's thread CPU into main (TID == PID), ingest, analytics
  * (their `worker-<id>` threads, named by `roles`) and the rest.
@@ -513,11 +526,11 @@ export async function runScenario(
   options: FootprintOptions = {},
 ): Promise<FootprintRow> {
   if (options.isolates === false) {
-    const { row } = await runOnce(scenario, options, false, SPAWN_ORDER);
+    const { row } = await runOnce(scenario, options, false, spawnOrder(options.serviceArgs));
     row.notes.push("worker threads named by the supervisor's spawn order; no heap of the workers");
     return row;
   }
-  const inspected = await runOnce(scenario, options, true, SPAWN_ORDER);
+  const inspected = await runOnce(scenario, options, true, spawnOrder(options.serviceArgs));
   const { row } = await runOnce(scenario, options, false, inspected.roles);
   row.isolates = inspected.row.isolates;
   row.inspectRun = {
