@@ -97,6 +97,13 @@ export class FrameHistoryStream implements FrameHistorySource {
   readonly #timeoutMs: number;
   #jsm: JetStreamManager | undefined;
   #js: JetStreamClient | undefined;
+  #following = false;
+  /** Times {@link ensure} succeeded (at start and after each reconnect). */
+  ensured = 0;
+  /** Re-ensures after a reconnect that failed (the error is in {@link lastEnsureError}). */
+  ensureFailures = 0;
+  /** The last re-ensure error's message (`""` when none failed). */
+  lastEnsureError = "";
 
   /**
    * @param nc A connected NATS connection with JetStream enabled on the server.
@@ -141,12 +148,41 @@ export class FrameHistoryStream implements FrameHistorySource {
 
   /**
    * Create the stream, or update its limits when it exists (every node runs
-   * this at start; the last one's limits win).
+   * this at start; the last one's limits win). After it succeeded once, it
+   * runs again after every reconnect (a restarted server has lost a memory
+   * stream, definition included); a failure then is counted in
+   * {@link ensureFailures}, never thrown.
    *
    * @throws {Error} when JetStream is not enabled, or the existing stream has
    *   another storage (the server cannot change it: delete the stream first).
    */
   async ensure(): Promise<void> {
+    await this.#ensureOnce();
+    this.ensured++;
+    if (!this.#following) {
+      this.#following = true;
+      this.#reensureOnReconnect();
+    }
+  }
+
+  #reensureOnReconnect(): void {
+    (async () => {
+      for await (const s of this.#nc.status()) {
+        if (s.type !== "reconnect") continue;
+        try {
+          await this.#ensureOnce();
+          this.ensured++;
+        } catch (e) {
+          this.ensureFailures++;
+          this.lastEnsureError = e instanceof Error ? e.message : String(e);
+        }
+      }
+    })().catch(() => {
+      // The status iterator ends (or fails) only with the connection.
+    });
+  }
+
+  async #ensureOnce(): Promise<void> {
     const jsm = await this.#manager();
     const wanted = this.config();
     let existing;
