@@ -35,6 +35,7 @@ import { FrameSubscriptions } from "../lib/bus/frame_subscriptions.ts";
 import { FrameHistoryStream } from "../lib/bus/frame_history_stream.ts";
 import { FramePublisher } from "../lib/bus/frame_publisher.ts";
 import { jetstreamManager } from "@nats-io/jetstream";
+import { processCpuMs } from "../testing/proc_stats.ts";
 
 const SECONDS = Number(Deno.env.get("BENCH_BUS_SECONDS") ?? 3);
 const SYMBOLS = Number(Deno.env.get("BENCH_BUS_SYMBOLS") ?? 200);
@@ -55,6 +56,8 @@ interface HopResult {
   p90: number;
   /** CPU of this (subscribing) process over the window, in cores. */
   subscriberCpu: number;
+  /** CPU of nats-server over the window, in cores. */
+  serverCpu: number;
 }
 const hops: HopResult[] = [];
 const reads: { name: string; ms: number; frames: number }[] = [];
@@ -62,19 +65,34 @@ const loads: string[] = [];
 
 /** A fresh nats-server (JetStream) with the history stream, and a connection, for one case. */
 async function withServer(
-  fn: (nc: NatsConnection, history: FrameHistoryStream, url: string) => Promise<void>,
-  stream = true,
+  fn: (nc: NatsConnection, history: FrameHistoryStream, url: string, pid: number) => Promise<void>,
+  stream: "memory" | "file" | "none" = "memory",
 ): Promise<void> {
   const server = await startNatsServer();
   const nc = await connect({ servers: server.url });
   try {
-    const history = new FrameHistoryStream(nc, { depth: 100 });
-    if (stream) await history.ensure();
-    await fn(nc, history, server.url);
+    const history = new FrameHistoryStream(nc, {
+      depth: 100,
+      storage: stream === "file" ? "file" : "memory",
+    });
+    if (stream !== "none") await history.ensure();
+    await fn(nc, history, server.url, serverPid(server.port));
   } finally {
     await nc.close();
     await server.stop();
   }
+}
+
+/** The pid of the nats-server listening on `port` (read from /proc; 0 when not found). */
+function serverPid(port: number): number {
+  for (const e of Deno.readDirSync("/proc")) {
+    if (!/^\d+$/.test(e.name)) continue;
+    try {
+      const args = Deno.readTextFileSync(`/proc/${e.name}/cmdline`).split("\0");
+      if (args[0].endsWith("nats-server") && args.includes(String(port))) return Number(e.name);
+    } catch { /* gone */ }
+  }
+  return 0;
 }
 
 function load(): string {
@@ -108,7 +126,13 @@ async function runPublisher(
 }
 
 /** One configuration: subscribe every symbol, run the publisher, wait for the stragglers. */
-async function hop(name: string, rate: number, nc: NatsConnection, url: string): Promise<void> {
+async function hop(
+  name: string,
+  rate: number,
+  nc: NatsConnection,
+  url: string,
+  serverPid: number,
+): Promise<void> {
   const subs = new FrameSubscriptions(nc, { maxSymbols: SYMBOLS });
   const capacity = Math.ceil((rate > 0 ? rate : 400_000) * (SECONDS + 1));
   const lat = new Float64Array(capacity);
@@ -126,8 +150,10 @@ async function hop(name: string, rate: number, nc: NatsConnection, url: string):
   };
   for (let s = 0; s < SYMBOLS; s++) await subs.watch("bench", `S${s}`, sink);
   const cpu0 = process.cpuUsage();
+  const server0 = serverPid ? processCpuMs(serverPid) : NaN;
   const pub = await runPublisher(url, rate);
   const cpu = process.cpuUsage(cpu0);
+  const serverCpu = (processCpuMs(serverPid) - server0) / 1000 / pub.seconds;
   let last = -1;
   while (received < pub.sent && received !== last) {
     last = received;
@@ -147,6 +173,7 @@ async function hop(name: string, rate: number, nc: NatsConnection, url: string):
     load: load(),
     p90: percentile(sorted, 0.9),
     subscriberCpu: (cpu.user + cpu.system) / 1e6 / pub.seconds,
+    serverCpu,
   });
 }
 
@@ -205,7 +232,7 @@ Deno.bench({
   warmup: 0,
   fn: async () => {
     if (!hops.some((h) => h.name === "max")) {
-      await withServer((nc, _h, url) => hop("max", 0, nc, url));
+      await withServer((nc, _h, url, pid) => hop("max", 0, nc, url, pid));
     }
   },
 });
@@ -217,7 +244,7 @@ Deno.bench({
   fn: async () => {
     const name = `${TARGET_RATE}/s`;
     if (!hops.some((h) => h.name === name)) {
-      await withServer((nc, _h, url) => hop(name, TARGET_RATE, nc, url));
+      await withServer((nc, _h, url, pid) => hop(name, TARGET_RATE, nc, url, pid));
     }
   },
 });
@@ -229,7 +256,19 @@ Deno.bench({
   fn: async () => {
     const name = `${TARGET_RATE}/s, no stream`;
     if (!hops.some((h) => h.name === name)) {
-      await withServer((nc, _h, url) => hop(name, TARGET_RATE, nc, url), false);
+      await withServer((nc, _h, url, pid) => hop(name, TARGET_RATE, nc, url, pid), "none");
+    }
+  },
+});
+Deno.bench({
+  name: `paced ${TARGET_RATE} frames/s, ${SYMBOLS} symbols, history stream on file storage`,
+  group,
+  n: 1,
+  warmup: 0,
+  fn: async () => {
+    const name = `${TARGET_RATE}/s, file stream`;
+    if (!hops.some((h) => h.name === name)) {
+      await withServer((nc, _h, url, pid) => hop(name, TARGET_RATE, nc, url, pid), "file");
     }
   },
 });
@@ -250,7 +289,7 @@ globalThis.addEventListener("unload", () => {
       `latency in ms, receive − stamp, after ${WARMUP_S} s warm-up; indicative: shared 2-core machine):`,
   );
   console.log(
-    "  config | sent | received | failed | frames/s | p50 | p90 | p99 | max | subscriber CPU | load avg | ok",
+    "  config | sent | received | failed | frames/s | p50 | p90 | p99 | max | subscriber CPU | nats-server CPU | load avg | ok",
   );
   for (const h of hops) {
     const ok = h.name === "max" ? "" : h.framesPerSecond >= TARGET_RATE * 0.95 &&
@@ -260,7 +299,9 @@ globalThis.addEventListener("unload", () => {
     console.log(
       `  ${h.name} | ${h.sent} | ${h.received} | ${h.failed} | ${h.framesPerSecond} | ` +
         `${h.p50.toFixed(2)} | ${h.p90.toFixed(2)} | ${h.p99.toFixed(2)} | ${h.max.toFixed(2)} | ` +
-        `${Math.round(h.subscriberCpu * 100)}% | ${h.load} | ${ok}`,
+        `${Math.round(h.subscriberCpu * 100)}% | ${
+          Math.round(h.serverCpu * 100)
+        }% | ${h.load} | ${ok}`,
     );
   }
   for (const r of reads) {
