@@ -377,3 +377,118 @@ Deno.test("bus frames: NATS killed and restarted — the publisher counts its lo
     await server.stop();
   }
 });
+
+/**
+ * Publishes frames of `symbols` flat out (40 a macrotask) until stopped; `seqs[id]` is the
+ * last sequence number published of symbol `id`.
+ */
+function flatOut(publisher: FramePublisher, symbols: readonly string[]) {
+  const seqs = symbols.map(() => 0);
+  let running = true;
+  const done = (async () => {
+    while (running) {
+      for (let k = 0; k < 40; k++) {
+        const id = k % symbols.length;
+        publisher.publish(id, frame(++seqs[id], id));
+      }
+      await new Promise((r) => setTimeout(r, 0));
+    }
+  })();
+  return {
+    seqs,
+    stop: async () => {
+      running = false;
+      await done;
+    },
+  };
+}
+
+/** Watches every symbol (once each has published past `past`) while `pump` runs; 200 more frames each after. */
+async function joinWhilePublishing(
+  subs: FrameSubscriptions,
+  pump: ReturnType<typeof flatOut>,
+  symbols: readonly string[],
+  past: number,
+): Promise<number[][]> {
+  const got = symbols.map(() => [] as number[]);
+  for (let id = 0; id < symbols.length; id++) {
+    await waitFor(() => pump.seqs[id] > past, `${symbols[id]} published past ${past}`);
+    await subs.watch(VENUE, symbols[id], (b) => got[id].push(seqOf(b)));
+  }
+  const target = pump.seqs.map((s) => s + 200);
+  await waitFor(() => pump.seqs.every((s, id) => s >= target[id]), "200 more frames of each");
+  await pump.stop();
+  await waitFor(
+    () => got.every((g, id) => g.at(-1) === pump.seqs[id]),
+    "every published frame at the watchers",
+  );
+  return got;
+}
+
+Deno.test("bus frames: joins while a publisher runs flat out — full history, then every frame once, in order", async () => {
+  const server = await startNatsServer();
+  const pubNc = await connect({ servers: server.url });
+  const subNc = await connect({ servers: server.url });
+  try {
+    const depth = 30;
+    const stream = new FrameHistoryStream(subNc, { depth });
+    await stream.ensure();
+    const symbols = ["J0", "J1", "J2", "J3"];
+    const publisher = new FramePublisher(pubNc);
+    symbols.forEach((s, id) => publisher.register(id, VENUE, s));
+    const subs = new FrameSubscriptions(subNc, { history: stream, historyDepth: depth });
+    const got = await joinWhilePublishing(subs, flatOut(publisher, symbols), symbols, depth + 50);
+    for (let id = 0; id < symbols.length; id++) {
+      const g = got[id];
+      assert.deepEqual(
+        g,
+        Array.from({ length: g.length }, (_, k) => g[0] + k),
+        `${symbols[id]}: consecutive from ${g[0]}, no gap, no duplicate`,
+      );
+      assert.ok(
+        g.length >= depth + 200,
+        `${symbols[id]}: a full history came (${g.length} frames)`,
+      );
+    }
+    assert.equal(subs.counters.joinDropped, 0);
+    subs.close();
+  } finally {
+    await pubNc.close();
+    await subNc.close();
+    await server.stop();
+  }
+});
+
+Deno.test("bus frames: a join buffer too small for the join loses frames (counted), never repeats or reorders them", async () => {
+  const server = await startNatsServer();
+  const pubNc = await connect({ servers: server.url });
+  const subNc = await connect({ servers: server.url });
+  try {
+    const depth = 30;
+    const stream = new FrameHistoryStream(subNc, { depth });
+    await stream.ensure();
+    const symbols = ["K0", "K1", "K2", "K3"];
+    const publisher = new FramePublisher(pubNc);
+    symbols.forEach((s, id) => publisher.register(id, VENUE, s));
+    const subs = new FrameSubscriptions(subNc, {
+      history: stream,
+      historyDepth: depth,
+      joinBuffer: 2,
+    });
+    const got = await joinWhilePublishing(subs, flatOut(publisher, symbols), symbols, depth + 50);
+    let gaps = 0;
+    for (let id = 0; id < symbols.length; id++) {
+      const g = got[id];
+      for (let k = 1; k < g.length; k++) {
+        assert.ok(g[k] > g[k - 1], `${symbols[id]}: ${g[k]} after ${g[k - 1]}`);
+        if (g[k] !== g[k - 1] + 1) gaps++;
+      }
+    }
+    assert.ok(gaps === 0 || subs.counters.joinDropped > 0, `${gaps} gaps, none counted`);
+    subs.close();
+  } finally {
+    await pubNc.close();
+    await subNc.close();
+    await server.stop();
+  }
+});

@@ -16,11 +16,12 @@
  * single-message direct gets; batched and multi-last direct gets need 2.11).
  *
  * How the history is read (measured on 2.9.10, see BENCHMARKS.md "NATS bus
- * hop"): n = 1 is one direct get of the subject's last message; n > 1 reads
- * the subject through an ordered consumer filtered to that one subject
- * (delivering everything the stream keeps for it, at most the depth, in one
- * flow), keeping the newest n. Walking the subject with a direct get per
- * message costs one round trip each.
+ * hop"): first one direct get of the subject's last message (none: an empty
+ * history at once, nothing waits); n = 1 stops there; n > 1 then reads the
+ * subject through an ordered consumer filtered to that one subject
+ * (everything the stream keeps for it when the consumer starts, at most the
+ * depth, in one flow), keeping the newest n. Walking the subject with a
+ * direct get per message costs one round trip each.
  *
  * @example
  * ```ts
@@ -219,14 +220,16 @@ export class FrameHistoryStream implements FrameHistorySource {
     const last = await jsm.direct.getMessage(FRAME_HISTORY_STREAM, { last_by_subj: subject });
     if (last === null) return [];
     if (want === 1) return [last.data];
-    return await this.#readSubject(subject, want, last.seq);
+    return await this.#readSubject(subject, want);
   }
 
   /**
-   * The kept messages of `subject` up to stream sequence `lastSeq` through
-   * an ordered consumer; the newest `want` of them, oldest first.
+   * The messages the stream keeps of `subject` when an ordered consumer
+   * starts (at most the depth: it stops after that many, or when nothing is
+   * pending, so frames published meanwhile never keep it reading); the
+   * newest `want` of them, oldest first.
    */
-  async #readSubject(subject: string, want: number, lastSeq: number): Promise<Uint8Array[]> {
+  async #readSubject(subject: string, want: number): Promise<Uint8Array[]> {
     const js = await this.#client();
     const consumer = await js.consumers.get(FRAME_HISTORY_STREAM, { filter_subjects: subject });
     const out: Uint8Array[] = [];
@@ -236,10 +239,9 @@ export class FrameHistoryStream implements FrameHistorySource {
         expires: this.#timeoutMs,
       });
       for await (const m of messages) {
-        if (m.seq > lastSeq) break;
         out.push(m.data);
         if (out.length > want) out.shift();
-        if (m.seq === lastSeq || m.info.pending === 0) break;
+        if (m.info.pending === 0) break;
       }
     } finally {
       await consumer.delete().catch(() => {
