@@ -168,11 +168,15 @@ export class FrameSubscriptions {
    * Add `sink` as a watcher of `venue`/`symbol`; the first watcher
    * subscribes (and reads the history, see the module documentation).
    * Resolves once the subscription is confirmed by the server and the
-   * history delivered (or, when NATS is away, once the client queued it:
-   * it subscribes on reconnect). Adding the same sink twice counts twice.
+   * history delivered. When NATS is away it resolves once the history read
+   * has failed (after the history source's timeout; counted
+   * `historyFailed`): the client subscribes when it reconnects, and the
+   * symbol goes on live without history. Adding the same sink twice counts
+   * twice.
    *
    * @returns false when `maxSymbols` symbols are subscribed already (the sink is not added).
    * @throws {TypeError} when `venue` or `symbol` cannot be a subject token.
+   * @throws {Error} when the connection is closed (the client refuses to subscribe).
    */
   async watch(venue: string, symbol: string, sink: FrameSink): Promise<boolean> {
     const subject = frameSubject(venue, symbol);
