@@ -371,6 +371,9 @@ Deno.test("bus frames: NATS killed and restarted — the publisher counts its lo
     assert.equal(publisher.publish(0, frame(41)), false, "a closed connection: refused, no throw");
     assert.equal(publisher.lastFailure, "closed");
     subs.close();
+    await subNc.close();
+    await assert.rejects(() => subs.watch(VENUE, "ETHUSDT", () => {}), /closed/i);
+    assert.equal(subs.subscribedCount, 0, "a refused subscribe leaves nothing behind");
   } finally {
     await pubNc.close();
     await subNc.close();

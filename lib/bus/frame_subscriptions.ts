@@ -228,7 +228,6 @@ export class FrameSubscriptions {
       ready: Promise.resolve(),
       lastReceiveMs: NaN,
     };
-    this.#entries.set(subject, entry);
     const counters = this.counters;
     entry.sub = this.#nc.subscribe(subject, {
       callback: (err: Error | null, msg: Msg) => {
@@ -241,6 +240,7 @@ export class FrameSubscriptions {
         else this.#deliver(entry, data);
       },
     });
+    this.#entries.set(subject, entry); // after subscribe: a closed connection throws, adds nothing
     entry.ready = this.#join(entry);
     return entry;
   }
