@@ -495,3 +495,105 @@ Deno.test("bus frames: a join buffer too small for the join loses frames (counte
     await server.stop();
   }
 });
+
+/**
+ * A TCP proxy on 127.0.0.1 to `targetPort` whose connections can be cut
+ * (and new ones refused until {@link allow}): one client losing NATS while
+ * the server stays up.
+ */
+function tcpProxy(targetPort: number) {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  let open = true;
+  const conns = new Set<Deno.Conn>();
+  const closeConn = (c: Deno.Conn) => {
+    if (!conns.delete(c)) return;
+    try {
+      c.close();
+    } catch { /* closed already */ }
+  };
+  const pipes: Promise<void>[] = [];
+  const pipe = async (from: Deno.Conn, to: Deno.Conn) => {
+    try {
+      await from.readable.pipeTo(to.writable, { preventClose: true });
+    } catch { /* cut */ }
+    closeConn(from);
+    closeConn(to);
+  };
+  const accepting = (async () => {
+    try {
+      for await (const client of listener) {
+        if (!open) {
+          client.close();
+          continue;
+        }
+        const upstream = await Deno.connect({ hostname: "127.0.0.1", port: targetPort });
+        conns.add(client);
+        conns.add(upstream);
+        pipes.push(pipe(client, upstream), pipe(upstream, client));
+      }
+    } catch { /* listener closed */ }
+  })();
+  return {
+    url: `nats://127.0.0.1:${(listener.addr as Deno.NetAddr).port}`,
+    cut() {
+      open = false;
+      for (const c of [...conns]) closeConn(c);
+    },
+    allow() {
+      open = true;
+    },
+    async close() {
+      this.cut();
+      listener.close();
+      await accepting;
+      await Promise.all(pipes);
+    },
+  };
+}
+
+Deno.test("bus frames: a subscriber that lost NATS alone gets the frames it missed from the history when it comes back", async () => {
+  const server = await startNatsServer();
+  const proxy = tcpProxy(server.port);
+  const pubNc = await connect({ servers: server.url });
+  const subNc = await connect({
+    servers: proxy.url,
+    reconnectTimeWait: 50,
+    maxReconnectAttempts: -1,
+  });
+  try {
+    const stream = new FrameHistoryStream(pubNc, { depth: 100 });
+    await stream.ensure();
+    const jsm = await jetstreamManager(pubNc);
+    const publisher = new FramePublisher(pubNc);
+    publisher.register(0, VENUE, "GAP");
+    const subs = new FrameSubscriptions(subNc, { history: new FrameHistoryStream(subNc) });
+    const got: number[] = [];
+    await subs.watch(VENUE, "GAP", (b) => got.push(seqOf(b)));
+    for (let i = 1; i <= 10; i++) publisher.publish(0, frame(i));
+    await pubNc.flush();
+    await waitFor(() => got.length === 10, "frames 1..10");
+
+    const disconnects = countStatus(subNc, "disconnect");
+    proxy.cut();
+    await waitFor(() => disconnects.count > 0, "the subscriber seeing the cut");
+    for (let i = 11; i <= 20; i++) publisher.publish(0, frame(i)); // missed live
+    await pubNc.flush();
+    await waitStored(jsm, 20);
+    assert.deepEqual(got.at(-1), 10, "nothing reached the cut subscriber");
+
+    proxy.allow();
+    await waitFor(() => got.at(-1) === 20, "frames 11..20 recovered from the history");
+    for (let i = 21; i <= 30; i++) publisher.publish(0, frame(i));
+    await pubNc.flush();
+    await waitFor(() => got.at(-1) === 30, "frames 21..30 live again");
+    assert.deepEqual(got, Array.from({ length: 30 }, (_, k) => k + 1), "no gap, no duplicate");
+    assert.equal(subs.counters.rejoins, 1);
+    assert.equal(subs.counters.recovered, 10);
+    subs.close();
+  } finally {
+    await pubNc.close();
+    await subNc.close();
+    await proxy.close();
+    await server.stop();
+  }
+});

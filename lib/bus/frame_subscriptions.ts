@@ -19,13 +19,23 @@
  * Live frames are handed over as views into the NATS client's read buffer,
  * valid during the call: a sink that keeps a frame copies it. Nothing is
  * allocated per frame here beyond what the client allocates (its message
- * object). A NATS reconnect resubscribes by itself (the client does);
- * frames published while NATS was away are missing for the sinks.
+ * object); with a history source each delivered frame is also copied into
+ * one buffer per symbol (grown once to the largest frame), the place a
+ * rejoin resumes after.
+ *
+ * A reconnect: the client resubscribes by itself; with a history source
+ * every subscribed symbol then joins again the same way, delivering only the
+ * history frames after the last frame it delivered (frames missed while
+ * disconnected, up to the history depth; counted `recovered`). When that
+ * frame is not in the history (more were missed than it keeps, or a
+ * restarted server lost a memory stream) it delivers none of it: a gap,
+ * never a frame twice or out of order.
  *
  * Counters: `received` frames and `bytes`, `refused` watches (over
  * `maxSymbols`), `joinDropped` live frames dropped while a join's buffer was
  * full (a gap), `historyFailed` history reads that failed (the watch goes
- * on live), `sinkErrors` sinks that threw (the others still get the frame);
+ * on live), `sinkErrors` sinks that threw (the others still get the frame),
+ * `rejoins` and `recovered` (above);
  * per symbol the last receive time ({@link FrameSubscriptions.lastReceiveMs},
  * for "no owner" health).
  *
@@ -60,6 +70,13 @@ export interface FrameSubscriptionsOptions {
   historyDepth?: number;
   /** Live frames held per symbol while its history is read; older ones are dropped (counted). Default 1000. */
   joinBuffer?: number;
+  /**
+   * How long a join waits for the history before it goes on live without it
+   * (counted `historyFailed`), ms: it bounds how long live frames are held.
+   * Default 2000 (a read takes ~10 ms; JetStream can take seconds to answer
+   * right after a server restart).
+   */
+  joinTimeoutMs?: number;
 }
 
 /** Counts of {@link FrameSubscriptions} (monotonic). */
@@ -72,10 +89,14 @@ export interface FrameSubscriptionCounters {
   refused: number;
   /** Live frames dropped while a join's buffer was full. */
   joinDropped: number;
-  /** History reads that failed. */
+  /** History reads that failed or came later than `joinTimeoutMs`. */
   historyFailed: number;
   /** Sink calls that threw. */
   sinkErrors: number;
+  /** Joins again after a reconnect (one per subscribed symbol and reconnect). */
+  rejoins: number;
+  /** History frames delivered by those rejoins: frames missed while disconnected, recovered. */
+  recovered: number;
 }
 
 /** One subscribed symbol. */
@@ -87,6 +108,10 @@ interface Entry {
   sub: Subscription | undefined;
   /** Live frames held (copied) while the history is read; null once live. */
   held: Uint8Array[] | null;
+  /** A copy of the last frame delivered (its first `lastLength` bytes), to resume after it on a reconnect. */
+  last: Uint8Array;
+  /** Length of the last frame delivered; -1 before the first. */
+  lastLength: number;
   /** Settles when the join (subscription confirmed, history delivered) is done. */
   ready: Promise<void>;
   lastReceiveMs: number;
@@ -121,6 +146,8 @@ export class FrameSubscriptions {
     joinDropped: 0,
     historyFailed: 0,
     sinkErrors: 0,
+    rejoins: 0,
+    recovered: 0,
   };
   /** The bound on subscribed symbols. */
   readonly maxSymbols: number;
@@ -128,6 +155,7 @@ export class FrameSubscriptions {
   readonly #history: FrameHistorySource | undefined;
   readonly #historyDepth: number;
   readonly #joinBuffer: number;
+  readonly #joinTimeoutMs: number;
   /** Subscribed symbols by subject. */
   readonly #entries = new Map<string, Entry>();
 
@@ -142,6 +170,25 @@ export class FrameSubscriptions {
     this.#history = options.history;
     this.#historyDepth = positive("historyDepth", options.historyDepth ?? 100);
     this.#joinBuffer = positive("joinBuffer", options.joinBuffer ?? 1000);
+    this.#joinTimeoutMs = positive("joinTimeoutMs", options.joinTimeoutMs ?? 2000);
+    if (this.#history !== undefined) this.#rejoinOnReconnect();
+  }
+
+  /** After every reconnect, each symbol not joining already joins again (see {@link #join}). */
+  #rejoinOnReconnect(): void {
+    (async () => {
+      for await (const s of this.#nc.status()) {
+        if (s.type !== "reconnect") continue;
+        for (const entry of this.#entries.values()) {
+          if (entry.held !== null) continue;
+          entry.held = [];
+          this.counters.rejoins++;
+          entry.ready = this.#join(entry);
+        }
+      }
+    })().catch(() => {
+      // The status iterator ends (or fails) only with the connection.
+    });
   }
 
   /** Symbols subscribed right now (each one NATS subscription). */
@@ -227,6 +274,8 @@ export class FrameSubscriptions {
       held: this.#history === undefined ? null : [],
       ready: Promise.resolve(),
       lastReceiveMs: NaN,
+      last: new Uint8Array(0),
+      lastLength: -1,
     };
     const counters = this.counters;
     entry.sub = this.#nc.subscribe(subject, {
@@ -265,6 +314,13 @@ export class FrameSubscriptions {
   }
 
   #deliver(entry: Entry, data: Uint8Array): void {
+    if (this.#history !== undefined) {
+      if (data.length > entry.last.length) {
+        entry.last = new Uint8Array(Math.max(data.length, 2 * entry.last.length, 1024));
+      }
+      entry.last.set(data);
+      entry.lastLength = data.length;
+    }
     const sinks = entry.sinks;
     for (let i = 0; i < sinks.length; i++) {
       try {
@@ -275,7 +331,13 @@ export class FrameSubscriptions {
     }
   }
 
-  /** Confirm the subscription, then (with a history source) deliver history and the held live frames. */
+  /**
+   * Confirm the subscription, then (with a history source) deliver the
+   * history and the held live frames. On a first join the whole history;
+   * on a rejoin after a reconnect only the history frames after the last
+   * frame delivered, none when that frame is not in the history (a gap
+   * rather than a frame twice or out of order).
+   */
   async #join(entry: Entry): Promise<void> {
     try {
       await this.#nc.flush();
@@ -283,17 +345,37 @@ export class FrameSubscriptions {
       // NATS away: the client sends the subscription when it reconnects.
     }
     if (this.#history === undefined) return;
-    let history: Uint8Array[] = [];
-    try {
-      history = await this.#history.lastFrames(entry.venue, entry.symbol, this.#historyDepth);
-    } catch {
-      this.counters.historyFailed++;
-    }
+    const history = await this.#readHistory(this.#history, entry);
     if (this.#entries.get(entry.subject) !== entry || entry.held === null) return; // unwatched meanwhile
     const held = entry.held;
     entry.held = null;
-    for (const frame of history) this.#deliver(entry, frame);
+    let start = 0;
+    if (entry.lastLength >= 0) {
+      const last = entry.last.subarray(0, entry.lastLength);
+      start = history.length;
+      for (let i = history.length - 1; i >= 0; i--) {
+        if (sameBytes(history[i], last)) {
+          start = i + 1;
+          break;
+        }
+      }
+      this.counters.recovered += history.length - start;
+    }
+    for (let i = start; i < history.length; i++) this.#deliver(entry, history[i]);
     for (let i = afterOverlap(history, held); i < held.length; i++) this.#deliver(entry, held[i]);
+  }
+
+  /** The history of `entry`, or none when the read fails or takes longer than `joinTimeoutMs` (counted). */
+  async #readHistory(source: FrameHistorySource, entry: Entry): Promise<Uint8Array[]> {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const late = new Promise<null>((resolve) => {
+      timer = setTimeout(() => resolve(null), this.#joinTimeoutMs);
+    });
+    const read = source.lastFrames(entry.venue, entry.symbol, this.#historyDepth).catch(() => null);
+    const history = await Promise.race([read, late]);
+    clearTimeout(timer);
+    if (history === null) this.counters.historyFailed++;
+    return history ?? [];
   }
 }
 
