@@ -597,3 +597,29 @@ Deno.test("bus frames: a subscriber that lost NATS alone gets the frames it miss
     await server.stop();
   }
 });
+
+Deno.test("bus frames: a history that never answers holds the join only joinTimeoutMs, then frames flow live", async () => {
+  const server = await startNatsServer({ jetstream: false });
+  const nc = await connect({ servers: server.url });
+  try {
+    const silent: FrameHistorySource = { lastFrames: () => new Promise(() => {}) };
+    const subs = new FrameSubscriptions(nc, { history: silent, joinTimeoutMs: 100 });
+    const got: number[] = [];
+    assert.equal(await subs.watch(VENUE, "SLOW", (b) => got.push(seqOf(b))), true);
+    assert.equal(subs.counters.historyFailed, 1);
+    const publisher = new FramePublisher(nc);
+    publisher.register(0, VENUE, "SLOW");
+    for (let i = 1; i <= 5; i++) publisher.publish(0, frame(i));
+    await nc.flush();
+    await waitFor(() => got.length === 5, "5 live frames");
+    assert.deepEqual(got, [1, 2, 3, 4, 5]);
+    assert.throws(
+      () => new FrameSubscriptions(nc, { joinTimeoutMs: 0 }),
+      /joinTimeoutMs 0 is not an integer >= 1/,
+    );
+    subs.close();
+  } finally {
+    await nc.close();
+    await server.stop();
+  }
+});
