@@ -598,6 +598,60 @@ Deno.test("bus frames: a subscriber that lost NATS alone gets the frames it miss
   }
 });
 
+Deno.test("bus frames: a subscriber that missed more than the history keeps resumes live with a gap, never with old frames", async () => {
+  const server = await startNatsServer();
+  const proxy = tcpProxy(server.port);
+  const pubNc = await connect({ servers: server.url });
+  const subNc = await connect({
+    servers: proxy.url,
+    reconnectTimeWait: 50,
+    maxReconnectAttempts: -1,
+  });
+  try {
+    const depth = 5;
+    await new FrameHistoryStream(pubNc, { depth }).ensure();
+    const jsm = await jetstreamManager(pubNc);
+    const publisher = new FramePublisher(pubNc);
+    publisher.register(0, VENUE, "FAR");
+    const subs = new FrameSubscriptions(subNc, {
+      history: new FrameHistoryStream(subNc, { depth }),
+      historyDepth: depth,
+    });
+    const got: number[] = [];
+    await subs.watch(VENUE, "FAR", (b) => got.push(seqOf(b)));
+    for (let i = 1; i <= 10; i++) publisher.publish(0, frame(i));
+    await pubNc.flush();
+    await waitFor(() => got.length === 10, "frames 1..10");
+
+    const disconnects = countStatus(subNc, "disconnect");
+    proxy.cut();
+    await waitFor(() => disconnects.count > 0, "the subscriber seeing the cut");
+    for (let i = 11; i <= 20; i++) publisher.publish(0, frame(i)); // 10 missed, 5 kept: 16..20
+    await pubNc.flush();
+    await waitStored(jsm, 20);
+    proxy.allow();
+    await waitFor(() => subs.counters.rejoins === 1, "the rejoin");
+    for (let i = 21; i <= 30; i++) publisher.publish(0, frame(i));
+    await pubNc.flush();
+    await waitFor(() => got.at(-1) === 30, "frames 21..30 live again");
+    assert.deepEqual(
+      got,
+      [
+        ...Array.from({ length: 10 }, (_, k) => k + 1),
+        ...Array.from({ length: 10 }, (_, k) => k + 21),
+      ],
+      "frame 10 is not in the history (16..20): none of it is delivered, the gap stays",
+    );
+    assert.equal(subs.counters.recovered, 0);
+    subs.close();
+  } finally {
+    await pubNc.close();
+    await subNc.close();
+    await proxy.close();
+    await server.stop();
+  }
+});
+
 Deno.test("bus frames: a history that never answers holds the join only joinTimeoutMs, then frames flow live", async () => {
   const server = await startNatsServer({ jetstream: false });
   const nc = await connect({ servers: server.url });

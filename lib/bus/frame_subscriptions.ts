@@ -362,7 +362,10 @@ export class FrameSubscriptions {
       this.counters.recovered += history.length - start;
     }
     for (let i = start; i < history.length; i++) this.#deliver(entry, history[i]);
-    for (let i = afterOverlap(history, held); i < held.length; i++) this.#deliver(entry, held[i]);
+    // Held frames are newer than anything delivered before; when no history
+    // frame was delivered now, none of them was delivered either.
+    const from = start < history.length ? afterOverlap(history, held) : 0;
+    for (let i = from; i < held.length; i++) this.#deliver(entry, held[i]);
   }
 
   /** The history of `entry`, or none when the read fails or takes longer than `joinTimeoutMs` (counted). */
