@@ -1,0 +1,232 @@
+/**
+ * The registry of live nodes in the KV bucket `dw_v1_nodes` (docs/design.md
+ * §10): each node keeps a key named by its node id, with its cluster
+ * fingerprint as value, alive by a `put` every heartbeat; the bucket's TTL
+ * (the lease TTL) removes a dead node's key. The lease manager counts the live
+ * nodes for its fair share, and a node started with another universe or P
+ * (another fingerprint) than the live nodes refuses to join.
+ *
+ * @example
+ * ```ts ignore
+ * import { NodeRegistry } from "./node_registry.ts";
+ * import { connectBus } from "./nats_connect.ts";
+ *
+ * const bus = await connectBus({ url: "nats://127.0.0.1:4222" });
+ * const registry = await NodeRegistry.join(bus.nc, { nodeId: "ingest-1", fingerprint: "p=8 n=2 sha256=…", ttlMs: 10_000 });
+ * await registry.liveNodes(); // ["ingest-1", …]
+ * await registry.leave();
+ * ```
+ * @module
+ */
+import type { NatsConnection } from "@nats-io/nats-core";
+import { type KV, Kvm } from "@nats-io/kv";
+
+/** Default name of the node registry bucket. */
+export const NODES_BUCKET = "dw_v1_nodes";
+
+/** Node ids: also KV keys and subject tokens, so letters, digits, `_` and `-` only. */
+const NODE_ID = /^[A-Za-z0-9_-]{1,64}$/;
+
+/**
+ * Checks a node id (1–64 of `A–Z a–z 0–9 _ -`) and returns it.
+ *
+ * @throws {TypeError} Saying what was wrong and what is expected.
+ *
+ * @example
+ * ```ts
+ * import { checkNodeId } from "./node_registry.ts";
+ *
+ * checkNodeId("ingest-1"); // "ingest-1"
+ * ```
+ */
+export function checkNodeId(nodeId: string): string {
+  if (typeof nodeId !== "string" || !NODE_ID.test(nodeId)) {
+    throw new TypeError(
+      `bus: node id ${JSON.stringify(nodeId)} is not valid; expected 1 to 64 characters of ` +
+        `A-Z, a-z, 0-9, "_" and "-" (it is a KV key and a subject token)`,
+    );
+  }
+  return nodeId;
+}
+
+/**
+ * Opens (creating it if missing) a KV bucket whose keys expire after `ttlMs`,
+ * and refuses one that exists with another TTL: the lease fencing depends on
+ * every node and the server agreeing on it.
+ *
+ * @throws {Error} When the bucket's TTL differs from `ttlMs`.
+ *
+ * @example
+ * ```ts ignore
+ * import { openTtlBucket } from "./node_registry.ts";
+ * import { connectBus } from "./nats_connect.ts";
+ *
+ * const bus = await connectBus({ url: "nats://127.0.0.1:4222" });
+ * const kv = await openTtlBucket(bus.nc, "dw_v1_leases", 10_000, 3_000);
+ * ```
+ */
+export async function openTtlBucket(
+  nc: NatsConnection,
+  name: string,
+  ttlMs: number,
+  timeoutMs: number,
+): Promise<KV> {
+  const kvm = new Kvm(nc);
+  let kv: KV;
+  try {
+    kv = await kvm.create(name, { ttl: ttlMs, history: 1, timeout: timeoutMs });
+  } catch (e) {
+    // An existing bucket with another configuration: open it to say what differs.
+    kv = await kvm.open(name, { timeout: timeoutMs }).catch(() => {
+      throw e;
+    });
+  }
+  const status = await kv.status();
+  if (status.ttl !== ttlMs) {
+    throw new Error(
+      `bus: KV bucket ${name} has a TTL of ${status.ttl} ms, this node expects ${ttlMs} ms; ` +
+        `expected every node to run with the same lease TTL (or remove the bucket when all nodes are stopped)`,
+    );
+  }
+  return kv;
+}
+
+/** Options of {@linkcode NodeRegistry.join}. */
+export interface NodeRegistryOptions {
+  /** This node's id, unique among running nodes (see {@linkcode checkNodeId}). Required. */
+  nodeId: string;
+  /** This node's cluster fingerprint (partition_map.ts `clusterFingerprint`). Required. */
+  fingerprint: string;
+  /** Key lifetime without a heartbeat, ms (the lease TTL). Required. */
+  ttlMs: number;
+  /** KV request timeout, ms. Default `ttlMs / 3`. */
+  timeoutMs?: number;
+  /** Bucket name. Default {@linkcode NODES_BUCKET}. */
+  bucket?: string;
+  /** How often `join` retries while a node with the same id is registered, ms. Default `ttlMs / 4`. */
+  retryMs?: number;
+}
+
+/** This node's entry in the node registry (see the module documentation). */
+export class NodeRegistry {
+  /** This node's id. */
+  readonly nodeId: string;
+  /** This node's cluster fingerprint. */
+  readonly fingerprint: string;
+  #kv: KV;
+  #timeoutMs: number;
+
+  private constructor(kv: KV, nodeId: string, fingerprint: string, timeoutMs: number) {
+    this.#kv = kv;
+    this.#timeoutMs = timeoutMs;
+    this.nodeId = nodeId;
+    this.fingerprint = fingerprint;
+  }
+
+  /**
+   * Registers this node: creates its key (waiting up to one TTL while a key of
+   * the same id is still there, e.g. of this node's own previous run that
+   * crashed), then compares the fingerprints of all live nodes with its own.
+   *
+   * @throws {Error} When the id stays taken for a TTL, or a live node has another fingerprint
+   *   (this node's key is removed again before throwing).
+   */
+  static async join(nc: NatsConnection, options: NodeRegistryOptions): Promise<NodeRegistry> {
+    const nodeId = checkNodeId(options.nodeId);
+    const ttlMs = options.ttlMs;
+    const bucket = options.bucket ?? NODES_BUCKET;
+    const timeoutMs = options.timeoutMs ?? Math.ceil(ttlMs / 3);
+    const kv = await openTtlBucket(nc, bucket, ttlMs, timeoutMs);
+    const registry = new NodeRegistry(kv, nodeId, options.fingerprint, timeoutMs);
+    const giveUp = performance.now() + ttlMs * 1.5;
+    for (;;) {
+      try {
+        await kv.create(nodeId, options.fingerprint);
+        break;
+      } catch (e) {
+        if (!isCasRefusal(e)) throw e;
+        if (performance.now() > giveUp) {
+          throw new Error(
+            `bus: node id ${nodeId} is registered in ${bucket} by a live node; ` +
+              `expected a node id unique among running nodes`,
+          );
+        }
+        await new Promise((r) => setTimeout(r, options.retryMs ?? ttlMs / 4));
+      }
+    }
+    const others = await registry.#fingerprints();
+    const differing = others.filter(([id, f]) => id !== nodeId && f !== options.fingerprint);
+    if (differing.length > 0) {
+      await registry.leave().catch(() => {});
+      const [id, f] = differing[0];
+      throw new Error(
+        `bus: live node ${id} runs with cluster ${JSON.stringify(f)}, this node with ` +
+          `${JSON.stringify(options.fingerprint)}; expected the same --symbols universe and ` +
+          `partition count on every node`,
+      );
+    }
+    return registry;
+  }
+
+  async #fingerprints(): Promise<[string, string][]> {
+    const out: [string, string][] = [];
+    for (const id of await this.liveNodes()) {
+      const entry = await this.#kv.get(id);
+      if (entry !== null && entry.operation === "PUT") out.push([id, entry.string()]);
+    }
+    return out;
+  }
+
+  /** Keeps this node's key alive (call at least once per TTL; the lease manager does it every TTL/3). */
+  async heartbeat(): Promise<void> {
+    await this.#kv.put(this.nodeId, this.fingerprint);
+  }
+
+  /**
+   * The ids of the nodes whose keys are alive, this node's included when its
+   * heartbeat is current.
+   *
+   * @throws {Error} When the listing does not finish within the request timeout
+   *   (a partial list would undercount the nodes).
+   */
+  async liveNodes(): Promise<string[]> {
+    const ids: string[] = [];
+    const keys = await this.#kv.keys();
+    let late = false;
+    const guard = setTimeout(() => {
+      late = true;
+      keys.stop();
+    }, this.#timeoutMs);
+    try {
+      for await (const id of keys) ids.push(id);
+    } finally {
+      clearTimeout(guard);
+    }
+    if (late) {
+      throw new Error(
+        `bus: listing the live nodes took over ${this.#timeoutMs} ms; expected NATS to answer`,
+      );
+    }
+    return ids;
+  }
+
+  /** Removes this node's key (clean stop). */
+  async leave(): Promise<void> {
+    await this.#kv.delete(this.nodeId);
+  }
+}
+
+/**
+ * Whether a KV error is the server refusing a compare-and-set (`create` of a
+ * key that exists, `update` with a stale revision).
+ *
+ * @example
+ * ```ts
+ * import { isCasRefusal } from "./node_registry.ts";
+ *
+ * isCasRefusal(new Error("wrong last sequence: 7")); // true
+ * ```
+ */
+export function isCasRefusal(e: unknown): boolean {
+  return e instanceof Error && /wrong last sequence/i.test(e.message);
+}
