@@ -1,10 +1,11 @@
 /**
  * The registry of live nodes in the KV bucket `dw_v1_nodes` (docs/design.md
  * §10): each node keeps a key named by its node id, with its cluster
- * fingerprint as value, alive by a `put` every heartbeat; the bucket's TTL
- * (the lease TTL) removes a dead node's key. The lease manager counts the live
- * nodes for its fair share, and a node started with another universe or P
- * (another fingerprint) than the live nodes refuses to join.
+ * fingerprint and capacity as value (JSON `{"fingerprint", "capacity"}`),
+ * alive by a `put` every heartbeat; the bucket's TTL (the lease TTL) removes
+ * a dead node's key. The lease manager reads the live nodes' capacities for
+ * its fair share (fair_share.ts), and a node started with another universe or
+ * P (another fingerprint) than the live nodes refuses to join.
  *
  * @example
  * ```ts ignore
@@ -12,8 +13,13 @@
  * import { connectBus } from "./nats_connect.ts";
  *
  * const bus = await connectBus({ url: "nats://127.0.0.1:4222" });
- * const registry = await NodeRegistry.join(bus.nc, { nodeId: "ingest-1", fingerprint: "p=8 n=2 sha256=…", ttlMs: 10_000 });
- * await registry.liveNodes(); // ["ingest-1", …]
+ * const registry = await NodeRegistry.join(bus.nc, {
+ *   nodeId: "ingest-1",
+ *   fingerprint: "p=8 n=2 sha256=…",
+ *   capacity: 8,
+ *   ttlMs: 10_000,
+ * });
+ * await registry.liveNodes(); // [{ nodeId: "ingest-1", fingerprint: "p=8 n=2 sha256=…", capacity: 8 }, …]
  * await registry.leave();
  * ```
  * @module
@@ -97,6 +103,8 @@ export interface NodeRegistryOptions {
   nodeId: string;
   /** This node's cluster fingerprint (partition_map.ts `clusterFingerprint`). Required. */
   fingerprint: string;
+  /** Most partitions this node holds (published for the others' fair share). Required. */
+  capacity: number;
   /** Key lifetime without a heartbeat, ms (the lease TTL). Required. */
   ttlMs: number;
   /** KV request timeout, ms. Default `ttlMs / 3`. */
@@ -107,20 +115,46 @@ export interface NodeRegistryOptions {
   retryMs?: number;
 }
 
+/** A live node as registered (see the module documentation). */
+export interface NodeInfo {
+  /** The node's id. */
+  nodeId: string;
+  /** Its cluster fingerprint. */
+  fingerprint: string;
+  /** Most partitions it holds. */
+  capacity: number;
+}
+
+/** Parses a registry value; a value this version cannot read counts as capacity 0 and its raw text as fingerprint. */
+function parseInfo(nodeId: string, text: string): NodeInfo {
+  try {
+    const v = JSON.parse(text);
+    if (typeof v?.fingerprint === "string" && Number.isInteger(v?.capacity) && v.capacity >= 0) {
+      return { nodeId, fingerprint: v.fingerprint, capacity: v.capacity };
+    }
+  } catch { /* fall through */ }
+  return { nodeId, fingerprint: text, capacity: 0 };
+}
+
 /** This node's entry in the node registry (see the module documentation). */
 export class NodeRegistry {
   /** This node's id. */
   readonly nodeId: string;
   /** This node's cluster fingerprint. */
   readonly fingerprint: string;
+  /** This node's capacity. */
+  readonly capacity: number;
   #kv: KV;
   #timeoutMs: number;
+  #value: string;
 
-  private constructor(kv: KV, nodeId: string, fingerprint: string, timeoutMs: number) {
+  private constructor(kv: KV, options: NodeRegistryOptions, timeoutMs: number) {
     this.#kv = kv;
     this.#timeoutMs = timeoutMs;
-    this.nodeId = nodeId;
-    this.fingerprint = fingerprint;
+    this.nodeId = options.nodeId;
+    this.fingerprint = options.fingerprint;
+    this.capacity = options.capacity;
+    this.#value = JSON.stringify({ fingerprint: options.fingerprint, capacity: options.capacity });
   }
 
   /**
@@ -137,11 +171,11 @@ export class NodeRegistry {
     const bucket = options.bucket ?? NODES_BUCKET;
     const timeoutMs = options.timeoutMs ?? Math.ceil(ttlMs / 3);
     const kv = await openTtlBucket(nc, bucket, ttlMs, timeoutMs);
-    const registry = new NodeRegistry(kv, nodeId, options.fingerprint, timeoutMs);
+    const registry = new NodeRegistry(kv, options, timeoutMs);
     const giveUp = performance.now() + ttlMs * 1.5;
     for (;;) {
       try {
-        await kv.create(nodeId, options.fingerprint);
+        await kv.create(nodeId, registry.#value);
         break;
       } catch (e) {
         if (!isCasRefusal(e)) throw e;
@@ -154,11 +188,13 @@ export class NodeRegistry {
         await new Promise((r) => setTimeout(r, options.retryMs ?? ttlMs / 4));
       }
     }
-    const others = await registry.#fingerprints();
-    const differing = others.filter(([id, f]) => id !== nodeId && f !== options.fingerprint);
+    const differing = (await registry.liveNodes().catch(async (e) => {
+      await registry.leave().catch(() => {});
+      throw e;
+    })).filter((n) => n.fingerprint !== options.fingerprint);
     if (differing.length > 0) {
       await registry.leave().catch(() => {});
-      const [id, f] = differing[0];
+      const { nodeId: id, fingerprint: f } = differing[0];
       throw new Error(
         `bus: live node ${id} runs with cluster ${JSON.stringify(f)}, this node with ` +
           `${JSON.stringify(options.fingerprint)}; expected the same --symbols universe and ` +
@@ -168,28 +204,19 @@ export class NodeRegistry {
     return registry;
   }
 
-  async #fingerprints(): Promise<[string, string][]> {
-    const out: [string, string][] = [];
-    for (const id of await this.liveNodes()) {
-      const entry = await this.#kv.get(id);
-      if (entry !== null && entry.operation === "PUT") out.push([id, entry.string()]);
-    }
-    return out;
-  }
-
   /** Keeps this node's key alive (call at least once per TTL; the lease manager does it every TTL/3). */
   async heartbeat(): Promise<void> {
-    await this.#kv.put(this.nodeId, this.fingerprint);
+    await this.#kv.put(this.nodeId, this.#value);
   }
 
   /**
-   * The ids of the nodes whose keys are alive, this node's included when its
-   * heartbeat is current.
+   * The nodes whose keys are alive (their values read in parallel), this
+   * node's included when its heartbeat is current.
    *
    * @throws {Error} When the listing does not finish within the request timeout
    *   (a partial list would undercount the nodes).
    */
-  async liveNodes(): Promise<string[]> {
+  async liveNodes(): Promise<NodeInfo[]> {
     const ids: string[] = [];
     const keys = await this.#kv.keys();
     let late = false;
@@ -207,7 +234,14 @@ export class NodeRegistry {
         `bus: listing the live nodes took over ${this.#timeoutMs} ms; expected NATS to answer`,
       );
     }
-    return ids;
+    const entries = await Promise.all(ids.map((id) => this.#kv.get(id)));
+    const nodes: NodeInfo[] = [];
+    for (const [i, entry] of entries.entries()) {
+      if (entry !== null && entry.operation === "PUT") {
+        nodes.push(parseInfo(ids[i], entry.string()));
+      }
+    }
+    return nodes;
   }
 
   /** Removes this node's key (clean stop). */

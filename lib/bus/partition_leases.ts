@@ -24,11 +24,13 @@
  *   every partition and deletes its keys (compare-and-set on the revision), so
  *   another node takes them on its next round instead of after a TTL.
  *
- * **Fair share.** Live nodes register in `dw_v1_nodes` (node_registry.ts).
- * A node aims to hold `min(capacity, ceil(P / liveNodes))` partitions: alone
- * it takes all P (someone must), and when another node joins it hands back
- * its excess (fenced first, then deleted; reason `"rebalanced"`), so a node
- * that started first does not keep everything. Free partitions are tried in a
+ * **Fair share.** Live nodes register with their capacity in `dw_v1_nodes`
+ * (node_registry.ts). A node aims to hold its fair share (fair_share.ts:
+ * `ceil(P / liveNodes)` with equal capacities, water-filled around smaller
+ * ones, never above its own capacity): alone it takes all P (someone must),
+ * and when another node joins it hands back its excess (fenced first, then
+ * deleted; reason `"rebalanced"`), so a node that started first does not keep
+ * everything. Free partitions are tried in a
  * rotation that starts at a node-specific offset, so nodes starting together
  * contend less.
  *
@@ -60,6 +62,7 @@ import type { NatsConnection } from "@nats-io/nats-core";
 import type { KV } from "@nats-io/kv";
 import { isCasRefusal, NodeRegistry, openTtlBucket } from "./node_registry.ts";
 import { fnv1a32 } from "./partition_map.ts";
+import { fairShare } from "./fair_share.ts";
 
 /** Default name of the lease bucket. */
 export const LEASES_BUCKET = "dw_v1_leases";
@@ -170,6 +173,7 @@ export class PartitionLeases {
   #seenOther: boolean[];
   #offset: number;
   #liveNodes = 1;
+  #target: number;
   #round: ReturnType<typeof setTimeout> | undefined;
   #running = true;
   #balancing = false;
@@ -192,6 +196,7 @@ export class PartitionLeases {
     this.#onLose = options.onLose ?? (() => {});
     this.#leases = new Array(options.partitions).fill(undefined);
     this.#seenOther = new Array(options.partitions).fill(false);
+    this.#target = this.capacity;
     this.#offset = fnv1a32(new TextEncoder().encode(this.nodeId)) % options.partitions;
   }
 
@@ -222,6 +227,7 @@ export class PartitionLeases {
     const registry = await NodeRegistry.join(nc, {
       nodeId: options.nodeId,
       fingerprint: options.fingerprint,
+      capacity: options.capacity ?? options.partitions,
       ttlMs,
       timeoutMs,
       bucket: options.nodesBucket,
@@ -258,24 +264,30 @@ export class PartitionLeases {
     return this.#liveNodes;
   }
 
-  /** How many partitions this node aims to hold: `min(capacity, ceil(P / liveNodes))`. */
+  /**
+   * How many partitions this node aims to hold, from the last balancing round
+   * (fair_share.ts over the live nodes' capacities; `ceil(P / liveNodes)` with
+   * equal capacities).
+   */
   get target(): number {
-    return Math.min(this.capacity, Math.ceil(this.partitions / this.#liveNodes));
+    return this.#target;
   }
 
   #schedule(): void {
     if (!this.#running) return;
     this.#round = setTimeout(() => {
       this.#round = undefined;
-      this.#renewAll().finally(() => this.#schedule());
-      // Balancing may wait on a slow NATS: it runs beside the renewals, never before them.
-      this.#balanceOnce();
+      const heartbeat = this.#registry.heartbeat().catch(() => {});
+      this.#renewAll(heartbeat).finally(() => this.#schedule());
+      // Balancing may wait on a slow NATS: it runs beside the renewals, never before them,
+      // and after the heartbeat, so that this node is among the live nodes it counts.
+      heartbeat.then(() => this.#balanceOnce());
     }, this.ttlMs / 3);
   }
 
-  /** Heartbeat and every held partition's renewal, concurrently. */
-  async #renewAll(): Promise<void> {
-    const renewals: Promise<void>[] = [this.#registry.heartbeat().catch(() => {})];
+  /** The heartbeat and every held partition's renewal, concurrently. */
+  async #renewAll(heartbeat: Promise<void>): Promise<void> {
+    const renewals: Promise<void>[] = [heartbeat];
     for (let p = 0; p < this.partitions; p++) {
       const lease = this.#leases[p];
       if (lease !== undefined && !lease.renewing) renewals.push(this.#renew(p, lease));
@@ -360,8 +372,14 @@ export class PartitionLeases {
 
   /** Counts live nodes, hands back the excess over the fair share, takes free partitions up to it. */
   async #balance(): Promise<void> {
-    this.#liveNodes = Math.max(1, (await this.#registry.liveNodes()).length);
-    const target = this.target;
+    const nodes = await this.#registry.liveNodes();
+    // This node counts even when its heartbeat has not landed yet (e.g. just after an outage).
+    if (!nodes.some((n) => n.nodeId === this.nodeId)) {
+      nodes.push({ nodeId: this.nodeId, fingerprint: "", capacity: this.capacity });
+    }
+    this.#liveNodes = nodes.length;
+    const target = fairShare(this.partitions, nodes.map((n) => n.capacity), this.capacity);
+    this.#target = target;
     let count = this.heldPartitions().length;
     for (let i = this.partitions - 1; i >= 0 && count > target; i--) {
       const p = (this.#offset + i) % this.partitions;
