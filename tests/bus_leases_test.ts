@@ -15,6 +15,7 @@ import { PartitionLeases } from "../lib/bus/partition_leases.ts";
 import {
   assertEpochsGrow,
   coveredOnce,
+  describeNodes,
   type LeaseNode,
   OverlapSampler,
   startLeaseNode,
@@ -39,7 +40,7 @@ Deno.test("leases: two nodes share 8 partitions, each held by exactly one, never
     // Keep sampling over several renewal rounds of both.
     const renewed = nodes.map((n) => n.leases.counters.holds);
     await new Promise((r) => setTimeout(r, 3000));
-    assert.ok(coveredOnce(nodes));
+    assert.ok(coveredOnce(nodes), describeNodes(nodes));
     assert.deepEqual(nodes.map((n) => n.leases.counters.holds), renewed, "no churn once balanced");
     sampler.stop();
     assert.equal(nodes[0].leases.counters.releases, 4);
@@ -77,7 +78,11 @@ Deno.test("leases: a node that stops renewing fences itself, the other takes all
     const sampler = new OverlapSampler(nodes);
     // node-a dies from the bus's view: its connection is gone, nothing is released.
     await a.bus.nc.close();
-    await until("node-a fenced", () => a.leases.heldPartitions().length === 0);
+    // held() turns false at the local deadline itself; the onLose reports follow from a timer.
+    await until(
+      "node-a fenced and reported",
+      () => a.leases.heldPartitions().length === 0 && a.lost.length === aLost + 4,
+    );
     assert.deepEqual(a.lost.slice(aLost).map(([, r]) => r), Array(4).fill("expired"));
     assert.deepEqual(a.lost.slice(aLost).map(([p]) => p).sort(), aHeld);
     assert.equal(a.leases.counters.losses, 4);
@@ -189,7 +194,7 @@ Deno.test("leases: a node of small capacity takes what it can, the other covers 
     );
     // Stable: big keeps 7 (it does not hand back down to ceil(8 / 2) = 4).
     await new Promise((r) => setTimeout(r, 2000));
-    assert.ok(coveredOnce(nodes));
+    assert.ok(coveredOnce(nodes), describeNodes(nodes));
     assert.deepEqual(nodes.map((n) => n.leases.heldPartitions().length), [7, 1]);
     sampler.stop();
     assertEpochsGrow(log);

@@ -217,7 +217,8 @@ export class NodeRegistry {
    *   (a partial list would undercount the nodes).
    */
   async liveNodes(): Promise<NodeInfo[]> {
-    const ids: string[] = [];
+    // A Set: the listing's ordered consumer may deliver a key again after a reset.
+    const ids = new Set<string>();
     const keys = await this.#kv.keys();
     let late = false;
     const guard = setTimeout(() => {
@@ -225,7 +226,7 @@ export class NodeRegistry {
       keys.stop();
     }, this.#timeoutMs);
     try {
-      for await (const id of keys) ids.push(id);
+      for await (const id of keys) ids.add(id);
     } finally {
       clearTimeout(guard);
     }
@@ -234,11 +235,12 @@ export class NodeRegistry {
         `bus: listing the live nodes took over ${this.#timeoutMs} ms; expected NATS to answer`,
       );
     }
-    const entries = await Promise.all(ids.map((id) => this.#kv.get(id)));
+    const list = [...ids];
+    const entries = await Promise.all(list.map((id) => this.#kv.get(id)));
     const nodes: NodeInfo[] = [];
     for (const [i, entry] of entries.entries()) {
       if (entry !== null && entry.operation === "PUT") {
-        nodes.push(parseInfo(ids[i], entry.string()));
+        nodes.push(parseInfo(list[i], entry.string()));
       }
     }
     return nodes;
