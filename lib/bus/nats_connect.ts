@@ -14,7 +14,7 @@
  * exactly `--allow-net=127.0.0.1:PORT`.
  *
  * @example
- * ```ts ignore
+ * ```ts
  * import { connectBus } from "./nats_connect.ts";
  *
  * const bus = await connectBus({ url: "nats://127.0.0.1:4222", name: "ingest-1" });
@@ -164,7 +164,19 @@ function authFromEnv(
   return {};
 }
 
-/** A NATS connection with counters and a connected flag (see {@linkcode connectBus}). */
+/**
+ * A NATS connection with counters and a connected flag (see {@linkcode connectBus}).
+ *
+ * @example
+ * ```ts
+ * import { connectBus } from "./nats_connect.ts";
+ *
+ * const bus = await connectBus({ url: "nats://127.0.0.1:4222", name: "dashboard-1" });
+ * const healthy = bus.connected; // for /health
+ * const { connects, disconnects, reconnects } = bus.counters; // for /metrics
+ * await bus.close();
+ * ```
+ */
 export class BusConnection {
   /** The client connection, for the KV, JetStream and subscriptions built on it. */
   readonly nc: NatsConnection;
@@ -219,7 +231,7 @@ export class BusConnection {
  *   naming the server.
  *
  * @example
- * ```ts ignore
+ * ```ts
  * import { connectBus } from "./nats_connect.ts";
  *
  * const bus = await connectBus({ url: "nats://127.0.0.1:4222" });

@@ -8,7 +8,7 @@
  * P (another fingerprint) than the live nodes refuses to join.
  *
  * @example
- * ```ts ignore
+ * ```ts
  * import { NodeRegistry } from "./node_registry.ts";
  * import { connectBus } from "./nats_connect.ts";
  *
@@ -63,7 +63,7 @@ export function checkNodeId(nodeId: string): string {
  * @throws {Error} When the bucket's TTL differs from `ttlMs`.
  *
  * @example
- * ```ts ignore
+ * ```ts
  * import { openTtlBucket } from "./node_registry.ts";
  * import { connectBus } from "./nats_connect.ts";
  *
@@ -136,7 +136,26 @@ function parseInfo(nodeId: string, text: string): NodeInfo {
   return { nodeId, fingerprint: text, capacity: 0 };
 }
 
-/** This node's entry in the node registry (see the module documentation). */
+/**
+ * This node's entry in the node registry (see the module documentation).
+ *
+ * @example
+ * ```ts
+ * import { NodeRegistry } from "./node_registry.ts";
+ * import { connectBus } from "./nats_connect.ts";
+ *
+ * const bus = await connectBus({ url: "nats://127.0.0.1:4222" });
+ * const registry = await NodeRegistry.join(bus.nc, {
+ *   nodeId: "ingest-2",
+ *   fingerprint: "p=8 n=200 sha256=…",
+ *   capacity: 4,
+ *   ttlMs: 10_000,
+ * });
+ * await registry.heartbeat();
+ * (await registry.liveNodes()).length; // 1 or more
+ * await registry.leave();
+ * ```
+ */
 export class NodeRegistry {
   /** This node's id. */
   readonly nodeId: string;

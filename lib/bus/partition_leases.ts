@@ -39,7 +39,7 @@
  * within about TTL + TTL/3.
  *
  * @example
- * ```ts ignore
+ * ```ts
  * import { connectBus } from "./nats_connect.ts";
  * import { PartitionLeases } from "./partition_leases.ts";
  *
@@ -144,7 +144,27 @@ function checkInt(name: string, value: number, min: number, max: number): number
   return value;
 }
 
-/** The lease manager (see the module documentation). */
+/**
+ * The lease manager (see the module documentation).
+ *
+ * @example
+ * ```ts
+ * import { PartitionLeases } from "./partition_leases.ts";
+ * import { connectBus } from "./nats_connect.ts";
+ *
+ * const bus = await connectBus({ url: "nats://127.0.0.1:4222" });
+ * const leases = await PartitionLeases.start(bus.nc, {
+ *   nodeId: "ingest-1",
+ *   partitions: 8,
+ *   fingerprint: "p=8 n=200 sha256=…",
+ *   ttlMs: 10_000, // the default
+ * });
+ * const gate = (p: number) => leases.held(p); // synchronous, per frame
+ * gate(0);
+ * await leases.release();
+ * await bus.close();
+ * ```
+ */
 export class PartitionLeases {
   /** This node's id. */
   readonly nodeId: string;
@@ -177,6 +197,8 @@ export class PartitionLeases {
   #round: ReturnType<typeof setTimeout> | undefined;
   #running = true;
   #balancing = false;
+  /** NATS requests of rounds in flight, awaited by a stop. */
+  #inflight = new Set<Promise<unknown>>();
 
   private constructor(
     kv: KV,
@@ -277,12 +299,19 @@ export class PartitionLeases {
     if (!this.#running) return;
     this.#round = setTimeout(() => {
       this.#round = undefined;
-      const heartbeat = this.#registry.heartbeat().catch(() => {});
-      this.#renewAll(heartbeat).finally(() => this.#schedule());
+      const heartbeat = this.#track(this.#registry.heartbeat().catch(() => {}));
+      this.#track(this.#renewAll(heartbeat)).finally(() => this.#schedule());
       // Balancing may wait on a slow NATS: it runs beside the renewals, never before them,
       // and after the heartbeat, so that this node is among the live nodes it counts.
-      heartbeat.then(() => this.#balanceOnce());
+      this.#track(heartbeat.then(() => this.#balanceOnce()));
     }, this.ttlMs / 3);
+  }
+
+  /** Keeps `work` in the in-flight set until it settles; returns it. */
+  #track<T>(work: Promise<T>): Promise<T> {
+    this.#inflight.add(work);
+    work.finally(() => this.#inflight.delete(work)).catch(() => {});
+    return work;
   }
 
   /** The heartbeat and every held partition's renewal, concurrently. */
@@ -432,9 +461,10 @@ export class PartitionLeases {
   }
 
   /**
-   * Clean stop: stops renewing, fences every held partition (`onLose(p,
-   * "released")`), then deletes their keys and this node's registration, so
-   * other nodes take them on their next round. Waits for a round in flight.
+   * Clean stop: stops renewing, fences every held partition at once
+   * (`onLose(p, "released")`), waits for a round in flight, then deletes the
+   * keys and this node's registration, so other nodes take the partitions on
+   * their next round.
    */
   async release(): Promise<void> {
     this.#stopRounds();
@@ -443,13 +473,14 @@ export class PartitionLeases {
       const lease = this.#drop(p, "released");
       if (lease !== undefined) dropped.push([p, lease]);
     }
+    // A heartbeat landing after `leave` would register this node again for a TTL.
+    await this.#settle();
     await Promise.all(
       dropped.map(([p, lease]) =>
         this.#kv.delete(`p${p}`, { previousSeq: lease.revision }).catch(() => {})
       ),
     );
     await this.#registry.leave().catch(() => {});
-    await this.#settle();
   }
 
   /**
@@ -463,10 +494,8 @@ export class PartitionLeases {
     await this.#settle();
   }
 
-  /** Waits until no balancing or renewal is in flight any more. */
+  /** Waits until no round's request is in flight any more (each ends within its timeout). */
   async #settle(): Promise<void> {
-    while (this.#balancing || this.#leases.some((l) => l?.renewing)) {
-      await new Promise((r) => setTimeout(r, 10));
-    }
+    while (this.#inflight.size > 0) await Promise.allSettled([...this.#inflight]);
   }
 }
