@@ -177,11 +177,11 @@ export class NodeRegistry {
   }
 
   /**
-   * Registers this node: creates its key (waiting up to one TTL while a key of
+   * Registers this node: creates its key (waiting up to two TTLs while a key of
    * the same id is still there, e.g. of this node's own previous run that
    * crashed), then compares the fingerprints of all live nodes with its own.
    *
-   * @throws {Error} When the id stays taken for a TTL, or a live node has another fingerprint
+   * @throws {Error} When the id stays taken for two TTLs, or a live node has another fingerprint
    *   (this node's key is removed again before throwing).
    */
   static async join(nc: NatsConnection, options: NodeRegistryOptions): Promise<NodeRegistry> {
@@ -191,7 +191,7 @@ export class NodeRegistry {
     const timeoutMs = options.timeoutMs ?? Math.ceil(ttlMs / 3);
     const kv = await openTtlBucket(nc, bucket, ttlMs, timeoutMs);
     const registry = new NodeRegistry(kv, options, timeoutMs);
-    const giveUp = performance.now() + ttlMs * 1.5;
+    const giveUp = performance.now() + ttlMs * 2;
     for (;;) {
       try {
         await kv.create(nodeId, registry.#value);
