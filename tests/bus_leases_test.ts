@@ -247,3 +247,58 @@ Deno.test("leases: options are checked before NATS is touched", async () => {
     /capacity must be an integer in \[0, 4\], got 5/,
   );
 });
+
+Deno.test("leases: held() turns false at the local deadline by itself, before any timer or NATS answer", async () => {
+  const server = await startNatsServer();
+  let skew = 0;
+  const now = () => performance.now() + skew;
+  const nodes: LeaseNode[] = [];
+  try {
+    const log: [number, number][] = [];
+    nodes.push(await startLeaseNode(server.url, "node-a", { now }, log));
+    const a = nodes[0];
+    assert.equal(a.leases.heldPartitions().length, 8);
+    // The clock jumps past TTL − margin (as after a long stall of the event loop):
+    // the gate closes synchronously, in the same turn, with no timer having run.
+    skew = a.leases.ttlMs;
+    assert.deepEqual(a.leases.heldPartitions(), []);
+    assert.equal(a.leases.epoch(0), undefined);
+    await until("the expiries reported", () => a.lost.length === 8);
+    assert.ok(a.lost.every(([, r]) => r === "expired"));
+    // The late renewals did not reopen the old holds; the partitions are taken anew.
+    await until("all 8 held again", () => a.leases.heldPartitions().length === 8);
+    assert.equal(log.length, 16);
+    assertEpochsGrow(log);
+  } finally {
+    for (const n of nodes) await n.leases.release();
+    for (const n of nodes) await n.bus.close();
+    await server.stop();
+  }
+});
+
+Deno.test("leases: a renewal refused because another writer changed the key loses the partition at once", async () => {
+  const server = await startNatsServer();
+  const nodes: LeaseNode[] = [];
+  try {
+    nodes.push(await startLeaseNode(server.url, "node-a"));
+    const a = nodes[0];
+    assert.ok(a.leases.held(3));
+    const kv = await new Kvm(a.bus.nc).open("dw_v1_leases");
+    await kv.put("p3", "intruder");
+    await until("p3 lost", () => a.lost.length === 1);
+    assert.deepEqual(a.lost, [[3, "refused"]]);
+    assert.equal(a.leases.held(3), false);
+    assert.equal(a.leases.counters.losses, 1);
+    assert.ok(a.leases.counters.renewFailures >= 1);
+    assert.equal(a.leases.heldPartitions().length, 7);
+    assert.equal(
+      (await kv.get("p3"))?.string(),
+      "intruder",
+      "the other writer's key is left alone",
+    );
+  } finally {
+    for (const n of nodes) await n.leases.release();
+    for (const n of nodes) await n.bus.close();
+    await server.stop();
+  }
+});

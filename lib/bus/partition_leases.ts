@@ -262,7 +262,9 @@ export class PartitionLeases {
 
   /**
    * Whether this node holds partition `p` right now (synchronous, for the
-   * publisher's gate): a lease and a local deadline not yet passed.
+   * publisher's gate): a lease and a local deadline not yet passed. Once false
+   * it stays false for that hold (a late renewal does not reopen it); a new
+   * hold comes with `onAcquire` and a larger epoch.
    */
   held(p: number): boolean {
     const lease = this.#leases[p];
@@ -342,8 +344,10 @@ export class PartitionLeases {
     const sent = this.#now();
     try {
       const revision = await this.#kv.update(`p${p}`, this.nodeId, lease.revision);
-      if (this.#leases[p] !== lease) {
-        // Fenced while the renewal was in flight: free the key instead of reviving the lease.
+      if (this.#leases[p] !== lease || this.#now() >= lease.deadline) {
+        // Fenced (or past the deadline, the gate already closed) while the renewal was in
+        // flight: a hold never reopens once closed, so free the key instead of reviving it.
+        if (this.#leases[p] === lease) this.#drop(p, "expired");
         await this.#kv.delete(`p${p}`, { previousSeq: revision }).catch(() => {});
         return;
       }
