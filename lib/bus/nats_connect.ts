@@ -13,6 +13,12 @@
  * and `localhost` is dialled as `127.0.0.1`, so the permission needed is
  * exactly `--allow-net=127.0.0.1:PORT`.
  *
+ * Known: when the server refuses the credentials, `@nats-io/transport-node`
+ * 3.4 under Deno raises an uncaught `read ECONNRESET` a moment after
+ * {@linkcode connectBus} rejected with the server's reason (the transport
+ * removes its socket listeners before the reset arrives); a node refused at
+ * start should report the rejection and exit at once.
+ *
  * @example
  * ```ts
  * import { connectBus } from "./nats_connect.ts";
