@@ -33,8 +33,6 @@ export interface LeaseOwnersOptions {
   partitions: number;
   /** How often the keys are read, ms. Default 1/3 of the default lease TTL (3334). */
   pollMs?: number;
-  /** KV request timeout, ms. Default `pollMs`. */
-  timeoutMs?: number;
   /** Lease bucket. Default `dw_v1_leases`. */
   bucket?: string;
 }
@@ -47,7 +45,6 @@ export class LeaseOwners {
   pollFailures = 0;
   #nc: NatsConnection;
   #bucket: string;
-  #timeoutMs: number;
   #kv: KV | undefined;
   #owners: (string | undefined)[];
   #timer: ReturnType<typeof setInterval>;
@@ -58,7 +55,6 @@ export class LeaseOwners {
     this.#nc = nc;
     this.partitions = options.partitions;
     this.#bucket = options.bucket ?? LEASES_BUCKET;
-    this.#timeoutMs = options.timeoutMs ?? pollMs;
     this.#owners = new Array(options.partitions).fill(undefined);
     this.#timer = setInterval(() => void this.refresh(), pollMs);
   }
@@ -109,7 +105,7 @@ export class LeaseOwners {
 
   async #read(): Promise<void> {
     try {
-      this.#kv ??= await new Kvm(this.#nc).open(this.#bucket, { timeout: this.#timeoutMs });
+      this.#kv ??= await new Kvm(this.#nc).open(this.#bucket);
       const kv = this.#kv;
       const entries = await Promise.all(
         this.#owners.map((_, p) => kv.get(`p${p}`)),

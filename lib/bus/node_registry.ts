@@ -24,7 +24,7 @@
  * ```
  * @module
  */
-import type { NatsConnection } from "@nats-io/nats-core";
+import { type NatsConnection, TimeoutError } from "@nats-io/nats-core";
 import { type KV, Kvm } from "@nats-io/kv";
 
 /** Default name of the node registry bucket. */
@@ -55,12 +55,34 @@ export function checkNodeId(nodeId: string): string {
   return nodeId;
 }
 
+/** Longest a listing of the live nodes may take before it counts as failed, ms. */
+const LIST_TIMEOUT_MS = 5000;
+
+/** How long start-up requests (bucket creation, registration) are retried after timeouts, ms. */
+export const START_RETRY_MS = 30_000;
+
 /**
- * Opens (creating it if missing) a KV bucket whose keys expire after `ttlMs`,
- * and refuses one that exists with another TTL: the lease fencing depends on
- * every node and the server agreeing on it.
+ * Whether `e` is a request that timed out (NATS slow or briefly away).
  *
- * @throws {Error} When the bucket's TTL differs from `ttlMs`.
+ * @example
+ * ```ts
+ * import { isTimeout } from "./node_registry.ts";
+ *
+ * isTimeout(new Error("wrong last sequence: 7")); // false
+ * ```
+ */
+export function isTimeout(e: unknown): boolean {
+  return e instanceof TimeoutError || (e instanceof Error && e.name === "TimeoutError");
+}
+
+/**
+ * Opens (creating it if missing, file-backed, one value per key) a KV bucket
+ * whose keys expire after `ttlMs`, and refuses one that exists with another
+ * TTL: the lease fencing depends on every node and the server agreeing on it.
+ * Requests that time out are retried for up to {@linkcode START_RETRY_MS}
+ * (a loaded server can take seconds to create a stream).
+ *
+ * @throws {Error} When the bucket's TTL differs from `ttlMs`, or NATS does not answer.
  *
  * @example
  * ```ts
@@ -68,33 +90,36 @@ export function checkNodeId(nodeId: string): string {
  * import { connectBus } from "./nats_connect.ts";
  *
  * const bus = await connectBus({ url: "nats://127.0.0.1:4222" });
- * const kv = await openTtlBucket(bus.nc, "dw_v1_leases", 10_000, 3_000);
+ * const kv = await openTtlBucket(bus.nc, "dw_v1_leases", 10_000);
  * ```
  */
-export async function openTtlBucket(
-  nc: NatsConnection,
-  name: string,
-  ttlMs: number,
-  timeoutMs: number,
-): Promise<KV> {
+export async function openTtlBucket(nc: NatsConnection, name: string, ttlMs: number): Promise<KV> {
   const kvm = new Kvm(nc);
-  let kv: KV;
-  try {
-    kv = await kvm.create(name, { ttl: ttlMs, history: 1, timeout: timeoutMs });
-  } catch (e) {
-    // An existing bucket with another configuration: open it to say what differs.
-    kv = await kvm.open(name, { timeout: timeoutMs }).catch(() => {
-      throw e;
-    });
+  const giveUp = performance.now() + START_RETRY_MS;
+  for (;;) {
+    try {
+      let kv: KV;
+      try {
+        kv = await kvm.create(name, { ttl: ttlMs, history: 1 });
+      } catch (e) {
+        if (isTimeout(e)) throw e;
+        // An existing bucket with another configuration: open it to say what differs.
+        kv = await kvm.open(name).catch(() => {
+          throw e;
+        });
+      }
+      const status = await kv.status();
+      if (status.ttl !== ttlMs) {
+        throw new Error(
+          `bus: KV bucket ${name} has a TTL of ${status.ttl} ms, this node expects ${ttlMs} ms; ` +
+            `expected every node to run with the same lease TTL (or remove the bucket when all nodes are stopped)`,
+        );
+      }
+      return kv;
+    } catch (e) {
+      if (!isTimeout(e) || performance.now() > giveUp) throw e;
+    }
   }
-  const status = await kv.status();
-  if (status.ttl !== ttlMs) {
-    throw new Error(
-      `bus: KV bucket ${name} has a TTL of ${status.ttl} ms, this node expects ${ttlMs} ms; ` +
-        `expected every node to run with the same lease TTL (or remove the bucket when all nodes are stopped)`,
-    );
-  }
-  return kv;
 }
 
 /** Options of {@linkcode NodeRegistry.join}. */
@@ -107,7 +132,7 @@ export interface NodeRegistryOptions {
   capacity: number;
   /** Key lifetime without a heartbeat, ms (the lease TTL). Required. */
   ttlMs: number;
-  /** KV request timeout, ms. Default `ttlMs / 3`. */
+  /** Timeout of a heartbeat `put`, ms. Default `ttlMs / 3`. */
   timeoutMs?: number;
   /** Bucket name. Default {@linkcode NODES_BUCKET}. */
   bucket?: string;
@@ -189,14 +214,16 @@ export class NodeRegistry {
     const ttlMs = options.ttlMs;
     const bucket = options.bucket ?? NODES_BUCKET;
     const timeoutMs = options.timeoutMs ?? Math.ceil(ttlMs / 3);
-    const kv = await openTtlBucket(nc, bucket, ttlMs, timeoutMs);
+    const kv = await openTtlBucket(nc, bucket, ttlMs);
     const registry = new NodeRegistry(kv, options, timeoutMs);
     const giveUp = performance.now() + ttlMs * 2;
+    const timeoutsGiveUp = performance.now() + START_RETRY_MS;
     for (;;) {
       try {
         await kv.create(nodeId, registry.#value);
         break;
       } catch (e) {
+        if (isTimeout(e) && performance.now() < timeoutsGiveUp) continue;
         if (!isCasRefusal(e)) throw e;
         if (performance.now() > giveUp) {
           throw new Error(
@@ -207,10 +234,18 @@ export class NodeRegistry {
         await new Promise((r) => setTimeout(r, options.retryMs ?? ttlMs / 4));
       }
     }
-    const differing = (await registry.liveNodes().catch(async (e) => {
-      await registry.leave().catch(() => {});
-      throw e;
-    })).filter((n) => n.fingerprint !== options.fingerprint);
+    let live: NodeInfo[];
+    for (;;) {
+      try {
+        live = await registry.liveNodes();
+        break;
+      } catch (e) {
+        if (isTimeout(e) && performance.now() < timeoutsGiveUp) continue;
+        await registry.leave().catch(() => {});
+        throw e;
+      }
+    }
+    const differing = live.filter((n) => n.fingerprint !== options.fingerprint);
     if (differing.length > 0) {
       await registry.leave().catch(() => {});
       const { nodeId: id, fingerprint: f } = differing[0];
@@ -225,7 +260,7 @@ export class NodeRegistry {
 
   /** Keeps this node's key alive (call at least once per TTL; the lease manager does it every TTL/3). */
   async heartbeat(): Promise<void> {
-    await this.#kv.put(this.nodeId, this.#value);
+    await this.#kv.put(this.nodeId, this.#value, { timeout: this.#timeoutMs });
   }
 
   /**
@@ -243,7 +278,7 @@ export class NodeRegistry {
     const guard = setTimeout(() => {
       late = true;
       keys.stop();
-    }, this.#timeoutMs);
+    }, LIST_TIMEOUT_MS);
     try {
       for await (const id of keys) ids.add(id);
     } finally {
@@ -251,7 +286,7 @@ export class NodeRegistry {
     }
     if (late) {
       throw new Error(
-        `bus: listing the live nodes took over ${this.#timeoutMs} ms; expected NATS to answer`,
+        `bus: listing the live nodes took over ${LIST_TIMEOUT_MS} ms; expected NATS to answer`,
       );
     }
     const list = [...ids];

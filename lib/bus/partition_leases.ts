@@ -35,7 +35,7 @@
  * contend less.
  *
  * **Defaults**: TTL 10 s, margin TTL/5 (2 s), renewal and balancing every
- * TTL/3, KV request timeout TTL/3. A dead node's partitions are taken
+ * TTL/3, renewal timeout TTL/3; start-up requests are retried on timeouts for 30 s. A dead node's partitions are taken
  * within about TTL + TTL/3.
  *
  * @example
@@ -92,7 +92,12 @@ export interface PartitionLeasesOptions {
   ttlMs?: number;
   /** Safety margin before the TTL at which a node fences itself, ms, in (0, TTL/2]. Default TTL/5. */
   marginMs?: number;
-  /** KV request timeout, ms. Default TTL/3. */
+  /**
+   * Timeout of a renewal (and of the heartbeat), ms: an unanswered one is
+   * counted and retried on the next round. Default TTL/3. Other requests
+   * (takes, deletes, listings) use the client's default (5 s): they are off
+   * the renewal path.
+   */
   timeoutMs?: number;
   /** Lease bucket. Default {@linkcode LEASES_BUCKET}. */
   bucket?: string;
@@ -185,6 +190,7 @@ export class PartitionLeases {
     releases: 0,
   };
   #kv: KV;
+  #timeoutMs: number;
   #registry: NodeRegistry;
   #now: () => number;
   #onAcquire: (partition: number, epoch: number) => void;
@@ -207,6 +213,7 @@ export class PartitionLeases {
     ttlMs: number,
   ) {
     this.#kv = kv;
+    this.#timeoutMs = options.timeoutMs ?? Math.ceil(ttlMs / 3);
     this.#registry = registry;
     this.nodeId = registry.nodeId;
     this.partitions = options.partitions;
@@ -245,7 +252,7 @@ export class PartitionLeases {
       );
     }
     const timeoutMs = options.timeoutMs ?? Math.ceil(ttlMs / 3);
-    const kv = await openTtlBucket(nc, options.bucket ?? LEASES_BUCKET, ttlMs, timeoutMs);
+    const kv = await openTtlBucket(nc, options.bucket ?? LEASES_BUCKET, ttlMs);
     const registry = await NodeRegistry.join(nc, {
       nodeId: options.nodeId,
       fingerprint: options.fingerprint,
@@ -343,7 +350,7 @@ export class PartitionLeases {
     lease.renewing = true;
     const sent = this.#now();
     try {
-      const revision = await this.#kv.update(`p${p}`, this.nodeId, lease.revision);
+      const revision = await this.#kv.update(`p${p}`, this.nodeId, lease.revision, this.#timeoutMs);
       if (this.#leases[p] !== lease || this.#now() >= lease.deadline) {
         // Fenced (or past the deadline, the gate already closed) while the renewal was in
         // flight: a hold never reopens once closed, so free the key instead of reviving it.
