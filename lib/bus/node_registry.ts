@@ -271,25 +271,7 @@ export class NodeRegistry {
    *   (a partial list would undercount the nodes).
    */
   async liveNodes(): Promise<NodeInfo[]> {
-    // A Set: the listing's ordered consumer may deliver a key again after a reset.
-    const ids = new Set<string>();
-    const keys = await this.#kv.keys();
-    let late = false;
-    const guard = setTimeout(() => {
-      late = true;
-      keys.stop();
-    }, LIST_TIMEOUT_MS);
-    try {
-      for await (const id of keys) ids.add(id);
-    } finally {
-      clearTimeout(guard);
-    }
-    if (late) {
-      throw new Error(
-        `bus: listing the live nodes took over ${LIST_TIMEOUT_MS} ms; expected NATS to answer`,
-      );
-    }
-    const list = [...ids];
+    const list = [...await listKeys(this.#kv)];
     const entries = await Promise.all(list.map((id) => this.#kv.get(id)));
     const nodes: NodeInfo[] = [];
     for (const [i, entry] of entries.entries()) {
@@ -304,6 +286,44 @@ export class NodeRegistry {
   async leave(): Promise<void> {
     await this.#kv.delete(this.nodeId);
   }
+}
+
+/**
+ * The keys of a KV bucket that hold a value (deleted ones left out), as a Set:
+ * the listing's ordered consumer may deliver a key again after a reset.
+ *
+ * @throws {Error} When the listing does not finish within 5 s (a partial
+ *   listing would undercount).
+ *
+ * @example
+ * ```ts
+ * import { listKeys, openTtlBucket } from "./node_registry.ts";
+ * import { connectBus } from "./nats_connect.ts";
+ *
+ * const bus = await connectBus({ url: "nats://127.0.0.1:4222" });
+ * const keys = await listKeys(await openTtlBucket(bus.nc, "dw_v1_leases", 10_000));
+ * keys.has("p0"); // whether some node holds partition 0
+ * ```
+ */
+export async function listKeys(kv: KV): Promise<Set<string>> {
+  const ids = new Set<string>();
+  const keys = await kv.keys();
+  let late = false;
+  const guard = setTimeout(() => {
+    late = true;
+    keys.stop();
+  }, LIST_TIMEOUT_MS);
+  try {
+    for await (const id of keys) ids.add(id);
+  } finally {
+    clearTimeout(guard);
+  }
+  if (late) {
+    throw new Error(
+      `bus: listing KV keys took over ${LIST_TIMEOUT_MS} ms; expected NATS to answer`,
+    );
+  }
+  return ids;
 }
 
 /**

@@ -60,7 +60,7 @@
  */
 import type { NatsConnection } from "@nats-io/nats-core";
 import type { KV } from "@nats-io/kv";
-import { isCasRefusal, NodeRegistry, openTtlBucket } from "./node_registry.ts";
+import { isCasRefusal, listKeys, NodeRegistry, openTtlBucket } from "./node_registry.ts";
 import { fnv1a32 } from "./partition_map.ts";
 import { fairShare } from "./fair_share.ts";
 
@@ -115,7 +115,11 @@ export interface PartitionLeasesOptions {
 export interface LeaseCounters {
   /** Partitions taken (every successful `create`). */
   holds: number;
-  /** Takes of a partition this node had seen held by another node (a takeover or hand-over). */
+  /**
+   * Takes of a partition this node had seen held by another node (in a listing of the
+   * lease keys, every round, or a refused take) since it last held it: takeovers from a
+   * dead node and hand-overs.
+   */
   takeovers: number;
   /** Partitions lost against this node's will (`"refused"` or `"expired"`). */
   losses: number;
@@ -428,9 +432,15 @@ export class PartitionLeases {
       count--;
       await this.#kv.delete(`p${p}`, { previousSeq: lease.revision }).catch(() => {});
     }
+    // The lease keys present now: tried no `create` on them, and noted as held by another
+    // node (for the takeover counter) unless held here.
+    const taken = await listKeys(this.#kv);
+    for (let p = 0; p < this.partitions; p++) {
+      if (this.#leases[p] === undefined && taken.has(`p${p}`)) this.#seenOther[p] = true;
+    }
     for (let i = 0; i < this.partitions && count < target && this.#running; i++) {
       const p = (this.#offset + i) % this.partitions;
-      if (this.#leases[p] !== undefined) continue;
+      if (this.#leases[p] !== undefined || taken.has(`p${p}`)) continue;
       if (await this.#take(p)) count++;
     }
   }
