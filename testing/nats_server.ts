@@ -1,8 +1,9 @@
 /**
  * A real `nats-server` (Debian's 2.9.10 here) in a child process for tests and
  * benchmarks of the NATS bus: {@link startNatsServer} starts it on 127.0.0.1
- * and a free port with JetStream in a temporary store, waits until it
- * accepts connections, and {@link NatsServerProcess.stop} ends it and removes
+ * and a port it picks itself (`-p -1`, read from its log, so no other process
+ * can take the port in between) with JetStream in a temporary store, waits
+ * until it says it is ready, and {@link NatsServerProcess.stop} ends it and removes
  * the store. {@link NatsServerProcess.restart} stops it and starts it again on
  * the same port and store, for "NATS went away and came back" tests.
  *
@@ -49,39 +50,13 @@ export interface StartNatsServerOptions {
 /** Bytes of the server's log kept for {@link NatsServerProcess.logTail}. */
 const TAIL_BYTES = 4096;
 
-/** A port nothing listens on right now (a race with other processes is possible, and retried by the caller). */
-function freePort(): number {
-  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const port = (listener.addr as Deno.NetAddr).port;
-  listener.close();
-  return port;
-}
-
-/** Resolves once a TCP connection to `port` succeeds; rejects after `timeoutMs`. */
-async function waitForPort(
-  port: number,
-  timeoutMs: number,
-  exited: () => boolean,
-  log: () => string,
-): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    if (exited()) throw new Error(`nats-server exited before it listened on ${port}:\n${log()}`);
-    try {
-      const conn = await Deno.connect({ hostname: "127.0.0.1", port });
-      conn.close();
-      return;
-    } catch {
-      if (Date.now() > deadline) {
-        throw new Error(`nats-server did not listen on ${port} within ${timeoutMs} ms:\n${log()}`);
-      }
-      await new Promise((r) => setTimeout(r, 50));
-    }
-  }
-}
+/** The line nats-server logs once it accepts clients, with the port it listens on. */
+const LISTENING = /Listening for client connections on 127\.0\.0\.1:(\d+)/;
+/** The line nats-server logs once JetStream (when enabled) and everything else are up. */
+const READY = /Server is ready/;
 
 /**
- * Start a nats-server on 127.0.0.1 and a free port, JetStream in a fresh
+ * Start a nats-server on 127.0.0.1 and a port it picks itself, JetStream in a fresh
  * temporary store. Throws with the server's log when it does not come up
  * (e.g. `nats-server` is not installed: `.ci/run` installs Debian's).
  */
@@ -91,7 +66,9 @@ export async function startNatsServer(
   const command = options.command ?? Deno.env.get("DEPTHWATCH_NATS_SERVER") ?? "nats-server";
   const timeoutMs = options.startTimeoutMs ?? 20_000;
   const storeDir = await Deno.makeTempDir({ prefix: "depthwatch_nats_" });
-  const port = freePort();
+  // The server picks its own port (`-p -1`) and says which: no window in which
+  // another process could take a port chosen for it. A restart asks for the same one.
+  let port = 0;
   let tail = "";
   let child: Deno.ChildProcess | undefined;
   let exited: Promise<unknown> = Promise.resolve();
@@ -99,17 +76,43 @@ export async function startNatsServer(
   const decoder = new TextDecoder();
 
   const spawn = async () => {
-    const args = ["-a", "127.0.0.1", "-p", String(port)];
+    const args = ["-a", "127.0.0.1", "-p", port === 0 ? "-1" : String(port)];
     if (options.jetstream ?? true) args.push("-js", "-sd", storeDir);
     child = new Deno.Command(command, { args, stdout: "null", stderr: "piped" }).spawn();
     done = false;
+    let log = ""; // this process's log only: a ready line of an earlier run does not count
+    let onLog = () => {};
     const pump = (async () => {
       for await (const chunk of child!.stderr) {
-        tail = (tail + decoder.decode(chunk, { stream: true })).slice(-TAIL_BYTES);
+        const text = decoder.decode(chunk, { stream: true });
+        tail = (tail + text).slice(-TAIL_BYTES);
+        if (log.length < 64 * 1024) log += text;
+        onLog();
       }
     })();
     exited = Promise.all([child.status.then(() => (done = true)), pump]);
-    await waitForPort(port, timeoutMs, () => done, () => tail);
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        onLog = () => {};
+        reject(new Error(`nats-server was not ready within ${timeoutMs} ms:\n${tail}`));
+      }, timeoutMs);
+      const check = () => {
+        const listening = LISTENING.exec(log);
+        if (listening && READY.test(log)) {
+          clearTimeout(timer);
+          onLog = () => {};
+          port = Number(listening[1]);
+          resolve();
+        } else if (done) {
+          clearTimeout(timer);
+          onLog = () => {};
+          reject(new Error(`nats-server exited before it was ready:\n${tail}`));
+        }
+      };
+      onLog = check;
+      exited.then(check);
+      check();
+    });
   };
 
   const kill = async () => {
