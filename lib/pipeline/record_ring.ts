@@ -63,6 +63,7 @@ import {
   recordBytes,
   recordRingBufferBytes,
 } from "./record_ring_layout.ts";
+import { waitAsyncAlive } from "./wait_async.ts";
 
 /** Default data area: 8 MiB (≈ 15,000 frames of 537 B; ≈ 0.75 s at 20,000 frames/s). */
 export const DEFAULT_RECORD_RING_BYTES = 8 << 20;
@@ -345,16 +346,7 @@ export class RecordRing {
     if ((w >>> 0) !== this.#read || this.closed) return;
     Atomics.store(i32, RECORD_RING_PARKED, 1);
     // Re-checked by waitAsync itself: it returns at once when the write position moved.
-    const result = Atomics.waitAsync(i32, RECORD_RING_WRITE, w, timeoutMs);
-    if (result.async) {
-      // A pending waitAsync does not keep Deno's event loop alive; a timer does.
-      const keepAlive = setInterval(() => {}, Math.max(timeoutMs, 1));
-      try {
-        await result.value;
-      } finally {
-        clearInterval(keepAlive);
-      }
-    }
+    await waitAsyncAlive(i32, RECORD_RING_WRITE, w, timeoutMs);
     Atomics.store(i32, RECORD_RING_PARKED, 0);
   }
 

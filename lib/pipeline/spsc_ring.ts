@@ -67,6 +67,7 @@ import {
   ringBufferBytes,
   type RingPolicy,
 } from "./ring_layout.ts";
+import { waitAsyncAlive } from "./wait_async.ts";
 
 /** Options of {@link SpscRing.create}. */
 export interface RingOptions {
@@ -541,19 +542,7 @@ export class SpscRing {
     const w = Atomics.load(h, RING_WRITE);
     Atomics.store(h, RING_CONSUMER_PARKED, 1);
     if (this.available() === 0 && !this.closed) {
-      const result = Atomics.waitAsync(h, RING_WRITE, w, timeoutMs);
-      if (result.async) {
-        // A pending waitAsync does not keep Deno's event loop alive; a timer
-        // does. An interval, not a one-shot timer: the wait's own timeout can
-        // fire later than a timer set for the same time, and the process must
-        // not end with the wait still pending.
-        const keepAlive = setInterval(() => {}, Math.max(timeoutMs, 1));
-        try {
-          await result.value;
-        } finally {
-          clearInterval(keepAlive);
-        }
-      }
+      await waitAsyncAlive(h, RING_WRITE, w, timeoutMs);
     }
     Atomics.store(h, RING_CONSUMER_PARKED, 0);
     return this.available() > 0;
