@@ -110,6 +110,28 @@ for (const policy of ["drop-oldest", "drop-newest", "block"] as const) {
   });
 }
 
+Deno.test("commit(false) leaves a parked consumer parked; wake() wakes it once for the batch", async () => {
+  const ring = SpscRing.create({ capacity: 8, slotBytes: 8 });
+  // The consumer parks (the flag is set before the first await) with a wait
+  // far longer than any test: only a notify can end it.
+  const waiting = ring.waitForDataAsync(600_000);
+  for (let i = 0; i < 3; i++) {
+    ring.f64[ring.reserve()] = i;
+    ring.commit(false);
+  }
+  const early = await Promise.race([
+    waiting.then(() => "woken"),
+    new Promise((r) => setTimeout(() => r("still parked"), 50)),
+  ]);
+  assert.equal(early, "still parked", "commit(false) must not notify");
+  ring.wake();
+  assert.equal(await waiting, true);
+  const out = new Float64Array(1);
+  const got: number[] = [];
+  while (ring.pop(out)) got.push(out[0]);
+  assert.deepEqual(got, [0, 1, 2]);
+});
+
 Deno.test("property: push/pop sequences match an array model (every policy)", () => {
   fc.assert(
     fc.property(

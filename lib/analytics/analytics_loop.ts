@@ -274,13 +274,15 @@ export class AnalyticsLoop {
       this.#analyser.analyse(frame, 0, processed.f64, at, performance.timeOrigin + t0);
       if (this.#wire) this.#encode(symbolId, at);
       if (this.#costMs > 0) { while (performance.now() - t0 < this.#costMs) { /* busy */ } }
-      processed.commit();
+      // One wake for the batch (below), not a notify per frame.
+      processed.commit(false);
       c.add(c.analyticsSymbol(symbolId, ANALYTICS_PROCESSED), 1);
       c.add(c.analyticsSymbol(symbolId, ANALYTICS_ANALYSED), 1);
       const ms = performance.now() - t0;
       this.#adaptive.recordProcessingTime(ms);
       this.#observe(ms / 1000);
     }
+    processed.wake();
     this.#flush();
     return taken;
   }

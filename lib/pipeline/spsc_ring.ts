@@ -290,11 +290,14 @@ export class SpscRing {
 
   /**
    * Publish the slot returned by the last {@link SpscRing.reserve}, waking a
-   * parked consumer.
+   * parked consumer — unless `wake` is false: a producer that commits a batch
+   * passes false and calls {@link SpscRing.wake} once after it, because
+   * `Atomics.notify` takes a process-wide lock and a consumer woken by the
+   * first commit is still parked (to the producer) for the next few.
    *
    * @throws Error when no slot is reserved.
    */
-  commit(): void {
+  commit(wake = true): void {
     const w = this.#reserved;
     if (w < 0) throw new Error("SpscRing.commit called without a reserved slot");
     this.#reserved = -1;
@@ -303,6 +306,25 @@ export class SpscRing {
     Atomics.store(h, RING_WRITE, next | 0);
     const depth = uint32Diff(next, Atomics.load(h, RING_READ) >>> 0);
     if (depth > Atomics.load(h, RING_HIGH_WATER)) Atomics.store(h, RING_HIGH_WATER, depth);
+    if (wake && Atomics.load(h, RING_CONSUMER_PARKED) !== 0) Atomics.notify(h, RING_WRITE);
+  }
+
+  /**
+   * Wake a parked consumer (after commits made with `commit(false)`).
+   *
+   * @example
+   * ```ts
+   * import { SpscRing } from "./spsc_ring.ts";
+   * const ring = SpscRing.create({ capacity: 8, slotBytes: 8 });
+   * for (let i = 0; i < 3; i++) {
+   *   ring.f64[ring.reserve()] = i;
+   *   ring.commit(false);
+   * }
+   * ring.wake();
+   * ```
+   */
+  wake(): void {
+    const h = this.#header;
     if (Atomics.load(h, RING_CONSUMER_PARKED) !== 0) Atomics.notify(h, RING_WRITE);
   }
 
