@@ -109,6 +109,31 @@ interface MetricValues {
   values: { value: number; labels: Record<string, string | number>; metricName?: string }[];
 }
 
+/** A counter whose running total is read at each scrape (`read`). */
+function readCounter(registers: Registry[], name: string, help: string, read: () => number): void {
+  new Counter({
+    name,
+    help,
+    registers,
+    collect() {
+      this.reset();
+      this.inc(read());
+    },
+  });
+}
+
+/** A gauge whose value is read at each scrape (`read`). */
+function readGauge(registers: Registry[], name: string, help: string, read: () => number): void {
+  new Gauge({
+    name,
+    help,
+    registers,
+    collect() {
+      this.set(read());
+    },
+  });
+}
+
 /**
  * A histogram whose buckets live elsewhere (shared memory, the latency view):
  * a custom prom-client metric object whose `get()` builds the cumulative
@@ -438,15 +463,7 @@ function summaryMetrics({ registers, state }: Pick<MetricsContext, "registers" |
     ],
   ] as const;
   for (const [name, help, key] of counters) {
-    new Counter({
-      name,
-      help,
-      registers,
-      collect() {
-        this.reset();
-        this.inc(readHubStats(state.hub)[key]);
-      },
-    });
+    readCounter(registers, name, help, () => readHubStats(state.hub)[key]);
   }
 }
 
@@ -642,24 +659,9 @@ function replayMetrics({ registers, state }: MetricsContext): void {
   const status = state.replay;
   if (status === undefined) return;
   const gauge = (name: string, help: string, read: () => number) =>
-    new Gauge({
-      name,
-      help,
-      registers,
-      collect() {
-        this.set(read());
-      },
-    });
+    readGauge(registers, name, help, read);
   const counter = (name: string, help: string, read: () => number) =>
-    new Counter({
-      name,
-      help,
-      registers,
-      collect() {
-        this.reset();
-        this.inc(read());
-      },
-    });
+    readCounter(registers, name, help, read);
   gauge(
     "depthwatch_replay_clock_seconds",
     "Replay clock: the recorded receive time of the last record delivered, Unix seconds (NaN before the first).",
@@ -740,15 +742,7 @@ function recordMetrics({ registers, state }: MetricsContext): void {
     ],
   ];
   for (const [name, help, key] of counters) {
-    new Counter({
-      name,
-      help,
-      registers,
-      collect() {
-        this.reset();
-        this.inc(read()[key] as number);
-      },
-    });
+    readCounter(registers, name, help, () => read()[key] as number);
   }
   new Gauge({
     name: "depthwatch_record_ring_used_bytes",
