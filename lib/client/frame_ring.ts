@@ -55,9 +55,7 @@ export const DEFAULT_RING_CAPACITY = 100;
  * assert.equal(ring.spreadBps[newest], 1.5);
  * ```
  */
-export class FrameRing {
-  /** Frames kept at most. */
-  readonly capacity: number;
+export class FrameRing extends RingIndex {
   /** Receive time, epoch ms. */
   readonly time: Float64Array;
   /** Per-symbol sequence number. */
@@ -82,7 +80,6 @@ export class FrameRing {
   readonly ofi10s: Float64Array;
   /** Pipeline latency, ms. */
   readonly latencyMs: Float64Array;
-  readonly #ring: RingIndex;
 
   /**
    * Allocates the columns, empty.
@@ -95,8 +92,7 @@ export class FrameRing {
     if (!Number.isInteger(capacity) || capacity < 1 || capacity > 1_000_000) {
       throw new RangeError(`ring capacity must be an integer from 1 to 1000000, got ${capacity}`);
     }
-    this.capacity = capacity;
-    this.#ring = new RingIndex(capacity);
+    super(capacity);
     this.time = new Float64Array(capacity);
     this.seq = new Float64Array(capacity);
     this.mid = new Float64Array(capacity);
@@ -111,29 +107,9 @@ export class FrameRing {
     this.latencyMs = new Float64Array(capacity);
   }
 
-  /** Frames stored (at most `capacity`). */
-  get size(): number {
-    return this.#ring.size;
-  }
-
-  /** Frames pushed since construction or the last {@linkcode FrameRing.clear}. */
-  get pushed(): number {
-    return this.#ring.pushed;
-  }
-
-  /** Column index of the k-th oldest stored frame (0 = oldest, size−1 = newest). */
-  slot(k: number): number {
-    return this.#ring.slot(k);
-  }
-
-  /** Column index of the newest frame, or −1 when empty. */
-  get newest(): number {
-    return this.#ring.newest;
-  }
-
   /** Append one frame, overwriting the oldest when full. Allocates nothing. */
   push(f: DashFrame): void {
-    const i = this.#ring.next;
+    const i = this.next;
     this.time[i] = f.time;
     this.seq[i] = f.seq;
     this.mid[i] = f.mid;
@@ -146,11 +122,6 @@ export class FrameRing {
     this.ofi1s[i] = f.ofi1s;
     this.ofi10s[i] = f.ofi10s;
     this.latencyMs[i] = f.latencyMs;
-    this.#ring.advance();
-  }
-
-  /** Forget every frame (e.g. before a resync replaces the history). */
-  clear(): void {
-    this.#ring.clear();
+    this.advance();
   }
 }

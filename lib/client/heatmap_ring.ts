@@ -80,9 +80,7 @@ export const DEFAULT_HEATMAP_LEVELS = 20;
  * assert.ok(Number.isNaN(ring.bestAsk[ring.newest])); // a one-sided book
  * ```
  */
-export class HeatmapRing {
-  /** Columns kept at most. */
-  readonly capacity: number;
+export class HeatmapRing extends RingIndex {
   /** Levels kept per side of a column. */
   readonly levels: number;
   /** Level prices, `2 × levels` per column (bids, then asks). */
@@ -99,7 +97,6 @@ export class HeatmapRing {
   readonly bestAsk: Float64Array;
   /** Receive time per column, epoch ms. */
   readonly time: Float64Array;
-  readonly #ring: RingIndex;
 
   /**
    * Allocates every column, empty.
@@ -119,8 +116,7 @@ export class HeatmapRing {
     if (!Number.isInteger(levels) || levels < 1 || levels > 5_000) {
       throw new RangeError(`heatmap levels must be an integer from 1 to 5000, got ${levels}`);
     }
-    this.capacity = capacity;
-    this.#ring = new RingIndex(capacity);
+    super(capacity);
     this.levels = levels;
     this.prices = new Float64Array(capacity * 2 * levels);
     this.sizes = new Float32Array(capacity * 2 * levels);
@@ -129,26 +125,6 @@ export class HeatmapRing {
     this.bestBid = new Float64Array(capacity);
     this.bestAsk = new Float64Array(capacity);
     this.time = new Float64Array(capacity);
-  }
-
-  /** Columns stored (at most `capacity`). */
-  get size(): number {
-    return this.#ring.size;
-  }
-
-  /** Columns pushed since construction or the last {@linkcode HeatmapRing.clear}. */
-  get pushed(): number {
-    return this.#ring.pushed;
-  }
-
-  /** Slot of the k-th oldest stored column (0 = oldest, size − 1 = newest). */
-  slot(k: number): number {
-    return this.#ring.slot(k);
-  }
-
-  /** Slot of the newest column, or −1 when empty. */
-  get newest(): number {
-    return this.#ring.newest;
   }
 
   /**
@@ -179,7 +155,7 @@ export class HeatmapRing {
 
   /** Append one frame's ladder as the newest column, overwriting the oldest when full. */
   push(f: LadderSource): void {
-    const s = this.#ring.next;
+    const s = this.next;
     const L = this.levels;
     const base = s * 2 * L;
     const nb = copySide(f.bidPrices, f.bidSizes, this.prices, this.sizes, base, L);
@@ -189,12 +165,7 @@ export class HeatmapRing {
     this.bestBid[s] = nb > 0 ? this.prices[base] : NaN;
     this.bestAsk[s] = na > 0 ? this.prices[base + L] : NaN;
     this.time[s] = f.time;
-    this.#ring.advance();
-  }
-
-  /** Forget every column (a symbol switch or a resync). */
-  clear(): void {
-    this.#ring.clear();
+    this.advance();
   }
 }
 

@@ -1,8 +1,8 @@
 /**
  * The bookkeeping of a fixed-capacity ring of columns (the caller keeps one
  * typed array per field, indexed by slot): where the next column goes, how
- * many are stored, the slot of the k-th oldest. Shared by the chart ring
- * ({@linkcode FrameRing}) and the heatmap's ring of ladders. Allocates nothing.
+ * many are stored, the slot of the k-th oldest. The base class of the chart ring
+ * ({@linkcode FrameRing}) and the heatmap's ring of ladders, which add their columns. Allocates nothing.
  *
  * This module runs in the browser: it must not touch the `Deno` global.
  *
