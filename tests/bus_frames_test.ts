@@ -27,6 +27,13 @@ import { type JetStreamManager, jetstreamManager } from "@nats-io/jetstream";
 const VENUE = "sim";
 /** The hang guard of every wait (a loaded 2-core machine is slow, never this slow). */
 const HANG_MS = 30_000;
+/**
+ * The join's wait for history in these tests: the hang guard, not the 2 s
+ * default, because a JetStream just restarted on a loaded machine can take
+ * seconds to answer, and a join that gave up would skip history (a gap the
+ * exact-sequence assertions would blame on the code).
+ */
+const JOIN_MS = HANG_MS;
 
 /** A 700-byte test frame: `seq` (u32 big-endian) then a pattern of `seq` and `salt`. */
 function frame(seq: number, salt = 0, size = 700): Uint8Array {
@@ -110,7 +117,7 @@ Deno.test("bus frames: published bytes arrive unchanged, in order; fenced frames
     publisher.register(0, VENUE, "BTCUSDT");
     publisher.register(1, VENUE, "ETHUSDT");
     assert.equal(publisher.subjectOf(0), "dw.v1.an.sim.BTCUSDT.frame");
-    const subs = new FrameSubscriptions(subNc);
+    const subs = new FrameSubscriptions(subNc, { joinTimeoutMs: JOIN_MS });
     const got: Uint8Array[] = [];
     const eth: Uint8Array[] = [];
     assert.equal(await subs.watch(VENUE, "BTCUSDT", (b) => got.push(b.slice())), true);
@@ -152,7 +159,7 @@ Deno.test("bus frames: subscriptions are reference-counted per symbol and bounde
   const nc = await connect({ servers: server.url });
   const probeNc = await connect({ servers: server.url });
   try {
-    const subs = new FrameSubscriptions(nc, { maxSymbols: 2 });
+    const subs = new FrameSubscriptions(nc, { maxSymbols: 2, joinTimeoutMs: JOIN_MS });
     const subject = frameSubject(VENUE, "BTCUSDT");
     const probe = new Uint8Array([0xff]);
     let probes = 0;
@@ -288,7 +295,11 @@ Deno.test("bus frames: a late joiner gets the newest N from the stream, then liv
         return frames;
       },
     };
-    const subs = new FrameSubscriptions(subNc, { history: racing, historyDepth: depth });
+    const subs = new FrameSubscriptions(subNc, {
+      history: racing,
+      historyDepth: depth,
+      joinTimeoutMs: JOIN_MS,
+    });
     const got: number[] = [];
     await subs.watch(VENUE, "LATE", (b) => got.push(seqOf(b)));
     assert.ok(got.length >= depth, "the history came with the watch, at once");
@@ -326,7 +337,10 @@ Deno.test("bus frames: NATS killed and restarted — the publisher counts its lo
     await stream.ensure();
     const publisher = new FramePublisher(pubNc);
     publisher.register(0, VENUE, "BTCUSDT");
-    const subs = new FrameSubscriptions(subNc, { history: new FrameHistoryStream(subNc) });
+    const subs = new FrameSubscriptions(subNc, {
+      history: new FrameHistoryStream(subNc),
+      joinTimeoutMs: JOIN_MS,
+    });
     const got: number[] = [];
     await subs.watch(VENUE, "BTCUSDT", (b) => got.push(seqOf(b)));
     for (let i = 1; i <= 10; i++) publisher.publish(0, frame(i));
@@ -439,7 +453,11 @@ Deno.test("bus frames: joins while a publisher runs flat out — full history, t
     const symbols = ["J0", "J1", "J2", "J3"];
     const publisher = new FramePublisher(pubNc);
     symbols.forEach((s, id) => publisher.register(id, VENUE, s));
-    const subs = new FrameSubscriptions(subNc, { history: stream, historyDepth: depth });
+    const subs = new FrameSubscriptions(subNc, {
+      history: stream,
+      historyDepth: depth,
+      joinTimeoutMs: JOIN_MS,
+    });
     const got = await joinWhilePublishing(subs, flatOut(publisher, symbols), symbols, depth + 50);
     for (let id = 0; id < symbols.length; id++) {
       const g = got[id];
@@ -477,6 +495,7 @@ Deno.test("bus frames: a join buffer too small for the join loses frames (counte
       history: stream,
       historyDepth: depth,
       joinBuffer: 2,
+      joinTimeoutMs: JOIN_MS,
     });
     const got = await joinWhilePublishing(subs, flatOut(publisher, symbols), symbols, depth + 50);
     let gaps = 0;
@@ -566,7 +585,10 @@ Deno.test("bus frames: a subscriber that lost NATS alone gets the frames it miss
     const jsm = await jetstreamManager(pubNc);
     const publisher = new FramePublisher(pubNc);
     publisher.register(0, VENUE, "GAP");
-    const subs = new FrameSubscriptions(subNc, { history: new FrameHistoryStream(subNc) });
+    const subs = new FrameSubscriptions(subNc, {
+      history: new FrameHistoryStream(subNc),
+      joinTimeoutMs: JOIN_MS,
+    });
     const got: number[] = [];
     await subs.watch(VENUE, "GAP", (b) => got.push(seqOf(b)));
     for (let i = 1; i <= 10; i++) publisher.publish(0, frame(i));
@@ -616,6 +638,7 @@ Deno.test("bus frames: a subscriber that missed more than the history keeps resu
     const subs = new FrameSubscriptions(subNc, {
       history: new FrameHistoryStream(subNc, { depth }),
       historyDepth: depth,
+      joinTimeoutMs: JOIN_MS,
     });
     const got: number[] = [];
     await subs.watch(VENUE, "FAR", (b) => got.push(seqOf(b)));
