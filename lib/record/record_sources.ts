@@ -23,6 +23,7 @@ import type { ReadIssues } from "./read_issues.ts";
 import { DEFAULT_BLOCK_BYTES } from "./record_writer.ts";
 import { decodeIndex, type IndexEntry, seekEntry, validIndexPrefix } from "./record_index.ts";
 import {
+  concatBytes,
   decompressFrame,
   decompressFrames,
   findFrameMagic,
@@ -366,13 +367,7 @@ export class TextSource implements ChunkSource {
       }
       p += len;
     }
-    const out = new Uint8Array(total);
-    let o = 0;
-    for (const part of parts) {
-      out.set(part, o);
-      o += part.length;
-    }
-    return out;
+    return concatBytes(parts, total);
   }
 
   close(): void {

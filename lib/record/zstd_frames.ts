@@ -77,7 +77,19 @@ export function decompressFrames(region: Uint8Array, sizeHint = 0): Uint8Array |
     }
     p += len;
   }
-  if (parts.length === 1) return parts[0];
+  return parts.length === 1 ? parts[0] : concatBytes(parts, total);
+}
+
+/**
+ * `parts` joined into one new array of `total` bytes (their summed length).
+ *
+ * @example
+ * ```ts
+ * import { concatBytes } from "./zstd_frames.ts";
+ * concatBytes([new Uint8Array([1]), new Uint8Array([2, 3])], 3); // Uint8Array [1, 2, 3]
+ * ```
+ */
+export function concatBytes(parts: readonly Uint8Array[], total: number): Uint8Array {
   const out = new Uint8Array(total);
   let o = 0;
   for (const part of parts) {
