@@ -14,6 +14,7 @@
  * ```
  * @module
  */
+import { SharedWords } from "./shared_words.ts";
 
 /** The words of a {@link RecorderStatus}, in buffer order. */
 export const RECORDER_STATUS_FIELDS = [
@@ -42,10 +43,6 @@ export const RECORDER_STATUS_FIELDS = [
 /** A field of {@link RecorderStatus}. */
 export type RecorderStatusField = typeof RECORDER_STATUS_FIELDS[number];
 
-const INDEX: Readonly<Record<RecorderStatusField, number>> = Object.fromEntries(
-  RECORDER_STATUS_FIELDS.map((name, i) => [name, i]),
-) as Record<RecorderStatusField, number>;
-
 /** Bytes of the status buffer. */
 export const RECORDER_STATUS_BYTES = RECORDER_STATUS_FIELDS.length * 8;
 
@@ -60,16 +57,7 @@ export const RECORDER_STATUS_BYTES = RECORDER_STATUS_FIELDS.length * 8;
  * status.toJSON().heartbeat; // 1
  * ```
  */
-export class RecorderStatus {
-  /** The shared buffer; post it to the recorder worker and attach it there. */
-  readonly buffer: SharedArrayBuffer;
-  readonly #words: Float64Array;
-
-  private constructor(buffer: SharedArrayBuffer) {
-    this.buffer = buffer;
-    this.#words = new Float64Array(buffer);
-  }
-
+export class RecorderStatus extends SharedWords<RecorderStatusField> {
   /** A new status, every word 0. */
   static create(): RecorderStatus {
     return new RecorderStatus(new SharedArrayBuffer(RECORDER_STATUS_BYTES));
@@ -81,33 +69,10 @@ export class RecorderStatus {
    * @throws RangeError when the buffer has the wrong size.
    */
   static attach(buffer: SharedArrayBuffer): RecorderStatus {
-    if (!(buffer instanceof SharedArrayBuffer) || buffer.byteLength !== RECORDER_STATUS_BYTES) {
-      throw new RangeError(
-        `recorder status buffer must be a ${RECORDER_STATUS_BYTES}-byte SharedArrayBuffer`,
-      );
-    }
     return new RecorderStatus(buffer);
   }
 
-  /** The value of `field`. */
-  get(field: RecorderStatusField): number {
-    return this.#words[INDEX[field]];
-  }
-
-  /** Set `field` (only the recorder worker writes). */
-  set(field: RecorderStatusField, value: number): void {
-    this.#words[INDEX[field]] = value;
-  }
-
-  /** Add `delta` to `field` (only the recorder worker writes). */
-  add(field: RecorderStatusField, delta: number): void {
-    this.#words[INDEX[field]] += delta;
-  }
-
-  /** Every field as a plain object (for `/stats`). */
-  toJSON(): Record<RecorderStatusField, number> {
-    const out = {} as Record<RecorderStatusField, number>;
-    for (const f of RECORDER_STATUS_FIELDS) out[f] = this.get(f);
-    return out;
+  private constructor(buffer: SharedArrayBuffer) {
+    super(RECORDER_STATUS_FIELDS, buffer, "recorder status");
   }
 }

@@ -14,6 +14,7 @@
  * ```
  * @module
  */
+import { SharedWords } from "./shared_words.ts";
 
 /** The words of a {@link ReplayStatus}, in buffer order. */
 export const REPLAY_STATUS_FIELDS = [
@@ -42,10 +43,6 @@ export const REPLAY_STATUS_FIELDS = [
 /** A field of {@link ReplayStatus}. */
 export type ReplayStatusField = typeof REPLAY_STATUS_FIELDS[number];
 
-const INDEX: Readonly<Record<ReplayStatusField, number>> = Object.fromEntries(
-  REPLAY_STATUS_FIELDS.map((name, i) => [name, i]),
-) as Record<ReplayStatusField, number>;
-
 /**
  * Shared replay position (see the module docs). 64 bytes.
  *
@@ -58,19 +55,10 @@ const INDEX: Readonly<Record<ReplayStatusField, number>> = Object.fromEntries(
  * status.get("records"); // 1
  * ```
  */
-export class ReplayStatus {
-  /** The shared buffer; post it to the ingest worker and attach it there. */
-  readonly buffer: SharedArrayBuffer;
-  readonly #words: Float64Array;
-
-  private constructor(buffer: SharedArrayBuffer) {
-    this.buffer = buffer;
-    this.#words = new Float64Array(buffer);
-  }
-
+export class ReplayStatus extends SharedWords<ReplayStatusField> {
   /** A new status: clock NaN, everything else 0. */
   static create(): ReplayStatus {
-    const status = new ReplayStatus(new SharedArrayBuffer(REPLAY_STATUS_FIELDS.length * 8));
+    const status = new ReplayStatus(SharedWords.allocate(REPLAY_STATUS_FIELDS));
     status.set("clockMs", NaN);
     return status;
   }
@@ -81,35 +69,10 @@ export class ReplayStatus {
    * @throws RangeError when the buffer has the wrong size.
    */
   static attach(buffer: SharedArrayBuffer): ReplayStatus {
-    if (buffer.byteLength !== REPLAY_STATUS_FIELDS.length * 8) {
-      throw new RangeError(
-        `replay status buffer must be ${
-          REPLAY_STATUS_FIELDS.length * 8
-        } bytes, got ${buffer.byteLength}`,
-      );
-    }
     return new ReplayStatus(buffer);
   }
 
-  /** The value of `field`. */
-  get(field: ReplayStatusField): number {
-    return this.#words[INDEX[field]];
-  }
-
-  /** Set `field` (only the ingest worker writes). */
-  set(field: ReplayStatusField, value: number): void {
-    this.#words[INDEX[field]] = value;
-  }
-
-  /** Add `delta` to `field` (only the ingest worker writes). */
-  add(field: ReplayStatusField, delta: number): void {
-    this.#words[INDEX[field]] += delta;
-  }
-
-  /** Every field as a plain object (for `/stats`). */
-  toJSON(): Record<ReplayStatusField, number> {
-    const out = {} as Record<ReplayStatusField, number>;
-    for (const f of REPLAY_STATUS_FIELDS) out[f] = this.get(f);
-    return out;
+  private constructor(buffer: SharedArrayBuffer) {
+    super(REPLAY_STATUS_FIELDS, buffer, "replay status");
   }
 }
