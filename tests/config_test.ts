@@ -13,6 +13,8 @@ import {
 } from "../lib/server/config.ts";
 
 const noEnv: EnvReader = () => undefined;
+/** The flags of a NATS bus (their own test covers them). */
+const BUS_FLAGS = ["--bus", "--role", "--node-id", "--capacity", "--partitions", "--lease-ttl"];
 const envOf = (vars: Record<string, string>): EnvReader => (name) => vars[name];
 
 /** Asserts `parseConfig` throws a ConfigError whose message matches all `parts`. */
@@ -81,6 +83,12 @@ Deno.test("defaults", () => {
       recordMaxBytes: 50e9,
       recordMaxAgeMs: 604_800_000,
       recordRingBytes: 8 << 20,
+      bus: "memory",
+      role: "all",
+      nodeId: "local",
+      capacity: Infinity,
+      partitions: 16,
+      leaseTtlMs: 10_000,
       given: [],
     } satisfies Config,
   );
@@ -198,14 +206,23 @@ Deno.test("every flag, in both --name value and --name=value forms", () => {
       recordMaxBytes: 50e9,
       recordMaxAgeMs: 604_800_000,
       recordRingBytes: 8 << 20,
-      // The record flags need a live or simulated source: the next test covers them.
-      given: flagNames().filter((f) => f !== "--help" && !f.startsWith("--record-")),
+      bus: "memory",
+      role: "all",
+      nodeId: "local",
+      capacity: Infinity,
+      partitions: 16,
+      leaseTtlMs: 10_000,
+      // The record and bus flags do not go with a replay: their own tests cover them.
+      given: flagNames().filter((f) =>
+        f !== "--help" && !f.startsWith("--record-") &&
+        !BUS_FLAGS.includes(f)
+      ),
     } satisfies Config,
   );
   assert.equal(parseConfig(["-h"]).help, true);
-  // Every flag but --help takes a value, and the test above (or the record test) covers each.
+  // Every flag but --help takes a value, and the test above (or the record or bus test) covers each.
   for (const flag of flagNames()) {
-    if (flag.startsWith("--record-")) continue;
+    if (flag.startsWith("--record-") || BUS_FLAGS.includes(flag)) continue;
     assert.ok(args.some((a) => a.split("=")[0] === flag), flag);
   }
 });
@@ -304,6 +321,12 @@ Deno.test("env fallback for every flag, and flag > env > default", () => {
       recordMaxBytes: 50e9,
       recordMaxAgeMs: 604_800_000,
       recordRingBytes: 8 << 20,
+      bus: "memory",
+      role: "all",
+      nodeId: "local",
+      capacity: Infinity,
+      partitions: 16,
+      leaseTtlMs: 10_000,
       given: Object.keys(vars).filter((v) => v !== "DEPTHWATCH_HELP").map((v) =>
         "--" + v.slice("DEPTHWATCH_".length).toLowerCase().replaceAll("_", "-")
       ),
@@ -494,6 +517,12 @@ Deno.test("help text lists every flag with its env var, default and expectation"
     "--record-max-bytes": "50GB",
     "--record-max-age": "7d",
     "--record-ring-bytes": "8MiB",
+    "--bus": "memory",
+    "--role": "all",
+    "--node-id": "n- and 8 random hex digits",
+    "--capacity": "all",
+    "--partitions": "16",
+    "--lease-ttl": "10000",
   };
   assert.deepEqual(flagNames(), [...Object.keys(defaults), "--help"]);
   for (const [flag, def] of Object.entries(defaults)) {
@@ -693,4 +722,62 @@ Deno.test("config: --record-dir with sizes and durations; record flags alone or 
   for (const [args, message] of cases) {
     assert.throws(() => parseConfig(args), (e: Error) => message.test(e.message), args.join(" "));
   }
+});
+
+Deno.test("config: --bus nats with its role flags; bus flags without a NATS bus are errors", () => {
+  const memory = parseConfig([]);
+  assert.deepEqual(
+    [memory.bus, memory.role, memory.nodeId, memory.capacity, memory.partitions, memory.leaseTtlMs],
+    ["memory", "all", "local", Infinity, 16, 10_000],
+  );
+  const c = parseConfig([
+    "--bus=nats://localhost:4222/",
+    "--role=dashboard",
+    "--node-id=dash_1",
+    "--partitions=32",
+    "--lease-ttl=3000",
+  ]);
+  assert.deepEqual(
+    [c.bus, c.role, c.nodeId, c.partitions, c.leaseTtlMs],
+    ["nats://localhost:4222", "dashboard", "dash_1", 32, 3000],
+  );
+  const env = parseConfig(
+    [],
+    envOf({ DEPTHWATCH_BUS: "nats://10.0.0.5:4222", DEPTHWATCH_CAPACITY: "4" }),
+  );
+  assert.equal(env.bus, "nats://10.0.0.5:4222");
+  assert.equal(env.capacity, 4);
+  assert.match(env.nodeId, /^n-[0-9a-f]{8}$/, "a random id when none is given");
+  assert.notEqual(
+    parseConfig(["--bus=nats://h:1"]).nodeId,
+    parseConfig(["--bus=nats://h:1"]).nodeId,
+  );
+  const cases: [string[], RegExp][] = [
+    [["--role=ingest"], /^--role: only used with a NATS --bus, but --bus is memory/],
+    [["--partitions=8"], /^--partitions: only used with a NATS --bus/],
+    [
+      ["--bus=nats://user:pw@h:4222"],
+      /^--bus: invalid value .*expected memory, or nats:\/\/HOST:PORT/,
+    ],
+    [["--bus=http://h:4222"], /expected memory, or nats:\/\/HOST:PORT/],
+    [["--bus=nats://h"], /expected memory, or nats:\/\/HOST:PORT/],
+    [["--bus=nats://h:70000"], /expected memory, or nats:\/\/HOST:PORT/],
+    [["--bus=nats://h:1", "--role=both"], /expected all, ingest or dashboard/],
+    [["--bus=nats://h:1", "--node-id=a.b"], /expected 1 to 64 of A-Z a-z 0-9 _ -/],
+    [["--bus=nats://h:1", "--capacity=0"], /expected an integer from 1 to 65536, or all/],
+    [["--bus=nats://h:1", "--lease-ttl=500"], /expected an integer from 1000 to 600000/],
+    [
+      ["--bus=nats://h:1", "--source=replay", "--replay-path=x"],
+      /^--bus: a replay runs in one process/,
+    ],
+    [
+      ["--bus=nats://h:1", "--role=dashboard", "--record-dir=r"],
+      /^--record-dir: a dashboard node has no exchange connections/,
+    ],
+  ];
+  for (const [args, message] of cases) {
+    assert.throws(() => parseConfig(args), (e: Error) => message.test(e.message), args.join(" "));
+  }
+  // --role all is the default and may be said with a memory bus.
+  assert.equal(parseConfig(["--role=all"]).role, "all");
 });

@@ -42,6 +42,9 @@ import { isoToUs } from "../record/mod.ts";
 /** Where the order books come from. */
 export type Source = "binance" | "sim" | "replay";
 
+/** What a node runs on a NATS bus: both halves, the pipeline only, or the dashboards only. */
+export type Role = "all" | "ingest" | "dashboard";
+
 /** The validated configuration; every field is frozen. */
 export interface Config {
   /** `--source`: `binance` (live), `sim` (built-in simulated exchange) or `replay` (a recording). Default `binance`. */
@@ -134,6 +137,18 @@ export interface Config {
   readonly recordMaxAgeMs: number;
   /** `--record-ring-bytes`: the record ring's data bytes (a power of two). Default 8 MiB. */
   readonly recordRingBytes: number;
+  /** `--bus`: `memory` (one process, no NATS) or a NATS server's `nats://HOST:PORT`. Default `memory`. */
+  readonly bus: string;
+  /** `--role`: what this node runs with a NATS bus (`all`, `ingest` or `dashboard`). Default `all`. */
+  readonly role: Role;
+  /** `--node-id`: this node's id among the nodes on the bus. Default `n-` + 8 random hex digits. */
+  readonly nodeId: string;
+  /** `--capacity`: most partitions this node holds. Default Infinity (as many as its fair share). */
+  readonly capacity: number;
+  /** `--partitions`: partitions of the symbol universe (the same on every node). Default 16. */
+  readonly partitions: number;
+  /** `--lease-ttl`: partition lease TTL, ms (the same on every node). Default 10000. */
+  readonly leaseTtlMs: number;
   /**
    * Flags given (on the command line or by their environment variable) rather
    * than defaulted, with dashes, e.g. `["--source", "--symbols"]`: a replay
@@ -754,6 +769,83 @@ const FLAGS: readonly FlagSpec[] = [
       return n;
     },
   },
+  {
+    name: "bus",
+    key: "bus",
+    arg: "memory|nats://host:port",
+    default: "memory",
+    about: "memory: one process does everything (no NATS). nats://HOST:PORT: share the work " +
+      "with other nodes through a NATS server with JetStream (see --role; README 'Many " +
+      "machines'). Credentials come only from DEPTHWATCH_NATS_TOKEN or DEPTHWATCH_NATS_CREDS " +
+      "(a creds file), never from the command line.",
+    expected: "memory, or nats://HOST:PORT without user, password or path",
+    parse: (raw) => {
+      const v = raw.trim();
+      if (v === "memory") return v;
+      const m = /^nats:\/\/([A-Za-z0-9.-]+|\[[0-9a-fA-F:.]+\]):([0-9]{1,5})\/?$/.exec(v);
+      if (!m || Number(m[2]) < 1 || Number(m[2]) > 65535) throw new Invalid();
+      return `nats://${m[1]}:${Number(m[2])}`;
+    },
+  },
+  {
+    name: "role",
+    key: "role",
+    arg: "all|ingest|dashboard",
+    default: "all",
+    about: "With a NATS --bus: ingest runs the exchange connections and analytics for the " +
+      "partitions this node leases and publishes their frames; dashboard runs no pipeline and " +
+      "serves the pages, /ws and /api/history from the bus; all is both.",
+    expected: "all, ingest or dashboard (only all with --bus memory)",
+    parse: oneOf(["all", "ingest", "dashboard"] as const),
+  },
+  {
+    name: "node-id",
+    key: "nodeId",
+    arg: "id",
+    default: undefined,
+    defaultText: "n- and 8 random hex digits",
+    about: "With a NATS --bus: this node's id, unique among the running nodes (it names its " +
+      "leases and its summary subject).",
+    expected: "1 to 64 of A-Z a-z 0-9 _ -",
+    unset: undefined,
+    parse: (raw) => {
+      const v = raw.trim();
+      if (!/^[A-Za-z0-9_-]{1,64}$/.test(v)) throw new Invalid();
+      return v;
+    },
+  },
+  {
+    name: "capacity",
+    key: "capacity",
+    arg: "n|all",
+    default: "all",
+    about: "With a NATS --bus and an ingest role: the most partitions this node holds; the " +
+      "nodes share the partitions fairly up to their capacities.",
+    expected: "an integer from 1 to 65536, or all",
+    parse: (raw) => raw.trim().toLowerCase() === "all" ? Infinity : integer(1, 65536)(raw),
+  },
+  {
+    name: "partitions",
+    key: "partitions",
+    arg: "n",
+    default: "16",
+    about: "With a NATS --bus: the symbols are split into this many partitions by a stable hash; " +
+      "a partition is the unit of ownership (one exchange connection at most). The same on " +
+      "every node (a node with another count refuses to start).",
+    expected: "an integer from 1 to 4096",
+    parse: integer(1, 4096),
+  },
+  {
+    name: "lease-ttl",
+    key: "leaseTtlMs",
+    arg: "ms",
+    default: "10000",
+    about: "With a NATS --bus: the partition lease TTL in ms. A dead ingest node's partitions " +
+      "move to the others about one TTL later; a node fences itself TTL/5 before its lease " +
+      "could expire. The same on every node.",
+    expected: "an integer from 1000 to 600000",
+    parse: integer(1000, 600_000),
+  },
 ];
 
 /** Size units of {@link parseSize}, in bytes (decimal and binary). */
@@ -926,6 +1018,7 @@ export function parseConfig(args: readonly string[], env: EnvReader = () => unde
   out.given = Object.freeze(given);
   checkReplay(out, given);
   checkRecord(out, given);
+  checkBus(out, given);
   const weight = depthRequestWeight(out.snapshotDepth as number);
   if (weight > Math.floor((out.restWeightLimit as number) * 0.8)) {
     throw new ConfigError(
@@ -996,6 +1089,44 @@ function checkRecord(out: Record<string, unknown>, given: readonly string[]): vo
       "--record-dir",
     );
   }
+}
+
+/** Flags that only mean something with a NATS `--bus`. */
+const BUS_FLAGS = ["--role", "--node-id", "--capacity", "--partitions", "--lease-ttl"];
+
+/** The bus flags: only with a NATS `--bus`, which does not replay; the node id defaulted. */
+function checkBus(out: Record<string, unknown>, given: readonly string[]): void {
+  if (out.bus === "memory") {
+    const stray = BUS_FLAGS.find((f) =>
+      given.includes(f) && !(f === "--role" && out.role === "all")
+    );
+    if (stray !== undefined) {
+      throw new ConfigError(
+        `${stray}: only used with a NATS --bus, but --bus is memory; expected ` +
+          "--bus nats://HOST:PORT with it, or no bus flags",
+        stray,
+      );
+    }
+    out.nodeId ??= "local";
+    return;
+  }
+  if (out.source === "replay") {
+    throw new ConfigError(
+      "--bus: a replay runs in one process; expected --bus memory with --source replay",
+      "--bus",
+    );
+  }
+  if (out.role === "dashboard" && out.recordDir !== undefined) {
+    throw new ConfigError(
+      "--record-dir: a dashboard node has no exchange connections to record; expected " +
+        "--record-dir on the ingest nodes",
+      "--record-dir",
+    );
+  }
+  out.nodeId ??= `n-${
+    Array.from(crypto.getRandomValues(new Uint8Array(4)), (b) => b.toString(16).padStart(2, "0"))
+      .join("")
+  }`;
 }
 
 function toConfigError(e: unknown): ConfigError {
