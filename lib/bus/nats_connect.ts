@@ -14,10 +14,15 @@
  * exactly `--allow-net=127.0.0.1:PORT`.
  *
  * Known: when the server refuses the credentials, `@nats-io/transport-node`
- * 3.4 under Deno raises an uncaught `read ECONNRESET` a moment after
+ * 3.4 under Deno can raise an uncaught `read ECONNRESET` a moment after
  * {@linkcode connectBus} rejected with the server's reason (the transport
- * removes its socket listeners before the reset arrives); a node refused at
- * start should report the rejection and exit at once.
+ * removes its socket listeners before the reset arrives), at start or on a
+ * reconnect refused later (credentials revoked). Uncaught, it would end the
+ * process. The first {@linkcode connectBus} therefore installs one global
+ * `error` listener that takes exactly such errors (a node-style error with
+ * `code` `ECONNRESET` and `syscall` `read`: only the node transport makes
+ * those in this process; Deno's own sockets throw `Deno.errors`), counts them
+ * in {@linkcode transportResets} and lets everything else through.
  *
  * @example
  * ```ts
@@ -246,6 +251,7 @@ export class BusConnection {
  */
 export async function connectBus(options: BusConnectOptions): Promise<BusConnection> {
   const target = parseBusUrl(options.url);
+  containTransportResets();
   const env = options.env ?? ((name: string) => Deno.env.get(name));
   const auth = authFromEnv(env, options.readFile ?? Deno.readFileSync);
   try {
@@ -269,4 +275,34 @@ export async function connectBus(options: BusConnectOptions): Promise<BusConnect
       { cause: e },
     );
   }
+}
+
+let resets = 0;
+let containing = false;
+
+/**
+ * Uncaught `read ECONNRESET` errors of the NATS node transport taken by the
+ * listener {@linkcode connectBus} installs (see the module documentation).
+ *
+ * @example
+ * ```ts
+ * import { transportResets } from "./nats_connect.ts";
+ * transportResets(); // 0 unless a refused connection was reset
+ * ```
+ */
+export function transportResets(): number {
+  return resets;
+}
+
+/** Install (once per process) the listener that contains the transport's stray resets. */
+function containTransportResets(): void {
+  if (containing) return;
+  containing = true;
+  globalThis.addEventListener("error", (event) => {
+    const err = (event as ErrorEvent).error as { code?: unknown; syscall?: unknown } | null;
+    if (err && err.code === "ECONNRESET" && err.syscall === "read") {
+      resets++;
+      event.preventDefault();
+    }
+  });
 }
