@@ -39,7 +39,10 @@
  * allocates.
  *
  * `accept` and `build` take their times from the same clock (`Date.now()` by
- * default for `accept`).
+ * default for `accept`). A node that both ingests and serves (`--role all`
+ * in a cluster) merges its own summary like any other node's (handing it to
+ * `accept` directly and receiving it from the bus too is harmless: the
+ * second copy is refused as out of order).
  *
  * @example
  * ```ts
@@ -93,7 +96,10 @@ export interface BusSummaryOptions {
 
 /** What is kept of one ingest node: its newest summary's times and numbering. */
 interface NodeSlot {
-  /** Tag of this node's rows in `#tag` (never reused: a node forgotten and back gets a new one). */
+  /**
+   * Tag of this node's rows in `#tag`, never reused (a node forgotten and
+   * back gets a new one; 2^32 - 1 tags: a new node id every second for 136 years).
+   */
   tag: number;
   /** Receiving clock when its newest summary arrived, epoch ms. */
   received: number;
