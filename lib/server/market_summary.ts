@@ -8,9 +8,11 @@
  *
  * The message is columnar: every column holds one value per symbol in the
  * order of the server's symbol list (`Hello.symbols`), so names are never
- * resent. Columns are written straight from the frames into one reused
- * protobuf writer (packed doubles, floats and one byte per symbol), so a
- * build allocates only the finished message, which the hub then sends,
+ * resent. Columns are read straight from the frames by the one summary
+ * writer (`summary_writer.ts`, shared with the dashboard node's merged
+ * summary, `bus_summary.ts`) into its reused protobuf writer (packed
+ * doubles, floats and one byte per symbol), so a build allocates only the
+ * finished message, which the hub then sends,
  * unchanged, to every client that asked for it (`ws_hub.ts`). At 2,000
  * symbols a summary is 90 KB: 45 bytes per symbol (8 for mid, 4 for each
  * of nine floats, 1 for the feed state) plus 38 bytes of framing.
@@ -42,11 +44,11 @@ import {
   FRAME_RECEIVE_TIME,
   FRAME_SPREAD_BPS,
   FRAME_VOLATILITY_1M,
-  type FrameSlotLayout,
 } from "../pipeline/frame_slot.ts";
 import { fieldNumbers } from "../analytics/wire_encoder.ts";
-import { MarketSummarySchema, ServerMessageSchema } from "../../proto/gen/market_pb.ts";
+import { ServerMessageSchema } from "../../proto/gen/market_pb.ts";
 import type { HistoryStore } from "./history_store.ts";
+import { type SummaryReaders, SummaryWriter } from "./summary_writer.ts";
 
 /**
  * Where the summary's mid changes look back: the mid of a symbol at a past
@@ -78,24 +80,7 @@ export interface MarketSummaryOptions {
   lookback?: MidLookback;
 }
 
-/** The field numbers of the summary (read from the generated schema). */
-const S = fieldNumbers(MarketSummarySchema, [
-  "epoch",
-  "seq",
-  "serverTime",
-  "feedState",
-  "mid",
-  "change1m",
-  "change15m",
-  "spreadBps",
-  "imbalanceL5",
-  "ofi10s",
-  "volatility1m",
-  "depthBid10bps",
-  "depthAsk10bps",
-  "ageMs",
-]);
-const M = fieldNumbers(ServerMessageSchema, ["summary", "conflated"]);
+const M = fieldNumbers(ServerMessageSchema, ["conflated"]);
 
 /** Lookback of the 1 m and 15 m changes, ms. */
 const MINUTE_MS = 60_000;
@@ -126,17 +111,16 @@ export class MarketSummaryBuilder {
   /** Symbols covered (ids 0..symbols-1). */
   readonly symbols: number;
   readonly #history: HistoryStore;
-  readonly #layout: FrameSlotLayout;
-  readonly #epoch: string;
   readonly #feedState: (id: number) => number;
   #lookback: MidLookback | undefined;
   /** The per-symbol feed states of one build (reused). */
   readonly #states: Uint8Array;
-  /** One writer reused by every build (its buffer grows once, then stays). */
-  readonly #writer = new BinaryWriter();
-  #seq = 0;
-  #latest: Uint8Array<ArrayBuffer> | null = null;
-  #bytesBuilt = 0;
+  /** The message writer shared with the bus summary (`summary_writer.ts`). */
+  readonly #writer: SummaryWriter;
+  /** The column readers over the newest frames (made once; they read `#now`). */
+  readonly #read: SummaryReaders;
+  /** `nowMs` of the build in progress. */
+  #now = 0;
 
   /** @throws RangeError when the depth bands hold no 10 bps band. */
   constructor(options: MarketSummaryOptions) {
@@ -145,28 +129,45 @@ export class MarketSummaryBuilder {
         `MarketSummaryBuilder: expected a 10 bps depth band, got bands ${DEPTH_BANDS_BPS}`,
       );
     }
-    this.#history = options.history;
-    this.#layout = options.history.layout;
-    this.symbols = options.history.symbols;
-    this.#epoch = options.epoch;
+    const history = this.#history = options.history;
+    this.symbols = history.symbols;
     this.#feedState = options.feedState;
     this.#lookback = options.lookback;
     this.#states = new Uint8Array(this.symbols);
+    this.#writer = new SummaryWriter({ symbols: this.symbols, epoch: options.epoch });
+    const at = (offset: number) => (id: number): number => {
+      const base = history.latestBase(id);
+      return base < 0 ? NaN : history.f64(id)[base + offset];
+    };
+    const mid = at(FRAME_MID);
+    const receive = at(FRAME_RECEIVE_TIME);
+    this.#read = {
+      mid,
+      change1m: (id) => change(mid(id), this.#lookback, id, this.#now - MINUTE_MS),
+      change15m: (id) => change(mid(id), this.#lookback, id, this.#now - FIFTEEN_MINUTES_MS),
+      spreadBps: at(FRAME_SPREAD_BPS),
+      imbalanceL5: at(FRAME_IMBALANCE_5),
+      ofi10s: at(FRAME_OFI_10S),
+      volatility1m: at(FRAME_VOLATILITY_1M),
+      depthBid10bps: at(history.layout.depthBidQuote(BAND_10)),
+      depthAsk10bps: at(history.layout.depthAskQuote(BAND_10)),
+      ageMs: (id) => this.#now - receive(id),
+    };
   }
 
   /** Summaries built so far (the seq of the newest; 0 before the first). */
   get seq(): number {
-    return this.#seq;
+    return this.#writer.seq;
   }
 
   /** Bytes of every summary built so far. */
   get bytesBuilt(): number {
-    return this.#bytesBuilt;
+    return this.#writer.bytesBuilt;
   }
 
   /** The newest summary built (a `ServerMessage { summary }`), or null before the first. */
   get latest(): Uint8Array<ArrayBuffer> | null {
-    return this.#latest;
+    return this.#writer.latest;
   }
 
   /** Plug in (or remove, with `undefined`) the mid lookback of the change columns. */
@@ -180,63 +181,10 @@ export class MarketSummaryBuilder {
    * Returns the bytes of a `ServerMessage { summary }`.
    */
   build(nowMs: number): Uint8Array<ArrayBuffer> {
-    const w = this.#writer;
-    const n = this.symbols;
-    this.#seq++;
-    w.tag(M.summary, WireType.LengthDelimited).fork();
-    w.tag(S.epoch, WireType.LengthDelimited).string(this.#epoch);
-    w.tag(S.seq, WireType.Bit64).double(this.#seq);
-    w.tag(S.serverTime, WireType.Bit64).double(nowMs);
     const states = this.#states;
-    for (let id = 0; id < n; id++) states[id] = this.#feedState(id) & 0xff;
-    w.tag(S.feedState, WireType.LengthDelimited).bytes(states);
-    this.#column(S.mid, true, (f, b) => f[b + FRAME_MID]);
-    const back = this.#lookback;
-    this.#column(
-      S.change1m,
-      false,
-      (f, b, id) => change(f[b + FRAME_MID], back, id, nowMs - MINUTE_MS),
-    );
-    this.#column(
-      S.change15m,
-      false,
-      (f, b, id) => change(f[b + FRAME_MID], back, id, nowMs - FIFTEEN_MINUTES_MS),
-    );
-    this.#column(S.spreadBps, false, (f, b) => f[b + FRAME_SPREAD_BPS]);
-    this.#column(S.imbalanceL5, false, (f, b) => f[b + FRAME_IMBALANCE_5]);
-    this.#column(S.ofi10s, false, (f, b) => f[b + FRAME_OFI_10S]);
-    this.#column(S.volatility1m, false, (f, b) => f[b + FRAME_VOLATILITY_1M]);
-    const bidQuote = this.#layout.depthBidQuote(BAND_10);
-    const askQuote = this.#layout.depthAskQuote(BAND_10);
-    this.#column(S.depthBid10bps, false, (f, b) => f[b + bidQuote]);
-    this.#column(S.depthAsk10bps, false, (f, b) => f[b + askQuote]);
-    this.#column(S.ageMs, false, (f, b) => nowMs - f[b + FRAME_RECEIVE_TIME]);
-    w.join();
-    const bytes = w.finish() as Uint8Array<ArrayBuffer>;
-    this.#latest = bytes;
-    this.#bytesBuilt += bytes.length;
-    return bytes;
-  }
-
-  /**
-   * One packed column: `read` of every symbol's newest frame, NaN for a
-   * symbol without one; doubles or floats.
-   */
-  #column(
-    field: number,
-    doubles: boolean,
-    read: (f64: Float64Array, base: number, id: number) => number,
-  ): void {
-    const w = this.#writer;
-    const history = this.#history;
-    w.tag(field, WireType.LengthDelimited).fork();
-    for (let id = 0; id < this.symbols; id++) {
-      const base = history.latestBase(id);
-      const v = base < 0 ? NaN : read(history.f64(id), base, id);
-      if (doubles) w.double(v);
-      else w.float(v);
-    }
-    w.join();
+    for (let id = 0; id < this.symbols; id++) states[id] = this.#feedState(id) & 0xff;
+    this.#now = nowMs;
+    return this.#writer.write(nowMs, states, this.#read);
   }
 }
 
