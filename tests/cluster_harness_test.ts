@@ -5,7 +5,14 @@
  * exchange a takeover must continue on is shared, not one per node.
  */
 import assert from "node:assert/strict";
-import { Cluster, eventually, readStats, simSymbols } from "../testing/cluster.ts";
+import {
+  Cluster,
+  eventually,
+  readBusStats,
+  readHealth,
+  readStats,
+  simSymbols,
+} from "../testing/cluster.ts";
 import type { SimStats } from "../lib/sim/sim_stats.ts";
 
 Deno.test({
@@ -45,6 +52,13 @@ Deno.test({
           return key !== undefined && sim.framesSent[key] > generated;
         });
       });
+      for (const node of [a, b]) {
+        await eventually(
+          `${node.nodeId} /health 200`,
+          async () => (await readHealth(node.url)).status === 200,
+        );
+      }
+      await assert.rejects(() => readBusStats(a.url), /has no bus object/);
       assert.deepEqual(cluster.unexpectedExits(), []);
 
       // kill -9 and restart under the same id: a new process that goes live again.
@@ -64,6 +78,13 @@ Deno.test({
         /no node nobody; expected one of single-., single-./,
       );
       assert.deepEqual(cluster.unexpectedExits(), []);
+
+      // A node that dies on its own (not through the cluster) is reported.
+      Deno.kill(b.process.pid, "SIGKILL");
+      await eventually("single-b gone", () => b.process.exitCode() !== null);
+      const exits = cluster.unexpectedExits();
+      assert.equal(exits.length, 1, exits.join("\n"));
+      assert.match(exits[0], /^single-b exited with code 137/);
     } finally {
       await cluster.stop();
     }
