@@ -36,6 +36,19 @@ export interface ServiceProcess {
   exitCode(): number | null;
   /** SIGTERM, then SIGKILL after `graceMs` (default 5000); resolves when it has exited. */
   stop(graceMs?: number): Promise<void>;
+  /**
+   * Send `signal` (default `SIGKILL`: a crash, no shutdown) and resolve when
+   * the process has exited; at once when it already has.
+   */
+  kill(signal?: Deno.Signal): Promise<void>;
+}
+
+/** A simulated exchange a service connects to instead of its own (see {@link SpawnServiceOptions.exchange}). */
+export interface ExchangeUrls {
+  /** WebSocket base URL, e.g. `ws://127.0.0.1:41234`. */
+  readonly wsUrl: string;
+  /** REST base URL, e.g. `http://127.0.0.1:41234`. */
+  readonly restUrl: string;
 }
 
 /** Options of {@link spawnService}. */
@@ -52,6 +65,19 @@ export interface SpawnServiceOptions {
   fileLimit?: number;
   /** Flags of `deno run` itself, before `main.ts` (e.g. `["--cpu-prof"]`). Default `[]`. */
   denoFlags?: readonly string[];
+  /**
+   * Connect to this exchange (`--source binance --binance-ws-url … --binance-rest-url …`,
+   * e.g. one started by `testing/footprint_processes.ts` `spawnExchange`) instead of
+   * running the built-in simulated exchange (`--source sim`). Several services given the
+   * same exchange see the same market. Default: `--source sim`.
+   */
+  exchange?: ExchangeUrls;
+  /**
+   * More environment variables of the service (added to this process's), e.g.
+   * `{ DEPTHWATCH_NATS_TOKEN: "…" }` for credentials that never go on a command line.
+   * Default none.
+   */
+  env?: Record<string, string>;
 }
 
 /** Bytes of the service's stderr kept for {@link ServiceProcess.stderrTail}. */
@@ -85,9 +111,10 @@ export async function drainLines(
 }
 
 /**
- * Start `deno run -A main.ts --source sim --port 0 --log-level warn <args>` and
- * wait for its `depthwatch listening on <url>` line. Its stdout is drained,
- * its stderr kept as a bounded tail.
+ * Start `deno run -A main.ts --source sim --port 0 --log-level warn <args>` (with
+ * `exchange`: `--source binance --binance-ws-url <ws> --binance-rest-url <rest>`
+ * instead of `--source sim`) and wait for its `depthwatch listening on <url>`
+ * line. Its stdout is drained, its stderr kept as a bounded tail.
  *
  * @throws Error when the service exits or stays silent past `startTimeoutMs`.
  * @example
@@ -104,8 +131,14 @@ export async function spawnService(options: SpawnServiceOptions = {}): Promise<S
     "-A",
     ...(options.denoFlags ?? []),
     "main.ts",
-    "--source",
-    "sim",
+    ...(options.exchange === undefined ? ["--source", "sim"] : [
+      "--source",
+      "binance",
+      "--binance-ws-url",
+      options.exchange.wsUrl,
+      "--binance-rest-url",
+      options.exchange.restUrl,
+    ]),
     "--port",
     "0",
     "--log-level",
@@ -123,6 +156,7 @@ export async function spawnService(options: SpawnServiceOptions = {}): Promise<S
   const child = new Deno.Command(command, {
     args,
     cwd: ROOT,
+    env: options.env,
     stdin: "null",
     stdout: "piped",
     stderr: "piped",
@@ -144,6 +178,9 @@ export async function spawnService(options: SpawnServiceOptions = {}): Promise<S
     child.status.then((s) =>
       reject(new Error(`the service exited with code ${s.code} before listening:\n${tail}`))
     );
+  }).catch(async (e) => {
+    await stopChild(child, 1000); // a service that never listened is not left running
+    throw e;
   }).finally(() => clearTimeout(timer));
   let stopping: Promise<void> | undefined;
   let exitCode: number | null = null;
@@ -154,6 +191,12 @@ export async function spawnService(options: SpawnServiceOptions = {}): Promise<S
     stderrTail: () => tail,
     exitCode: () => exitCode,
     stop: (graceMs = 5000) => stopping ??= stopChild(child, graceMs),
+    kill: async (signal: Deno.Signal = "SIGKILL") => {
+      try {
+        child.kill(signal);
+      } catch { /* already gone */ }
+      await child.status;
+    },
   };
 }
 
