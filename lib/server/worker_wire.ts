@@ -12,6 +12,8 @@
  * allocation per watched frame, shared by all its clients, no protobuf
  * encoding on the main thread. The result is byte for byte what
  * `wireFrame(encodeFrame(…))` makes (`lib/analytics/wire_encoder.ts`).
+ * {@link WorkerWire.frameView} gives the bus publisher the same `Frame`
+ * message bytes (without the WebSocket framing) as a view into the slot.
  *
  * @example
  * ```ts
@@ -42,6 +44,34 @@ import {
 } from "../pipeline/wire_slot.ts";
 
 /**
+ * Where the WebSocket hub takes a stored frame's wire bytes from instead of
+ * encoding the frame itself: the analytics worker's slot ({@link WorkerWire})
+ * or a frame received from the bus (`BusWire`, `bus_wire.ts`).
+ *
+ * @example
+ * ```ts
+ * import type { FrameWire } from "./worker_wire.ts";
+ * const none: FrameWire = { take: () => null }; // the hub encodes every frame
+ * none.take(0, 1, 1, 1); // null
+ * ```
+ */
+export interface FrameWire {
+  /**
+   * The complete WebSocket binary frame of `ServerMessage { frame }` for the
+   * frame of `symbolId` being stored, with `Frame.seq`, `Frame.delivered_time`
+   * and `Frame.sent_time` set to the three values, as a fresh copy the caller
+   * may keep; null when there are no such bytes (the caller encodes the frame
+   * itself), including when one of the three is 0. Taken at most once.
+   */
+  take(
+    symbolId: number,
+    seq: number,
+    deliveredTime: number,
+    sentTime: number,
+  ): Uint8Array<ArrayBuffer> | null;
+}
+
+/**
  * One staged slot at a time (main thread only).
  *
  * @example
@@ -53,15 +83,17 @@ import {
  * wire.take(0, 1, 1, 1); // null: nothing staged
  * ```
  */
-export class WorkerWire {
+export class WorkerWire implements FrameWire {
   /** Layout of the processed slots staged. */
   readonly layout: WireSlotLayout;
   #u8: Uint8Array = new Uint8Array(0);
   #view: DataView = new DataView(new ArrayBuffer(0));
   #f64: Float64Array = new Float64Array(0);
   #slot = 0;
-  /** Symbol of the staged slot; -1 when nothing is staged or it has no bytes. */
+  /** Symbol of the staged slot; -1 when nothing is staged, it has no bytes, or they were taken. */
   #symbolId = -1;
+  /** Symbol of the staged slot for {@link frameView} (taking does not reset it); -1 when none. */
+  #framed = -1;
 
   /** @param layout the processed ring's slot layout. */
   constructor(layout: WireSlotLayout) {
@@ -81,11 +113,13 @@ export class WorkerWire {
     this.#slot = slot;
     const length = f64[slot + this.layout.headerStart + WIRE_LENGTH];
     this.#symbolId = length > 0 ? f64[slot + FRAME_SYMBOL_ID] : -1;
+    this.#framed = this.#symbolId;
   }
 
   /** Forget the staged slot. */
   clear(): void {
     this.#symbolId = -1;
+    this.#framed = -1;
   }
 
   /**
@@ -105,6 +139,43 @@ export class WorkerWire {
       return null;
     }
     this.#symbolId = -1;
+    this.#patch(seq, deliveredTime, sentTime);
+    const f64 = this.#f64;
+    const h = this.#slot + this.layout.headerStart;
+    const start = this.#slot * 8 + f64[h + WIRE_START];
+    return this.#u8.slice(start, start + f64[h + WIRE_LENGTH]);
+  }
+
+  /**
+   * The staged frame's `Frame` message bytes (no WebSocket header, no
+   * `ServerMessage` around them) with `seq`, `deliveredTime` and `sentTime`
+   * filled in, as a view into the staged slot (no copy: valid until the next
+   * {@link stage}, and patched again by a later `take` or `frameView`); what
+   * the bus publisher sends (`busFramePayload` in `lib/bus/bus_frame.ts`
+   * copies it). Works whether or not {@link take} already took the same
+   * staged frame, any number of times. Null when nothing is staged for
+   * `symbolId` (the worker did not encode it: the caller encodes it with
+   * `encodeFrame`) or when one of the three is 0 (as {@link take}).
+   */
+  frameView(
+    symbolId: number,
+    seq: number,
+    deliveredTime: number,
+    sentTime: number,
+  ): Uint8Array | null {
+    if (symbolId !== this.#framed || seq === 0 || deliveredTime === 0 || sentTime === 0) {
+      return null;
+    }
+    this.#patch(seq, deliveredTime, sentTime);
+    const f64 = this.#f64;
+    const h = this.#slot + this.layout.headerStart;
+    const first = this.#slot * 8;
+    const end = first + f64[h + WIRE_START] + f64[h + WIRE_LENGTH];
+    return this.#u8.subarray(first + this.layout.bodyStart, end);
+  }
+
+  /** Write the three values into the staged slot's placeholders. */
+  #patch(seq: number, deliveredTime: number, sentTime: number): void {
     const f64 = this.#f64;
     const h = this.#slot + this.layout.headerStart;
     const first = this.#slot * 8;
@@ -112,7 +183,5 @@ export class WorkerWire {
     view.setFloat64(first + f64[h + WIRE_SEQ_AT], seq, true);
     view.setFloat64(first + f64[h + WIRE_DELIVERED_AT], deliveredTime, true);
     view.setFloat64(first + f64[h + WIRE_SENT_AT], sentTime, true);
-    const start = first + f64[h + WIRE_START];
-    return this.#u8.slice(start, start + f64[h + WIRE_LENGTH]);
   }
 }

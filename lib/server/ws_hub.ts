@@ -9,7 +9,7 @@
  * buffer is queued to every subscriber; a frame nobody watches is not
  * encoded at all. The analytics worker encodes the frames of watched symbols
  * into the processed ring (`lib/pipeline/wire_slot.ts`); the hub takes those
- * bytes ({@link WorkerWire}: one copy, the seq and two times filled in) and
+ * bytes (`WorkerWire`: one copy, the seq and two times filled in) and
  * encodes a frame itself only when the worker did not (a symbol watched a
  * moment ago: the watch flags reach the worker up to ~250 ms late). The hub
  * keeps no history of its own: a Hello encodes the history store's frames on
@@ -68,7 +68,7 @@ import { encodeFrame as encodeWsFrame, OPCODE } from "../net/ws_frame.ts";
 import { withConflated } from "./market_summary.ts";
 import type { HistoryStore } from "./history_store.ts";
 import { encodeHello, wrapFrame } from "./frame_codec.ts";
-import type { WorkerWire } from "./worker_wire.ts";
+import type { FrameWire } from "./worker_wire.ts";
 import {
   CLOSE_CODES,
   DISCONNECT_REASONS,
@@ -90,12 +90,13 @@ export interface WsHubOptions {
   /** Frame layout. Default `history.layout` (must be the same object when given). */
   layout?: FrameSlotLayout;
   /**
-   * The analytics worker's wire bytes of the frame being stored (staged by
-   * the `FrameConsumer`): sent as they are when present, so the main thread
-   * encodes a live frame only when the worker did not (its symbol was not
-   * watched yet). Default none: every frame is encoded here.
+   * The wire bytes of the frame being stored — the analytics worker's (a
+   * `WorkerWire` staged by the `FrameConsumer`) or a bus frame's (a
+   * `BusWire`): sent as they are when present, so the main thread encodes a
+   * live frame only when there are none (e.g. its symbol was not watched
+   * yet). Default none: every frame is encoded here.
    */
-  wire?: WorkerWire;
+  wire?: FrameWire;
   /**
    * Send budget: a client with more bytes than this queued (frames, Hellos,
    * errors, heartbeats) is behind (conflated). Default 256 KiB (about 200 frames).
@@ -183,7 +184,7 @@ export class WsHub {
   /** Current sequence number per symbol. */
   readonly #seq: Float64Array;
   readonly #history: HistoryStore;
-  readonly #wire: WorkerWire | undefined;
+  readonly #wire: FrameWire | undefined;
   readonly #clients = new Set<WsSession>();
   readonly #bySymbol: Set<WsSession>[];
   readonly #behind = new Set<WsSession>();
