@@ -6,6 +6,9 @@
  * With a lease (lib/pipeline/worker_lease.ts), a worker that lost it (the
  * supervisor restarted it: Deno's `terminate()` does not stop a running
  * worker) stops touching the rings, releases the lease and ends itself.
+ * With `options.partitionOf` and `options.owned` (an `OwnedPartitions`
+ * buffer) it connects only the symbols of the partitions the main thread
+ * marks owned, following the flags on its own (see {@link Ingestor}).
  *
  * @module
  */
