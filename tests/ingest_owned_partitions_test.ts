@@ -20,6 +20,7 @@ import { Ingestor } from "../lib/ingest/ingestor.ts";
 import { FeedState } from "../lib/pipeline/feed_state.ts";
 import { OwnedPartitions } from "../lib/pipeline/owned_partitions.ts";
 import type { DepthStream } from "../lib/ingest/depth_stream.ts";
+import type { IngestStartMessage } from "../lib/ingest/ingest_worker.ts";
 
 // Interleaved partitions, so a group is not a run of consecutive ids.
 const SYMBOLS = ["btcusdt", "ethusdt", "bnbusdt", "solusdt"];
@@ -213,4 +214,58 @@ Deno.test("owned partitions: partitionOf without owned is refused with a clear e
       }),
     /partitionOf and owned go together/,
   );
+});
+
+Deno.test("owned partitions through the real ingest worker: the start message carries partitionOf and the owned buffer", async () => {
+  const sim = await startSimExchange({ symbols: SYMBOLS, rate: 50, seed: 3 });
+  const rawRing = SpscRing.create({ capacity: 4096, slotBytes: new BookSlotLayout(20).slotBytes });
+  const counters = PipelineCounters.create(SYMBOLS.length + 1);
+  const owned = OwnedPartitions.create(2);
+  owned.set(1, true);
+  const worker = new Worker(new URL("../lib/ingest/ingest_worker.ts", import.meta.url), {
+    type: "module",
+  });
+  const replies: string[] = [];
+  worker.onmessage = (e) => void replies.push(e.data.type);
+  const start: IngestStartMessage = {
+    type: "start",
+    rawRing: rawRing.buffer,
+    counters: counters.buffer,
+    options: {
+      symbols: SYMBOLS,
+      wsUrl: sim.wsUrl,
+      stream: "depth20",
+      staleMs: 10_000,
+      partitionOf: PARTITION_OF,
+      owned: owned.buffer,
+    },
+    log: { level: "error" },
+  };
+  const slot = new Float64Array(rawRing.slotWords);
+  const popped = new Array(SYMBOLS.length).fill(0);
+  const drain = () => {
+    while (rawRing.pop(slot)) popped[slot[BOOK_SYMBOL_ID]]++;
+  };
+  try {
+    worker.postMessage(start);
+    await until("partition 1 frames", () => {
+      drain();
+      return P1.every((s) => popped[s] >= 10);
+    });
+    assert.deepEqual(P0.map((s) => popped[s]), [0, 0]);
+    assert.equal(sim.stats().connections, 1);
+    owned.set(0, true);
+    owned.set(1, false);
+    await until("partition 0 frames", () => {
+      drain();
+      return P0.every((s) => popped[s] >= 10);
+    });
+    await until("partition 1's connection closed", () => sim.stats().connections === 1);
+    assert.equal(counters.load(counters.ingest(INGEST_CONNECTS)), 2);
+    worker.postMessage({ type: "stop" });
+    await until("stopped", () => replies.includes("stopped"));
+  } finally {
+    worker.terminate();
+    await sim.close();
+  }
 });

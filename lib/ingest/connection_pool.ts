@@ -214,28 +214,7 @@ export class ConnectionPool {
         `ConnectionPool: ownershipCheckMs must be in (0, 250], got ${ownershipCheckMs}`,
       );
     }
-    if (symbols.length === 0) {
-      throw new RangeError("ConnectionPool: expected at least one symbol, got none");
-    }
-    const seen = new Set<string>();
-    for (const s of symbols) {
-      if (typeof s !== "string" || !SYMBOL_PATTERN.test(s)) {
-        throw new TypeError(
-          `ConnectionPool: symbols must be lower-case like "btcusdt", got ${JSON.stringify(s)}`,
-        );
-      }
-      if (seen.has(s)) {
-        throw new TypeError(`ConnectionPool: symbol ${JSON.stringify(s)} is listed twice`);
-      }
-      seen.add(s);
-    }
-    if (typeof streamSuffix !== "string" || !/^@[a-z0-9@]+$/.test(streamSuffix)) {
-      throw new TypeError(
-        `ConnectionPool: streamSuffix must look like "@depth20@100ms", got ${
-          JSON.stringify(streamSuffix)
-        }`,
-      );
-    }
+    checkSymbols(symbols, streamSuffix);
     let groups;
     try {
       groups = groupsByPartition(symbols, partitionOf, {
@@ -510,4 +489,30 @@ export class ConnectionPool {
     const now = this.#now();
     for (let id = 0; id < this.#reported.length; id++) this.#refresh(id, now);
   };
+}
+
+/** The symbol list and stream suffix of a {@linkcode ConnectionPool}, checked. */
+function checkSymbols(symbols: readonly string[], streamSuffix: string): void {
+  if (symbols.length === 0) {
+    throw new RangeError("ConnectionPool: expected at least one symbol, got none");
+  }
+  const seen = new Set<string>();
+  for (const s of symbols) {
+    if (typeof s !== "string" || !SYMBOL_PATTERN.test(s)) {
+      throw new TypeError(
+        `ConnectionPool: symbols must be lower-case like "btcusdt", got ${JSON.stringify(s)}`,
+      );
+    }
+    if (seen.has(s)) {
+      throw new TypeError(`ConnectionPool: symbol ${JSON.stringify(s)} is listed twice`);
+    }
+    seen.add(s);
+  }
+  if (typeof streamSuffix !== "string" || !/^@[a-z0-9@]+$/.test(streamSuffix)) {
+    throw new TypeError(
+      `ConnectionPool: streamSuffix must look like "@depth20@100ms", got ${
+        JSON.stringify(streamSuffix)
+      }`,
+    );
+  }
 }
