@@ -404,4 +404,16 @@ Deno.test("ConnectionPool: owned partitions: groups per partition, opened and su
       }),
     /partitionOf and owned go together \(both or neither\), got only owned/,
   );
+  assert.throws(
+    () =>
+      new ConnectionPool({
+        baseUrl: "ws://127.0.0.1:9",
+        symbols,
+        streamSuffix: suffix,
+        onMessage: () => {},
+        partitionOf: [0, 1, 2, 0, 1],
+        owned: OwnedPartitions.create(2),
+      }),
+    /partitionOf\[2\] is 2, expected a partition below the 2 of owned/,
+  );
 });

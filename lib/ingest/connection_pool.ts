@@ -215,6 +215,16 @@ export class ConnectionPool {
       );
     }
     checkSymbols(symbols, streamSuffix);
+    if (partitionOf !== undefined && owned !== undefined) {
+      for (let id = 0; id < partitionOf.length; id++) {
+        if (!(partitionOf[id] < owned.partitions)) {
+          throw new RangeError(
+            `ConnectionPool: partitionOf[${id}] is ${partitionOf[id]}, expected a partition ` +
+              `below the ${owned.partitions} of owned`,
+          );
+        }
+      }
+    }
     let groups;
     try {
       groups = groupsByPartition(symbols, partitionOf, {
