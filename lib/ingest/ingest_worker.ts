@@ -48,7 +48,13 @@ export interface IngestStartMessage {
   rawRing: SharedArrayBuffer;
   /** Buffer of the shared pipeline counters ({@link PipelineCounters.attach}). */
   counters: SharedArrayBuffer;
-  /** Everything else the {@link Ingestor} needs. */
+  /**
+   * Everything else the {@link Ingestor} needs. With `--bus nats`: also
+   * `partitionOf` (a `Uint16Array`, symbol id → partition) and `owned` (the
+   * `OwnedPartitions` buffer the main thread keeps writing), so that only the
+   * symbols of owned partitions are connected; a restarted worker gets the
+   * same buffer and follows the flags as they are then.
+   */
   options: Omit<IngestorOptions, "rawRing" | "counters" | "log">;
   /** Log level and format of the service (the worker logs overflow and callback errors). */
   log?: { level?: LogLevel; format?: LogFormat };
