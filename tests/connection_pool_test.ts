@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { AttemptLimiter } from "../lib/ingest/attempt_limiter.ts";
 import { ConnectionPool } from "../lib/ingest/connection_pool.ts";
 import { FeedState } from "../lib/pipeline/feed_state.ts";
+import { OwnedPartitions } from "../lib/pipeline/owned_partitions.ts";
 
 interface ServerConn {
   index: number;
@@ -321,4 +322,98 @@ Deno.test("ConnectionPool: invalid options are rejected with a clear error", () 
     /maxStreamsPerConnection must be an integer in \[1, 1024\]/,
   );
   assert.throws(() => new ConnectionPool({ ...base, staleMs: -5 }), /staleMs must be a positive/);
+});
+
+Deno.test("ConnectionPool: owned partitions: groups per partition, opened and suspended as the flags say", async () => {
+  // Partitions interleaved over the ids; at most 2 streams a connection, so
+  // partition 1's three symbols take two connections.
+  const symbols = ["aaausdt", "bbbusdt", "cccusdt", "dddusdt", "eeeusdt"];
+  const partitionOf = [1, 0, 1, 0, 1];
+  const suffix = "@depth20@100ms";
+  const server = new FeedServer(10);
+  const owned = OwnedPartitions.create(2);
+  owned.set(0, true);
+  const released: number[] = [];
+  // A short staleMs: a released symbol must stay Connecting, never go Stale.
+  const staleMs = 100;
+  const pool: ConnectionPool = new ConnectionPool({
+    baseUrl: server.baseUrl,
+    symbols,
+    streamSuffix: suffix,
+    maxStreamsPerConnection: 2,
+    staleMs,
+    backoffBaseMs: 20,
+    backoffCapMs: 40,
+    partitionOf,
+    owned,
+    onRelease: (id) => void released.push(id),
+    onMessage: glue(symbols, suffix, () => pool),
+  });
+  const streamsOf = (c: ServerConn) => c.streams.map((s) => s.replace(suffix, ""));
+  const open = () => server.conns.filter((c) => c.socket.readyState === WebSocket.OPEN);
+  assert.equal(pool.connections.length, 3);
+  assert.deepEqual([0, 1, 2, 3, 4].map((id) => pool.connectionOf(id)), [1, 0, 1, 0, 2]);
+  pool.start();
+  try {
+    await waitFor(
+      "partition 0 live",
+      () => [1, 3].every((i) => pool.feedState(i) === FeedState.Live),
+    );
+    assert.deepEqual(server.conns.map(streamsOf), [["bbbusdt", "dddusdt"]]);
+    assert.deepEqual([0, 1, 2, 3, 4].map((id) => pool.isActive(id)), [
+      false,
+      true,
+      false,
+      true,
+      false,
+    ]);
+    assert.equal(pool.activeSymbols, 2);
+    for (const id of [0, 2, 4]) assert.equal(pool.feedState(id), FeedState.Connecting);
+
+    owned.set(1, true);
+    owned.set(0, false);
+    await waitFor(
+      "partition 1 live",
+      () => [0, 2, 4].every((i) => pool.feedState(i) === FeedState.Live),
+    );
+    await waitFor("partition 0's socket closed", () => open().length === 2);
+    assert.deepEqual(open().map(streamsOf).sort(), [["aaausdt", "cccusdt"], ["eeeusdt"]]);
+    assert.deepEqual(released.sort(), [1, 3]);
+    assert.equal(pool.activeSymbols, 3);
+    assert.equal(pool.activeConnections, 2);
+    // Ten stale timeouts later the released symbols are still Connecting, and
+    // their connection counted no stale event and no reconnect.
+    const t0 = performance.now();
+    await waitFor("ten stale timeouts", () => performance.now() - t0 > 10 * staleMs);
+    for (const id of [1, 3]) assert.equal(pool.feedState(id), FeedState.Connecting);
+    assert.equal(pool.connections[0].staleEvents, 0);
+    assert.equal(pool.connections[0].reconnects, 0);
+    assert.equal(pool.connections[0].connects, 1);
+  } finally {
+    await pool.close();
+    await server.close();
+  }
+  assert.throws(
+    () =>
+      new ConnectionPool({
+        baseUrl: "ws://127.0.0.1:9",
+        symbols,
+        streamSuffix: suffix,
+        onMessage: () => {},
+        owned: OwnedPartitions.create(1),
+      }),
+    /partitionOf and owned go together \(both or neither\), got only owned/,
+  );
+  assert.throws(
+    () =>
+      new ConnectionPool({
+        baseUrl: "ws://127.0.0.1:9",
+        symbols,
+        streamSuffix: suffix,
+        onMessage: () => {},
+        partitionOf: [0, 1, 2, 0, 1],
+        owned: OwnedPartitions.create(2),
+      }),
+    /partitionOf\[2\] is 2, expected a partition below the 2 of owned/,
+  );
 });

@@ -618,6 +618,7 @@ Deno.test("property: accounting identities hold under random events, snapshots a
     fc.record({ kind: fc.constant("snapshot" as const), back: fc.integer({ min: -2, max: 6 }) }),
     fc.record({ kind: fc.constant("emit" as const), dt: fc.integer({ min: 0, max: 300 }) }),
     fc.record({ kind: fc.constant("reset" as const) }),
+    fc.record({ kind: fc.constant("forget" as const) }),
   );
   fc.assert(
     fc.property(fc.array(step, { maxLength: 120 }), (steps) => {
@@ -639,8 +640,14 @@ Deno.test("property: accounting identities hold under random events, snapshots a
         } else if (s.kind === "emit") {
           now += s.dt;
           if (sync.dueForEmit(0, now)) carried += sync.writeFrame(0, f64, 0, layout, now);
-        } else {
+        } else if (s.kind === "reset") {
           sync.reset(0);
+        } else {
+          // Applied events not yet emitted are counted coalesced by forget().
+          carried += sync.counters(0).pending;
+          sync.forget(0);
+          assert.equal(sync.counters(0).buffered, 0);
+          assert.equal(sync.hasBook(0), false);
         }
         assertAccounting(sync, 0);
         const c = sync.counters(0);
@@ -997,5 +1004,60 @@ Deno.test("a snapshot deeper than half the book replaces it with one twice as de
   sync.onEvent(ev(0, 21, 21, [level(5), level(6)]));
   assert.equal(sync.book(0).bidCount, 7);
   assert.equal(sync.counters(0).droppedLevels, 1);
+  assertAccounting(sync, 0);
+});
+
+Deno.test("forget: no book, nothing emitted or wanted; an answer in flight is ignored; events start over", () => {
+  const sync = new DiffSync({ symbolCount: 2 });
+  // Symbol 1 synced and emitting, then forgotten: nothing is due any more, not even stale repeats.
+  sync.onEvent(ev(1, 10, 10));
+  assert.equal(sync.takeSnapshotRequest(), 1);
+  assert.equal(sync.onSnapshot(1, { lastUpdateId: 9, bids: [[1, 1]], asks: [[2, 1]] }), 0);
+  assert.equal(sync.syncedCount, 1);
+  emit(sync, 1, 1000);
+  sync.onEvent(ev(1, 11, 11));
+  sync.forget(1);
+  assert.equal(sync.syncedCount, 0);
+  assert.equal(sync.state(1), SyncState.Buffering);
+  assert.equal(sync.hasBook(1), false);
+  assert.equal(sync.lastUpdateId(1), NaN);
+  for (const t of [2000, 5000, 60_000]) assert.equal(sync.dueForEmit(1, t), false);
+  assert.equal(sync.counters(1).pending, 0);
+  assertAccounting(sync, 1);
+  // Events of a new connection bring it up from scratch.
+  sync.onEvent(ev(1, 50, 50));
+  assert.equal(sync.wantsSnapshot(1), true);
+  // A queued request is dropped.
+  sync.forget(1);
+  assert.equal(sync.wantsSnapshot(1), false);
+  assertAccounting(sync, 1);
+
+  // Symbol 0: buffered events are rejected as gaps; the request in flight is cancelled.
+  sync.onEvent(ev(0, 5, 5));
+  sync.onEvent(ev(0, 6, 6));
+  assert.equal(sync.takeSnapshotRequest(), 0);
+  sync.forget(0);
+  assert.equal(sync.counters(0).rejected[RejectReason.SequenceGap], 2);
+  assert.equal(sync.snapshotCancelled(0), true);
+  assert.equal(sync.snapshotInFlight(0), false);
+  assert.equal(
+    sync.onSnapshot(0, { lastUpdateId: 5, bids: [[1, 1]], asks: [[2, 1]] }),
+    SnapshotOutcome.Ignored,
+  );
+  assert.equal(sync.state(0), SyncState.Buffering, "the late answer seeds no book");
+  assert.equal(sync.wantsSnapshot(0), false, "nothing buffered: nothing wanted");
+  assertAccounting(sync, 0);
+  // Forgotten while in flight, then back before the answer: the answer is
+  // ignored (taken before the new stream) and a new request follows.
+  sync.onEvent(ev(0, 20, 20));
+  assert.equal(sync.takeSnapshotRequest(), 0);
+  sync.forget(0);
+  sync.onEvent(ev(0, 30, 30));
+  assert.equal(sync.wantsSnapshot(0), false);
+  sync.onSnapshotFailed(0);
+  assert.equal(sync.wantsSnapshot(0), true);
+  assert.equal(sync.takeSnapshotRequest(), 0);
+  assert.equal(sync.onSnapshot(0, { lastUpdateId: 29, bids: [[1, 1]], asks: [[2, 1]] }), 0);
+  assert.equal(sync.state(0), SyncState.Synced);
   assertAccounting(sync, 0);
 });

@@ -635,3 +635,64 @@ Deno.test("StreamConnection: after a stale connection, a failed reconnect report
     await server.close();
   }
 });
+
+Deno.test("StreamConnection: suspend closes the socket for good until resume; nothing counted as a loss", async () => {
+  const server = new WsServer();
+  // A short staleMs: a suspended connection must never go stale or retry.
+  const staleMs = 100;
+  const feed = new Broadcaster(server, 5);
+  const states: FeedState[] = [];
+  let messages = 0;
+  const conn = new StreamConnection({
+    baseUrl: server.baseUrl,
+    streams: ["btcusdt@depth20@100ms"],
+    onMessage: () => void messages++,
+    onStateChange: (s) => void states.push(s),
+    staleMs,
+    backoff: fastBackoff(),
+  });
+  try {
+    conn.start();
+    await waitFor("live", () => conn.state === FeedState.Live && messages > 3);
+    conn.suspend();
+    assert.equal(conn.suspended, true);
+    assert.equal(conn.state, FeedState.Connecting);
+    assert.deepEqual(states, [FeedState.Live, FeedState.Connecting]);
+    const held = messages;
+    await waitFor("the server saw the close", () => server.conns[0].closedAt > 0);
+    // Ten stale timeouts pass: no attempt, no message, no stale event, no reconnect.
+    const t0 = performance.now();
+    await waitFor("ten stale timeouts", () => performance.now() - t0 > 10 * staleMs);
+    assert.equal(messages, held);
+    assert.equal(server.conns.length, 1);
+    assert.equal(conn.attempts, 1);
+    assert.equal(conn.reconnects, 0);
+    assert.equal(conn.staleEvents, 0);
+    assert.equal(conn.connects, 1);
+
+    conn.resume();
+    assert.equal(conn.suspended, false);
+    await waitFor("live again", () => conn.state === FeedState.Live && messages > held + 3);
+    assert.equal(server.conns.length, 2);
+    assert.equal(conn.connects, 2);
+    assert.equal(conn.reconnects, 0);
+
+    // Suspended while connecting, then resumed: one socket ends up open.
+    conn.suspend();
+    conn.resume();
+    conn.suspend();
+    conn.resume();
+    await waitFor("live after toggling", () => conn.state === FeedState.Live);
+    await waitFor(
+      "every other socket closed",
+      () => server.conns.filter((c) => c.closedAt === 0).length === 1,
+    );
+    assert.equal(conn.reconnects, 0);
+  } finally {
+    feed.stop();
+    await conn.close();
+    await server.close();
+  }
+  // Resume after close is a mistake, said so.
+  assert.throws(() => conn.resume(), /resume\(\) called after close\(\)/);
+});

@@ -3,6 +3,7 @@ import { ConnectionPool } from "../lib/ingest/connection_pool.ts";
 import {
   combinedStreamUrl,
   DEFAULT_STREAMS_PER_CONNECTION,
+  groupsByPartition,
   groupStreams,
   MAX_URL_LENGTH,
 } from "../lib/ingest/stream_groups.ts";
@@ -93,4 +94,42 @@ Deno.test("ConnectionPool: 2,000 symbols, 10 connections, each symbol on the one
   } finally {
     await pool.close();
   }
+});
+
+Deno.test("stream groups by partition: never mixed, id order within, split only by the limits", () => {
+  const names = Array.from({ length: 450 }, (_, i) => `sym${i}usdt`);
+  const partitionOf = names.map((_, i) => (i * 7) % 3);
+  const g = groupsByPartition(names, partitionOf, { suffix: "@depth@100ms", baseUrl: BINANCE });
+  // 150 symbols a partition: one connection each.
+  assert.deepEqual([...g.partition], [0, 1, 2]);
+  assert.deepEqual([...g.starts], [0, 150, 300, 450]);
+  for (let k = 0; k < 3; k++) {
+    const ids = [...g.order.subarray(g.starts[k], g.starts[k + 1])];
+    assert.ok(ids.every((id) => partitionOf[id] === g.partition[k]));
+    assert.deepEqual(ids, [...ids].sort((a, b) => a - b));
+  }
+  assert.deepEqual([...g.order].sort((a, b) => a - b), names.map((_, i) => i));
+  // A partition beyond the stream limit splits; the others stay whole.
+  const small = groupsByPartition(names, partitionOf, {
+    suffix: "@depth@100ms",
+    baseUrl: BINANCE,
+    maxStreams: 100,
+  });
+  assert.deepEqual([...small.partition], [0, 0, 1, 1, 2, 2]);
+  assert.deepEqual([...small.starts], [0, 100, 150, 250, 300, 400, 450]);
+  // Without partitions: exactly groupStreams, ids in order.
+  const all = groupsByPartition(names, undefined, { suffix: "@depth@100ms", baseUrl: BINANCE });
+  assert.deepEqual(
+    [...all.starts],
+    [...groupStreams(names, { suffix: "@depth@100ms", baseUrl: BINANCE })],
+  );
+  assert.deepEqual([...all.order], names.map((_, i) => i));
+  assert.throws(
+    () => groupsByPartition(names, [0], { suffix: "@depth@100ms", baseUrl: BINANCE }),
+    /partitionOf must give the partition of each of the 450 symbols, got 1 entries/,
+  );
+  assert.throws(
+    () => groupsByPartition(["a"], [-1], { suffix: "@depth@100ms", baseUrl: BINANCE }),
+    /partitionOf\[0\] must be an integer in \[0, 65536\), got -1/,
+  );
 });

@@ -10,6 +10,23 @@
  * for `staleMs` (even if the connection carries other symbols), Resyncing while
  * the diff-book layer says so, Live otherwise.
  *
+ * ## Owned partitions
+ * With `partitionOf` and `owned` (docs/design.md §10, "Ingest of owned
+ * partitions"), groups never mix partitions (the symbols of one partition in
+ * id order, split further only where the stream and URL limits require it;
+ * `groupsByPartition` in `stream_groups.ts`), and a group's connection is
+ * open only while its partition is owned: the pool looks at the
+ * {@linkcode OwnedPartitions} bytes every `ownershipCheckMs` (100 ms), opens
+ * the connections of newly owned partitions at once (no stagger, the attempt
+ * limiter still applies) and suspends those of released ones at once
+ * ({@linkcode StreamConnection.suspend}: sockets closed, no message delivered
+ * after that, no reconnect, nothing counted as stale or as a reconnect). The
+ * symbols of a released group are reported Connecting (the state of every
+ * symbol not owned) and {@linkcode ConnectionPool.isActive} says false for
+ * them; the connects counter counts real connects only. Without the options
+ * every group is open from {@linkcode ConnectionPool.start} on, as before.
+ *
+
  * @example
  * ```ts
  * import { ConnectionPool } from "./connection_pool.ts";
@@ -36,7 +53,8 @@ import { AttemptLimiter } from "./attempt_limiter.ts";
 import { Backoff } from "../pipeline/backoff.ts";
 import { FeedState } from "../pipeline/feed_state.ts";
 import { type ConnectionCounter, StreamConnection } from "./stream_connection.ts";
-import { DEFAULT_STREAMS_PER_CONNECTION, groupStreams } from "./stream_groups.ts";
+import { DEFAULT_STREAMS_PER_CONNECTION, groupsByPartition } from "./stream_groups.ts";
+import type { OwnedPartitions } from "../pipeline/owned_partitions.ts";
 
 /** Options of {@linkcode ConnectionPool}. */
 export interface ConnectionPoolOptions {
@@ -74,6 +92,21 @@ export interface ConnectionPoolOptions {
   limiter?: AttemptLimiter;
   /** Clock for per-symbol staleness, epoch ms. Default `performance.timeOrigin + performance.now()`. */
   now?: () => number;
+  /**
+   * Partition of each symbol id (module docs, "Owned partitions"); given
+   * together with `owned`. Default none: every symbol is connected.
+   */
+  partitionOf?: ArrayLike<number>;
+  /** The partitions this node owns (read only); given together with `partitionOf`. Default none. */
+  owned?: OwnedPartitions;
+  /** How often `owned` is looked at, ms (at most 250). Default 100. */
+  ownershipCheckMs?: number;
+  /**
+   * Called for each symbol of a released group, after its connection was
+   * suspended and its Connecting state reported (forget its book here).
+   * Default none.
+   */
+  onRelease?: (symbolId: number) => void;
 }
 
 const SYMBOL_PATTERN = /^[a-z0-9_.-]+$/;
@@ -106,10 +139,22 @@ export class ConnectionPool {
   /** Per-symbol stale timeout in ms. */
   readonly staleMs: number;
 
+  /** Symbol ids group after group (the identity without partitions). */
+  #order: Uint32Array;
+  /** Partition of each group. */
+  #groupPartition: Uint32Array;
+  /** The owned partitions, or undefined: every group open. */
+  #owned: OwnedPartitions | undefined;
+  #ownershipCheckMs: number;
+  #ownershipTimer: ReturnType<typeof setInterval> | undefined;
+  /** 1 while a group's connection is meant to run (its partition is owned). */
+  #open: Uint8Array;
+  #activeSymbols = 0;
+  #onRelease: ((symbolId: number) => void) | undefined;
   #onFeedState: ((symbolId: number, state: FeedState) => void) | undefined;
   #onError: ((error: unknown) => void) | undefined;
   #now: () => number;
-  /** Group g holds symbol ids `[#groupStart[g], #groupStart[g + 1])`. */
+  /** Group g holds symbol ids `#order[#groupStart[g]..#groupStart[g + 1])`. */
   #groupStart: Uint32Array;
   /** Connection index of each symbol id (4 bytes a symbol). */
   #groupOf: Uint32Array;
@@ -153,32 +198,36 @@ export class ConnectionPool {
       backoffCapMs = 30000,
       limiter = new AttemptLimiter(),
       now = () => performance.timeOrigin + performance.now(),
+      partitionOf,
+      owned,
+      ownershipCheckMs = 100,
+      onRelease,
     } = options;
-    if (symbols.length === 0) {
-      throw new RangeError("ConnectionPool: expected at least one symbol, got none");
-    }
-    const seen = new Set<string>();
-    for (const s of symbols) {
-      if (typeof s !== "string" || !SYMBOL_PATTERN.test(s)) {
-        throw new TypeError(
-          `ConnectionPool: symbols must be lower-case like "btcusdt", got ${JSON.stringify(s)}`,
-        );
-      }
-      if (seen.has(s)) {
-        throw new TypeError(`ConnectionPool: symbol ${JSON.stringify(s)} is listed twice`);
-      }
-      seen.add(s);
-    }
-    if (typeof streamSuffix !== "string" || !/^@[a-z0-9@]+$/.test(streamSuffix)) {
+    if ((partitionOf === undefined) !== (owned === undefined)) {
       throw new TypeError(
-        `ConnectionPool: streamSuffix must look like "@depth20@100ms", got ${
-          JSON.stringify(streamSuffix)
-        }`,
+        "ConnectionPool: partitionOf and owned go together (both or neither), got only " +
+          (partitionOf === undefined ? "owned" : "partitionOf"),
       );
     }
-    let groupStart: Uint32Array;
+    if (!Number.isFinite(ownershipCheckMs) || ownershipCheckMs <= 0 || ownershipCheckMs > 250) {
+      throw new RangeError(
+        `ConnectionPool: ownershipCheckMs must be in (0, 250], got ${ownershipCheckMs}`,
+      );
+    }
+    checkSymbols(symbols, streamSuffix);
+    if (partitionOf !== undefined && owned !== undefined) {
+      for (let id = 0; id < partitionOf.length; id++) {
+        if (!(partitionOf[id] < owned.partitions)) {
+          throw new RangeError(
+            `ConnectionPool: partitionOf[${id}] is ${partitionOf[id]}, expected a partition ` +
+              `below the ${owned.partitions} of owned`,
+          );
+        }
+      }
+    }
+    let groups;
     try {
-      groupStart = groupStreams(symbols, {
+      groups = groupsByPartition(symbols, partitionOf, {
         suffix: streamSuffix,
         baseUrl,
         maxStreams: maxStreamsPerConnection,
@@ -207,16 +256,27 @@ export class ConnectionPool {
     this.#resyncing = new Uint8Array(n);
     // Sweep often enough that a symbol is reported stale within ~1.25 × staleMs.
     this.#sweepMs = Math.max(10, staleMs / 4);
-    const groups = groupStart.length - 1;
+    const groupStart = groups.starts;
+    const order = groups.order;
+    const groupCount = groupStart.length - 1;
     this.#groupStart = groupStart;
+    this.#order = order;
+    this.#groupPartition = groups.partition;
+    this.#owned = owned;
+    this.#ownershipCheckMs = ownershipCheckMs;
+    this.#onRelease = onRelease;
+    this.#open = new Uint8Array(groupCount);
     this.#groupOf = new Uint32Array(n);
-    for (let g = 0; g < groups; g++) this.#groupOf.fill(g, groupStart[g], groupStart[g + 1]);
-    this.#liveSince = new Float64Array(groups);
+    for (let g = 0; g < groupCount; g++) {
+      for (let k = groupStart[g]; k < groupStart[g + 1]; k++) this.#groupOf[order[k]] = g;
+    }
+    this.#liveSince = new Float64Array(groupCount);
     const connections: StreamConnection[] = [];
-    for (let g = 0; g < groups; g++) {
-      const streams = this.symbols
-        .slice(groupStart[g], groupStart[g + 1])
-        .map((s) => s + streamSuffix);
+    for (let g = 0; g < groupCount; g++) {
+      const streams = Array.from(
+        order.subarray(groupStart[g], groupStart[g + 1]),
+        (id) => this.symbols[id] + streamSuffix,
+      );
       connections.push(
         new StreamConnection({
           baseUrl,
@@ -246,9 +306,68 @@ export class ConnectionPool {
     if (this.#closed) throw new Error("ConnectionPool: start() called after close()");
     if (this.#started) return;
     this.#started = true;
-    for (const c of this.connections) c.start();
+    if (this.#owned === undefined) {
+      this.#open.fill(1);
+      this.#activeSymbols = this.symbols.length;
+      for (const c of this.connections) c.start();
+    } else {
+      this.#checkOwnership();
+      this.#ownershipTimer = setInterval(this.#checkOwnership, this.#ownershipCheckMs);
+    }
     this.#sweepTimer = setInterval(this.#sweep, this.#sweepMs);
   }
+
+  /**
+   * Whether `symbolId`'s connection is meant to run: always once started
+   * without owned partitions; with them, while its partition is owned (as last
+   * looked at).
+   *
+   * @throws {RangeError} If `symbolId` is not a valid symbol index.
+   */
+  isActive(symbolId: number): boolean {
+    if (!(symbolId >= 0 && symbolId < this.#groupOf.length)) this.#badId(symbolId);
+    return this.#open[this.#groupOf[symbolId]] === 1;
+  }
+
+  /** Symbols whose connection is meant to run ({@linkcode ConnectionPool.isActive}). */
+  get activeSymbols(): number {
+    return this.#activeSymbols;
+  }
+
+  /** Groups whose connection is meant to run. */
+  get activeConnections(): number {
+    let n = 0;
+    for (let g = 0; g < this.#open.length; g++) n += this.#open[g];
+    return n;
+  }
+
+  /** Opens the groups of newly owned partitions, suspends those of released ones (module docs). */
+  #checkOwnership = (): void => {
+    const owned = this.#owned!;
+    if (this.#closed) return;
+    for (let g = 0; g < this.#open.length; g++) {
+      const want = owned.isOwned(this.#groupPartition[g]) ? 1 : 0;
+      if (want === this.#open[g]) continue;
+      this.#open[g] = want;
+      const size = this.#groupStart[g + 1] - this.#groupStart[g];
+      if (want === 1) {
+        this.#activeSymbols += size;
+        this.connections[g].resume();
+      } else {
+        this.#activeSymbols -= size;
+        for (let k = this.#groupStart[g]; k < this.#groupStart[g + 1]; k++) {
+          this.#resyncing[this.#order[k]] = 0;
+        }
+        // Reports Connecting for the group's symbols (through #connectionState)
+        // if the connection was in another state; the call below makes sure.
+        this.connections[g].suspend();
+        this.#connectionState(g, FeedState.Connecting);
+        for (let k = this.#groupStart[g]; k < this.#groupStart[g + 1]; k++) {
+          this.#released(this.#order[k]);
+        }
+      }
+    }
+  };
 
   /**
    * Records that a frame of `symbolId` was accepted at `nowMs` (epoch ms). Cheap:
@@ -306,6 +425,8 @@ export class ConnectionPool {
   async close(): Promise<void> {
     this.#closed = true;
     if (this.#sweepTimer !== undefined) clearInterval(this.#sweepTimer);
+    if (this.#ownershipTimer !== undefined) clearInterval(this.#ownershipTimer);
+    this.#ownershipTimer = undefined;
     this.#sweepTimer = undefined;
     await Promise.all(this.connections.map((c) => c.close()));
   }
@@ -320,9 +441,24 @@ export class ConnectionPool {
     const now = this.#now();
     this.#liveSince[group] = state === FeedState.Live ? now : 0;
     const end = this.#groupStart[group + 1];
-    for (let id = this.#groupStart[group]; id < end; id++) {
+    for (let k = this.#groupStart[group]; k < end; k++) {
+      const id = this.#order[k];
       this.#framed[id] = 0;
       this.#refresh(id, now);
+    }
+  }
+
+  #released(id: number): void {
+    if (this.#onRelease === undefined) return;
+    try {
+      this.#onRelease(id);
+    } catch (error) {
+      this.callbackErrors++;
+      try {
+        this.#onError?.(error);
+      } catch {
+        // counted above
+      }
     }
   }
 
@@ -363,4 +499,30 @@ export class ConnectionPool {
     const now = this.#now();
     for (let id = 0; id < this.#reported.length; id++) this.#refresh(id, now);
   };
+}
+
+/** The symbol list and stream suffix of a {@linkcode ConnectionPool}, checked. */
+function checkSymbols(symbols: readonly string[], streamSuffix: string): void {
+  if (symbols.length === 0) {
+    throw new RangeError("ConnectionPool: expected at least one symbol, got none");
+  }
+  const seen = new Set<string>();
+  for (const s of symbols) {
+    if (typeof s !== "string" || !SYMBOL_PATTERN.test(s)) {
+      throw new TypeError(
+        `ConnectionPool: symbols must be lower-case like "btcusdt", got ${JSON.stringify(s)}`,
+      );
+    }
+    if (seen.has(s)) {
+      throw new TypeError(`ConnectionPool: symbol ${JSON.stringify(s)} is listed twice`);
+    }
+    seen.add(s);
+  }
+  if (typeof streamSuffix !== "string" || !/^@[a-z0-9@]+$/.test(streamSuffix)) {
+    throw new TypeError(
+      `ConnectionPool: streamSuffix must look like "@depth20@100ms", got ${
+        JSON.stringify(streamSuffix)
+      }`,
+    );
+  }
 }

@@ -245,6 +245,8 @@ export interface DiffSyncCounters {
 const REQ_NONE = 0;
 const REQ_QUEUED = 1;
 const REQ_IN_FLIGHT = 2;
+/** In flight, but the symbol was forgotten since ({@link DiffSync.forget}): the answer is ignored. */
+const REQ_CANCELLED = 3;
 
 // Per-symbol counter words (besides the per-reason rejections).
 const C_RECEIVED = 0;
@@ -789,6 +791,11 @@ export class DiffSync {
    */
   onSnapshot(symbolId: number, snapshot: DepthSnapshot): SnapshotOutcome {
     this.#checkSymbol(symbolId);
+    if (this.#request[symbolId] === REQ_CANCELLED) {
+      this.#counters[symbolId * C_WORDS + C_SNAP_IGNORED]++;
+      this.#settleCancelled(symbolId);
+      return SnapshotOutcome.Ignored;
+    }
     const outcome = this.#loadSnapshot(symbolId, snapshot);
     this.#giveBack(symbolId);
     return outcome;
@@ -911,6 +918,7 @@ export class DiffSync {
   /** The snapshot request in flight for `symbolId` failed: queue it again (at the back). */
   onSnapshotFailed(symbolId: number): void {
     this.#checkSymbol(symbolId);
+    if (this.#request[symbolId] === REQ_CANCELLED) return this.#settleCancelled(symbolId);
     if (this.#request[symbolId] === REQ_IN_FLIGHT) this.#request[symbolId] = REQ_NONE;
     this.#giveBack(symbolId);
     if (this.#state[symbolId] !== SyncState.Synced) this.#requestSnapshot(symbolId);
@@ -920,6 +928,70 @@ export class DiffSync {
   wantsSnapshot(symbolId: number): boolean {
     this.#checkSymbol(symbolId);
     return this.#request[symbolId] === REQ_QUEUED;
+  }
+
+  /**
+   * True when a snapshot request of `symbolId` was taken, then the symbol was
+   * forgotten ({@link forget}), and the answer has not come yet: it will be
+   * ignored (counted in `snapshotsIgnored`).
+   */
+  snapshotCancelled(symbolId: number): boolean {
+    this.#checkSymbol(symbolId);
+    return this.#request[symbolId] === REQ_CANCELLED;
+  }
+
+  /** The answer to a cancelled request came: settle it; events buffered since (the symbol is back) want a new one. */
+  #settleCancelled(sym: number): void {
+    this.#request[sym] = REQ_NONE;
+    this.#giveBack(sym);
+    if (this.#buffers[sym].count > 0) this.#requestSnapshot(sym);
+  }
+
+  /**
+   * Forgets `symbolId` as if it had never been seen, when its stream was
+   * closed for good (the ingest of owned partitions released its partition;
+   * docs/design.md §10): no book (nothing is emitted for it, not even a stale
+   * frame), no buffered events (each counted rejected as `SequenceGap`: they
+   * can never be bridged), no snapshot wanted; applied events not yet
+   * emitted are counted as coalesced. A snapshot request in flight is
+   * cancelled: its answer will be ignored ({@link snapshotCancelled}). Events
+   * that come later (the symbol is back) start a bring-up from scratch, as
+   * at start. Other symbols are untouched.
+   *
+   * @throws RangeError when `symbolId` is out of range.
+   * @example
+   * ```ts
+   * import { DiffSync, SyncState } from "./diff_sync.ts";
+   * const sync = new DiffSync({ symbolCount: 1 });
+   * sync.forget(0);
+   * sync.state(0) === SyncState.Buffering; // true
+   * ```
+   */
+  forget(symbolId: number): void {
+    this.#checkSymbol(symbolId);
+    const sym = symbolId;
+    if (this.#state[sym] === SyncState.Synced) this.#synced--;
+    this.#state[sym] = SyncState.Buffering;
+    const buf = this.#buffers[sym];
+    while (buf.count > 0) {
+      buf.dropOldest();
+      this.#reject(sym, RejectReason.SequenceGap);
+    }
+    buf.clear();
+    const request = this.#request[sym];
+    if (request === REQ_QUEUED) this.#request[sym] = REQ_NONE;
+    else if (request === REQ_IN_FLIGHT) this.#request[sym] = REQ_CANCELLED;
+    this.#counters[sym * C_WORDS + C_COALESCED] += this.#pending[sym];
+    this.#pending[sym] = 0;
+    this.#books[sym].clear();
+    this.#lastU[sym] = NaN;
+    this.#lastE[sym] = NaN;
+    this.#lastEmit[sym] = -Infinity;
+    this.#awaitingBridge[sym] = 0;
+    this.#resynced[sym] = 0;
+    this.#dirty[sym] = 0;
+    this.#bidFloor[sym] = 0;
+    this.#askCeiling[sym] = Infinity;
   }
 
   /** True when a snapshot request of `symbolId` was taken and not yet answered. */

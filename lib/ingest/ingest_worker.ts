@@ -6,6 +6,9 @@
  * With a lease (lib/pipeline/worker_lease.ts), a worker that lost it (the
  * supervisor restarted it: Deno's `terminate()` does not stop a running
  * worker) stops touching the rings, releases the lease and ends itself.
+ * With `options.partitionOf` and `options.owned` (an `OwnedPartitions`
+ * buffer) it connects only the symbols of the partitions the main thread
+ * marks owned, following the flags on its own (see {@link Ingestor}).
  *
  * @module
  */
@@ -45,7 +48,13 @@ export interface IngestStartMessage {
   rawRing: SharedArrayBuffer;
   /** Buffer of the shared pipeline counters ({@link PipelineCounters.attach}). */
   counters: SharedArrayBuffer;
-  /** Everything else the {@link Ingestor} needs. */
+  /**
+   * Everything else the {@link Ingestor} needs. With `--bus nats`: also
+   * `partitionOf` (a `Uint16Array`, symbol id → partition) and `owned` (the
+   * `OwnedPartitions` buffer the main thread keeps writing), so that only the
+   * symbols of owned partitions are connected; a restarted worker gets the
+   * same buffer and follows the flags as they are then.
+   */
   options: Omit<IngestorOptions, "rawRing" | "counters" | "log">;
   /** Log level and format of the service (the worker logs overflow and callback errors). */
   log?: { level?: LogLevel; format?: LogFormat };

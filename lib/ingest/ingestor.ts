@@ -30,6 +30,25 @@
  * The raw ring overflows by dropping the oldest frame; {@link OverflowLog}
  * reports drops with escalating severity.
  *
+ * ## Owned partitions (scale-out, docs/design.md §10)
+ * With `partitionOf` and `owned` (an {@link OwnedPartitions} buffer the main
+ * thread writes as it gains and loses partition leases), only the symbols of
+ * owned partitions are connected: connection groups never mix partitions, and
+ * the pool looks at the flags every 100 ms (nobody messages the worker).
+ * A newly owned partition's connections open at once and its books start from
+ * scratch (in diff mode through the snapshot bring-up, as after a reconnect).
+ * A released partition's connections close at once; its symbols go back to
+ * Connecting (the state of every symbol not owned, never Stale), a disconnect
+ * record is tapped for each that was connected, and their books are forgotten
+ * (`DiffSync.forget`: no stale frames either; a REST snapshot still in flight
+ * is ignored and not recorded), so nothing more is written for them.
+ * No message of a released symbol is ever handled: the release runs on a
+ * timer between messages, and messages the closed sockets still deliver are
+ * dropped unparsed by `StreamConnection` (like those of a socket retired by a
+ * rollover; not counted). Connects count real connects only; a release is not
+ * a reconnect, a stale event or an error. The diff-mode ETA counts the owned
+ * symbols only. A replay ignores both options.
+ *
  * @example
  * ```ts
  * import { Ingestor } from "./ingestor.ts";
@@ -94,6 +113,7 @@ import { OverflowLog } from "./overflow_log.ts";
 import { DepthIngest } from "./depth_ingest.ts";
 import { depthRequestWeight } from "../pipeline/depth_request_weight.ts";
 import { WatchFlags } from "../pipeline/watch_flags.ts";
+import { OwnedPartitions } from "../pipeline/owned_partitions.ts";
 import type { MessageFeed } from "./message_feed.ts";
 import { ReplayFeed } from "./replay_feed.ts";
 import { ReplayStatus } from "../pipeline/replay_status.ts";
@@ -187,6 +207,19 @@ export interface IngestorOptions {
   snapshotIntervalMs?: number;
   /** Most streams per exchange connection (1 to 1024). Default 200 (see `stream_groups.ts`). */
   maxStreamsPerConnection?: number;
+  /**
+   * The ingest of owned partitions (module docs): the partition of each
+   * symbol id (computed by the main thread with `lib/bus/partition_map.ts`),
+   * given together with `owned`. Ignored in a replay. Default none: every
+   * symbol is connected.
+   */
+  partitionOf?: Uint16Array | number[];
+  /**
+   * The {@link OwnedPartitions} buffer (written by the main thread): only the
+   * symbols of owned partitions are connected. Given together with
+   * `partitionOf`; ignored in a replay. Default none.
+   */
+  owned?: SharedArrayBuffer;
 }
 
 /** Default of {@link IngestorOptions.snapshotIntervalMs}: generated book snapshots every 5 minutes. */
@@ -249,6 +282,8 @@ export class Ingestor {
   readonly #symbols: readonly string[];
   readonly #unknownRow: number;
   readonly #pool: MessageFeed;
+  /** The live connections (undefined in a replay). */
+  readonly #live: ConnectionPool | undefined;
   /** Set in a replay: the feed and its position (the replay clock). */
   readonly #replay: { feed: ReplayFeed; status: ReplayStatus } | undefined;
   readonly #depth: DepthIngest;
@@ -409,7 +444,7 @@ export class Ingestor {
       this.#replay = { feed, status };
       this.#pool = feed;
     } else {
-      this.#pool = this.#livePool(options, streamSuffix, staleMs, handle);
+      this.#pool = this.#live = this.#livePool(options, streamSuffix, staleMs, handle);
     }
     if (stream === "depth20" && this.#layout.levels !== 5 && this.#layout.levels !== 10) {
       // Binance partial streams exist for 5, 10 and 20 levels only.
@@ -522,6 +557,9 @@ export class Ingestor {
       backoffBaseMs: options.backoffBaseMs,
       backoffCapMs: options.backoffCapMs,
       maxStreamsPerConnection: options.maxStreamsPerConnection,
+      partitionOf: options.partitionOf,
+      owned: options.owned && OwnedPartitions.attach(options.owned),
+      onRelease: (id) => this.#onRelease(id),
       onMessage,
       onFeedState: (id, state) => this.#onFeedState(id, state),
       onError: (e) => (options.log ?? console).error("ingest callback failed:", e),
@@ -688,7 +726,7 @@ export class Ingestor {
     }
     this.#requestSnapshots();
     const synced = d.sync.syncedCount;
-    const remaining = this.#symbols.length - synced;
+    const remaining = (this.#live?.activeSymbols ?? this.#symbols.length) - synced;
     const eta = remaining === 0 ? 0 : remaining * d.gapMs + d.rest.blockedForMs;
     c.store(c.ingest(INGEST_DIFF_SYNCED), synced);
     c.store(c.ingest(INGEST_DIFF_ETA_MS), Math.min(Math.ceil(eta), 0x7fffffff));
@@ -717,7 +755,10 @@ export class Ingestor {
       d.rest.fetchDepth(this.#symbols[s].toUpperCase(), this.#depthFor(s)).then(
         (snapshot) => {
           if (this.#fenced) return;
-          if (snapshot.body !== undefined && this.#tap !== undefined) {
+          // A snapshot of a symbol released meanwhile is ignored (DiffSync.forget): not recorded either.
+          if (
+            snapshot.body !== undefined && this.#tap !== undefined && !d.sync.snapshotCancelled(s)
+          ) {
             this.#tapAt(restSnapshotRecord(this.#symbols[s], snapshot.body), this.#recordTime());
           }
           d.sync.onSnapshot(s, snapshot);
@@ -783,6 +824,17 @@ export class Ingestor {
         this.#tapAt(disconnectRecord(this.#symbols[symbolId]), this.#recordTime());
       }
     }
+  }
+
+  /**
+   * Owned partitions: `symbolId`'s partition was released and its connection
+   * closed (its Connecting state, with the disconnect record, came first):
+   * forget its book, so that nothing more is written for it.
+   */
+  #onRelease(symbolId: number): void {
+    if (this.#lost()) return;
+    this.#depth.reset(symbolId);
+    this.#diff?.sync.forget(symbolId);
   }
 
   #housekeeping(): void {

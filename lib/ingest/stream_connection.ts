@@ -143,6 +143,8 @@ export class StreamConnection {
   #state: FeedState = FeedState.Connecting;
   #started = false;
   #closed = false;
+  /** Between {@linkcode StreamConnection.suspend} and {@linkcode StreamConnection.resume}. */
+  #suspended = false;
   /** The socket whose messages are delivered. */
   #current: WebSocket | null = null;
   #currentLastMono = 0;
@@ -258,6 +260,67 @@ export class StreamConnection {
     this.#scheduleAttempt(this.#startDelayMs);
   }
 
+  /** Whether the connection is suspended ({@linkcode StreamConnection.suspend}). */
+  get suspended(): boolean {
+    return this.#suspended;
+  }
+
+  /**
+   * Closes every socket and cancels every timer, as {@linkcode StreamConnection.close}
+   * does, but keeps the counters and can open again with
+   * {@linkcode StreamConnection.resume} (the ingest of owned partitions: a
+   * released partition's connection). The state becomes Connecting (reported
+   * like any change); no message is delivered from here on, nothing is
+   * counted as a reconnect or a stale connection, and no attempt is made
+   * until the resume. A connection never started is only marked suspended.
+   *
+   * @example
+   * ```ts
+   * import { StreamConnection } from "./stream_connection.ts";
+   * const conn = new StreamConnection({ baseUrl: "ws://127.0.0.1:9443", streams: ["btcusdt@depth@100ms"], onMessage: () => {} });
+   * conn.start();
+   * conn.suspend(); // its sockets close; conn.state is FeedState.Connecting
+   * conn.resume(); // a new connect at once
+   * await conn.close();
+   * ```
+   */
+  suspend(): void {
+    if (this.#closed || this.#suspended) return;
+    this.#suspended = true;
+    this.#clearTimer(this.#attemptTimer);
+    this.#clearTimer(this.#watchTimer);
+    this.#clearTimer(this.#lifetimeTimer);
+    this.#attemptTimer = this.#watchTimer = this.#lifetimeTimer = NONE;
+    this.#current = null;
+    this.#next = null;
+    // Their close events find them neither current nor next: nothing more happens.
+    for (const ws of this.#sockets) closeQuietly(ws);
+    this.#setState(FeedState.Connecting);
+  }
+
+  /**
+   * Opens again after {@linkcode StreamConnection.suspend}, at once (the backoff
+   * starts over); on a connection never started, starts it without its
+   * `startDelayMs`. No effect on a connection that is running.
+   *
+   * @throws {Error} If the connection was closed.
+   * @example
+   * ```ts
+   * import { StreamConnection } from "./stream_connection.ts";
+   * const conn = new StreamConnection({ baseUrl: "ws://127.0.0.1:9443", streams: ["btcusdt@depth@100ms"], onMessage: () => {} });
+   * conn.resume(); // connects now
+   * await conn.close();
+   * ```
+   */
+  resume(): void {
+    if (this.#closed) throw new Error("StreamConnection: resume() called after close()");
+    if (this.#started && !this.#suspended) return;
+    this.#started = true;
+    this.#suspended = false;
+    this.#backoff.reset();
+    this.#scheduleAttempt(0);
+  }
+
   /**
    * Stops everything: cancels timers, closes all sockets. No callback runs
    * afterwards. The promise resolves when every socket has closed.
@@ -310,20 +373,24 @@ export class StreamConnection {
 
   /** Schedules the next attempt unless one is already pending or in flight. */
   #scheduleAttempt(delayMs: number): void {
-    if (this.#closed || this.#next !== null || this.#attemptTimer !== NONE) return;
+    if (this.#closed || this.#suspended || this.#next !== null || this.#attemptTimer !== NONE) {
+      return;
+    }
     this.#attemptTimer = setTimeout(this.#attempt, delayMs > 0 ? delayMs : 0);
   }
 
   /** Schedules a retry after a loss or failed attempt (counted, with backoff). */
   #retry(): void {
-    if (this.#closed || this.#next !== null || this.#attemptTimer !== NONE) return;
+    if (this.#closed || this.#suspended || this.#next !== null || this.#attemptTimer !== NONE) {
+      return;
+    }
     this.reconnects++;
     this.#scheduleAttempt(this.#backoff.next());
   }
 
   /** Opens a replacement now (shutdown notice or lifetime), unless one is already on its way. */
   #replaceNow(): void {
-    if (this.#closed || this.#next !== null) return;
+    if (this.#closed || this.#suspended || this.#next !== null) return;
     this.#clearTimer(this.#attemptTimer);
     this.#attemptTimer = NONE;
     this.#attempt();
@@ -331,7 +398,7 @@ export class StreamConnection {
 
   #attempt = (): void => {
     this.#attemptTimer = NONE;
-    if (this.#closed || this.#next !== null) return;
+    if (this.#closed || this.#suspended || this.#next !== null) return;
     if (!this.#limiter.tryAcquire()) {
       this.limitedAttempts++;
       // +1 ms so the oldest attempt has surely left the window when the timer fires.
@@ -460,7 +527,7 @@ export class StreamConnection {
   #armWatchdog(): void {
     this.#clearTimer(this.#watchTimer);
     this.#watchTimer = NONE;
-    if (this.#closed) return;
+    if (this.#closed || this.#suspended) return;
     let deadline = Infinity;
     if (this.#current !== null) deadline = this.#currentLastMono + this.staleMs;
     if (this.#next !== null) {
@@ -476,7 +543,7 @@ export class StreamConnection {
 
   #watch = (): void => {
     this.#watchTimer = NONE;
-    if (this.#closed) return;
+    if (this.#closed || this.#suspended) return;
     const now = performance.now();
     const current = this.#current;
     if (current !== null && now - this.#currentLastMono >= this.staleMs) {

@@ -131,3 +131,88 @@ export function groupStreams(
   if (symbols.length > 0) starts.push(symbols.length);
   return Uint32Array.from(starts);
 }
+
+/**
+ * Connection groups formed per partition (the ingest of owned partitions,
+ * docs/design.md §10): {@linkcode groupsByPartition}'s result. Group g holds
+ * the symbol ids `order[starts[g]]` … `order[starts[g + 1] - 1]` (ascending)
+ * and belongs to partition `partition[g]`.
+ */
+export interface PartitionGroups {
+  /** Symbol ids, group after group; each group's ids ascending. */
+  order: Uint32Array;
+  /** Group g spans `order[starts[g]..starts[g + 1])`; length = groups + 1. */
+  starts: Uint32Array;
+  /** Partition of each group. */
+  partition: Uint32Array;
+}
+
+/**
+ * Splits `symbols` into connection groups that never mix partitions: the
+ * symbols of one partition, in id order, split further only where
+ * {@linkcode groupStreams} must (streams per connection, URL length).
+ * Partitions come in ascending order; a partition without symbols has no group.
+ * Without `partitionOf` it is {@linkcode groupStreams} over the whole list (one
+ * partition 0, `order` the identity).
+ *
+ * @param symbols Lower-case symbols, in id order.
+ * @param partitionOf Partition of each symbol id (same length as `symbols`), or undefined.
+ * @param options See {@linkcode GroupStreamsOptions}.
+ * @throws {RangeError} As {@linkcode groupStreams}, or if `partitionOf` has another
+ *   length than `symbols` or an entry that is not an integer in [0, 65536).
+ * @example
+ * ```ts
+ * import { groupsByPartition } from "./stream_groups.ts";
+ * const g = groupsByPartition(["a", "b", "c"], [1, 0, 1], { suffix: "@depth@100ms", baseUrl: "ws://127.0.0.1:1" });
+ * [...g.order]; // [1, 0, 2]: partition 0's b, then partition 1's a and c
+ * [...g.starts]; // [0, 1, 3]
+ * [...g.partition]; // [0, 1]
+ * ```
+ */
+export function groupsByPartition(
+  symbols: readonly string[],
+  partitionOf: ArrayLike<number> | undefined,
+  options: GroupStreamsOptions,
+): PartitionGroups {
+  const n = symbols.length;
+  if (partitionOf === undefined) {
+    const starts = groupStreams(symbols, options);
+    const order = new Uint32Array(n);
+    for (let i = 0; i < n; i++) order[i] = i;
+    return { order, starts, partition: new Uint32Array(Math.max(0, starts.length - 1)) };
+  }
+  if (partitionOf.length !== n) {
+    throw new RangeError(
+      `partitionOf must give the partition of each of the ${n} symbols, got ${partitionOf.length} entries`,
+    );
+  }
+  const byPartition = new Map<number, number[]>();
+  for (let id = 0; id < n; id++) {
+    const p = partitionOf[id];
+    if (!Number.isInteger(p) || p < 0 || p >= 65536) {
+      throw new RangeError(
+        `partitionOf[${id}] must be an integer in [0, 65536), got ${p}`,
+      );
+    }
+    let ids = byPartition.get(p);
+    if (ids === undefined) byPartition.set(p, ids = []);
+    ids.push(id);
+  }
+  const order: number[] = [];
+  const starts: number[] = [0];
+  const partition: number[] = [];
+  for (const p of [...byPartition.keys()].sort((a, b) => a - b)) {
+    const ids = byPartition.get(p)!;
+    const local = groupStreams(ids.map((id) => symbols[id]), options);
+    for (let g = 0; g + 1 < local.length; g++) {
+      starts.push(order.length + local[g + 1]);
+      partition.push(p);
+    }
+    for (const id of ids) order.push(id);
+  }
+  return {
+    order: Uint32Array.from(order),
+    starts: Uint32Array.from(starts),
+    partition: Uint32Array.from(partition),
+  };
+}
