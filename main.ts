@@ -20,6 +20,7 @@ import type { Config } from "./lib/server/config.ts";
 import type { Logger } from "./lib/pipeline/logger.ts";
 import { runService, type Service, type ServiceExtras } from "./lib/server/service.ts";
 import { ExchangeInfoError } from "./lib/server/symbol_resolution.ts";
+import { BusStartError } from "./lib/server/bus_node.ts";
 import type { ServiceState } from "./lib/server/service_state.ts";
 import { App, HttpError, staticFiles } from "./lib/web/mod.ts";
 import { applySnapshot } from "./lib/web/app.ts";
@@ -174,7 +175,8 @@ export async function main(args: string[], options: MainOptions = {}): Promise<v
     });
   } catch (e) {
     // The exchange stayed unreachable or busy while --symbols was resolved: exit 1, retry later.
-    if (e instanceof ExchangeInfoError) {
+    // Or the NATS bus could not be joined (unreachable, or another universe): exit 1, retry later.
+    if (e instanceof ExchangeInfoError || e instanceof BusStartError) {
       console.error(`depthwatch: ${e.message}`);
       Deno.exit(1);
     }

@@ -611,6 +611,8 @@ function workerMetrics({ registers, state }: MetricsContext): void {
     registers,
     collect() {
       this.reset();
+      // A dashboard node on a NATS bus runs no workers.
+      if (state.bus?.role === "dashboard") return;
       for (const w of WORKER_NAMES) this.inc({ worker: w }, state.supervisor.restarts(w));
       // With --record-dir, the recorder worker too.
       const recorder = state.record && state.supervisor.recorder?.();
@@ -623,6 +625,7 @@ function workerMetrics({ registers, state }: MetricsContext): void {
     labelNames: ["worker"],
     registers,
     collect() {
+      if (state.bus?.role === "dashboard") return;
       for (const w of WORKER_NAMES) {
         this.set({ worker: w }, state.supervisor.state(w) === "running" ? 1 : 0);
       }
@@ -701,6 +704,85 @@ function replayMetrics({ registers, state }: MetricsContext): void {
     "depthwatch_replay_waits_total",
     "Times the replay waited for room in the raw ring (back-pressure at high speed).",
     () => status.get("waits"),
+  );
+}
+
+/**
+ * A NATS `--bus` only: the connection, the frames published (or refused by
+ * the lease fence, or not handed to a disconnected client), received and
+ * dropped, the leases held and their events, the symbols subscribed.
+ */
+function busMetrics({ registers, state }: MetricsContext): void {
+  const bus = state.bus;
+  if (bus === undefined) return;
+  readGauge(
+    registers,
+    "depthwatch_bus_connected",
+    "1 while NATS is connected.",
+    () => bus.connected ? 1 : 0,
+  );
+  readCounter(
+    registers,
+    "depthwatch_bus_reconnects_total",
+    "NATS reconnects.",
+    () => bus.reconnects,
+  );
+  new Counter({
+    name: "depthwatch_bus_frames_published_total",
+    help: "Analytics frames of held partitions by result: published; fenced (the lease was " +
+      "not held at that moment); failed (NATS disconnected: not sent, lost).",
+    labelNames: ["result"],
+    registers,
+    collect() {
+      this.reset();
+      const c = bus.publishCounters;
+      this.inc({ result: "published" }, c.published);
+      this.inc({ result: "fenced" }, c.fenced);
+      this.inc({ result: "failed" }, c.failed);
+    },
+  });
+  readCounter(
+    registers,
+    "depthwatch_bus_frames_received_total",
+    "Analytics frames received from the bus (the symbols this node's browsers watch).",
+    () => bus.received,
+  );
+  new Counter({
+    name: "depthwatch_bus_frames_dropped_total",
+    help: "Frames received and not stored, by reason: stale_epoch (from a previous owner), " +
+      "duplicate (already stored), own (this node holds the partition), malformed.",
+    labelNames: ["reason"],
+    registers,
+    collect() {
+      this.reset();
+      const c = bus.counters;
+      this.inc({ reason: "stale_epoch" }, c.staleEpoch);
+      this.inc({ reason: "duplicate" }, c.duplicate);
+      this.inc({ reason: "own" }, c.own);
+      this.inc({ reason: "malformed" }, c.malformed);
+    },
+  });
+  readGauge(registers, "depthwatch_bus_leases_held", "Partitions this node holds.", () => bus.held);
+  new Counter({
+    name: "depthwatch_bus_lease_events_total",
+    help: "Partition lease events: hold (taken), takeover (taken from another node), loss " +
+      "(refused or expired: fenced), release (handed back or given up on stop).",
+    labelNames: ["event"],
+    registers,
+    collect() {
+      this.reset();
+      const c = bus.leaseCounters;
+      this.inc({ event: "hold" }, c.holds);
+      this.inc({ event: "takeover" }, c.takeovers);
+      this.inc({ event: "loss" }, c.losses);
+      this.inc({ event: "release" }, c.releases);
+    },
+  });
+  readGauge(
+    registers,
+    "depthwatch_bus_subscriptions",
+    "Symbols this node is subscribed to on the bus.",
+    () => bus.subscribed,
   );
 }
 
@@ -833,6 +915,7 @@ export function createMetrics(
   infoMetric(context);
   replayMetrics(context);
   recordMetrics(context);
+  busMetrics(context);
   processMetrics(context, options.defaultMetrics ?? true);
   const series = new SymbolSeries(state.symbols);
 

@@ -100,6 +100,36 @@ export interface HttpView {
   readonly maxConnections: number;
 }
 
+/**
+ * What the metrics read of a node on a NATS bus (`lib/server/bus_node.ts`).
+ *
+ * @example
+ * ```ts
+ * import type { BusView } from "./metrics_sources.ts";
+ * const held = (bus: BusView) => bus.held;
+ * ```
+ */
+export interface BusView {
+  /** `all`, `ingest` or `dashboard`. */
+  readonly role: string;
+  /** NATS is connected now. */
+  readonly connected: boolean;
+  /** NATS reconnects so far. */
+  readonly reconnects: number;
+  /** Partitions held now. */
+  readonly held: number;
+  /** Symbols subscribed on the bus now. */
+  readonly subscribed: number;
+  /** Frames received from the bus. */
+  readonly received: number;
+  /** Frames published, refused by the fence, or not handed to a disconnected client. */
+  readonly publishCounters: { published: number; fenced: number; failed: number };
+  /** Lease events. */
+  readonly leaseCounters: { holds: number; takeovers: number; losses: number; releases: number };
+  /** Frames received and dropped, by reason. */
+  readonly counters: { staleEpoch: number; own: number; duplicate: number; malformed: number };
+}
+
 /** Everything `/metrics` reads: the pipeline's counters and rings plus the main-thread views. */
 export interface MetricsSources extends PipelineSources {
   /** Where the data comes from (`depthwatch_info`'s `mode` label; see `lib/pipeline/data_mode.ts`). */
@@ -120,4 +150,6 @@ export interface MetricsSources extends PipelineSources {
   readonly replay?: ReplayStatus;
   /** `--record-dir`: the recording's totals. Absent otherwise. */
   readonly record?: RecordTotals;
+  /** The node on a NATS bus; absent with `--bus memory`. */
+  readonly bus?: BusView;
 }

@@ -12,6 +12,14 @@
  *   every local book is synced (bring-up, resyncs); see `diff_progress.ts`;
  * - `"<worker> worker <state>"` — e.g. `"analytics worker restarting"`.
  *
+ * On a NATS bus (`--bus nats://…`, `state.bus`) a node answers for its part:
+ * - `"bus: NATS unreachable"` — every role, while the connection is down;
+ * - `"<SYMBOL>: no owner on the bus"` — dashboard half: a symbol its browsers
+ *   watch whose partition no ingest node holds;
+ * - the feed reasons above only for the symbols of the partitions the node
+ *   holds, the worker reasons only with an ingest half (a dashboard node runs
+ *   no workers), and no diff-sync line (its count covers the whole universe).
+ *
  * @example
  * ```ts
  * import { evaluateHealth } from "./health.ts";
@@ -66,19 +74,30 @@ import type { DataMode } from "../pipeline/data_mode.ts";
 export function evaluateHealth(state: ServiceState, nowMs: number = Date.now()): Health {
   const reasons: string[] = [];
   const c = state.counters;
-  for (let id = 0; id < state.symbols.length; id++) {
-    const feed = c.load(c.ingestSymbol(id, INGEST_FEED_STATE));
-    if (feed === FeedState.Live) continue;
-    reasons.push(`${state.symbols[id]}: ${FEED_REASONS[feed] ?? `unknown feed state ${feed}`}`);
+  const bus = state.bus;
+  // On a NATS bus a node answers for its own part: the feeds of the partitions it holds
+  // and its workers (ingest half), the watched symbols' owners (dashboard half).
+  const ingest = bus === undefined || bus.role !== "dashboard";
+  if (bus !== undefined && !bus.connected) reasons.push("bus: NATS unreachable");
+  if (bus !== undefined && bus.role !== "ingest") {
+    for (const name of bus.watchedWithoutOwner()) reasons.push(`${name}: no owner on the bus`);
   }
-  const diff = diffProgress(state);
-  if (diff !== null && diff.synced < diff.total) {
-    const eta = diff.etaSeconds === null ? "unknown" : formatEta(diff.etaSeconds);
-    reasons.push(`diff sync: ${diff.synced}/${diff.total} books synced, ETA ${eta}`);
-  }
-  for (const worker of WORKERS) {
-    const s = state.supervisor.state(worker);
-    if (s !== "running") reasons.push(`${worker} worker ${s}`);
+  if (ingest) {
+    for (let id = 0; id < state.symbols.length; id++) {
+      if (bus !== undefined && !bus.holds(id)) continue;
+      const feed = c.load(c.ingestSymbol(id, INGEST_FEED_STATE));
+      if (feed === FeedState.Live) continue;
+      reasons.push(`${state.symbols[id]}: ${FEED_REASONS[feed] ?? `unknown feed state ${feed}`}`);
+    }
+    const diff = diffProgress(state);
+    if (bus === undefined && diff !== null && diff.synced < diff.total) {
+      const eta = diff.etaSeconds === null ? "unknown" : formatEta(diff.etaSeconds);
+      reasons.push(`diff sync: ${diff.synced}/${diff.total} books synced, ETA ${eta}`);
+    }
+    for (const worker of WORKERS) {
+      const s = state.supervisor.state(worker);
+      if (s !== "running") reasons.push(`${worker} worker ${s}`);
+    }
   }
   return {
     status: reasons.length === 0 ? "ok" : "degraded",

@@ -56,6 +56,9 @@ import { FeedState } from "../pipeline/feed_state.ts";
 import { INGEST_FEED_STATE } from "../pipeline/pipeline_counters.ts";
 import { ReplayStatus } from "../pipeline/replay_status.ts";
 import { replayConfig } from "./replay_setup.ts";
+import { BusNode, BusStartError } from "./bus_node.ts";
+import { BusWire } from "./bus_wire.ts";
+import type { FrameWire } from "./worker_wire.ts";
 
 /** What the HTTP app is made from: the service's state and its logger. */
 export interface HttpAppInput {
@@ -141,7 +144,12 @@ export async function runService(
   config = await replayConfig(config, log);
   const replay = config.source === "replay" ? ReplayStatus.create() : undefined;
   const connections = capConnections(config, log);
-  const sim = config.source === "sim"
+  // With a NATS bus a node runs the pipeline (ingest half), serves from the bus
+  // (dashboard half), or both; one process is both, without NATS.
+  const nats = config.bus !== "memory";
+  const ingestHalf = !nats || config.role !== "dashboard";
+  const dashboardHalf = nats && config.role !== "ingest";
+  const sim = config.source === "sim" && ingestHalf
     ? await startSimExchange({
       symbols: simSymbols(config),
       rate: config.simRate,
@@ -164,7 +172,10 @@ export async function runService(
     throw e;
   }
 
-  const { layout, wireLayout, rawRing, processedRing, counters } = createPipelineMemory(config);
+  const { layout, wireLayout, rawRing, processedRing, counters } = createPipelineMemory(
+    config,
+    ingestHalf,
+  );
   log.info(
     `rings: raw ${rawRing.capacity} slots, processed ${processedRing.capacity} slots` +
       (config.rawCapacity === undefined || config.processedCapacity === undefined
@@ -192,6 +203,26 @@ export async function runService(
   const watch = WatchFlags.create(config.symbols.length);
   const symbols = config.symbols.map((s) => s.toUpperCase());
   const recording = createRecording(config, log);
+  const wire = new WorkerWire(wireLayout);
+  const busWire = dashboardHalf ? new BusWire() : undefined;
+  // A frame's bytes are staged by the worker (its own pipeline) or by the bus (another node's).
+  const hubWire: FrameWire = busWire
+    ? {
+      take: (s, seq, delivered, sent) =>
+        wire.take(s, seq, delivered, sent) ?? busWire.take(s, seq, delivered, sent),
+    }
+    : wire;
+  const hub = new WsHub({
+    history,
+    symbols,
+    layout,
+    wire: hubWire,
+    maxClients: config.maxClients,
+    allowedOrigins: [...config.allowedOrigins],
+  });
+  const bus = nats
+    ? await startBus(config, log, { symbols, history, bars, latency, hub, wire, busWire }, sim)
+    : undefined;
   const supervisor = superviseWorkers(config, extras, log, { wsUrl, restUrl }, {
     rawRing,
     processedRing,
@@ -200,15 +231,7 @@ export async function runService(
     names: symbols,
     replay,
     recording,
-  });
-  const wire = new WorkerWire(wireLayout);
-  const hub = new WsHub({
-    history,
-    symbols,
-    layout,
-    wire,
-    maxClients: config.maxClients,
-    allowedOrigins: [...config.allowedOrigins],
+    bus,
   });
   // The overview's summary, built once a second (SUMMARY_MS) for every symbol and sent by the
   // hub to the clients that asked; the 1 m and 15 m changes come from the bars' `midAt`.
@@ -222,6 +245,9 @@ export async function runService(
     },
   });
   summary.build(clock());
+  // A dashboard half shows the overview merged from every ingest node's summary.
+  const overview = bus?.summary ?? summary;
+  if (overview !== summary) overview.build(clock());
   const state: ServiceState = {
     symbols,
     mode: detectDataMode({
@@ -241,20 +267,31 @@ export async function runService(
     supervisor,
     latency,
     hub,
-    summary,
+    summary: overview,
     authToken: config.authToken,
-    diff: config.stream === "diff" ? { watch, snapshotDepth: config.snapshotDepth } : undefined,
+    diff: config.stream === "diff" && ingestHalf
+      ? { watch, snapshotDepth: config.snapshotDepth }
+      : undefined,
     replay,
     replayPath: config.replayPath,
     record: recording?.totals,
+    bus,
   };
   const metrics = metricsFor(state);
   const sampler = setInterval(() => {
     metrics.sample();
     recording?.totals.read(); // extends the ring's wrapping counters
   }, 1000);
-  const watching = setInterval(() => markWatched(watch, hub), WATCH_SYNC_MS);
-  const summarising = setInterval(() => hub.publishSummary(summary.build(clock())), SUMMARY_MS);
+  const watching = setInterval(() => {
+    markWatched(watch, hub, bus);
+    bus?.syncWatches();
+  }, WATCH_SYNC_MS);
+  const summarising = setInterval(() => {
+    const now = clock();
+    const own = ingestHalf ? summary.build(now) : undefined;
+    if (own && bus) bus.publishSummary(own);
+    hub.publishSummary(overview === summary ? own! : overview.build(now));
+  }, SUMMARY_MS);
   const consumer = new FrameConsumer({
     processed: processedRing,
     history,
@@ -263,7 +300,7 @@ export async function runService(
     latency,
     wire,
   });
-  const consuming = consumer.run();
+  const consuming = ingestHalf ? consumer.run() : Promise.resolve();
 
   // Every response passes the Host check and gets nosniff, whatever made it.
   const handler = guardHandler(await app({ state, log }), {
@@ -286,13 +323,14 @@ export async function runService(
   state.http = { counters: server.counters, maxConnections: connections };
 
   // Serve first: while the workers start, /health already answers (503, "starting").
-  await supervisor.start();
+  // A dashboard node runs no workers.
+  if (ingestHalf) await supervisor.start();
 
   let closing: Promise<void> | undefined;
   const close = () =>
     closing ??= (async () => {
       log.info("shutting down: ingest first, then the rings drain");
-      await supervisor.stop(800);
+      if (ingestHalf) await supervisor.stop(800);
       // The analytics worker closed the processed ring; the consumer drains it and returns.
       let timer: ReturnType<typeof setTimeout> | undefined;
       await Promise.race([consuming, new Promise((r) => timer = setTimeout(r, 400))]);
@@ -300,6 +338,8 @@ export async function runService(
       consumer.stop();
       await consuming;
       metrics.sample();
+      // Give the leases up at once (another node takes over without waiting a TTL).
+      await bus?.close();
       hub.close("shutdown");
       clearInterval(sampler);
       clearInterval(watching);
@@ -318,10 +358,14 @@ const SUMMARY_MS = 1000;
 /** How often the main thread copies "has a subscriber" per symbol into the watch flags, ms. */
 const WATCH_SYNC_MS = 250;
 
-/** Marks each symbol watched while at least one dashboard is subscribed to it. */
-function markWatched(watch: WatchFlags, hub: WsHub): void {
+/**
+ * Marks each symbol watched while at least one dashboard is subscribed to it,
+ * or (on a NATS bus) while this node holds its partition: every frame it
+ * publishes is then encoded by the analytics worker.
+ */
+function markWatched(watch: WatchFlags, hub: WsHub, bus: BusNode | undefined): void {
   for (let s = 0; s < watch.bytes.length; s++) {
-    const watched = hub.subscribers(s) > 0;
+    const watched = hub.subscribers(s) > 0 || (bus?.holds(s) ?? false);
     if (watched !== watch.isWatched(s)) watch.set(s, watched);
   }
 }
@@ -362,7 +406,7 @@ function capConnections(config: Config, log: Logger): number {
  * The pipeline's shared memory (both rings and the counters), the analytics
  * frame layout and the processed slots' layout (the frame and its wire bytes).
  */
-function createPipelineMemory(config: Config): {
+function createPipelineMemory(config: Config, ingest: boolean): {
   layout: FrameSlotLayout;
   wireLayout: WireSlotLayout;
   rawRing: SpscRing;
@@ -371,7 +415,8 @@ function createPipelineMemory(config: Config): {
 } {
   const bookLayout = new BookSlotLayout(config.levels);
   const layout = new FrameSlotLayout({ levels: config.levels, notionals: config.notionals });
-  const capacity = ringCapacities(config);
+  // A dashboard node runs no workers: its rings only satisfy the metrics.
+  const capacity = ingest ? ringCapacities(config) : { raw: 2, processed: 2 };
   // Live data cannot wait, so a full ring drops its oldest frame; a replay can,
   // so its rings block the producer instead (the replay source waits for room).
   const policy = config.source === "replay" ? "block" : "drop-oldest";
@@ -389,6 +434,42 @@ function createPipelineMemory(config: Config): {
   // One extra row counts frames that name no known symbol.
   const counters = PipelineCounters.create(config.symbols.length + 1);
   return { layout, wireLayout, rawRing, processedRing, counters };
+}
+
+/**
+ * Join the NATS bus (`--bus nats://…`) in the configured role; a bus that
+ * cannot be joined stops the start (the simulated exchange is closed first).
+ */
+async function startBus(
+  config: Config,
+  log: Logger,
+  parts: {
+    symbols: readonly string[];
+    history: HistoryStore;
+    bars: BarStore;
+    latency: LatencyTracker;
+    hub: WsHub;
+    wire: WorkerWire;
+    busWire?: BusWire;
+  },
+  sim: SimExchange | undefined,
+): Promise<BusNode> {
+  try {
+    return await BusNode.start({
+      url: config.bus,
+      role: config.role,
+      nodeId: config.nodeId,
+      partitions: config.partitions,
+      capacity: config.capacity,
+      leaseTtlMs: config.leaseTtlMs,
+      log,
+      ...parts,
+    });
+  } catch (e) {
+    parts.hub.close("shutdown");
+    await sim?.close();
+    throw e instanceof BusStartError ? e : new BusStartError((e as Error).message, { cause: e });
+  }
 }
 
 /** `--record-dir`: the record ring, the recorder's counters and their totals; undefined without it. */
@@ -427,10 +508,11 @@ function superviseWorkers(
     names: readonly string[];
     replay?: ReplayStatus;
     recording?: Recording;
+    bus?: BusNode;
   },
 ): Supervisor {
   const { wsUrl, restUrl } = feed;
-  const { rawRing, processedRing, counters, watch, names, replay, recording } = memory;
+  const { rawRing, processedRing, counters, watch, names, replay, recording, bus } = memory;
   return new Supervisor({
     recorder: recording && {
       ring: recording.ring,
@@ -459,6 +541,9 @@ function superviseWorkers(
       staleMs: config.staleMs,
       backoffBaseMs: extras.backoffBaseMs,
       backoffCapMs: extras.backoffCapMs,
+      // On a NATS bus: connect only to the symbols of the partitions this node holds.
+      partitionOf: bus?.owned ? [...bus.partitionOf] : undefined,
+      owned: bus?.owned?.buffer,
       replay: replay && {
         path: config.replayPath!,
         speed: config.replaySpeed,

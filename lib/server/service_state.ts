@@ -18,7 +18,7 @@ import type { HistoryStore } from "./history_store.ts";
 import type { FrameSlotLayout } from "../pipeline/frame_slot.ts";
 import type { DepthStream } from "../ingest/depth_stream.ts";
 import type { WatchFlags } from "../pipeline/watch_flags.ts";
-import type { MarketSummaryBuilder } from "./market_summary.ts";
+import type { BusNode } from "./bus_node.ts";
 
 /** Everything the routes may read. */
 export interface ServiceState extends MetricsSources {
@@ -38,7 +38,9 @@ export interface ServiceState extends MetricsSources {
    * The once-a-second market summary of every symbol (the overview's data;
    * `latest` is the first paint of `GET /`). Absent in tests without one.
    */
-  readonly summary?: MarketSummaryBuilder;
+  readonly summary?: { readonly latest: Uint8Array | null };
+  /** The node on a NATS bus (`--bus nats://…`); absent with `--bus memory`. */
+  readonly bus?: BusNode;
   /** Optional bearer token guarding /ws, /metrics, /stats and /api/*. */
   readonly authToken?: string;
   /** Diff mode: symbols someone watches (written by the service, read by the ingest) and the snapshot depth. */

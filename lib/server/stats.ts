@@ -120,6 +120,8 @@ export interface Stats {
   replay: ReplayStats | null;
   /** `--record-dir`: what the recorder wrote and lost, and the recorder worker; null otherwise. */
   record: (RecordStats & { worker: { state: WorkerState; restarts: number } }) | null;
+  /** The node on a NATS bus (`--bus nats://…`; see `BusNode.stats`); null with `--bus memory`. */
+  bus: Record<string, unknown> | null;
 }
 
 /** The replay position in `/stats`. */
@@ -265,6 +267,7 @@ export function buildStats(
         worker: state.supervisor.recorder?.() ?? { state: "stopped", restarts: 0 },
       }
       : null,
+    bus: state.bus ? state.bus.stats() : null,
   };
 }
 

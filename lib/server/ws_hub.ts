@@ -355,6 +355,17 @@ export class WsHub {
   }
 
   /**
+   * Skip one sequence number of symbol `symbolId`: its next frame's seq is
+   * two more than the last one sent, so every client of the symbol sees a gap
+   * and resyncs (a new Hello with the history). For a book that started over
+   * elsewhere (a new epoch of its partition on a NATS bus); an unknown id is
+   * ignored.
+   */
+  skipSeq(symbolId: number): void {
+    if (symbolId >= 0 && symbolId < this.#seq.length) this.#seq[symbolId]++;
+  }
+
+  /**
    * Turn an HTTP request into a hub client. Answers 426 to a request that is
    * not a WebSocket upgrade, 403 to a foreign `Origin`, 503 when
    * `maxClients` are connected or the hub is closed; otherwise the 101

@@ -1,0 +1,550 @@
+/**
+ * A node on a NATS bus (`--bus nats://HOST:PORT`, docs/design.md §10): the
+ * service's link to the other nodes, for its role.
+ *
+ * - **ingest half** (`--role ingest` or `all`): joins the node registry and
+ *   leases partitions of the symbol universe ({@link PartitionLeases}); the
+ *   partitions held are written into {@link OwnedPartitions}, which the ingest
+ *   worker reads to connect only to their symbols; every analytics frame the
+ *   main thread stores for a held partition is published on
+ *   `dw.v1.an.binance.<SYMBOL>.frame` as the browsers' `Frame` bytes plus the
+ *   partition's epoch (the lease's take revision; `lib/bus/bus_frame.ts`),
+ *   fenced by `leases.held` at the moment of publishing; once a second the
+ *   node's market summary goes to `dw.v1.sum.binance.<node>`.
+ * - **dashboard half** (`--role dashboard` or `all`): subscribes to the frames
+ *   of the symbols its browsers watch (reference-counted by
+ *   {@link FrameSubscriptions}, history from the `DW_V1_AN` stream at the
+ *   first watch), decodes each into a frame slot for the node's own history,
+ *   bars and latency, and hands the received bytes to the hub
+ *   ({@link BusWire}), which forwards them with its seq: no re-encoding. A frame of an
+ *   epoch older than the newest seen for its symbol is dropped (counted
+ *   `staleEpoch`); a newer epoch (a takeover) makes the hub skip one seq, so
+ *   every browser of the symbol sees a gap and resyncs (Hello/Resync). The
+ *   overview is merged from the ingest nodes' summaries by lease owner
+ *   ({@link BusSummary}).
+ *
+ * Nothing here throws after start: a lost NATS connection is ridden out (the
+ * client reconnects forever), publishing while down is counted `failed`, and
+ * `/health` says so.
+ *
+ * @example
+ * ```ts ignore
+ * const node = await BusNode.start({ config, symbols, log, history, bars, latency, hub });
+ * node.stats(); // the /stats "bus" object
+ * await node.close();
+ * ```
+ * @module
+ */
+
+import { type BusConnection, connectBus } from "../bus/nats_connect.ts";
+import { clusterFingerprint, PartitionMap, symbolKey } from "../bus/partition_map.ts";
+import { PartitionLeases } from "../bus/partition_leases.ts";
+import { LeaseOwners } from "../bus/lease_owners.ts";
+import { FramePublisher } from "../bus/frame_publisher.ts";
+import { type FrameSink, FrameSubscriptions } from "../bus/frame_subscriptions.ts";
+import { FrameHistoryStream } from "../bus/frame_history_stream.ts";
+import { SUMMARY_WILDCARD, summarySubject } from "../bus/bus_subjects.ts";
+import { busFramePayload, readBusFrame } from "../bus/bus_frame.ts";
+import { encodeFrame } from "../analytics/wire_encoder.ts";
+import { OwnedPartitions } from "../pipeline/owned_partitions.ts";
+import {
+  FRAME_DELIVERED_TIME,
+  FRAME_RECEIVE_TIME,
+  FRAME_SYMBOL_ID,
+} from "../pipeline/frame_slot.ts";
+import type { Logger } from "../pipeline/logger.ts";
+import type { Subscription } from "@nats-io/nats-core";
+import type { Role } from "./config.ts";
+import type { BarStore } from "./bar_store.ts";
+import type { HistoryStore } from "./history_store.ts";
+import type { LatencyTracker } from "./latency_tracker.ts";
+import type { WsHub } from "./ws_hub.ts";
+import type { WorkerWire } from "./worker_wire.ts";
+import type { BusWire } from "./bus_wire.ts";
+import { BusSummary } from "./bus_summary.ts";
+
+/** The venue token of every subject (Binance spot, the one venue so far). */
+export const BUS_VENUE = "binance";
+
+/**
+ * The node could not join the bus at start (NATS unreachable, or a universe
+ * or partition count that differs from the running nodes'): the service does
+ * not start (`main.ts` exits with code 1; a supervisor such as systemd retries).
+ *
+ * @example
+ * ```ts
+ * import { BusStartError } from "./bus_node.ts";
+ * new BusStartError("bus: cannot connect to nats://127.0.0.1:4222").name; // "BusStartError"
+ * ```
+ */
+export class BusStartError extends Error {
+  /** @param message what failed and what was expected. */
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = "BusStartError";
+  }
+}
+
+/** Options of {@link BusNode.start}. */
+export interface BusNodeOptions {
+  /** `--bus`: `nats://HOST:PORT`. Required. */
+  url: string;
+  /** `--role`. Required. */
+  role: Role;
+  /** `--node-id`. Required. */
+  nodeId: string;
+  /** `--partitions`. Required. */
+  partitions: number;
+  /** `--capacity` (Infinity: all). Required. */
+  capacity: number;
+  /** `--lease-ttl`, ms. Required. */
+  leaseTtlMs: number;
+  /** Frames kept per symbol in the `DW_V1_AN` stream (a late joiner's history). Default 100. */
+  historyDepth?: number;
+  /** The symbol universe, upper case, index = symbol id (the same on every node). Required. */
+  symbols: readonly string[];
+  /** The service's logger. Required. */
+  log: Logger;
+  /** The main thread's frames (published from, or fed by the bus). Required. */
+  history: HistoryStore;
+  /** The bars (a dashboard half folds received frames into them). Required. */
+  bars: BarStore;
+  /** Receive → main latency (a dashboard half observes receive → here). Required. */
+  latency: LatencyTracker;
+  /** The WebSocket hub: subscribers per symbol, seq, resync. Required. */
+  hub: WsHub;
+  /** The ingest half's staged worker wire bytes (published without re-encoding). Default none. */
+  wire?: WorkerWire;
+  /**
+   * Where received frames' bytes are staged for the hub (the hub's `wire` must
+   * take from it). Required with a dashboard half.
+   */
+  busWire?: BusWire;
+  /** Reads `DEPTHWATCH_NATS_TOKEN` / `_CREDS`. Default `Deno.env.get`. */
+  env?: (name: string) => string | undefined;
+}
+
+/** Counters of a {@link BusNode} (monotonic; read them, never write them). */
+export interface BusNodeCounters {
+  /** Frames received for a symbol whose partition this node holds (its own, echoed). */
+  own: number;
+  /** Frames dropped: their epoch was older than the newest seen for the symbol. */
+  staleEpoch: number;
+  /** Frames dropped: not newer than the last one stored for the symbol (a history overlap). */
+  duplicate: number;
+  /** Payloads that are not a bus frame. */
+  malformed: number;
+  /** Frames stored from the bus. */
+  stored: number;
+  /** Epoch changes seen (each made the symbol's browsers resync). */
+  epochChanges: number;
+  /** Summaries published (ingest half). */
+  summariesPublished: number;
+}
+
+/** See the module documentation. */
+export class BusNode {
+  /** This node's role. */
+  readonly role: Role;
+  /** This node's id. */
+  readonly nodeId: string;
+  /** Partitions of the universe. */
+  readonly partitions: number;
+  /** Symbol id → partition. */
+  readonly partitionOf: Uint16Array;
+  /** The partitions held (the ingest worker reads it). Present with an ingest half. */
+  readonly owned: OwnedPartitions | undefined;
+  /** What happened. */
+  readonly counters: BusNodeCounters = {
+    own: 0,
+    staleEpoch: 0,
+    duplicate: 0,
+    malformed: 0,
+    stored: 0,
+    epochChanges: 0,
+    summariesPublished: 0,
+  };
+  readonly #o: BusNodeOptions;
+  readonly #bus: BusConnection;
+  readonly #leases: PartitionLeases | undefined;
+  readonly #owners: LeaseOwners | undefined;
+  readonly #publisher: FramePublisher | undefined;
+  readonly #subs: FrameSubscriptions | undefined;
+  readonly #stream: FrameHistoryStream;
+  readonly #summary: BusSummary | undefined;
+  readonly #summarySub: Subscription | undefined;
+  readonly #busWire: BusWire | undefined;
+  /** The newest epoch seen per symbol (0: none yet). */
+  readonly #epochs: Float64Array;
+  /** Receive time of the last frame stored from the bus per symbol. */
+  readonly #lastReceive: Float64Array;
+  /** One reused frame slot for decoding. */
+  readonly #slot: Float64Array;
+  /** Per symbol: subscribed on the bus (a watch sent). */
+  readonly #watching: Uint8Array;
+  readonly #sinks: (FrameSink | undefined)[];
+  readonly #unsubscribeHistory: (() => void) | undefined;
+  #closed = false;
+
+  private constructor(
+    o: BusNodeOptions,
+    bus: BusConnection,
+    parts: {
+      map: Uint16Array;
+      owned?: OwnedPartitions;
+      leases?: PartitionLeases;
+      owners?: LeaseOwners;
+      stream: FrameHistoryStream;
+    },
+  ) {
+    this.#o = o;
+    this.#bus = bus;
+    this.role = o.role;
+    this.nodeId = o.nodeId;
+    this.partitions = o.partitions;
+    this.partitionOf = parts.map;
+    this.owned = parts.owned;
+    this.#leases = parts.leases;
+    this.#owners = parts.owners;
+    this.#stream = parts.stream;
+    const n = o.symbols.length;
+    this.#epochs = new Float64Array(n);
+    this.#lastReceive = new Float64Array(n).fill(-Infinity);
+    this.#slot = new Float64Array(o.history.layout.slotWords);
+    this.#watching = new Uint8Array(n);
+    this.#sinks = new Array(n).fill(undefined);
+    const nc = bus.nc;
+    if (parts.leases) {
+      const leases = parts.leases;
+      const publisher = new FramePublisher(nc, {
+        canPublish: (id) => leases.held(this.partitionOf[id]),
+      });
+      o.symbols.forEach((name, id) => publisher.register(id, BUS_VENUE, name));
+      this.#publisher = publisher;
+      // After the hub's listener (it was subscribed first): the hub's seq of this frame is set.
+      this.#unsubscribeHistory = o.history.subscribe((s, f64, base, storedAt) =>
+        this.#publish(s, f64, base, storedAt)
+      );
+    }
+    if (o.role !== "ingest") {
+      this.#subs = new FrameSubscriptions(nc, {
+        history: parts.stream,
+        historyDepth: Math.min(o.historyDepth ?? 100, o.history.depth),
+      });
+      if (!o.busWire) throw new TypeError("BusNode: a dashboard half needs busWire");
+      this.#busWire = o.busWire;
+      const owners = parts.owners!;
+      const summary = new BusSummary({
+        symbols: n,
+        epoch: o.hub.epoch,
+        ownerOf: (id) => owners.owner(this.partitionOf[id]),
+      });
+      this.#summary = summary;
+      this.#summarySub = nc.subscribe(SUMMARY_WILDCARD, {
+        callback: (err, msg) => {
+          if (err) return;
+          const node = msg.subject.slice(msg.subject.lastIndexOf(".") + 1);
+          summary.accept(node, msg.data);
+        },
+      });
+    }
+  }
+
+  /**
+   * Connect to NATS and start this node's halves. Throws (with what was
+   * expected) when NATS cannot be reached at start, or when the universe or
+   * the partition count differs from the running nodes'.
+   */
+  static async start(o: BusNodeOptions): Promise<BusNode> {
+    let bus: BusConnection;
+    try {
+      bus = await connectBus({ url: o.url, name: o.nodeId, env: o.env });
+    } catch (e) {
+      throw new BusStartError((e as Error).message, { cause: e });
+    }
+    try {
+      const keys = o.symbols.map((s) => symbolKey(BUS_VENUE, s));
+      const pmap = new PartitionMap(keys, o.partitions);
+      const map = new Uint16Array(keys.length);
+      keys.forEach((k, id) => map[id] = pmap.partitionOf(k));
+      const stream = new FrameHistoryStream(bus.nc, { depth: o.historyDepth ?? 100 });
+      await stream.ensure();
+      let owned: OwnedPartitions | undefined;
+      let leases: PartitionLeases | undefined;
+      // Leases taken during the start, before the node exists, are applied once it does.
+      const made: { node?: BusNode } = {};
+      const early: number[] = [];
+      if (o.role !== "dashboard") {
+        owned = OwnedPartitions.create(o.partitions);
+        const flags = owned;
+        leases = await PartitionLeases.start(bus.nc, {
+          nodeId: o.nodeId,
+          partitions: o.partitions,
+          fingerprint: clusterFingerprint(keys, o.partitions),
+          capacity: Math.min(o.capacity, o.partitions),
+          ttlMs: o.leaseTtlMs,
+          onAcquire: (p) => {
+            flags.set(p, true);
+            if (made.node) made.node.#acquired(p);
+            else early.push(p);
+          },
+          onLose: (p, reason) => {
+            flags.set(p, false);
+            o.log.info(`bus: partition ${p} given up (${reason})`);
+          },
+        });
+      }
+      const owners = o.role === "ingest" ? undefined : await LeaseOwners.open(bus.nc, {
+        partitions: o.partitions,
+        pollMs: Math.ceil(o.leaseTtlMs / 3),
+      });
+      const node = new BusNode(o, bus, { map, owned, leases, owners, stream });
+      made.node = node;
+      for (const p of early) node.#acquired(p);
+      o.log.info(
+        `bus: node ${o.nodeId} (${o.role}) on ${o.url}; ${o.partitions} partitions` +
+          (leases ? `, holding ${leases.heldPartitions().length}` : ""),
+      );
+      return node;
+    } catch (e) {
+      await bus.close().catch(() => {});
+      throw e;
+    }
+  }
+
+  /** NATS is connected now. */
+  get connected(): boolean {
+    return this.#bus.connected;
+  }
+
+  /** The partition of symbol `id` is held by this node now. */
+  holds(id: number): boolean {
+    return this.#leases?.held(this.partitionOf[id]) ?? false;
+  }
+
+  /** Symbols of the partitions held now. */
+  ownedSymbols(): number {
+    if (!this.#leases) return 0;
+    let k = 0;
+    for (let id = 0; id < this.partitionOf.length; id++) if (this.holds(id)) k++;
+    return k;
+  }
+
+  /** Symbols watched on this node whose partition has no lease holder (dashboard half). */
+  watchedWithoutOwner(): string[] {
+    const out: string[] = [];
+    if (!this.#owners) return out;
+    for (let id = 0; id < this.#watching.length; id++) {
+      if (this.#watching[id] && this.#owners.owner(this.partitionOf[id]) === undefined) {
+        out.push(this.#o.symbols[id]);
+      }
+    }
+    return out;
+  }
+
+  /**
+   * Follow the hub's subscribers (dashboard half; every ~250 ms): watch the
+   * symbols that gained their first browser, unwatch those that lost their
+   * last. A node holding a symbol's partition serves it from its own pipeline.
+   */
+  syncWatches(): void {
+    const subs = this.#subs;
+    if (!subs || this.#closed) return;
+    const hub = this.#o.hub;
+    for (let id = 0; id < this.#watching.length; id++) {
+      const want = hub.subscribers(id) > 0 ? 1 : 0;
+      if (want === this.#watching[id]) continue;
+      this.#watching[id] = want;
+      const name = this.#o.symbols[id];
+      const sink = this.#sinks[id] ??= (bytes: Uint8Array) => this.#receive(id, bytes);
+      if (want) {
+        subs.watch(BUS_VENUE, name, sink).then((ok) => {
+          if (!ok) {
+            this.#o.log.warn(`bus: watch of ${name} refused (${subs.maxSymbols} symbols at most)`);
+          }
+        }, (e) => this.#o.log.warn(`bus: watch of ${name} failed:`, e));
+      } else {
+        subs.unwatch(BUS_VENUE, name, sink);
+      }
+    }
+  }
+
+  /**
+   * Publish the node's newest market summary (ingest half, once a second);
+   * counted, never throws.
+   */
+  publishSummary(bytes: Uint8Array): void {
+    if (!this.#leases || !this.#bus.connected || this.#closed) return;
+    try {
+      this.#bus.nc.publish(summarySubject(BUS_VENUE, this.nodeId), bytes);
+      this.counters.summariesPublished++;
+    } catch {
+      // counted by the connection's state; the next second tries again
+    }
+  }
+
+  /** The dashboard half's merged overview (undefined on an ingest-only node). */
+  get summary(): BusSummary | undefined {
+    return this.#summary;
+  }
+
+  /** The `bus` object of `GET /stats`. */
+  stats(): Record<string, unknown> {
+    const pub = this.#publisher?.counters;
+    const sub = this.#subs?.counters;
+    const lc = this.#leases?.counters;
+    return {
+      url: this.#o.url,
+      role: this.role,
+      nodeId: this.nodeId,
+      connected: this.connected,
+      partitions: this.partitions,
+      owned: this.#leases?.heldPartitions() ?? [],
+      ownedSymbols: this.ownedSymbols(),
+      published: pub?.published ?? 0,
+      fenced: pub?.fenced ?? 0,
+      publishFailed: pub?.failed ?? 0,
+      publishedBytes: pub?.bytes ?? 0,
+      received: sub?.received ?? 0,
+      stored: this.counters.stored,
+      dropped: {
+        staleEpoch: this.counters.staleEpoch,
+        own: this.counters.own,
+        duplicate: this.counters.duplicate,
+        malformed: this.counters.malformed,
+      },
+      epochChanges: this.counters.epochChanges,
+      subscribed: this.#subs?.subscribedCount ?? 0,
+      reconnects: this.#bus.counters.reconnects,
+      leases: {
+        holds: lc?.holds ?? 0,
+        takeovers: lc?.takeovers ?? 0,
+        losses: lc?.losses ?? 0,
+        releases: lc?.releases ?? 0,
+      },
+      watchedWithoutOwner: this.watchedWithoutOwner(),
+    };
+  }
+
+  /** Lease counters (zeros without an ingest half). */
+  get leaseCounters(): { holds: number; takeovers: number; losses: number; releases: number } {
+    const lc = this.#leases?.counters;
+    return {
+      holds: lc?.holds ?? 0,
+      takeovers: lc?.takeovers ?? 0,
+      losses: lc?.losses ?? 0,
+      releases: lc?.releases ?? 0,
+    };
+  }
+
+  /** Publisher counters (zeros without an ingest half). */
+  get publishCounters(): { published: number; fenced: number; failed: number; bytes: number } {
+    return this.#publisher?.counters ?? { published: 0, fenced: 0, failed: 0, bytes: 0 };
+  }
+
+  /** Frames received from the bus (dashboard half). */
+  get received(): number {
+    return this.#subs?.counters.received ?? 0;
+  }
+
+  /** Symbols subscribed on the bus now. */
+  get subscribed(): number {
+    return this.#subs?.subscribedCount ?? 0;
+  }
+
+  /** Partitions held now. */
+  get held(): number {
+    return this.#leases?.heldPartitions().length ?? 0;
+  }
+
+  /** NATS reconnects so far. */
+  get reconnects(): number {
+    return this.#bus.counters.reconnects;
+  }
+
+  /**
+   * Stop: give the leases up (fenced first, so another node takes over at
+   * once), stop the subscriptions, close the connection.
+   */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#unsubscribeHistory?.();
+    this.#subs?.close();
+    this.#summarySub?.unsubscribe();
+    await this.#leases?.release().catch((e) => this.#o.log.warn("bus: lease release failed:", e));
+    await this.#owners?.close().catch(() => {});
+    await this.#bus.nc.flush().catch(() => {});
+    await this.#bus.close();
+  }
+
+  /** A partition taken: its browsers resync (the frames start again from a new book). */
+  #acquired(p: number): void {
+    const epoch = this.#leases?.epoch(p) ?? 0;
+    for (let id = 0; id < this.partitionOf.length; id++) {
+      if (this.partitionOf[id] !== p) continue;
+      if (this.#epochs[id] !== 0 && this.#epochs[id] !== epoch) {
+        this.counters.epochChanges++;
+        this.#o.hub.skipSeq(id);
+      }
+      this.#epochs[id] = epoch;
+    }
+  }
+
+  /** Ingest half: publish one stored frame of symbol `s` (a history listener). */
+  #publish(s: number, f64: Float64Array, base: number, storedAt: number): void {
+    const p = this.partitionOf[s];
+    const leases = this.#leases!;
+    const epoch = leases.epoch(p);
+    if (epoch === undefined || !leases.held(p)) {
+      this.#publisher!.counters.fenced++;
+      return;
+    }
+    const seq = this.#o.hub.seq(s);
+    const delivered = f64[base + FRAME_DELIVERED_TIME];
+    const frame = this.#o.wire?.frameView(s, seq, delivered, storedAt) ??
+      encodeFrame(f64, base, this.#o.history.layout, this.#o.symbols[s], seq, storedAt);
+    this.#publisher!.publish(s, busFramePayload(frame, epoch));
+  }
+
+  /** Dashboard half: one frame of symbol `s` from the bus. */
+  #receive(s: number, bytes: Uint8Array): void {
+    if (this.#closed) return;
+    if (this.holds(s)) {
+      this.counters.own++;
+      return;
+    }
+    const slot = this.#slot;
+    const info = readBusFrame(bytes, slot, 0, this.#o.history.layout);
+    if (info === null) {
+      this.counters.malformed++;
+      return;
+    }
+    const last = this.#epochs[s];
+    if (info.epoch < last) {
+      this.counters.staleEpoch++;
+      return;
+    }
+    const received = slot[FRAME_RECEIVE_TIME];
+    if (info.epoch > last) {
+      if (last !== 0) {
+        this.counters.epochChanges++;
+        this.#o.hub.skipSeq(s);
+      }
+      this.#epochs[s] = info.epoch;
+    } else if (received <= this.#lastReceive[s]) {
+      this.counters.duplicate++;
+      return;
+    }
+    this.#lastReceive[s] = received;
+    slot[FRAME_SYMBOL_ID] = s;
+    const now = performance.timeOrigin + performance.now();
+    this.#o.latency.observe((now - received) / 1000);
+    this.#o.bars.fold(slot, 0);
+    const wire = this.#busWire!;
+    wire.stage(s, bytes, info);
+    this.#o.history.push(slot);
+    wire.clear();
+    this.counters.stored++;
+  }
+}

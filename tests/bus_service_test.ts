@@ -1,0 +1,178 @@
+/**
+ * The service on a NATS bus, in one test process against a real nats-server:
+ * an ingest node (`--role ingest`, simulated exchange) publishes, a dashboard
+ * node (`--role dashboard`, no workers) serves a browser-protocol client the
+ * same frames, history at once for a late joiner, the overview merged from the
+ * ingest node's summary, `/stats.bus`, `/health` and the bus metrics. The
+ * multi-process cluster (kill, takeover, NATS outage) is
+ * `tests/bus_cluster_test.ts`.
+ */
+import assert from "node:assert/strict";
+import { fromBinary } from "@bufbuild/protobuf";
+import { startService } from "../main.ts";
+import { parseConfig } from "../lib/server/config.ts";
+import { type ServerMessage, ServerMessageSchema } from "../proto/gen/market_pb.ts";
+import { startNatsServer } from "../testing/nats_server.ts";
+
+const quiet = { debug() {}, info() {}, warn() {}, error() {} };
+const SYMBOLS = "btcusdt,ethusdt,solusdt,bnbusdt,xrpusdt,adausdt";
+
+/** A WebSocket client keeping every decoded message. */
+class Client {
+  readonly ws: WebSocket;
+  readonly messages: ServerMessage[] = [];
+  constructor(url: string) {
+    this.ws = new WebSocket(url);
+    this.ws.binaryType = "arraybuffer";
+    this.ws.onmessage = (e) =>
+      this.messages.push(fromBinary(ServerMessageSchema, new Uint8Array(e.data)));
+  }
+  frames(symbol: string) {
+    return this.messages.flatMap((m) =>
+      m.kind.case === "frame" && m.kind.value.symbol === symbol ? [m.kind.value] : []
+    );
+  }
+  hellos() {
+    return this.messages.flatMap((m) => m.kind.case === "hello" ? [m.kind.value] : []);
+  }
+  summaries() {
+    return this.messages.flatMap((m) => m.kind.case === "summary" ? [m.kind.value] : []);
+  }
+  async close(): Promise<void> {
+    if (this.ws.readyState === WebSocket.CLOSED) return;
+    const closed = new Promise((r) => this.ws.addEventListener("close", r));
+    this.ws.close();
+    await closed;
+  }
+}
+
+async function until(what: string, cond: () => boolean | Promise<boolean>): Promise<void> {
+  const deadline = Date.now() + 60_000; // a hang guard only
+  while (!(await cond())) {
+    assert.ok(Date.now() < deadline, `timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+async function json(url: URL): Promise<{ status: number; body: Record<string, unknown> }> {
+  const res = await fetch(url);
+  return { status: res.status, body: await res.json() };
+}
+
+Deno.test({
+  name: "bus: an ingest node publishes, a dashboard node without workers serves the same frames",
+  sanitizeOps: false,
+  sanitizeResources: false,
+}, async () => {
+  const nats = await startNatsServer();
+  const bus = [`--bus=${nats.url}`, "--lease-ttl=3000", "--partitions=4", `--symbols=${SYMBOLS}`];
+  const ingest = await startService(
+    parseConfig([
+      "--source=sim",
+      "--sim-rate=20",
+      "--port=0",
+      "--role=ingest",
+      "--node-id=in1",
+      ...bus,
+    ]),
+    { log: quiet },
+  );
+  const dash = await startService(
+    parseConfig(["--port=0", "--role=dashboard", "--node-id=dash1", ...bus]),
+    { log: quiet },
+  );
+  const clients: Client[] = [];
+  try {
+    // The ingest node holds every partition (it is alone) and goes live.
+    await until("ingest holds all 4 partitions", async () => {
+      const { body } = await json(new URL("stats?symbols=none", ingest.url));
+      return (body.bus as { owned: number[] }).owned.length === 4;
+    });
+    assert.equal(dash.supervisor.state("ingest"), "stopped", "a dashboard node runs no workers");
+
+    // A browser on the dashboard node: Hello, then the ingest node's frames, re-sequenced.
+    const a = new Client(new URL("ws?symbol=ETHUSDT", dash.url).href.replace("http", "ws"));
+    clients.push(a);
+    await until("frames on the dashboard", () => a.frames("ETHUSDT").length >= 20);
+    const frames = a.frames("ETHUSDT");
+    for (let k = 1; k < frames.length; k++) {
+      assert.equal(frames[k].seq, frames[k - 1].seq + 1, "consecutive seq on the dashboard");
+      assert.ok(frames[k].receiveTime >= frames[k - 1].receiveTime);
+    }
+    const f = frames.at(-1)!;
+    assert.ok(f.mid > 0 && f.bidPrices.length > 0, "a real book crossed the bus");
+    assert.ok(f.sentTime >= f.deliveredTime, "sent by the dashboard after the ingest delivered it");
+    // The same frame as on the ingest node (same receive time, same book), other seq.
+    const direct = new Client(new URL("ws?symbol=ETHUSDT", ingest.url).href.replace("http", "ws"));
+    clients.push(direct);
+    await until("the same frame on both nodes", () => {
+      const mine = new Map(direct.frames("ETHUSDT").map((x) => [x.receiveTime, x]));
+      return a.frames("ETHUSDT").some((x) => {
+        const y = mine.get(x.receiveTime);
+        return y !== undefined && y.mid === x.mid && y.bidSizes.join() === x.bidSizes.join() &&
+          y.ofi10s === x.ofi10s && y.analysedSeq === x.analysedSeq;
+      });
+    });
+
+    // A late joiner of another symbol gets its history at once (from the DW_V1_AN stream).
+    const b = new Client(new URL("ws?symbol=SOLUSDT", dash.url).href.replace("http", "ws"));
+    clients.push(b);
+    await until("history of a newly watched symbol", () => b.frames("SOLUSDT").length >= 30);
+
+    // The overview: every symbol's row comes from the ingest node's summary.
+    const o = new Client(new URL("ws?summary=1", dash.url).href.replace("http", "ws"));
+    clients.push(o);
+    await until("a summary with every mid", () => {
+      const s = o.summaries().at(-1);
+      return s !== undefined && s.mid.length === 6 && s.mid.every((m) => m > 0);
+    });
+
+    const { status, body } = await json(new URL("health", dash.url));
+    assert.equal(status, 200, JSON.stringify(body));
+    const stats = (await json(new URL("stats?symbols=none", dash.url))).body.bus as Record<
+      string,
+      unknown
+    >;
+    assert.equal(stats.role, "dashboard");
+    assert.equal(stats.subscribed, 2);
+    assert.ok((stats.stored as number) > 0);
+    const metrics = await (await fetch(new URL("metrics", dash.url))).text();
+    assert.match(metrics, /^depthwatch_bus_connected 1$/m);
+    assert.match(metrics, /^depthwatch_bus_subscriptions 2$/m);
+    assert.doesNotMatch(metrics, /^depthwatch_worker_up/m, "no workers on a dashboard node");
+    const ingestMetrics = await (await fetch(new URL("metrics", ingest.url))).text();
+    assert.match(ingestMetrics, /^depthwatch_bus_leases_held 4$/m);
+    assert.match(
+      ingestMetrics,
+      /^depthwatch_bus_frames_published_total\{result="published"\} [1-9]/m,
+    );
+
+    // The last browser of a symbol leaves: the dashboard unsubscribes.
+    await b.close();
+    await until("unsubscribed", async () => {
+      const s = (await json(new URL("stats?symbols=none", dash.url))).body.bus as {
+        subscribed: number;
+      };
+      return s.subscribed === 1;
+    });
+  } finally {
+    for (const c of clients) await c.close();
+    await dash.close();
+    await ingest.close();
+    await nats.stop();
+  }
+});
+
+Deno.test({
+  name: "bus: a dashboard node refuses to start without NATS, and says where it looked",
+  sanitizeOps: false,
+  sanitizeResources: false,
+}, async () => {
+  const nats = await startNatsServer();
+  const url = nats.url;
+  await nats.stop();
+  await assert.rejects(
+    () => startService(parseConfig(["--port=0", "--bus", url, "--role=dashboard"]), { log: quiet }),
+    (e: Error) => e.name === "BusStartError" && e.message.includes(url.replace("nats://", "")),
+  );
+});
