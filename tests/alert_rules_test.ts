@@ -14,6 +14,7 @@ import assert from "node:assert/strict";
 import { parseConfig } from "../lib/server/config.ts";
 import { startService } from "../main.ts";
 import { createLogger } from "../lib/pipeline/logger.ts";
+import { startNatsServer } from "../testing/nats_server.ts";
 
 const RULES = new URL("../ops/alerts.yml", import.meta.url);
 const RULES_PATH = decodeURIComponent(RULES.pathname);
@@ -157,9 +158,16 @@ function samples(text: string): { name: string; labels: Map<string, string> }[] 
 Deno.test("alert rules: every metric and label value the rules use is exposed by /metrics", async () => {
   const rules = await Deno.readTextFile(RULES);
   const recordDir = await Deno.makeTempDir();
+  const nats = await startNatsServer();
   const service = await startService(
-    // Recording on: the recording's rules have their metrics too.
-    parseConfig(["--source=sim", "--port=0", "--symbols=btcusdt", `--record-dir=${recordDir}`]),
+    // Recording on and a NATS bus in the role "all": those rules have their metrics too.
+    parseConfig([
+      "--source=sim",
+      "--port=0",
+      "--symbols=btcusdt",
+      `--record-dir=${recordDir}`,
+      `--bus=${nats.url}`,
+    ]),
     { log: createLogger({ level: "error" }) },
   );
   let exposition: string;
@@ -174,6 +182,7 @@ Deno.test("alert rules: every metric and label value the rules use is exposed by
     assert.ok(live(exposition), "BTCUSDT never live within 30 s");
   } finally {
     await service.close();
+    await nats.stop();
     await Deno.remove(recordDir, { recursive: true });
   }
   const exposed = samples(exposition);

@@ -38,7 +38,7 @@ export interface ServiceState extends MetricsSources {
    * The once-a-second market summary of every symbol (the overview's data;
    * `latest` is the first paint of `GET /`). Absent in tests without one.
    */
-  readonly summary?: { readonly latest: Uint8Array | null };
+  readonly summary?: { readonly latest: Uint8Array | null; readonly seq: number };
   /** The node on a NATS bus (`--bus nats://…`); absent with `--bus memory`. */
   readonly bus?: BusNode;
   /** Optional bearer token guarding /ws, /metrics, /stats and /api/*. */
