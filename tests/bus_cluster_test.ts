@@ -35,6 +35,7 @@ import {
   eventually,
   readBusStats,
   readHealth,
+  readStats,
 } from "../testing/cluster.ts";
 import { startNatsServer } from "../testing/nats_server.ts";
 import { serviceFlags } from "../testing/service_process.ts";
@@ -271,6 +272,14 @@ Deno.test({
         );
       }
       assert.deepEqual(cluster.unexpectedExits(), [], "no node exits while NATS is down");
+      // Its leases ran out meanwhile (TTL 3 s) and it fenced, but nobody can have taken
+      // them: ingest-b keeps reading the exchange (its books stay warm) and only stops publishing.
+      const feeds = (await readStats(b.url)).feeds as { counts: Record<string, number> };
+      assert.equal(
+        feeds.counts.live,
+        200,
+        `ingest-b's feeds at the end of the outage: ${JSON.stringify(feeds.counts)}`,
+      );
       const restartedAt = performance.now();
       await nats.restart();
       await eventually(

@@ -184,6 +184,9 @@ export class BusNode {
   readonly #watching: Uint8Array;
   readonly #sinks: (FrameSink | undefined)[];
   readonly #unsubscribeHistory: (() => void) | undefined;
+  /** Per partition: when its lease expired while still connected (0: not expired). */
+  readonly #expiredAt: Float64Array;
+  readonly #sweeping: ReturnType<typeof setInterval> | undefined;
   #closed = false;
 
   private constructor(
@@ -195,6 +198,7 @@ export class BusNode {
       leases?: PartitionLeases;
       owners?: LeaseOwners;
       stream: FrameHistoryStream;
+      expiredAt: Float64Array;
     },
   ) {
     this.#o = o;
@@ -207,6 +211,7 @@ export class BusNode {
     this.#leases = parts.leases;
     this.#owners = parts.owners;
     this.#stream = parts.stream;
+    this.#expiredAt = parts.expiredAt;
     const n = o.symbols.length;
     this.#epochs = new Float64Array(n);
     this.#lastReceive = new Float64Array(n).fill(-Infinity);
@@ -221,6 +226,7 @@ export class BusNode {
       });
       o.symbols.forEach((name, id) => publisher.register(id, BUS_VENUE, name));
       this.#publisher = publisher;
+      this.#sweeping = setInterval(() => this.#sweep(), Math.ceil(o.leaseTtlMs / 3));
       // After the hub's listener (it was subscribed first): the hub's seq of this frame is set.
       this.#unsubscribeHistory = o.history.subscribe((s, f64, base, storedAt) =>
         this.#publish(s, f64, base, storedAt)
@@ -274,6 +280,7 @@ export class BusNode {
       // Leases taken during the start, before the node exists, are applied once it does.
       const made: { node?: BusNode } = {};
       const early: number[] = [];
+      const expiredAt = new Float64Array(o.partitions);
       if (o.role !== "dashboard") {
         owned = OwnedPartitions.create(o.partitions);
         const flags = owned;
@@ -289,8 +296,12 @@ export class BusNode {
             else early.push(p);
           },
           onLose: (p, reason) => {
-            flags.set(p, false);
-            o.log.info(`bus: partition ${p} given up (${reason})`);
+            // Refused, rebalanced or released: another node has it or will: disconnect now.
+            // Expired (NATS away or too slow): nobody may hold it yet; keep the book and
+            // stop only publishing, until the bus says someone else took it (#sweep).
+            if (reason === "expired") expiredAt[p] = performance.now();
+            else flags.set(p, false);
+            o.log.info(`bus: partition ${p} lost (${reason})`);
           },
         });
       }
@@ -298,7 +309,7 @@ export class BusNode {
         partitions: o.partitions,
         pollMs: Math.ceil(o.leaseTtlMs / 3),
       });
-      const node = new BusNode(o, bus, { map, owned, leases, owners, stream });
+      const node = new BusNode(o, bus, { map, owned, leases, owners, stream, expiredAt });
       made.node = node;
       for (const p of early) node.#acquired(p);
       o.log.info(
@@ -470,12 +481,41 @@ export class BusNode {
     if (this.#closed) return;
     this.#closed = true;
     this.#unsubscribeHistory?.();
+    clearInterval(this.#sweeping);
     this.#subs?.close();
     this.#summarySub?.unsubscribe();
     await this.#leases?.release().catch((e) => this.#o.log.warn("bus: lease release failed:", e));
     await this.#owners?.close().catch(() => {});
     await this.#bus.nc.flush().catch(() => {});
     await this.#bus.close();
+  }
+
+  /**
+   * Disconnect the partitions whose lease expired and was not taken back
+   * within two TTLs of NATS being reachable: another node holds them.
+   */
+  #sweep(): void {
+    const owned = this.owned;
+    if (!owned) return;
+    const now = performance.now();
+    const wait = 2 * this.#o.leaseTtlMs;
+    const connected = this.#bus.connected;
+    for (let p = 0; p < this.partitions; p++) {
+      const at = this.#expiredAt[p];
+      if (at === 0) continue;
+      // The two TTLs run from when NATS is reachable again.
+      if (!connected) {
+        this.#expiredAt[p] = now;
+        continue;
+      }
+      if (this.#leases!.held(p)) {
+        this.#expiredAt[p] = 0;
+      } else if (now - at > wait) {
+        this.#expiredAt[p] = 0;
+        owned.set(p, false);
+        this.#o.log.info(`bus: partition ${p} not taken back; its connection closes`);
+      }
+    }
   }
 
   /** A partition taken: its browsers resync (the frames start again from a new book). */
