@@ -20,7 +20,7 @@ import type { Config } from "./lib/server/config.ts";
 import type { Logger } from "./lib/pipeline/logger.ts";
 import { runService, type Service, type ServiceExtras } from "./lib/server/service.ts";
 import { ExchangeInfoError } from "./lib/server/symbol_resolution.ts";
-import { BusStartError } from "./lib/server/bus_node.ts";
+import { BusStartError } from "./lib/server/bus_start_error.ts";
 import type { ServiceState } from "./lib/server/service_state.ts";
 import { App, HttpError, staticFiles } from "./lib/web/mod.ts";
 import { applySnapshot } from "./lib/web/app.ts";

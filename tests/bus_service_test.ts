@@ -127,6 +127,13 @@ Deno.test({
       return s !== undefined && s.mid.length === 6 && s.mid.every((m) => m > 0);
     });
 
+    // The dashboard node's feeds are the owner's (its own counters never see the exchange).
+    await until("the dashboard's /stats feeds all live", async () => {
+      const feeds = (await json(new URL("stats?symbols=none", dash.url))).body.feeds as {
+        counts: Record<string, number>;
+      };
+      return feeds.counts.live === 6;
+    });
     const { status, body } = await json(new URL("health", dash.url));
     assert.equal(status, 200, JSON.stringify(body));
     const stats = (await json(new URL("stats?symbols=none", dash.url))).body.bus as Record<

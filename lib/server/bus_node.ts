@@ -61,29 +61,11 @@ import type { LatencyTracker } from "./latency_tracker.ts";
 import type { WsHub } from "./ws_hub.ts";
 import type { WorkerWire } from "./worker_wire.ts";
 import type { BusWire } from "./bus_wire.ts";
+import { BusStartError } from "./bus_start_error.ts";
 import { BusSummary } from "./bus_summary.ts";
 
 /** The venue token of every subject (Binance spot, the one venue so far). */
 export const BUS_VENUE = "binance";
-
-/**
- * The node could not join the bus at start (NATS unreachable, or a universe
- * or partition count that differs from the running nodes'): the service does
- * not start (`main.ts` exits with code 1; a supervisor such as systemd retries).
- *
- * @example
- * ```ts
- * import { BusStartError } from "./bus_node.ts";
- * new BusStartError("bus: cannot connect to nats://127.0.0.1:4222").name; // "BusStartError"
- * ```
- */
-export class BusStartError extends Error {
-  /** @param message what failed and what was expected. */
-  constructor(message: string, options?: ErrorOptions) {
-    super(message, options);
-    this.name = "BusStartError";
-  }
-}
 
 /** Options of {@link BusNode.start}. */
 export interface BusNodeOptions {

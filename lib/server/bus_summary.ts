@@ -306,6 +306,15 @@ export class BusSummary {
     return this.#writer.write(nowMs, states, this.#read);
   }
 
+  /**
+   * The feed state of symbol `symbolId` (a `FeedState` value) in the newest
+   * {@link BusSummary.build}: its owner's, or Connecting without a fresh one
+   * (a dashboard node's `/stats` feeds and health panel show these).
+   */
+  feedState(symbolId: number): number {
+    return this.#states[symbolId] ?? FeedState.Connecting;
+  }
+
   /** The summary in `bytes`, or undefined (counted, reason kept) when malformed. */
   #decode(nodeId: string, bytes: Uint8Array): MarketSummary | undefined {
     let problem: string;

@@ -56,7 +56,8 @@ import { FeedState } from "../pipeline/feed_state.ts";
 import { INGEST_FEED_STATE } from "../pipeline/pipeline_counters.ts";
 import { ReplayStatus } from "../pipeline/replay_status.ts";
 import { replayConfig } from "./replay_setup.ts";
-import { BusNode, BusStartError } from "./bus_node.ts";
+import type { BusNode } from "./bus_node.ts";
+import { BusStartError } from "./bus_start_error.ts";
 import { BusWire } from "./bus_wire.ts";
 import type { FrameWire } from "./worker_wire.ts";
 
@@ -455,6 +456,8 @@ async function startBus(
   sim: SimExchange | undefined,
 ): Promise<BusNode> {
   try {
+    // Loaded only with a NATS bus: one process (`--bus memory`) never loads the NATS client.
+    const { BusNode } = await import("./bus_node.ts");
     return await BusNode.start({
       url: config.bus,
       role: config.role,

@@ -196,11 +196,14 @@ export function buildStats(
   const symbols: Record<string, SymbolStats> = {};
   const rows: FeedRow[] = [];
   const withSymbols = options.symbols ?? true;
+  const overview = state.bus?.role === "dashboard" ? state.bus.summary : undefined;
   for (let id = 0; id < snap.symbols.length; id++) {
     const s = snap.symbols[id];
     const base = state.history.latestBase(id);
     const receivedAt = base >= 0 ? state.history.f64(id)[base + FRAME_RECEIVE_TIME] : NaN;
-    const { symbol, feedState, received, rejected: _byCode, ...totals } = s;
+    const { symbol, feedState: own, received, rejected: _byCode, ...totals } = s;
+    // A dashboard node reads no exchange: its feeds are the owners' (merged summary).
+    const feedState = overview ? overview.feedState(id) : own;
     const feedName = FEED_STATE_NAMES[feedState] ?? `unknown(${feedState})`;
     const lastFrameAgeMs = Number.isFinite(receivedAt) ? Math.max(0, frameNow - receivedAt) : null;
     rows.push({
