@@ -119,7 +119,17 @@ export function fieldNumbers<T extends string>(
   return out;
 }
 
-const F = fieldNumbers(FrameSchema, [
+/**
+ * The `Frame` field numbers by name (read from the generated schema), shared
+ * by every writer and reader of frames (`lib/bus/bus_frame.ts` decodes them).
+ *
+ * @example
+ * ```ts
+ * import { FRAME_FIELD } from "./wire_encoder.ts";
+ * FRAME_FIELD.mid; // 12
+ * ```
+ */
+export const FRAME_FIELD = fieldNumbers(FrameSchema, [
   "symbol",
   "seq",
   "lastUpdateId",
@@ -155,8 +165,32 @@ const F = fieldNumbers(FrameSchema, [
   "askSizes",
   "analysedSeq",
 ]);
-const D = fieldNumbers(DepthBandSchema, ["bps", "bidBase", "bidQuote", "askBase", "askQuote"]);
-const S = fieldNumbers(SlippageSchema, [
+/**
+ * The `DepthBand` field numbers by name.
+ *
+ * @example
+ * ```ts
+ * import { DEPTH_BAND_FIELD } from "./wire_encoder.ts";
+ * DEPTH_BAND_FIELD.bps; // 1
+ * ```
+ */
+export const DEPTH_BAND_FIELD = fieldNumbers(DepthBandSchema, [
+  "bps",
+  "bidBase",
+  "bidQuote",
+  "askBase",
+  "askQuote",
+]);
+/**
+ * The `Slippage` field numbers by name.
+ *
+ * @example
+ * ```ts
+ * import { SLIPPAGE_FIELD } from "./wire_encoder.ts";
+ * SLIPPAGE_FIELD.notional; // 1
+ * ```
+ */
+export const SLIPPAGE_FIELD = fieldNumbers(SlippageSchema, [
   "notional",
   "buyBps",
   "sellBps",
@@ -165,7 +199,16 @@ const S = fieldNumbers(SlippageSchema, [
   "buyExceeds",
   "sellExceeds",
 ]);
-const W = fieldNumbers(WallsSchema, [
+/**
+ * The `Walls` field numbers by name.
+ *
+ * @example
+ * ```ts
+ * import { WALLS_FIELD } from "./wire_encoder.ts";
+ * WALLS_FIELD.threshold; // 1
+ * ```
+ */
+export const WALLS_FIELD = fieldNumbers(WallsSchema, [
   "threshold",
   "bidCount",
   "askCount",
@@ -174,6 +217,10 @@ const W = fieldNumbers(WallsSchema, [
   "askPrices",
   "askSizes",
 ]);
+const F = FRAME_FIELD;
+const D = DEPTH_BAND_FIELD;
+const S = SLIPPAGE_FIELD;
+const W = WALLS_FIELD;
 /** The tag of `ServerMessage.frame` (one byte). */
 const FRAME_TAG = (ServerMessageSchema.field.frame.number << 3) | WireType.LengthDelimited;
 

@@ -104,13 +104,14 @@ import {
   type FrameSlotLayout,
   slippageExceedsBit,
 } from "../pipeline/frame_slot.ts";
-import { fieldNumbers } from "../analytics/wire_encoder.ts";
 import {
-  DepthBandSchema,
-  FrameSchema,
-  SlippageSchema,
-  WallsSchema,
-} from "../../proto/gen/market_pb.ts";
+  DEPTH_BAND_FIELD,
+  fieldNumbers,
+  FRAME_FIELD,
+  SLIPPAGE_FIELD,
+  WALLS_FIELD,
+} from "../analytics/wire_encoder.ts";
+import { FrameSchema } from "../../proto/gen/market_pb.ts";
 
 /** Bytes of the epoch trailer: the two tag bytes of `Frame.epoch` and its 8-byte double. */
 export const EPOCH_TRAILER_BYTES = 10;
@@ -170,65 +171,15 @@ export function newBusFrameInfo(): BusFrameInfo {
   };
 }
 
-const F = fieldNumbers(FrameSchema, [
-  "symbol",
-  "seq",
-  "lastUpdateId",
-  "flags",
-  "eventTime",
-  "receiveTime",
-  "parsedTime",
-  "analysedTime",
-  "deliveredTime",
-  "sentTime",
-  "frameRate",
-  "mid",
-  "spread",
-  "spreadBps",
-  "weightedMid",
-  "imbalanceL1",
-  "imbalanceL5",
-  "imbalanceL20",
-  "ofi",
-  "ofiL1",
-  "ofi1s",
-  "ofi10s",
-  "ofiL11s",
-  "ofiL110s",
-  "volatility1m",
-  "volatility5m",
-  "depth",
-  "slippage",
-  "walls",
-  "bidPrices",
-  "bidSizes",
-  "askPrices",
-  "askSizes",
-  "analysedSeq",
-  "epoch",
-]);
-const D = fieldNumbers(DepthBandSchema, ["bps", "bidBase", "bidQuote", "askBase", "askQuote"]);
-const S = fieldNumbers(SlippageSchema, [
-  "notional",
-  "buyBps",
-  "sellBps",
-  "buyFilledQuote",
-  "sellFilledQuote",
-  "buyExceeds",
-  "sellExceeds",
-]);
-const W = fieldNumbers(WallsSchema, [
-  "threshold",
-  "bidCount",
-  "askCount",
-  "bidPrices",
-  "bidSizes",
-  "askPrices",
-  "askSizes",
-]);
+const F = FRAME_FIELD;
+const D = DEPTH_BAND_FIELD;
+const S = SLIPPAGE_FIELD;
+const W = WALLS_FIELD;
+/** `Frame.epoch`: the bus's trailer, never in the frames browsers get. */
+const EPOCH_FIELD = fieldNumbers(FrameSchema, ["epoch"]).epoch;
 
 /** The tag of `Frame.epoch` (64-bit wire type) as a varint: it must be two bytes. */
-const EPOCH_TAG = F.epoch * 8 + WireType.Bit64;
+const EPOCH_TAG = EPOCH_FIELD * 8 + WireType.Bit64;
 if (EPOCH_TAG < 0x80 || EPOCH_TAG >= 0x4000) {
   throw new Error(`proto/gen: Frame.epoch's tag ${EPOCH_TAG} is not a two-byte varint`);
 }
@@ -289,7 +240,7 @@ KIND_OF[F.symbol] = K_SYMBOL;
 KIND_OF[F.depth] = K_DEPTH;
 KIND_OF[F.slippage] = K_SLIPPAGE;
 KIND_OF[F.walls] = K_WALLS;
-KIND_OF[F.epoch] = K_EPOCH;
+KIND_OF[EPOCH_FIELD] = K_EPOCH;
 [F.bidPrices, F.bidSizes, F.askPrices, F.askSizes].forEach((field, i) => {
   KIND_OF[field] = K_LADDER;
   LADDER_OF[field] = i;
