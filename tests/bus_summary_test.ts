@@ -26,11 +26,8 @@ import { FeedState } from "../lib/pipeline/feed_state.ts";
 import { HistoryStore } from "../lib/server/history_store.ts";
 import { MarketSummaryBuilder } from "../lib/server/market_summary.ts";
 import { BusSummary } from "../lib/server/bus_summary.ts";
-import {
-  SUMMARY_COLUMNS,
-  type SummaryReaders,
-  SummaryWriter,
-} from "../lib/server/summary_writer.ts";
+import { type SummaryReaders, SummaryWriter } from "../lib/server/summary_writer.ts";
+import { SUMMARY_COLUMNS } from "../lib/pipeline/summary_columns.ts";
 import { type MarketSummary, ServerMessageSchema } from "../proto/gen/market_pb.ts";
 import { decodeSummary, SummaryColumns } from "../lib/client/summary_decode.ts";
 

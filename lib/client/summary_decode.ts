@@ -22,22 +22,13 @@
  * @module
  */
 import { MarketSummarySchema, ServerMessageSchema } from "../../proto/gen/market_pb.ts";
+import { SUMMARY_FLOAT_COLUMNS, type SummaryFloatColumn } from "../pipeline/summary_columns.ts";
 
 /** The float columns of a summary, in the order of {@linkcode SummaryColumns.floats}. */
-export const FLOAT_COLUMNS = [
-  "change1m",
-  "change15m",
-  "spreadBps",
-  "imbalanceL5",
-  "ofi10s",
-  "volatility1m",
-  "depthBid10bps",
-  "depthAsk10bps",
-  "ageMs",
-] as const;
+export const FLOAT_COLUMNS = SUMMARY_FLOAT_COLUMNS;
 
 /** The name of one float column. */
-export type FloatColumn = typeof FLOAT_COLUMNS[number];
+export type FloatColumn = SummaryFloatColumn;
 
 /**
  * One summary's values, a typed array per column, entry i = symbol i of the

@@ -73,7 +73,8 @@
 import { fromBinary } from "@bufbuild/protobuf";
 import { type MarketSummary, ServerMessageSchema } from "../../proto/gen/market_pb.ts";
 import { FeedState } from "../pipeline/feed_state.ts";
-import { SUMMARY_FLOAT_COLUMNS, type SummaryReaders, SummaryWriter } from "./summary_writer.ts";
+import { type SummaryReaders, SummaryWriter } from "./summary_writer.ts";
+import { SUMMARY_FLOAT_COLUMNS } from "../pipeline/summary_columns.ts";
 
 /** Options of {@linkcode BusSummary}. */
 export interface BusSummaryOptions {

@@ -15,7 +15,8 @@
  *
  * @example
  * ```ts
- * import { SUMMARY_COLUMNS, type SummaryReaders, SummaryWriter } from "./summary_writer.ts";
+ * import { type SummaryReaders, SummaryWriter } from "./summary_writer.ts";
+ * import { SUMMARY_COLUMNS } from "../pipeline/summary_columns.ts";
  * const writer = new SummaryWriter({ symbols: 2, epoch: "e1" });
  * const nan = (_id: number) => NaN;
  * const read = Object.fromEntries(SUMMARY_COLUMNS.map((c) => [c, nan])) as SummaryReaders;
@@ -29,28 +30,11 @@
 import { BinaryWriter, WireType } from "@bufbuild/protobuf/wire";
 import { fieldNumbers } from "../analytics/wire_encoder.ts";
 import { MarketSummarySchema, ServerMessageSchema } from "../../proto/gen/market_pb.ts";
-
-/**
- * The float columns of the summary, in the order they are written (the
- * field order of `MarketSummary`); names as in the generated schema.
- */
-export const SUMMARY_FLOAT_COLUMNS = [
-  "change1m",
-  "change15m",
-  "spreadBps",
-  "imbalanceL5",
-  "ofi10s",
-  "volatility1m",
-  "depthBid10bps",
-  "depthAsk10bps",
-  "ageMs",
-] as const;
-
-/** Every value column of the summary in the order written: `mid` (doubles), then the floats. */
-export const SUMMARY_COLUMNS = ["mid", ...SUMMARY_FLOAT_COLUMNS] as const;
-
-/** The name of one value column of the summary. */
-export type SummaryColumn = typeof SUMMARY_COLUMNS[number];
+import {
+  SUMMARY_COLUMNS,
+  SUMMARY_FLOAT_COLUMNS,
+  type SummaryColumn,
+} from "../pipeline/summary_columns.ts";
 
 /**
  * The value of each column for symbol `id` (NaN when unknown), one reader per
@@ -81,7 +65,8 @@ const M = fieldNumbers(ServerMessageSchema, ["summary"]);
  *
  * @example
  * ```ts
- * import { SUMMARY_COLUMNS, type SummaryReaders, SummaryWriter } from "./summary_writer.ts";
+ * import { type SummaryReaders, SummaryWriter } from "./summary_writer.ts";
+ * import { SUMMARY_COLUMNS } from "../pipeline/summary_columns.ts";
  * const read = Object.fromEntries(SUMMARY_COLUMNS.map((c) => [c, (_id: number) => 0])) as SummaryReaders;
  * const writer = new SummaryWriter({ symbols: 1, epoch: "e" });
  * writer.write(0, new Uint8Array(1), read);
