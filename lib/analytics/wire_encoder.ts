@@ -511,13 +511,42 @@ export function encodeFrame(
  */
 export function wireFrame(frameBytes: Uint8Array): Uint8Array<ArrayBuffer> {
   const n = frameBytes.length;
-  const payload = 1 + varintBytes(n) + n;
-  const prefix = wsHeaderBytes(payload) + 1 + varintBytes(n);
+  const prefix = framingBytes(n);
   const out = new Uint8Array(prefix + n);
-  writer.out = out;
-  writer.framing(prefix, n);
+  writeFraming(out, prefix, n);
   out.set(frameBytes, prefix);
   return out;
+}
+
+/**
+ * Bytes that go before a `Frame` of `n` bytes to make it a WebSocket binary
+ * frame of `ServerMessage { frame }`: the WebSocket header, the field's tag
+ * and its length.
+ *
+ * @example
+ * ```ts
+ * import { framingBytes } from "./wire_encoder.ts";
+ * framingBytes(100); // 4: a 2-byte header, the tag, one length byte
+ * ```
+ */
+export function framingBytes(n: number): number {
+  return wsHeaderBytes(1 + varintBytes(n) + n) + 1 + varintBytes(n);
+}
+
+/**
+ * Write the {@link framingBytes} of a `Frame` of `n` bytes into `out`,
+ * ending at `end` (where the frame's bytes start); returns where they start.
+ *
+ * @example
+ * ```ts
+ * import { framingBytes, writeFraming } from "./wire_encoder.ts";
+ * const out = new Uint8Array(framingBytes(3) + 3);
+ * writeFraming(out, framingBytes(3), 3); // 0; out[0] is 0x82: FIN, binary
+ * ```
+ */
+export function writeFraming(out: Uint8Array, end: number, n: number): number {
+  writer.out = out;
+  return writer.framing(end, n);
 }
 
 /**

@@ -36,14 +36,9 @@
  */
 
 import type { BusFrameInfo } from "../bus/bus_frame.ts";
-import { varintBytes, wsHeaderBytes } from "../pipeline/wire_slot.ts";
-import { ServerMessageSchema } from "../../proto/gen/market_pb.ts";
+import { framingBytes, writeFraming } from "../analytics/wire_encoder.ts";
 import type { FrameWire } from "./worker_wire.ts";
 
-/** The tag of `ServerMessage.frame` (length-delimited; one byte). */
-const FRAME_TAG = (ServerMessageSchema.field.frame.number << 3) | 2;
-/** FIN + binary opcode: the first byte of every frame the server sends. */
-const FIN_BINARY = 0x82;
 const SCRATCH = new Float64Array(1);
 const SCRATCH_U8 = new Uint8Array(SCRATCH.buffer);
 /** Whether this machine stores a double's bytes little-endian (protobuf's order). */
@@ -119,30 +114,9 @@ export class BusWire implements FrameWire {
     }
     this.#symbolId = -1;
     const n = this.#frameLength;
-    const payload = 1 + varintBytes(n) + n;
-    const header = wsHeaderBytes(payload);
-    const prefix = header + 1 + varintBytes(n);
+    const prefix = framingBytes(n);
     const out = new Uint8Array(prefix + n);
-    out[0] = FIN_BINARY;
-    if (header === 2) {
-      out[1] = payload;
-    } else if (header === 4) {
-      out[1] = 126;
-      out[2] = payload >>> 8;
-      out[3] = payload & 0xff;
-    } else {
-      out[1] = 127;
-      // 64-bit length; a frame stays far below 2^32 bytes, so the high four bytes are 0.
-      for (let i = 0; i < 4; i++) out[6 + i] = (payload >>> (24 - 8 * i)) & 0xff;
-    }
-    out[header] = FRAME_TAG;
-    let p = header + 1;
-    let v = n;
-    while (v >= 0x80) {
-      out[p++] = (v & 0x7f) | 0x80;
-      v = Math.floor(v / 128);
-    }
-    out[p] = v;
+    writeFraming(out, prefix, n);
     const src = this.#payload;
     for (let i = 0; i < n; i++) out[prefix + i] = src[i];
     putDouble(out, prefix + this.#seqAt, seq);
