@@ -240,6 +240,17 @@ Deno.test({
       dropped: { own: number; staleEpoch: number };
     };
     assert.ok(bus.stored > 0, "node a stored frames of node b's symbol from the bus");
+    // What node a stores from the bus is not offered to its publisher again (it would
+    // count as fenced): once the hand-over is done, fenced stays while stored grows.
+    type Counts = { fenced: number; stored: number };
+    const counts = async () =>
+      (await json(new URL("stats?symbols=none", a.url))).body.bus as Counts;
+    const before = await counts();
+    await until(
+      "20 more frames stored from the bus",
+      async () => (await counts()).stored >= before.stored + 20,
+    );
+    assert.equal((await counts()).fenced, before.fenced, "bus frames offered to the publisher");
   } finally {
     for (const c of clients) await c.close();
     await a.close();

@@ -170,6 +170,8 @@ export class BusNode {
   readonly #expiredAt: Float64Array;
   readonly #sweeping: ReturnType<typeof setInterval> | undefined;
   #closed = false;
+  /** A frame from the bus is being stored (the publishing listener must not send it back). */
+  #receiving = false;
 
   private constructor(
     o: BusNodeOptions,
@@ -515,6 +517,8 @@ export class BusNode {
 
   /** Ingest half: publish one stored frame of symbol `s` (a history listener). */
   #publish(s: number, f64: Float64Array, base: number, storedAt: number): void {
+    // An `all` node stores other nodes' frames too: those are not its to publish.
+    if (this.#receiving) return;
     const p = this.partitionOf[s];
     const leases = this.#leases!;
     const epoch = leases.epoch(p);
@@ -565,8 +569,13 @@ export class BusNode {
     this.#o.bars.fold(slot, 0);
     const wire = this.#busWire!;
     wire.stage(s, bytes, info);
-    this.#o.history.push(slot);
-    wire.clear();
+    this.#receiving = true;
+    try {
+      this.#o.history.push(slot);
+    } finally {
+      this.#receiving = false;
+      wire.clear();
+    }
     this.counters.stored++;
   }
 }
