@@ -64,10 +64,32 @@ import type { BusWire } from "./bus_wire.ts";
 import { BusStartError } from "./bus_start_error.ts";
 import { BusSummary } from "./bus_summary.ts";
 
-/** The venue token of every subject (Binance spot, the one venue so far). */
+/**
+ * The venue token of every subject (Binance spot, the one venue so far).
+ *
+ * @example
+ * ```ts
+ * import { BUS_VENUE } from "./bus_node.ts";
+ * import { frameSubject } from "../bus/bus_subjects.ts";
+ * frameSubject(BUS_VENUE, "BTCUSDT"); // "dw.v1.an.binance.BTCUSDT.frame"
+ * ```
+ */
 export const BUS_VENUE = "binance";
 
-/** Options of {@link BusNode.start}. */
+/**
+ * Options of {@link BusNode.start}.
+ *
+ * @example
+ * ```ts
+ * import type { BusNodeOptions } from "./bus_node.ts";
+ * const flags: Pick<BusNodeOptions, "url" | "role" | "partitions" | "leaseTtlMs"> = {
+ *   url: "nats://127.0.0.1:4222",
+ *   role: "dashboard",
+ *   partitions: 16,
+ *   leaseTtlMs: 10_000,
+ * };
+ * ```
+ */
 export interface BusNodeOptions {
   /** `--bus`: `nats://HOST:PORT`. Required. */
   url: string;
@@ -106,7 +128,15 @@ export interface BusNodeOptions {
   env?: (name: string) => string | undefined;
 }
 
-/** Counters of a {@link BusNode} (monotonic; read them, never write them). */
+/**
+ * Counters of a {@link BusNode} (monotonic; read them, never write them).
+ *
+ * @example
+ * ```ts
+ * import type { BusNodeCounters } from "./bus_node.ts";
+ * const dropped = (c: BusNodeCounters) => c.staleEpoch + c.duplicate + c.own + c.malformed;
+ * ```
+ */
 export interface BusNodeCounters {
   /** Frames received for a symbol whose partition this node holds (its own, echoed). */
   own: number;
@@ -124,7 +154,19 @@ export interface BusNodeCounters {
   summariesPublished: number;
 }
 
-/** See the module documentation. */
+/**
+ * The service's node on a NATS bus; see the module documentation.
+ *
+ * @example
+ * ```ts
+ * import type { BusNode } from "./bus_node.ts";
+ * // What /health asks a node on the bus:
+ * const problems = (bus: BusNode) => [
+ *   ...(bus.connected ? [] : ["bus: NATS unreachable"]),
+ *   ...bus.watchedWithoutOwner().map((s) => `${s}: no owner on the bus`),
+ * ];
+ * ```
+ */
 export class BusNode {
   /** This node's role. */
   readonly role: Role;
