@@ -229,6 +229,8 @@ async function busPath(cluster: Cluster): Promise<PathResult> {
     dashReceived: d.received,
     dashDropped: d.dropped,
     reconnects: i.reconnects + d.reconnects,
+    leases: i.leases,
+    dashSubscribed: d.subscribed,
   };
   // What the server and the nodes complained about (slow consumers, reconnects, fencing).
   const complaints = [
