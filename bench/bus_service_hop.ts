@@ -20,7 +20,8 @@
  *
  * Flags: `--symbols N` (default 1000), `--rate R` frames/s per symbol
  * (default 20), `--warmup S` (default 5), `--duration S` window (default 20),
- * `--partitions P` (default 16), `--only single|bus`, `--json FILE` (append
+ * `--partitions P` (default 16), `--only single|bus`, `--browser` (after each
+ * window, 10 s of a Chromium page on `/s/<first symbol>`: testing/hop_page.ts), `--json FILE` (append
  * the result as one JSON line).
  *
  * The machine is small and shared (2 vCPU, other work running): every
@@ -37,6 +38,9 @@ import { spawnService } from "../testing/service_process.ts";
 import { spawnHopClient } from "../testing/hop_client_process.ts";
 import type { HopClientResult } from "../testing/hop_client.ts";
 import { coreBusy, coreTimes, processCpuMs, processRssMiB } from "../testing/proc_stats.ts";
+import { launchChromium } from "../testing/chromium_session.ts";
+import { type PageLatency, pageLatency } from "../testing/hop_page.ts";
+import type { Browser } from "playwright-core";
 import { threadBusy, type ThreadCpu, threadCpuMs } from "../testing/thread_stats.ts";
 
 /** One process's share of a window. */
@@ -59,6 +63,22 @@ interface PathResult {
   bus?: Record<string, unknown>;
   /** Frames the pipeline node (service / ingest) dropped from its rings in the window. */
   ringDrops?: { raw: number; processed: number };
+  /** The Chromium page's sample on /s/<first symbol> after the window (with `--browser`). */
+  page?: PageLatency;
+}
+
+let browser: Browser | undefined;
+
+/** With `--browser`: a 10 s latency sample of a real dashboard page after the window. */
+async function pageSample(cluster: Cluster, url: string, result: PathResult): Promise<void> {
+  if (browser === undefined) return;
+  const symbol = cluster.symbols[0].toUpperCase();
+  log(`${result.path}: Chromium on /s/${symbol} for 10 s`);
+  try {
+    result.page = await pageLatency(browser, url, symbol, { warmup: 3, duration: 10 });
+  } catch (e) {
+    log(`${result.path}: the page sample failed: ${(e as Error).message}`);
+  }
 }
 
 /** `queues.raw.dropped` and `queues.processed.dropped` of a node's /stats. */
@@ -76,6 +96,7 @@ const { values: flags } = parseArgs({
     duration: { type: "string", default: "20" },
     partitions: { type: "string", default: "16" },
     only: { type: "string" },
+    browser: { type: "boolean", default: false },
     json: { type: "string" },
   },
 });
@@ -196,10 +217,12 @@ async function singlePath(cluster: Cluster): Promise<PathResult> {
     startTimeoutMs: 120_000,
   });
   try {
-    return await measure("single", service.url, {
+    const result = await measure("single", service.url, {
       service: service.pid,
       exchange: cluster.exchange.pid,
     }, service.url);
+    await pageSample(cluster, service.url, result);
+    return result;
   } finally {
     await service.stop();
   }
@@ -221,6 +244,7 @@ async function busPath(cluster: Cluster): Promise<PathResult> {
     nats: natsPid(cluster.nats!.storeDir),
     exchange: cluster.exchange.pid,
   }, ingest.url);
+  await pageSample(cluster, dash.url, result);
   const [i, d] = await Promise.all([readBusStats(ingest.url), readBusStats(dash.url)]);
   result.bus = {
     ingestPublished: i.published,
@@ -303,6 +327,11 @@ function table(results: PathResult[]): string {
       }${c(r).closeCode ? `, closed ${c(r).closeCode}` : ""}; setup ${c(r).setupSeconds} s`,
     );
     if (r.bus) lines.push(`  bus: ${JSON.stringify(r.bus)}`);
+    if (r.page) {
+      lines.push(
+        `  Chromium page (10 s, one symbol): ${r.page.frames} frames, p50 ${r.page.p50} ms, p99 ${r.page.p99} ms, max ${r.page.max} ms`,
+      );
+    }
   }
   return lines.join("\n");
 }
@@ -323,10 +352,12 @@ async function main(): Promise<void> {
     startTimeoutMs: 120_000,
   });
   const results: PathResult[] = [];
+  if (flags.browser) browser = await launchChromium();
   try {
     if (flags.only !== "bus") results.push(await singlePath(cluster));
     if (flags.only !== "single") results.push(await busPath(cluster));
   } finally {
+    await browser?.close();
     log(`stopping the cluster`);
     await cluster.stop();
     log(`stopped`);
