@@ -20,9 +20,11 @@
  *
  * Flags: `--symbols N` (default 1000), `--rate R` frames/s per symbol
  * (default 20), `--warmup S` (default 5), `--duration S` window (default 20),
- * `--partitions P` (default 16), `--only single|bus`, `--browser` (after each
- * window, 10 s of a Chromium page on `/s/<first symbol>`: testing/hop_page.ts), `--json FILE` (append
- * the result as one JSON line).
+ * `--partitions P` (default 16), `--only single|bus`, `--history N` for
+ * every node (default: the service's; the bus's history depth follows it),
+ * `--browser` (after each window, 10 s of a Chromium page on `/s/<first
+ * symbol>`: testing/hop_page.ts), `--json FILE` (append the result as one
+ * JSON line).
  *
  * The machine is small and shared (2 vCPU, other work running): every
  * process of both paths and the client share its 2 cores; numbers are
@@ -97,6 +99,7 @@ const { values: flags } = parseArgs({
     partitions: { type: "string", default: "16" },
     only: { type: "string" },
     browser: { type: "boolean", default: false },
+    history: { type: "string" },
     json: { type: "string" },
   },
 });
@@ -107,6 +110,8 @@ const DURATION = Number(flags.duration);
 const PARTITIONS = Number(flags.partitions);
 /** What `deno task start` sets (deno.json). */
 const NODE_ENV = { MALLOC_ARENA_MAX: "2" };
+/** `--history` for every node when given (the bus's history depth follows it), else the default. */
+const NODE_ARGS = flags.history === undefined ? [] : ["--history", flags.history];
 
 /**
  * The pid of the nats-server using the JetStream store `storeDir` (from /proc).
@@ -212,7 +217,7 @@ async function singlePath(cluster: Cluster): Promise<PathResult> {
   log(`single: one service (--bus memory) on the exchange`);
   const service = await spawnService({
     exchange: cluster.exchange,
-    args: ["--symbols", cluster.symbols.join(",")],
+    args: ["--symbols", cluster.symbols.join(","), ...NODE_ARGS],
     env: NODE_ENV,
     startTimeoutMs: 120_000,
   });
@@ -230,14 +235,14 @@ async function singlePath(cluster: Cluster): Promise<PathResult> {
 
 async function busPath(cluster: Cluster): Promise<PathResult> {
   log(`bus: nats-server + ingest node + dashboard node`);
-  const ingest = await cluster.addNode({ role: "ingest", nodeId: "ingest-1" });
+  const ingest = await cluster.addNode({ role: "ingest", nodeId: "ingest-1", args: NODE_ARGS });
   await eventually(
     `ingest-1 holding all ${PARTITIONS} partitions`,
     async () => (await readBusStats(ingest.url)).owned.length === PARTITIONS,
     { timeoutMs: 120_000, intervalMs: 500 },
   );
   log(`bus: ingest-1 holds all ${PARTITIONS} partitions; starting dash-1`);
-  const dash = await cluster.addNode({ role: "dashboard", nodeId: "dash-1" });
+  const dash = await cluster.addNode({ role: "dashboard", nodeId: "dash-1", args: NODE_ARGS });
   const result = await measure("bus", dash.url, {
     ingest: ingest.process.pid,
     dashboard: dash.process.pid,
@@ -371,6 +376,7 @@ async function main(): Promise<void> {
         at: new Date().toISOString(),
         symbols: SYMBOLS,
         rate: RATE,
+        history: flags.history ?? "default",
         warmup: WARMUP,
         duration: DURATION,
         results,
