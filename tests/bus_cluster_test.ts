@@ -215,6 +215,12 @@ Deno.test({
         );
       }
 
+      // Enough overlap samples while both ingest nodes run (a count, not a time).
+      await eventually(
+        "ten ownership samples with both ingest nodes up",
+        () => sampler!.rounds >= 10,
+      );
+
       // 3. kill -9 ingest-a: ingest-b takes its partitions within TTL + 5 s (+ slack).
       const takeoversBefore = (await readBusStats(b.url)).leases.takeovers;
       const killedAt = performance.now();
