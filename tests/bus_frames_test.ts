@@ -14,7 +14,7 @@ import assert from "node:assert/strict";
 import { connect } from "@nats-io/transport-node";
 import { createInbox, type NatsConnection } from "@nats-io/nats-core";
 import { startNatsServer } from "../testing/nats_server.ts";
-import { FramePublisher } from "../lib/bus/frame_publisher.ts";
+import { FramePublisher, pendingOutboundBytes } from "../lib/bus/frame_publisher.ts";
 import { FrameSubscriptions } from "../lib/bus/frame_subscriptions.ts";
 import {
   FRAME_HISTORY_STREAM,
@@ -136,7 +136,13 @@ Deno.test("bus frames: published bytes arrive unchanged, in order; fenced frames
     assert.deepEqual(got.map((b) => Array.from(b)), sent.map((b) => Array.from(b)));
     assert.deepEqual(eth, [], "a fenced frame never reaches the bus");
     const bytes = sent.reduce((n, b) => n + b.length, 0);
-    assert.deepEqual(publisher.counters, { published: 50, fenced: 2, failed: 0, bytes });
+    assert.deepEqual(publisher.counters, {
+      published: 50,
+      fenced: 2,
+      failed: 0,
+      backpressure: 0,
+      bytes,
+    });
     assert.equal(subs.counters.received, 50);
     assert.equal(subs.counters.bytes, bytes);
     assert.ok(subs.lastReceiveMs(VENUE, "BTCUSDT") <= Date.now());
@@ -698,5 +704,74 @@ Deno.test("bus frames: a history that never answers holds the join only joinTime
   } finally {
     await nc.close();
     await server.stop();
+  }
+});
+
+/**
+ * A NATS server that says hello, answers the client's first PING, then never
+ * reads again (a server or network slower than the frames, at its extreme).
+ */
+function deafServer(): { url: string; close(): void } {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const port = (listener.addr as Deno.NetAddr).port;
+  const conns: Deno.Conn[] = [];
+  (async () => {
+    for await (const conn of listener) {
+      conns.push(conn);
+      const info = { server_id: "deaf", version: "2.9.10", proto: 1, max_payload: 1 << 20 };
+      await conn.write(new TextEncoder().encode(`INFO ${JSON.stringify(info)}\r\n`));
+      const buf = new Uint8Array(4096);
+      let seen = "";
+      while (!seen.includes("PING\r\n")) {
+        const n = await conn.read(buf);
+        if (n === null) break;
+        seen += new TextDecoder().decode(buf.subarray(0, n));
+      }
+      await conn.write(new TextEncoder().encode("PONG\r\n"));
+      // From here on nothing is read: the kernel's buffers fill, then the client's.
+    }
+  })().catch(() => {});
+  return {
+    url: `127.0.0.1:${port}`,
+    close() {
+      listener.close();
+      for (const c of conns) c.close();
+    },
+  };
+}
+
+Deno.test({
+  name:
+    "bus frames: a server that stops reading — the client never holds more than maxPendingBytes of frames",
+  sanitizeOps: false,
+  sanitizeResources: false,
+}, async () => {
+  const server = deafServer();
+  const nc = await connect({ servers: server.url, pingInterval: 600_000, resolve: false });
+  try {
+    const limit = 1 << 20;
+    const publisher = new FramePublisher(nc, { maxPendingBytes: limit });
+    publisher.register(0, "binance", "BTCUSDT");
+    const frame = new Uint8Array(1300);
+    let maxPending = 0;
+    // 200 MB offered; yield now and then so the client flushes into the socket.
+    for (let i = 0; i < 150_000; i++) {
+      publisher.publish(0, frame);
+      if (i % 500 === 0) {
+        await new Promise((r) => setTimeout(r, 0));
+        maxPending = Math.max(maxPending, pendingOutboundBytes(nc));
+      }
+    }
+    const c = publisher.counters;
+    assert.ok(c.backpressure > 100_000, `frames refused for backpressure: ${c.backpressure}`);
+    assert.equal(c.failed, c.backpressure);
+    assert.equal(c.published + c.failed, 150_000);
+    assert.equal(publisher.lastFailure, "backpressure");
+    // The bound holds up to one frame's worth per check, plus what the kernel took.
+    assert.ok(maxPending <= limit + 600 * 1400, `the client held ${maxPending} bytes unsent`);
+    assert.ok(maxPending > limit / 2, `the socket's queue is seen: ${maxPending} bytes`);
+  } finally {
+    server.close();
+    await nc.close().catch(() => {});
   }
 });

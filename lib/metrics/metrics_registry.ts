@@ -730,7 +730,8 @@ function busMetrics({ registers, state }: MetricsContext): void {
   new Counter({
     name: "depthwatch_bus_frames_published_total",
     help: "Analytics frames of held partitions by result: published; fenced (the lease was " +
-      "not held at that moment); failed (NATS disconnected: not sent, lost).",
+      "not held at that moment); failed (NATS disconnected: not sent, lost); backpressure " +
+      "(the NATS client already held its bound of unsent bytes: not sent, lost).",
     labelNames: ["result"],
     registers,
     collect() {
@@ -738,7 +739,8 @@ function busMetrics({ registers, state }: MetricsContext): void {
       const c = bus.publishCounters;
       this.inc({ result: "published" }, c.published);
       this.inc({ result: "fenced" }, c.fenced);
-      this.inc({ result: "failed" }, c.failed);
+      this.inc({ result: "failed" }, c.failed - c.backpressure);
+      this.inc({ result: "backpressure" }, c.backpressure);
     },
   });
   readCounter(

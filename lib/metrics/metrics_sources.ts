@@ -123,7 +123,12 @@ export interface BusView {
   /** Frames received from the bus. */
   readonly received: number;
   /** Frames published, refused by the fence, or not handed to a disconnected client. */
-  readonly publishCounters: { published: number; fenced: number; failed: number };
+  readonly publishCounters: {
+    published: number;
+    fenced: number;
+    failed: number;
+    backpressure: number;
+  };
   /** Lease events. */
   readonly leaseCounters: { holds: number; takeovers: number; losses: number; releases: number };
   /** Frames received and dropped, by reason. */

@@ -464,6 +464,7 @@ export class BusNode {
       published: pub?.published ?? 0,
       fenced: pub?.fenced ?? 0,
       publishFailed: pub?.failed ?? 0,
+      publishBackpressure: pub?.backpressure ?? 0,
       publishedBytes: pub?.bytes ?? 0,
       received: sub?.received ?? 0,
       stored: this.counters.stored,
@@ -498,8 +499,15 @@ export class BusNode {
   }
 
   /** Publisher counters (zeros without an ingest half). */
-  get publishCounters(): { published: number; fenced: number; failed: number; bytes: number } {
-    return this.#publisher?.counters ?? { published: 0, fenced: 0, failed: 0, bytes: 0 };
+  get publishCounters(): {
+    published: number;
+    fenced: number;
+    failed: number;
+    backpressure: number;
+    bytes: number;
+  } {
+    return this.#publisher?.counters ??
+      { published: 0, fenced: 0, failed: 0, backpressure: 0, bytes: 0 };
   }
 
   /** Frames received from the bus (dashboard half). */
