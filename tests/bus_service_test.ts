@@ -147,6 +147,7 @@ Deno.test({
     const metrics = await (await fetch(new URL("metrics", dash.url))).text();
     assert.match(metrics, /^depthwatch_bus_connected 1$/m);
     assert.match(metrics, /^depthwatch_bus_subscriptions 2$/m);
+    assert.match(metrics, /^depthwatch_bus_join_losses_total\{kind="frames"\} 0$/m);
     assert.doesNotMatch(metrics, /^depthwatch_worker_up/m, "no workers on a dashboard node");
     const ingestMetrics = await (await fetch(new URL("metrics", ingest.url))).text();
     assert.match(ingestMetrics, /^depthwatch_bus_leases_held 4$/m);

@@ -780,6 +780,19 @@ function busMetrics({ registers, state }: MetricsContext): void {
       this.inc({ event: "release" }, c.releases);
     },
   });
+  new Counter({
+    name: "depthwatch_bus_join_losses_total",
+    help: "What joining a newly watched symbol lost: frames (live frames dropped while its " +
+      "join buffer was full), history (history reads that failed or timed out: the join went " +
+      "on live without history).",
+    labelNames: ["kind"],
+    registers,
+    collect() {
+      this.reset();
+      this.inc({ kind: "frames" }, bus.joinLosses.frames);
+      this.inc({ kind: "history" }, bus.joinLosses.history);
+    },
+  });
   readGauge(
     registers,
     "depthwatch_bus_subscriptions",

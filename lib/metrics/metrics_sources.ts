@@ -120,6 +120,8 @@ export interface BusView {
   readonly held: number;
   /** Symbols subscribed on the bus now. */
   readonly subscribed: number;
+  /** Live frames lost during joins, history reads that failed (dashboard half). */
+  readonly joinLosses: { frames: number; history: number };
   /** Frames received from the bus. */
   readonly received: number;
   /** Frames published, refused by the fence, or not handed to a disconnected client. */

@@ -476,6 +476,16 @@ export class BusNode {
       },
       epochChanges: this.counters.epochChanges,
       subscribed: this.#subs?.subscribedCount ?? 0,
+      subscriptions: sub
+        ? {
+          refused: sub.refused,
+          joinDropped: sub.joinDropped,
+          historyFailed: sub.historyFailed,
+          sinkErrors: sub.sinkErrors,
+          rejoins: sub.rejoins,
+          recovered: sub.recovered,
+        }
+        : null,
       reconnects: this.reconnects,
       leases: {
         holds: lc?.holds ?? 0,
@@ -513,6 +523,12 @@ export class BusNode {
   /** Frames received from the bus (dashboard half). */
   get received(): number {
     return this.#subs?.counters.received ?? 0;
+  }
+
+  /** Live frames lost during joins, history reads that failed (dashboard half). */
+  get joinLosses(): { frames: number; history: number } {
+    const c = this.#subs?.counters;
+    return { frames: c?.joinDropped ?? 0, history: c?.historyFailed ?? 0 };
   }
 
   /** Symbols subscribed on the bus now. */
