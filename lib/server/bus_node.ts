@@ -43,7 +43,7 @@ import { LeaseOwners } from "../bus/lease_owners.ts";
 import { FramePublisher } from "../bus/frame_publisher.ts";
 import { type FrameSink, FrameSubscriptions } from "../bus/frame_subscriptions.ts";
 import { FrameHistoryStream } from "../bus/frame_history_stream.ts";
-import { SUMMARY_WILDCARD, summarySubject } from "../bus/bus_subjects.ts";
+import { controlSubject, SUMMARY_WILDCARD, summarySubject } from "../bus/bus_subjects.ts";
 import { busFramePayload, readBusFrame } from "../bus/bus_frame.ts";
 import { encodeFrame } from "../analytics/wire_encoder.ts";
 import { OwnedPartitions } from "../pipeline/owned_partitions.ts";
@@ -53,7 +53,7 @@ import {
   FRAME_SYMBOL_ID,
 } from "../pipeline/frame_slot.ts";
 import type { Logger } from "../pipeline/logger.ts";
-import type { Subscription } from "@nats-io/nats-core";
+import type { Msg, Subscription } from "@nats-io/nats-core";
 import type { Role } from "./config.ts";
 import type { BarStore } from "./bar_store.ts";
 import type { HistoryStore } from "./history_store.ts";
@@ -102,6 +102,8 @@ export interface BusNodeOptions {
    * take from it). Required with a dashboard half.
    */
   busWire?: BusWire;
+  /** How long a dashboard half waits for a symbol's bars from its owner, ms. Default 2000. */
+  barsSeedTimeoutMs?: number;
   /** Reads `DEPTHWATCH_NATS_TOKEN` / `_CREDS`. Default `Deno.env.get`. */
   env?: (name: string) => string | undefined;
 }
@@ -122,6 +124,12 @@ export interface BusNodeCounters {
   epochChanges: number;
   /** Summaries published (ingest half). */
   summariesPublished: number;
+  /** Newly watched symbols whose bars came from their owner (dashboard half). */
+  barsSeeded: number;
+  /** Bars asked of an owner and not imported: no answer in time, or refused bytes. */
+  barsSeedFailed: number;
+  /** Bars requests answered (ingest half). */
+  barsServed: number;
 }
 
 /** See the module documentation. */
@@ -145,6 +153,9 @@ export class BusNode {
     stored: 0,
     epochChanges: 0,
     summariesPublished: 0,
+    barsSeeded: 0,
+    barsSeedFailed: 0,
+    barsServed: 0,
   };
   readonly #o: BusNodeOptions;
   readonly #bus: BusConnection;
@@ -155,6 +166,15 @@ export class BusNode {
   readonly #stream: FrameHistoryStream;
   readonly #summary: BusSummary | undefined;
   readonly #summarySub: Subscription | undefined;
+  /** The ingest half's answerer of bars requests. */
+  readonly #barsSub: Subscription | undefined;
+  /** Symbol name → id (bars requests name the symbol). */
+  readonly #ids: Map<string, number>;
+  /**
+   * Per symbol: the receive time up to which its bars came from the owner's
+   * export (-Infinity: not seeded); only later frames are folded here.
+   */
+  readonly #barsAfter: Float64Array;
   readonly #busWire: BusWire | undefined;
   /** The newest epoch seen per symbol (0: none yet). */
   readonly #epochs: Float64Array;
@@ -202,6 +222,8 @@ export class BusNode {
     this.#slot = new Float64Array(o.history.layout.slotWords);
     this.#watching = new Uint8Array(n);
     this.#sinks = new Array(n).fill(undefined);
+    this.#ids = new Map(o.symbols.map((name, id) => [name, id]));
+    this.#barsAfter = new Float64Array(n).fill(-Infinity);
     const nc = bus.nc;
     if (parts.leases) {
       const leases = parts.leases;
@@ -215,6 +237,11 @@ export class BusNode {
       this.#unsubscribeHistory = o.history.subscribe((s, f64, base, storedAt) =>
         this.#publish(s, f64, base, storedAt)
       );
+      this.#barsSub = nc.subscribe(`${controlSubject("bars", BUS_VENUE)}.*`, {
+        callback: (err, msg) => {
+          if (!err) this.#answerBars(msg);
+        },
+      });
     }
     if (o.role !== "ingest") {
       this.#subs = new FrameSubscriptions(nc, {
@@ -353,6 +380,7 @@ export class BusNode {
       const name = this.#o.symbols[id];
       const sink = this.#sinks[id] ??= (bytes: Uint8Array) => this.#receive(id, bytes);
       if (want) {
+        if (!this.holds(id)) this.#seedBars(id, name);
         subs.watch(BUS_VENUE, name, sink).then((ok) => {
           if (!ok) {
             this.#o.log.warn(`bus: watch of ${name} refused (${subs.maxSymbols} symbols at most)`);
@@ -418,6 +446,9 @@ export class BusNode {
         releases: lc?.releases ?? 0,
       },
       watchedWithoutOwner: this.watchedWithoutOwner(),
+      barsSeeded: this.counters.barsSeeded,
+      barsSeedFailed: this.counters.barsSeedFailed,
+      barsServed: this.counters.barsServed,
     };
   }
 
@@ -468,6 +499,7 @@ export class BusNode {
     clearInterval(this.#sweeping);
     this.#subs?.close();
     this.#summarySub?.unsubscribe();
+    this.#barsSub?.unsubscribe();
     await this.#leases?.release().catch((e) => this.#o.log.warn("bus: lease release failed:", e));
     await this.#owners?.close().catch(() => {});
     await this.#bus.nc.flush().catch(() => {});
@@ -513,6 +545,53 @@ export class BusNode {
       }
       this.#epochs[id] = epoch;
     }
+  }
+
+  /** Ingest half: answer a bars request for a symbol this node holds (others stay silent). */
+  #answerBars(msg: Msg): void {
+    if (this.#closed) return;
+    const name = msg.subject.slice(msg.subject.lastIndexOf(".") + 1);
+    const id = this.#ids.get(name);
+    if (id === undefined || !this.holds(id)) return;
+    try {
+      msg.respond(this.#o.bars.exportSymbol(id));
+      this.counters.barsServed++;
+    } catch {
+      // a reply subject gone or NATS away: the asker counts its failure
+    }
+  }
+
+  /**
+   * Dashboard half: ask the owner of symbol `s` for its bars (its first
+   * browser on this node); on the answer, import them, fold again the frames
+   * stored here since the owner's newest, and from then on fold only frames
+   * received after it.
+   */
+  #seedBars(s: number, name: string): void {
+    const timeout = this.#o.barsSeedTimeoutMs ?? 2000;
+    this.#bus.nc.request(controlSubject("bars", BUS_VENUE, name), new Uint8Array(0), { timeout })
+      .then((msg) => this.#importBars(s, msg.data), () => false)
+      .then((ok) => {
+        if (this.#closed) return;
+        if (ok) this.counters.barsSeeded++;
+        else this.counters.barsSeedFailed++;
+        if (!ok) this.#o.log.debug(`bus: bars of ${name} not seeded from the owner`);
+      });
+  }
+
+  #importBars(s: number, bytes: Uint8Array): boolean {
+    // Closed, or the symbol became this node's meanwhile: its own bars are complete.
+    if (this.#closed || this.holds(s)) return false;
+    const bars = this.#o.bars;
+    if (!bars.importSymbol(s, bytes)) return false;
+    const after = bars.lastReceive(s);
+    this.#barsAfter[s] = after;
+    // The frames stored here after the owner's newest were folded before the import replaced them.
+    this.#o.history.forEach(s, (f64, base) => {
+      if (f64[base + FRAME_RECEIVE_TIME] > after) bars.fold(f64, base);
+    });
+    bars.setFolded(s, this.#o.hub.seq(s));
+    return true;
   }
 
   /** Ingest half: publish one stored frame of symbol `s` (a history listener). */
@@ -566,7 +645,8 @@ export class BusNode {
     slot[FRAME_SYMBOL_ID] = s;
     const now = performance.timeOrigin + performance.now();
     this.#o.latency.observe((now - received) / 1000);
-    this.#o.bars.fold(slot, 0);
+    // Frames up to the owner's export are in the imported bars already.
+    if (received > this.#barsAfter[s]) this.#o.bars.fold(slot, 0);
     const wire = this.#busWire!;
     wire.stage(s, bytes, info);
     this.#receiving = true;
@@ -576,6 +656,8 @@ export class BusNode {
       this.#receiving = false;
       wire.clear();
     }
+    // The bars' seq is the hub's: a browser folds exactly the frames numbered after it.
+    this.#o.bars.setFolded(s, this.#o.hub.seq(s));
     this.counters.stored++;
   }
 }
