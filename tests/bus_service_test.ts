@@ -14,6 +14,8 @@ import { parseConfig } from "../lib/server/config.ts";
 import { type ServerMessage, ServerMessageSchema } from "../proto/gen/market_pb.ts";
 import { startNatsServer } from "../testing/nats_server.ts";
 import { startSimExchange } from "../lib/sim/sim_exchange.ts";
+import { connectBus } from "../lib/bus/nats_connect.ts";
+import { BarStore } from "../lib/server/bar_store.ts";
 
 const quiet = { debug() {}, info() {}, warn() {}, error() {} };
 const SYMBOLS = "btcusdt,ethusdt,solusdt,bnbusdt,xrpusdt,adausdt";
@@ -339,6 +341,27 @@ Deno.test({
     }
     assert.ok(compared >= 3, `closed bars compared: ${compared}`);
     assert.equal((await seeded()).barsSeedFailed, 0);
+    // The protocol by hand: the holder answers an export; a symbol of nobody's, silence.
+    const probe = await connectBus({ url: nats.url, name: "probe" });
+    try {
+      const reply = await probe.nc.request("dw.v1.ctl.bars.binance.ADAUSDT", new Uint8Array(0), {
+        timeout: 30_000, // a hang guard only
+      });
+      const copy = new BarStore({ symbols: 6 });
+      assert.equal(reply.data.byteLength, 23_656);
+      assert.equal(copy.importSymbol(5, reply.data), true);
+      for (const name of ["NOPE", "adausdt"]) {
+        await assert.rejects(
+          () =>
+            probe.nc.request(`dw.v1.ctl.bars.binance.${name}`, new Uint8Array(0), {
+              timeout: 500,
+            }),
+          `${name}: nobody answers`,
+        );
+      }
+    } finally {
+      await probe.close();
+    }
     const metrics = await (await fetch(new URL("metrics", dash.url))).text();
     assert.match(metrics, /^depthwatch_bus_bars_seeds_total\{result="seeded"\} 1$/m);
   } finally {
