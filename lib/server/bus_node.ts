@@ -14,7 +14,10 @@
  * - **dashboard half** (`--role dashboard` or `all`): subscribes to the frames
  *   of the symbols its browsers watch (reference-counted by
  *   {@link FrameSubscriptions}, history from the `DW_V1_AN` stream at the
- *   first watch), decodes each into a frame slot for the node's own history,
+ *   first watch; the symbol's bars from its owner at the first watch too,
+ *   `dw.v1.ctl.bars.binance.<SYMBOL>`, which the ingest half answers for the
+ *   symbols it holds with `BarStore.exportSymbol`), decodes each into a
+ *   frame slot for the node's own history,
  *   bars and latency, and hands the received bytes to the hub
  *   ({@link BusWire}), which forwards them with its seq: no re-encoding. A frame of an
  *   epoch older than the newest seen for its symbol is dropped (counted
@@ -63,6 +66,9 @@ import type { WorkerWire } from "./worker_wire.ts";
 import type { BusWire } from "./bus_wire.ts";
 import { BusStartError } from "./bus_start_error.ts";
 import { BusSummary } from "./bus_summary.ts";
+
+/** The payload of a bars request (the subject says everything). */
+const EMPTY = new Uint8Array(0);
 
 /** The venue token of every subject (Binance spot, the one venue so far). */
 export const BUS_VENUE = "binance";
@@ -569,8 +575,13 @@ export class BusNode {
    */
   #seedBars(s: number, name: string): void {
     const timeout = this.#o.barsSeedTimeoutMs ?? 2000;
-    this.#bus.nc.request(controlSubject("bars", BUS_VENUE, name), new Uint8Array(0), { timeout })
-      .then((msg) => this.#importBars(s, msg.data), () => false)
+    let reply: Promise<Msg>;
+    try {
+      reply = this.#bus.nc.request(controlSubject("bars", BUS_VENUE, name), EMPTY, { timeout });
+    } catch (e) {
+      reply = Promise.reject(e); // a closed connection: counted like no answer
+    }
+    reply.then((msg) => this.#importBars(s, msg.data), () => false)
       .then((ok) => {
         if (this.#closed) return;
         if (ok) this.counters.barsSeeded++;
