@@ -14,6 +14,8 @@ import { parseConfig } from "../lib/server/config.ts";
 import { type ServerMessage, ServerMessageSchema } from "../proto/gen/market_pb.ts";
 import { startNatsServer } from "../testing/nats_server.ts";
 import { startSimExchange } from "../lib/sim/sim_exchange.ts";
+import { connectBus } from "../lib/bus/nats_connect.ts";
+import { BarStore } from "../lib/server/bar_store.ts";
 
 const quiet = { debug() {}, info() {}, warn() {}, error() {} };
 const SYMBOLS = "btcusdt,ethusdt,solusdt,bnbusdt,xrpusdt,adausdt";
@@ -257,6 +259,116 @@ Deno.test({
     await a.close();
     await b.close();
     await exchange.close();
+    await nats.stop();
+  }
+});
+
+type Bars = {
+  seq: number;
+  time: number[];
+  close: (number | null)[];
+  high: (number | null)[];
+  low: (number | null)[];
+  frames: number[];
+  spreadBps: (number | null)[];
+  ofi: (number | null)[];
+};
+
+Deno.test({
+  name: "bus: a dashboard node's bars of a newly watched symbol start with the owner's (seeded)",
+  sanitizeOps: false,
+  sanitizeResources: false,
+}, async () => {
+  // Real time: the ingest node runs until its 10 s bars of the symbol span
+  // 30 s (about 35 s here), so the owner has bars the dashboard could not make.
+  const nats = await startNatsServer();
+  const bus = [`--bus=${nats.url}`, "--lease-ttl=3000", "--partitions=4", `--symbols=${SYMBOLS}`];
+  const ingest = await startService(
+    parseConfig(["--source=sim", "--sim-rate=20", "--port=0", "--role=ingest", ...bus]),
+    { log: quiet },
+  );
+  const dash = await startService(
+    parseConfig(["--port=0", "--role=dashboard", "--node-id=dash1", ...bus]),
+    { log: quiet },
+  );
+  const clients: Client[] = [];
+  const bars = async (url: string) =>
+    (await json(new URL("api/history?symbol=ADAUSDT&resolution=10s", url))).body as Bars;
+  try {
+    await until("four 10 s bars of ADAUSDT on the ingest node", async () => {
+      const { time } = await bars(ingest.url);
+      return time.length >= 4;
+    });
+    const watchAt = Date.now();
+    const c = new Client(new URL("ws?symbol=ADAUSDT", dash.url).href.replace("http", "ws"));
+    clients.push(c);
+    const seeded =
+      async () => ((await json(new URL("stats?symbols=none", dash.url))).body.bus as Record<
+        string,
+        number
+      >);
+    await until("the bars seeded", async () => (await seeded()).barsSeeded === 1);
+    await until("frames on the dashboard", () => c.frames("ADAUSDT").length >= 10);
+    const seenBefore = c.frames("ADAUSDT").at(-1)!.seq;
+    const [mine, owner] = [await bars(dash.url), await bars(ingest.url)];
+    const answeredAt = Date.now();
+    await until("a frame after the answer", () => c.frames("ADAUSDT").at(-1)!.seq > mine.seq);
+    // The answer's seq is this node's hub seq (the browser folds exactly the frames after
+    // it), not the owner's count: the frame numbered so here was received before the answer.
+    assert.ok(mine.seq >= seenBefore, `bars seq ${mine.seq}, a frame seen before ${seenBefore}`);
+    const numbered = c.frames("ADAUSDT").find((f) => f.seq === mine.seq);
+    assert.ok(numbered !== undefined, `no frame numbered ${mine.seq} on the dashboard`);
+    assert.ok(
+      Number(numbered.receiveTime) <= answeredAt,
+      `frame ${mine.seq} received ${Number(numbered.receiveTime) - answeredAt} ms after the answer`,
+    );
+    // Bars older than the watch (and than the ~5 s of frames the history stream keeps).
+    const early = mine.time.filter((t, k) => t < watchAt - 20_000 && mine.frames[k] === 1);
+    assert.ok(
+      early.length >= 2,
+      `bars from before the watch: ${mine.time.map((t) => t - watchAt)}`,
+    );
+    // Every bar closed on both nodes is the same.
+    const closed = (b: Bars) => new Map(b.time.slice(0, -1).map((t, k) => [t, k]));
+    const [cm, co] = [closed(mine), closed(owner)];
+    let compared = 0;
+    for (const [t, k] of cm) {
+      const j = co.get(t);
+      if (j === undefined) continue;
+      for (const col of ["close", "high", "low", "frames", "spreadBps", "ofi"] as const) {
+        assert.deepEqual(mine[col][k], owner[col][j], `${col} of the bar at ${t}`);
+      }
+      compared++;
+    }
+    assert.ok(compared >= 3, `closed bars compared: ${compared}`);
+    assert.equal((await seeded()).barsSeedFailed, 0);
+    // The protocol by hand: the holder answers an export; a symbol of nobody's, silence.
+    const probe = await connectBus({ url: nats.url, name: "probe" });
+    try {
+      const reply = await probe.nc.request("dw.v1.ctl.bars.binance.ADAUSDT", new Uint8Array(0), {
+        timeout: 30_000, // a hang guard only
+      });
+      const copy = new BarStore({ symbols: 6 });
+      assert.equal(reply.data.byteLength, 23_656);
+      assert.equal(copy.importSymbol(5, reply.data), true);
+      for (const name of ["NOPE", "adausdt"]) {
+        await assert.rejects(
+          () =>
+            probe.nc.request(`dw.v1.ctl.bars.binance.${name}`, new Uint8Array(0), {
+              timeout: 500,
+            }),
+          `${name}: nobody answers`,
+        );
+      }
+    } finally {
+      await probe.close();
+    }
+    const metrics = await (await fetch(new URL("metrics", dash.url))).text();
+    assert.match(metrics, /^depthwatch_bus_bars_seeds_total\{result="seeded"\} 1$/m);
+  } finally {
+    for (const c of clients) await c.close();
+    await dash.close();
+    await ingest.close();
     await nats.stop();
   }
 });

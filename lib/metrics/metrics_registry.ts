@@ -793,6 +793,18 @@ function busMetrics({ registers, state }: MetricsContext): void {
       this.inc({ kind: "history" }, bus.joinLosses.history);
     },
   });
+  new Counter({
+    name: "depthwatch_bus_bars_seeds_total",
+    help: "Bars of a newly watched symbol asked of its owner (dashboard half), by result: " +
+      "seeded (imported); failed (no owner answered in time, or the bytes were refused).",
+    labelNames: ["result"],
+    registers,
+    collect() {
+      this.reset();
+      this.inc({ result: "seeded" }, bus.counters.barsSeeded);
+      this.inc({ result: "failed" }, bus.counters.barsSeedFailed);
+    },
+  });
   readGauge(
     registers,
     "depthwatch_bus_subscriptions",

@@ -133,8 +133,15 @@ export interface BusView {
   };
   /** Lease events. */
   readonly leaseCounters: { holds: number; takeovers: number; losses: number; releases: number };
-  /** Frames received and dropped, by reason. */
-  readonly counters: { staleEpoch: number; own: number; duplicate: number; malformed: number };
+  /** Frames received and dropped, by reason; bars seeds of newly watched symbols, by result. */
+  readonly counters: {
+    staleEpoch: number;
+    own: number;
+    duplicate: number;
+    malformed: number;
+    barsSeeded: number;
+    barsSeedFailed: number;
+  };
 }
 
 /** Everything `/metrics` reads: the pipeline's counters and rings plus the main-thread views. */

@@ -11,8 +11,14 @@
  * it in 0.1 bps; spread and OFI bfloat16; imbalance and "had frames" one
  * int8); the open is the previous bar's close. Per symbol: (360 + 1,440) ×
  * 13 B = 23,400 B of rings, two open-bar accumulators of 12 float64 (192 B),
- * the first bar index of each resolution and the frames folded (24 B):
- * 23,616 B ({@link BarStore.byteLength} / symbols), within the 25 KB budget.
+ * the first bar index of each resolution, the frames folded and the receive
+ * time of the newest frame folded (32 B): 23,624 B
+ * ({@link BarStore.byteLength} / symbols), within the 25 KB budget.
+ *
+ * **Export and import** ({@link BarStore.exportSymbol},
+ * {@link BarStore.importSymbol}): one symbol's complete state as bytes in
+ * the layout of `bar_export_layout.ts` (23,656 B), so a dashboard node that
+ * starts watching a symbol gets the owner's hour and day of bars at once.
  *
  * **Folding** ({@link BarStore.fold}, called by the frame consumer for every
  * frame it delivers, before the history stores it, so each delivered frame
@@ -67,6 +73,8 @@ import {
   openBar,
 } from "../analytics/mid_bars.ts";
 import { FRAME_RECEIVE_TIME, FRAME_SYMBOL_ID } from "../pipeline/frame_slot.ts";
+import { type BarExportLayout, barExportLayout } from "./bar_export_layout.ts";
+import * as BX from "./bar_export_layout.ts";
 import {
   bf16Decode,
   bf16Encode,
@@ -128,6 +136,13 @@ export interface BarSeries {
    */
   accumulator: number[];
 }
+
+/** The row columns of a ring, in export order. */
+const ROW_COLUMNS = ["close", "high", "low", "spread", "ofi", "imbalance"] as const;
+type RowColumn = typeof ROW_COLUMNS[number];
+
+/** This machine stores numbers little-endian (an export is in the exporter's order). */
+const NATIVE_LE = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 
 /** One resolution's rings (every symbol's) and open bars. */
 class BarRing {
@@ -219,6 +234,13 @@ class BarRing {
     mergeBar(this.acc, id * ACC_WORDS, shorter.acc, id * ACC_WORDS);
   }
 
+  /** The bytes of column `col` of symbol `id`'s rows (a view). */
+  rowBytes(col: RowColumn, id: number): Uint8Array {
+    const a = this[col];
+    const bpe = a.BYTES_PER_ELEMENT;
+    return new Uint8Array(a.buffer, a.byteOffset + id * this.capacity * bpe, this.capacity * bpe);
+  }
+
   /** The stored close of bar `index` of `id`, NaN when it is not kept. */
   closeAt(id: number, index: number): number {
     const open = this.acc[id * ACC_WORDS + ACC_INDEX];
@@ -234,7 +256,7 @@ class BarRing {
  * ```ts
  * import { BarStore } from "./bar_store.ts";
  * const bars = new BarStore({ symbols: 2000 });
- * bars.byteLength / bars.symbols; // 23616 bytes per symbol
+ * bars.byteLength / bars.symbols; // 23624 bytes per symbol
  * ```
  */
 export class BarStore {
@@ -245,6 +267,10 @@ export class BarStore {
   readonly #r1m: BarRing;
   /** Frames folded per symbol. */
   readonly #folded: Float64Array;
+  /** Receive time of the newest frame folded per symbol (-Infinity: none). */
+  readonly #lastReceive: Float64Array;
+  /** The export layout of this store's rings. */
+  readonly #layout: BarExportLayout;
   /** A 1 m accumulator merged with the open 10 s one, for reads. */
   readonly #scratch = new Float64Array(ACC_WORDS);
   #late = 0;
@@ -266,11 +292,14 @@ export class BarStore {
     this.#r10 = new BarRing(this.symbols, r10.intervalMs, r10.capacity);
     this.#r1m = new BarRing(this.symbols, r1m.intervalMs, r1m.capacity);
     this.#folded = new Float64Array(this.symbols);
+    this.#lastReceive = new Float64Array(this.symbols).fill(-Infinity);
+    this.#layout = barExportLayout(r10.capacity, r1m.capacity, ACC_WORDS);
   }
 
   /** Bytes of every typed array the store holds (all symbols). */
   get byteLength(): number {
-    return this.#r10.byteLength + this.#r1m.byteLength + this.#folded.byteLength;
+    return this.#r10.byteLength + this.#r1m.byteLength + this.#folded.byteLength +
+      this.#lastReceive.byteLength;
   }
 
   /** Frames folded into the open bar because they were received before it. */
@@ -286,6 +315,20 @@ export class BarStore {
   /** Frames folded for symbol `id` since the start. */
   folded(id: number): number {
     return this.#folded[id] ?? 0;
+  }
+
+  /**
+   * Set the frames-folded count of symbol `id` (what `/api/history` answers
+   * as `seq`): a node that imported a symbol's bars numbers its frames
+   * itself. Ignored for an unknown id or a count that is not a finite number.
+   */
+  setFolded(id: number, count: number): void {
+    if (id >= 0 && id < this.symbols && Number.isFinite(count)) this.#folded[id] = count;
+  }
+
+  /** Receive time (epoch ms) of the newest frame folded for `id`; -Infinity when none. */
+  lastReceive(id: number): number {
+    return this.#lastReceive[id] ?? -Infinity;
   }
 
   /**
@@ -321,6 +364,116 @@ export class BarStore {
     }
     foldAnalyticsFrame(r10.acc, a, f64, base);
     this.#folded[id]++;
+    if (t > this.#lastReceive[id]) this.#lastReceive[id] = t;
+    return true;
+  }
+
+  /**
+   * Symbol `id`'s complete bar state (both rings' rows, open bars, first
+   * indexes, frames folded, receive time of the newest frame folded) in the
+   * layout of `bar_export_layout.ts`, for {@link BarStore.importSymbol} on
+   * another node. Allocates the bytes (a control path, not per frame).
+   *
+   * @throws RangeError when `id` is not a symbol id of this store.
+   * @example
+   * ```ts
+   * import { BarStore } from "./bar_store.ts";
+   * const owner = new BarStore({ symbols: 1 });
+   * const other = new BarStore({ symbols: 1 });
+   * other.importSymbol(0, owner.exportSymbol(0)); // true
+   * ```
+   */
+  exportSymbol(id: number): Uint8Array<ArrayBuffer> {
+    if (!(id >= 0 && id < this.symbols) || id !== (id | 0)) {
+      throw new RangeError(
+        `bar export: symbol id must be an integer from 0 to ${this.symbols - 1}, got ${id}`,
+      );
+    }
+    const l = this.#layout;
+    const out = new Uint8Array(l.byteLength);
+    const view = new DataView(out.buffer);
+    const r10 = this.#r10;
+    const r1m = this.#r1m;
+    const header = [BX.BAR_EXPORT_MAGIC, BX.BAR_EXPORT_VERSION, r10.capacity, r10.intervalMs];
+    header.push(r1m.capacity, r1m.intervalMs, ACC_WORDS);
+    const words = [BX.BX_MAGIC, BX.BX_VERSION, BX.BX_CAPACITY_10S, BX.BX_INTERVAL_10S];
+    words.push(BX.BX_CAPACITY_1M, BX.BX_INTERVAL_1M, BX.BX_ACC_WORDS);
+    words.forEach((w, k) => view.setUint32(4 * w, header[k], NATIVE_LE));
+    const put = (w: number, v: number) => view.setFloat64(BX.BX_SCALARS_BYTE + 8 * w, v, NATIVE_LE);
+    put(BX.BX_FOLDED, this.#folded[id]);
+    put(BX.BX_LAST_RECEIVE, this.#lastReceive[id]);
+    put(BX.BX_FIRST_10S, r10.first[id]);
+    put(BX.BX_FIRST_1M, r1m.first[id]);
+    const a = id * ACC_WORDS;
+    for (let w = 0; w < ACC_WORDS; w++) {
+      put(BX.BX_ACC_10S + w, r10.acc[a + w]);
+      put(l.acc1m + w, r1m.acc[a + w]);
+    }
+    for (const [ring, rows] of [[r10, l.rows10s], [r1m, l.rows1m]] as const) {
+      for (const col of ROW_COLUMNS) out.set(ring.rowBytes(col, id), rows[col]);
+    }
+    return out;
+  }
+
+  /**
+   * Replace symbol `id`'s bars with `bytes` from {@link BarStore.exportSymbol}
+   * (of this or another store). Returns false, changing nothing, when `id`
+   * is not a symbol of this store or the bytes are not an export of rings of
+   * this store's capacities and intervals (length, magic, version, byte
+   * order, an inconsistent open bar); never throws.
+   *
+   * @example
+   * ```ts
+   * import { BarStore } from "./bar_store.ts";
+   * const bars = new BarStore({ symbols: 1 });
+   * bars.importSymbol(0, new Uint8Array(10)); // false: not an export
+   * ```
+   */
+  importSymbol(id: number, bytes: Uint8Array): boolean {
+    const l = this.#layout;
+    if (!(id >= 0 && id < this.symbols) || id !== (id | 0)) return false;
+    if (!(bytes instanceof Uint8Array) || bytes.byteLength !== l.byteLength) return false;
+    const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    const r10 = this.#r10;
+    const r1m = this.#r1m;
+    const expect: [number, number][] = [
+      [BX.BX_MAGIC, BX.BAR_EXPORT_MAGIC],
+      [BX.BX_VERSION, BX.BAR_EXPORT_VERSION],
+      [BX.BX_CAPACITY_10S, r10.capacity],
+      [BX.BX_INTERVAL_10S, r10.intervalMs],
+      [BX.BX_CAPACITY_1M, r1m.capacity],
+      [BX.BX_INTERVAL_1M, r1m.intervalMs],
+      [BX.BX_ACC_WORDS, ACC_WORDS],
+    ];
+    for (const [w, v] of expect) if (view.getUint32(4 * w, NATIVE_LE) !== v) return false;
+    const get = (w: number) => view.getFloat64(BX.BX_SCALARS_BYTE + 8 * w, NATIVE_LE);
+    const folded = get(BX.BX_FOLDED);
+    const lastReceive = get(BX.BX_LAST_RECEIVE);
+    const first10 = get(BX.BX_FIRST_10S);
+    const first1m = get(BX.BX_FIRST_1M);
+    const open10 = get(BX.BX_ACC_10S + ACC_INDEX);
+    const open1m = get(l.acc1m + ACC_INDEX);
+    if (!(Number.isInteger(folded) && folded >= 0) || lastReceive !== lastReceive) return false;
+    const none = [first10, first1m, open10, open1m].every((v) => v !== v);
+    const some = [first10, first1m, open10, open1m].every(Number.isInteger) &&
+      first10 <= open10 && first1m <= open1m &&
+      open1m === barIndex(open10 * BAR_10S_MS, BAR_1M_MS);
+    if (!none && !some) return false;
+    this.#folded[id] = folded;
+    this.#lastReceive[id] = lastReceive;
+    r10.first[id] = first10;
+    r1m.first[id] = first1m;
+    const a = id * ACC_WORDS;
+    for (let w = 0; w < ACC_WORDS; w++) {
+      r10.acc[a + w] = get(BX.BX_ACC_10S + w);
+      r1m.acc[a + w] = get(l.acc1m + w);
+    }
+    for (const [ring, rows] of [[r10, l.rows10s], [r1m, l.rows1m]] as const) {
+      for (const col of ROW_COLUMNS) {
+        const dst = ring.rowBytes(col, id);
+        dst.set(bytes.subarray(rows[col], rows[col] + dst.byteLength));
+      }
+    }
     return true;
   }
 

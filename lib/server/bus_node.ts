@@ -14,7 +14,10 @@
  * - **dashboard half** (`--role dashboard` or `all`): subscribes to the frames
  *   of the symbols its browsers watch (reference-counted by
  *   {@link FrameSubscriptions}, history from the `DW_V1_AN` stream at the
- *   first watch), decodes each into a frame slot for the node's own history,
+ *   first watch; the symbol's bars from its owner at the first watch too,
+ *   `dw.v1.ctl.bars.binance.<SYMBOL>`, which the ingest half answers for the
+ *   symbols it holds with `BarStore.exportSymbol`), decodes each into a
+ *   frame slot for the node's own history,
  *   bars and latency, and hands the received bytes to the hub
  *   ({@link BusWire}), which forwards them with its seq: no re-encoding. A frame of an
  *   epoch older than the newest seen for its symbol is dropped (counted
@@ -43,7 +46,7 @@ import { LeaseOwners } from "../bus/lease_owners.ts";
 import { FramePublisher } from "../bus/frame_publisher.ts";
 import { type FrameSink, FrameSubscriptions } from "../bus/frame_subscriptions.ts";
 import { FrameHistoryStream } from "../bus/frame_history_stream.ts";
-import { SUMMARY_WILDCARD, summarySubject } from "../bus/bus_subjects.ts";
+import { controlSubject, SUMMARY_WILDCARD, summarySubject } from "../bus/bus_subjects.ts";
 import { busFramePayload, readBusFrame } from "../bus/bus_frame.ts";
 import { encodeFrame } from "../analytics/wire_encoder.ts";
 import { OwnedPartitions } from "../pipeline/owned_partitions.ts";
@@ -53,7 +56,7 @@ import {
   FRAME_SYMBOL_ID,
 } from "../pipeline/frame_slot.ts";
 import type { Logger } from "../pipeline/logger.ts";
-import type { Subscription } from "@nats-io/nats-core";
+import type { Msg, Subscription } from "@nats-io/nats-core";
 import type { Role } from "./config.ts";
 import type { BarStore } from "./bar_store.ts";
 import type { HistoryStore } from "./history_store.ts";
@@ -63,6 +66,9 @@ import type { WorkerWire } from "./worker_wire.ts";
 import type { BusWire } from "./bus_wire.ts";
 import { BusStartError } from "./bus_start_error.ts";
 import { BusSummary } from "./bus_summary.ts";
+
+/** The payload of a bars request (the subject says everything). */
+const EMPTY = new Uint8Array(0);
 
 /**
  * The venue token of every subject (Binance spot, the one venue so far).
@@ -124,6 +130,8 @@ export interface BusNodeOptions {
    * take from it). Required with a dashboard half.
    */
   busWire?: BusWire;
+  /** How long a dashboard half waits for a symbol's bars from its owner, ms. Default 2000. */
+  barsSeedTimeoutMs?: number;
   /** Reads `DEPTHWATCH_NATS_TOKEN` / `_CREDS`. Default `Deno.env.get`. */
   env?: (name: string) => string | undefined;
 }
@@ -152,6 +160,12 @@ export interface BusNodeCounters {
   epochChanges: number;
   /** Summaries published (ingest half). */
   summariesPublished: number;
+  /** Newly watched symbols whose bars came from their owner (dashboard half). */
+  barsSeeded: number;
+  /** Bars asked of an owner and not imported: no answer in time, or refused bytes. */
+  barsSeedFailed: number;
+  /** Bars requests answered (ingest half). */
+  barsServed: number;
 }
 
 /**
@@ -187,6 +201,9 @@ export class BusNode {
     stored: 0,
     epochChanges: 0,
     summariesPublished: 0,
+    barsSeeded: 0,
+    barsSeedFailed: 0,
+    barsServed: 0,
   };
   readonly #o: BusNodeOptions;
   /** Frames, summaries, history: the data connection. */
@@ -200,6 +217,15 @@ export class BusNode {
   readonly #stream: FrameHistoryStream;
   readonly #summary: BusSummary | undefined;
   readonly #summarySub: Subscription | undefined;
+  /** The ingest half's answerer of bars requests. */
+  readonly #barsSub: Subscription | undefined;
+  /** Symbol name → id (bars requests name the symbol). */
+  readonly #ids: Map<string, number>;
+  /**
+   * Per symbol: the receive time up to which its bars came from the owner's
+   * export (-Infinity: not seeded); only later frames are folded here.
+   */
+  readonly #barsAfter: Float64Array;
   readonly #busWire: BusWire | undefined;
   /** The newest epoch seen per symbol (0: none yet). */
   readonly #epochs: Float64Array;
@@ -249,6 +275,8 @@ export class BusNode {
     this.#slot = new Float64Array(o.history.layout.slotWords);
     this.#watching = new Uint8Array(n);
     this.#sinks = new Array(n).fill(undefined);
+    this.#ids = new Map(o.symbols.map((name, id) => [name, id]));
+    this.#barsAfter = new Float64Array(n).fill(-Infinity);
     const nc = bus.nc;
     if (parts.leases) {
       const leases = parts.leases;
@@ -262,6 +290,11 @@ export class BusNode {
       this.#unsubscribeHistory = o.history.subscribe((s, f64, base, storedAt) =>
         this.#publish(s, f64, base, storedAt)
       );
+      this.#barsSub = nc.subscribe(`${controlSubject("bars", BUS_VENUE)}.*`, {
+        callback: (err, msg) => {
+          if (!err) this.#answerBars(msg);
+        },
+      });
     }
     if (o.role !== "ingest") {
       this.#subs = new FrameSubscriptions(nc, {
@@ -418,6 +451,7 @@ export class BusNode {
       const name = this.#o.symbols[id];
       const sink = this.#sinks[id] ??= (bytes: Uint8Array) => this.#receive(id, bytes);
       if (want) {
+        if (!this.holds(id)) this.#seedBars(id, name);
         subs.watch(BUS_VENUE, name, sink).then((ok) => {
           if (!ok) {
             this.#o.log.warn(`bus: watch of ${name} refused (${subs.maxSymbols} symbols at most)`);
@@ -494,6 +528,9 @@ export class BusNode {
         releases: lc?.releases ?? 0,
       },
       watchedWithoutOwner: this.watchedWithoutOwner(),
+      barsSeeded: this.counters.barsSeeded,
+      barsSeedFailed: this.counters.barsSeedFailed,
+      barsServed: this.counters.barsServed,
     };
   }
 
@@ -557,6 +594,7 @@ export class BusNode {
     clearInterval(this.#sweeping);
     this.#subs?.close();
     this.#summarySub?.unsubscribe();
+    this.#barsSub?.unsubscribe();
     await this.#leases?.release().catch((e) => this.#o.log.warn("bus: lease release failed:", e));
     await this.#owners?.close().catch(() => {});
     await this.#bus.nc.flush().catch(() => {});
@@ -603,6 +641,58 @@ export class BusNode {
       }
       this.#epochs[id] = epoch;
     }
+  }
+
+  /** Ingest half: answer a bars request for a symbol this node holds (others stay silent). */
+  #answerBars(msg: Msg): void {
+    if (this.#closed) return;
+    const name = msg.subject.slice(msg.subject.lastIndexOf(".") + 1);
+    const id = this.#ids.get(name);
+    if (id === undefined || !this.holds(id)) return;
+    try {
+      msg.respond(this.#o.bars.exportSymbol(id));
+      this.counters.barsServed++;
+    } catch {
+      // a reply subject gone or NATS away: the asker counts its failure
+    }
+  }
+
+  /**
+   * Dashboard half: ask the owner of symbol `s` for its bars (its first
+   * browser on this node); on the answer, import them, fold again the frames
+   * stored here since the owner's newest, and from then on fold only frames
+   * received after it.
+   */
+  #seedBars(s: number, name: string): void {
+    const timeout = this.#o.barsSeedTimeoutMs ?? 2000;
+    let reply: Promise<Msg>;
+    try {
+      reply = this.#bus.nc.request(controlSubject("bars", BUS_VENUE, name), EMPTY, { timeout });
+    } catch (e) {
+      reply = Promise.reject(e); // a closed connection: counted like no answer
+    }
+    reply.then((msg) => this.#importBars(s, msg.data), () => false)
+      .then((ok) => {
+        if (this.#closed) return;
+        if (ok) this.counters.barsSeeded++;
+        else this.counters.barsSeedFailed++;
+        if (!ok) this.#o.log.debug(`bus: bars of ${name} not seeded from the owner`);
+      });
+  }
+
+  #importBars(s: number, bytes: Uint8Array): boolean {
+    // Closed, or the symbol became this node's meanwhile: its own bars are complete.
+    if (this.#closed || this.holds(s)) return false;
+    const bars = this.#o.bars;
+    if (!bars.importSymbol(s, bytes)) return false;
+    const after = bars.lastReceive(s);
+    this.#barsAfter[s] = after;
+    // The frames stored here after the owner's newest were folded before the import replaced them.
+    this.#o.history.forEach(s, (f64, base) => {
+      if (f64[base + FRAME_RECEIVE_TIME] > after) bars.fold(f64, base);
+    });
+    bars.setFolded(s, this.#o.hub.seq(s));
+    return true;
   }
 
   /** Ingest half: publish one stored frame of symbol `s` (a history listener). */
@@ -656,7 +746,8 @@ export class BusNode {
     slot[FRAME_SYMBOL_ID] = s;
     const now = performance.timeOrigin + performance.now();
     this.#o.latency.observe((now - received) / 1000);
-    this.#o.bars.fold(slot, 0);
+    // Frames up to the owner's export are in the imported bars already.
+    if (received > this.#barsAfter[s]) this.#o.bars.fold(slot, 0);
     const wire = this.#busWire!;
     wire.stage(s, bytes, info);
     this.#receiving = true;
@@ -666,6 +757,8 @@ export class BusNode {
       this.#receiving = false;
       wire.clear();
     }
+    // The bars' seq is the hub's: a browser folds exactly the frames numbered after it.
+    this.#o.bars.setFolded(s, this.#o.hub.seq(s));
     this.counters.stored++;
   }
 }
