@@ -27,22 +27,12 @@ import { HistoryStore } from "../lib/server/history_store.ts";
 import { MarketSummaryBuilder } from "../lib/server/market_summary.ts";
 import { BusSummary } from "../lib/server/bus_summary.ts";
 import { type SummaryReaders, SummaryWriter } from "../lib/server/summary_writer.ts";
-import { SUMMARY_COLUMNS } from "../lib/pipeline/summary_columns.ts";
+import { SUMMARY_COLUMNS, SUMMARY_FLOAT_COLUMNS } from "../lib/pipeline/summary_columns.ts";
 import { type MarketSummary, ServerMessageSchema } from "../proto/gen/market_pb.ts";
 import { decodeSummary, SummaryColumns } from "../lib/client/summary_decode.ts";
 
 const T = 1_800_000_000_000;
-const FLOATS = [
-  "change1m",
-  "change15m",
-  "spreadBps",
-  "imbalanceL5",
-  "ofi10s",
-  "volatility1m",
-  "depthBid10bps",
-  "depthAsk10bps",
-  "ageMs",
-] as const;
+const FLOATS = SUMMARY_FLOAT_COLUMNS;
 
 /** Symbol `id`'s frame on a node whose values depend on `base`; received 100 + id ms before T. */
 function frameFor(layout: FrameSlotLayout, id: number, base: number): Float64Array {
