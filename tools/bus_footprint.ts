@@ -106,6 +106,12 @@ try {
       ingest: {
         rssMiB: processRssMiB(ingest.process.pid),
         cpuCores: Number(cores(1).toFixed(3)),
+        bus: (({ published, publishFailed, publishBackpressure, fenced }) => ({
+          published,
+          publishFailed,
+          publishBackpressure,
+          fenced,
+        }))((await readStats(ingest.url)).bus as Record<string, number>),
       },
       clientsWindow: window,
     };
