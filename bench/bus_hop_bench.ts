@@ -76,23 +76,11 @@ async function withServer(
       storage: stream === "file" ? "file" : "memory",
     });
     if (stream !== "none") await history.ensure();
-    await fn(nc, history, server.url, serverPid(server.port));
+    await fn(nc, history, server.url, server.pid);
   } finally {
     await nc.close();
     await server.stop();
   }
-}
-
-/** The pid of the nats-server listening on `port` (read from /proc; 0 when not found). */
-function serverPid(port: number): number {
-  for (const e of Deno.readDirSync("/proc")) {
-    if (!/^\d+$/.test(e.name)) continue;
-    try {
-      const args = Deno.readTextFileSync(`/proc/${e.name}/cmdline`).split("\0");
-      if (args[0].endsWith("nats-server") && args.includes(String(port))) return Number(e.name);
-    } catch { /* gone */ }
-  }
-  return 0;
 }
 
 function load(): string {
@@ -153,7 +141,7 @@ async function hop(
   const server0 = serverPid ? processCpuMs(serverPid) : NaN;
   const pub = await runPublisher(url, rate);
   const cpu = process.cpuUsage(cpu0);
-  const serverCpu = (processCpuMs(serverPid) - server0) / 1000 / pub.seconds;
+  const serverCpu = serverPid ? (processCpuMs(serverPid) - server0) / 1000 / pub.seconds : NaN;
   let last = -1;
   while (received < pub.sent && received !== last) {
     last = received;

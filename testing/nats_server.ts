@@ -27,6 +27,8 @@ export interface NatsServerProcess {
   readonly port: number;
   /** The JetStream store directory (removed by {@link stop}). */
   readonly storeDir: string;
+  /** The server process's pid (a new one after {@link restart}; 0 while it is not running). */
+  readonly pid: number;
   /** The last few KiB the server wrote (its log). */
   logTail(): string;
   /** SIGTERM (SIGKILL after 5 s), wait for exit, keep the store. */
@@ -141,6 +143,9 @@ export async function startNatsServer(
     url: `nats://127.0.0.1:${port}`,
     port,
     storeDir,
+    get pid() {
+      return child === undefined || done ? 0 : child.pid;
+    },
     logTail: () => tail,
     kill,
     restart: async () => {

@@ -39,8 +39,12 @@ Deno.test("nats: KV create/update give compare-and-set fencing, and values survi
     await assert.rejects(() => kv.update("btcusdt", "node-b", first), /wrong last sequence/);
     await nc.close();
 
+    const pid = server.pid;
+    assert.ok(pid > 0 && Deno.readTextFileSync(`/proc/${pid}/cmdline`).includes("nats-server"));
     await server.kill();
+    assert.equal(server.pid, 0, "no pid while stopped");
     await server.restart();
+    assert.ok(server.pid > 0 && server.pid !== pid, "a new process after the restart");
     const nc2 = await connect({ servers: server.url });
     const kv2 = await new Kvm(nc2).open("dw_leases_test");
     const entry = await kv2.get("btcusdt");
