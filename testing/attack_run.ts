@@ -200,9 +200,10 @@ export async function runAttack<O extends AttackOutcome>(
 }
 
 /**
- * The honest client's window from `mark`: wait until it has the frame the
- * symbol's latest seq names (read from a fresh connection's Hello), so a
- * client that silently stopped receiving shows frames missing.
+ * The honest client's window from `mark`: wait until the symbol's latest seq
+ * (read from a fresh connection's Hello) is past the mark, then until the
+ * client has the frame it names, so a client that silently stopped receiving
+ * shows frames missing and the window is never empty.
  */
 async function honestWindow(
   honest: HonestWsClient,
@@ -210,8 +211,14 @@ async function honestWindow(
   target: AttackTarget,
   waitMs: number,
 ): Promise<HonestWsReport> {
-  const latest = await latestSeq(target, Math.min(waitMs, 10_000));
   const deadline = Date.now() + waitMs;
+  // At least one frame after the mark (a stalled moment on a busy machine is not an empty
+  // window): probe again until the symbol's seq has moved on, within the hang guard.
+  let latest = await latestSeq(target, Math.min(waitMs, 10_000));
+  while (!(latest > mark.seq) && !honest.closed && Date.now() < deadline) {
+    await new Promise((r) => setTimeout(r, 100));
+    latest = await latestSeq(target, Math.min(waitMs, 10_000));
+  }
   while (!honest.closed && honest.seq < latest && Date.now() < deadline) {
     await new Promise((r) => setTimeout(r, 20));
   }
