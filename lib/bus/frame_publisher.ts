@@ -125,7 +125,12 @@ export class FramePublisher {
   /** Why the last failed frame failed. */
   lastFailure: FramePublishFailure = "";
   readonly #nc: NatsConnection;
-  readonly #canPublish: (symbolId: number) => boolean;
+  /**
+   * The fencing gate of {@link FramePublisherOptions.canPublish}: a caller
+   * that builds a frame's bytes per frame asks it first and calls
+   * {@link FramePublisher.fence} instead of building them for nothing.
+   */
+  readonly canPublish: (symbolId: number) => boolean;
   readonly #maxPending: number;
   /** Subject per symbol id, built once by {@link register}. */
   readonly #subjects: string[] = [];
@@ -137,7 +142,7 @@ export class FramePublisher {
    */
   constructor(nc: NatsConnection, options: FramePublisherOptions = {}) {
     this.#nc = nc;
-    this.#canPublish = options.canPublish ?? (() => true);
+    this.canPublish = options.canPublish ?? (() => true);
     this.#maxPending = options.maxPendingBytes ?? 8 << 20;
     this.#followStatus();
   }
@@ -176,10 +181,7 @@ export class FramePublisher {
    * @returns true when the frame was handed to the NATS client.
    */
   publish(symbolId: number, bytes: Uint8Array): boolean {
-    if (!this.#canPublish(symbolId)) {
-      this.counters.fenced++;
-      return false;
-    }
+    if (!this.canPublish(symbolId)) return this.fence();
     const subject = this.#subjects[symbolId];
     if (subject === undefined) return this.#fail("unregistered");
     if (!this.#connected) return this.#fail("disconnected");
@@ -197,6 +199,12 @@ export class FramePublisher {
     this.counters.published++;
     this.counters.bytes += bytes.length;
     return true;
+  }
+
+  /** Count a frame the gate refused before its bytes were built (see {@link canPublish}). */
+  fence(): false {
+    this.counters.fenced++;
+    return false;
   }
 
   #fail(why: FramePublishFailure): false {

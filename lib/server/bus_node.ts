@@ -214,7 +214,6 @@ export class BusNode {
   readonly #owners: LeaseOwners | undefined;
   readonly #publisher: FramePublisher | undefined;
   readonly #subs: FrameSubscriptions | undefined;
-  readonly #stream: FrameHistoryStream;
   readonly #summary: BusSummary | undefined;
   readonly #summarySub: Subscription | undefined;
   /** The ingest half's answerer of bars requests. */
@@ -267,7 +266,6 @@ export class BusNode {
     this.owned = parts.owned;
     this.#leases = parts.leases;
     this.#owners = parts.owners;
-    this.#stream = parts.stream;
     this.#expiredAt = parts.expiredAt;
     const n = o.symbols.length;
     this.#epochs = new Float64Array(n);
@@ -484,9 +482,8 @@ export class BusNode {
 
   /** The `bus` object of `GET /stats`. */
   stats(): Record<string, unknown> {
-    const pub = this.#publisher?.counters;
+    const pub = this.publishCounters;
     const sub = this.#subs?.counters;
-    const lc = this.#leases?.counters;
     return {
       url: this.#o.url,
       role: this.role,
@@ -495,11 +492,11 @@ export class BusNode {
       partitions: this.partitions,
       owned: this.#leases?.heldPartitions() ?? [],
       ownedSymbols: this.ownedSymbols(),
-      published: pub?.published ?? 0,
-      fenced: pub?.fenced ?? 0,
-      publishFailed: pub?.failed ?? 0,
-      publishBackpressure: pub?.backpressure ?? 0,
-      publishedBytes: pub?.bytes ?? 0,
+      published: pub.published,
+      fenced: pub.fenced,
+      publishFailed: pub.failed,
+      publishBackpressure: pub.backpressure,
+      publishedBytes: pub.bytes,
       received: sub?.received ?? 0,
       stored: this.counters.stored,
       dropped: {
@@ -509,7 +506,7 @@ export class BusNode {
         malformed: this.counters.malformed,
       },
       epochChanges: this.counters.epochChanges,
-      subscribed: this.#subs?.subscribedCount ?? 0,
+      subscribed: this.subscribed,
       subscriptions: sub
         ? {
           refused: sub.refused,
@@ -521,12 +518,7 @@ export class BusNode {
         }
         : null,
       reconnects: this.reconnects,
-      leases: {
-        holds: lc?.holds ?? 0,
-        takeovers: lc?.takeovers ?? 0,
-        losses: lc?.losses ?? 0,
-        releases: lc?.releases ?? 0,
-      },
+      leases: this.leaseCounters,
       watchedWithoutOwner: this.watchedWithoutOwner(),
       barsSeeded: this.counters.barsSeeded,
       barsSeedFailed: this.counters.barsSeedFailed,
@@ -634,13 +626,21 @@ export class BusNode {
   #acquired(p: number): void {
     const epoch = this.#leases?.epoch(p) ?? 0;
     for (let id = 0; id < this.partitionOf.length; id++) {
-      if (this.partitionOf[id] !== p) continue;
-      if (this.#epochs[id] !== 0 && this.#epochs[id] !== epoch) {
-        this.counters.epochChanges++;
-        this.#o.hub.skipSeq(id);
-      }
-      this.#epochs[id] = epoch;
+      if (this.partitionOf[id] === p) this.#newEpoch(id, epoch);
     }
+  }
+
+  /**
+   * Symbol `id`'s frames now come from epoch `epoch`: after an earlier one, the
+   * hub skips a seq so every browser of the symbol resyncs.
+   */
+  #newEpoch(id: number, epoch: number): void {
+    const last = this.#epochs[id];
+    if (last !== 0 && last !== epoch) {
+      this.counters.epochChanges++;
+      this.#o.hub.skipSeq(id);
+    }
+    this.#epochs[id] = epoch;
   }
 
   /** Ingest half: answer a bars request for a symbol this node holds (others stay silent). */
@@ -699,18 +699,18 @@ export class BusNode {
   #publish(s: number, f64: Float64Array, base: number, storedAt: number): void {
     // An `all` node stores other nodes' frames too: those are not its to publish.
     if (this.#receiving) return;
-    const p = this.partitionOf[s];
-    const leases = this.#leases!;
-    const epoch = leases.epoch(p);
-    if (epoch === undefined || !leases.held(p)) {
-      this.#publisher!.counters.fenced++;
+    const publisher = this.#publisher!;
+    // The gate first, so a fenced frame costs no payload; publish() asks it again.
+    const epoch = this.#leases!.epoch(this.partitionOf[s]);
+    if (epoch === undefined || !publisher.canPublish(s)) {
+      publisher.fence();
       return;
     }
     const seq = this.#o.hub.seq(s);
     const delivered = f64[base + FRAME_DELIVERED_TIME];
     const frame = this.#o.wire?.frameView(s, seq, delivered, storedAt) ??
       encodeFrame(f64, base, this.#o.history.layout, this.#o.symbols[s], seq, storedAt);
-    this.#publisher!.publish(s, busFramePayload(frame, epoch));
+    publisher.publish(s, busFramePayload(frame, epoch));
   }
 
   /** Dashboard half: one frame of symbol `s` from the bus. */
@@ -733,11 +733,7 @@ export class BusNode {
     }
     const received = slot[FRAME_RECEIVE_TIME];
     if (info.epoch > last) {
-      if (last !== 0) {
-        this.counters.epochChanges++;
-        this.#o.hub.skipSeq(s);
-      }
-      this.#epochs[s] = info.epoch;
+      this.#newEpoch(s, info.epoch);
     } else if (received <= this.#lastReceive[s]) {
       this.counters.duplicate++;
       return;
