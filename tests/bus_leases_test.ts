@@ -22,15 +22,32 @@ import {
   until,
 } from "./fixtures/lease_fixture.ts";
 
+/** Start node-a and node-b into `nodes` and wait until they hold 4 of the 8 partitions each. */
+async function startBalancedPair(
+  url: string,
+  log: [number, number][],
+  nodes: LeaseNode[],
+): Promise<void> {
+  nodes.push(await startLeaseNode(url, "node-a", {}, log));
+  nodes.push(await startLeaseNode(url, "node-b", {}, log));
+  await until(
+    "4 partitions each",
+    () => coveredOnce(nodes) && nodes.every((n) => n.leases.heldPartitions().length === 4),
+  );
+}
+
 Deno.test("leases: two nodes share 8 partitions, each held by exactly one, never by both", async () => {
   const server = await startNatsServer();
   const log: [number, number][] = [];
   const nodes: LeaseNode[] = [];
   try {
-    nodes.push(await startLeaseNode(server.url, "node-a", {}, log));
+    // A 6 s TTL: "no churn" below must not depend on the machine never stalling for
+    // TTL − margin (1.6 s at the fixture's 2 s; 4.8 s here), and the sampling spans 2.5 rounds.
+    const slow = { ttlMs: 6000 };
+    nodes.push(await startLeaseNode(server.url, "node-a", slow, log));
     // Alone, the first node takes everything (someone must).
     assert.deepEqual(nodes[0].leases.heldPartitions(), [0, 1, 2, 3, 4, 5, 6, 7]);
-    nodes.push(await startLeaseNode(server.url, "node-b", {}, log));
+    nodes.push(await startLeaseNode(server.url, "node-b", slow, log));
     const sampler = new OverlapSampler(nodes);
     // Fair share: node-a hands back its excess, node-b takes it.
     await until(
@@ -39,7 +56,7 @@ Deno.test("leases: two nodes share 8 partitions, each held by exactly one, never
     );
     // Keep sampling over several renewal rounds of both.
     const renewed = nodes.map((n) => n.leases.counters.holds);
-    await new Promise((r) => setTimeout(r, 3000));
+    await new Promise((r) => setTimeout(r, 5000));
     assert.ok(coveredOnce(nodes), describeNodes(nodes));
     assert.deepEqual(nodes.map((n) => n.leases.counters.holds), renewed, "no churn once balanced");
     sampler.stop();
@@ -65,12 +82,7 @@ Deno.test("leases: a node that stops renewing fences itself, the other takes all
   const log: [number, number][] = [];
   const nodes: LeaseNode[] = [];
   try {
-    nodes.push(await startLeaseNode(server.url, "node-a", {}, log));
-    nodes.push(await startLeaseNode(server.url, "node-b", {}, log));
-    await until(
-      "4 partitions each",
-      () => coveredOnce(nodes) && nodes.every((n) => n.leases.heldPartitions().length === 4),
-    );
+    await startBalancedPair(server.url, log, nodes);
     const [a, b] = nodes;
     const aHeld = a.leases.heldPartitions();
     const aLost = a.lost.length;
@@ -104,12 +116,7 @@ Deno.test("leases: a clean release deletes the keys, so the other node takes the
   const log: [number, number][] = [];
   const nodes: LeaseNode[] = [];
   try {
-    nodes.push(await startLeaseNode(server.url, "node-a", {}, log));
-    nodes.push(await startLeaseNode(server.url, "node-b", {}, log));
-    await until(
-      "4 partitions each",
-      () => coveredOnce(nodes) && nodes.every((n) => n.leases.heldPartitions().length === 4),
-    );
+    await startBalancedPair(server.url, log, nodes);
     const [a, b] = nodes;
     const aHeld = a.leases.heldPartitions();
     const aLost = a.lost.length;
@@ -143,12 +150,7 @@ Deno.test("leases: NATS down longer than the TTL fences both nodes; after the re
   const log: [number, number][] = [];
   const nodes: LeaseNode[] = [];
   try {
-    nodes.push(await startLeaseNode(server.url, "node-a", {}, log));
-    nodes.push(await startLeaseNode(server.url, "node-b", {}, log));
-    await until(
-      "4 partitions each",
-      () => coveredOnce(nodes) && nodes.every((n) => n.leases.heldPartitions().length === 4),
-    );
+    await startBalancedPair(server.url, log, nodes);
     const sampler = new OverlapSampler(nodes);
     const epochsBefore = log.length;
     const lostBefore = nodes.map((n) => n.lost.length);
