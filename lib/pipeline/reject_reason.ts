@@ -43,6 +43,11 @@ export const RejectReason = {
    * larger than the whole ring.
    */
   BufferOverflow: 12,
+  /**
+   * Venues with a book checksum (OKX, Kraken): the book after applying the
+   * message does not match the checksum the venue sent (the symbol resyncs).
+   */
+  ChecksumMismatch: 13,
 } as const;
 
 /** One of the {@link RejectReason} values. */
@@ -63,6 +68,7 @@ export const REJECT_REASON_NAMES: readonly string[] = [
   "sequence_gap",
   "before_snapshot",
   "buffer_overflow",
+  "checksum_mismatch",
 ];
 
 /** Number of reason codes, including `Ok`. */
