@@ -12,6 +12,10 @@
  *   the venue's checksum, and answers with a {@link VenueSyncResult} code.
  *   It writes a symbol's top levels into a book slot on request.
  *
+ * Binance spot and Binance USD-M are not behind this interface: both are
+ * diff streams with REST snapshots and run in the `Ingestor` (`ingestor.ts`,
+ * option `venue`).
+ *
  * Symbol ids are the index of the native symbol in the list given to
  * {@link VenueProtocol.createSync}; the runtime maps them to the service's ids.
  *
@@ -108,8 +112,6 @@ export interface VenueProtocol {
   readonly maxSymbolsPerConnection: number;
   /** Keep-alive the client must send, or undefined when the server pings. */
   readonly keepalive?: { readonly text: string; readonly everyMs: number };
-  /** Whether a resync needs a REST snapshot (Binance USD-M) rather than a resubscribe. */
-  readonly restSnapshots: boolean;
   /** The URL of a connection carrying these native symbols, from the base URL (production or simulated). */
   connectUrl(baseUrl: string, symbols: readonly string[]): string;
   /** Messages to send once connected (none when the URL subscribes). */
