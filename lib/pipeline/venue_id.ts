@@ -163,17 +163,41 @@ export function parseVenueSymbol(raw: string): VenueSymbol {
 }
 
 /**
- * The venue of a service symbol name (`okx:btc-usdt` → `okx`, `btcusdt` → `binance`).
+ * Prefix of a consolidated instrument's service name (`x:btc-usdt`, shown
+ * `X:BTC-USDT`): an instrument made of several venues' books
+ * (`--consolidate`), analysed and shown like any symbol but never connected.
+ */
+export const CONSOLIDATED_PREFIX = "x:";
+
+/**
+ * Whether a service symbol name is a consolidated instrument ({@link CONSOLIDATED_PREFIX}).
+ *
+ * @example
+ * ```ts
+ * import { isConsolidatedName } from "./venue_id.ts";
+ * isConsolidatedName("x:btc-usdt"); // true
+ * isConsolidatedName("okx:btc-usdt"); // false
+ * ```
+ */
+export function isConsolidatedName(name: string): boolean {
+  return name.length > 2 && (name.charCodeAt(0) | 0x20) === 0x78 && name.charCodeAt(1) === 0x3a;
+}
+
+/**
+ * The venue of a service symbol name (`okx:btc-usdt` → `okx`, `btcusdt` →
+ * `binance`); undefined for a consolidated instrument (`x:…`) or an unknown
+ * prefix: no venue connects those.
  *
  * @example
  * ```ts
  * import { venueOf } from "./venue_id.ts";
  * venueOf("bybit:btcusdt"); // "bybit"
+ * venueOf("x:btc-usdt"); // undefined
  * ```
  */
-export function venueOf(name: string): VenueId {
+export function venueOf(name: string): VenueId | undefined {
   const colon = name.indexOf(":");
   if (colon < 0) return "binance";
   const v = name.slice(0, colon).toLowerCase();
-  return (VENUE_IDS as readonly string[]).includes(v) ? v as VenueId : "binance";
+  return (VENUE_IDS as readonly string[]).includes(v) ? v as VenueId : undefined;
 }

@@ -47,7 +47,10 @@ export const VenueSyncResult = {
    * Rejected and the symbol's book is no longer trusted (a sequence gap or a
    * checksum mismatch): {@link VenueSync.reason} says why; the book was
    * cleared and the runtime must get a fresh snapshot
-   * ({@link VenueProtocol.resubscribe}, or REST for venues that need it).
+   * ({@link VenueProtocol.resubscribe}; when that gives no message, by
+   * reconnecting). `symbolId` -1 means every symbol of the connection (a
+   * per-connection sequence, as Coinbase's `sequence_num`, broke): the
+   * runtime reconnects.
    */
   Resync: 3,
   /** A venue error message ({@link VenueSync.errorText} holds it). */
@@ -77,6 +80,14 @@ export interface VenueSyncOptions {
 export interface VenueSync {
   /** After {@link VenueSync.handle}: the symbol id the message was for, or -1. */
   readonly symbolId: number;
+  /**
+   * After an `Applied`: the ids whose books changed are
+   * `changed[0 .. changedCount)` (usually one, the same as `symbolId`; a
+   * venue that batches several symbols in one message lists each once).
+   */
+  readonly changed: Int32Array;
+  /** See {@link VenueSync.changed}. */
+  readonly changedCount: number;
   /** After a `Rejected` or `Resync`: the `RejectReason` code. */
   readonly reason: number;
   /** After a `VenueError`: the venue's message, for the log. */
