@@ -1,5 +1,6 @@
 /**
- * The HTTP client of Binance REST depth snapshots (`GET /api/v3/depth`) under
+ * The HTTP client of Binance REST depth snapshots (`GET /api/v3/depth`, or
+ * `GET /fapi/v1/depth` for USD-M futures: option `venue`) under
  * the exchange's rate rules: a request-weight budget that holds in every
  * sliding window ({@linkcode WeightWindow}; also honouring the server's
  * `X-MBX-USED-WEIGHT-1M` header), a queue that staggers
@@ -23,7 +24,11 @@
  */
 
 import { Backoff } from "../pipeline/backoff.ts";
-import { depthRequestWeight } from "../pipeline/depth_request_weight.ts";
+import {
+  DEPTH_REQUEST_RULES,
+  type DepthRequestVenue,
+  depthRequestWeight,
+} from "../pipeline/depth_request_weight.ts";
 import type { DepthSnapshot } from "./depth_snapshot.ts";
 import { parseDepthSnapshot } from "./snapshot_parser.ts";
 import { WeightWindow } from "./weight_window.ts";
@@ -32,6 +37,12 @@ import { WeightWindow } from "./weight_window.ts";
 export interface RestClientOptions {
   /** REST base URL without path, e.g. `https://api.binance.com` (`http:` or `https:`). */
   restUrl: string;
+  /**
+   * Whose snapshots: `"binance"` (spot, `/api/v3/depth`) or `"binance-usdm"`
+   * (USD-M futures, `/fapi/v1/depth`); sets the request path, the limits
+   * served and their weights (`depth_request_weight.ts`). Default `"binance"`.
+   */
+  venue?: DepthRequestVenue;
   /** Exchange weight limit per window. Default 6000. */
   weightLimit?: number;
   /** Fraction of `weightLimit` kept unused as a safety margin, in [0, 1). Default 0.2 (use at most 4800). */
@@ -135,6 +146,8 @@ export class RestClient {
   deduplicated = 0;
 
   #restUrl: string;
+  #venue: DepthRequestVenue;
+  #path: string;
   #budget: number;
   #window: WeightWindow;
   #minGapMs: number;
@@ -167,6 +180,7 @@ export class RestClient {
   constructor(options: RestClientOptions) {
     const {
       restUrl,
+      venue = "binance",
       weightLimit = 6000,
       weightMargin = 0.2,
       weightWindowMs = 60_000,
@@ -210,7 +224,14 @@ export class RestClient {
     check("retryAfterDefaultMs", retryAfterDefaultMs, 0);
     check("banDefaultMs", banDefaultMs, 0);
     check("banMaxMs", banMaxMs, banDefaultMs);
+    if (venue !== "binance" && venue !== "binance-usdm") {
+      throw new TypeError(
+        `RestClient: venue must be "binance" or "binance-usdm", got ${JSON.stringify(venue)}`,
+      );
+    }
     this.#restUrl = restUrl.replace(/\/+$/, "");
+    this.#venue = venue;
+    this.#path = DEPTH_REQUEST_RULES[venue].path;
     this.#budget = Math.floor(weightLimit * (1 - weightMargin));
     this.#window = new WeightWindow({ budget: this.#budget, windowMs: weightWindowMs });
     this.#minGapMs = minGapMs;
@@ -260,7 +281,8 @@ export class RestClient {
    * queued or in flight, returns its promise (with the limit it was asked with).
    *
    * @param symbol Symbol in any case, e.g. `btcusdt`.
-   * @param limit Levels per side, 1 to 5000. Default 1000 (weight 50).
+   * @param limit Levels per side: 1 to 5000 (spot), or one of 5, 10, 20, 50,
+   *   100, 500, 1000 (USD-M). Default 1000 (weight 50 on spot, 20 on USD-M).
    * @returns The parsed snapshot (with its response body in `body` when the
    *   client keeps bodies, option `keepBody`); rejects after `maxAttempts` failures, on a non-retryable status, or on close.
    * @throws {TypeError} If the symbol is not alphanumeric.
@@ -282,7 +304,7 @@ export class RestClient {
       this.deduplicated++;
       return existing.promise;
     }
-    const weight = depthRequestWeight(limit);
+    const weight = depthRequestWeight(limit, this.#venue);
     if (weight > this.#budget) {
       throw new RangeError(
         `RestClient: a depth request with limit ${limit} weighs ${weight}, more than the budget of ${this.#budget} per window`,
@@ -359,7 +381,7 @@ export class RestClient {
       timedOut = true;
       controller.abort(new DOMException("depth request timed out", "TimeoutError"));
     }, this.#timeoutMs);
-    const url = `${this.#restUrl}/api/v3/depth?symbol=${entry.key}&limit=${entry.limit}`;
+    const url = `${this.#restUrl}${this.#path}?symbol=${entry.key}&limit=${entry.limit}`;
     try {
       const response = await fetch(url, {
         signal: controller.signal,

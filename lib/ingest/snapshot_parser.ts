@@ -1,5 +1,6 @@
 /**
- * Parses REST depth snapshot bodies (`GET /api/v3/depth`) into numbers, with
+ * Parses REST depth snapshot bodies (`GET /api/v3/depth`, and USD-M futures'
+ * `GET /fapi/v1/depth`, whose `E` becomes the snapshot's event time) into numbers, with
  * every field checked: an error names the symbol, the field and the value
  * that was wrong and what was expected.
  *
@@ -54,15 +55,23 @@ export function parseDepthSnapshot(text: string, symbol = "?"): DepthSnapshot {
   if (typeof body !== "object" || body === null || Array.isArray(body)) {
     fail("expected a JSON object", body);
   }
-  const { lastUpdateId, bids, asks } = body as Record<string, unknown>;
+  const { lastUpdateId, bids, asks, E } = body as Record<string, unknown>;
   if (typeof lastUpdateId !== "number" || !Number.isSafeInteger(lastUpdateId) || lastUpdateId < 0) {
     fail("lastUpdateId must be a non-negative integer", lastUpdateId);
   }
-  return {
+  const snapshot: DepthSnapshot = {
     lastUpdateId: lastUpdateId as number,
     bids: parseLevels(bids, "bids", fail),
     asks: parseLevels(asks, "asks", fail),
   };
+  // USD-M futures snapshots carry the exchange time `E` (spot ones do not).
+  if (E !== undefined) {
+    if (typeof E !== "number" || !Number.isSafeInteger(E) || E < 0) {
+      fail("E (futures event time) must be a non-negative integer of epoch ms", E);
+    }
+    snapshot.eventTime = E as number;
+  }
+  return snapshot;
 }
 
 function parseLevels(
