@@ -56,8 +56,16 @@ export interface DepthIngestOptions {
   symbols: readonly string[];
   /** The raw ring; this object is its producer. Required. */
   ring: SpscRing;
-  /** Shared counters; row `symbols.length` counts frames of no known symbol. Required. */
+  /** Shared counters; row `unknownRow` counts frames of no known symbol. Required. */
   counters: PipelineCounters;
+  /**
+   * The service-wide id of each symbol (index = its id here): the counter row
+   * and the frame's `BOOK_SYMBOL_ID` (an ingest of one venue of a multi-venue
+   * symbol list). Default: the id itself.
+   */
+  rows?: ArrayLike<number>;
+  /** The counter row of frames that name no known symbol. Default `symbols.length`. */
+  unknownRow?: number;
   /** Book levels per side. Default 20. */
   levels?: number;
   /** How long to wait for space when the ring's policy is `block`, ms. Default 1000. */
@@ -102,6 +110,8 @@ export class DepthIngest {
   readonly #tracker: UpdateIdTracker;
   /** 1 while a symbol's next accepted frame is its first since a (re)connect. */
   readonly #resynced: Uint8Array;
+  /** Service-wide id of each symbol id (option `rows`). */
+  readonly #rows: Int32Array;
   readonly #unknownRow: number;
   readonly #reserveTimeoutMs: number;
 
@@ -109,7 +119,8 @@ export class DepthIngest {
    * Creates the parser and the per-symbol update-id tracker for the ring.
    *
    * @param options see {@link DepthIngestOptions}.
-   * @throws RangeError when the ring's slots are too small for `levels`.
+   * @throws RangeError when the ring's slots are too small for `levels`, or
+   *   `rows` does not give one row per symbol.
    */
   constructor(options: DepthIngestOptions) {
     this.layout = new BookSlotLayout(options.levels ?? 20);
@@ -126,13 +137,21 @@ export class DepthIngest {
     });
     this.#tracker = new UpdateIdTracker(options.symbols.length);
     this.#resynced = new Uint8Array(options.symbols.length).fill(1);
-    this.#unknownRow = options.symbols.length;
+    const n = options.symbols.length;
+    if (options.rows !== undefined && options.rows.length !== n) {
+      throw new RangeError(`rows must give one row per symbol (${n}), got ${options.rows.length}`);
+    }
+    this.#rows = options.rows === undefined
+      ? Int32Array.from({ length: n }, (_, i) => i)
+      : Int32Array.from(options.rows);
+    this.#unknownRow = options.unknownRow ?? n;
     this.#reserveTimeoutMs = options.reserveTimeoutMs ?? 1000;
   }
 
   /**
    * Handle one text message received at `receivedAt` (epoch ms). Returns the
-   * symbol id of an accepted frame, {@link DEPTH_INGEST_REJECTED} for a
+   * symbol id (index in `symbols`; the frame and the counters carry its row,
+   * option `rows`) of an accepted frame, {@link DEPTH_INGEST_REJECTED} for a
    * counted rejection, or {@link DEPTH_INGEST_CONTROL} for a control message.
    */
   handle(text: string, receivedAt: number): number {
@@ -163,7 +182,7 @@ export class DepthIngest {
         reason = this.#tracker.check(symbolId, f64[at + BOOK_LAST_UPDATE_ID]);
       }
     }
-    const row = symbolId >= 0 ? symbolId : this.#unknownRow;
+    const row = symbolId >= 0 ? this.#rows[symbolId] : this.#unknownRow;
     c.add(c.ingestSymbol(row, INGEST_RECEIVED), 1);
     if (reason !== RejectReason.Ok) {
       c.add(c.rejected(row, reason), 1);
@@ -175,10 +194,11 @@ export class DepthIngest {
       f64[at + BOOK_FLAGS] = BOOK_FLAG_RESYNCED;
       this.#resynced[symbolId] = 0;
     }
+    f64[at + BOOK_SYMBOL_ID] = row;
     f64[at + BOOK_RECEIVE_TIME] = receivedAt;
     f64[at + BOOK_PARSED_TIME] = performance.timeOrigin + performance.now();
     ring.commit();
-    c.add(c.ingestSymbol(symbolId, INGEST_ACCEPTED), 1);
+    c.add(c.ingestSymbol(row, INGEST_ACCEPTED), 1);
     return symbolId;
   }
 

@@ -30,6 +30,27 @@
  * The raw ring overflows by dropping the oldest frame; {@link OverflowLog}
  * reports drops with escalating severity.
  *
+ * ## Venues: Binance spot and Binance USD-M futures
+ * An Ingestor runs one Binance venue (option `venue`, `binance_venue.ts`):
+ * of the service-wide symbol list it connects only the symbols of its venue
+ * (`btcusdt` for spot, `binance-usdm:btcusdt` for USD-M; consolidated `x:`
+ * instruments and other venues' symbols never), names their streams by the
+ * native symbol (`btcusdt@depth@100ms`, on USD-M's routed
+ * `/public/stream` path), and writes frames and counter rows under the
+ * service-wide ids, so two Ingestors (one per venue) can share one symbol
+ * list, raw ring (the same `SpscRing` object: both produce on one thread) and
+ * counters. The unknown-symbol row (`symbols.length`) is shared. Each adds
+ * the growth of its own totals to the shared words; the diff gauges of all
+ * Ingestors writing one counters buffer on this thread are combined (books
+ * synced summed, the longest ETA). USD-M differs from spot in its REST
+ * snapshot (`GET /fapi/v1/depth`, limits 5–1000, weight 2–20, 2,400 a minute;
+ * `depth_request_weight.ts`) and its diff chain (`pu == prev u`,
+ * `DiffParserOptions.chain`); its partial streams (`depth20` mode) carry the
+ * diff-event envelope, which the partial-book parser reads (`u` is the
+ * update id). An Ingestor whose venue has no symbol in the list does nothing
+ * (no connection, no timer, no counter). Recording (`tap`) and replay are
+ * Binance spot only.
+ *
  * ## Owned partitions (scale-out, docs/design.md §10)
  * With `partitionOf` and `owned` (an {@link OwnedPartitions} buffer the main
  * thread writes as it gains and loses partition leases), only the symbols of
@@ -99,7 +120,12 @@ import {
   INGEST_STARTED,
   PipelineCounters,
 } from "../pipeline/pipeline_counters.ts";
-import { BOOK_PARSED_TIME, BOOK_RECEIVE_TIME, BookSlotLayout } from "../pipeline/book_slot.ts";
+import {
+  BOOK_PARSED_TIME,
+  BOOK_RECEIVE_TIME,
+  BOOK_SYMBOL_ID,
+  BookSlotLayout,
+} from "../pipeline/book_slot.ts";
 import { ConnectionPool } from "./connection_pool.ts";
 import { isControlMessage } from "./depth_parser.ts";
 import { DiffParser } from "./diff_parser.ts";
@@ -111,7 +137,18 @@ import { RestClient } from "./rest_client.ts";
 import { SymbolTable } from "./symbol_table.ts";
 import { OverflowLog } from "./overflow_log.ts";
 import { DepthIngest } from "./depth_ingest.ts";
-import { depthRequestWeight } from "../pipeline/depth_request_weight.ts";
+import {
+  DEPTH_REQUEST_RULES,
+  depthRequestLimit,
+  type DepthRequestVenue,
+  depthRequestWeight,
+} from "../pipeline/depth_request_weight.ts";
+import {
+  binanceStreamBase,
+  type BinanceVenue,
+  binanceVenueSymbols,
+  checkBinanceVenue,
+} from "./binance_venue.ts";
 import { WatchFlags } from "../pipeline/watch_flags.ts";
 import { OwnedPartitions } from "../pipeline/owned_partitions.ts";
 import type { MessageFeed } from "./message_feed.ts";
@@ -143,15 +180,35 @@ export interface IngestReplayOptions {
 
 /** Options of {@link Ingestor}. */
 export interface IngestorOptions {
-  /** Lower-case symbols; id = index. Required. */
+  /**
+   * The service's lower-case symbols (`btcusdt`, `binance-usdm:btcusdt`,
+   * `okx:btc-usdt`, `x:btc-usdt`); id = index. Only those of `venue` are
+   * connected. Required.
+   */
   symbols: readonly string[];
-  /** The raw ring (this side is its only producer). Required. */
+  /**
+   * The Binance venue this Ingestor runs: `"binance"` (spot) or
+   * `"binance-usdm"` (USD-M futures); module docs, "Venues". Default `"binance"`.
+   */
+  venue?: BinanceVenue;
+  /**
+   * The raw ring (this side is its only producer; Ingestors of several venues
+   * in one worker share the same `SpscRing` object). Required.
+   */
   rawRing: SpscRing;
   /** Shared counters; symbol row `symbols.length` collects frames of no known symbol. Required. */
   counters: PipelineCounters;
-  /** WebSocket base URL, e.g. `wss://stream.binance.com:9443`. Required. */
+  /**
+   * WebSocket base URL, e.g. `wss://stream.binance.com:9443` (spot; streams at
+   * `/stream`) or `wss://fstream.binance.com` (USD-M: host only, streams at
+   * `/public/stream`). Required.
+   */
   wsUrl: string;
-  /** REST base URL (diff mode snapshots), e.g. `https://api.binance.com`. Required in diff mode. */
+  /**
+   * REST base URL (diff mode snapshots), e.g. `https://api.binance.com` (spot,
+   * `/api/v3/depth`) or `https://fapi.binance.com` (USD-M, `/fapi/v1/depth`).
+   * Required in diff mode.
+   */
   restUrl?: string;
   /** `"depth20"` (partial book, default) or `"diff"` (local book from diff events). */
   stream?: DepthStream;
@@ -165,9 +222,17 @@ export interface IngestorOptions {
   backoffCapMs?: number;
   /** Where warnings go. Default `console`. */
   log?: Pick<Console, "warn" | "error">;
-  /** Diff mode: levels per side of each REST snapshot (the request's `limit`, 1 to 5000, at least `levels`). Default 100 (weight 5). */
+  /**
+   * Diff mode: levels per side of each REST snapshot (the request's `limit`,
+   * 1 to 5000, at least `levels`). USD-M serves 5, 10, 20, 50, 100, 500 and
+   * 1000 only: the smallest of those at least this deep is asked (1000 at
+   * most). Default 100 (weight 5).
+   */
   snapshotDepth?: number;
-  /** Diff mode: the exchange's REST weight limit per minute for this IP; 80 % of it is used. Default 6000. */
+  /**
+   * Diff mode: the exchange's REST weight limit per minute for this IP; 80 %
+   * of it is used. Default the venue's: 6000 (spot), 2400 (USD-M).
+   */
   restWeightLimit?: number;
   /** Diff mode: a {@link WatchFlags} buffer (written by the main thread); watched symbols are snapshotted first. Optional. */
   watch?: SharedArrayBuffer;
@@ -235,8 +300,6 @@ export const BOOK_SNAPSHOT_INTERVAL_MS = 300_000;
 export const SNAPSHOT_IN_FLIGHT = 8;
 /** Diff mode: snapshot requests handed to the REST client ahead of time (the rest wait in DiffSync, in priority order). */
 export const SNAPSHOT_QUEUE = 2;
-/** Diff mode: the deepest snapshot the exchange serves (`limit` 5000). */
-const MAX_SNAPSHOT_DEPTH = 5000;
 /** Diff mode: how much closer than the pace two snapshot starts may be (making up for late timers; the weight window is the hard cap). */
 export const PACE_CATCH_UP = 0.2;
 /** Diff mode: fraction of the REST weight limit kept unused (for other clients of the IP, clock skew). */
@@ -244,7 +307,7 @@ export const REST_WEIGHT_MARGIN = 0.2;
 
 /**
  * Diff mode: the snapshot pace — ms between two snapshot requests of
- * `snapshotDepth` levels so that they spend the budget (the limit less
+ * `snapshotDepth` levels (weights of `venue`, default spot) so that they spend the budget (the limit less
  * {@link REST_WEIGHT_MARGIN}) evenly: `60000 / ⌊budget / weight⌋`, i.e. as
  * many requests per minute as fit whole. Infinity when not one fits.
  *
@@ -253,16 +316,39 @@ export const REST_WEIGHT_MARGIN = 0.2;
  * import { snapshotPaceMs } from "./ingestor.ts";
  * snapshotPaceMs(100, 6000); // 62.5: weight 5 against 4800 per minute, 16 per second
  * snapshotPaceMs(1000, 6000); // 625
+ * snapshotPaceMs(1000, 2400, "binance-usdm"); // 625: weight 20 against 1920
  * ```
  */
-export function snapshotPaceMs(snapshotDepth: number, restWeightLimit: number): number {
+export function snapshotPaceMs(
+  snapshotDepth: number,
+  restWeightLimit: number,
+  venue: DepthRequestVenue = "binance",
+): number {
   const budget = Math.floor(restWeightLimit * (1 - REST_WEIGHT_MARGIN));
-  return 60_000 / Math.floor(budget / depthRequestWeight(snapshotDepth));
+  return 60_000 / Math.floor(budget / depthRequestWeight(snapshotDepth, venue));
 }
 
 const HOUSEKEEPING_MS = 100;
 /** Diff mode: how often due books are written, so a frame waits at most this long past its 100 ms. */
 const EMIT_TICK_MS = 10;
+
+/**
+ * The parts of the whole-worker diff gauges (`INGEST_DIFF_SYNCED`,
+ * `INGEST_DIFF_ETA_MS`) per counters buffer: each running diff-mode Ingestor
+ * on this thread that writes the buffer (one per Binance venue) holds one
+ * `[books synced, ETA ms]` part from `start` to `stop`, and each housekeeping
+ * stores the books synced summed and the longest ETA (the venues' REST
+ * budgets are separate, their bring-ups run side by side). Entries go with
+ * their buffer.
+ */
+const DIFF_PROGRESS = new WeakMap<SharedArrayBuffer, Set<Float64Array>>();
+
+/** The parts of the diff gauges of `counters` (created empty on first use). */
+function diffProgressParts(counters: PipelineCounters): Set<Float64Array> {
+  let parts = DIFF_PROGRESS.get(counters.buffer);
+  if (parts === undefined) DIFF_PROGRESS.set(counters.buffer, parts = new Set());
+  return parts;
+}
 
 /**
  * Owns the exchange connections and writes accepted frames into the raw ring.
@@ -279,15 +365,23 @@ export class Ingestor {
   readonly #ring: SpscRing;
   readonly #counters: PipelineCounters;
   readonly #layout: BookSlotLayout;
+  /** This Ingestor's symbols (its venue's), native lower-case names; the ids below index them. */
   readonly #symbols: readonly string[];
+  /** The service-wide id (frame symbol id, counter row) of each of {@link Ingestor.#symbols}. */
+  readonly #rows: Int32Array;
   readonly #unknownRow: number;
-  readonly #pool: MessageFeed;
+  readonly #venue: BinanceVenue;
+  /** No symbol of the venue: nothing is built, started or counted. */
+  readonly #idle: boolean;
+  readonly #pool!: MessageFeed;
   /** The live connections (undefined in a replay). */
   readonly #live: ConnectionPool | undefined;
   /** Set in a replay: the feed and its position (the replay clock). */
   readonly #replay: { feed: ReplayFeed; status: ReplayStatus } | undefined;
-  readonly #depth: DepthIngest;
-  readonly #overflow: OverflowLog;
+  readonly #depth!: DepthIngest;
+  readonly #overflow!: OverflowLog;
+  /** This Ingestor's part of the diff gauges (books synced, ETA ms), see {@link diffProgressParts}. */
+  readonly #progress = new Float64Array(2);
   readonly #diff?: {
     parser: DiffParser;
     event: DiffEvent;
@@ -297,6 +391,8 @@ export class Ingestor {
     budget: number;
     gapMs: number;
     watch?: Uint8Array;
+    /** The watch flags by this Ingestor's ids, when they are not the service's (refreshed before use). */
+    localWatch?: Uint8Array;
   };
   #timer: ReturnType<typeof setInterval> | undefined;
   #emitTimer: ReturnType<typeof setInterval> | undefined;
@@ -311,9 +407,9 @@ export class Ingestor {
   /** The last receive time tapped (records made between messages never go before it). */
   #lastTapAt = -Infinity;
   /** With a tap: the feed state last reported per symbol (a disconnect is a change to Connecting). */
-  readonly #tapFeedState: Uint8Array | undefined;
+  readonly #tapFeedState: Uint8Array | undefined = undefined;
   /** Diff mode with a tap: per symbol, the receive time from which its next book snapshot is due. */
-  readonly #nextBookSnapshot: Float64Array | undefined;
+  readonly #nextBookSnapshot: Float64Array | undefined = undefined;
   /** Diff mode with a tap: {@link IngestorOptions.snapshotIntervalMs}. */
   readonly #bookSnapshotMs: number;
   /** Records the tap threw on (each lost; the first logged). */
@@ -333,7 +429,8 @@ export class Ingestor {
    * Validates the options and builds the connections; connects on {@link Ingestor.start}.
    *
    * @param options see {@link IngestorOptions}.
-   * @throws TypeError / RangeError on bad options (unknown symbols, missing REST URL in diff mode).
+   * @throws TypeError / RangeError on bad options (unknown symbols, missing REST URL in diff mode,
+   *   an unknown venue, a USD-M `wsUrl` with a path, a tap or replay for USD-M).
    */
   constructor(options: IngestorOptions) {
     this.#ring = options.rawRing;
@@ -341,7 +438,11 @@ export class Ingestor {
     this.#onFenced = options.onFenced;
     this.#counters = options.counters;
     this.#published = new Float64Array(options.counters.buffer.byteLength / 4);
-    this.#symbols = options.symbols;
+    const venue = checkBinanceVenue(options.venue ?? "binance");
+    this.#venue = venue;
+    const own = binanceVenueSymbols(options.symbols, venue);
+    this.#symbols = own.natives;
+    this.#rows = own.rows;
     this.#unknownRow = options.symbols.length;
     const stream = options.stream ?? "depth20";
     const tap = options.tap;
@@ -353,43 +454,62 @@ export class Ingestor {
         `snapshotIntervalMs must be a positive integer of ms, got ${options.snapshotIntervalMs}`,
       );
     }
+    if (venue !== "binance" && (tap !== undefined || options.replay !== undefined)) {
+      throw new TypeError(
+        `${venue}: recording (tap) and replay are for Binance spot only; ` +
+          `give them to the "binance" Ingestor and none to the ${venue} one`,
+      );
+    }
+    this.#idle = own.natives.length === 0;
+    if (this.#idle) {
+      // Nothing of this venue in the list: no connection, timer or counter.
+      this.#layout = new BookSlotLayout(options.levels ?? 20);
+      return;
+    }
+    const symbols = own.natives;
     if (tap !== undefined) {
-      this.#tapFeedState = new Uint8Array(options.symbols.length).fill(FeedState.Connecting);
+      this.#tapFeedState = new Uint8Array(symbols.length).fill(FeedState.Connecting);
       // 0: the first message of each symbol checks; its book is not synced yet then.
-      if (stream === "diff") this.#nextBookSnapshot = new Float64Array(options.symbols.length);
+      if (stream === "diff") this.#nextBookSnapshot = new Float64Array(symbols.length);
     }
     const levels = options.levels ?? 20;
     // What every connection subscribes to; a frame of any other stream is unknown_stream.
     const streamSuffix = stream === "diff" ? "@depth@100ms" : `@depth${levels}@100ms`;
     this.#depth = new DepthIngest({
-      symbols: options.symbols,
+      symbols,
+      rows: this.#rows,
+      unknownRow: this.#unknownRow,
       ring: options.rawRing,
       counters: options.counters,
       levels,
       subscribedSuffix: streamSuffix,
     });
     this.#layout = this.#depth.layout;
-    const table = new SymbolTable(options.symbols);
+    const table = new SymbolTable(symbols);
     this.#overflow = new OverflowLog({ queue: "raw", log: options.log ?? console });
     if (stream === "diff") {
       // A replay never asks REST: its snapshots come from the recording.
       const restUrl = options.replay ? options.restUrl ?? "http://127.0.0.1" : options.restUrl;
       if (!restUrl) throw new TypeError("diff mode needs restUrl for snapshots");
-      const depth = options.snapshotDepth ?? 100;
-      const limit = options.restWeightLimit ?? 6000;
-      const gapMs = snapshotPaceMs(depth, limit);
+      const asked = options.snapshotDepth ?? 100;
+      // Spot serves any limit (a bad one is refused below); USD-M a few.
+      const depth = venue === "binance" ? asked : depthRequestLimit(asked, venue);
+      const limit = options.restWeightLimit ?? DEPTH_REQUEST_RULES[venue].weightLimit;
+      const gapMs = snapshotPaceMs(depth, limit, venue);
       if (gapMs === Infinity) {
         throw new RangeError(
-          `a snapshot of ${depth} levels weighs ${depthRequestWeight(depth)}, more than ${
+          `a snapshot of ${depth} levels weighs ${depthRequestWeight(depth, venue)}, more than ${
             (1 - REST_WEIGHT_MARGIN) * 100
           } % of the REST weight limit ${limit}`,
         );
       }
       this.#diff = {
-        parser: new DiffParser(table, streamSuffix),
+        parser: new DiffParser(table, streamSuffix, {
+          chain: venue === "binance" ? "spot" : "usdm",
+        }),
         event: new DiffEvent(),
         sync: new DiffSync({
-          symbolCount: options.symbols.length,
+          symbolCount: symbols.length,
           // Levels beyond the seeded range are never trusted (DiffSync); room for twice
           // the seeded levels is plenty (the farthest go first when a side is full).
           // A deeper re-seed (#depthFor) grows the symbol's book to twice its depth.
@@ -402,6 +522,7 @@ export class Ingestor {
         }),
         rest: new RestClient({
           restUrl,
+          venue,
           weightLimit: limit,
           weightMargin: REST_WEIGHT_MARGIN,
           minGapMs: gapMs * (1 - PACE_CATCH_UP),
@@ -413,6 +534,9 @@ export class Ingestor {
         budget: Math.floor(limit * (1 - REST_WEIGHT_MARGIN)),
         gapMs,
         watch: options.watch ? WatchFlags.attach(options.watch).bytes : undefined,
+        localWatch: options.watch && symbols.length !== options.symbols.length
+          ? new Uint8Array(symbols.length)
+          : undefined,
       };
     }
     const staleMs = options.staleMs ?? 2000;
@@ -422,10 +546,10 @@ export class Ingestor {
       const status = ReplayStatus.attach(r.status);
       const ring = options.rawRing;
       // Room for what one record may write: one frame, or in diff mode every due book.
-      const need = Math.min(ring.capacity, stream === "diff" ? options.symbols.length + 1 : 1);
+      const need = Math.min(ring.capacity, stream === "diff" ? symbols.length + 1 : 1);
       const feed = new ReplayFeed({
         path: r.path,
-        symbols: options.symbols,
+        symbols,
         speed: r.speed,
         fromUs: r.fromUs,
         toUs: r.toUs,
@@ -444,10 +568,10 @@ export class Ingestor {
       this.#replay = { feed, status };
       this.#pool = feed;
     } else {
-      this.#pool = this.#live = this.#livePool(options, streamSuffix, staleMs, handle);
+      this.#pool = this.#live = this.#livePool(options, symbols, streamSuffix, staleMs, handle);
     }
     if (stream === "depth20" && this.#layout.levels !== 5 && this.#layout.levels !== 10) {
-      // Binance partial streams exist for 5, 10 and 20 levels only.
+      // Binance partial streams (spot and USD-M) exist for 5, 10 and 20 levels only.
       if (this.#layout.levels !== 20) {
         throw new RangeError(
           `depth20 mode needs --levels 5, 10 or 20 (Binance partial streams), got ${this.#layout.levels}`,
@@ -545,19 +669,23 @@ export class Ingestor {
   /** The live connections. */
   #livePool(
     options: IngestorOptions,
+    symbols: readonly string[],
     streamSuffix: string,
     staleMs: number,
     onMessage: (text: string, at: number) => void,
   ): ConnectionPool {
+    const global = options.partitionOf;
+    const rows = this.#rows;
     return new ConnectionPool({
-      baseUrl: options.wsUrl,
-      symbols: options.symbols,
+      baseUrl: binanceStreamBase(this.#venue, options.wsUrl),
+      symbols,
       streamSuffix,
       staleMs,
       backoffBaseMs: options.backoffBaseMs,
       backoffCapMs: options.backoffCapMs,
       maxStreamsPerConnection: options.maxStreamsPerConnection,
-      partitionOf: options.partitionOf,
+      // partitionOf is by service-wide id; the pool's ids are this Ingestor's.
+      partitionOf: global && Uint16Array.from(rows, (row) => global[row]),
       owned: options.owned && OwnedPartitions.attach(options.owned),
       onRelease: (id) => this.#onRelease(id),
       onMessage,
@@ -571,8 +699,10 @@ export class Ingestor {
     return this.#replay?.feed.finished ?? Promise.resolve();
   }
 
-  /** Open the connections and start housekeeping (counters, heartbeat, diff snapshots). */
+  /** Open the connections and start housekeeping (counters, heartbeat, diff snapshots); nothing when idle. */
   start(): void {
+    if (this.#idle) return;
+    if (this.#diff) diffProgressParts(this.#counters).add(this.#progress);
     this.#counters.store(this.#counters.ingest(INGEST_STARTED), 1);
     this.#pool.start();
     this.#timer = setInterval(() => this.#housekeeping(), HOUSEKEEPING_MS);
@@ -584,12 +714,14 @@ export class Ingestor {
 
   /** Close every connection and timer. Frames already committed stay in the ring. */
   async stop(): Promise<void> {
+    if (this.#idle) return;
     this.#stopping = true;
     clearInterval(this.#timer);
     clearInterval(this.#emitTimer);
     await this.#pool.close();
     if (this.#diff) await this.#diff.rest.close();
     if (!this.#fenced) this.#housekeeping();
+    diffProgressParts(this.#counters).delete(this.#progress);
   }
 
   /**
@@ -609,8 +741,11 @@ export class Ingestor {
     this.#stopping = true;
     clearInterval(this.#timer);
     clearInterval(this.#emitTimer);
-    this.#pool.close().catch(() => {});
-    this.#diff?.rest.close().catch(() => {});
+    if (!this.#idle) {
+      this.#pool.close().catch(() => {});
+      this.#diff?.rest.close().catch(() => {});
+      diffProgressParts(this.#counters).delete(this.#progress);
+    }
     this.#onFenced?.();
     return true;
   }
@@ -687,10 +822,12 @@ export class Ingestor {
     const at = ring.reserve();
     const now = this.#wallNow();
     this.#diff!.sync.writeFrame(symbolId, ring.f64, at, this.#layout, this.#emitNow());
+    const row = this.#rows[symbolId];
+    ring.f64[at + BOOK_SYMBOL_ID] = row;
     ring.f64[at + BOOK_RECEIVE_TIME] = receivedAt;
     ring.f64[at + BOOK_PARSED_TIME] = now;
     ring.commit();
-    this.#counters.add(this.#counters.ingestSymbol(symbolId, INGEST_ACCEPTED), 1);
+    this.#counters.add(this.#counters.ingestSymbol(row, INGEST_ACCEPTED), 1);
     this.#frames++;
   }
 
@@ -715,10 +852,13 @@ export class Ingestor {
       this.#pool.setResyncing(s, d.sync.isStale(s));
       // DiffSync keeps exact per-symbol event counters; publish their growth.
       const k = d.sync.readCounters(s, this.#scratchCounters ??= d.sync.counters(s));
-      this.#publish(c.ingestSymbol(s, INGEST_RECEIVED), k.received);
-      this.#publish(c.ingestSymbol(s, INGEST_COALESCED), k.coalesced);
-      c.store(c.ingestSymbol(s, INGEST_PENDING), (k.pending + k.buffered) | 0);
-      for (let r = 1; r < REJECT_REASON_COUNT; r++) this.#publish(c.rejected(s, r), k.rejected[r]);
+      const row = this.#rows[s];
+      this.#publish(c.ingestSymbol(row, INGEST_RECEIVED), k.received);
+      this.#publish(c.ingestSymbol(row, INGEST_COALESCED), k.coalesced);
+      c.store(c.ingestSymbol(row, INGEST_PENDING), (k.pending + k.buffered) | 0);
+      for (let r = 1; r < REJECT_REASON_COUNT; r++) {
+        this.#publish(c.rejected(row, r), k.rejected[r]);
+      }
       rangeResyncs += k.rangeResyncs;
       snapshotsApplied += k.snapshotsApplied;
       snapshotsTooOld += k.snapshotsTooOld;
@@ -728,8 +868,17 @@ export class Ingestor {
     const synced = d.sync.syncedCount;
     const remaining = (this.#live?.activeSymbols ?? this.#symbols.length) - synced;
     const eta = remaining === 0 ? 0 : remaining * d.gapMs + d.rest.blockedForMs;
-    c.store(c.ingest(INGEST_DIFF_SYNCED), synced);
-    c.store(c.ingest(INGEST_DIFF_ETA_MS), Math.min(Math.ceil(eta), 0x7fffffff));
+    this.#progress[0] = synced;
+    this.#progress[1] = eta;
+    // Whole-worker gauges: every diff Ingestor on this counters buffer has a part.
+    let allSynced = 0;
+    let longestEta = 0;
+    for (const part of diffProgressParts(c)) {
+      allSynced += part[0];
+      if (part[1] > longestEta) longestEta = part[1];
+    }
+    c.store(c.ingest(INGEST_DIFF_SYNCED), allSynced);
+    c.store(c.ingest(INGEST_DIFF_ETA_MS), Math.min(Math.ceil(longestEta), 0x7fffffff));
     this.#publish(c.ingest(INGEST_DIFF_RANGE_RESYNCS), rangeResyncs);
     this.#publish(c.ingest(INGEST_DIFF_SNAPSHOTS_APPLIED), snapshotsApplied);
     this.#publish(c.ingest(INGEST_DIFF_SNAPSHOTS_TOO_OLD), snapshotsTooOld);
@@ -747,8 +896,13 @@ export class Ingestor {
    */
   #requestSnapshots(): void {
     const d = this.#diff!;
+    const local = d.localWatch;
+    if (local !== undefined && d.watch !== undefined) {
+      // The watch flags are by service-wide id; DiffSync's ids are this Ingestor's.
+      for (let s = 0; s < local.length; s++) local[s] = d.watch[this.#rows[s]];
+    }
     while (!this.#stopping && !this.#replay && d.rest.queueLength < SNAPSHOT_QUEUE) {
-      const s = d.sync.takeSnapshotRequest(d.watch);
+      const s = d.sync.takeSnapshotRequest(local ?? d.watch);
       if (s < 0) break;
       // DiffSync marks `s` in flight until onSnapshot / onSnapshotFailed, so it
       // cannot be taken twice (a skipped take would leave it in flight forever).
@@ -773,20 +927,23 @@ export class Ingestor {
   /**
    * Snapshot depth of symbol `s`: `snapshotDepth`, ten times deeper for each
    * time the symbol's top left its seeded range (100 → 1000 → 5000, the
-   * exchange's maximum), as far as one request still fits the budget. A fast
+   * exchange's maximum; USD-M stops at 1000, and a depth it does not serve is
+   * rounded up to one it does), as far as one request still fits the budget. A fast
    * book thus pays for depth once and then resyncs rarely; quiet books stay
    * cheap.
    */
   #depthFor(s: number): number {
     const d = this.#diff!;
+    const venue = this.#venue;
+    const max = DEPTH_REQUEST_RULES[venue].maxLimit;
     let depth = d.depth;
     for (
       let k = d.sync.readCounters(s, this.#scratchCounters ??= d.sync.counters(s)).rangeResyncs;
-      k > 0 && depth < MAX_SNAPSHOT_DEPTH;
+      k > 0 && depth < max;
       k--
     ) {
-      const deeper = Math.min(MAX_SNAPSHOT_DEPTH, depth * 10);
-      if (depthRequestWeight(deeper) > d.budget) break;
+      const deeper = depthRequestLimit(depth * 10, venue);
+      if (depthRequestWeight(deeper, venue) > d.budget) break;
       depth = deeper;
     }
     return depth;
@@ -803,7 +960,10 @@ export class Ingestor {
   // ---------------------------------------------------------- housekeeping
 
   #onFeedState(symbolId: number, state: FeedState): void {
-    this.#counters.store(this.#counters.ingestSymbol(symbolId, INGEST_FEED_STATE), state);
+    this.#counters.store(
+      this.#counters.ingestSymbol(this.#rows[symbolId], INGEST_FEED_STATE),
+      state,
+    );
     // A new connection may be to a restarted exchange whose ids start over,
     // and its first frame of each symbol is flagged BOOK_FLAG_RESYNCED (in diff
     // mode by DiffSync, on the first frame after the new snapshot). Every
@@ -850,7 +1010,7 @@ export class Ingestor {
     this.#publish(c.ingest(INGEST_ROLLOVERS), p.total("rollovers"));
     this.#publish(c.ingest(INGEST_IGNORED_MESSAGES), p.total("ignoredMessages"));
     for (let s = 0; s < this.#symbols.length; s++) {
-      c.store(c.ingestSymbol(s, INGEST_FEED_STATE), p.feedState(s));
+      c.store(c.ingestSymbol(this.#rows[s], INGEST_FEED_STATE), p.feedState(s));
     }
     if (this.#diff) this.#diffHousekeeping();
     const dropped = this.#ring.stats().dropped;

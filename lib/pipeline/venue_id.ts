@@ -63,7 +63,8 @@ export const VENUES: Readonly<Record<VenueId, VenueInfo>> = Object.freeze({
     id: "binance-usdm",
     label: "Binance USD-M",
     tag: "BF",
-    wsUrl: "wss://fstream.binance.com/public/stream",
+    // Host only: the Ingestor adds the routed path /public/stream (lib/ingest/binance_venue.ts).
+    wsUrl: "wss://fstream.binance.com",
     restUrl: "https://fapi.binance.com",
     hosts: ["fstream.binance.com:443", "fapi.binance.com:443"],
     example: "BTCUSDT",
