@@ -22,8 +22,9 @@ import {
 } from "../lib/ingest/binance_venue.ts";
 import {
   DEPTH_REQUEST_RULES,
-  depthRequestLimit,
+  depthRequestLimitFor,
   depthRequestWeight,
+  depthRequestWeightFor,
 } from "../lib/pipeline/depth_request_weight.ts";
 import { combinedStreamUrl } from "../lib/ingest/stream_groups.ts";
 import { VENUES } from "../lib/pipeline/venue_id.ts";
@@ -273,26 +274,34 @@ Deno.test("spot recording through the spot-chain parser: as before, one stale ev
 
 Deno.test("REST depth requests per venue: USD-M's limits, weights, path and budget", () => {
   assert.deepEqual(
-    [5, 10, 20, 50, 100, 500, 1000].map((l) => depthRequestWeight(l, "binance-usdm")),
+    [5, 10, 20, 50, 100, 500, 1000].map((l) => depthRequestWeightFor("binance-usdm", l)),
     [2, 2, 2, 2, 5, 10, 20],
   );
   for (const bad of [1, 99, 200, 5000]) {
-    assert.throws(() => depthRequestWeight(bad, "binance-usdm"), /one of 5, 10, 20, 50, 100/);
+    assert.throws(() => depthRequestWeightFor("binance-usdm", bad), /one of 5, 10, 20, 50, 100/);
   }
   assert.deepEqual([100, 500, 1000, 5000].map((l) => depthRequestWeight(l)), [5, 25, 50, 250]);
   assert.equal(DEPTH_REQUEST_RULES["binance-usdm"].path, "/fapi/v1/depth");
   assert.equal(DEPTH_REQUEST_RULES["binance-usdm"].weightLimit, 2400);
   assert.equal(DEPTH_REQUEST_RULES.binance.path, "/api/v3/depth");
-  assert.deepEqual([1, 6, 100, 101, 501, 5000].map((n) => depthRequestLimit(n, "binance-usdm")), [
-    5,
-    10,
-    100,
-    500,
-    1000,
-    1000,
+  assert.deepEqual(
+    [1, 6, 100, 101, 501, 5000].map((n) => depthRequestLimitFor("binance-usdm", n)),
+    [
+      5,
+      10,
+      100,
+      500,
+      1000,
+      1000,
+    ],
+  );
+  assert.deepEqual([1, 101, 5000, 6000].map((n) => depthRequestLimitFor("binance", n)), [
+    1,
+    101,
+    5000,
+    5000,
   ]);
-  assert.deepEqual([1, 101, 5000, 6000].map((n) => depthRequestLimit(n)), [1, 101, 5000, 5000]);
-  assert.throws(() => depthRequestWeight(5, "okx" as never), /"binance" or "binance-usdm"/);
+  assert.throws(() => depthRequestWeightFor("okx" as never, 5), /"binance" or "binance-usdm"/);
 });
 
 Deno.test("USD-M streams are on the routed /public path: the URL built is exactly wss://fstream.binance.com/public/stream?streams=…", () => {

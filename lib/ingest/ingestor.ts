@@ -139,9 +139,9 @@ import { OverflowLog } from "./overflow_log.ts";
 import { DepthIngest } from "./depth_ingest.ts";
 import {
   DEPTH_REQUEST_RULES,
-  depthRequestLimit,
+  depthRequestLimitFor,
   type DepthRequestVenue,
-  depthRequestWeight,
+  depthRequestWeightFor,
 } from "../pipeline/depth_request_weight.ts";
 import {
   binanceStreamBase,
@@ -325,7 +325,7 @@ export function snapshotPaceMs(
   venue: DepthRequestVenue = "binance",
 ): number {
   const budget = Math.floor(restWeightLimit * (1 - REST_WEIGHT_MARGIN));
-  return 60_000 / Math.floor(budget / depthRequestWeight(snapshotDepth, venue));
+  return 60_000 / Math.floor(budget / depthRequestWeightFor(venue, snapshotDepth));
 }
 
 const HOUSEKEEPING_MS = 100;
@@ -493,12 +493,12 @@ export class Ingestor {
       if (!restUrl) throw new TypeError("diff mode needs restUrl for snapshots");
       const asked = options.snapshotDepth ?? 100;
       // Spot serves any limit (a bad one is refused below); USD-M a few.
-      const depth = venue === "binance" ? asked : depthRequestLimit(asked, venue);
+      const depth = venue === "binance" ? asked : depthRequestLimitFor(venue, asked);
       const limit = options.restWeightLimit ?? DEPTH_REQUEST_RULES[venue].weightLimit;
       const gapMs = snapshotPaceMs(depth, limit, venue);
       if (gapMs === Infinity) {
         throw new RangeError(
-          `a snapshot of ${depth} levels weighs ${depthRequestWeight(depth, venue)}, more than ${
+          `a snapshot of ${depth} levels weighs ${depthRequestWeightFor(venue, depth)}, more than ${
             (1 - REST_WEIGHT_MARGIN) * 100
           } % of the REST weight limit ${limit}`,
         );
@@ -942,8 +942,8 @@ export class Ingestor {
       k > 0 && depth < max;
       k--
     ) {
-      const deeper = depthRequestLimit(depth * 10, venue);
-      if (depthRequestWeight(deeper, venue) > d.budget) break;
+      const deeper = depthRequestLimitFor(venue, depth * 10);
+      if (depthRequestWeightFor(venue, deeper) > d.budget) break;
       depth = deeper;
     }
     return depth;

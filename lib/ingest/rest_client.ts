@@ -27,7 +27,7 @@ import { Backoff } from "../pipeline/backoff.ts";
 import {
   DEPTH_REQUEST_RULES,
   type DepthRequestVenue,
-  depthRequestWeight,
+  depthRequestWeightFor,
 } from "../pipeline/depth_request_weight.ts";
 import type { DepthSnapshot } from "./depth_snapshot.ts";
 import { parseDepthSnapshot } from "./snapshot_parser.ts";
@@ -304,7 +304,7 @@ export class RestClient {
       this.deduplicated++;
       return existing.promise;
     }
-    const weight = depthRequestWeight(limit, this.#venue);
+    const weight = depthRequestWeightFor(this.#venue, limit);
     if (weight > this.#budget) {
       throw new RangeError(
         `RestClient: a depth request with limit ${limit} weighs ${weight}, more than the budget of ${this.#budget} per window`,

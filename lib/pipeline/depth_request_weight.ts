@@ -12,11 +12,11 @@
  *
  * @example
  * ```ts
- * import { depthRequestWeight } from "./depth_request_weight.ts";
+ * import { depthRequestWeight, depthRequestWeightFor } from "./depth_request_weight.ts";
  *
  * depthRequestWeight(100); // 5
  * depthRequestWeight(1000); // 50
- * depthRequestWeight(1000, "binance-usdm"); // 20
+ * depthRequestWeightFor("binance-usdm", 1000); // 20
  * ```
  * @module
  */
@@ -62,32 +62,50 @@ function rulesOf(venue: DepthRequestVenue): DepthRequestRules {
 }
 
 /**
- * Weight of a depth snapshot request of `venue` (the module table).
+ * Weight of a Binance spot depth snapshot request: limit ≤ 100 → 5,
+ * ≤ 500 → 25, ≤ 1000 → 50, ≤ 5000 → 250 (other venues:
+ * {@link depthRequestWeightFor}).
  *
- * @param limit The `limit` parameter: an integer in [1, 5000] (spot), one of
- *   5, 10, 20, 50, 100, 500, 1000 (USD-M).
- * @param venue The venue. Default `"binance"` (spot).
- * @throws {RangeError} If the venue does not serve `limit`.
+ * @param limit The `limit` parameter, an integer in [1, 5000].
+ * @throws {RangeError} If `limit` is not an integer in [1, 5000].
  *
  * @example
  * ```ts
  * import { depthRequestWeight } from "./depth_request_weight.ts";
  *
  * depthRequestWeight(101); // 25
- * depthRequestWeight(50, "binance-usdm"); // 2
  * ```
  */
-export function depthRequestWeight(limit: number, venue: DepthRequestVenue = "binance"): number {
-  const rules = rulesOf(venue);
-  if (venue === "binance") {
-    if (!Number.isInteger(limit) || limit < 1 || limit > 5000) {
-      throw new RangeError(`depth limit must be an integer in [1, 5000], got ${limit}`);
-    }
-    if (limit <= 100) return 5;
-    if (limit <= 500) return 25;
-    if (limit <= 1000) return 50;
-    return 250;
+export function depthRequestWeight(limit: number): number {
+  if (!Number.isInteger(limit) || limit < 1 || limit > 5000) {
+    throw new RangeError(`depth limit must be an integer in [1, 5000], got ${limit}`);
   }
+  if (limit <= 100) return 5;
+  if (limit <= 500) return 25;
+  if (limit <= 1000) return 50;
+  return 250;
+}
+
+/**
+ * Weight of a depth snapshot request of `venue` (the module table).
+ *
+ * @param venue The venue.
+ * @param limit The `limit` parameter: an integer in [1, 5000] (spot), one of
+ *   5, 10, 20, 50, 100, 500, 1000 (USD-M).
+ * @throws {RangeError} If the venue does not serve `limit`.
+ * @throws {TypeError} For a venue without REST depth snapshots.
+ *
+ * @example
+ * ```ts
+ * import { depthRequestWeightFor } from "./depth_request_weight.ts";
+ *
+ * depthRequestWeightFor("binance-usdm", 50); // 2
+ * depthRequestWeightFor("binance", 50); // 5
+ * ```
+ */
+export function depthRequestWeightFor(venue: DepthRequestVenue, limit: number): number {
+  const rules = rulesOf(venue);
+  if (venue === "binance") return depthRequestWeight(limit);
   if (!rules.limits!.includes(limit)) {
     throw new RangeError(
       `${venue} depth limit must be one of ${
@@ -106,20 +124,21 @@ export function depthRequestWeight(limit: number, venue: DepthRequestVenue = "bi
  * deepest when `levels` is deeper: what a snapshot of `levels` levels per
  * side is asked with.
  *
+ * @param venue The venue.
  * @param levels Levels per side wanted, a positive integer.
- * @param venue The venue. Default `"binance"` (spot).
  * @throws {RangeError} If `levels` is not a positive integer.
+ * @throws {TypeError} For a venue without REST depth snapshots.
  *
  * @example
  * ```ts
- * import { depthRequestLimit } from "./depth_request_weight.ts";
+ * import { depthRequestLimitFor } from "./depth_request_weight.ts";
  *
- * depthRequestLimit(200); // 200
- * depthRequestLimit(200, "binance-usdm"); // 500
- * depthRequestLimit(5000, "binance-usdm"); // 1000
+ * depthRequestLimitFor("binance", 200); // 200
+ * depthRequestLimitFor("binance-usdm", 200); // 500
+ * depthRequestLimitFor("binance-usdm", 5000); // 1000
  * ```
  */
-export function depthRequestLimit(levels: number, venue: DepthRequestVenue = "binance"): number {
+export function depthRequestLimitFor(venue: DepthRequestVenue, levels: number): number {
   const rules = rulesOf(venue);
   if (!Number.isInteger(levels) || levels < 1) {
     throw new RangeError(`levels must be a positive integer, got ${levels}`);
