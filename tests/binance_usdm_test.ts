@@ -14,6 +14,7 @@ import { DiffEvent } from "../lib/ingest/diff_event.ts";
 import { DiffSync, SnapshotOutcome, SyncState } from "../lib/ingest/diff_sync.ts";
 import { SymbolTable } from "../lib/ingest/symbol_table.ts";
 import { parseDepthSnapshot } from "../lib/ingest/snapshot_parser.ts";
+import { RestClient } from "../lib/ingest/rest_client.ts";
 import { Ingestor } from "../lib/ingest/ingestor.ts";
 import {
   binanceStreamBase,
@@ -272,7 +273,7 @@ Deno.test("spot recording through the spot-chain parser: as before, one stale ev
 
 // ------------------------------------------------------ the venue's tables
 
-Deno.test("REST depth requests per venue: USD-M's limits, weights, path and budget", () => {
+Deno.test("REST depth requests per venue: USD-M's limits, weights, path and budget", async () => {
   assert.deepEqual(
     [5, 10, 20, 50, 100, 500, 1000].map((l) => depthRequestWeightFor("binance-usdm", l)),
     [2, 2, 2, 2, 5, 10, 20],
@@ -302,6 +303,11 @@ Deno.test("REST depth requests per venue: USD-M's limits, weights, path and budg
     5000,
   ]);
   assert.throws(() => depthRequestWeightFor("okx" as never, 5), /"binance" or "binance-usdm"/);
+  // The REST client of USD-M refuses a limit the venue does not serve, before any request.
+  const rest = new RestClient({ restUrl: "http://127.0.0.1:9", venue: "binance-usdm" });
+  assert.throws(() => rest.fetchDepth("BTCUSDT", 200), /one of 5, 10, 20, 50, 100, 500, 1000/);
+  assert.equal(rest.requests, 0);
+  await rest.close();
 });
 
 Deno.test("USD-M streams are on the routed /public path: the URL built is exactly wss://fstream.binance.com/public/stream?streams=…", () => {

@@ -28,6 +28,7 @@
  * gauges `INGEST_DIFF_SYNCED` and `INGEST_DIFF_ETA_MS`.
  *
  * The raw ring overflows by dropping the oldest frame; {@link OverflowLog}
+ * (one per ring on a thread, shared by the Ingestors producing into it)
  * reports drops with escalating severity.
  *
  * ## Venues: Binance spot and Binance USD-M futures
@@ -350,6 +351,29 @@ function diffProgressParts(counters: PipelineCounters): Set<Float64Array> {
   return parts;
 }
 
+/** Per raw ring on this thread: its overflow log and the ring's drop count it has seen. */
+const RING_OVERFLOW = new WeakMap<
+  SharedArrayBuffer,
+  { log: OverflowLog; lastDropped: number }
+>();
+
+/**
+ * The overflow log of `ring`, shared by every Ingestor of this thread that
+ * produces into it (one per Binance venue), so that each drop is reported
+ * once, against the frames of all of them. Made with the first one's logger.
+ */
+function ringOverflow(
+  ring: SpscRing,
+  log: Pick<Console, "warn" | "error">,
+): { log: OverflowLog; lastDropped: number } {
+  let entry = RING_OVERFLOW.get(ring.buffer);
+  if (entry === undefined) {
+    entry = { log: new OverflowLog({ queue: "raw", log }), lastDropped: 0 };
+    RING_OVERFLOW.set(ring.buffer, entry);
+  }
+  return entry;
+}
+
 /**
  * Owns the exchange connections and writes accepted frames into the raw ring.
  *
@@ -379,7 +403,8 @@ export class Ingestor {
   /** Set in a replay: the feed and its position (the replay clock). */
   readonly #replay: { feed: ReplayFeed; status: ReplayStatus } | undefined;
   readonly #depth!: DepthIngest;
-  readonly #overflow!: OverflowLog;
+  /** The ring's overflow log and the drops seen, shared with the ring's other producers ({@link ringOverflow}). */
+  readonly #overflow!: { log: OverflowLog; lastDropped: number };
   /** This Ingestor's part of the diff gauges (books synced, ETA ms), see {@link diffProgressParts}. */
   readonly #progress = new Float64Array(2);
   readonly #diff?: {
@@ -396,7 +421,6 @@ export class Ingestor {
   };
   #timer: ReturnType<typeof setInterval> | undefined;
   #emitTimer: ReturnType<typeof setInterval> | undefined;
-  #lastDropped = 0;
   #stopping = false;
   #fenced = false;
   readonly #lease: { held(): boolean } | undefined;
@@ -486,7 +510,7 @@ export class Ingestor {
     });
     this.#layout = this.#depth.layout;
     const table = new SymbolTable(symbols);
-    this.#overflow = new OverflowLog({ queue: "raw", log: options.log ?? console });
+    this.#overflow = ringOverflow(options.rawRing, options.log ?? console);
     if (stream === "diff") {
       // A replay never asks REST: its snapshots come from the recording.
       const restUrl = options.replay ? options.restUrl ?? "http://127.0.0.1" : options.restUrl;
@@ -1014,9 +1038,11 @@ export class Ingestor {
     }
     if (this.#diff) this.#diffHousekeeping();
     const dropped = this.#ring.stats().dropped;
-    const newDrops = (dropped - this.#lastDropped) >>> 0;
-    this.#lastDropped = dropped;
-    this.#overflow.record(newDrops, this.#frames, now);
+    const overflow = this.#overflow;
+    // Drops are the ring's: whichever producer looks first reports them, once.
+    const newDrops = (dropped - overflow.lastDropped) >>> 0;
+    overflow.lastDropped = dropped;
+    overflow.log.record(newDrops, this.#frames, now);
     this.#frames = 0;
   }
 }
