@@ -64,6 +64,11 @@ export interface FaultTargets {
   rest: DepthEndpoint;
   /** Counts faults by kind and garbage messages. */
   counters: SimCounters;
+  /**
+   * Refuses a `checksum` or `reset` fault for a symbol whose venue cannot
+   * express it (throws a TypeError saying why). Default: every symbol accepts.
+   */
+  venueCheck?: (kind: "checksum" | "reset", symbol: number) => void;
 }
 
 /**
@@ -125,6 +130,17 @@ export class FaultInjector {
         break;
       case "crossed":
         faults.cross(symbol);
+        break;
+      case "checksum":
+        this.#t.venueCheck?.(fault.kind, symbol);
+        faults.badChecksum(symbol, fault.count ?? 1);
+        break;
+      case "reset":
+        this.#t.venueCheck?.(fault.kind, symbol);
+        faults.reset(symbol);
+        break;
+      case "quiet":
+        faults.quiet(symbol, fault.frames ?? 1);
         break;
       case "serverShutdown":
         this.#announceShutdown(symbol, nowMs, nowMs + (fault.delayMs ?? 1000));
