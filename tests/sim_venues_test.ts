@@ -13,6 +13,7 @@ import { BookModel } from "../lib/sim/book_model.ts";
 import { FairPath } from "../lib/sim/venues/fair_path.ts";
 import { venueSimSymbol } from "../lib/sim/venues/venue_symbol.ts";
 import { parseFault } from "../lib/sim/sim_fault.ts";
+import { parseSimArgs } from "../lib/sim/sim_main.ts";
 
 // deno-lint-ignore no-explicit-any
 type Json = any;
@@ -365,42 +366,41 @@ Deno.test("okx: ack, snapshot, seqId chain, every checksum verifies, keep-alives
   });
 });
 
-Deno.test("okx faults: checksum gives exactly one mismatch, gap one broken prevSeqId, reset a seqId below prevSeqId", async () => {
+Deno.test("okx faults: reset is one seqId below its prevSeqId and the book stays right; gap breaks the prevSeqId chain once", async () => {
   await withSim(["okx:btc-usdt"], async (sim) => {
     const key = "okx:BTC-USDT";
     const { c, bids, asks, seqId: first } = await okxSubscribe(sim);
     let seqId = first;
-    sim.inject({ kind: "checksum", symbol: "okx:btc-usdt" });
-    sim.inject({ kind: "gap", symbol: "okx:btc-usdt" });
-    sim.step(20);
+    const read = async (n: number) => {
+      const out = { resets: 0, breaks: 0, mismatches: 0 };
+      for (let k = 0; k < n; k++) {
+        const d = JSON.parse(await c.next()).data[0];
+        if (d.seqId < d.prevSeqId) out.resets++;
+        if (d.prevSeqId !== seqId) out.breaks++;
+        seqId = d.seqId;
+        for (const l of d.bids) bids.set(l[0], l[1]);
+        for (const l of d.asks) asks.set(l[0], l[1]);
+        if (okxReference(bids.sorted(), asks.sorted()) !== d.checksum) out.mismatches++;
+      }
+      return out;
+    };
+    sim.step(3);
     sim.inject({ kind: "reset", symbol: "okx:btc-usdt" });
     sim.step(10);
-    const s = sim.stats();
-    assert.equal(s.badChecksumsSent[key], 1);
-    assert.equal(s.gapEventsDropped[key], 1);
-    assert.equal(s.resetsSent[key], 1);
-    let mismatches = 0, chainBreaks = 0, resets = 0;
-    const total = s.updatesSent[key];
-    for (let k = 0; k < total; k++) {
-      const d = JSON.parse(await c.next()).data[0];
-      if (d.seqId < d.prevSeqId) resets++;
-      else if (d.prevSeqId !== seqId) chainBreaks++;
-      if (d.seqId < d.prevSeqId) {
-        assert.equal(d.prevSeqId, seqId, "a reset chains from the last seqId");
-      }
-      seqId = d.seqId;
-      for (const l of d.bids) bids.set(l[0], l[1]);
-      for (const l of d.asks) asks.set(l[0], l[1]);
-      if (okxReference(bids.sorted(), asks.sorted()) !== d.checksum) {
-        mismatches++;
-        if (chainBreaks === 0) continue;
-      }
-    }
-    assert.equal(resets, 1);
-    assert.equal(chainBreaks, 1);
-    // The gap loses an update, so the book is off after it; the injected bad
-    // checksum comes first (on the first update, before the gap takes the second).
-    assert.ok(mismatches >= 1);
+    assert.equal(sim.stats().resetsSent[key], 1);
+    assert.deepEqual(await read(sim.stats().updatesSent[key]), {
+      resets: 1,
+      breaks: 0,
+      mismatches: 0,
+    });
+    const before = sim.stats().updatesSent[key];
+    sim.inject({ kind: "gap", symbol: "okx:btc-usdt" });
+    sim.step(10);
+    assert.equal(sim.stats().gapEventsDropped[key], 1);
+    const after = await read(sim.stats().updatesSent[key] - before);
+    assert.equal(after.resets, 0);
+    assert.equal(after.breaks, 1);
+    assert.ok(after.mismatches >= 1, "the lost update leaves the client's book wrong");
     await c.close();
   });
 });
@@ -767,4 +767,20 @@ Deno.test("one asset on several venues follows one price path with small offsets
   assert.ok(maxGap < 40, `venues drifted apart by ${maxGap} ticks`);
   assert.ok(crossed > 0 && crossed < frames / 2, `crossed in ${crossed} of ${frames} frames`);
   assert.ok(drift > maxGap || drift >= 0);
+});
+
+Deno.test("sim_main: venue symbols and venue faults on the command line", () => {
+  const args = parseSimArgs([
+    "--symbols",
+    "btcusdt,OKX:BTC-USDT,kraken:btc/usd",
+    "--fault",
+    "reset:2s,symbol=okx:btc-usdt",
+    "--fault",
+    "quiet:1s,symbol=kraken:btc/usd,frames=30",
+  ]);
+  assert.deepEqual(args.symbols, ["btcusdt", "okx:btc-usdt", "kraken:btc/usd"]);
+  assert.deepEqual(args.faults, [
+    { atMs: 2000, fault: { kind: "reset", symbol: "okx:btc-usdt" } },
+    { atMs: 1000, fault: { kind: "quiet", symbol: "kraken:btc/usd", frames: 30 } },
+  ]);
 });
