@@ -784,3 +784,30 @@ Deno.test("sim_main: venue symbols and venue faults on the command line", () => 
     { atMs: 1000, fault: { kind: "quiet", symbol: "kraken:btc/usd", frames: 30 } },
   ]);
 });
+
+Deno.test("okx books5: the top 5 pushed whole with a rising seqId, shaped like the 2026 recording, no checksum", async () => {
+  await withSim(["okx:btc-usdt"], async (sim) => {
+    const key = "okx:BTC-USDT";
+    const c = await Client.open(sim.venueUrls.okx.wsUrl);
+    c.send({ op: "subscribe", args: [{ channel: "books5", instId: "BTC-USDT" }] });
+    assert.deepEqual(JSON.parse(await c.next()).arg, { channel: "books5", instId: "BTC-USDT" });
+    const first = JSON.parse(await c.next());
+    // Key order of the recorded books5 frames (okx_books5_2026.jsonl).
+    assert.deepEqual(Object.keys(first), ["arg", "data"]);
+    assert.deepEqual(Object.keys(first.data[0]), ["asks", "bids", "instId", "ts", "seqId"]);
+    assert.equal(first.data[0].asks.length, 5);
+    let seqId = first.data[0].seqId;
+    sim.inject({ kind: "checksum", symbol: "okx:btc-usdt" });
+    sim.step(10);
+    const n = sim.stats().updatesSent[key];
+    assert.ok(n > 0);
+    for (let k = 0; k < n; k++) {
+      const d = JSON.parse(await c.next()).data[0];
+      assert.equal(d.bids.length, 5);
+      assert.ok(d.seqId > seqId);
+      seqId = d.seqId;
+    }
+    assert.equal(sim.stats().badChecksumsSent[key], 0, "books5 has no checksum to spoil");
+    await c.close();
+  });
+});

@@ -90,9 +90,9 @@ export interface SimExchange {
   readonly restUrl: string;
   /** Bound port. */
   readonly port: number;
-  /** Combined-stream URL of `<s>@depth<levels>@100ms` for all Binance spot symbols. */
+  /** Combined-stream URL of `<s>@depth<levels>@100ms` for all Binance spot symbols ("" if none). */
   readonly partialUrl: string;
-  /** Combined-stream URL of `<s>@depth@100ms` for all Binance spot symbols. */
+  /** Combined-stream URL of `<s>@depth@100ms` for all Binance spot symbols ("" if none). */
   readonly diffUrl: string;
   /** Simulated symbols, as service names (`btcusdt`, `okx:btc-usdt`). */
   readonly symbols: readonly string[];
@@ -306,7 +306,9 @@ export async function startSimExchange(options: SimExchangeOptions = {}): Promis
   const wsUrl = `ws://${host}:${addr.port}`;
   const spotStreams = config.symbols.filter((s) => s.venue === "binance").map((s) => s.name);
   const streamsUrl = (suffix: string) =>
-    `${wsUrl}/stream?streams=${spotStreams.map((s) => `${s}@${suffix}`).join("/")}`;
+    spotStreams.length === 0
+      ? ""
+      : `${wsUrl}/stream?streams=${spotStreams.map((s) => `${s}@${suffix}`).join("/")}`;
   const restUrl = `http://${host}:${addr.port}`;
   let closed = false;
   return {

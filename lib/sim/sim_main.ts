@@ -176,8 +176,10 @@ async function main(): Promise<void> {
   console.log(
     `sim exchange rest: ${sim.restUrl}   listing: GET ${sim.restUrl}/api/v3/exchangeInfo`,
   );
-  console.log(`partial streams:   ${sim.partialUrl}`);
-  console.log(`diff streams:      ${sim.diffUrl}`);
+  if (sim.partialUrl !== "") {
+    console.log(`partial streams:   ${sim.partialUrl}`);
+    console.log(`diff streams:      ${sim.diffUrl}`);
+  }
   for (const [venue, urls] of Object.entries(sim.venueUrls)) {
     if (venue === "binance") continue;
     console.log(

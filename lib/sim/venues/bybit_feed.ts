@@ -52,8 +52,9 @@ const TOPIC_RE = /^orderbook\.(\d+)\.([A-Z0-9]+)$/;
  * ```
  */
 export class BybitFeed extends WindowedVenueFeed {
-  /** Bybit sends no checksum. */
-  readonly hasChecksum = false;
+  protected override checksummed(): boolean {
+    return false;
+  }
 
   protected override firstSeq(served: VenueBook, depth: number): number {
     return 10_000_000 + (served.book.updateId % 1_000_000) * 10 + depth;

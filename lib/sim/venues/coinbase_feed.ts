@@ -62,8 +62,9 @@ const SEQ = '"sequence_num":#';
  * ```
  */
 export class CoinbaseFeed extends WindowedVenueFeed {
-  /** Coinbase sends no checksum. */
-  readonly hasChecksum = false;
+  protected override checksummed(): boolean {
+    return false;
+  }
 
   /** @param parts See {@link VenueFeedParts}. */
   constructor(parts: VenueFeedParts) {

@@ -62,8 +62,9 @@ const QTY_DECIMALS = 8;
  * ```
  */
 export class KrakenFeed extends WindowedVenueFeed {
-  /** Kraken updates carry a checksum. */
-  readonly hasChecksum = true;
+  protected override checksummed(): boolean {
+    return true;
+  }
   readonly #bidPx: string[] = new Array(KRAKEN_CHECKSUM_LEVELS).fill("");
   readonly #bidQty: string[] = new Array(KRAKEN_CHECKSUM_LEVELS).fill("");
   readonly #askPx: string[] = new Array(KRAKEN_CHECKSUM_LEVELS).fill("");

@@ -1,7 +1,10 @@
 /**
  * The simulated OKX v5 public `books` channel (`/ws/v5/public`): 400 levels
  * per side, sizes and prices written without trailing zeros, every level
- * `[px, sz, "0", orders]`.
+ * `[px, sz, "0", orders]`. Also `books5`: the top 5 levels per side pushed
+ * whole whenever they change (`seqId`, no action, no checksum, as recorded in
+ * 2026). Sizes are in base units for every instId (real derivatives count
+ * contracts).
  *
  * - Subscribe `{"op":"subscribe","args":[{"channel":"books","instId":"BTC-USDT"}]}`
  *   → per arg `{"event":"subscribe","arg":{…},"connId":"…"}`, then
@@ -42,6 +45,8 @@ import {
 
 /** Levels per side of OKX's `books` channel. */
 export const OKX_BOOKS_DEPTH = 400;
+/** Levels per side of OKX's `books5` channel. */
+export const OKX_BOOKS5_DEPTH = 5;
 
 /**
  * OKX's `books` feed. See the module documentation.
@@ -55,8 +60,10 @@ export const OKX_BOOKS_DEPTH = 400;
  * ```
  */
 export class OkxFeed extends WindowedVenueFeed {
-  /** OKX updates carry a checksum. */
-  readonly hasChecksum = true;
+  /** `books` updates carry a checksum; `books5` pushes do not. */
+  protected override checksummed(ch: VenueChannel): boolean {
+    return ch.depth === OKX_BOOKS_DEPTH;
+  }
   readonly #bidPx: string[] = new Array(OKX_CHECKSUM_LEVELS).fill("");
   readonly #bidSz: string[] = new Array(OKX_CHECKSUM_LEVELS).fill("");
   readonly #askPx: string[] = new Array(OKX_CHECKSUM_LEVELS).fill("");
@@ -76,22 +83,29 @@ export class OkxFeed extends WindowedVenueFeed {
   }
 
   protected override snapshotText(ch: VenueChannel, eventTimeMs: number): string {
+    if (ch.depth === OKX_BOOKS5_DEPTH) return this.#books5(ch, eventTimeMs);
     return this.#message(ch, "snapshot", eventTimeMs, false, false, -1);
   }
 
   protected override updateText(ch: VenueChannel, eventTimeMs: number, bad: boolean): string {
+    if (ch.depth === OKX_BOOKS5_DEPTH) {
+      ch.seq += ch.window.changedBidCount + ch.window.changedAskCount;
+      return this.#books5(ch, eventTimeMs);
+    }
     const prev = ch.seq;
     ch.seq += ch.window.changedBidCount + ch.window.changedAskCount;
     return this.#message(ch, "update", eventTimeMs, true, bad, prev);
   }
 
-  protected override keepAliveText(ch: VenueChannel, eventTimeMs: number): string {
+  protected override keepAliveText(ch: VenueChannel, eventTimeMs: number): string | null {
+    if (ch.depth === OKX_BOOKS5_DEPTH) return null;
     const w = ch.window;
     w.changedBidCount = w.changedAskCount = 0;
     return this.#message(ch, "update", eventTimeMs, true, false, ch.seq);
   }
 
   protected override resetText(ch: VenueChannel, eventTimeMs: number): [string, boolean] {
+    if (ch.depth === OKX_BOOKS5_DEPTH) return [this.#books5(ch, eventTimeMs), true];
     const prev = ch.seq;
     ch.seq = Math.floor(prev / 2);
     return [this.#message(ch, "update", eventTimeMs, true, false, prev), false];
@@ -115,7 +129,8 @@ export class OkxFeed extends WindowedVenueFeed {
       const instId = typeof arg?.instId === "string" ? arg.instId : "";
       const served = this.byNative.get(instId);
       const argText = `{"channel":${JSON.stringify(channel)},"instId":${JSON.stringify(instId)}}`;
-      if (channel !== "books" || served === undefined) {
+      const depth = channel === "books" ? OKX_BOOKS_DEPTH : OKX_BOOKS5_DEPTH;
+      if ((channel !== "books" && channel !== "books5") || served === undefined) {
         this.reject(
           session,
           `{"event":"error","code":"60018","msg":${
@@ -127,9 +142,9 @@ export class OkxFeed extends WindowedVenueFeed {
         continue;
       }
       this.ack(session, `{"event":"${op}","arg":${argText},"connId":"${session.id}"}`);
-      if (op === "subscribe") this.subscribe(session, served, OKX_BOOKS_DEPTH);
+      if (op === "subscribe") this.subscribe(session, served, depth);
       else {
-        const ch = this.channelOf(session, served, OKX_BOOKS_DEPTH);
+        const ch = this.channelOf(session, served, depth);
         if (ch !== null) this.unsubscribe(session, ch);
       }
     }
@@ -158,6 +173,21 @@ export class OkxFeed extends WindowedVenueFeed {
     for (let k = 0; k < nb; k++) s += (k === 0 ? "" : ",") + level(bt[k], bl[k], pd, ld);
     return s + `],"ts":"${Math.floor(eventTimeMs)}","checksum":${this.#checksum(ch, bad)},` +
       `"prevSeqId":${prevSeqId},"seqId":${ch.seq}}]}`;
+  }
+
+  /** A `books5` push: the top 5 levels per side, `seqId`, no action, no checksum. */
+  #books5(ch: VenueChannel, eventTimeMs: number): string {
+    const w = ch.window, spec = ch.served.book.spec, native = ch.served.symbol.native;
+    const pd = spec.priceDecimals, ld = spec.lotDecimals;
+    let s = `{"arg":{"channel":"books5","instId":"${native}"},"data":[{"asks":[`;
+    for (let k = 0; k < w.askCount; k++) {
+      s += (k === 0 ? "" : ",") + level(w.askTicks[k], w.askLots[k], pd, ld);
+    }
+    s += '],"bids":[';
+    for (let k = 0; k < w.bidCount; k++) {
+      s += (k === 0 ? "" : ",") + level(w.bidTicks[k], w.bidLots[k], pd, ld);
+    }
+    return s + `],"instId":"${native}","ts":"${Math.floor(eventTimeMs)}","seqId":${ch.seq}}]}`;
   }
 
   /** The checksum of the channel's view; `bad`: with the best bid's (else ask's) size one lot larger. */

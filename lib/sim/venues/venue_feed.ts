@@ -193,8 +193,8 @@ export abstract class WindowedVenueFeed implements SymbolFeed {
   protected readonly faults: StreamFaults;
   protected readonly heartbeatMs: number;
   protected readonly keepAliveFrames: number;
-  /** Whether updates carry a checksum (the `checksum` fault applies). */
-  abstract readonly hasChecksum: boolean;
+  /** Whether the channel's updates carry a checksum (the `checksum` fault applies to them). */
+  protected abstract checksummed(ch: VenueChannel): boolean;
   readonly #channels = new Map<string, VenueChannel>();
   /** Channels by symbol index (sparse). */
   readonly #bySymbol: VenueChannel[][] = [];
@@ -415,7 +415,7 @@ export abstract class WindowedVenueFeed implements SymbolFeed {
       } else {
         ch.quietFrames = 0;
         const withhold = !stalled && faults.gapPending[i] > 0;
-        bad = !withhold && !stalled && this.hasChecksum && faults.checksumPending[i] > 0;
+        bad = !withhold && !stalled && faults.checksumPending[i] > 0 && this.checksummed(ch);
         text = this.updateText(ch, eventTimeMs, bad);
         sent = Sent.Update;
         if (withhold) {
