@@ -811,3 +811,74 @@ Deno.test("okx books5: the top 5 pushed whole with a rising seqId, shaped like t
     await c.close();
   });
 });
+
+Deno.test("message shapes follow the key order of the real recordings (tests cite /work/shared/data/exchanges by file name)", async () => {
+  await withSim(
+    ["bybit:btcusdt", "okx:btc-usdt", "kraken:btc/usd", "coinbase:btc-usd"],
+    async (sim) => {
+      const keys = (text: string) => Object.keys(JSON.parse(text));
+      // bybit_linear_orderbook50_btcusdt_pair.jsonl
+      const by = await Client.open(sim.venueUrls.bybit.wsUrl);
+      by.send({ op: "subscribe", args: ["orderbook.50.BTCUSDT"] });
+      assert.deepEqual(keys(await by.next()), ["success", "ret_msg", "conn_id", "req_id", "op"]);
+      const bySnap = JSON.parse(await by.next());
+      assert.deepEqual(Object.keys(bySnap), ["topic", "type", "ts", "data", "cts"]);
+      assert.deepEqual(Object.keys(bySnap.data), ["s", "b", "a", "u", "seq"]);
+      // okx_books_btcusdt.jsonl (+ seqId/prevSeqId of the current documentation)
+      const { c: okx } = await okxSubscribe(sim);
+      // kraken_v2_book_algousd.jsonl
+      const kr = await Client.open(sim.venueUrls.kraken.wsUrl);
+      assert.deepEqual(keys(await kr.next()), ["channel", "data", "type"]);
+      kr.send({ method: "subscribe", params: { channel: "book", symbol: ["BTC/USD"] } });
+      assert.deepEqual(keys(await kr.next()), [
+        "method",
+        "result",
+        "success",
+        "time_in",
+        "time_out",
+      ]);
+      const krSnap = JSON.parse(await kr.next());
+      assert.deepEqual(Object.keys(krSnap), ["channel", "type", "data"]);
+      assert.deepEqual(Object.keys(krSnap.data[0]), ["symbol", "bids", "asks", "checksum"]);
+      // coinbase_advanced_trade_level2_frames_partial.jsonl
+      const cb = await Client.open(sim.venueUrls.coinbase.wsUrl);
+      cb.send({ type: "subscribe", product_ids: ["BTC-USD"], channel: "level2" });
+      const cbSnap = JSON.parse(await cb.next());
+      assert.deepEqual(Object.keys(cbSnap), [
+        "channel",
+        "client_id",
+        "timestamp",
+        "sequence_num",
+        "events",
+      ]);
+      assert.deepEqual(Object.keys(cbSnap.events[0]), ["type", "product_id", "updates"]);
+      assert.deepEqual(Object.keys(cbSnap.events[0].updates[0]), [
+        "side",
+        "event_time",
+        "price_level",
+        "new_quantity",
+      ]);
+      assert.deepEqual(keys(await cb.next()), ["channel", "timestamp", "sequence_num", "events"]);
+      sim.step(3);
+      const okxUpdate = JSON.parse(await okx.next());
+      assert.deepEqual(Object.keys(okxUpdate), ["arg", "action", "data"]);
+      assert.deepEqual(Object.keys(okxUpdate.data[0]), [
+        "asks",
+        "bids",
+        "ts",
+        "checksum",
+        "prevSeqId",
+        "seqId",
+      ]);
+      const krUpdate = JSON.parse(await kr.nextWhere((t) => t !== '{"channel":"heartbeat"}'));
+      assert.deepEqual(Object.keys(krUpdate.data[0]), [
+        "symbol",
+        "bids",
+        "asks",
+        "checksum",
+        "timestamp",
+      ]);
+      for (const c of [by, okx, kr, cb]) await c.close();
+    },
+  );
+});
