@@ -882,3 +882,19 @@ Deno.test("message shapes follow the key order of the real recordings (tests cit
     },
   );
 });
+
+Deno.test("serverShutdown: OKX sends its 64008 notice, Kraken a maintenance status, Bybit nothing; then each closes", async () => {
+  await withSim(["okx:btc-usdt", "kraken:btc/usd", "bybit:btcusdt"], async (sim) => {
+    const { c: okx } = await okxSubscribe(sim);
+    const { c: kraken } = await krakenSubscribe(sim);
+    const bybit = await Client.open(sim.venueUrls.bybit.wsUrl);
+    sim.inject({ kind: "serverShutdown", delayMs: 0 });
+    const notice = JSON.parse(await okx.next());
+    assert.deepEqual([notice.event, notice.code], ["notice", "64008"]);
+    const status = JSON.parse(await kraken.nextWhere((t) => t !== '{"channel":"heartbeat"}'));
+    assert.deepEqual([status.channel, status.data[0].system], ["status", "maintenance"]);
+    for (const c of [okx, kraken, bybit]) await c.closed;
+    assert.equal(bybit.messages.length, 0);
+    assert.equal(sim.stats().serverCloses, 3);
+  });
+});

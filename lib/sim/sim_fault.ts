@@ -13,7 +13,7 @@
  * | `checksum`       | the next `count` (default 1) updates of `symbol` (OKX, Kraken) carry a checksum computed over the book with one size altered |
  * | `reset`          | `symbol` (Bybit, OKX, Kraken, Coinbase) resets at its next frame: Bybit a snapshot with u = 1, OKX a sequence reset (seqId < prevSeqId), Kraken and Coinbase a new snapshot |
  * | `quiet`          | the book of `symbol` (or every book) does not change for the next `frames` (default 1) frames; OKX sends its empty keep-alive updates |
- * | `serverShutdown` | send the serverShutdown message now, close those connections `delayMs` later (default 1000) |
+ * | `serverShutdown` | send the serverShutdown message now (OKX: notice 64008, Kraken: status "maintenance", Bybit and Coinbase: nothing), close those connections `delayMs` later (default 1000) |
  * | `rest429`        | the next `count` (default 1) REST calls answer 429 with `Retry-After: retryAfterSec` (default 1) |
  * | `rest418`        | the next `count` (default 1) REST calls answer 418 with `Retry-After: retryAfterSec` (default 120) |
  * | `restSlow`       | delay REST responses by `delayMs`, for the next `count` calls or until `clear` |

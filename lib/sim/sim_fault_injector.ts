@@ -188,17 +188,21 @@ export class FaultInjector {
   }
 
   /**
-   * Sends Binance's `serverShutdown` message on each connection carrying
-   * `symbol` (-1: all) and closes them at `closeAtMs`.
+   * Sends Binance's `serverShutdown` message (or the venue's own notice, see
+   * `Connection.shutdownNotice`) on each connection carrying `symbol` (-1:
+   * all) and closes them at `closeAtMs`.
    */
   #announceShutdown(symbol: number, nowMs: number, closeAtMs: number): void {
     const connections = this.#t.connections;
     const payload = `{"e":"serverShutdown","E":${Math.floor(performance.timeOrigin + nowMs)}}`;
     for (const conn of connections.matching(symbol)) {
-      connections.send(
-        conn,
-        conn.combined ? `{"stream":"!serverShutdown","data":${payload}}` : payload,
-      );
+      const notice = conn.shutdownNotice;
+      if (notice === undefined) {
+        connections.send(
+          conn,
+          conn.combined ? `{"stream":"!serverShutdown","data":${payload}}` : payload,
+        );
+      } else if (notice !== null) connections.send(conn, notice);
       conn.closeBy(closeAtMs);
     }
   }

@@ -18,7 +18,8 @@
  *   shows only as the next checksum not matching the client's book.
  * - `{"channel":"heartbeat"}` every `heartbeatMs` while subscribed.
  * - `{"method":"ping","req_id":n}` → `{"method":"pong","req_id":n,"time_in":…,"time_out":…}`.
- * - The `reset` fault sends a new `snapshot`.
+ * - The `reset` fault sends a new `snapshot`; `serverShutdown` a `status`
+ *   message with `"system":"maintenance"` before the close.
  *
  * @example
  * ```ts
@@ -89,6 +90,11 @@ export class KrakenFeed extends WindowedVenueFeed {
       `{"channel":"status","data":[{"api_version":"v2","connection_id":${session.id},` +
         `"system":"online","version":"2.0.8"}],"type":"update"}`,
     );
+  }
+
+  protected override shutdownNotice(session: VenueSession): string {
+    return `{"channel":"status","data":[{"api_version":"v2","connection_id":${session.id},` +
+      `"system":"maintenance","version":"2.0.8"}],"type":"update"}`;
   }
 
   protected override heartbeatText(session: VenueSession): string | null {

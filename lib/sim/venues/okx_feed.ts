@@ -16,6 +16,8 @@
  * - After `keepAliveFrames` frames without a change (see the `quiet` fault)
  *   an empty update with `seqId` == `prevSeqId` (= the last `seqId`).
  * - Plain-text `ping` → `pong`.
+ * - The `serverShutdown` fault sends OKX's notice
+ *   `{"event":"notice","code":"64008",…}` before the close.
  * - The `reset` fault sends a sequence reset: an update whose `seqId` is
  *   lower than its `prevSeqId` (the following updates chain from it).
  *
@@ -80,6 +82,10 @@ export class OkxFeed extends WindowedVenueFeed {
 
   protected override connectionId(n: number): string {
     return (0xa0000000 + n).toString(16);
+  }
+
+  protected override shutdownNotice(session: VenueSession): string {
+    return `{"event":"notice","code":"64008","msg":"The connection will soon be closed for a service upgrade. Please reconnect.","connId":"${session.id}"}`;
   }
 
   protected override snapshotText(ch: VenueChannel, eventTimeMs: number): string {

@@ -247,6 +247,11 @@ export abstract class WindowedVenueFeed implements SymbolFeed {
   /** Sent when the socket opens (Kraken's `status`). */
   protected onOpen(_session: VenueSession): void {}
 
+  /** The venue's notice before a `serverShutdown` fault closes the session, or null for none. */
+  protected shutdownNotice(_session: VenueSession): string | null {
+    return null;
+  }
+
   /** The session's connection id as the venue spells it. */
   protected connectionId(n: number): string {
     return "sim" + n.toString(16).padStart(5, "0");
@@ -290,6 +295,7 @@ export abstract class WindowedVenueFeed implements SymbolFeed {
     const { socket, response } = Deno.upgradeWebSocket(req, { idleTimeout: 60 });
     const conn = new Connection(socket, false);
     const session = new VenueSession(conn, this.connectionId(this.#nextId++), performance.now());
+    conn.shutdownNotice = this.shutdownNotice(session);
     socket.onopen = () => {
       this.connections.attach(conn);
       if (!conn.open) return;
