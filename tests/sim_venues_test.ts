@@ -728,6 +728,10 @@ Deno.test("venue symbols: names, stats keys, fault validation, urls", async () =
       /cannot apply to a Binance symbol/,
     );
     assert.throws(() => sim.inject({ kind: "reset", symbol: "bybit:btcusdt" }), /not simulated/);
+    assert.throws(
+      () => sim.inject({ kind: "crossed", symbol: "okx:btc-usdt" }),
+      /only Binance spot partial-book streams/,
+    );
     assert.equal(sim.venueUrls.okx.wsUrl, `${sim.wsUrl}/ws/v5/public`);
     assert.equal(sim.venueUrls.kraken.restUrl, "");
     assert.equal(sim.venueUrls.binance.wsUrl, sim.wsUrl);

@@ -9,7 +9,7 @@
  * | `gap`            | the next `events` (default 1) diff events of `symbol` are not sent, so the next one has U ≠ previous u + 1 |
  * | `garbage`        | send `count` (default 1) non-JSON text messages now on connections carrying `symbol` (or all) |
  * | `truncated`      | the next `count` (default 1) frames of `symbol` (or every symbol) are cut in the middle (the frame is lost) |
- * | `crossed`        | the next partial frame of `symbol` (or every symbol) has best bid >= best ask |
+ * | `crossed`        | the next partial frame of `symbol` (or every symbol) has best bid >= best ask (Binance spot only) |
  * | `checksum`       | the next `count` (default 1) updates of `symbol` (OKX, Kraken) carry a checksum computed over the book with one size altered |
  * | `reset`          | `symbol` (Bybit, OKX, Kraken, Coinbase) resets at its next frame: Bybit a snapshot with u = 1, OKX a sequence reset (seqId < prevSeqId), Kraken and Coinbase a new snapshot |
  * | `quiet`          | the book of `symbol` (or every book) does not change for the next `frames` (default 1) frames; OKX sends its empty keep-alive updates |

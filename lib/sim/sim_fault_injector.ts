@@ -65,10 +65,10 @@ export interface FaultTargets {
   /** Counts faults by kind and garbage messages. */
   counters: SimCounters;
   /**
-   * Refuses a `checksum` or `reset` fault for a symbol whose venue cannot
-   * express it (throws a TypeError saying why). Default: every symbol accepts.
+   * Refuses a `checksum`, `reset` or `crossed` fault for a symbol whose venue
+   * cannot express it (throws a TypeError saying why). Default: every symbol accepts.
    */
-  venueCheck?: (kind: "checksum" | "reset", symbol: number) => void;
+  venueCheck?: (kind: "checksum" | "reset" | "crossed", symbol: number) => void;
 }
 
 /**
@@ -129,6 +129,7 @@ export class FaultInjector {
         faults.truncate(symbol, fault.count ?? 1);
         break;
       case "crossed":
+        if (symbol >= 0) this.#t.venueCheck?.(fault.kind, symbol);
         faults.cross(symbol);
         break;
       case "checksum":

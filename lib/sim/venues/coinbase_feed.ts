@@ -44,7 +44,14 @@ import {
   WindowedVenueFeed,
 } from "./venue_feed.ts";
 
-/** Levels per side the simulated Coinbase book publishes. */
+/**
+ * Levels per side the simulated Coinbase book publishes.
+ *
+ * @example
+ * ```ts
+ * COINBASE_DEPTH; // 500
+ * ```
+ */
 export const COINBASE_DEPTH = 500;
 
 /** Placeholder of `sequence_num` in a message text, replaced per connection. */

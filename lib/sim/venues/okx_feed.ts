@@ -45,9 +45,23 @@ import {
   WindowedVenueFeed,
 } from "./venue_feed.ts";
 
-/** Levels per side of OKX's `books` channel. */
+/**
+ * Levels per side of OKX's `books` channel.
+ *
+ * @example
+ * ```ts
+ * OKX_BOOKS_DEPTH; // 400
+ * ```
+ */
 export const OKX_BOOKS_DEPTH = 400;
-/** Levels per side of OKX's `books5` channel. */
+/**
+ * Levels per side of OKX's `books5` channel.
+ *
+ * @example
+ * ```ts
+ * OKX_BOOKS5_DEPTH; // 5
+ * ```
+ */
 export const OKX_BOOKS5_DEPTH = 5;
 
 /**

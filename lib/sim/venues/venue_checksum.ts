@@ -20,9 +20,23 @@
 
 import { crc32 } from "node:zlib";
 
-/** Levels per side in an OKX checksum. */
+/**
+ * Levels per side in an OKX checksum.
+ *
+ * @example
+ * ```ts
+ * OKX_CHECKSUM_LEVELS; // 25
+ * ```
+ */
 export const OKX_CHECKSUM_LEVELS = 25;
-/** Levels per side in a Kraken checksum. */
+/**
+ * Levels per side in a Kraken checksum.
+ *
+ * @example
+ * ```ts
+ * KRAKEN_CHECKSUM_LEVELS; // 10
+ * ```
+ */
 export const KRAKEN_CHECKSUM_LEVELS = 10;
 
 /**

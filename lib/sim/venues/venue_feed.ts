@@ -14,6 +14,10 @@
  * sent to every subscriber; a gap fault withholds it from all of them (the
  * sequence numbers still advance, so the next update shows the gap).
  *
+ * A `stall` stops a symbol's data (snapshots, updates, keep-alives) while the
+ * sequence numbers go on; connection-level heartbeats and pongs continue, as
+ * on a venue whose matching engine stalls behind a live gateway.
+ *
  * Counting (per symbol, per message sent): `framesSent`, `snapshotsSent`,
  * `updatesSent`, `keepAlivesSent`, `badChecksumsSent`, `resetsSent`; a
  * withheld update counts once in `gapEventsDropped`.

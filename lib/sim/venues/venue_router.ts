@@ -203,18 +203,23 @@ export class VenueFeeds {
 
   /**
    * Throws a TypeError when symbol `symbol`'s venue cannot express the fault:
-   * `checksum` needs OKX or Kraken, `reset` Bybit, OKX, Kraken or Coinbase.
+   * `checksum` needs OKX or Kraken, `reset` Bybit, OKX, Kraken or Coinbase,
+   * `crossed` Binance spot.
    */
-  check(kind: "checksum" | "reset", symbol: number): void {
+  check(kind: "checksum" | "reset" | "crossed", symbol: number): void {
     const venue = this.#venueOf[symbol] ?? "binance";
     const ok = kind === "checksum"
       ? venue === "okx" || venue === "kraken"
+      : kind === "crossed"
+      ? venue === "binance"
       : venue === "bybit" || venue === "okx" || venue === "kraken" || venue === "coinbase";
     if (!ok) {
       throw new TypeError(
         `fault "${kind}" cannot apply to a ${VENUES[venue].label} symbol: ` +
           (kind === "checksum"
             ? "only OKX and Kraken send checksums"
+            : kind === "crossed"
+            ? "only Binance spot partial-book streams can be crossed"
             : "only Bybit, OKX, Kraken and Coinbase symbols can reset"),
       );
     }
