@@ -14,6 +14,7 @@ import { FairPath } from "../lib/sim/venues/fair_path.ts";
 import { venueSimSymbol } from "../lib/sim/venues/venue_symbol.ts";
 import { parseFault } from "../lib/sim/sim_fault.ts";
 import { parseSimArgs } from "../lib/sim/sim_main.ts";
+import { krakenChecksum, okxChecksum } from "../lib/sim/venues/venue_checksum.ts";
 
 // deno-lint-ignore no-explicit-any
 type Json = any;
@@ -901,4 +902,41 @@ Deno.test("serverShutdown: OKX sends its 64008 notice, Kraken a maintenance stat
     assert.equal(bybit.messages.length, 0);
     assert.equal(sim.stats().serverCloses, 3);
   });
+});
+
+Deno.test("the simulator's checksum functions compute what the real venues sent (recorded Kraken and OKX frames)", async () => {
+  const dir = new URL("./testdata/sim_venues/", import.meta.url);
+  const kraken = (await Deno.readTextFile(new URL("kraken_v2_book_algousd.jsonl", dir))).trim()
+    .split("\n");
+  const bids = new TextSide(true), asks = new TextSide(false);
+  for (const raw of kraken.slice(1)) {
+    for (const [p, q] of krakenLevels(raw, "bids")) bids.set(p, q);
+    for (const [p, q] of krakenLevels(raw, "asks")) asks.set(p, q);
+    bids.truncate(10);
+    asks.truncate(10);
+    const b = bids.sorted(), a = asks.sorted();
+    const expected = JSON.parse(raw).data[0].checksum;
+    assert.equal(krakenReference(b, a), expected);
+    assert.equal(
+      krakenChecksum(
+        b.map((l) => l[0]),
+        b.map((l) => l[1]),
+        a.map((l) => l[0]),
+        a.map((l) => l[1]),
+      ),
+      expected,
+    );
+  }
+  const okx =
+    JSON.parse(await Deno.readTextFile(new URL("okx_books_btcusdt_snapshot.json", dir))).data[0];
+  const px = (side: string[][]) => side.map((l) => l[0]),
+    sz = (side: string[][]) => side.map((l) => l[1]);
+  assert.equal(okxChecksum(px(okx.bids), sz(okx.bids), px(okx.asks), sz(okx.asks)), okx.checksum);
+  assert.equal(
+    okxReference(
+      okx.bids.map((l: string[]) => [l[0], l[1]]),
+      okx.asks.map((l: string[]) => [l[0], l[1]]),
+    ),
+    okx.checksum,
+  );
 });
