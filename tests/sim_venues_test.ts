@@ -940,3 +940,38 @@ Deno.test("the simulator's checksum functions compute what the real venues sent 
     okx.checksum,
   );
 });
+
+Deno.test("a client that subscribes during a stall gets its snapshot at the first frame after the stall, then updates", async () => {
+  await withSim(["okx:btc-usdt"], async (sim) => {
+    const key = "okx:BTC-USDT";
+    sim.inject({ kind: "stall", symbol: "okx:btc-usdt" });
+    const c = await Client.open(sim.venueUrls.okx.wsUrl);
+    c.send({ op: "subscribe", args: [{ channel: "books", instId: "BTC-USDT" }] });
+    assert.equal(JSON.parse(await c.next()).event, "subscribe");
+    sim.step(3);
+    assert.equal(c.pending, 0);
+    assert.equal(sim.stats().snapshotsSent[key], 0);
+    sim.inject({ kind: "clear" });
+    sim.step(1);
+    const snap = JSON.parse(await c.next());
+    assert.equal(snap.action, "snapshot");
+    const bids = new TextSide(true), asks = new TextSide(false);
+    for (const l of snap.data[0].bids) bids.set(l[0], l[1]);
+    for (const l of snap.data[0].asks) asks.set(l[0], l[1]);
+    let seqId = snap.data[0].seqId;
+    assert.equal(sim.stats().snapshotsSent[key], 1);
+    assert.equal(sim.stats().updatesSent[key], 0);
+    sim.step(5);
+    const n = sim.stats().updatesSent[key];
+    assert.ok(n > 0);
+    for (let k = 0; k < n; k++) {
+      const d = JSON.parse(await c.next()).data[0];
+      assert.equal(d.prevSeqId, seqId);
+      seqId = d.seqId;
+      for (const l of d.bids) bids.set(l[0], l[1]);
+      for (const l of d.asks) asks.set(l[0], l[1]);
+      assert.equal(okxReference(bids.sorted(), asks.sorted()), d.checksum);
+    }
+    await c.close();
+  });
+});

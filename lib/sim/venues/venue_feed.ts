@@ -154,6 +154,8 @@ export class VenueChannel {
   seq: number;
   /** Frames in a row that did not change the view (OKX keep-alives). */
   quietFrames = 0;
+  /** Sessions that subscribed during a stall: they get the snapshot at the first frame after it. */
+  readonly awaitingSnapshot: VenueSession[] = [];
 
   /**
    * @param served The book.
@@ -346,6 +348,7 @@ export abstract class WindowedVenueFeed implements SymbolFeed {
       const now = performance.now();
       if (this.faults.stallUntil[served.index] > now) {
         this.counters.framesStalled++;
+        ch.awaitingSnapshot.push(session);
       } else {
         this.deliver(session, this.snapshotText(ch, performance.timeOrigin + now));
         this.counters.snapshotsSent[served.index]++;
@@ -369,6 +372,8 @@ export abstract class WindowedVenueFeed implements SymbolFeed {
   protected unsubscribe(session: VenueSession, ch: VenueChannel): void {
     const at = ch.subs.indexOf(session);
     if (at >= 0) ch.subs.splice(at, 1);
+    const waiting = ch.awaitingSnapshot.indexOf(session);
+    if (waiting >= 0) ch.awaitingSnapshot.splice(waiting, 1);
     session.channels.delete(ch);
     for (const other of session.channels) if (other.served === ch.served) return;
     session.conn.symbols.delete(ch.served.index);
@@ -433,23 +438,44 @@ export abstract class WindowedVenueFeed implements SymbolFeed {
           continue;
         }
       }
-      if (text === null) continue;
       if (stalled) {
-        counters.framesStalled += n;
+        if (text !== null) counters.framesStalled += n;
         continue;
       }
-      for (let k = 0; k < n; k++) this.deliver(ch.subs[k], text, cut);
+      const waiting = ch.awaitingSnapshot.length;
+      if (waiting > 0) {
+        // Subscribed during a stall: the snapshot now, instead of this frame's message.
+        const snapshot = this.snapshotText(ch, eventTimeMs);
+        for (let k = 0; k < waiting; k++) this.deliver(ch.awaitingSnapshot[k], snapshot, cut);
+        counters.snapshotsSent[i] += waiting;
+        counters.framesSent[i] += waiting;
+        anySent = true;
+      }
+      if (text === null) {
+        ch.awaitingSnapshot.length = 0;
+        continue;
+      }
+      let sentTo = 0;
+      for (let k = 0; k < n; k++) {
+        const s = ch.subs[k];
+        if (waiting > 0 && ch.awaitingSnapshot.includes(s)) continue;
+        this.deliver(s, text, cut);
+        sentTo++;
+      }
+      ch.awaitingSnapshot.length = 0;
+      const m = sentTo;
+      if (m === 0) continue;
       anySent = true;
-      counters.framesSent[i] += n;
-      if (sent === Sent.ResetSnapshot) counters.snapshotsSent[i] += n;
-      else counters.updatesSent[i] += n;
-      if (sent === Sent.KeepAlive) counters.keepAlivesSent[i] += n;
+      counters.framesSent[i] += m;
+      if (sent === Sent.ResetSnapshot) counters.snapshotsSent[i] += m;
+      else counters.updatesSent[i] += m;
+      if (sent === Sent.KeepAlive) counters.keepAlivesSent[i] += m;
       if (sent === Sent.ResetSnapshot || sent === Sent.ResetUpdate) {
-        counters.resetsSent[i] += n;
+        counters.resetsSent[i] += m;
         resetUsed = true;
       }
       if (bad) {
-        counters.badChecksumsSent[i] += n;
+        counters.badChecksumsSent[i] += m;
         badUsed = true;
       }
     }
