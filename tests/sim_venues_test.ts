@@ -688,6 +688,13 @@ Deno.test("binance-usdm: snapshot plus diffs equals a later snapshot (top 100)",
     const bad = await fetch(`${restUrl}/fapi/v1/depth?symbol=BTCUSDT&limit=7`);
     assert.equal(bad.status, 400);
     await bad.body?.cancel();
+    sim.inject({ kind: "rest429", count: 1, retryAfterSec: 2 });
+    const limited = await fetch(`${restUrl}/fapi/v1/depth?symbol=BTCUSDT&limit=5`);
+    assert.deepEqual([limited.status, limited.headers.get("retry-after")], [429, "2"]);
+    await limited.body?.cancel();
+    const ok = await fetch(`${restUrl}/fapi/v1/depth?symbol=BTCUSDT&limit=5`);
+    assert.equal(ok.status, 200);
+    await ok.body?.cancel();
     await c.close();
   });
 });

@@ -179,6 +179,7 @@ class Simulation {
       counters,
       faults,
       replies: this.replies,
+      forcedAnswer: (nowMs) => this.rest.forcedAnswer(nowMs),
       heartbeatMs: config.heartbeatMs,
       keepAliveFrames: config.keepAliveFrames,
     });

@@ -11,7 +11,8 @@
  * - `GET /fapi/v1/depth?symbol=BTCUSDT&limit=N` (5, 10, 20, 50, 100, 500,
  *   1000; default 500): `{"lastUpdateId":…,"E":…,"T":…,"bids":…,"asks":…}`.
  *   As in the real recording, `lastUpdateId` equals the `U` of the next diff
- *   event, so the bridging event satisfies `U <= lastUpdateId <= u`.
+ *   event, so the bridging event satisfies `U <= lastUpdateId <= u`. Pending
+ *   `rest429`/`rest418` faults answer here too (no weight is counted).
  *
  * A stream name of a symbol not simulated is accepted and delivers nothing;
  * a malformed one fails the upgrade with 400.
@@ -71,6 +72,8 @@ export interface BinanceUsdmParts {
   faults: StreamFaults;
   /** Builds and counts REST answers. */
   replies: JsonReplies;
+  /** The 429/418 answers pending REST faults force (shared with Binance spot's depth endpoint). Default none. */
+  forcedAnswer?: (nowMs: number) => Response | null;
 }
 
 /**
@@ -163,6 +166,8 @@ export class BinanceUsdmFeed implements SymbolFeed {
   /** Answers `GET /fapi/v1/depth?symbol=…&limit=…`. */
   depth(url: URL): Response {
     const replies = this.#p.replies;
+    const forced = this.#p.forcedAnswer?.(performance.now()) ?? null;
+    if (forced !== null) return forced;
     const symbol = url.searchParams.get("symbol") ?? "";
     const b = this.#byNative.get(symbol);
     if (b === undefined) return replies.json(400, `{"code":-1121,"msg":"Invalid symbol."}`);

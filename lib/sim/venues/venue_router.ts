@@ -108,6 +108,8 @@ export interface VenueFeedsParts {
   faults: StreamFaults;
   /** REST answers (Binance USD-M). */
   replies: JsonReplies;
+  /** Answers forced by pending `rest429`/`rest418` faults (see `DepthEndpoint.forcedAnswer`). */
+  forcedAnswer?: (nowMs: number) => Response | null;
   /** Heartbeat period, ms. */
   heartbeatMs: number;
   /** Unchanged frames before an OKX keep-alive. */
@@ -152,6 +154,7 @@ export class VenueFeeds {
       counters: parts.counters,
       faults: parts.faults,
       replies: parts.replies,
+      forcedAnswer: parts.forcedAnswer,
     });
     this.#bybit = new BybitFeed(common("bybit"));
     this.#okx = new OkxFeed(common("okx"));
