@@ -59,6 +59,15 @@ export interface BookModelOptions {
   wallScale?: number;
   /** Update id of the initial book (the next change gets id + 1). Default: derived from seed and symbol. */
   startUpdateId?: number;
+  /**
+   * A fair-price path shared with other books (another venue's book of the same
+   * asset, see `venues/fair_path.ts`): the book's fair price is the path's value
+   * at its frame number plus its own mean-reverting offset (standard deviation
+   * {@link fairOffsetTicks}). Default none: the book walks on its own.
+   */
+  fairPath?: { fairAt(frame: number): number };
+  /** Standard deviation of the book's offset from {@link fairPath}, ticks. Default 0.4 × the spec's spread. */
+  fairOffsetTicks?: number;
 }
 
 const MAX_LOTS = 0xffffffff;
@@ -120,6 +129,9 @@ export class BookModel {
   #askMarks: Uint32Array;
   #bidLevels = 0;
   #askLevels = 0;
+  #path: { fairAt(frame: number): number } | undefined;
+  #offsetStd: number;
+  #offset = 0;
 
   /**
    * Builds the initial book around the symbol's start price.
@@ -164,7 +176,12 @@ export class BookModel {
     }
     this.updateId = start;
     this.frameFirstUpdateId = start + 1;
-    this.#fair = spec.startTicks;
+    this.#path = options.fairPath;
+    this.#offsetStd = options.fairOffsetTicks ?? 0.4 * spec.spreadTicks;
+    if (!(this.#offsetStd >= 0)) {
+      throw new RangeError(`fairOffsetTicks must be >= 0, got ${options.fairOffsetTicks}`);
+    }
+    this.#fair = this.#path === undefined ? spec.startTicks : this.#path.fairAt(0);
     this.#spread = spec.spreadTicks;
     this.#populate();
   }
@@ -254,8 +271,13 @@ export class BookModel {
     const rng = this.#rng;
     const spec = this.spec;
 
-    // Fair price random walk and a mean-reverting spread with rare widening shocks.
-    this.#fair += rng.normal() * spec.volTicksPerFrame;
+    // Fair price random walk (own or shared plus an offset) and a mean-reverting
+    // spread with rare widening shocks.
+    if (this.#path === undefined) this.#fair += rng.normal() * spec.volTicksPerFrame;
+    else {
+      this.#offset = 0.9 * this.#offset + 0.4359 * this.#offsetStd * rng.normal();
+      this.#fair = this.#path.fairAt(this.frames) + this.#offset;
+    }
     const base = spec.spreadTicks;
     let s = this.#spread + 0.25 * (base - this.#spread) + 0.35 * base * rng.normal();
     if (rng.next() < 0.004) s *= 4 + 12 * rng.next();
@@ -278,6 +300,17 @@ export class BookModel {
     const n = this.#churn <= 0 ? 0 : 1 + rng.geometric(Math.min(1, 1 / this.#churn));
     for (let i = 0; i < n; i++) this.#churnOnce();
     return this.changedBidCount + this.changedAskCount;
+  }
+
+  /**
+   * A frame in which nothing happens (the `quiet` fault): the frame count
+   * advances, no level changes, so the frame's change lists are empty.
+   */
+  idleFrame(): void {
+    this.frames++;
+    this.changedBidCount = 0;
+    this.changedAskCount = 0;
+    this.frameFirstUpdateId = this.updateId + 1;
   }
 
   #newLots(): number {

@@ -81,6 +81,12 @@ export class Connection {
   closeCode = 1001;
   /** Close reason used when {@link closeAt} is reached. */
   closeReason = "server shutdown";
+  /**
+   * What the `serverShutdown` fault sends before closing: `undefined` for
+   * Binance's `serverShutdown` event, a venue's own notice text, or `null`
+   * when the venue announces nothing (the connection just closes).
+   */
+  shutdownNotice: string | null | undefined = undefined;
 
   /**
    * Wraps a socket; it has no streams until {@link subscribe} and is not open until attached.

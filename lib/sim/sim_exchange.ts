@@ -15,6 +15,13 @@
  * - `GET /api/v3/exchangeInfo` — the listing of the simulated symbols in
  *   Binance's shape (weight 20, statuses from `statuses`, default `TRADING`).
  *   See `sim_exchange_info.ts`.
+ * - The other venues at their production paths, each speaking its protocol:
+ *   Binance USD-M `/public/stream?streams=…` and `/fapi/v1/depth`, Bybit
+ *   `/v5/public/spot|linear`, OKX `/ws/v5/public`, Kraken `/v2`, Coinbase `/`
+ *   (WebSocket upgrade). See `venues/venue_router.ts` and the feed of each
+ *   venue; {@link SimExchange.venueUrls} gives their base URLs. Symbols of the
+ *   same base asset on several venues follow one price path (`venues/fair_path.ts`)
+ *   with small per-venue offsets.
  * - `POST /sim/fault` — body: one fault object or an array of them (see
  *   {@link SimFault} and `sim_fault_injector.ts`); `GET /sim/stats` —
  *   {@link SimStats} as JSON.
@@ -55,9 +62,15 @@ import { DepthEndpoint } from "./sim_rest.ts";
 import { SimCounters, type SimStats } from "./sim_stats.ts";
 import { StreamEndpoint } from "./sim_stream_endpoint.ts";
 import { StreamFaults } from "./sim_stream_faults.ts";
+import type { VenueId } from "../pipeline/venue_id.ts";
+import { hashString } from "./prng.ts";
+import { FairPath } from "./venues/fair_path.ts";
+import type { VenueBook } from "./venues/venue_feed.ts";
+import { VenueFeeds, type VenueUrls, venueUrls } from "./venues/venue_router.ts";
 
 export type { SimExchangeOptions } from "./sim_options.ts";
 export type { SimStats } from "./sim_stats.ts";
+export type { VenueUrls } from "./venues/venue_router.ts";
 
 /**
  * Handle of a running simulated exchange.
@@ -77,12 +90,19 @@ export interface SimExchange {
   readonly restUrl: string;
   /** Bound port. */
   readonly port: number;
-  /** Combined-stream URL of `<s>@depth<levels>@100ms` for all symbols. */
+  /** Combined-stream URL of `<s>@depth<levels>@100ms` for all Binance spot symbols ("" if none). */
   readonly partialUrl: string;
-  /** Combined-stream URL of `<s>@depth@100ms` for all symbols. */
+  /** Combined-stream URL of `<s>@depth@100ms` for all Binance spot symbols ("" if none). */
   readonly diffUrl: string;
-  /** Simulated symbols, lower-case. */
+  /** Simulated symbols, as service names (`btcusdt`, `okx:btc-usdt`). */
   readonly symbols: readonly string[];
+  /**
+   * Base URLs of every venue on this server, in the shape of `VENUES` in
+   * `lib/pipeline/venue_id.ts` (use them in place of the production ones), e.g.
+   * `venueUrls.okx.wsUrl` = `ws://127.0.0.1:40123/ws/v5/public`,
+   * `venueUrls["binance-usdm"]` = `{ wsUrl: "…/public/stream", restUrl: "http://…" }`.
+   */
+  readonly venueUrls: Readonly<Record<VenueId, VenueUrls>>;
   /**
    * Injects a fault (validated; see {@link SimFault}).
    * @throws {TypeError} if the fault is invalid or names a symbol not simulated.
@@ -108,15 +128,20 @@ class Simulation {
   readonly streams: StreamEndpoint;
   readonly ticker: FrameTicker;
   readonly injector: FaultInjector;
+  readonly venues: VenueFeeds;
   #closed = false;
 
   constructor(config: SimConfig) {
-    const { specs, streams, seed, depthTicks } = config;
-    const counters = this.counters = new SimCounters(specs.map((s) => s.symbol));
-    this.encoders = specs.map((spec) =>
-      new FrameEncoder(new BookModel(spec, { seed, depthTicks }))
+    const { specs, streams, seed, depthTicks, symbols } = config;
+    const counters = this.counters = new SimCounters(symbols.map((s) => s.key));
+    const paths = sharedFairPaths(config);
+    this.encoders = specs.map((spec, i) =>
+      new FrameEncoder(new BookModel(spec, { seed, depthTicks, fairPath: paths[i] }))
     );
-    const symbolIndex = new Map(streams.map((s, i) => [s, i]));
+    const spot = (i: number) => symbols[i].venue === "binance";
+    const symbolIndex = new Map(
+      streams.flatMap((s, i) => spot(i) ? [[s, i] as [string, number]] : []),
+    );
     const connections = this.connections = new ConnectionSet({
       symbolCount: specs.length,
       counters,
@@ -125,13 +150,13 @@ class Simulation {
     const faults = new StreamFaults(specs.length);
     const weights = new WeightMeter();
     this.rest = new DepthEndpoint({
-      encoders: new Map(streams.map((s, i) => [s, this.encoders[i]])),
+      encoders: new Map([...symbolIndex].map(([s, i]) => [s, this.encoders[i]])),
       replies: this.replies,
       weightLimit: config.weightLimit,
       weights,
     });
     this.exchangeInfo = new ExchangeInfoEndpoint({
-      specs,
+      specs: specs.filter((_, i) => spot(i)),
       statuses: config.statuses,
       replies: this.replies,
       weights,
@@ -143,12 +168,28 @@ class Simulation {
       replies: this.replies,
       counters,
     });
+    const venueBooks: VenueBook[] = [];
+    for (let i = 0; i < symbols.length; i++) {
+      if (!spot(i)) venueBooks.push({ index: i, symbol: symbols[i], book: this.encoders[i].book });
+    }
+    this.venues = new VenueFeeds({
+      books: venueBooks,
+      symbolCount: symbols.length,
+      connections,
+      counters,
+      faults,
+      replies: this.replies,
+      forcedAnswer: (nowMs) => this.rest.forcedAnswer(nowMs),
+      heartbeatMs: config.heartbeatMs,
+      keepAliveFrames: config.keepAliveFrames,
+    });
     this.ticker = new FrameTicker({
       encoders: this.encoders,
       connections,
       faults,
       counters,
       rate: config.rate,
+      feeds: this.venues.bySymbol,
     });
     this.injector = new FaultInjector({
       streams,
@@ -157,6 +198,7 @@ class Simulation {
       connections,
       rest: this.rest,
       counters,
+      venueCheck: (kind, symbol) => this.venues.check(kind, symbol),
     });
   }
 
@@ -167,6 +209,7 @@ class Simulation {
     this.connections.closeDue(now);
     this.closes.run(now, this.connections);
     this.ticker.catchUp(now);
+    this.venues.heartbeat(now);
   }
 
   step(frames = 1): void {
@@ -176,6 +219,8 @@ class Simulation {
   route(req: Request): Response | Promise<Response> {
     const url = new URL(req.url);
     const path = url.pathname;
+    const venue = this.venues.route(req, url);
+    if (venue !== null) return venue;
     if (req.method === "GET" && path === "/stream") {
       return this.streams.combined(req, url.searchParams.get("streams"));
     }
@@ -260,16 +305,21 @@ export async function startSimExchange(options: SimExchangeOptions = {}): Promis
   const timer = setInterval(() => sim.tick(), sim.ticker.intervalMs);
   const host = addr.hostname.includes(":") ? `[${addr.hostname}]` : addr.hostname;
   const wsUrl = `ws://${host}:${addr.port}`;
+  const spotStreams = config.symbols.filter((s) => s.venue === "binance").map((s) => s.name);
   const streamsUrl = (suffix: string) =>
-    `${wsUrl}/stream?streams=${config.streams.map((s) => `${s}@${suffix}`).join("/")}`;
+    spotStreams.length === 0
+      ? ""
+      : `${wsUrl}/stream?streams=${spotStreams.map((s) => `${s}@${suffix}`).join("/")}`;
+  const restUrl = `http://${host}:${addr.port}`;
   let closed = false;
   return {
     wsUrl,
-    restUrl: `http://${host}:${addr.port}`,
+    restUrl,
     port: addr.port,
     partialUrl: streamsUrl(`depth${config.levels}@100ms`),
     diffUrl: streamsUrl("depth@100ms"),
     symbols: config.streams,
+    venueUrls: Object.freeze(venueUrls(wsUrl, restUrl)),
     inject: (fault) => sim.injector.inject(fault),
     step: (frames) => sim.step(frames),
     stats: () => sim.stats(),
@@ -281,4 +331,31 @@ export async function startSimExchange(options: SimExchangeOptions = {}): Promis
       await server.shutdown();
     },
   };
+}
+
+/**
+ * One shared fair-price path per group of symbols that are the same
+ * instrument (base asset, start price and tick) on two or more venues; a
+ * symbol alone keeps its own walk (undefined), so Binance-only runs are as before.
+ */
+function sharedFairPaths(config: SimConfig): (FairPath | undefined)[] {
+  const groups = new Map<string, number[]>();
+  config.symbols.forEach((s, i) => {
+    const key = `${s.base}:${s.spec.startTicks}:${s.spec.priceDecimals}`;
+    const list = groups.get(key);
+    if (list === undefined) groups.set(key, [i]);
+    else list.push(i);
+  });
+  const out: (FairPath | undefined)[] = new Array(config.symbols.length).fill(undefined);
+  for (const [key, members] of groups) {
+    if (members.length < 2) continue;
+    const spec = config.specs[members[0]];
+    const path = new FairPath({
+      startTicks: spec.startTicks,
+      volTicksPerFrame: spec.volTicksPerFrame,
+      seed: (hashString(key) ^ (config.seed >>> 0)) + Math.floor(config.seed / 4294967296),
+    });
+    for (const i of members) out[i] = path;
+  }
+  return out;
 }

@@ -9,8 +9,11 @@
  * | `gap`            | the next `events` (default 1) diff events of `symbol` are not sent, so the next one has U ≠ previous u + 1 |
  * | `garbage`        | send `count` (default 1) non-JSON text messages now on connections carrying `symbol` (or all) |
  * | `truncated`      | the next `count` (default 1) frames of `symbol` (or every symbol) are cut in the middle (the frame is lost) |
- * | `crossed`        | the next partial frame of `symbol` (or every symbol) has best bid >= best ask |
- * | `serverShutdown` | send the serverShutdown message now, close those connections `delayMs` later (default 1000) |
+ * | `crossed`        | the next partial frame of `symbol` (or every symbol) has best bid >= best ask (Binance spot only) |
+ * | `checksum`       | the next `count` (default 1) updates of `symbol` (OKX, Kraken) carry a checksum computed over the book with one size altered |
+ * | `reset`          | `symbol` (Bybit, OKX, Kraken, Coinbase) resets at its next frame: Bybit a snapshot with u = 1, OKX a sequence reset (seqId < prevSeqId), Kraken and Coinbase a new snapshot |
+ * | `quiet`          | the book of `symbol` (or every book) does not change for the next `frames` (default 1) frames; OKX sends its empty keep-alive updates |
+ * | `serverShutdown` | send the serverShutdown message now (OKX: notice 64008, Kraken: status "maintenance", Bybit and Coinbase: nothing), close those connections `delayMs` later (default 1000) |
  * | `rest429`        | the next `count` (default 1) REST calls answer 429 with `Retry-After: retryAfterSec` (default 1) |
  * | `rest418`        | the next `count` (default 1) REST calls answer 418 with `Retry-After: retryAfterSec` (default 120) |
  * | `restSlow`       | delay REST responses by `delayMs`, for the next `count` calls or until `clear` |
@@ -24,6 +27,8 @@
  * ```
  * @module
  */
+
+import { parseVenueSymbol } from "../pipeline/venue_id.ts";
 
 /**
  * All fault kinds.
@@ -40,6 +45,9 @@ export const FAULT_KINDS = [
   "garbage",
   "truncated",
   "crossed",
+  "checksum",
+  "reset",
+  "quiet",
   "serverShutdown",
   "rest429",
   "rest418",
@@ -75,6 +83,9 @@ export type SimFault =
   | { kind: "garbage"; symbol?: string; count?: number }
   | { kind: "truncated"; symbol?: string; count?: number }
   | { kind: "crossed"; symbol?: string }
+  | { kind: "checksum"; symbol: string; count?: number }
+  | { kind: "reset"; symbol: string }
+  | { kind: "quiet"; symbol?: string; frames?: number }
   | { kind: "serverShutdown"; symbol?: string; delayMs?: number }
   | { kind: "rest429"; count?: number; retryAfterSec?: number }
   | { kind: "rest418"; count?: number; retryAfterSec?: number }
@@ -90,6 +101,9 @@ const FIELDS: Record<FaultKind, Record<string, FieldType>> = {
   garbage: { symbol: "symbol", count: "count" },
   truncated: { symbol: "symbol", count: "count" },
   crossed: { symbol: "symbol" },
+  checksum: { symbol: "symbol", count: "count" },
+  reset: { symbol: "symbol" },
+  quiet: { symbol: "symbol", frames: "count" },
   serverShutdown: { symbol: "symbol", delayMs: "ms" },
   rest429: { count: "count", retryAfterSec: "seconds" },
   rest418: { count: "count", retryAfterSec: "seconds" },
@@ -99,6 +113,8 @@ const FIELDS: Record<FaultKind, Record<string, FieldType>> = {
 
 const REQUIRED: Partial<Record<FaultKind, string[]>> = {
   gap: ["symbol"],
+  checksum: ["symbol"],
+  reset: ["symbol"],
   restSlow: ["delayMs"],
 };
 
@@ -106,7 +122,7 @@ const REQUIRED: Partial<Record<FaultKind, string[]>> = {
  * Validates a fault object (e.g. a parsed `POST /sim/fault` body).
  *
  * @param input The candidate fault.
- * @returns The same fault, typed; symbols lower-cased.
+ * @returns The same fault, typed; symbols as service names (`okx:btc-usdt`, `btcusdt`).
  * @throws {TypeError} naming the field that is wrong and what was expected.
  * @example
  * ```ts
@@ -151,12 +167,20 @@ function checkField(kind: string, key: string, type: FieldType, value: unknown):
   const where = `fault "${kind}" field "${key}"`;
   switch (type) {
     case "symbol":
-      if (typeof value !== "string" || !/^[a-zA-Z0-9]{2,20}$/.test(value)) {
+      if (typeof value !== "string") {
         throw new TypeError(
-          `${where} must be a symbol like "btcusdt", got ${JSON.stringify(value)}`,
+          `${where} must be a symbol like "btcusdt" or "okx:btc-usdt", got ${
+            JSON.stringify(value)
+          }`,
         );
       }
-      return value.toLowerCase();
+      try {
+        return parseVenueSymbol(value).name;
+      } catch (err) {
+        throw new TypeError(
+          `${where} must be a symbol like "btcusdt" or "okx:btc-usdt": ${(err as Error).message}`,
+        );
+      }
     case "ms":
     case "seconds":
       if (typeof value !== "number" || !Number.isFinite(value) || value < 0) {

@@ -64,6 +64,11 @@ export interface FaultTargets {
   rest: DepthEndpoint;
   /** Counts faults by kind and garbage messages. */
   counters: SimCounters;
+  /**
+   * Refuses a `checksum`, `reset` or `crossed` fault for a symbol whose venue
+   * cannot express it (throws a TypeError saying why). Default: every symbol accepts.
+   */
+  venueCheck?: (kind: "checksum" | "reset" | "crossed", symbol: number) => void;
 }
 
 /**
@@ -124,7 +129,19 @@ export class FaultInjector {
         faults.truncate(symbol, fault.count ?? 1);
         break;
       case "crossed":
+        if (symbol >= 0) this.#t.venueCheck?.(fault.kind, symbol);
         faults.cross(symbol);
+        break;
+      case "checksum":
+        this.#t.venueCheck?.(fault.kind, symbol);
+        faults.badChecksum(symbol, fault.count ?? 1);
+        break;
+      case "reset":
+        this.#t.venueCheck?.(fault.kind, symbol);
+        faults.reset(symbol);
+        break;
+      case "quiet":
+        faults.quiet(symbol, fault.frames ?? 1);
         break;
       case "serverShutdown":
         this.#announceShutdown(symbol, nowMs, nowMs + (fault.delayMs ?? 1000));
@@ -172,17 +189,21 @@ export class FaultInjector {
   }
 
   /**
-   * Sends Binance's `serverShutdown` message on each connection carrying
-   * `symbol` (-1: all) and closes them at `closeAtMs`.
+   * Sends Binance's `serverShutdown` message (or the venue's own notice, see
+   * `Connection.shutdownNotice`) on each connection carrying `symbol` (-1:
+   * all) and closes them at `closeAtMs`.
    */
   #announceShutdown(symbol: number, nowMs: number, closeAtMs: number): void {
     const connections = this.#t.connections;
     const payload = `{"e":"serverShutdown","E":${Math.floor(performance.timeOrigin + nowMs)}}`;
     for (const conn of connections.matching(symbol)) {
-      connections.send(
-        conn,
-        conn.combined ? `{"stream":"!serverShutdown","data":${payload}}` : payload,
-      );
+      const notice = conn.shutdownNotice;
+      if (notice === undefined) {
+        connections.send(
+          conn,
+          conn.combined ? `{"stream":"!serverShutdown","data":${payload}}` : payload,
+        );
+      } else if (notice !== null) connections.send(conn, notice);
       conn.closeBy(closeAtMs);
     }
   }

@@ -70,6 +70,31 @@ export interface FrameTickerParts {
   counters: SimCounters;
   /** Frames per second per symbol; 0 means frames come only from {@link FrameTicker.step}. */
   rate: number;
+  /**
+   * Per symbol, the feed that sends its frames in another venue's protocol
+   * (`null`: Binance spot streams, sent by the ticker). Default: all Binance spot.
+   */
+  feeds?: readonly (SymbolFeed | null)[];
+}
+
+/**
+ * Sends the frames of symbols that speak another venue's protocol: the ticker
+ * advances the book, then hands the frame to the feed.
+ *
+ * @example
+ * ```ts
+ * const silent: SymbolFeed = { emit(_symbol, _nowMs, _eventTimeMs) {} };
+ * ```
+ */
+export interface SymbolFeed {
+  /**
+   * Sends the frame just generated for `symbol`.
+   *
+   * @param symbol Index of the symbol.
+   * @param nowMs `performance.now()` time (stalls are compared with it).
+   * @param eventTimeMs Epoch milliseconds of the frame.
+   */
+  emit(symbol: number, nowMs: number, eventTimeMs: number): void;
 }
 
 /**
@@ -108,6 +133,7 @@ export class FrameTicker {
   readonly #connections: ConnectionSet;
   readonly #faults: StreamFaults;
   readonly #counters: SimCounters;
+  readonly #feeds: readonly (SymbolFeed | null)[] | undefined;
   /** `performance.now()` of frame 0; frame k of a symbol is due at start + k / rate. */
   readonly #clockStart: number;
   readonly #epochAtStart: number;
@@ -130,6 +156,7 @@ export class FrameTicker {
     this.#connections = parts.connections;
     this.#faults = parts.faults;
     this.#counters = parts.counters;
+    this.#feeds = parts.feeds;
     this.#clockStart = startMs;
     this.#epochAtStart = performance.timeOrigin + startMs;
     this.#done = new Float64Array(parts.encoders.length);
@@ -184,8 +211,16 @@ export class FrameTicker {
   #emit(i: number, nowMs: number, eventTime: number): void {
     const enc = this.#encoders[i], book = enc.book;
     const counters = this.#counters, faults = this.#faults;
-    book.advanceFrame();
+    if (faults.quietPending[i] > 0) {
+      faults.quietPending[i]--;
+      book.idleFrame();
+    } else book.advanceFrame();
     counters.framesGenerated[i]++;
+    const feed = this.#feeds === undefined ? null : this.#feeds[i];
+    if (feed !== null) {
+      feed.emit(i, nowMs, eventTime);
+      return;
+    }
     const subs = this.#connections.bySymbol[i];
     if (subs.length === 0) return;
     const stalled = faults.stallUntil[i] > nowMs;

@@ -2,7 +2,7 @@
  * Command line of the simulated exchange.
  *
  * ```sh
- * deno run -A lib/sim/sim_main.ts --symbols btcusdt,ethusdt --rate 10 --port 9443 \
+ * deno run -A lib/sim/sim_main.ts --symbols btcusdt,okx:btc-usdt,bybit:btcusdt --rate 10 --port 9443 \
  *   [--seed 1] [--levels 20] [--host 127.0.0.1] [--status ethusdt=BREAK ...] [--fault close:5s ...]
  * ```
  *
@@ -55,11 +55,13 @@ export interface SimArgs {
 }
 
 /** Usage text printed by `--help`. */
-const USAGE = `Simulated Binance spot exchange (depthwatch)
+const USAGE = `Simulated exchange (depthwatch): Binance spot and USD-M, Bybit, OKX, Kraken, Coinbase
 
 Usage: deno run -A lib/sim/sim_main.ts [options]
 
-  --symbols a,b,c    symbols to simulate (default btcusdt,ethusdt)
+  --symbols a,b,c    symbols to simulate (default btcusdt,ethusdt); venue:SYMBOL for
+                     other venues: okx:btc-usdt, bybit:btcusdt, kraken:btc/usd,
+                     coinbase:btc-usd, binance-usdm:btcusdt
   --rate N           frames per second per symbol (default 10)
   --port N           port (default 9443; 0 = any free port)
   --host ADDR        bind address (default 127.0.0.1)
@@ -68,8 +70,9 @@ Usage: deno run -A lib/sim/sim_main.ts [options]
   --status S=STATUS  status GET /api/v3/exchangeInfo lists for symbol S instead of
                      TRADING (e.g. lunausdt=BREAK); repeatable; S still streams
   --fault SPEC       kind[:at][,key=value...], repeatable; kinds: close, stall, gap,
-                     garbage, truncated, crossed, serverShutdown, rest429, rest418,
-                     restSlow, clear. Example: --fault stall:10s,durationMs=3s
+                     garbage, truncated, crossed, checksum, reset, quiet, serverShutdown,
+                     rest429, rest418, restSlow, clear.
+                     Example: --fault stall:10s,durationMs=3s,symbol=okx:btc-usdt
   --help             this text
 `;
 
@@ -173,8 +176,16 @@ async function main(): Promise<void> {
   console.log(
     `sim exchange rest: ${sim.restUrl}   listing: GET ${sim.restUrl}/api/v3/exchangeInfo`,
   );
-  console.log(`partial streams:   ${sim.partialUrl}`);
-  console.log(`diff streams:      ${sim.diffUrl}`);
+  if (sim.partialUrl !== "") {
+    console.log(`partial streams:   ${sim.partialUrl}`);
+    console.log(`diff streams:      ${sim.diffUrl}`);
+  }
+  for (const [venue, urls] of Object.entries(sim.venueUrls)) {
+    if (venue === "binance") continue;
+    console.log(
+      `${(venue + ":").padEnd(19)}${urls.wsUrl}${urls.restUrl ? `   rest: ${urls.restUrl}` : ""}`,
+    );
+  }
   console.log(
     `faults:            POST ${sim.restUrl}/sim/fault   stats: GET ${sim.restUrl}/sim/stats`,
   );

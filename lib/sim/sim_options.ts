@@ -13,7 +13,8 @@
  * @module
  */
 
-import { type SymbolSpec, symbolSpec } from "./symbol_spec.ts";
+import type { SymbolSpec } from "./symbol_spec.ts";
+import { type VenueSimSymbol, venueSimSymbol } from "./venues/venue_symbol.ts";
 
 /**
  * Options of `startSimExchange`.
@@ -24,7 +25,12 @@ import { type SymbolSpec, symbolSpec } from "./symbol_spec.ts";
  * ```
  */
 export interface SimExchangeOptions {
-  /** Symbols to simulate (case-insensitive). Default `["btcusdt", "ethusdt"]`. */
+  /**
+   * Symbols to simulate (case-insensitive): Binance spot names (`btcusdt`) or
+   * `venue:SYMBOL` service names (`okx:btc-usdt`, `bybit:btcusdt`,
+   * `kraken:btc/usd`, `coinbase:btc-usd`, `binance-usdm:btcusdt`). Default
+   * `["btcusdt", "ethusdt"]`.
+   */
   symbols?: string[];
   /** Frames per second per symbol; 0 stops the clock (use `step()`). Default 10. */
   rate?: number;
@@ -48,6 +54,10 @@ export interface SimExchangeOptions {
    * Default none.
    */
   statuses?: Record<string, string>;
+  /** Period of Kraken's `heartbeat` and Coinbase's `heartbeats` messages, ms. Default 1000. */
+  heartbeatMs?: number;
+  /** Frames without a change after which OKX sends an empty keep-alive update. Default 10. */
+  keepAliveFrames?: number;
 }
 
 /**
@@ -62,8 +72,10 @@ export interface SimExchangeOptions {
 export interface SimConfig {
   /** Instrument parameters, one per symbol, in the given order. */
   readonly specs: readonly SymbolSpec[];
-  /** Lower-case symbol names (as in stream names), in the same order. */
+  /** Service names (`btcusdt`, `okx:btc-usdt`), in the same order. */
   readonly streams: readonly string[];
+  /** Venue, native spelling and stats key of each symbol, in the same order. */
+  readonly symbols: readonly VenueSimSymbol[];
   /** Frames per second per symbol; 0 means frames come only from `step()`. */
   readonly rate: number;
   /** Levels per side of the partial streams in `partialUrl`. */
@@ -82,6 +94,10 @@ export interface SimConfig {
   readonly weightLimit: number;
   /** exchangeInfo statuses other than `TRADING`, by lower-case symbol. */
   readonly statuses: Readonly<Record<string, string>>;
+  /** Heartbeat period, ms. */
+  readonly heartbeatMs: number;
+  /** Unchanged frames before an OKX keep-alive. */
+  readonly keepAliveFrames: number;
 }
 
 const PARTIAL_LEVELS = [5, 10, 20];
@@ -91,7 +107,8 @@ const PARTIAL_LEVELS = [5, 10, 20];
  *
  * @param options See {@link SimExchangeOptions}.
  * @returns The complete configuration.
- * @throws {TypeError} if `symbols` is empty, repeats a symbol or holds a malformed one.
+ * @throws {TypeError} if `symbols` is empty, repeats a symbol or holds a malformed one
+ *   (an unknown venue, or a symbol the venue cannot spell).
  * @throws {RangeError} if `rate` or `levels` is out of range.
  * @example
  * ```ts
@@ -103,8 +120,9 @@ export function resolveSimOptions(options: SimExchangeOptions = {}): SimConfig {
   if (!Array.isArray(symbolNames) || symbolNames.length === 0) {
     throw new TypeError(`symbols must be a non-empty array like ["btcusdt"], got ${symbolNames}`);
   }
-  const specs: SymbolSpec[] = symbolNames.map((s) => symbolSpec(s));
-  const streams = specs.map((s) => s.stream);
+  const symbols = symbolNames.map((s) => venueSimSymbol(s));
+  const specs: SymbolSpec[] = symbols.map((s) => s.spec);
+  const streams = symbols.map((s) => s.name);
   if (new Set(streams).size !== streams.length) {
     throw new TypeError(`symbols must not repeat, got ${streams.join(",")}`);
   }
@@ -116,9 +134,20 @@ export function resolveSimOptions(options: SimExchangeOptions = {}): SimConfig {
   if (!PARTIAL_LEVELS.includes(levels)) {
     throw new RangeError(`levels must be 5, 10 or 20 (Binance partial depths), got ${levels}`);
   }
+  const heartbeatMs = options.heartbeatMs ?? 1000;
+  if (!(heartbeatMs >= 10 && heartbeatMs <= 3_600_000)) {
+    throw new RangeError(`heartbeatMs must be 10..3600000 ms, got ${heartbeatMs}`);
+  }
+  const keepAliveFrames = options.keepAliveFrames ?? 10;
+  if (!Number.isInteger(keepAliveFrames) || keepAliveFrames < 1) {
+    throw new RangeError(`keepAliveFrames must be an integer >= 1, got ${keepAliveFrames}`);
+  }
   return {
     specs,
     streams,
+    symbols,
+    heartbeatMs,
+    keepAliveFrames,
     rate,
     levels,
     hostname: options.hostname ?? "127.0.0.1",

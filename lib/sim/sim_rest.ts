@@ -138,7 +138,7 @@ export class DepthEndpoint {
    * @param nowMs `performance.now()` time of the request (weights are counted in this clock).
    */
   async handle(url: URL, nowMs: number = performance.now()): Promise<Response> {
-    const forced = this.#forcedAnswer(nowMs);
+    const forced = this.forcedAnswer(nowMs);
     if (forced !== null) return forced;
     const query = this.#parseQuery(url);
     if (query instanceof Response) return query;
@@ -158,8 +158,15 @@ export class DepthEndpoint {
     return this.#replies.json(200, body, this.#weightHeader(nowMs));
   }
 
-  /** The 418 or 429 answer a REST fault forces on this request, or null. */
-  #forcedAnswer(nowMs: number): Response | null {
+  /**
+   * The 418 or 429 answer a pending `rest418`/`rest429` fault forces on this
+   * request (consuming it), or null. Other REST endpoints of the simulator
+   * (Binance USD-M's `/fapi/v1/depth`) call it too, so "the next REST call"
+   * means any of them.
+   *
+   * @param nowMs `performance.now()` time of the request.
+   */
+  forcedAnswer(nowMs: number = performance.now()): Response | null {
     if (this.#forced418 > 0) {
       this.#forced418--;
       const until = Math.floor(performance.timeOrigin + nowMs + this.#retryAfter418 * 1000);

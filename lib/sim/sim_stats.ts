@@ -24,7 +24,9 @@
 import { FAULT_KINDS, type FaultKind } from "./sim_fault.ts";
 
 /**
- * Counters of a running simulated exchange. Symbol keys are upper-case.
+ * Counters of a running simulated exchange. Symbol keys are upper-case: the
+ * native symbol for Binance spot (`BTCUSDT`), `venue:NATIVE` for the other
+ * venues (`okx:BTC-USDT`, `kraken:BTC/USD`).
  *
  * @example
  * ```ts
@@ -53,6 +55,24 @@ export interface SimStats {
   gapEventsDropped: Record<string, number>;
   /** Last update id per symbol. */
   updateIds: Record<string, number>;
+  /** Snapshot messages sent per symbol (venue symbols: on subscribe and on `reset`). */
+  snapshotsSent: Record<string, number>;
+  /** Update (delta) messages sent per symbol, keep-alives and resets included (venue symbols). */
+  updatesSent: Record<string, number>;
+  /** OKX empty keep-alive updates sent per symbol. */
+  keepAlivesSent: Record<string, number>;
+  /** Updates sent with a deliberately wrong checksum (`checksum` faults) per symbol. */
+  badChecksumsSent: Record<string, number>;
+  /** Reset messages sent per symbol (`reset` faults), counted once per subscription. */
+  resetsSent: Record<string, number>;
+  /** Subscribe/unsubscribe acknowledgements sent (venue protocols). */
+  acksSent: number;
+  /** Heartbeat messages sent (Kraken `heartbeat`, Coinbase `heartbeats`). */
+  heartbeatsSent: number;
+  /** Answers to client pings (Bybit, OKX, Kraken). */
+  pongsSent: number;
+  /** Client messages answered with an error (malformed, unknown symbol or channel). */
+  clientErrors: number;
   /** Messages not sent because the symbol was stalled. */
   framesStalled: number;
   /** Frames cut by `truncated` faults. */
@@ -131,6 +151,24 @@ export class SimCounters {
   slowConsumerCloses = 0;
   /** Frames skipped because the timer fell more than a second behind. */
   framesBehindSkipped = 0;
+  /** Subscribe/unsubscribe acknowledgements sent. */
+  acksSent = 0;
+  /** Heartbeat messages sent. */
+  heartbeatsSent = 0;
+  /** Answers to client pings. */
+  pongsSent = 0;
+  /** Client messages answered with an error. */
+  clientErrors = 0;
+  /** Snapshot messages sent per symbol. */
+  readonly snapshotsSent: Float64Array;
+  /** Update messages sent per symbol. */
+  readonly updatesSent: Float64Array;
+  /** OKX keep-alive updates sent per symbol. */
+  readonly keepAlivesSent: Float64Array;
+  /** Updates with a deliberately wrong checksum per symbol. */
+  readonly badChecksumsSent: Float64Array;
+  /** Reset messages sent per symbol. */
+  readonly resetsSent: Float64Array;
   /** Simulated frames per symbol. */
   readonly framesGenerated: Float64Array;
   /** Messages carrying a frame of the symbol that were sent. */
@@ -151,6 +189,11 @@ export class SimCounters {
     this.framesGenerated = new Float64Array(symbols.length);
     this.framesSent = new Float64Array(symbols.length);
     this.gapEventsDropped = new Float64Array(symbols.length);
+    this.snapshotsSent = new Float64Array(symbols.length);
+    this.updatesSent = new Float64Array(symbols.length);
+    this.keepAlivesSent = new Float64Array(symbols.length);
+    this.badChecksumsSent = new Float64Array(symbols.length);
+    this.resetsSent = new Float64Array(symbols.length);
     this.faults = Object.fromEntries(FAULT_KINDS.map((k) => [k, 0])) as Record<FaultKind, number>;
   }
 
@@ -176,6 +219,15 @@ export class SimCounters {
       framesSent: this.#record(this.framesSent),
       gapEventsDropped: this.#record(this.gapEventsDropped),
       updateIds: this.#record(live.updateIds),
+      snapshotsSent: this.#record(this.snapshotsSent),
+      updatesSent: this.#record(this.updatesSent),
+      keepAlivesSent: this.#record(this.keepAlivesSent),
+      badChecksumsSent: this.#record(this.badChecksumsSent),
+      resetsSent: this.#record(this.resetsSent),
+      acksSent: this.acksSent,
+      heartbeatsSent: this.heartbeatsSent,
+      pongsSent: this.pongsSent,
+      clientErrors: this.clientErrors,
       rest: { ...live.rest },
       usedWeight1m: live.usedWeight1m,
       faults: { ...this.faults },

@@ -38,6 +38,12 @@ export class StreamFaults {
   readonly truncatedPending: Float64Array;
   /** 1 while the next partial frame is to be crossed (`crossed`). */
   readonly crossedPending: Uint8Array;
+  /** Updates still to send with a wrong checksum (`checksum`). */
+  readonly checksumPending: Float64Array;
+  /** 1 while the symbol is to reset at its next frame (`reset`). */
+  readonly resetPending: Uint8Array;
+  /** Frames still to leave the book unchanged (`quiet`). */
+  readonly quietPending: Float64Array;
 
   /**
    * Makes the state with no fault pending.
@@ -49,6 +55,9 @@ export class StreamFaults {
     this.gapPending = new Float64Array(symbolCount);
     this.truncatedPending = new Float64Array(symbolCount);
     this.crossedPending = new Uint8Array(symbolCount);
+    this.checksumPending = new Float64Array(symbolCount);
+    this.resetPending = new Uint8Array(symbolCount);
+    this.quietPending = new Float64Array(symbolCount);
   }
 
   /** Silences `symbol` (-1: all) until `untilMs` (`performance.now()` time; Infinity = until clear). */
@@ -73,8 +82,26 @@ export class StreamFaults {
     else this.crossedPending.fill(1);
   }
 
-  /** Ends every stall and forgets pending gaps, cuts and crossings. */
+  /** Sends the next `count` checksummed updates of `symbol` with a wrong checksum. */
+  badChecksum(symbol: number, count: number): void {
+    this.#add(this.checksumPending, symbol, count);
+  }
+
+  /** Resets `symbol`'s stream at its next frame. */
+  reset(symbol: number): void {
+    this.resetPending[symbol] = 1;
+  }
+
+  /** Leaves the book of `symbol` (-1: every book) unchanged for the next `frames` frames. */
+  quiet(symbol: number, frames: number): void {
+    this.#add(this.quietPending, symbol, frames);
+  }
+
+  /** Ends every stall and forgets pending gaps, cuts, crossings, bad checksums, resets and quiet frames. */
   clear(): void {
+    this.checksumPending.fill(0);
+    this.resetPending.fill(0);
+    this.quietPending.fill(0);
     this.stallUntil.fill(0);
     this.gapPending.fill(0);
     this.truncatedPending.fill(0);

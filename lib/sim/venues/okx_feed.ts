@@ -1,0 +1,238 @@
+/**
+ * The simulated OKX v5 public `books` channel (`/ws/v5/public`): 400 levels
+ * per side, sizes and prices written without trailing zeros, every level
+ * `[px, sz, "0", orders]`. Also `books5`: the top 5 levels per side pushed
+ * whole whenever they change (`seqId`, no action, no checksum, as recorded in
+ * 2026). Sizes are in base units for every instId (real derivatives count
+ * contracts).
+ *
+ * - Subscribe `{"op":"subscribe","args":[{"channel":"books","instId":"BTC-USDT"}]}`
+ *   → per arg `{"event":"subscribe","arg":{…},"connId":"…"}`, then
+ *   `{"arg":{…},"action":"snapshot","data":[{"asks":…,"bids":…,"ts":"…",
+ *   "checksum":…,"prevSeqId":-1,"seqId":…}]}` and `update`s whose `prevSeqId`
+ *   is the previous `seqId`. An unknown channel or instId → `{"event":"error",
+ *   "code":"60018",…}`. Unsubscribe the same way (`"op":"unsubscribe"`).
+ * - `checksum`: CRC32 over the top 25 levels (`venue_checksum.ts`), signed.
+ * - After `keepAliveFrames` frames without a change (see the `quiet` fault)
+ *   an empty update with `seqId` == `prevSeqId` (= the last `seqId`).
+ * - Plain-text `ping` → `pong`.
+ * - The `serverShutdown` fault sends OKX's notice
+ *   `{"event":"notice","code":"64008",…}` before the close.
+ * - The `reset` fault sends a sequence reset: an update whose `seqId` is
+ *   lower than its `prevSeqId` (the following updates chain from it).
+ *
+ * @example
+ * ```ts
+ * import { startSimExchange } from "../sim_exchange.ts";
+ * const sim = await startSimExchange({ symbols: ["okx:btc-usdt"], rate: 0 });
+ * const ws = new WebSocket(sim.venueUrls.okx.wsUrl);
+ * ws.onopen = () =>
+ *   ws.send('{"op":"subscribe","args":[{"channel":"books","instId":"BTC-USDT"}]}');
+ * ws.close();
+ * await sim.close();
+ * ```
+ * @module
+ */
+
+import { OKX_CHECKSUM_LEVELS, okxChecksum } from "./venue_checksum.ts";
+import { formatTrimmed } from "./venue_decimal.ts";
+import {
+  parseClientJson,
+  type VenueBook,
+  type VenueChannel,
+  type VenueFeedParts,
+  type VenueSession,
+  WindowedVenueFeed,
+} from "./venue_feed.ts";
+
+/**
+ * Levels per side of OKX's `books` channel.
+ *
+ * @example
+ * ```ts
+ * OKX_BOOKS_DEPTH; // 400
+ * ```
+ */
+export const OKX_BOOKS_DEPTH = 400;
+/**
+ * Levels per side of OKX's `books5` channel.
+ *
+ * @example
+ * ```ts
+ * OKX_BOOKS5_DEPTH; // 5
+ * ```
+ */
+export const OKX_BOOKS5_DEPTH = 5;
+
+/**
+ * OKX's `books` feed. See the module documentation.
+ *
+ * @example
+ * ```ts
+ * import type { VenueFeedParts } from "./venue_feed.ts";
+ * function okx(parts: VenueFeedParts): OkxFeed {
+ *   return new OkxFeed(parts);
+ * }
+ * ```
+ */
+export class OkxFeed extends WindowedVenueFeed {
+  /** `books` updates carry a checksum; `books5` pushes do not. */
+  protected override checksummed(ch: VenueChannel): boolean {
+    return ch.depth === OKX_BOOKS_DEPTH;
+  }
+  readonly #bidPx: string[] = new Array(OKX_CHECKSUM_LEVELS).fill("");
+  readonly #bidSz: string[] = new Array(OKX_CHECKSUM_LEVELS).fill("");
+  readonly #askPx: string[] = new Array(OKX_CHECKSUM_LEVELS).fill("");
+  readonly #askSz: string[] = new Array(OKX_CHECKSUM_LEVELS).fill("");
+
+  /** @param parts See {@link VenueFeedParts}. */
+  constructor(parts: VenueFeedParts) {
+    super(parts);
+  }
+
+  protected override firstSeq(served: VenueBook): number {
+    return 70_000_000_000 + served.book.updateId;
+  }
+
+  protected override connectionId(n: number): string {
+    return (0xa0000000 + n).toString(16);
+  }
+
+  protected override shutdownNotice(session: VenueSession): string {
+    return `{"event":"notice","code":"64008","msg":"The connection will soon be closed for a service upgrade. Please reconnect.","connId":"${session.id}"}`;
+  }
+
+  protected override snapshotText(ch: VenueChannel, eventTimeMs: number): string {
+    if (ch.depth === OKX_BOOKS5_DEPTH) return this.#books5(ch, eventTimeMs);
+    return this.#message(ch, "snapshot", eventTimeMs, false, false, -1);
+  }
+
+  protected override updateText(ch: VenueChannel, eventTimeMs: number, bad: boolean): string {
+    if (ch.depth === OKX_BOOKS5_DEPTH) {
+      ch.seq += ch.window.changedBidCount + ch.window.changedAskCount;
+      return this.#books5(ch, eventTimeMs);
+    }
+    const prev = ch.seq;
+    ch.seq += ch.window.changedBidCount + ch.window.changedAskCount;
+    return this.#message(ch, "update", eventTimeMs, true, bad, prev);
+  }
+
+  protected override keepAliveText(ch: VenueChannel, eventTimeMs: number): string | null {
+    if (ch.depth === OKX_BOOKS5_DEPTH) return null;
+    const w = ch.window;
+    w.changedBidCount = w.changedAskCount = 0;
+    return this.#message(ch, "update", eventTimeMs, true, false, ch.seq);
+  }
+
+  protected override resetText(ch: VenueChannel, eventTimeMs: number): [string, boolean] {
+    if (ch.depth === OKX_BOOKS5_DEPTH) return [this.#books5(ch, eventTimeMs), true];
+    const prev = ch.seq;
+    ch.seq = Math.floor(prev / 2);
+    return [this.#message(ch, "update", eventTimeMs, true, false, prev), false];
+  }
+
+  protected override onMessage(session: VenueSession, text: string): void {
+    if (text === "ping") return this.pong(session, "pong");
+    const msg = parseClientJson(text);
+    const op = msg?.op;
+    const args = msg?.args;
+    if ((op !== "subscribe" && op !== "unsubscribe") || !Array.isArray(args) || args.length === 0) {
+      return this.reject(
+        session,
+        `{"event":"error","code":"60012","msg":${
+          JSON.stringify(`Invalid request: ${text.slice(0, 200)}`)
+        },"connId":"${session.id}"}`,
+      );
+    }
+    for (const arg of args) {
+      const channel = typeof arg?.channel === "string" ? arg.channel : "";
+      const instId = typeof arg?.instId === "string" ? arg.instId : "";
+      const served = this.byNative.get(instId);
+      const argText = `{"channel":${JSON.stringify(channel)},"instId":${JSON.stringify(instId)}}`;
+      const depth = channel === "books" ? OKX_BOOKS_DEPTH : OKX_BOOKS5_DEPTH;
+      if ((channel !== "books" && channel !== "books5") || served === undefined) {
+        this.reject(
+          session,
+          `{"event":"error","code":"60018","msg":${
+            JSON.stringify(
+              `Wrong URL or channel:${channel},instId:${instId} doesn't exist. Please use the correct URL, channel and parameters referring to API document.`,
+            )
+          },"connId":"${session.id}"}`,
+        );
+        continue;
+      }
+      this.ack(session, `{"event":"${op}","arg":${argText},"connId":"${session.id}"}`);
+      if (op === "subscribe") this.subscribe(session, served, depth);
+      else {
+        const ch = this.channelOf(session, served, depth);
+        if (ch !== null) this.unsubscribe(session, ch);
+      }
+    }
+  }
+
+  #message(
+    ch: VenueChannel,
+    action: string,
+    eventTimeMs: number,
+    changes: boolean,
+    bad: boolean,
+    prevSeqId: number,
+  ): string {
+    const w = ch.window, spec = ch.served.book.spec, native = ch.served.symbol.native;
+    const pd = spec.priceDecimals, ld = spec.lotDecimals;
+    let s =
+      `{"arg":{"channel":"books","instId":"${native}"},"action":"${action}","data":[{"asks":[`;
+    const at = changes ? w.changedAskTicks : w.askTicks;
+    const al = changes ? w.changedAskLots : w.askLots;
+    const na = changes ? w.changedAskCount : w.askCount;
+    for (let k = 0; k < na; k++) s += (k === 0 ? "" : ",") + level(at[k], al[k], pd, ld);
+    s += '],"bids":[';
+    const bt = changes ? w.changedBidTicks : w.bidTicks;
+    const bl = changes ? w.changedBidLots : w.bidLots;
+    const nb = changes ? w.changedBidCount : w.bidCount;
+    for (let k = 0; k < nb; k++) s += (k === 0 ? "" : ",") + level(bt[k], bl[k], pd, ld);
+    return s + `],"ts":"${Math.floor(eventTimeMs)}","checksum":${this.#checksum(ch, bad)},` +
+      `"prevSeqId":${prevSeqId},"seqId":${ch.seq}}]}`;
+  }
+
+  /** A `books5` push: the top 5 levels per side, `seqId`, no action, no checksum. */
+  #books5(ch: VenueChannel, eventTimeMs: number): string {
+    const w = ch.window, spec = ch.served.book.spec, native = ch.served.symbol.native;
+    const pd = spec.priceDecimals, ld = spec.lotDecimals;
+    let s = `{"arg":{"channel":"books5","instId":"${native}"},"data":[{"asks":[`;
+    for (let k = 0; k < w.askCount; k++) {
+      s += (k === 0 ? "" : ",") + level(w.askTicks[k], w.askLots[k], pd, ld);
+    }
+    s += '],"bids":[';
+    for (let k = 0; k < w.bidCount; k++) {
+      s += (k === 0 ? "" : ",") + level(w.bidTicks[k], w.bidLots[k], pd, ld);
+    }
+    return s + `],"instId":"${native}","ts":"${Math.floor(eventTimeMs)}","seqId":${ch.seq}}]}`;
+  }
+
+  /** The checksum of the channel's view; `bad`: with the best bid's (else ask's) size one lot larger. */
+  #checksum(ch: VenueChannel, bad: boolean): number {
+    const w = ch.window, spec = ch.served.book.spec;
+    const pd = spec.priceDecimals, ld = spec.lotDecimals;
+    const nb = Math.min(OKX_CHECKSUM_LEVELS, w.bidCount);
+    const na = Math.min(OKX_CHECKSUM_LEVELS, w.askCount);
+    for (let k = 0; k < nb; k++) {
+      this.#bidPx[k] = formatTrimmed(w.bidTicks[k], pd);
+      this.#bidSz[k] = formatTrimmed(w.bidLots[k], ld);
+    }
+    for (let k = 0; k < na; k++) {
+      this.#askPx[k] = formatTrimmed(w.askTicks[k], pd);
+      this.#askSz[k] = formatTrimmed(w.askLots[k], ld);
+    }
+    if (bad && nb > 0) this.#bidSz[0] = formatTrimmed(w.bidLots[0] + 1, ld);
+    else if (bad && na > 0) this.#askSz[0] = formatTrimmed(w.askLots[0] + 1, ld);
+    return okxChecksum(this.#bidPx, this.#bidSz, this.#askPx, this.#askSz, nb, na);
+  }
+}
+
+/** One OKX level: `["px","sz","0","orders"]`; a removed level has size and orders "0". */
+function level(ticks: number, lots: number, pd: number, ld: number): string {
+  const orders = lots === 0 ? 0 : 1 + (lots % 23);
+  return '["' + formatTrimmed(ticks, pd) + '","' + formatTrimmed(lots, ld) + '","0","' + orders +
+    '"]';
+}
