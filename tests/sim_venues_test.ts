@@ -628,7 +628,9 @@ Deno.test("binance-usdm: pu chain, REST snapshot bridges U <= lastUpdateId <= u,
   await withSim(["binance-usdm:btcusdt"], async (sim) => {
     const key = "binance-usdm:BTCUSDT";
     const { wsUrl, restUrl } = sim.venueUrls["binance-usdm"];
-    const c = await Client.open(`${wsUrl}?streams=btcusdt@depth@100ms/btcusdt@depth20@100ms`);
+    const c = await Client.open(
+      `${wsUrl}/public/stream?streams=btcusdt@depth@100ms/btcusdt@depth20@100ms`,
+    );
     sim.step(3);
     const res = await fetch(`${restUrl}/fapi/v1/depth?symbol=BTCUSDT&limit=1000`);
     const snap = await res.json();
@@ -666,7 +668,7 @@ Deno.test("binance-usdm: pu chain, REST snapshot bridges U <= lastUpdateId <= u,
 Deno.test("binance-usdm: snapshot plus diffs equals a later snapshot (top 100)", async () => {
   await withSim(["binance-usdm:btcusdt"], async (sim) => {
     const { wsUrl, restUrl } = sim.venueUrls["binance-usdm"];
-    const c = await Client.open(`${wsUrl}?streams=btcusdt@depth@100ms`);
+    const c = await Client.open(`${wsUrl}/public/stream?streams=btcusdt@depth@100ms`);
     const snap = await (await fetch(`${restUrl}/fapi/v1/depth?symbol=BTCUSDT&limit=1000`)).json();
     const bids = new TextSide(true), asks = new TextSide(false);
     for (const [p, q] of snap.bids) bids.set(p, q);

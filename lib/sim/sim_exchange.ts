@@ -100,7 +100,8 @@ export interface SimExchange {
    * Base URLs of every venue on this server, in the shape of `VENUES` in
    * `lib/pipeline/venue_id.ts` (use them in place of the production ones), e.g.
    * `venueUrls.okx.wsUrl` = `ws://127.0.0.1:40123/ws/v5/public`,
-   * `venueUrls["binance-usdm"]` = `{ wsUrl: "…/public/stream", restUrl: "http://…" }`.
+   * `venueUrls["binance-usdm"]` = `{ wsUrl: "ws://…", restUrl: "http://…" }` (host only, as
+   * `VENUES`: the client adds `/public/stream?streams=…`).
    */
   readonly venueUrls: Readonly<Record<VenueId, VenueUrls>>;
   /**

@@ -21,7 +21,7 @@
  * ```ts
  * import { startSimExchange } from "../sim_exchange.ts";
  * const sim = await startSimExchange({ symbols: ["binance-usdm:btcusdt"], rate: 0 });
- * const ws = new WebSocket(`${sim.venueUrls["binance-usdm"].wsUrl}?streams=btcusdt@depth@100ms`);
+ * const ws = new WebSocket(`${sim.venueUrls["binance-usdm"].wsUrl}/public/stream?streams=btcusdt@depth@100ms`);
  * const res = await fetch(`${sim.venueUrls["binance-usdm"].restUrl}/fapi/v1/depth?symbol=BTCUSDT&limit=5`);
  * await res.json(); // { lastUpdateId, E, T, bids, asks }
  * ws.close();

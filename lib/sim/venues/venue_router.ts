@@ -47,7 +47,7 @@ import type { VenueBook, VenueFeedParts, WindowedVenueFeed } from "./venue_feed.
  * ```
  */
 export interface VenueUrls {
-  /** WebSocket URL (for Binance USD-M without the `?streams=` list). */
+  /** WebSocket URL (for both Binance venues the host only: the client adds `/public/stream?streams=…`). */
   readonly wsUrl: string;
   /** REST base URL, or "" when the venue needs none. */
   readonly restUrl: string;
@@ -56,7 +56,7 @@ export interface VenueUrls {
 /** WebSocket paths by venue (Bybit linear is `/v5/public/linear`). */
 const WS_PATHS: Record<VenueId, string> = {
   "binance": "",
-  "binance-usdm": "/public/stream",
+  "binance-usdm": "",
   "bybit": "/v5/public/spot",
   "okx": "/ws/v5/public",
   "kraken": "/v2",
@@ -71,7 +71,7 @@ const WS_PATHS: Record<VenueId, string> = {
  * @example
  * ```ts
  * venueUrls("ws://h:1", "http://h:1")["binance-usdm"];
- * // { wsUrl: "ws://h:1/public/stream", restUrl: "http://h:1" }
+ * // { wsUrl: "ws://h:1", restUrl: "http://h:1" }
  * ```
  */
 export function venueUrls(wsBase: string, httpBase: string): Record<VenueId, VenueUrls> {
