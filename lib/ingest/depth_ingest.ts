@@ -56,7 +56,7 @@ export interface DepthIngestOptions {
   symbols: readonly string[];
   /** The raw ring; this object is its producer. Required. */
   ring: SpscRing;
-  /** Shared counters; row `symbols.length` counts frames of no known symbol. Required. */
+  /** Shared counters (at least `symbols.length + 1` rows); the last row counts frames of no known symbol. Required. */
   counters: PipelineCounters;
   /** Book levels per side. Default 20. */
   levels?: number;
@@ -126,7 +126,7 @@ export class DepthIngest {
     });
     this.#tracker = new UpdateIdTracker(options.symbols.length);
     this.#resynced = new Uint8Array(options.symbols.length).fill(1);
-    this.#unknownRow = options.symbols.length;
+    this.#unknownRow = options.counters.symbols - 1; // the counters' last row (consolidated instruments sit between)
     this.#reserveTimeoutMs = options.reserveTimeoutMs ?? 1000;
   }
 

@@ -147,7 +147,7 @@ export interface IngestorOptions {
   symbols: readonly string[];
   /** The raw ring (this side is its only producer). Required. */
   rawRing: SpscRing;
-  /** Shared counters; symbol row `symbols.length` collects frames of no known symbol. Required. */
+  /** Shared counters (at least `symbols.length + 1` rows); the last row collects frames of no known symbol. Required. */
   counters: PipelineCounters;
   /** WebSocket base URL, e.g. `wss://stream.binance.com:9443`. Required. */
   wsUrl: string;
@@ -342,7 +342,7 @@ export class Ingestor {
     this.#counters = options.counters;
     this.#published = new Float64Array(options.counters.buffer.byteLength / 4);
     this.#symbols = options.symbols;
-    this.#unknownRow = options.symbols.length;
+    this.#unknownRow = options.counters.symbols - 1; // the counters' last row (consolidated instruments sit between)
     const stream = options.stream ?? "depth20";
     const tap = options.tap;
     this.#tap = tap;
