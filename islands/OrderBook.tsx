@@ -103,7 +103,9 @@ function Venues({ f, tags, fmt }: { f: DashFrame; tags: readonly string[]; fmt: 
           data-stale={v.stale ? "1" : "0"}
           title={v.stale ? `${v.symbol}: stale, its levels are left out` : v.symbol}
         >
-          <span class="vn">{tags[k]} <span class="vsym">{v.symbol}</span></span>
+          <span class="vn">
+            {tags[k]} <span class="vsym">{v.symbol}</span>
+          </span>
           <span class="num">{fmt.price(v.bestBid)}</span>
           <span class="num">{fmt.price(v.bestAsk)}</span>
           <span class="num">{Number.isFinite(v.ageMs) ? `${Math.round(v.ageMs)} ms` : "—"}</span>

@@ -15,7 +15,7 @@
  * ```
  * @module
  */
-import { VENUES, venueOf } from "../pipeline/venue_id.ts";
+import { venueOf, VENUES } from "../pipeline/venue_id.ts";
 import type { DashFrame } from "./dash_frame.ts";
 
 /**
