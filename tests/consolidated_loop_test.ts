@@ -3,7 +3,8 @@
  * every member frame taken from the raw ring updates the instrument, which is
  * composed after the batch into the processed ring with its venues block; a
  * plain symbol's frame has a zero member count; counters and the
- * instrument's feed state are exact.
+ * instrument's feed state are exact. The ingest, given the real symbols only,
+ * counts unknown frames in the counters' last row, never an instrument's.
  */
 import assert from "node:assert/strict";
 import { AnalyticsLoop } from "../lib/analytics/analytics_loop.ts";
@@ -24,10 +25,12 @@ import {
   ANALYTICS_ANALYSED,
   ANALYTICS_PROCESSED,
   INGEST_FEED_STATE,
+  INGEST_RECEIVED,
   PipelineCounters,
 } from "../lib/pipeline/pipeline_counters.ts";
 import { FeedState } from "../lib/pipeline/feed_state.ts";
 import { SpscRing } from "../lib/pipeline/spsc_ring.ts";
+import { DEPTH_INGEST_REJECTED, DepthIngest } from "../lib/ingest/depth_ingest.ts";
 
 const LEVELS = 2;
 const book = new BookSlotLayout(LEVELS);
@@ -141,4 +144,16 @@ Deno.test("consolidated loop: instrument and member ids are checked", () => {
       }),
     /processed ring slots hold/,
   );
+});
+
+Deno.test("consolidated: the ingest (given the real symbols only) counts unknown frames in the counters' last row, not an instrument's", () => {
+  // Symbols: 0 btcusdt, 1 btcusdc, 2 x:btc; the counters' row 3 is "unknown".
+  const ring = SpscRing.create({ capacity: 4, slotBytes: new BookSlotLayout(20).slotBytes });
+  const counters = PipelineCounters.create(4);
+  const ingest = new DepthIngest({ symbols: ["btcusdt", "btcusdc"], ring, counters });
+  assert.equal(ingest.handle("not json", 1), DEPTH_INGEST_REJECTED);
+  const received = [0, 1, 2, 3].map((s) =>
+    counters.load(counters.ingestSymbol(s, INGEST_RECEIVED))
+  );
+  assert.deepEqual(received, [0, 0, 0, 1]);
 });
