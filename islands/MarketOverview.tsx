@@ -17,6 +17,7 @@
  *
  * @module
  */
+import { isConsolidatedName } from "../lib/pipeline/venue_id.ts";
 import { useEffect, useLayoutEffect, useMemo, useRef, useState } from "preact/hooks";
 import {
   formatCell,
@@ -305,7 +306,7 @@ function Row(
   const state = model.columns.feedState[id];
   return (
     <a
-      class={`ov-row${row % 2 ? " ov-odd" : ""}`}
+      class={`ov-row${row % 2 ? " ov-odd" : ""}${isConsolidatedName(symbol) ? " ov-x" : ""}`}
       role="row"
       href={detailPath + encodeURIComponent(symbol)}
       data-row={String(row)}
@@ -313,7 +314,16 @@ function Row(
     >
       {OVERVIEW_COLUMNS.map(({ key }) => {
         if (key === "symbol") {
-          return <span key={key} role="gridcell" class="ov-c-symbol">{symbol}</span>;
+          return (
+            <span key={key} role="gridcell" class="ov-c-symbol">
+              {symbol}
+              {isConsolidatedName(symbol) && (
+                <span class="ov-xtag" title="consolidated instrument: several venues' books merged">
+                  {" "}consolidated
+                </span>
+              )}
+            </span>
+          );
         }
         const v = model.value(key, id);
         const sign = (key === "change1m" || key === "change15m" || key === "imbalanceL5" ||

@@ -7,6 +7,12 @@
  * marked, the spread row sits between asks and bids. Prices use the
  * symbol's tick decimals.
  *
+ * A consolidated instrument (`X:…`) also shows the venue tag of every level
+ * (`BN`, `OK`, `BY`…), the cross-venue spread, an `ARB` badge with the gap
+ * and the two venues when the book is crossed, and a venues panel: each
+ * member's best bid and ask, the age of its book and LIVE or STALE (a stale
+ * member is greyed: it contributes no level).
+ *
  * @module
  */
 import type { Signal } from "@preact/signals";
@@ -15,6 +21,8 @@ import type { DashboardSeed } from "../lib/client/dashboard_seed.ts";
 import { pageStore } from "../lib/client/page_store.ts";
 import { createLadder, fillLadder, type LadderRow } from "../lib/client/ladder_view.ts";
 import { formatBps, formatFixed, type TickFormatter } from "../lib/client/tick_format.ts";
+import { type DashFrame } from "../lib/client/dash_frame.ts";
+import { arbitrageOf, memberTags } from "../lib/client/venue_view.ts";
 
 /**
  * Props of {@linkcode OrderBook}.
@@ -40,13 +48,16 @@ interface RowProps {
   side: "bid" | "ask";
   fmt: TickFormatter;
   sizes: TickFormatter;
+  /** Member tags of a consolidated instrument; undefined for a plain symbol. */
+  tags?: readonly string[];
 }
 
-function Row({ row, side, fmt, sizes }: RowProps) {
+function Row({ row, side, fmt, sizes, tags }: RowProps) {
   if (!row.present) {
     return (
       <div class={`lrow ${side} blank`}>
         <span class="bar" />
+        {tags && <span class="vn" />}
         <span class="px num" />
         <span class="sz num" />
         <span class="tot num" />
@@ -56,6 +67,7 @@ function Row({ row, side, fmt, sizes }: RowProps) {
   return (
     <div class={`lrow ${side}${row.wall ? " wall" : ""}`}>
       <span class="bar" style={`transform:scaleX(${row.bar.toFixed(4)})`} />
+      {tags && <span class="vn" data-venue={row.venue}>{tags[row.venue] ?? "?"}</span>}
       <span class="px num">{fmt.price(row.price)}</span>
       <span class="sz num">{sizes.price(row.size)}</span>
       <span class="tot num">{sizes.price(row.total)}</span>
@@ -68,6 +80,38 @@ function Stat({ label, value, title }: { label: string; value: string; title?: s
     <div class="stat" title={title}>
       <span class="stat-label">{label}</span>
       <span class="stat-value num">{value}</span>
+    </div>
+  );
+}
+
+/** The venues panel of a consolidated instrument: one row per member. */
+function Venues({ f, tags, fmt }: { f: DashFrame; tags: readonly string[]; fmt: TickFormatter }) {
+  return (
+    <div class="venues" role="table" aria-label="venues">
+      <div class="vrow vhead">
+        <span>venue</span>
+        <span>bid</span>
+        <span>ask</span>
+        <span>age</span>
+        <span>state</span>
+      </div>
+      {f.venues.map((v, k) => (
+        <div
+          key={`v${k}`}
+          class={`vrow${v.stale ? " stale" : ""}`}
+          data-venue-symbol={v.symbol}
+          data-stale={v.stale ? "1" : "0"}
+          title={v.stale ? `${v.symbol}: stale, its levels are left out` : v.symbol}
+        >
+          <span class="vn">
+            {tags[k]} <span class="vsym">{v.symbol}</span>
+          </span>
+          <span class="num">{fmt.price(v.bestBid)}</span>
+          <span class="num">{fmt.price(v.bestAsk)}</span>
+          <span class="num">{Number.isFinite(v.ageMs) ? `${Math.round(v.ageMs)} ms` : "—"}</span>
+          <span class="vstate">{v.stale ? "STALE" : "LIVE"}</span>
+        </div>
+      ))}
     </div>
   );
 }
@@ -94,6 +138,9 @@ export default function OrderBook({ seed, rows = 12 }: OrderBookProps) {
   const fmt = store.format(symbol);
   const sizes = store.sizeFormat(symbol);
   fillLadder(f, ladder);
+  const consolidated = f !== null && f.venues.length > 0;
+  const tags = consolidated ? memberTags(f.venues.map((v) => v.symbol)) : undefined;
+  const arb = consolidated ? arbitrageOf(f) : null;
   return (
     <section class="panel book" data-symbol={symbol} data-seq={f ? String(f.seq) : ""}>
       <header class="panel-head">
@@ -112,8 +159,30 @@ export default function OrderBook({ seed, rows = 12 }: OrderBookProps) {
         />
         <Stat label="rate" value={f ? `${formatFixed(f.frameRate, 1)}/s` : "—"} />
       </div>
-      <div class="ladder" role="table" aria-label={`${symbol} order book`}>
+      {tags && (
+        <div class="xvenue">
+          <span class="stat-label">cross-venue spread</span>{" "}
+          <span class="num xspread">
+            {fmt.price(ladder.spread)} ({tags[f!.bidVenues[0]] ?? "—"} bid ·{" "}
+            {tags[f!.askVenues[0]] ?? "—"} ask)
+          </span>
+          {arb && (
+            <span
+              class="arb"
+              title="crossed: the best bid on one venue is above the best ask on another"
+            >
+              ARB +{fmt.price(arb.gap)} · buy {tags[arb.askMember]} sell {tags[arb.bidMember]}
+            </span>
+          )}
+        </div>
+      )}
+      <div
+        class={`ladder${tags ? " consolidated" : ""}`}
+        role="table"
+        aria-label={`${symbol} order book`}
+      >
         <div class="lrow lhead">
+          {tags && <span class="vn">venue</span>}
           <span class="px">price</span>
           <span class="sz">size</span>
           <span class="tot">total</span>
@@ -125,9 +194,11 @@ export default function OrderBook({ seed, rows = 12 }: OrderBookProps) {
             side="ask"
             fmt={fmt}
             sizes={sizes}
+            tags={tags}
           />
         ))}
         <div class="lrow spread-row">
+          {tags && <span class="vn" />}
           <span class="px num">{f ? fmt.price(ladder.spread) : "—"}</span>
           <span class="sz num">{f ? `${formatBps(ladder.spreadBps)} bps` : ""}</span>
           <span class="tot num">spread</span>
@@ -139,10 +210,12 @@ export default function OrderBook({ seed, rows = 12 }: OrderBookProps) {
             side="bid"
             fmt={fmt}
             sizes={sizes}
+            tags={tags}
           />
         ))}
         {!f && <div class="empty">waiting for the book…</div>}
       </div>
+      {consolidated && tags && <Venues f={f!} tags={tags} fmt={fmt} />}
     </section>
   );
 }

@@ -48,6 +48,7 @@ Deno.test("defaults", () => {
         needsExchange: false,
         text: "btcusdt,ethusdt",
       },
+      consolidate: [],
       stream: "depth20",
       host: "127.0.0.1",
       port: 8000,
@@ -153,6 +154,9 @@ Deno.test("every flag, in both --name value and --name=value forms", () => {
     "--replay-speed",
     "max",
     "--replay-loop",
+    "--consolidate",
+    "A=btcusdt,ethusdt",
+    "--consolidate=b.2=okx:BTC-USDT,solusdt",
     "--help",
   ];
   const c = parseConfig(args, noEnv);
@@ -161,7 +165,7 @@ Deno.test("every flag, in both --name value and --name=value forms", () => {
     {
       help: true,
       source: "replay",
-      symbols: ["solusdt", "btcusdt", "bnb_btc"],
+      symbols: ["solusdt", "btcusdt", "bnb_btc", "ethusdt", "okx:btc-usdt", "x:a", "x:b.2"],
       symbolSelector: {
         entries: [{ kind: "name", text: "solusdt" }, { kind: "name", text: "btcusdt" }, {
           kind: "name",
@@ -171,6 +175,10 @@ Deno.test("every flag, in both --name value and --name=value forms", () => {
         needsExchange: false,
         text: "SOLUSDT, btcusdt ,solusdt,BNB_BTC",
       },
+      consolidate: [
+        { name: "x:a", members: ["btcusdt", "ethusdt"] },
+        { name: "x:b.2", members: ["okx:btc-usdt", "solusdt"] },
+      ],
       stream: "diff",
       host: "0.0.0.0",
       port: 0,
@@ -286,6 +294,7 @@ Deno.test("env fallback for every flag, and flag > env > default", () => {
         needsExchange: false,
         text: "XRPUSDT",
       },
+      consolidate: [],
       stream: "diff",
       host: "::1",
       port: 9090,
@@ -523,6 +532,7 @@ Deno.test("help text lists every flag with its env var, default and expectation"
     "--capacity": "all",
     "--partitions": "16",
     "--lease-ttl": "10000",
+    "--consolidate": "none",
   };
   assert.deepEqual(flagNames(), [...Object.keys(defaults), "--help"]);
   for (const [flag, def] of Object.entries(defaults)) {
@@ -780,4 +790,47 @@ Deno.test("config: --bus nats with its role flags; bus flags without a NATS bus 
   }
   // --role all is the default and may be said with a memory bus.
   assert.equal(parseConfig(["--role=all"]).role, "all");
+});
+
+Deno.test("config: --consolidate: instruments, members added to the symbols, env form, errors", () => {
+  const c = parseConfig([
+    "--symbols",
+    "btcusdt",
+    "--consolidate",
+    "BTC-USDT=binance:BTCUSDT,okx:BTC-USDT,bybit:BTCUSDT",
+  ]);
+  assert.deepEqual(c.consolidate, [
+    { name: "x:btc-usdt", members: ["btcusdt", "okx:btc-usdt", "bybit:btcusdt"] },
+  ]);
+  assert.deepEqual(c.symbols, ["btcusdt", "okx:btc-usdt", "bybit:btcusdt", "x:btc-usdt"]);
+  assert.ok(Object.isFrozen(c.consolidate) && Object.isFrozen(c.symbols));
+  // The env var takes the ';' form.
+  const env = parseConfig(
+    ["--symbols", "btcusdt"],
+    (name) =>
+      name === "DEPTHWATCH_CONSOLIDATE" ? "A=btcusdt,btcusdc; B=ethusdt,ethusdc" : undefined,
+  );
+  assert.deepEqual(env.symbols, ["btcusdt", "btcusdc", "ethusdt", "ethusdc", "x:a", "x:b"]);
+  assert.deepEqual(parseConfig([]).consolidate, []);
+  const bad: [string, RegExp][] = [
+    ["A=btcusdt", /1 member\(s\), expected 2 to 8/],
+    ["A=btcusdt,btcusdt", /lists btcusdt twice/],
+    ["A=a1,a2,a3,a4,a5,a6,a7,a8,a9", /9 member\(s\)/],
+    ["btcusdt,ethusdt", /no "="/],
+    ["A B=btcusdt,ethusdt", /instrument name "A B"/],
+    ["A=btcusdt,ethusdt;a=solusdt,bnbusdt", /"a" is given twice/],
+    ["A=btcusdt,nope:BTC", /unknown venue "nope"/],
+    ["A=btcusdt,", /empty member/],
+  ];
+  for (const [value, why] of bad) {
+    assert.throws(
+      () => parseConfig(["--consolidate", value]),
+      (e: unknown) => e instanceof ConfigError && e.flag === "--consolidate" && why.test(e.message),
+      value,
+    );
+  }
+  assert.throws(
+    () => parseConfig(["--consolidate", "A=btcusdt,ethusdt", "--bus", "nats://127.0.0.1:4222"]),
+    /--consolidate: consolidated instruments are composed in one process/,
+  );
 });

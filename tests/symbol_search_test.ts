@@ -71,11 +71,20 @@ Deno.test("resolveDetailSymbol: ok, redirect, unknown, malformed", () => {
     kind: "unknown",
     symbol: "DOGEUSDT",
   });
-  for (const bad of ["", "BTC USDT", "a/b", "<script>", "x".repeat(33), "BTCUSDT\n", "ÄTH"]) {
+  for (const bad of ["", "BTC USDT", "a?b", "<script>", "x".repeat(33), "BTCUSDT\n", "ÄTH"]) {
     assert.deepEqual(resolveDetailSymbol(bad, served), { kind: "malformed" }, JSON.stringify(bad));
   }
   assert.equal(resolveDetailSymbol("X".repeat(32), served).kind, "unknown", "32 characters fit");
   assert.equal(detailPath("BTCUSDT"), "/s/BTCUSDT");
+  // Venue symbols and consolidated instruments: ':' and '/' are part of the name.
+  const venues = ["X:BTC-USDT", "KRAKEN:BTC/USD"];
+  assert.deepEqual(resolveDetailSymbol("x:btc-usdt", venues), {
+    kind: "redirect",
+    symbol: "X:BTC-USDT",
+    id: 0,
+  });
+  assert.equal(resolveDetailSymbol("KRAKEN:BTC/USD", venues).kind, "ok");
+  assert.equal(detailPath("KRAKEN:BTC/USD"), "/s/KRAKEN%3ABTC%2FUSD");
 });
 
 Deno.test("resolveDetailSymbol property: any spelling of a served symbol finds it", () => {

@@ -12,6 +12,17 @@
  * it as `raw popped − analysed`. The look-ahead that marks the newest frame of
  * each symbol reads symbol ids in place (hints only).
  *
+ * Consolidated instruments (`consolidated`): every frame of a member symbol
+ * taken from the raw ring (analysed or skipped) updates the instrument's
+ * {@link ConsolidatedBook}; after each batch (and when idle) an instrument
+ * that is {@link ConsolidatedBook.due} is composed, analysed like any symbol
+ * and written to the processed ring with its venues block. Its frames count
+ * as processed in the instrument's row, never as taken from the raw ring
+ * (`analysed`), so `raw popped − analysed` still counts lost frames; the
+ * loop also writes the instrument's feed state (the ingest never touches that
+ * row): Live while a member contributes, Stale once none does (Connecting
+ * before any member's book).
+ *
  * @example
  * ```ts
  * import { AnalyticsLoop } from "./analytics_loop.ts";
@@ -46,6 +57,9 @@ import {
   PROCESSING_SUM_UNIT_SECONDS,
 } from "../pipeline/pipeline_counters.ts";
 import { BOOK_SYMBOL_ID, BookSlotLayout } from "../pipeline/book_slot.ts";
+import { FeedState } from "../pipeline/feed_state.ts";
+import { INGEST_FEED_STATE } from "../pipeline/pipeline_counters.ts";
+import { ConsolidatedBook, type FeedStates } from "./consolidated_book.ts";
 import { FrameSlotLayout } from "../pipeline/frame_slot.ts";
 import { WatchFlags } from "../pipeline/watch_flags.ts";
 import { MAX_SYMBOL_BYTES, WIRE_LENGTH, WireSlotLayout } from "../pipeline/wire_slot.ts";
@@ -86,6 +100,17 @@ export interface AnalyticsLoopOptions {
    * returns (with {@link AnalyticsLoop.fenced} true). Default none.
    */
   lease?: { held(): boolean };
+  /**
+   * Consolidated instruments: each instrument's symbol id and its members'
+   * symbol ids (2 to 8, member index = position; see {@link ConsolidatedBook}).
+   * The processed ring's slots must hold the venues block
+   * (`FrameSlotLayout` with `venueMembers` = the most members). Default none.
+   */
+  consolidated?: readonly { symbolId: number; members: readonly number[] }[];
+  /** A consolidated member whose book is older than this (ms) is stale. Default 2000. */
+  staleMs?: number;
+  /** Least wall time between two frames of one consolidated instrument, ms. Default 100. */
+  consolidateIntervalMs?: number;
   /** Most frames looked at per batch. Default 256. */
   batch?: number;
   /**
@@ -143,6 +168,15 @@ export class AnalyticsLoop {
   #sumUnits = 0;
   #lastMode = 0;
   readonly #skipping: boolean;
+  readonly #bookLayout: BookSlotLayout;
+  readonly #frameLayout: FrameSlotLayout;
+  readonly #instruments: ConsolidatedBook[] = [];
+  /** Symbol s is a member of instruments `#memberOf[#memberStart[s] … #memberStart[s + 1])` (instrument · 8 + member index). */
+  readonly #memberStart: Int32Array;
+  readonly #memberOf: Int32Array;
+  /** The consolidated book composed before it is analysed. */
+  readonly #composed: Float64Array;
+  readonly #states: FeedStates;
 
   /**
    * Creates the analyser and the adaptive processor for the rings' layouts.
@@ -157,10 +191,14 @@ export class AnalyticsLoop {
     this.#counters = options.counters;
     this.#symbols = options.symbols;
     const bookLayout = new BookSlotLayout(options.levels ?? 20);
+    const consolidated = options.consolidated ?? [];
     const frameLayout = new FrameSlotLayout({
       levels: bookLayout.levels,
       notionals: options.notionals,
+      venueMembers: consolidated.reduce((most, x) => Math.max(most, x.members.length), 0),
     });
+    this.#bookLayout = bookLayout;
+    this.#frameLayout = frameLayout;
     if (this.#raw.slotBytes < bookLayout.slotBytes) {
       throw new RangeError(
         `raw ring slots hold ${this.#raw.slotBytes} bytes, book frames need ${bookLayout.slotBytes}`,
@@ -216,6 +254,43 @@ export class AnalyticsLoop {
     this.#newest = new Uint8Array(this.#batch);
     this.#costMs = options.costMs ?? 0;
     this.#lease = options.lease;
+    // Consolidated instruments: their books and which symbols feed which.
+    const refs: number[][] = Array.from({ length: options.symbols }, () => []);
+    for (const x of consolidated) {
+      if (!(x.symbolId >= 0 && x.symbolId < options.symbols)) {
+        throw new RangeError(
+          `consolidated instrument id ${x.symbolId} is not a symbol id (0 to ${
+            options.symbols - 1
+          })`,
+        );
+      }
+      for (const m of x.members) {
+        if (!(m >= 0 && m < options.symbols)) {
+          throw new RangeError(
+            `consolidated member id ${m} is not a symbol id (0 to ${options.symbols - 1})`,
+          );
+        }
+      }
+      const book = new ConsolidatedBook({
+        symbolId: x.symbolId,
+        members: x.members,
+        levels: bookLayout.levels,
+        staleMs: options.staleMs,
+        intervalMs: options.consolidateIntervalMs,
+      });
+      x.members.forEach((m, k) => refs[m].push(this.#instruments.length * 8 + k));
+      this.#instruments.push(book);
+    }
+    this.#memberStart = new Int32Array(options.symbols + 1);
+    for (let s = 0; s < options.symbols; s++) {
+      this.#memberStart[s + 1] = this.#memberStart[s] + refs[s].length;
+    }
+    this.#memberOf = Int32Array.from(refs.flat());
+    this.#composed = new Float64Array(bookLayout.slotWords);
+    const counters = this.#counters;
+    this.#states = {
+      feedState: (id: number) => counters.load(counters.ingestSymbol(id, INGEST_FEED_STATE)),
+    };
     this.#counters.store(this.#counters.analytics(ANALYTICS_STARTED), 1);
   }
 
@@ -226,6 +301,7 @@ export class AnalyticsLoop {
   drain(): number {
     if (this.#lost()) return 0;
     const raw = this.#raw;
+    const processed = this.#processed;
     const c = this.#counters;
     c.add(c.analytics(ANALYTICS_HEARTBEAT), 1);
     const available = raw.available();
@@ -233,6 +309,7 @@ export class AnalyticsLoop {
       // Idle: the lag driver sees an empty ring, so an overload mode recovers
       // even when no frame arrives.
       this.#adaptive.beginBatch(0);
+      if (this.#consolidate() > 0) processed.wake();
       this.#flush();
       return 0;
     }
@@ -248,7 +325,6 @@ export class AnalyticsLoop {
     }
     this.#adaptive.markNewest(ids, seen, this.#newest);
     const frame = this.#frame;
-    const processed = this.#processed;
     let taken = 0;
     for (let k = 0; k < seen; k++) {
       // The lease before every frame: a fenced generation takes nothing more.
@@ -261,6 +337,11 @@ export class AnalyticsLoop {
         c.add(c.analyticsSymbol(this.#symbols, ANALYTICS_ANALYSED), 1);
         continue;
       }
+      // Every frame of a member feeds its instruments, analysed or skipped.
+      for (let r = this.#memberStart[symbolId]; r < this.#memberStart[symbolId + 1]; r++) {
+        const ref = this.#memberOf[r];
+        this.#instruments[ref >> 3].update(ref & 7, frame, 0, this.#bookLayout);
+      }
       // The look-ahead may be off after drop-oldest overtook us: trust it only
       // when the popped frame is the one it saw.
       const newest = ids[k] === symbolId && this.#newest[k] === 1;
@@ -272,6 +353,9 @@ export class AnalyticsLoop {
       const t0 = performance.now();
       const at = processed.reserve();
       this.#analyser.analyse(frame, 0, processed.f64, at, performance.timeOrigin + t0);
+      if (this.#frameLayout.venueMembers > 0) {
+        processed.f64[at + this.#frameLayout.venueCount()] = 0; // a plain symbol: no members
+      }
       if (this.#wire) this.#encode(symbolId, at);
       if (this.#costMs > 0) { while (performance.now() - t0 < this.#costMs) { /* busy */ } }
       // One wake for the batch (below), not a notify per frame.
@@ -282,6 +366,7 @@ export class AnalyticsLoop {
       this.#adaptive.recordProcessingTime(ms);
       this.#observe(ms / 1000);
     }
+    this.#consolidate();
     processed.wake();
     this.#flush();
     return taken;
@@ -315,12 +400,56 @@ export class AnalyticsLoop {
     return true;
   }
 
+  /**
+   * Compose, analyse and publish every consolidated instrument that is due;
+   * returns how many were written. Writes each instrument's feed state.
+   */
+  #consolidate(): number {
+    const n = this.#instruments.length;
+    if (n === 0) return 0;
+    const c = this.#counters;
+    const processed = this.#processed;
+    const wall = performance.timeOrigin + performance.now();
+    let written = 0;
+    for (let i = 0; i < n; i++) {
+      const x = this.#instruments[i];
+      if (!x.due(wall, this.#states)) continue;
+      const t0 = performance.now();
+      const at = processed.reserve();
+      const mask = x.compose(
+        this.#states,
+        this.#composed,
+        0,
+        this.#bookLayout,
+        processed.f64,
+        at,
+        this.#frameLayout,
+        wall,
+      );
+      this.#analyser.analyse(this.#composed, 0, processed.f64, at, performance.timeOrigin + t0);
+      if (this.#wire) this.#encode(x.symbolId, at);
+      processed.commit(false);
+      c.add(c.analyticsSymbol(x.symbolId, ANALYTICS_PROCESSED), 1);
+      c.store(
+        c.ingestSymbol(x.symbolId, INGEST_FEED_STATE),
+        mask !== 0
+          ? FeedState.Live
+          : x.clock() === x.clock()
+          ? FeedState.Stale
+          : FeedState.Connecting,
+      );
+      this.#observe((performance.now() - t0) / 1000);
+      written++;
+    }
+    return written;
+  }
+
   /** The wire bytes of the frame at word `at` of the processed ring, or none when unwatched. */
   #encode(symbolId: number, at: number): void {
     const wire = this.#wire!;
     const processed = this.#processed;
     if (this.#watch!.isWatched(symbolId)) {
-      encodeWireSlot(processed.u8, processed.f64, at, wire, this.#names[symbolId]);
+      encodeWireSlot(processed.u8, processed.f64, at, wire, this.#names[symbolId], this.#names);
     } else {
       processed.f64[at + wire.headerStart + WIRE_LENGTH] = 0;
     }

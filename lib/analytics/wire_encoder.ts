@@ -92,6 +92,7 @@ import {
   FrameSchema,
   ServerMessageSchema,
   SlippageSchema,
+  VenueQuoteSchema,
   WallsSchema,
 } from "../../proto/gen/market_pb.ts";
 
@@ -164,6 +165,25 @@ export const FRAME_FIELD = fieldNumbers(FrameSchema, [
   "askPrices",
   "askSizes",
   "analysedSeq",
+  "bidVenues",
+  "askVenues",
+  "venues",
+]);
+/**
+ * The `VenueQuote` field numbers by name.
+ *
+ * @example
+ * ```ts
+ * import { VENUE_QUOTE_FIELD } from "./wire_encoder.ts";
+ * VENUE_QUOTE_FIELD.stale; // 5
+ * ```
+ */
+export const VENUE_QUOTE_FIELD = fieldNumbers(VenueQuoteSchema, [
+  "symbol",
+  "bestBid",
+  "bestAsk",
+  "ageMs",
+  "stale",
 ]);
 /**
  * The `DepthBand` field numbers by name.
@@ -221,6 +241,9 @@ const F = FRAME_FIELD;
 const D = DEPTH_BAND_FIELD;
 const S = SLIPPAGE_FIELD;
 const W = WALLS_FIELD;
+const V = VENUE_QUOTE_FIELD;
+/** No member names: `VenueQuote.symbol` is left out. */
+const NO_NAMES: readonly Uint8Array[] = [];
 /** The tag of `ServerMessage.frame` (one byte). */
 const FRAME_TAG = (ServerMessageSchema.field.frame.number << 3) | WireType.LengthDelimited;
 
@@ -332,6 +355,7 @@ class ProtoWriter {
     seq: number,
     sentTime: number,
     force: boolean,
+    names: readonly Uint8Array[],
   ): void {
     const flags = f64[base + FRAME_FLAGS] | 0;
     if (symbol.length) this.bytes(F.symbol, symbol);
@@ -406,6 +430,46 @@ class ProtoWriter {
     this.packed(F.askPrices, f64, base + layout.askPrice(0), nAsks, 2);
     this.packed(F.askSizes, f64, base + layout.askSize(0), nAsks, 2);
     this.double(F.analysedSeq, f64[base + FRAME_SEQUENCE]);
+    if (layout.venueMembers > 0) this.#venues(f64, base, layout, nBids, nAsks, names);
+  }
+
+  /**
+   * A consolidated instrument's venue fields (none for a plain symbol's
+   * frame, whose member count is 0): the member index of every level sent,
+   * then one `VenueQuote` per member. Written before `epoch` (the bus
+   * appends it after the frame: it must stay last).
+   */
+  #venues(
+    f64: Float64Array,
+    base: number,
+    layout: FrameSlotLayout,
+    nBids: number,
+    nAsks: number,
+    names: readonly Uint8Array[],
+  ): void {
+    const members = storedCount(f64[base + layout.venueCount()], layout.venueMembers);
+    if (!(members >= 1)) return;
+    this.#indexes(F.bidVenues, f64, base + layout.bidVenue(0), nBids);
+    this.#indexes(F.askVenues, f64, base + layout.askVenue(0), nAsks);
+    for (let k = 0; k < members; k++) {
+      const at = this.fork(F.venues);
+      const name = names[f64[base + layout.memberSymbol(k)]];
+      if (name !== undefined && name.length > 0) this.bytes(V.symbol, name);
+      this.double(V.bestBid, f64[base + layout.memberBestBid(k)]);
+      this.double(V.bestAsk, f64[base + layout.memberBestAsk(k)]);
+      this.double(V.ageMs, f64[base + layout.memberAge(k)]);
+      if (f64[base + layout.memberStale(k)] === 1) this.#true(V.stale);
+      this.join(at);
+    }
+  }
+
+  /** Packed repeated uint32 of `n` member indexes (each 0…7, one byte) from word `at` on. */
+  #indexes(field: number, f64: Float64Array, at: number, n: number): void {
+    if (n <= 0) return;
+    this.tag(field, WireType.LengthDelimited);
+    this.varint(n);
+    const out = this.out;
+    for (let i = 0; i < n; i++) out[this.pos++] = f64[at + i] & 7;
   }
 
   #true(field: number): void {
@@ -461,6 +525,9 @@ const utf8 = new TextEncoder();
  * @param symbol the symbol's upper-case name, written as `Frame.symbol`.
  * @param seq the hub's sequence number for this frame (`Frame.seq`).
  * @param sentTime epoch ms written as `Frame.sent_time`.
+ * @param names every symbol's name by symbol id (as the hub's list), for
+ *   `VenueQuote.symbol` of a consolidated instrument's members. Default none:
+ *   the members go unnamed.
  * @throws RangeError when the slot does not fit in `f64` at `base`.
  * @example
  * ```ts
@@ -478,6 +545,7 @@ export function encodeFrame(
   symbol: string,
   seq: number,
   sentTime: number,
+  names?: readonly string[],
 ): Uint8Array<ArrayBuffer> {
   if (!(base >= 0) || base + layout.slotWords > f64.length) {
     throw new RangeError(
@@ -489,8 +557,36 @@ export function encodeFrame(
   if (scratch.length < room) scratch = new Uint8Array(room);
   writer.out = scratch;
   writer.pos = 0;
-  writer.frame(f64, base, layout, name, seq, sentTime, false);
+  writer.frame(
+    f64,
+    base,
+    layout,
+    name,
+    seq,
+    sentTime,
+    false,
+    memberNames(f64, base, layout, names),
+  );
   return scratch.slice(0, writer.pos);
+}
+
+/** The UTF-8 names of a consolidated frame's members, by symbol id (others left empty); allocates. */
+function memberNames(
+  f64: Float64Array,
+  base: number,
+  layout: FrameSlotLayout,
+  names: readonly string[] | undefined,
+): readonly Uint8Array[] {
+  if (names === undefined || layout.venueMembers === 0) return NO_NAMES;
+  const members = storedCount(f64[base + layout.venueCount()], layout.venueMembers);
+  if (!(members >= 1)) return NO_NAMES;
+  const out: Uint8Array[] = [];
+  for (let k = 0; k < members; k++) {
+    const id = f64[base + layout.memberSymbol(k)];
+    const name = names[id];
+    if (name !== undefined) out[id] = utf8.encode(name.slice(0, MAX_SYMBOL_BYTES));
+  }
+  return out;
 }
 
 /**
@@ -605,6 +701,9 @@ export function frameOfWire(wire: Uint8Array): Uint8Array {
  * @param slot the slot's first word in `f64`.
  * @param wire the slot layout.
  * @param symbol the symbol's name, UTF-8, at most `MAX_SYMBOL_BYTES` bytes.
+ * @param names every symbol's UTF-8 name by symbol id, for `VenueQuote.symbol`
+ *   of a consolidated instrument's members (each at most `MAX_SYMBOL_BYTES`).
+ *   Default none: the members go unnamed.
  * @returns the wire frame's length in bytes.
  * @throws RangeError when the symbol name is too long for the slot.
  * @example
@@ -624,6 +723,7 @@ export function encodeWireSlot(
   slot: number,
   wire: WireSlotLayout,
   symbol: Uint8Array,
+  names: readonly Uint8Array[] = NO_NAMES,
 ): number {
   if (symbol.length > MAX_SYMBOL_BYTES) {
     throw new RangeError(
@@ -634,7 +734,7 @@ export function encodeWireSlot(
   const body = first + wire.bodyStart;
   writer.out = u8;
   writer.pos = body;
-  writer.frame(f64, slot, wire.frame, symbol, 1, 1, true);
+  writer.frame(f64, slot, wire.frame, symbol, 1, 1, true, names);
   const n = writer.pos - body;
   if (n > wire.maxFrameBytes) {
     throw new RangeError(

@@ -15,6 +15,20 @@
 import type { AnalyticsFrame } from "../pipeline/analytics_frame.ts";
 import { BOOK_FLAG_RESYNCED, BOOK_FLAG_STALE } from "../pipeline/book_slot.ts";
 
+/** One member of a consolidated instrument, as of a frame (`Frame.venues`). */
+export interface DashVenue {
+  /** The member's upper-case symbol (`OKX:BTC-USDT`); "" when the server did not name it. */
+  symbol: string;
+  /** Its own best bid (NaN with none). */
+  bestBid: number;
+  /** Its own best ask (NaN with none). */
+  bestAsk: number;
+  /** Age of its newest book when the frame was composed, ms (NaN before any). */
+  ageMs: number;
+  /** Stale: it contributes no level to the consolidated ladder. */
+  stale: boolean;
+}
+
 /** One analytics frame as the dashboard uses it. Missing quantities are NaN. */
 export interface DashFrame {
   /** Upper-case symbol, e.g. `BTCUSDT`. */
@@ -69,6 +83,12 @@ export interface DashFrame {
   askPrices: number[];
   /** Ask sizes, same order as `askPrices`. */
   askSizes: number[];
+  /** Consolidated instrument: the member (index into `venues`) of each bid level; empty otherwise. */
+  bidVenues: number[];
+  /** Consolidated instrument: the member of each ask level; empty otherwise. */
+  askVenues: number[];
+  /** Consolidated instrument: its members in `--consolidate` order; empty for a plain symbol. */
+  venues: DashVenue[];
   /** Depth band distances from mid in bps, e.g. `[10, 25, 50]`. */
   depthBps: number[];
   /** Bid notional (quote currency) within each band. */
@@ -132,10 +152,39 @@ export function emptyDashFrame(symbol = ""): DashFrame {
     bidSizes: [],
     askPrices: [],
     askSizes: [],
+    bidVenues: [],
+    askVenues: [],
+    venues: [],
     depthBps: [],
     depthBidQuote: [],
     depthAskQuote: [],
   };
+}
+
+/**
+ * Copy `src` members into `dst` (reusing `dst`'s objects; allocates only when
+ * `dst` grows).
+ *
+ * @example
+ * ```ts
+ * import { copyVenues, type DashVenue } from "./dash_frame.ts";
+ * const dst: DashVenue[] = [];
+ * copyVenues(dst, [{ symbol: "BTCUSDT", bestBid: 1, bestAsk: 2, ageMs: 0, stale: false }]);
+ * dst.length; // 1
+ * ```
+ */
+export function copyVenues(dst: DashVenue[], src: readonly DashVenue[]): void {
+  const n = src.length;
+  for (let i = 0; i < n; i++) {
+    const s = src[i];
+    const d = dst[i] ??= { symbol: "", bestBid: NaN, bestAsk: NaN, ageMs: NaN, stale: false };
+    d.symbol = s.symbol;
+    d.bestBid = s.bestBid;
+    d.bestAsk = s.bestAsk;
+    d.ageMs = s.ageMs;
+    d.stale = s.stale;
+  }
+  dst.length = n;
 }
 
 /**
@@ -195,6 +244,9 @@ export function copyDashFrame(src: DashFrame, dst: DashFrame): DashFrame {
   copyInto(dst.bidSizes, src.bidSizes);
   copyInto(dst.askPrices, src.askPrices);
   copyInto(dst.askSizes, src.askSizes);
+  copyInto(dst.bidVenues, src.bidVenues);
+  copyInto(dst.askVenues, src.askVenues);
+  copyVenues(dst.venues, src.venues);
   copyInto(dst.depthBps, src.depthBps);
   copyInto(dst.depthBidQuote, src.depthBidQuote);
   copyInto(dst.depthAskQuote, src.depthAskQuote);
@@ -259,6 +311,10 @@ export function dashFrameFromAnalytics(
     t.askPrices.push(l.price);
     t.askSizes.push(l.size);
   }
+  // The slot's venues block carries symbol ids, not names: members come with the live frames.
+  t.bidVenues.length = 0;
+  t.askVenues.length = 0;
+  t.venues.length = 0;
   t.depthBps.length = 0;
   t.depthBidQuote.length = 0;
   t.depthAskQuote.length = 0;

@@ -2,8 +2,10 @@
  * The `{SYMBOL}` of a detail page's path (`/s/{SYMBOL}`): checked against
  * the symbol-name rule and the served symbols, case-insensitively.
  *
- * A name is 1 to {@linkcode MAX_SYMBOL_BYTES} (32) letters, digits, `_`, `.`
- * or `-` (the rule of `--symbols`, in either case). The canonical spelling
+ * A name is 1 to {@linkcode MAX_SYMBOL_BYTES} (32) letters, digits, `_`, `.`,
+ * `-`, `:` or `/` (the rule of `--symbols`, in either case, plus the venue
+ * prefix `venue:` and `/` of venue symbols and `X:` of consolidated
+ * instruments; {@linkcode detailPath} percent-encodes them). The canonical spelling
  * is upper-case: a request in any other case is redirected to it.
  *
  * Used by the route on the server and by the search box in the browser: it
@@ -13,7 +15,7 @@
  */
 import { MAX_SYMBOL_BYTES } from "../pipeline/wire_slot.ts";
 
-const NAME = new RegExp(`^[A-Za-z0-9_.-]{1,${MAX_SYMBOL_BYTES}}$`);
+const NAME = new RegExp(`^[A-Za-z0-9_.:/-]{1,${MAX_SYMBOL_BYTES}}$`);
 
 /** What a path's symbol resolves to. */
 export type DetailSymbol =
@@ -60,6 +62,7 @@ export function resolveDetailSymbol(raw: string, symbols: readonly string[]): De
  * import assert from "node:assert/strict";
  * import { detailPath } from "./detail_symbol.ts";
  * assert.equal(detailPath("BTCUSDT"), "/s/BTCUSDT");
+ * assert.equal(detailPath("X:BTC-USDT"), "/s/X%3ABTC-USDT");
  * ```
  */
 export function detailPath(symbol: string): string {

@@ -27,6 +27,8 @@ export interface LadderRow {
   bar: number;
   /** size ≥ the frame's wall threshold. */
   wall: boolean;
+  /** Consolidated instrument: the member (index into `DashFrame.venues`) of the level; -1 otherwise. */
+  venue: number;
 }
 
 /** The whole ladder. */
@@ -48,7 +50,7 @@ export interface LadderModel {
 }
 
 function blankRow(): LadderRow {
-  return { present: false, price: NaN, size: NaN, total: NaN, bar: 0, wall: false };
+  return { present: false, price: NaN, size: NaN, total: NaN, bar: 0, wall: false, venue: -1 };
 }
 
 /**
@@ -80,8 +82,16 @@ export function createLadder(rows: number): LadderModel {
   };
 }
 
-function setRow(row: LadderRow, price: number, size: number, total: number, wall: number) {
+function setRow(
+  row: LadderRow,
+  price: number,
+  size: number,
+  total: number,
+  wall: number,
+  venue: number,
+) {
   row.present = true;
+  row.venue = venue;
   row.price = price;
   row.size = size;
   row.total = total;
@@ -95,6 +105,7 @@ function clearRow(row: LadderRow) {
   row.total = NaN;
   row.bar = 0;
   row.wall = false;
+  row.venue = -1;
 }
 
 /**
@@ -109,6 +120,7 @@ function fillSide(
   prices: readonly number[],
   sizes: readonly number[],
   wall: number,
+  venues: readonly number[],
 ): number {
   const n = rows.length;
   let max = 0;
@@ -118,7 +130,7 @@ function fillSide(
     if (i < count) {
       const size = sizes[i];
       total += size;
-      setRow(row, prices[i], size, total, wall);
+      setRow(row, prices[i], size, total, wall, i < venues.length ? venues[i] : -1);
       if (size > max) max = size;
     } else clearRow(row);
   }
@@ -161,9 +173,25 @@ export function fillLadder(frame: DashFrame | null, ladder: LadderModel): Ladder
   const nb = Math.min(rows, frame.bidPrices.length, frame.bidSizes.length);
   const na = Math.min(rows, frame.askPrices.length, frame.askSizes.length);
   const wall = frame.wallThreshold;
-  const bidMax = fillSide(ladder.bids, false, nb, frame.bidPrices, frame.bidSizes, wall);
+  const bidMax = fillSide(
+    ladder.bids,
+    false,
+    nb,
+    frame.bidPrices,
+    frame.bidSizes,
+    wall,
+    frame.bidVenues,
+  );
   // Best ask (i = 0) goes to the last display row, next to the spread.
-  const askMax = fillSide(ladder.asks, true, na, frame.askPrices, frame.askSizes, wall);
+  const askMax = fillSide(
+    ladder.asks,
+    true,
+    na,
+    frame.askPrices,
+    frame.askSizes,
+    wall,
+    frame.askVenues,
+  );
   const max = bidMax > askMax ? bidMax : askMax;
   for (let i = 0; i < rows; i++) {
     const b = ladder.bids[i];

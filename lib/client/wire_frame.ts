@@ -8,7 +8,13 @@
  */
 import type { Frame } from "../../proto/gen/market_pb.ts";
 import { BOOK_FLAG_STALE } from "../pipeline/book_slot.ts";
-import { copyInto, type DashFrame, emptyDashFrame, isResyncedFrame } from "./dash_frame.ts";
+import {
+  copyInto,
+  copyVenues,
+  type DashFrame,
+  emptyDashFrame,
+  isResyncedFrame,
+} from "./dash_frame.ts";
 
 /**
  * Copy a wire frame into `target` (default: a new frame). Latency is
@@ -53,6 +59,9 @@ export function dashFrameFromWire(frame: Frame, target: DashFrame = emptyDashFra
   copyInto(t.bidSizes, frame.bidSizes);
   copyInto(t.askPrices, frame.askPrices);
   copyInto(t.askSizes, frame.askSizes);
+  copyInto(t.bidVenues, frame.bidVenues);
+  copyInto(t.askVenues, frame.askVenues);
+  copyVenues(t.venues, frame.venues);
   const bands = frame.depth;
   const n = bands.length;
   for (let i = 0; i < n; i++) {

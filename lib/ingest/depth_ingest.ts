@@ -56,7 +56,7 @@ export interface DepthIngestOptions {
   symbols: readonly string[];
   /** The raw ring; this object is its producer. Required. */
   ring: SpscRing;
-  /** Shared counters; row `unknownRow` counts frames of no known symbol. Required. */
+  /** Shared counters (at least `symbols.length + 1` rows); the last row counts frames of no known symbol. Required. */
   counters: PipelineCounters;
   /**
    * The service-wide id of each symbol (index = its id here): the counter row
@@ -64,7 +64,7 @@ export interface DepthIngestOptions {
    * symbol list). Default: the id itself.
    */
   rows?: ArrayLike<number>;
-  /** The counter row of frames that name no known symbol. Default `symbols.length`. */
+  /** The counter row of frames that name no known symbol. Default: the counters' last row. */
   unknownRow?: number;
   /** Book levels per side. Default 20. */
   levels?: number;
@@ -144,7 +144,7 @@ export class DepthIngest {
     this.#rows = options.rows === undefined
       ? Int32Array.from({ length: n }, (_, i) => i)
       : Int32Array.from(options.rows);
-    this.#unknownRow = options.unknownRow ?? n;
+    this.#unknownRow = options.unknownRow ?? options.counters.symbols - 1;
     this.#reserveTimeoutMs = options.reserveTimeoutMs ?? 1000;
   }
 

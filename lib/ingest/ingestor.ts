@@ -197,7 +197,7 @@ export interface IngestorOptions {
    * in one worker share the same `SpscRing` object). Required.
    */
   rawRing: SpscRing;
-  /** Shared counters; symbol row `symbols.length` collects frames of no known symbol. Required. */
+  /** Shared counters (at least `symbols.length + 1` rows); the last row collects frames of no known symbol. Required. */
   counters: PipelineCounters;
   /**
    * WebSocket base URL, e.g. `wss://stream.binance.com:9443` (spot; streams at
@@ -467,7 +467,7 @@ export class Ingestor {
     const own = binanceVenueSymbols(options.symbols, venue);
     this.#symbols = own.natives;
     this.#rows = own.rows;
-    this.#unknownRow = options.symbols.length;
+    this.#unknownRow = options.counters.symbols - 1; // the counters' last row (consolidated instruments sit between)
     const stream = options.stream ?? "depth20";
     const tap = options.tap;
     this.#tap = tap;

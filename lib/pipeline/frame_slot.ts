@@ -11,7 +11,12 @@
  *    the asks, largest first; unused pairs are NaN;
  * 3. levels: `levels` (price, size) pairs for the bids (best first), then
  *    `levels` pairs for the asks, exactly as in the book slot; pairs past
- *    {@link FRAME_BID_COUNT} / {@link FRAME_ASK_COUNT} must be ignored.
+ *    {@link FRAME_BID_COUNT} / {@link FRAME_ASK_COUNT} must be ignored;
+ * 4. venues, only when the run has consolidated instruments (`venueMembers`
+ *    > 0, else no word at all): one count word (the frame's members, 0 for a
+ *    plain symbol), a member-index word per bid level then per ask level (the
+ *    member each level comes from), then per member ({@link VENUE_MEMBER_WORDS}
+ *    words): its symbol id, best bid, best ask, age in ms, stale (1) or not (0).
  *
  * Quantities that cannot be computed (one-sided book, no previous frame, too
  * few samples) are NaN. Times are epoch milliseconds (fractional).
@@ -138,6 +143,10 @@ export const DEFAULT_WALLS_PER_SIDE = 3;
 export const MAX_WALLS_PER_SIDE = 16;
 /** Words per notional in the slippage block. */
 const SLIPPAGE_WORDS = 4;
+/** Most members of one consolidated instrument. */
+export const MAX_VENUE_MEMBERS = 8;
+/** Words per member in the venues block: symbol id, best bid, best ask, age ms, stale. */
+export const VENUE_MEMBER_WORDS = 5;
 
 /**
  * Flag bit set when a buy (`side` 0 = buy, walking the asks) or sell (`side` 1,
@@ -162,6 +171,12 @@ export interface FrameSlotLayoutOptions {
   notionals?: readonly number[];
   /** Largest walls kept per side, an integer from 0 to 16. Default 3. */
   wallsPerSide?: number;
+  /**
+   * Room for the members of a consolidated instrument: the largest member
+   * count of the run's instruments, an integer from 0 to
+   * {@link MAX_VENUE_MEMBERS}. Default 0: no venues block (no word added).
+   */
+  venueMembers?: number;
 }
 
 /**
@@ -173,6 +188,9 @@ export interface FrameSlotLayoutOptions {
  * const l = new FrameSlotLayout({ levels: 20, notionals: [1e4, 1e5, 1e6], wallsPerSide: 3 });
  * l.slotWords; // 42 + 3*4 + 3*2*2 + 4*20 = 146
  * l.bidPrice(0) === l.bidsStart; // true
+ * const x = new FrameSlotLayout({ levels: 20, venueMembers: 3 });
+ * x.slotWords; // 146 + 1 + 2*20 + 5*3 = 202
+ * x.askVenue(0); // 146 + 1 + 20 = 167
  * ```
  */
 export class FrameSlotLayout extends LevelBlockLayout {
@@ -184,6 +202,10 @@ export class FrameSlotLayout extends LevelBlockLayout {
   readonly slippageStart: number;
   /** Word offset of the walls block. */
   readonly wallsStart: number;
+  /** Members the venues block has room for (0: no venues block). */
+  readonly venueMembers: number;
+  /** Word offset of the venues block (= the slot's end when it has none). */
+  readonly venuesStart: number;
   /** Slot size in float64 words. */
   readonly slotWords: number;
   /** Slot size in bytes (a multiple of 8). */
@@ -219,14 +241,56 @@ export class FrameSlotLayout extends LevelBlockLayout {
         `wallsPerSide must be an integer from 0 to ${MAX_WALLS_PER_SIDE}, got ${walls}`,
       );
     }
+    const members = options.venueMembers ?? 0;
+    if (!Number.isInteger(members) || members < 0 || members > MAX_VENUE_MEMBERS) {
+      throw new RangeError(
+        `venueMembers must be an integer from 0 to ${MAX_VENUE_MEMBERS}, got ${members}`,
+      );
+    }
     const wallsStart = FRAME_HEADER_WORDS + SLIPPAGE_WORDS * notionals.length;
     super(levels, wallsStart + 4 * walls);
     this.notionals = Object.freeze([...notionals]);
     this.wallsPerSide = walls;
     this.slippageStart = FRAME_HEADER_WORDS;
     this.wallsStart = wallsStart;
-    this.slotWords = this.bidsStart + 4 * levels;
+    this.venueMembers = members;
+    this.venuesStart = this.bidsStart + 4 * levels;
+    this.slotWords = this.venuesStart +
+      (members === 0 ? 0 : 1 + 2 * levels + VENUE_MEMBER_WORDS * members);
     this.slotBytes = this.slotWords * 8;
+  }
+
+  /** Word offset of the venues block's member count (0 for a plain symbol's frame); only with `venueMembers` > 0. */
+  venueCount(): number {
+    return this.venuesStart;
+  }
+  /** Word offset of the member index of bid level `i`. */
+  bidVenue(i: number): number {
+    return this.venuesStart + 1 + i;
+  }
+  /** Word offset of the member index of ask level `i`. */
+  askVenue(i: number): number {
+    return this.venuesStart + 1 + this.levels + i;
+  }
+  /** Word offset of member `k`'s symbol id. */
+  memberSymbol(k: number): number {
+    return this.venuesStart + 1 + 2 * this.levels + VENUE_MEMBER_WORDS * k;
+  }
+  /** Word offset of member `k`'s best bid (NaN without bids). */
+  memberBestBid(k: number): number {
+    return this.memberSymbol(k) + 1;
+  }
+  /** Word offset of member `k`'s best ask (NaN without asks). */
+  memberBestAsk(k: number): number {
+    return this.memberSymbol(k) + 2;
+  }
+  /** Word offset of member `k`'s book age in ms at composition (NaN before its first book). */
+  memberAge(k: number): number {
+    return this.memberSymbol(k) + 3;
+  }
+  /** Word offset of member `k`'s stale word: 1 stale (contributes nothing), 0 fresh. */
+  memberStale(k: number): number {
+    return this.memberSymbol(k) + 4;
   }
 
   /** Word offset of the bid base quantity within band `b` (index into {@link DEPTH_BANDS_BPS}). */

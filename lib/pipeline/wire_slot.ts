@@ -133,7 +133,23 @@ export function maxFrameBytes(layout: FrameSlotLayout, symbolBytes = MAX_SYMBOL_
     DEPTH_BANDS_BPS.length * band +
     layout.notionals.length * slippage +
     walls +
-    4 * packed(layout.levels);
+    4 * packed(layout.levels) +
+    venuesBytes(layout);
+}
+
+/**
+ * Largest venue fields of a consolidated instrument's `Frame`
+ * (`bid_venues`, `ask_venues`: packed member indexes below 8, one byte each;
+ * `venues`: one `VenueQuote` per member, names of up to
+ * {@link MAX_SYMBOL_BYTES}); 0 when the layout has no venues block.
+ */
+function venuesBytes(layout: FrameSlotLayout): number {
+  if (layout.venueMembers === 0) return 0;
+  const quote = delimited(
+    delimited(MAX_SYMBOL_BYTES) + 3 * (WIRE_TAG_MAX_BYTES + 8) +
+      WIRE_TAG_MAX_BYTES + 1,
+  );
+  return 2 * delimited(layout.levels) + layout.venueMembers * quote;
 }
 
 /**

@@ -38,6 +38,13 @@ import {
 import { depthRequestWeight } from "../pipeline/depth_request_weight.ts";
 import { LOG_FORMATS, LOG_LEVELS, type LogFormat, type LogLevel } from "../pipeline/logger.ts";
 import { isoToUs } from "../record/mod.ts";
+import {
+  CONSOLIDATE_EXPECTED,
+  type ConsolidatedInstrument,
+  ConsolidateError,
+  parseConsolidate,
+  withConsolidated,
+} from "./consolidated_instruments.ts";
 
 /** Where the order books come from. */
 export type Source = "binance" | "sim" | "replay";
@@ -55,8 +62,12 @@ export interface Config {
    * (`symbolSelector.needsExchange`), `parseConfig` puts only the names given
    * here; the service resolves the list against the exchange at start
    * (`lib/server/symbol_resolution.ts`) and runs with the result.
+   * With `--consolidate`, the instruments' members missing from `--symbols`
+   * follow, then the instruments' `x:` names (`withConsolidated`).
    */
   readonly symbols: readonly string[];
+  /** `--consolidate`: consolidated instruments (lib/server/consolidated_instruments.ts). Default none. */
+  readonly consolidate: readonly ConsolidatedInstrument[];
   /** `--symbols` as parsed: names and patterns (see `lib/ingest/symbol_selector.ts`). */
   readonly symbolSelector: SymbolSelector;
   /** `--stream`: `depth20` partial books or `diff` events. Default `depth20`. */
@@ -211,6 +222,8 @@ interface FlagSpec {
   readonly key: Exclude<keyof Config, "help" | "symbols" | "given">;
   /** A switch: `--name` alone means true (the env var takes true/false/1/0). */
   readonly switch?: boolean;
+  /** May be given several times: the values are joined with `;`. */
+  readonly repeatable?: boolean;
   /** Placeholder in the help text. */
   readonly arg: string;
   /** Raw default, `undefined` for none. */
@@ -288,6 +301,15 @@ function parseSymbols(raw: string): SymbolSelector {
     return parseSymbolSelector(raw);
   } catch (e) {
     if (e instanceof SymbolSelectorError) throw new Invalid(e.message);
+    throw e;
+  }
+}
+
+function parseConsolidateFlag(raw: string): readonly ConsolidatedInstrument[] {
+  try {
+    return Object.freeze(parseConsolidate(raw));
+  } catch (e) {
+    if (e instanceof ConsolidateError) throw new Invalid(e.message);
     throw e;
   }
 }
@@ -846,6 +868,21 @@ const FLAGS: readonly FlagSpec[] = [
     expected: "an integer from 1000 to 600000",
     parse: integer(1000, 600_000),
   },
+  {
+    name: "consolidate",
+    key: "consolidate",
+    repeatable: true,
+    arg: "NAME=MEMBERS",
+    default: undefined,
+    defaultText: "none",
+    unset: Object.freeze([]),
+    about: "Consolidated instruments: NAME=MEMBER,MEMBER,… merges the members' books into one " +
+      "ladder tagged by venue, served as X:NAME like any symbol. Several separated by ';' or " +
+      "by repeating the flag. Members missing from --symbols are added to them. A member is " +
+      "left out of the merged book while its feed is not live or its book is older than --stale-ms.",
+    expected: CONSOLIDATE_EXPECTED,
+    parse: parseConsolidateFlag,
+  },
 ];
 
 /** Size units of {@link parseSize}, in bytes (decimal and binary). */
@@ -957,17 +994,26 @@ function validFlagsText(): string {
  * ```
  */
 export function parseConfig(args: readonly string[], env: EnvReader = () => undefined): Config {
-  const options: Record<string, { type: "string" } | { type: "boolean"; short?: string }> = {};
-  for (const f of FLAGS) options[f.name] = f.switch ? { type: "boolean" } : { type: "string" };
+  const options: Record<
+    string,
+    { type: "string"; multiple?: boolean } | { type: "boolean"; short?: string }
+  > = {};
+  for (const f of FLAGS) {
+    options[f.name] = f.switch
+      ? { type: "boolean" }
+      : f.repeatable
+      ? { type: "string", multiple: true }
+      : { type: "string" };
+  }
   options.help = { type: "boolean", short: "h" };
-  let values: Record<string, string | boolean | undefined>;
+  let values: Record<string, string | string[] | boolean | undefined>;
   try {
     values = parseArgs({
       args: [...args],
       options,
       strict: true,
       allowPositionals: false,
-    }).values as Record<string, string | boolean | undefined>;
+    }).values as Record<string, string | string[] | boolean | undefined>;
   } catch (e) {
     throw toConfigError(e);
   }
@@ -976,7 +1022,8 @@ export function parseConfig(args: readonly string[], env: EnvReader = () => unde
   for (const f of FLAGS) {
     const flag = `--${f.name}`;
     const variable = envName(f.name);
-    const fromFlag = values[f.name];
+    const flagValue = values[f.name];
+    const fromFlag = Array.isArray(flagValue) ? flagValue.join(";") : flagValue;
     let raw: string | undefined;
     let origin: string;
     if (typeof fromFlag === "string" || typeof fromFlag === "boolean") {
@@ -1014,7 +1061,12 @@ export function parseConfig(args: readonly string[], env: EnvReader = () => unde
       );
     }
   }
-  out.symbols = (out.symbolSelector as SymbolSelector).names;
+  out.symbols = Object.freeze(
+    withConsolidated(
+      (out.symbolSelector as SymbolSelector).names,
+      out.consolidate as readonly ConsolidatedInstrument[],
+    ),
+  );
   out.given = Object.freeze(given);
   checkReplay(out, given);
   checkRecord(out, given);
@@ -1114,6 +1166,13 @@ function checkBus(out: Record<string, unknown>, given: readonly string[]): void 
     throw new ConfigError(
       "--bus: a replay runs in one process; expected --bus memory with --source replay",
       "--bus",
+    );
+  }
+  if ((out.consolidate as readonly unknown[]).length > 0) {
+    // An instrument's members may sit in partitions of different nodes.
+    throw new ConfigError(
+      "--consolidate: consolidated instruments are composed in one process; expected --bus memory with --consolidate",
+      "--consolidate",
     );
   }
   if (out.role === "dashboard" && out.recordDir !== undefined) {

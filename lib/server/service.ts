@@ -34,6 +34,8 @@ import { serveHttp } from "../net/http_server.ts";
 import { detectDataMode } from "../pipeline/data_mode.ts";
 import { type Config, ConfigError, redactConfig } from "./config.ts";
 import { resolveSymbols, simSymbols } from "./symbol_resolution.ts";
+import { consolidatedIds, withConsolidated } from "./consolidated_instruments.ts";
+import { isConsolidatedName } from "../pipeline/venue_id.ts";
 import { Backoff } from "../pipeline/backoff.ts";
 import { connectionCap, readFdLimit } from "./connection_cap.ts";
 import { FrameConsumer } from "./frame_consumer.ts";
@@ -152,7 +154,7 @@ export async function runService(
   const dashboardHalf = nats && config.role !== "ingest";
   const sim = config.source === "sim" && ingestHalf
     ? await startSimExchange({
-      symbols: simSymbols(config),
+      symbols: simSymbols(config).filter((s) => !isConsolidatedName(s)),
       rate: config.simRate,
       levels: config.levels === 5 || config.levels === 10 ? config.levels : 20,
     })
@@ -171,6 +173,13 @@ export async function runService(
   } catch (e) {
     await sim?.close();
     throw e;
+  }
+  // A replay's or a listing's symbols replaced the list: the instruments go back at its end.
+  if (config.consolidate.length > 0) {
+    config = {
+      ...config,
+      symbols: Object.freeze(withConsolidated(config.symbols, config.consolidate)),
+    };
   }
 
   const { layout, wireLayout, rawRing, processedRing, counters } = createPipelineMemory(
@@ -415,7 +424,11 @@ function createPipelineMemory(config: Config, ingest: boolean): {
   counters: PipelineCounters;
 } {
   const bookLayout = new BookSlotLayout(config.levels);
-  const layout = new FrameSlotLayout({ levels: config.levels, notionals: config.notionals });
+  const layout = new FrameSlotLayout({
+    levels: config.levels,
+    notionals: config.notionals,
+    venueMembers: config.consolidate.reduce((most, x) => Math.max(most, x.members.length), 0),
+  });
   // A dashboard node runs no workers: its rings only satisfy the metrics.
   const capacity = ingest ? ringCapacities(config) : { raw: 2, processed: 2 };
   // Live data cannot wait, so a full ring drops its oldest frame; a replay can,
@@ -533,7 +546,8 @@ function superviseWorkers(
     log,
     workerLog: { level: config.logLevel, format: config.logFormat },
     ingest: {
-      symbols: [...config.symbols],
+      // The instruments come last and are never connected: the ingest gets the real symbols.
+      symbols: config.symbols.filter((s) => !isConsolidatedName(s)),
       wsUrl,
       restUrl,
       stream: config.stream,
@@ -563,6 +577,8 @@ function superviseWorkers(
       wallFactor: config.wallFactor,
       costMs: config.analyticsCostMs,
       wire: { names: [...names], watch: watch.buffer },
+      consolidated: consolidatedIds(config.symbols, config.consolidate),
+      staleMs: config.staleMs,
       // A replay analyses every frame (it waits for the analytics instead), so
       // its results are those of the live run at any speed.
       adaptive: replay ? false : undefined,

@@ -580,7 +580,9 @@ export class WsHub {
     storedAt: number,
   ): Uint8Array<ArrayBuffer> {
     this.#framesEncoded++;
-    return wireFrame(encodeFrame(f64, base, this.layout, this.symbols[symbolId], seq, storedAt));
+    return wireFrame(
+      encodeFrame(f64, base, this.layout, this.symbols[symbolId], seq, storedAt, this.symbols),
+    );
   }
 
   /** Count `client` as behind from now (unless it is already): the timer checks it from then on. */
@@ -654,7 +656,7 @@ export class WsHub {
     const frames: Uint8Array[] = [];
     let next = seq - this.#history.size(symbolId) + 1;
     this.#history.forEach(symbolId, (f64, base, storedAt) => {
-      frames.push(encodeFrame(f64, base, this.layout, name, next++, storedAt));
+      frames.push(encodeFrame(f64, base, this.layout, name, next++, storedAt, this.symbols));
     });
     return encodeHello({
       epoch: this.epoch,

@@ -53,7 +53,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file market.proto.
  */
 export const file_market: GenFile = /*@__PURE__*/
-  fileDesc("CgxtYXJrZXQucHJvdG8SDWRlcHRod2F0Y2gudjEihQIKDVNlcnZlck1lc3NhZ2USJQoFaGVsbG8YASABKAsyFC5kZXB0aHdhdGNoLnYxLkhlbGxvSAASJQoFZnJhbWUYAiABKAsyFC5kZXB0aHdhdGNoLnYxLkZyYW1lSAASKwoFZXJyb3IYAyABKAsyGi5kZXB0aHdhdGNoLnYxLlNlcnZlckVycm9ySAASLQoJaGVhcnRiZWF0GAQgASgLMhguZGVwdGh3YXRjaC52MS5IZWFydGJlYXRIABIvCgdzdW1tYXJ5GAUgASgLMhwuZGVwdGh3YXRjaC52MS5NYXJrZXRTdW1tYXJ5SAASEQoJY29uZmxhdGVkGA8gASgNQgYKBGtpbmQi0AEKBUhlbGxvEg0KBWVwb2NoGAEgASgJEg8KB3N5bWJvbHMYAiADKAkSDgoGc3ltYm9sGAMgASgJEiUKB2hpc3RvcnkYBCADKAsyFC5kZXB0aHdhdGNoLnYxLkZyYW1lEgsKA3NlcRgFIAEoARITCgtzZXJ2ZXJfdGltZRgGIAEoARISCgpzdWJzY3JpYmVkGAcgAygJEg4KBmxldmVscxgIIAEoDRIRCglub3Rpb25hbHMYCSADKAESFwoPZGVwdGhfYmFuZHNfYnBzGAogAygBIukFCgVGcmFtZRIOCgZzeW1ib2wYASABKAkSCwoDc2VxGAIgASgBEhYKDmxhc3RfdXBkYXRlX2lkGAMgASgBEg0KBWZsYWdzGAQgASgNEhIKCmV2ZW50X3RpbWUYBSABKAESFAoMcmVjZWl2ZV90aW1lGAYgASgBEhMKC3BhcnNlZF90aW1lGAcgASgBEhUKDWFuYWx5c2VkX3RpbWUYCCABKAESFgoOZGVsaXZlcmVkX3RpbWUYCSABKAESEQoJc2VudF90aW1lGAogASgBEhIKCmZyYW1lX3JhdGUYCyABKAESCwoDbWlkGAwgASgBEg4KBnNwcmVhZBgNIAEoARISCgpzcHJlYWRfYnBzGA4gASgBEhQKDHdlaWdodGVkX21pZBgPIAEoARIUCgxpbWJhbGFuY2VfbDEYECABKAESFAoMaW1iYWxhbmNlX2w1GBEgASgBEhUKDWltYmFsYW5jZV9sMjAYEiABKAESCwoDb2ZpGBMgASgBEg4KBm9maV9sMRgUIAEoARIOCgZvZmlfMXMYFSABKAESDwoHb2ZpXzEwcxgWIAEoARIRCglvZmlfbDFfMXMYFyABKAESEgoKb2ZpX2wxXzEwcxgYIAEoARIVCg12b2xhdGlsaXR5XzFtGBkgASgBEhUKDXZvbGF0aWxpdHlfNW0YGiABKAESJwoFZGVwdGgYGyADKAsyGC5kZXB0aHdhdGNoLnYxLkRlcHRoQmFuZBIpCghzbGlwcGFnZRgcIAMoCzIXLmRlcHRod2F0Y2gudjEuU2xpcHBhZ2USIwoFd2FsbHMYHSABKAsyFC5kZXB0aHdhdGNoLnYxLldhbGxzEhIKCmJpZF9wcmljZXMYHiADKAESEQoJYmlkX3NpemVzGB8gAygBEhIKCmFza19wcmljZXMYICADKAESEQoJYXNrX3NpemVzGCEgAygBEhQKDGFuYWx5c2VkX3NlcRgiIAEoARINCgVlcG9jaBgjIAEoASKcAgoNTWFya2V0U3VtbWFyeRINCgVlcG9jaBgBIAEoCRILCgNzZXEYAiABKAESEwoLc2VydmVyX3RpbWUYAyABKAESEgoKZmVlZF9zdGF0ZRgEIAEoDBILCgNtaWQYBSADKAESEQoJY2hhbmdlXzFtGAYgAygCEhIKCmNoYW5nZV8xNW0YByADKAISEgoKc3ByZWFkX2JwcxgIIAMoAhIUCgxpbWJhbGFuY2VfbDUYCSADKAISDwoHb2ZpXzEwcxgKIAMoAhIVCg12b2xhdGlsaXR5XzFtGAsgAygCEhcKD2RlcHRoX2JpZF8xMGJwcxgMIAMoAhIXCg9kZXB0aF9hc2tfMTBicHMYDSADKAISDgoGYWdlX21zGA4gAygCImIKCURlcHRoQmFuZBILCgNicHMYASABKAESEAoIYmlkX2Jhc2UYAiABKAESEQoJYmlkX3F1b3RlGAMgASgBEhAKCGFza19iYXNlGAQgASgBEhEKCWFza19xdW90ZRgFIAEoASKfAQoIU2xpcHBhZ2USEAoIbm90aW9uYWwYASABKAESDwoHYnV5X2JwcxgCIAEoARIQCghzZWxsX2JwcxgDIAEoARIYChBidXlfZmlsbGVkX3F1b3RlGAQgASgBEhkKEXNlbGxfZmlsbGVkX3F1b3RlGAUgASgBEhMKC2J1eV9leGNlZWRzGAYgASgIEhQKDHNlbGxfZXhjZWVkcxgHIAEoCCKOAQoFV2FsbHMSEQoJdGhyZXNob2xkGAEgASgBEhEKCWJpZF9jb3VudBgCIAEoDRIRCglhc2tfY291bnQYAyABKA0SEgoKYmlkX3ByaWNlcxgEIAMoARIRCgliaWRfc2l6ZXMYBSADKAESEgoKYXNrX3ByaWNlcxgGIAMoARIRCglhc2tfc2l6ZXMYByADKAEiVgoLU2VydmVyRXJyb3ISJgoEY29kZRgBIAEoDjIYLmRlcHRod2F0Y2gudjEuRXJyb3JDb2RlEg8KB21lc3NhZ2UYAiABKAkSDgoGc3ltYm9sGAMgASgJIi8KCUhlYXJ0YmVhdBITCgtzZXJ2ZXJfdGltZRgBIAEoARINCgVub25jZRgCIAEoDSL9AQoNQ2xpZW50TWVzc2FnZRItCglzdWJzY3JpYmUYASABKAsyGC5kZXB0aHdhdGNoLnYxLlN1YnNjcmliZUgAEjEKC3Vuc3Vic2NyaWJlGAIgASgLMhouZGVwdGh3YXRjaC52MS5VbnN1YnNjcmliZUgAEicKBnJlc3luYxgDIAEoCzIVLmRlcHRod2F0Y2gudjEuUmVzeW5jSAASIwoEcGluZxgEIAEoCzITLmRlcHRod2F0Y2gudjEuUGluZ0gAEjQKDXdhdGNoX3N1bW1hcnkYBSABKAsyGy5kZXB0aHdhdGNoLnYxLldhdGNoU3VtbWFyeUgAQgYKBGtpbmQiHwoMV2F0Y2hTdW1tYXJ5Eg8KB2VuYWJsZWQYASABKAgiHAoJU3Vic2NyaWJlEg8KB3N5bWJvbHMYASADKAkiHgoLVW5zdWJzY3JpYmUSDwoHc3ltYm9scxgBIAMoCSIYCgZSZXN5bmMSDgoGc3ltYm9sGAEgASgJIhUKBFBpbmcSDQoFbm9uY2UYASABKA0qZgoJRXJyb3JDb2RlEhoKFkVSUk9SX0NPREVfVU5TUEVDSUZJRUQQABIdChlFUlJPUl9DT0RFX1VOS05PV05fU1lNQk9MEAESHgoaRVJST1JfQ09ERV9JTlZBTElEX1JFUVVFU1QQAmIGcHJvdG8z");
+  fileDesc("CgxtYXJrZXQucHJvdG8SDWRlcHRod2F0Y2gudjEihQIKDVNlcnZlck1lc3NhZ2USJQoFaGVsbG8YASABKAsyFC5kZXB0aHdhdGNoLnYxLkhlbGxvSAASJQoFZnJhbWUYAiABKAsyFC5kZXB0aHdhdGNoLnYxLkZyYW1lSAASKwoFZXJyb3IYAyABKAsyGi5kZXB0aHdhdGNoLnYxLlNlcnZlckVycm9ySAASLQoJaGVhcnRiZWF0GAQgASgLMhguZGVwdGh3YXRjaC52MS5IZWFydGJlYXRIABIvCgdzdW1tYXJ5GAUgASgLMhwuZGVwdGh3YXRjaC52MS5NYXJrZXRTdW1tYXJ5SAASEQoJY29uZmxhdGVkGA8gASgNQgYKBGtpbmQi0AEKBUhlbGxvEg0KBWVwb2NoGAEgASgJEg8KB3N5bWJvbHMYAiADKAkSDgoGc3ltYm9sGAMgASgJEiUKB2hpc3RvcnkYBCADKAsyFC5kZXB0aHdhdGNoLnYxLkZyYW1lEgsKA3NlcRgFIAEoARITCgtzZXJ2ZXJfdGltZRgGIAEoARISCgpzdWJzY3JpYmVkGAcgAygJEg4KBmxldmVscxgIIAEoDRIRCglub3Rpb25hbHMYCSADKAESFwoPZGVwdGhfYmFuZHNfYnBzGAogAygBIrwGCgVGcmFtZRIOCgZzeW1ib2wYASABKAkSCwoDc2VxGAIgASgBEhYKDmxhc3RfdXBkYXRlX2lkGAMgASgBEg0KBWZsYWdzGAQgASgNEhIKCmV2ZW50X3RpbWUYBSABKAESFAoMcmVjZWl2ZV90aW1lGAYgASgBEhMKC3BhcnNlZF90aW1lGAcgASgBEhUKDWFuYWx5c2VkX3RpbWUYCCABKAESFgoOZGVsaXZlcmVkX3RpbWUYCSABKAESEQoJc2VudF90aW1lGAogASgBEhIKCmZyYW1lX3JhdGUYCyABKAESCwoDbWlkGAwgASgBEg4KBnNwcmVhZBgNIAEoARISCgpzcHJlYWRfYnBzGA4gASgBEhQKDHdlaWdodGVkX21pZBgPIAEoARIUCgxpbWJhbGFuY2VfbDEYECABKAESFAoMaW1iYWxhbmNlX2w1GBEgASgBEhUKDWltYmFsYW5jZV9sMjAYEiABKAESCwoDb2ZpGBMgASgBEg4KBm9maV9sMRgUIAEoARIOCgZvZmlfMXMYFSABKAESDwoHb2ZpXzEwcxgWIAEoARIRCglvZmlfbDFfMXMYFyABKAESEgoKb2ZpX2wxXzEwcxgYIAEoARIVCg12b2xhdGlsaXR5XzFtGBkgASgBEhUKDXZvbGF0aWxpdHlfNW0YGiABKAESJwoFZGVwdGgYGyADKAsyGC5kZXB0aHdhdGNoLnYxLkRlcHRoQmFuZBIpCghzbGlwcGFnZRgcIAMoCzIXLmRlcHRod2F0Y2gudjEuU2xpcHBhZ2USIwoFd2FsbHMYHSABKAsyFC5kZXB0aHdhdGNoLnYxLldhbGxzEhIKCmJpZF9wcmljZXMYHiADKAESEQoJYmlkX3NpemVzGB8gAygBEhIKCmFza19wcmljZXMYICADKAESEQoJYXNrX3NpemVzGCEgAygBEhQKDGFuYWx5c2VkX3NlcRgiIAEoARINCgVlcG9jaBgjIAEoARISCgpiaWRfdmVudWVzGCQgAygNEhIKCmFza192ZW51ZXMYJSADKA0SKQoGdmVudWVzGCYgAygLMhkuZGVwdGh3YXRjaC52MS5WZW51ZVF1b3RlIl8KClZlbnVlUXVvdGUSDgoGc3ltYm9sGAEgASgJEhAKCGJlc3RfYmlkGAIgASgBEhAKCGJlc3RfYXNrGAMgASgBEg4KBmFnZV9tcxgEIAEoARINCgVzdGFsZRgFIAEoCCKcAgoNTWFya2V0U3VtbWFyeRINCgVlcG9jaBgBIAEoCRILCgNzZXEYAiABKAESEwoLc2VydmVyX3RpbWUYAyABKAESEgoKZmVlZF9zdGF0ZRgEIAEoDBILCgNtaWQYBSADKAESEQoJY2hhbmdlXzFtGAYgAygCEhIKCmNoYW5nZV8xNW0YByADKAISEgoKc3ByZWFkX2JwcxgIIAMoAhIUCgxpbWJhbGFuY2VfbDUYCSADKAISDwoHb2ZpXzEwcxgKIAMoAhIVCg12b2xhdGlsaXR5XzFtGAsgAygCEhcKD2RlcHRoX2JpZF8xMGJwcxgMIAMoAhIXCg9kZXB0aF9hc2tfMTBicHMYDSADKAISDgoGYWdlX21zGA4gAygCImIKCURlcHRoQmFuZBILCgNicHMYASABKAESEAoIYmlkX2Jhc2UYAiABKAESEQoJYmlkX3F1b3RlGAMgASgBEhAKCGFza19iYXNlGAQgASgBEhEKCWFza19xdW90ZRgFIAEoASKfAQoIU2xpcHBhZ2USEAoIbm90aW9uYWwYASABKAESDwoHYnV5X2JwcxgCIAEoARIQCghzZWxsX2JwcxgDIAEoARIYChBidXlfZmlsbGVkX3F1b3RlGAQgASgBEhkKEXNlbGxfZmlsbGVkX3F1b3RlGAUgASgBEhMKC2J1eV9leGNlZWRzGAYgASgIEhQKDHNlbGxfZXhjZWVkcxgHIAEoCCKOAQoFV2FsbHMSEQoJdGhyZXNob2xkGAEgASgBEhEKCWJpZF9jb3VudBgCIAEoDRIRCglhc2tfY291bnQYAyABKA0SEgoKYmlkX3ByaWNlcxgEIAMoARIRCgliaWRfc2l6ZXMYBSADKAESEgoKYXNrX3ByaWNlcxgGIAMoARIRCglhc2tfc2l6ZXMYByADKAEiVgoLU2VydmVyRXJyb3ISJgoEY29kZRgBIAEoDjIYLmRlcHRod2F0Y2gudjEuRXJyb3JDb2RlEg8KB21lc3NhZ2UYAiABKAkSDgoGc3ltYm9sGAMgASgJIi8KCUhlYXJ0YmVhdBITCgtzZXJ2ZXJfdGltZRgBIAEoARINCgVub25jZRgCIAEoDSL9AQoNQ2xpZW50TWVzc2FnZRItCglzdWJzY3JpYmUYASABKAsyGC5kZXB0aHdhdGNoLnYxLlN1YnNjcmliZUgAEjEKC3Vuc3Vic2NyaWJlGAIgASgLMhouZGVwdGh3YXRjaC52MS5VbnN1YnNjcmliZUgAEicKBnJlc3luYxgDIAEoCzIVLmRlcHRod2F0Y2gudjEuUmVzeW5jSAASIwoEcGluZxgEIAEoCzITLmRlcHRod2F0Y2gudjEuUGluZ0gAEjQKDXdhdGNoX3N1bW1hcnkYBSABKAsyGy5kZXB0aHdhdGNoLnYxLldhdGNoU3VtbWFyeUgAQgYKBGtpbmQiHwoMV2F0Y2hTdW1tYXJ5Eg8KB2VuYWJsZWQYASABKAgiHAoJU3Vic2NyaWJlEg8KB3N5bWJvbHMYASADKAkiHgoLVW5zdWJzY3JpYmUSDwoHc3ltYm9scxgBIAMoCSIYCgZSZXN5bmMSDgoGc3ltYm9sGAEgASgJIhUKBFBpbmcSDQoFbm9uY2UYASABKA0qZgoJRXJyb3JDb2RlEhoKFkVSUk9SX0NPREVfVU5TUEVDSUZJRUQQABIdChlFUlJPUl9DT0RFX1VOS05PV05fU1lNQk9MEAESHgoaRVJST1JfQ09ERV9JTlZBTElEX1JFUVVFU1QQAmIGcHJvdG8z");
 
 /**
  * Every message the server sends.
@@ -485,6 +485,33 @@ export type Frame = Message<"depthwatch.v1.Frame"> & {
    * @generated from field: double epoch = 35;
    */
   epoch: number;
+
+  /**
+   * Consolidated instruments only (`X:NAME`, `--consolidate`); absent for a
+   * plain symbol. Written before `epoch` (the bus's trailer must stay last).
+   * The member (index into `venues`) of each bid level, matching bid_prices:
+   * a level is one member's level (equal prices of two members stay two
+   * levels, the lower member index first).
+   *
+   * @generated from field: repeated uint32 bid_venues = 36;
+   */
+  bidVenues: number[];
+
+  /**
+   * The member (index into `venues`) of each ask level, matching ask_prices.
+   *
+   * @generated from field: repeated uint32 ask_venues = 37;
+   */
+  askVenues: number[];
+
+  /**
+   * Every member of the instrument, in `--consolidate` order: its own best
+   * bid and ask, the age of its newest book and whether it is stale (then it
+   * contributes no level).
+   *
+   * @generated from field: repeated depthwatch.v1.VenueQuote venues = 38;
+   */
+  venues: VenueQuote[];
 };
 
 /**
@@ -493,6 +520,58 @@ export type Frame = Message<"depthwatch.v1.Frame"> & {
  */
 export const FrameSchema: GenMessage<Frame> = /*@__PURE__*/
   messageDesc(file_market, 2);
+
+/**
+ * One member of a consolidated instrument, as of the frame (see Frame.venues).
+ *
+ * @generated from message depthwatch.v1.VenueQuote
+ */
+export type VenueQuote = Message<"depthwatch.v1.VenueQuote"> & {
+  /**
+   * The member's symbol name (e.g. "OKX:BTC-USDT"; the venue is its prefix,
+   * none for Binance spot).
+   *
+   * @generated from field: string symbol = 1;
+   */
+  symbol: string;
+
+  /**
+   * The member's best bid (NaN with no bid level).
+   *
+   * @generated from field: double best_bid = 2;
+   */
+  bestBid: number;
+
+  /**
+   * The member's best ask (NaN with no ask level).
+   *
+   * @generated from field: double best_ask = 3;
+   */
+  bestAsk: number;
+
+  /**
+   * ms from the member's newest book's receive time to the frame's composition
+   * (NaN before its first book).
+   *
+   * @generated from field: double age_ms = 4;
+   */
+  ageMs: number;
+
+  /**
+   * The member is stale (its feed not live, its book flagged stale, or no book
+   * within --stale-ms): it contributes no price.
+   *
+   * @generated from field: bool stale = 5;
+   */
+  stale: boolean;
+};
+
+/**
+ * Describes the message depthwatch.v1.VenueQuote.
+ * Use `create(VenueQuoteSchema)` to create a new message.
+ */
+export const VenueQuoteSchema: GenMessage<VenueQuote> = /*@__PURE__*/
+  messageDesc(file_market, 3);
 
 /**
  * The overview of every symbol, once per second (see the header comment).
@@ -615,7 +694,7 @@ export type MarketSummary = Message<"depthwatch.v1.MarketSummary"> & {
  * Use `create(MarketSummarySchema)` to create a new message.
  */
 export const MarketSummarySchema: GenMessage<MarketSummary> = /*@__PURE__*/
-  messageDesc(file_market, 3);
+  messageDesc(file_market, 4);
 
 /**
  * Resting depth of both sides within `bps` of mid.
@@ -664,7 +743,7 @@ export type DepthBand = Message<"depthwatch.v1.DepthBand"> & {
  * Use `create(DepthBandSchema)` to create a new message.
  */
 export const DepthBandSchema: GenMessage<DepthBand> = /*@__PURE__*/
-  messageDesc(file_market, 4);
+  messageDesc(file_market, 5);
 
 /**
  * Cost of buying and of selling one notional against the visible book.
@@ -727,7 +806,7 @@ export type Slippage = Message<"depthwatch.v1.Slippage"> & {
  * Use `create(SlippageSchema)` to create a new message.
  */
 export const SlippageSchema: GenMessage<Slippage> = /*@__PURE__*/
-  messageDesc(file_market, 5);
+  messageDesc(file_market, 6);
 
 /**
  * Levels whose size is at least the wall factor times the median visible size.
@@ -790,7 +869,7 @@ export type Walls = Message<"depthwatch.v1.Walls"> & {
  * Use `create(WallsSchema)` to create a new message.
  */
 export const WallsSchema: GenMessage<Walls> = /*@__PURE__*/
-  messageDesc(file_market, 6);
+  messageDesc(file_market, 7);
 
 /**
  * A request of the client could not be served; the connection stays open.
@@ -825,7 +904,7 @@ export type ServerError = Message<"depthwatch.v1.ServerError"> & {
  * Use `create(ServerErrorSchema)` to create a new message.
  */
 export const ServerErrorSchema: GenMessage<ServerError> = /*@__PURE__*/
-  messageDesc(file_market, 7);
+  messageDesc(file_market, 8);
 
 /**
  * Answer to `Ping`.
@@ -853,7 +932,7 @@ export type Heartbeat = Message<"depthwatch.v1.Heartbeat"> & {
  * Use `create(HeartbeatSchema)` to create a new message.
  */
 export const HeartbeatSchema: GenMessage<Heartbeat> = /*@__PURE__*/
-  messageDesc(file_market, 8);
+  messageDesc(file_market, 9);
 
 /**
  * Every message the client sends.
@@ -914,7 +993,7 @@ export type ClientMessage = Message<"depthwatch.v1.ClientMessage"> & {
  * Use `create(ClientMessageSchema)` to create a new message.
  */
 export const ClientMessageSchema: GenMessage<ClientMessage> = /*@__PURE__*/
-  messageDesc(file_market, 9);
+  messageDesc(file_market, 10);
 
 /**
  * Start or stop the market summary on this connection (see the header).
@@ -935,7 +1014,7 @@ export type WatchSummary = Message<"depthwatch.v1.WatchSummary"> & {
  * Use `create(WatchSummarySchema)` to create a new message.
  */
 export const WatchSummarySchema: GenMessage<WatchSummary> = /*@__PURE__*/
-  messageDesc(file_market, 10);
+  messageDesc(file_market, 11);
 
 /**
  * Add symbols to this connection's subscriptions.
@@ -956,7 +1035,7 @@ export type Subscribe = Message<"depthwatch.v1.Subscribe"> & {
  * Use `create(SubscribeSchema)` to create a new message.
  */
 export const SubscribeSchema: GenMessage<Subscribe> = /*@__PURE__*/
-  messageDesc(file_market, 11);
+  messageDesc(file_market, 12);
 
 /**
  * Remove symbols from this connection's subscriptions.
@@ -977,7 +1056,7 @@ export type Unsubscribe = Message<"depthwatch.v1.Unsubscribe"> & {
  * Use `create(UnsubscribeSchema)` to create a new message.
  */
 export const UnsubscribeSchema: GenMessage<Unsubscribe> = /*@__PURE__*/
-  messageDesc(file_market, 12);
+  messageDesc(file_market, 13);
 
 /**
  * Ask for a new Hello of one subscribed symbol.
@@ -998,7 +1077,7 @@ export type Resync = Message<"depthwatch.v1.Resync"> & {
  * Use `create(ResyncSchema)` to create a new message.
  */
 export const ResyncSchema: GenMessage<Resync> = /*@__PURE__*/
-  messageDesc(file_market, 13);
+  messageDesc(file_market, 14);
 
 /**
  * Liveness check.
@@ -1019,7 +1098,7 @@ export type Ping = Message<"depthwatch.v1.Ping"> & {
  * Use `create(PingSchema)` to create a new message.
  */
 export const PingSchema: GenMessage<Ping> = /*@__PURE__*/
-  messageDesc(file_market, 14);
+  messageDesc(file_market, 15);
 
 /**
  * Why a client request failed.

@@ -58,7 +58,7 @@ export const handler = define.handlers({
     if (resolved.kind === "malformed") {
       throw new HttpError(
         404,
-        "That is not a symbol name: expected 1 to 32 letters, digits, '_', '.' or '-'.",
+        "That is not a symbol name: expected 1 to 32 letters, digits, '_', '.', '-', ':' or '/'.",
       );
     }
     if (resolved.kind === "unknown") {
