@@ -19,6 +19,7 @@
  */
 
 import { parseArgs } from "node:util";
+import { VENUE_IDS, type VenueId } from "../lib/pipeline/venue_id.ts";
 import { openFileLimit } from "./proc_stats.ts";
 import { startTaskRuntime } from "./start_task.ts";
 import { type FootprintRow, runScenario } from "./footprint_run.ts";
@@ -43,6 +44,8 @@ export interface FootprintFlags {
   v8Flags: string[] | undefined;
   /** More flags for the service (`--service-args`, split at spaces). Default none. */
   serviceArgs: string[];
+  /** The venues the symbols are spread over (`--venues`). Default `["binance"]`. */
+  venues: VenueId[];
   /** Print the JSON report instead of the table. Default false. */
   json: boolean;
   /** `--help` was given. */
@@ -74,6 +77,9 @@ Usage: deno task footprint [options]
   --service-args="…"  more flags for the service, space-separated (with "=":
                       they start with a dash), e.g.
                       --service-args="--record-dir /tmp/rec" for what recording costs
+  --venues LIST       spread the symbols over these venues, comma-separated (default
+                      binance; e.g. binance,bybit,okx,kraken: symbol i on venue i mod 4,
+                      the simulated exchange speaking each venue's protocol)
   --json              print the report as JSON instead of the table
   --help              this text
 
@@ -105,6 +111,7 @@ export function parseFootprintFlags(args: string[]): FootprintFlags {
       "no-inspect": { type: "boolean" },
       "v8-flags": { type: "string" },
       "service-args": { type: "string" },
+      venues: { type: "string" },
       json: { type: "boolean" },
       help: { type: "boolean", short: "h" },
     },
@@ -130,9 +137,26 @@ export function parseFootprintFlags(args: string[]): FootprintFlags {
     isolates: values["no-inspect"] !== true,
     v8Flags: values["v8-flags"]?.split(",").filter(Boolean),
     serviceArgs: values["service-args"]?.split(/\s+/).filter(Boolean) ?? [],
+    venues: parseVenueList(values.venues),
     json: values.json === true,
     help: values.help === true,
   };
+}
+
+/** `--venues`: venue ids, comma-separated; undefined: Binance spot only. */
+function parseVenueList(text: string | undefined): VenueId[] {
+  if (text === undefined) return ["binance"];
+  const out: VenueId[] = [];
+  for (const item of text.split(",").map((v) => v.trim()).filter(Boolean)) {
+    if (!(VENUE_IDS as readonly string[]).includes(item)) {
+      throw new TypeError(
+        `--venues: expected venue ids out of ${VENUE_IDS.join(", ")}, got "${item}"`,
+      );
+    }
+    if (!out.includes(item as VenueId)) out.push(item as VenueId);
+  }
+  if (out.length === 0) throw new TypeError("--venues: expected at least one venue id");
+  return out;
 }
 
 /**
@@ -173,6 +197,7 @@ export async function runFootprint(
           isolates: flags.isolates,
           runtime,
           serviceArgs: flags.serviceArgs,
+          venues: flags.venues,
           log,
         }),
       );
@@ -192,6 +217,7 @@ export async function runFootprint(
       isolates: flags.isolates,
       v8Flags: runtime.v8Flags,
       serviceArgs: flags.serviceArgs,
+      venues: flags.venues,
     },
     rows,
     failed,

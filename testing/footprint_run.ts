@@ -61,6 +61,8 @@ import {
   startClientsProcess,
 } from "./footprint_clients.ts";
 import { acceptedSymbols, type Scenario, symbolNames } from "./footprint_scenario.ts";
+import type { VenueId } from "../lib/pipeline/venue_id.ts";
+import { venueUrls } from "../lib/sim/venues/venue_router.ts";
 
 /** Options of {@link runScenario}. */
 export interface FootprintOptions {
@@ -84,6 +86,12 @@ export interface FootprintOptions {
   runtime?: StartTaskRuntime;
   /** More flags for the service, e.g. `["--record-dir", "/tmp/rec"]` to measure what recording costs. Default none. */
   serviceArgs?: readonly string[];
+  /**
+   * The venues the symbols are spread over (symbol i on venue i mod n, see
+   * `symbolNames`); the simulated exchange speaks each, the service gets
+   * their URLs with `--venue-url`. Default `["binance"]`.
+   */
+  venues?: readonly VenueId[];
   /** Progress lines. Default: none. */
   log?: (line: string) => void;
 }
@@ -367,6 +375,18 @@ interface RunResult {
   roles: WorkerRoles;
 }
 
+/** `--venue-url` flags pointing the service's venues (but Binance spot) at the simulated exchange. */
+function venueUrlArgs(
+  exchange: Pick<ExchangeProcess, "wsUrl" | "restUrl">,
+  venues: readonly VenueId[],
+): string[] {
+  const urls = venueUrls(exchange.wsUrl, exchange.restUrl);
+  return venues.filter((v) => v !== "binance").flatMap((v) => [
+    "--venue-url",
+    `${v}=${urls[v].wsUrl}${urls[v].restUrl ? `,${urls[v].restUrl}` : ""}`,
+  ]);
+}
+
 /**
  * One run of a scenario (phases 1–6 of the module doc); with `inspect`, the
  * service runs with `--inspect` and every isolate is read after the window.
@@ -389,8 +409,10 @@ async function runOnce(
       `ran ${symbolsRun} of ${scenario.symbols} symbols: the service's --symbols accepts at most ${symbolsRun}`,
     );
   }
-  const symbols = symbolNames(symbolsRun);
+  const venues = options.venues ?? ["binance"];
+  const symbols = symbolNames(symbolsRun, venues);
   const what = `${symbolsRun} symbols × ${rate}/s, ${scenario.clients} clients` +
+    (venues.length > 1 || venues[0] !== "binance" ? ` on ${venues.join(",")}` : "") +
     (inspect ? ", with --inspect" : "");
   log(`footprint: ${what}: starting`);
   const exchange = await spawnExchange({ symbols, rate, startTimeoutMs });
@@ -404,6 +426,7 @@ async function runOnce(
       args: [
         "--max-clients",
         String(Math.max(1000, scenario.clients + 100)),
+        ...venueUrlArgs(exchange, venues),
         ...(options.serviceArgs ?? []),
       ],
       v8Flags: runtime.v8Flags,

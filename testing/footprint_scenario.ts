@@ -16,6 +16,7 @@
  */
 
 import { ConfigError, parseConfig } from "../lib/server/config.ts";
+import type { VenueId } from "../lib/pipeline/venue_id.ts";
 
 /** One scenario: symbols served and watched, dashboard clients connected. */
 export interface Scenario {
@@ -69,17 +70,49 @@ export function parseScenarios(text: string): Scenario[] {
 
 /**
  * `n` symbol names both the simulator and the service accept: `btcusdt`,
- * `ethusdt`, then `s0002usdt`, `s0003usdt`, …
+ * `ethusdt`, then `s0002usdt`, `s0003usdt`, … — with several `venues`, symbol
+ * i is on venue `i mod venues.length` (`okx:s0002-usdt`, `kraken:s0003/usd`).
  *
  * @example
  * ```ts
  * symbolNames(2000).at(-1); // "s1999usdt"
+ * symbolNames(4, ["binance", "okx"]); // ["btcusdt", "okx:eth-usdt", "s0002usdt", "okx:s0003-usdt"]
  * ```
  */
-export function symbolNames(n: number): string[] {
-  const out = ["btcusdt", "ethusdt"].slice(0, n);
-  for (let i = out.length; i < n; i++) out.push(`s${String(i).padStart(4, "0")}usdt`);
+export function symbolNames(n: number, venues: readonly VenueId[] = ["binance"]): string[] {
+  if (venues.length === 0) throw new TypeError("symbolNames: expected at least one venue");
+  const out: string[] = [];
+  for (let i = 0; i < n; i++) {
+    const base = i === 0 ? "btc" : i === 1 ? "eth" : `s${String(i).padStart(4, "0")}`;
+    out.push(venueSymbolName(venues[i % venues.length], base));
+  }
   return out;
+}
+
+/**
+ * The service name of the `base`/USDT (Kraken and Coinbase: USD) pair on `venue`,
+ * as the simulator and the service accept it.
+ *
+ * @example
+ * ```ts
+ * venueSymbolName("okx", "btc"); // "okx:btc-usdt"
+ * venueSymbolName("binance", "btc"); // "btcusdt"
+ * ```
+ */
+export function venueSymbolName(venue: VenueId, base: string): string {
+  switch (venue) {
+    case "binance":
+      return `${base}usdt`;
+    case "binance-usdm":
+    case "bybit":
+      return `${venue}:${base}usdt`;
+    case "okx":
+      return `okx:${base}-usdt`;
+    case "kraken":
+      return `kraken:${base}/usd`;
+    case "coinbase":
+      return `coinbase:${base}-usd`;
+  }
 }
 
 /**

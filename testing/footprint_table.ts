@@ -50,6 +50,8 @@ export interface FootprintReport {
     isolates: boolean;
     v8Flags?: string[];
     serviceArgs?: string[];
+    /** Venues the symbols were spread over (`--venues`). */
+    venues?: string[];
   };
   /** One per scenario, in the order run. */
   rows: FootprintRow[];
@@ -160,7 +162,8 @@ function cells(row: FootprintRow, mark: string): string[] {
  */
 export function formatReport(report: FootprintReport): string {
   const m = report.machine;
-  const { warmup, duration, rate, isolates, v8Flags = [], serviceArgs = [] } = report.settings;
+  const { warmup, duration, rate, isolates, v8Flags = [], serviceArgs = [], venues = [] } =
+    report.settings;
   const lines = [
     `machine: ${m.cpus} × ${m.model}, ${m.memGiB} GiB, Deno ${m.deno} (V8 ${m.v8}); ` +
     `load average ${m.loadStart.toFixed(2)} → ${m.loadEnd.toFixed(2)} ` +
@@ -172,7 +175,10 @@ export function formatReport(report: FootprintReport): string {
       ? "; heap and external memory per isolate from a separate short run with --inspect"
       : "") +
     `; service V8 flags: ${v8Flags.length ? v8Flags.join(",") : "none"}` +
-    (serviceArgs.length ? `; more service flags: ${serviceArgs.join(" ")}` : ""),
+    (serviceArgs.length ? `; more service flags: ${serviceArgs.join(" ")}` : "") +
+    (venues.length > 1 || (venues.length === 1 && venues[0] !== "binance")
+      ? `; symbols spread over ${venues.join(", ")}`
+      : ""),
     "",
     `| ${HEAD.join(" | ")} |`,
     `|${HEAD.map(() => "---").join("|")}|`,
