@@ -32,6 +32,8 @@ import { metricsFor } from "../metrics/metrics_registry.ts";
 import { type SimExchange, startSimExchange } from "../sim/sim_exchange.ts";
 import { serveHttp } from "../net/http_server.ts";
 import { detectDataMode } from "../pipeline/data_mode.ts";
+import type { VenueUrls } from "../ingest/venue_ingestors.ts";
+import { restrictNetToVenues } from "./venue_permissions.ts";
 import { type Config, ConfigError, redactConfig } from "./config.ts";
 import { resolveSymbols, simSymbols } from "./symbol_resolution.ts";
 import { Backoff } from "../pipeline/backoff.ts";
@@ -150,6 +152,9 @@ export async function runService(
   const nats = config.bus !== "memory";
   const ingestHalf = !nats || config.role !== "dashboard";
   const dashboardHalf = nats && config.role !== "ingest";
+  // Net access to the venues in use only, before the sim or any worker starts
+  // (workers inherit the permissions they are created with).
+  await restrictNetToVenues(ingestHalf ? config.venues : [], log);
   const sim = config.source === "sim" && ingestHalf
     ? await startSimExchange({
       symbols: simSymbols(config),
@@ -160,6 +165,8 @@ export async function runService(
   if (sim) log.info(`simulated exchange on ${sim.wsUrl} (${config.simRate} frames/s per symbol)`);
   const wsUrl = sim?.wsUrl ?? config.binanceWsUrl;
   const restUrl = sim?.restUrl ?? config.binanceRestUrl;
+  // The other venues: the simulated exchange's URLs (when it speaks them), else --venue-url.
+  const venueUrls: VenueUrls = { ...config.venueUrls, ...simVenueUrls(sim) };
   // `--symbols` with a pattern or `all`: the list comes from the exchange's listing.
   try {
     if (!replay) {
@@ -224,7 +231,7 @@ export async function runService(
   const bus = nats
     ? await startBus(config, log, { symbols, history, bars, latency, hub, wire, busWire }, sim)
     : undefined;
-  const supervisor = superviseWorkers(config, extras, log, { wsUrl, restUrl }, {
+  const supervisor = superviseWorkers(config, extras, log, { wsUrl, restUrl, venueUrls }, {
     rawRing,
     processedRing,
     counters,
@@ -255,6 +262,8 @@ export async function runService(
       source: config.source,
       wsUrl: config.binanceWsUrl,
       restUrl: config.binanceRestUrl,
+      venues: config.venues,
+      venueUrls: config.venueUrls,
     }),
     source: config.source,
     stream: config.stream,
@@ -351,6 +360,15 @@ export async function runService(
     })();
 
   return { url, state, supervisor, sim, close };
+}
+
+/**
+ * The venue URLs of the simulated exchange, when it speaks other venues
+ * (`SimExchange.venueUrls`); none otherwise.
+ */
+function simVenueUrls(sim: SimExchange | undefined): VenueUrls {
+  const urls = (sim as { venueUrls?: VenueUrls } | undefined)?.venueUrls;
+  return urls ?? {};
 }
 
 /** How often the market summary is built and sent, ms. */
@@ -502,7 +520,7 @@ function superviseWorkers(
   config: Config,
   extras: ServiceExtras,
   log: Logger,
-  feed: { wsUrl: string; restUrl: string },
+  feed: { wsUrl: string; restUrl: string; venueUrls: VenueUrls },
   memory: {
     rawRing: SpscRing;
     processedRing: SpscRing;
@@ -514,7 +532,7 @@ function superviseWorkers(
     bus?: BusNode;
   },
 ): Supervisor {
-  const { wsUrl, restUrl } = feed;
+  const { wsUrl, restUrl, venueUrls } = feed;
   const { rawRing, processedRing, counters, watch, names, replay, recording, bus } = memory;
   return new Supervisor({
     recorder: recording && {
@@ -536,6 +554,7 @@ function superviseWorkers(
       symbols: [...config.symbols],
       wsUrl,
       restUrl,
+      venueUrls,
       stream: config.stream,
       levels: config.levels,
       snapshotDepth: config.snapshotDepth,
