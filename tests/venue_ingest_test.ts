@@ -426,3 +426,33 @@ Deno.test("venue ingest: bad options are refused with what was expected", () => 
     /unique/,
   );
 });
+
+Deno.test("venue ingest: once the lease is lost nothing more is written and the connections close", async () => {
+  const mem = memory(["okx:btc-usdt"]);
+  const c = mem.counters;
+  let held = true;
+  let fenced = 0;
+  const server = new FakeVenueServer();
+  const ingest = ingestFor(server, mem, [{ id: 0, native: "BTC-USDT" }], {
+    lease: { held: () => held },
+    onFenced: () => fenced++,
+  });
+  try {
+    ingest.start();
+    await waitFor("the first frame", () => word(c, 0, INGEST_ACCEPTED) === 1);
+    held = false;
+    await waitFor("fenced by a timer", () => fenced === 1);
+    const received = word(c, 0, INGEST_RECEIVED);
+    const state = word(c, 0, INGEST_FEED_STATE);
+    server.conns[0].send("delta BTC-USDT 2 100 101");
+    await waitFor("the connection closed", () => ingest.connections[0].closed);
+    await new Promise((r) => setTimeout(r, 300));
+    assert.equal(word(c, 0, INGEST_RECEIVED), received, "no message handled");
+    assert.equal(word(c, 0, INGEST_FEED_STATE), state, "no state written");
+    assert.equal(ingest.checkLease(), false);
+    assert.equal(fenced, 1, "onFenced once");
+  } finally {
+    await ingest.stop();
+    await server.close();
+  }
+});
