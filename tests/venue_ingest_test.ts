@@ -19,6 +19,7 @@ import {
   INGEST_CONNECTS,
   INGEST_CONTROL_MESSAGES,
   INGEST_FEED_STATE,
+  INGEST_IGNORED_MESSAGES,
   INGEST_PENDING,
   INGEST_RECEIVED,
   INGEST_RECONNECTS,
@@ -451,6 +452,36 @@ Deno.test("venue ingest: once the lease is lost nothing more is written and the 
     assert.equal(word(c, 0, INGEST_FEED_STATE), state, "no state written");
     assert.equal(ingest.checkLease(), false);
     assert.equal(fenced, 1, "onFenced once");
+  } finally {
+    await ingest.stop();
+    await server.close();
+  }
+});
+
+Deno.test("venue ingest: a message over maxMessageBytes is ignored and counted, never parsed", async () => {
+  const mem = memory(["okx:btc-usdt"]);
+  const c = mem.counters;
+  const server = new FakeVenueServer({
+    onMessage(conn, text) {
+      if (text !== "sub BTC-USDT") return;
+      conn.send("snap BTC-USDT 1 100 101");
+      conn.send(`delta BTC-USDT 2 100 101 ${"x".repeat(100)}`);
+      conn.send("delta BTC-USDT 2 100.5 101");
+      return true;
+    },
+  });
+  const ingest = ingestFor(server, mem, [{ id: 0, native: "BTC-USDT" }], {
+    maxMessageBytes: 64,
+  });
+  try {
+    ingest.start();
+    await waitFor(
+      "the ignored message published",
+      () => c.load(c.ingest(INGEST_IGNORED_MESSAGES)) === 1,
+    );
+    await waitFor("the next delta applied", () => word(c, 0, INGEST_RECEIVED) === 2);
+    assert.equal(rejectedTotal(c, 0), 0, "the long one never reached the protocol");
+    assert.equal(ingest.connections[0].ignoredMessages, 1);
   } finally {
     await ingest.stop();
     await server.close();
