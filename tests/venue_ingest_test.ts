@@ -373,7 +373,9 @@ Deno.test("venue ingestors: two venues in one worker, one venue's server down, t
     const kraken = ingest.venues[1].connections[0];
     await waitFor("kraken failing again and again", () => kraken.attempts >= 4);
     assert.equal(word(c, 0, INGEST_FEED_STATE), FeedState.Live);
+    assert.equal(ingest.venues[0].feedState(0), FeedState.Live);
     assert.equal(word(c, 1, INGEST_FEED_STATE), FeedState.Connecting);
+    assert.equal(ingest.venues[1].feedState(0), FeedState.Connecting);
     assert.equal(word(c, 2, INGEST_FEED_STATE), FeedState.Connecting, "x: is never connected");
     assert.equal(word(c, 0, INGEST_ACCEPTED), 1);
     assert.equal(word(c, 1, INGEST_RECEIVED), 0);

@@ -197,7 +197,6 @@ export class VenueIngest {
   readonly #groupStart: Uint32Array;
   readonly #groupOf: Uint32Array;
   readonly #globalId: Int32Array;
-  readonly #natives: readonly string[];
   /** Per local symbol: the messages that get a fresh snapshot of it (empty: reconnect). */
   readonly #resubscribe: readonly (readonly string[])[];
   readonly #liveSince: Float64Array;
@@ -299,8 +298,8 @@ export class VenueIngest {
       this.#groupOf[i] = Math.floor(i / perConnection);
       this.#globalId[i] = symbols[i].id;
     }
-    this.#natives = symbols.map((s) => s.native);
-    this.#resubscribe = this.#natives.map((s) => Object.freeze([...protocol.resubscribe(s)]));
+    const natives = symbols.map((s) => s.native);
+    this.#resubscribe = natives.map((s) => Object.freeze([...protocol.resubscribe(s)]));
     this.#liveSince = new Float64Array(groups);
     this.#lastFrame = new Float64Array(n);
     this.#framed = new Uint8Array(n);
@@ -315,12 +314,12 @@ export class VenueIngest {
     this.#syncs = [];
     const connections: StreamConnection[] = [];
     for (let g = 0; g < groups; g++) {
-      const natives = this.#natives.slice(this.#groupStart[g], this.#groupStart[g + 1]);
-      this.#syncs.push(protocol.createSync({ symbols: natives, bookCapacity }));
+      const group = natives.slice(this.#groupStart[g], this.#groupStart[g + 1]);
+      this.#syncs.push(protocol.createSync({ symbols: group, bookCapacity }));
       connections.push(
         new StreamConnection({
-          url: protocol.connectUrl(wsUrl, natives),
-          openMessages: protocol.subscribe(natives),
+          url: protocol.connectUrl(wsUrl, group),
+          openMessages: protocol.subscribe(group),
           keepalive: protocol.keepalive,
           shutdownNotice: null,
           maxLifetimeMs: Infinity,
@@ -337,11 +336,6 @@ export class VenueIngest {
       );
     }
     this.connections = connections;
-  }
-
-  /** The symbols, in the order given (their local index). */
-  get symbols(): readonly VenueIngestSymbol[] {
-    return this.#natives.map((native, i) => ({ id: this.#globalId[i], native }));
   }
 
   /** The feed state last reported for the symbol at local index `i` (the order given). */

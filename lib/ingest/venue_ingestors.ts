@@ -71,8 +71,6 @@ export interface VenueIngestors {
   stop(): Promise<void>;
   /** Check the lease (every part); false once it was lost. */
   checkLease(): boolean;
-  /** A replay: resolves when it ended (at once for live ingest, which never ends). */
-  readonly replayFinished: Promise<void>;
 }
 
 /**
@@ -187,8 +185,5 @@ export function createVenueIngestors(options: VenueIngestorsOptions): VenueInges
       for (const v of venues) held = v.checkLease() && held;
       return held;
     },
-    replayFinished: ingestors.length === 1 && base.replay
-      ? ingestors[0].replayFinished
-      : Promise.resolve(),
   };
 }
