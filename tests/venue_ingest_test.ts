@@ -489,3 +489,37 @@ Deno.test("venue ingest: a message over maxMessageBytes is ignored and counted, 
     await server.close();
   }
 });
+
+Deno.test("venue ingest: symbols are split into connections of at most maxSymbolsPerConnection", async () => {
+  const symbols = ["okx:a-usdt", "btcusdt", "okx:b-usdt", "okx:c-usdt"];
+  const mem = memory(symbols);
+  const c = mem.counters;
+  const server = new FakeVenueServer();
+  const ingest = ingestFor(
+    server,
+    mem,
+    [
+      { id: 0, native: "A-USDT" },
+      { id: 2, native: "B-USDT" },
+      { id: 3, native: "C-USDT" },
+    ],
+    {},
+    { maxSymbolsPerConnection: 2 },
+  );
+  const frames: Frame[] = [];
+  try {
+    assert.equal(ingest.connections.length, 2);
+    ingest.start();
+    await waitFor("a frame of each", () => drain(mem.rawRing, frames).length === 3);
+    const subs = server.conns.map((conn) =>
+      conn.received.filter((m) => m.startsWith("sub")).sort()
+    );
+    subs.sort((a, b) => a.length - b.length);
+    assert.deepEqual(subs, [["sub C-USDT"], ["sub A-USDT", "sub B-USDT"]]);
+    assert.deepEqual(frames.map((f) => f.id).sort(), [0, 2, 3]);
+    assert.equal(word(c, 1, INGEST_RECEIVED), 0);
+  } finally {
+    await ingest.stop();
+    await server.close();
+  }
+});
