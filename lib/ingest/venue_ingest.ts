@@ -101,7 +101,15 @@ import { REJECT_REASON_COUNT, RejectReason } from "../pipeline/reject_reason.ts"
 import type { SpscRing } from "../pipeline/spsc_ring.ts";
 import { quantiseReceiveTime } from "../record/mod.ts";
 
-/** One symbol of a {@link VenueIngest}. */
+/**
+ * One symbol of a {@link VenueIngest}.
+ *
+ * @example
+ * ```ts
+ * import type { VenueIngestSymbol } from "./venue_ingest.ts";
+ * const okxBtc: VenueIngestSymbol = { id: 3, native: "BTC-USDT" }; // okx:btc-usdt is symbol 3
+ * ```
+ */
 export interface VenueIngestSymbol {
   /** The service's symbol id (index in the worker's global symbol list). */
   readonly id: number;
@@ -109,7 +117,15 @@ export interface VenueIngestSymbol {
   readonly native: string;
 }
 
-/** Options of {@link VenueIngest}. */
+/**
+ * Options of {@link VenueIngest}.
+ *
+ * @example
+ * ```ts
+ * import type { VenueIngestOptions } from "./venue_ingest.ts";
+ * const tuning: Partial<VenueIngestOptions> = { staleMs: 5000, backoffBaseMs: 500 };
+ * ```
+ */
 export interface VenueIngestOptions {
   /** The venue's protocol. Required. */
   protocol: VenueProtocol;

@@ -40,7 +40,15 @@ import type { VenueProtocol } from "./venues/venue_protocol.ts";
 import { AttemptLimiter } from "./attempt_limiter.ts";
 import { VENUE_IDS, type VenueId, venueOf, VENUES } from "../pipeline/venue_id.ts";
 
-/** A venue's URLs (production or simulated). */
+/**
+ * A venue's URLs (production or simulated).
+ *
+ * @example
+ * ```ts
+ * import type { VenueUrl } from "./venue_ingestors.ts";
+ * const usdm: VenueUrl = { wsUrl: "ws://127.0.0.1:9100/public/stream", restUrl: "http://127.0.0.1:9101" };
+ * ```
+ */
 export interface VenueUrl {
   /** WebSocket base URL. */
   readonly wsUrl: string;
@@ -48,10 +56,28 @@ export interface VenueUrl {
   readonly restUrl?: string;
 }
 
-/** Per-venue URLs; a venue not listed uses its production URL (`VENUES[venue]`). */
+/**
+ * Per-venue URLs; a venue not listed uses its production URL (`VENUES[venue]`).
+ *
+ * @example
+ * ```ts
+ * import type { VenueUrls } from "./venue_ingestors.ts";
+ * const urls: VenueUrls = { okx: { wsUrl: "ws://127.0.0.1:9200/ws/v5/public" } };
+ * ```
+ */
 export type VenueUrls = Partial<Record<VenueId, VenueUrl>>;
 
-/** Options of {@link createVenueIngestors}: the {@link IngestorOptions} plus the other venues' URLs. */
+/**
+ * Options of {@link createVenueIngestors}: the {@link IngestorOptions} plus the other venues' URLs.
+ *
+ * @example
+ * ```ts
+ * import type { VenueIngestorsOptions } from "./venue_ingestors.ts";
+ * const extra: Pick<VenueIngestorsOptions, "venueUrls"> = {
+ *   venueUrls: { kraken: { wsUrl: "ws://127.0.0.1:9300/v2" } },
+ * };
+ * ```
+ */
 export interface VenueIngestorsOptions extends IngestorOptions {
   /** URLs of the venues other than Binance spot. Default each venue's production URL. */
   venueUrls?: VenueUrls;
@@ -59,7 +85,16 @@ export interface VenueIngestorsOptions extends IngestorOptions {
   protocols?: Readonly<Partial<Record<VenueId, VenueProtocol>>>;
 }
 
-/** Everything a worker runs, started and stopped together. */
+/**
+ * Everything a worker runs, started and stopped together.
+ *
+ * @example
+ * ```ts
+ * import type { VenueIngestors } from "./venue_ingestors.ts";
+ * declare const ingest: VenueIngestors;
+ * ingest.venues.map((v) => v.venue); // e.g. ["okx", "kraken"]
+ * ```
+ */
 export interface VenueIngestors {
   /** The Binance spot and USD-M ingestors that were made (none when no symbol is theirs). */
   readonly ingestors: readonly Ingestor[];

@@ -17,12 +17,26 @@
 import type { VenueId } from "../pipeline/venue_id.ts";
 import type { VenueProtocol } from "./venues/venue_protocol.ts";
 
-/** The venues that run in the `Ingestor` (`ingestor.ts`), never behind a {@link VenueProtocol}. */
+/**
+ * The venues that run in the `Ingestor` (`ingestor.ts`), never behind a {@link VenueProtocol}.
+ *
+ * @example
+ * ```ts
+ * import { INGESTOR_VENUES } from "./venue_registry.ts";
+ * INGESTOR_VENUES.includes("binance-usdm"); // true
+ * ```
+ */
 export const INGESTOR_VENUES: readonly VenueId[] = ["binance", "binance-usdm"];
 
 /**
  * The protocol of each venue that runs behind `venue_ingest.ts`. A venue
  * missing here cannot be connected yet ({@link venueProtocol} says so).
+ *
+ * @example
+ * ```ts
+ * import { VENUE_PROTOCOLS } from "./venue_registry.ts";
+ * Object.keys(VENUE_PROTOCOLS); // the venues that can be connected
+ * ```
  */
 export const VENUE_PROTOCOLS: Readonly<Partial<Record<VenueId, VenueProtocol>>> = Object.freeze({
   // The venue adapters (lib/ingest/venues/*) are registered here, e.g.
@@ -30,7 +44,15 @@ export const VENUE_PROTOCOLS: Readonly<Partial<Record<VenueId, VenueProtocol>>> 
   // coinbase: COINBASE_PROTOCOL.
 });
 
-/** Thrown by {@link venueProtocol} for a venue without a protocol. */
+/**
+ * Thrown by {@link venueProtocol} for a venue without a protocol.
+ *
+ * @example
+ * ```ts
+ * import { VenueNotBuiltError } from "./venue_registry.ts";
+ * new VenueNotBuiltError("okx").message; // "venue okx is not built: …"
+ * ```
+ */
 export class VenueNotBuiltError extends Error {
   /** @param venue the venue asked for. */
   constructor(venue: string) {

@@ -174,7 +174,15 @@ export interface Config {
   readonly help: boolean;
 }
 
-/** A venue's URLs given by `--venue-url`. */
+/**
+ * A venue's URLs given by `--venue-url`.
+ *
+ * @example
+ * ```ts
+ * import type { VenueUrlConfig } from "./config.ts";
+ * const okx: VenueUrlConfig = { wsUrl: "ws://127.0.0.1:9200/ws/v5/public" };
+ * ```
+ */
 export interface VenueUrlConfig {
   /** WebSocket base URL. */
   readonly wsUrl: string;
@@ -185,6 +193,12 @@ export interface VenueUrlConfig {
 /**
  * The symbols of a venue when `--venues` picks them (`--source sim` without
  * `--symbols`): BTC and ETH in the venue's spelling, as service names.
+ *
+ * @example
+ * ```ts
+ * import { VENUE_DEFAULT_SYMBOLS } from "./config.ts";
+ * VENUE_DEFAULT_SYMBOLS.kraken; // ["kraken:btc/usd", "kraken:eth/usd"]
+ * ```
  */
 export const VENUE_DEFAULT_SYMBOLS: Readonly<Record<VenueId, readonly string[]>> = Object.freeze({
   "binance": ["btcusdt", "ethusdt"],

@@ -20,7 +20,15 @@
 
 import { VENUE_IDS, type VenueId, VENUES } from "../pipeline/venue_id.ts";
 
-/** What {@linkcode restrictNetToVenues} did. */
+/**
+ * What {@linkcode restrictNetToVenues} did.
+ *
+ * @example
+ * ```ts
+ * import type { VenueHosts } from "./venue_permissions.ts";
+ * const done: VenueHosts = { kept: ["ws.okx.com:8443"], revoked: ["ws.kraken.com:443"], stillGranted: [] };
+ * ```
+ */
 export interface VenueHosts {
   /** Hosts of the venues in use (`host:port`), still granted. */
   kept: string[];
