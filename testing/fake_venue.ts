@@ -175,8 +175,6 @@ export interface FakeVenueServerOptions {
 export class FakeVenueServer {
   /** Every connection accepted, in order. */
   readonly conns: FakeVenueConn[] = [];
-  /** When true the server answers nothing (a stall; sockets stay open). */
-  silent = false;
   readonly #server: Deno.HttpServer<Deno.NetAddr>;
   readonly #onMessage: FakeVenueServerOptions["onMessage"];
 
@@ -196,7 +194,6 @@ export class FakeVenueServer {
       socket.onmessage = (e) => {
         const text = String(e.data);
         conn.received.push(text);
-        if (this.silent) return;
         if (this.#onMessage?.(conn, text) === true) return;
         if (text.startsWith("sub ")) {
           conn.send("ack");

@@ -41,13 +41,16 @@ Deno.test("deno.json: start, demo, record and compile allow exactly loopback and
 });
 
 Deno.test("service start: the hosts of venues not in use are revoked, those in use kept", async () => {
+  // A live source whose Binance URLs point at a closed local port: nothing leaves the machine.
   const { states, refused, log } = await probe([
-    "--source",
-    "sim",
     "--port",
     "0",
     "--venues",
     "binance",
+    "--binance-ws-url",
+    "ws://127.0.0.1:9",
+    "--binance-rest-url",
+    "http://127.0.0.1:9",
   ]);
   assert.equal(states["stream.binance.com:9443"], "granted");
   assert.equal(states["api.binance.com:443"], "granted");
@@ -61,6 +64,18 @@ Deno.test("service start: the hosts of venues not in use are revoked, those in u
   assert.match(
     log[0],
     /^network: venue hosts kept stream\.binance\.com:9443, api\.binance\.com:443 \(binance\); revoked fstream\.binance\.com:443, /,
+  );
+});
+
+Deno.test("service start with --source sim: every venue host is revoked", async () => {
+  const { states, refused, log } = await probe(["--source", "sim", "--port", "0"]);
+  for (const host of ALL_HOSTS) {
+    assert.notEqual(states[host], "granted", host);
+    assert.equal(refused[host], "NotCapable", host);
+  }
+  assert.match(
+    log[0],
+    /^network: venue hosts kept none \(no venue\); revoked stream\.binance\.com:9443, /,
   );
 });
 

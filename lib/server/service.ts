@@ -153,8 +153,10 @@ export async function runService(
   const ingestHalf = !nats || config.role !== "dashboard";
   const dashboardHalf = nats && config.role !== "ingest";
   // Net access to the venues in use only, before the sim or any worker starts
-  // (workers inherit the permissions they are created with).
-  await restrictNetToVenues(ingestHalf ? config.venues : [], log);
+  // (workers inherit the permissions they are created with). A simulated or
+  // replayed run reaches no venue at all: not even a venue the simulated
+  // exchange does not speak can fall back to its production host.
+  await restrictNetToVenues(ingestHalf && config.source === "binance" ? config.venues : [], log);
   const sim = config.source === "sim" && ingestHalf
     ? await startSimExchange({
       symbols: simSymbols(config),

@@ -3,7 +3,8 @@
  * for every venue's hosts (`VENUES[venue].hosts`), and at start the service
  * revokes the hosts of the venues it does not use, before any worker starts
  * (workers inherit the main thread's permissions when they are created), so
- * a bug or a hostile message can never reach another venue.
+ * a bug or a hostile message can never reach another venue. The service
+ * passes no venue at all for `--source sim` and `replay`.
  *
  * Deno revokes one host only when it was granted by name: under
  * `--allow-net` without a list (or `-A`) every host stays granted, and
