@@ -9,7 +9,7 @@ import {
   INGEST_RECONNECTS,
   PROCESSING_BUCKETS_SECONDS,
 } from "../lib/pipeline/pipeline_counters.ts";
-import { RejectReason } from "../lib/pipeline/reject_reason.ts";
+import { REJECT_REASON_COUNT, RejectReason } from "../lib/pipeline/reject_reason.ts";
 import { FeedState } from "../lib/pipeline/feed_state.ts";
 import { TestPipeline, withRoutes } from "./fixtures/service_state.ts";
 import {
@@ -101,7 +101,7 @@ Deno.test("metrics: /metrics serves every metric with the right type, parseable"
       "one series per symbol and the UNKNOWN row, zeros included",
     );
     const byReason = f.get("depthwatch_frames_rejected_by_reason_total")!.samples;
-    assert.equal(byReason.length, 12, "every real reason once, zeros included");
+    assert.equal(byReason.length, REJECT_REASON_COUNT - 1, "every real reason once, zeros included");
     assert.ok(!byReason.some((x) => "symbol" in x.labels), "no symbol label by reason");
     assert.ok(!byReason.some((x) => x.labels.reason === "ok"), "ok is not a rejection reason");
     assert.equal(
@@ -182,7 +182,7 @@ const opArb: fc.Arbitrary<Op> = fc.oneof(
   fc.record({
     kind: fc.constant("reject" as const),
     symbol: fc.integer({ min: 0, max: 3 }), // 3: a frame that names no subscribed symbol
-    reason: fc.integer({ min: 1, max: 12 }),
+    reason: fc.integer({ min: 1, max: REJECT_REASON_COUNT - 1 }),
     n: fc.integer({ min: 1, max: 5 }),
   }),
   fc.record({

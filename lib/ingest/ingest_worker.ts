@@ -1,7 +1,9 @@
 /// <reference lib="deno.worker" />
 /**
  * Ingest worker entry: attaches the shared raw ring and counters posted by the
- * supervisor and runs an {@link Ingestor}. Messages in: `{ type: "start", … }`
+ * supervisor and runs the ingest of every venue of its symbols
+ * ({@link createVenueIngestors}: an `Ingestor` for Binance spot and USD-M, a
+ * `VenueIngest` for each other venue, URLs from `options.venueUrls`). Messages in: `{ type: "start", … }`
  * and `{ type: "stop" }`; out: `{ type: "started" }`, `{ type: "stopped" }`.
  * With a lease (lib/pipeline/worker_lease.ts), a worker that lost it (the
  * supervisor restarted it: Deno's `terminate()` does not stop a running
@@ -14,7 +16,11 @@
  */
 import { SpscRing } from "../pipeline/spsc_ring.ts";
 import { PipelineCounters } from "../pipeline/pipeline_counters.ts";
-import { Ingestor, type IngestorOptions } from "./ingestor.ts";
+import {
+  createVenueIngestors,
+  type VenueIngestors,
+  type VenueIngestorsOptions,
+} from "./venue_ingestors.ts";
 import { createLogger, type LogFormat, type LogLevel } from "../pipeline/logger.ts";
 import { WorkerLease } from "../pipeline/worker_lease.ts";
 import { RecordRing, recordTap } from "../pipeline/record_ring.ts";
@@ -53,9 +59,11 @@ export interface IngestStartMessage {
    * `partitionOf` (a `Uint16Array`, symbol id → partition) and `owned` (the
    * `OwnedPartitions` buffer the main thread keeps writing), so that only the
    * symbols of owned partitions are connected; a restarted worker gets the
-   * same buffer and follows the flags as they are then.
+   * same buffer and follows the flags as they are then. `venueUrls`: the
+   * URLs of the venues other than Binance spot (default each venue's
+   * production URL; `--source sim`: the simulated exchange's).
    */
-  options: Omit<IngestorOptions, "rawRing" | "counters" | "log">;
+  options: Omit<VenueIngestorsOptions, "rawRing" | "counters" | "log" | "protocols">;
   /** Log level and format of the service (the worker logs overflow and callback errors). */
   log?: { level?: LogLevel; format?: LogFormat };
   /** The lease buffer and this worker's generation ({@link WorkerLease}). Default none. */
@@ -71,7 +79,7 @@ export interface IngestStartMessage {
 /** How often a worker without traffic checks its lease, ms. */
 const LEASE_CHECK_MS = 50;
 
-let ingestor: Ingestor | undefined;
+let ingestor: VenueIngestors | undefined;
 
 self.onmessage = async (e: MessageEvent<IngestStartMessage | { type: "stop" }>) => {
   const msg = e.data;
@@ -81,7 +89,7 @@ self.onmessage = async (e: MessageEvent<IngestStartMessage | { type: "stop" }>) 
       : undefined;
     let check: ReturnType<typeof setInterval> | undefined;
     const record = msg.recordRing ? RecordRing.attach(msg.recordRing) : undefined;
-    const started = new Ingestor({
+    const started = createVenueIngestors({
       ...msg.options,
       tap: record && recordTap(record),
       rawRing: SpscRing.attach(msg.rawRing),

@@ -10,6 +10,14 @@
  * first thing in the handler. Nothing is allocated per message beyond what the
  * WebSocket API allocates itself.
  *
+ * Other venues (`venue_ingest.ts`) use the same connection with an explicit
+ * `url` instead of `baseUrl` + `streams`: `openMessages` (the subscriptions)
+ * are sent on every socket as it opens, `keepalive` is sent on the delivering
+ * socket at its interval, {@linkcode StreamConnection.send} sends more (a
+ * resubscribe), {@linkcode StreamConnection.reconnect} drops the delivering
+ * socket for a new one, and `shutdownNotice: null` / `maxLifetimeMs: Infinity`
+ * turn Binance's shutdown notice and 24-hour rollover off.
+ *
  * @example
  * ```ts
  * import { StreamConnection } from "./stream_connection.ts";
@@ -38,10 +46,29 @@ import { combinedStreamUrl, MAX_STREAMS_PER_CONNECTION } from "./stream_groups.t
 
 /** Options of {@linkcode StreamConnection}. */
 export interface StreamConnectionOptions {
-  /** WebSocket base URL without path, e.g. `wss://stream.binance.com:9443` (`ws:` or `wss:`). */
-  baseUrl: string;
-  /** Stream names (lower case, e.g. `btcusdt@depth20@100ms`), 1 to 1024 of them. */
-  streams: readonly string[];
+  /**
+   * WebSocket base URL without path, e.g. `wss://stream.binance.com:9443`
+   * (`ws:` or `wss:`): a Binance combined stream of `streams`. Give either
+   * `baseUrl` and `streams` or `url`.
+   */
+  baseUrl?: string;
+  /** Stream names (lower case, e.g. `btcusdt@depth20@100ms`), 1 to 1024 of them; with `baseUrl`. */
+  streams?: readonly string[];
+  /** The full `ws:`/`wss:` URL to connect to (another venue), instead of `baseUrl` and `streams`. */
+  url?: string;
+  /** Text messages sent on every socket as soon as it opens (subscriptions). Default none. */
+  openMessages?: readonly string[];
+  /**
+   * A keep-alive text sent on the delivering socket every `everyMs` ms (and on
+   * a replacement that opened but has not delivered yet). Default none.
+   */
+  keepalive?: { readonly text: string; readonly everyMs: number };
+  /**
+   * A short message (under 256 characters) containing this text is the
+   * server's shutdown notice: a replacement is opened at once. `null`: the
+   * venue sends none. Default `"serverShutdown"` (Binance).
+   */
+  shutdownNotice?: string | null;
   /** Called for every text data message with its receive time (epoch ms, sub-ms precision). */
   onMessage: (text: string, receivedAtMs: number) => void;
   /** Called when the connection's feed state changes (Connecting, Live, Stale). Default none. */
@@ -52,7 +79,7 @@ export interface StreamConnectionOptions {
   staleMs?: number;
   /** An attempt that has not opened after this long is abandoned, in ms. Default 10000. */
   connectTimeoutMs?: number;
-  /** Connection age at which a replacement is opened, in ms. Default 23.5 hours (the server closes at 24 h). */
+  /** Connection age at which a replacement is opened, in ms; `Infinity` for never. Default 23.5 hours (the server closes at 24 h). */
   maxLifetimeMs?: number;
   /** Text messages longer than this many characters are counted and ignored. Default 1 MiB (1048576). */
   maxMessageBytes?: number;
@@ -82,7 +109,8 @@ export type ConnectionCounter =
   | "bytes"
   | "ignoredMessages"
   | "limitedAttempts"
-  | "callbackErrors";
+  | "callbackErrors"
+  | "sent";
 
 /**
  * A self-healing combined-stream WebSocket. Counters are plain fields that can
@@ -129,6 +157,8 @@ export class StreamConnection {
   limitedAttempts = 0;
   /** Errors thrown by callbacks (caught so the connection keeps running). */
   callbackErrors = 0;
+  /** Messages sent: open messages, keep-alives and {@linkcode StreamConnection.send}. */
+  sent = 0;
 
   #onMessage: (text: string, receivedAtMs: number) => void;
   #onStateChange: ((state: FeedState) => void) | undefined;
@@ -139,6 +169,9 @@ export class StreamConnection {
   #startDelayMs: number;
   #backoff: Backoff;
   #limiter: AttemptLimiter;
+  #openMessages: readonly string[];
+  #keepalive: { readonly text: string; readonly everyMs: number } | undefined;
+  #shutdownNotice: string | null;
 
   #state: FeedState = FeedState.Connecting;
   #started = false;
@@ -160,18 +193,23 @@ export class StreamConnection {
   #attemptTimer: TimerId | undefined = NONE;
   #watchTimer: TimerId | undefined = NONE;
   #lifetimeTimer: TimerId | undefined = NONE;
+  #keepaliveTimer: ReturnType<typeof setInterval> | undefined = NONE;
 
   /**
    * Validates the options and builds the URL; does not connect until
    * {@linkcode StreamConnection.start}.
    *
-   * @throws {TypeError} If `baseUrl` is not a ws:/wss: URL or a stream name is empty or not lower case.
+   * @throws {TypeError} If `baseUrl` or `url` is not a ws:/wss: URL, both or neither are given, or a stream name is empty or not lower case.
    * @throws {RangeError} If the number of streams or a duration is out of range.
    */
   constructor(options: StreamConnectionOptions) {
     const {
       baseUrl,
       streams,
+      url,
+      openMessages = [],
+      keepalive,
+      shutdownNotice = "serverShutdown",
       onMessage,
       onStateChange,
       onError,
@@ -183,25 +221,23 @@ export class StreamConnection {
       backoff = new Backoff(),
       limiter = new AttemptLimiter(),
     } = options;
-    let parsed: URL;
-    try {
-      parsed = new URL(baseUrl);
-    } catch {
+    if ((url === undefined) === (baseUrl === undefined)) {
       throw new TypeError(
-        `StreamConnection: baseUrl must be a ws:// or wss:// URL, got ${JSON.stringify(baseUrl)}`,
+        "StreamConnection: expected either baseUrl with streams (a Binance combined stream) " +
+          `or url, got ${url === undefined ? "neither" : "both"}`,
       );
     }
-    if (parsed.protocol !== "ws:" && parsed.protocol !== "wss:") {
-      throw new TypeError(
-        `StreamConnection: baseUrl must use ws: or wss:, got ${JSON.stringify(baseUrl)}`,
-      );
+    checkWsUrl(url === undefined ? "baseUrl" : "url", (url ?? baseUrl)!);
+    if (url !== undefined && streams !== undefined) {
+      throw new TypeError("StreamConnection: streams go with baseUrl, not with url");
     }
-    if (streams.length < 1 || streams.length > MAX_STREAMS_PER_CONNECTION) {
+    const list = streams ?? [];
+    if (url === undefined && (list.length < 1 || list.length > MAX_STREAMS_PER_CONNECTION)) {
       throw new RangeError(
-        `StreamConnection: expected 1 to ${MAX_STREAMS_PER_CONNECTION} streams, got ${streams.length}`,
+        `StreamConnection: expected 1 to ${MAX_STREAMS_PER_CONNECTION} streams, got ${list.length}`,
       );
     }
-    for (const s of streams) {
+    for (const s of list) {
       if (typeof s !== "string" || s.length === 0 || s !== s.toLowerCase() || /[\s/?&#]/.test(s)) {
         throw new TypeError(
           `StreamConnection: stream names must be non-empty lower-case names without "/", "?", "&", "#" or spaces, got ${
@@ -215,8 +251,11 @@ export class StreamConnection {
     }
     positive("staleMs", staleMs);
     positive("connectTimeoutMs", connectTimeoutMs);
-    positive("maxLifetimeMs", maxLifetimeMs);
-    if (maxLifetimeMs > MAX_TIMER_MS || staleMs > MAX_TIMER_MS || connectTimeoutMs > MAX_TIMER_MS) {
+    if (maxLifetimeMs !== Infinity) positive("maxLifetimeMs", maxLifetimeMs);
+    if (
+      (maxLifetimeMs !== Infinity && maxLifetimeMs > MAX_TIMER_MS) || staleMs > MAX_TIMER_MS ||
+      connectTimeoutMs > MAX_TIMER_MS
+    ) {
       throw new RangeError(
         `StreamConnection: maxLifetimeMs, staleMs and connectTimeoutMs must be <= ${MAX_TIMER_MS} (timer limit)`,
       );
@@ -225,7 +264,27 @@ export class StreamConnection {
     if (!Number.isFinite(startDelayMs) || startDelayMs < 0) {
       throw new RangeError(`StreamConnection: startDelayMs must be >= 0, got ${startDelayMs}`);
     }
-    this.url = combinedStreamUrl(baseUrl, streams);
+    if (keepalive !== undefined) {
+      positive("keepalive.everyMs", keepalive.everyMs);
+      if (keepalive.everyMs > MAX_TIMER_MS || typeof keepalive.text !== "string") {
+        throw new RangeError(
+          `StreamConnection: keepalive needs a text and everyMs <= ${MAX_TIMER_MS}, got ${
+            JSON.stringify(keepalive)
+          }`,
+        );
+      }
+    }
+    if (shutdownNotice !== null && (typeof shutdownNotice !== "string" || shutdownNotice === "")) {
+      throw new TypeError(
+        `StreamConnection: shutdownNotice must be a non-empty text or null, got ${
+          JSON.stringify(shutdownNotice)
+        }`,
+      );
+    }
+    this.url = url ?? combinedStreamUrl(baseUrl!, list);
+    this.#openMessages = [...openMessages];
+    this.#keepalive = keepalive;
+    this.#shutdownNotice = shutdownNotice;
     this.staleMs = staleMs;
     this.#onMessage = onMessage;
     this.#onStateChange = onStateChange;
@@ -257,8 +316,81 @@ export class StreamConnection {
     if (this.#closed) throw new Error("StreamConnection: start() called after close()");
     if (this.#started) return;
     this.#started = true;
+    this.#startKeepalive();
     this.#scheduleAttempt(this.#startDelayMs);
   }
+
+  /**
+   * Sends `text` on the delivering socket (a resubscribe). Returns false, and
+   * sends nothing, when no socket delivers (connecting, stale, closed).
+   *
+   * @example
+   * ```ts
+   * import { StreamConnection } from "./stream_connection.ts";
+   * const conn = new StreamConnection({ url: "ws://127.0.0.1:9443/ws", onMessage: () => {} });
+   * conn.send('{"op":"ping"}'); // false: not connected
+   * ```
+   */
+  send(text: string): boolean {
+    const ws = this.#current;
+    if (ws === null || this.#closed || this.#suspended) return false;
+    return this.#sendOn(ws, text);
+  }
+
+  /**
+   * Drops the delivering socket and connects again with backoff (counted as a
+   * reconnect; the state goes to Connecting): a venue that cannot resend one
+   * symbol's snapshot, or whose per-connection sequence broke. No effect while
+   * no socket delivers (a reconnect is then already on its way).
+   *
+   * @example
+   * ```ts
+   * import { StreamConnection } from "./stream_connection.ts";
+   * const conn = new StreamConnection({ url: "ws://127.0.0.1:9443/ws", onMessage: () => {} });
+   * conn.reconnect(); // nothing to drop yet
+   * ```
+   */
+  reconnect(): void {
+    const current = this.#current;
+    if (current === null || this.#closed || this.#suspended) return;
+    // Its later messages and its close event find it neither current nor next: ignored.
+    this.#current = null;
+    this.#clearTimer(this.#lifetimeTimer);
+    this.#lifetimeTimer = NONE;
+    closeQuietly(current);
+    this.#setState(FeedState.Connecting);
+    this.#retry();
+    this.#armWatchdog();
+  }
+
+  #sendOn(ws: WebSocket, text: string): boolean {
+    if (ws.readyState !== WebSocket.OPEN) return false;
+    try {
+      ws.send(text);
+    } catch (error) {
+      this.#callbackFailed(error);
+      return false;
+    }
+    this.sent++;
+    return true;
+  }
+
+  #startKeepalive(): void {
+    if (this.#keepalive === undefined || this.#keepaliveTimer !== NONE) return;
+    this.#keepaliveTimer = setInterval(this.#sendKeepalive, this.#keepalive.everyMs);
+  }
+
+  #stopKeepalive(): void {
+    if (this.#keepaliveTimer !== NONE) clearInterval(this.#keepaliveTimer);
+    this.#keepaliveTimer = NONE;
+  }
+
+  #sendKeepalive = (): void => {
+    if (this.#closed || this.#suspended) return;
+    const text = this.#keepalive!.text;
+    if (this.#current !== null) this.#sendOn(this.#current, text);
+    if (this.#next !== null && this.#nextOpened) this.#sendOn(this.#next, text);
+  };
 
   /** Whether the connection is suspended ({@linkcode StreamConnection.suspend}). */
   get suspended(): boolean {
@@ -287,6 +419,7 @@ export class StreamConnection {
   suspend(): void {
     if (this.#closed || this.#suspended) return;
     this.#suspended = true;
+    this.#stopKeepalive();
     this.#clearTimer(this.#attemptTimer);
     this.#clearTimer(this.#watchTimer);
     this.#clearTimer(this.#lifetimeTimer);
@@ -317,6 +450,7 @@ export class StreamConnection {
     if (this.#started && !this.#suspended) return;
     this.#started = true;
     this.#suspended = false;
+    this.#startKeepalive();
     this.#backoff.reset();
     this.#scheduleAttempt(0);
   }
@@ -328,6 +462,7 @@ export class StreamConnection {
   close(): Promise<void> {
     if (!this.#closed) {
       this.#closed = true;
+      this.#stopKeepalive();
       this.#clearTimer(this.#attemptTimer);
       this.#clearTimer(this.#watchTimer);
       this.#clearTimer(this.#lifetimeTimer);
@@ -432,6 +567,7 @@ export class StreamConnection {
     this.connects++;
     this.#nextOpened = true;
     this.#nextOpenMono = performance.now();
+    for (let i = 0; i < this.#openMessages.length; i++) this.#sendOn(ws, this.#openMessages[i]);
     this.#armWatchdog();
   }
 
@@ -443,7 +579,8 @@ export class StreamConnection {
       this.ignoredMessages++;
       return;
     }
-    const shutdown = data.length < 256 && data.includes("serverShutdown");
+    const notice = this.#shutdownNotice;
+    const shutdown = notice !== null && data.length < 256 && data.includes(notice);
     if (ws === this.#current) {
       this.#currentLastMono = mono;
       if (shutdown) {
@@ -487,7 +624,9 @@ export class StreamConnection {
       closeQuietly(old);
     }
     this.#clearTimer(this.#lifetimeTimer);
-    this.#lifetimeTimer = setTimeout(this.#lifetimeReached, this.#maxLifetimeMs);
+    this.#lifetimeTimer = this.#maxLifetimeMs === Infinity
+      ? NONE
+      : setTimeout(this.#lifetimeReached, this.#maxLifetimeMs);
     this.#armWatchdog();
     this.#setState(FeedState.Live);
   }
@@ -575,6 +714,22 @@ export class StreamConnection {
 function positive(name: string, value: number): void {
   if (!Number.isFinite(value) || value <= 0) {
     throw new RangeError(`StreamConnection: ${name} must be a positive number, got ${value}`);
+  }
+}
+
+function checkWsUrl(name: string, raw: string): void {
+  let parsed: URL;
+  try {
+    parsed = new URL(raw);
+  } catch {
+    throw new TypeError(
+      `StreamConnection: ${name} must be a ws:// or wss:// URL, got ${JSON.stringify(raw)}`,
+    );
+  }
+  if (parsed.protocol !== "ws:" && parsed.protocol !== "wss:") {
+    throw new TypeError(
+      `StreamConnection: ${name} must use ws: or wss:, got ${JSON.stringify(raw)}`,
+    );
   }
 }
 

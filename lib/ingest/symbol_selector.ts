@@ -5,7 +5,13 @@
  * - a **name** (`btcusdt`): 1 to 32 of `a-z 0-9 _ . -`;
  * - a **pattern** holds `*`, which stands for any run of characters, empty
  *   included (`*usdt`, `btc*`, `*btc*`); every other character is literal;
- * - **`all`** is every symbol the exchange lists as `TRADING` (the same as `*`).
+ * - **`all`** is every symbol the exchange lists as `TRADING` (the same as `*`);
+ * - a **venue name** `venue:SYMBOL` (`okx:BTC-USDT`, `kraken:BTC/USD`,
+ *   `bybit:BTCUSDT`, `binance-usdm:BTCUSDT`; see `lib/pipeline/venue_id.ts`)
+ *   is checked against the venue's spelling and kept as its service name
+ *   (`okx:btc-usdt`; `binance:BTCUSDT` is plain `btcusdt`). Patterns and
+ *   `all` stand for Binance spot symbols only (the listing they are resolved
+ *   against), and a venue name is never looked up in that listing.
  *
  * {@linkcode parseSymbolSelector} checks the text (no exchange needed). A list
  * of names only is used as given; a list with a pattern or `all` is resolved
@@ -32,6 +38,7 @@
  */
 
 import { MAX_SYMBOL_BYTES } from "../pipeline/wire_slot.ts";
+import { parseVenueSymbol, venueOf, VenueSymbolError } from "../pipeline/venue_id.ts";
 
 /**
  * A symbol name: 1 to {@link MAX_SYMBOL_BYTES} (32) lower-case letters,
@@ -120,8 +127,10 @@ export class SymbolSelectorError extends Error {
 /** What a valid `--symbols` value looks like (ends error messages and the help text). */
 export const SYMBOLS_EXPECTED =
   "a comma-separated list of symbol names (1 to 32 letters, digits, '_', '.' or '-'), " +
-  "patterns where '*' matches any characters (e.g. *usdt), or all (every TRADING symbol); " +
-  "case-insensitive, e.g. btcusdt,ethusdt or all or btcusdt,*fdusd";
+  "venue:SYMBOL names of other venues (e.g. okx:BTC-USDT, kraken:BTC/USD, bybit:BTCUSDT, " +
+  "binance-usdm:BTCUSDT), patterns where '*' matches any characters (e.g. *usdt), or all " +
+  "(every TRADING symbol; patterns and all are Binance spot only); " +
+  "case-insensitive, e.g. btcusdt,ethusdt or all or btcusdt,*fdusd,okx:BTC-USDT";
 
 /**
  * Parses a `--symbols` value (see the module documentation).
@@ -143,9 +152,11 @@ export function parseSymbolSelector(text: string): SymbolSelector {
     if (raw === "") throw new SymbolSelectorError("the list has an empty entry");
     let entry = raw.toLowerCase();
     if (entry === "all") entry = "*";
+    const venue = entry.includes(":");
+    if (venue) entry = venueName(raw);
     if (seen.has(entry)) continue;
     seen.add(entry);
-    if (NAME.test(entry)) entries.push(Object.freeze({ kind: "name", text: entry }));
+    if (venue || NAME.test(entry)) entries.push(Object.freeze({ kind: "name", text: entry }));
     else if (PATTERN.test(entry)) entries.push(Object.freeze({ kind: "pattern", text: entry }));
     else {
       throw new SymbolSelectorError(
@@ -161,6 +172,32 @@ export function parseSymbolSelector(text: string): SymbolSelector {
     needsExchange: names.length < entries.length,
     text,
   });
+}
+
+/** The service name of a `venue:SYMBOL` entry, checked (module docs). */
+function venueName(raw: string): string {
+  const rest = raw.slice(raw.indexOf(":") + 1).trim().toLowerCase();
+  if (rest.includes("*") || rest === "all") {
+    throw new SymbolSelectorError(
+      `${JSON.stringify(raw)}: patterns and all are Binance spot only (resolved against ` +
+        "its listing); list the symbols of other venues by name, e.g. okx:BTC-USDT",
+    );
+  }
+  let name: string;
+  try {
+    name = parseVenueSymbol(raw).name;
+  } catch (e) {
+    if (e instanceof VenueSymbolError) throw new SymbolSelectorError(e.message);
+    throw e;
+  }
+  if (name.length > MAX_SYMBOL_BYTES) {
+    throw new SymbolSelectorError(
+      `${
+        JSON.stringify(raw)
+      } is ${name.length} characters as ${name}; expected at most ${MAX_SYMBOL_BYTES}`,
+    );
+  }
+  return name;
 }
 
 /**
@@ -216,6 +253,10 @@ export function resolveSymbolSelector(
   };
   const problems: string[] = [];
   for (const entry of selector.entries) {
+    if (entry.kind === "name" && venueOf(entry.text) !== "binance") {
+      take(entry.text); // another venue's symbol: not in Binance's listing
+      continue;
+    }
     if (entry.kind === "name") {
       const s = status.get(entry.text);
       if (s === undefined) problems.push(`${entry.text} is not listed by the exchange`);

@@ -67,6 +67,7 @@ import {
 import { type SymbolFamily, SymbolSeries, UNKNOWN_SYMBOL } from "./symbol_series.ts";
 import { readHubStats } from "./hub_stats.ts";
 import type { RecordTotals } from "./record_totals.ts";
+import { VENUE_IDS, type VenueId, venueOf } from "../pipeline/venue_id.ts";
 
 /**
  * Content type of the Prometheus text exposition format rendered by {@link DepthwatchMetrics.render}.
@@ -326,6 +327,99 @@ function queueMetrics({ registers, snap }: MetricsContext): void {
     "counter",
     (q) => q.dropped,
   );
+}
+
+/**
+ * Per venue (`venue` label, the venues with symbols): symbols by feed state,
+ * frames received and accepted, rejections by reason — sums of the
+ * per-symbol counters of the venue's symbols, so one venue's trouble is told
+ * apart from another's. Frames that name no symbol have no venue (they are
+ * in the `unknown` symbol row of the per-symbol families).
+ */
+function venueMetrics({ registers, totals, snap, state }: MetricsContext): void {
+  const byVenue = new Map<VenueId, number[]>();
+  state.symbols.forEach((name, id) => {
+    const venue = venueOf(name);
+    if (venue === undefined) return; // a consolidated instrument: no venue of its own
+    const ids = byVenue.get(venue) ?? [];
+    ids.push(id);
+    byVenue.set(venue, ids);
+  });
+  const venues = VENUE_IDS.filter((v) => byVenue.has(v));
+  const sum = (ids: readonly number[], read: (id: number) => number) => {
+    let total = 0;
+    for (const id of ids) total += read(id);
+    return total;
+  };
+  new Gauge({
+    name: "depthwatch_venue_symbols",
+    help: "Symbols of each venue by feed state (connecting, live, stale, resyncing).",
+    labelNames: ["venue", "state"],
+    registers,
+    collect() {
+      snap(); // the scrape's sample
+      for (const venue of venues) {
+        const counts = FEED_STATE_NAMES.map(() => 0);
+        for (const id of byVenue.get(venue)!) {
+          const st = totals.value(id, "feedState");
+          if (st < counts.length) counts[st]++;
+        }
+        FEED_STATE_NAMES.forEach((name, st) => this.set({ venue, state: name }, counts[st]));
+      }
+    },
+  });
+  const perVenue = (name: string, help: string, read: (id: number) => number) =>
+    new Counter({
+      name,
+      help,
+      labelNames: ["venue"],
+      registers,
+      collect() {
+        snap();
+        this.reset();
+        for (const venue of venues) this.inc({ venue }, sum(byVenue.get(venue)!, read));
+      },
+    });
+  perVenue(
+    "depthwatch_venue_received_total",
+    "Messages received for the venue's symbols (per symbol: depthwatch_frames_received_total).",
+    (id) => totals.value(id, "received"),
+  );
+  perVenue(
+    "depthwatch_venue_frames_total",
+    "Frames of the venue's symbols accepted into the raw queue.",
+    (id) => totals.value(id, "accepted"),
+  );
+  new Counter({
+    name: "depthwatch_venue_errors_total",
+    help: "Error messages sent by the venues other than Binance, all venues together " +
+      "(each logged with its venue, at most one line per 10 s per venue).",
+    registers,
+    collect() {
+      this.reset();
+      this.inc(snap().ingest.venueErrors);
+    },
+  });
+  new Counter({
+    name: "depthwatch_venue_rejected_total",
+    help:
+      "Messages of the venue's symbols rejected, by reason (checksum_mismatch, sequence_gap, …).",
+    labelNames: ["venue", "reason"],
+    registers,
+    collect() {
+      snap();
+      this.reset();
+      for (const venue of venues) {
+        const ids = byVenue.get(venue)!;
+        for (let r = 1; r < REJECT_REASON_NAMES.length; r++) {
+          this.inc(
+            { venue, reason: REJECT_REASON_NAMES[r] },
+            sum(ids, (id) => totals.rejected(id, r)),
+          );
+        }
+      }
+    },
+  });
 }
 
 /** Adaptive processor mode, processing-time and pipeline-latency histograms. */
@@ -938,6 +1032,7 @@ export function createMetrics(
   hubMetrics(context);
   httpMetrics(context);
   feedMetrics(context);
+  venueMetrics(context);
   workerMetrics(context);
   infoMetric(context);
   replayMetrics(context);

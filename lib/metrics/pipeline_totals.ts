@@ -72,6 +72,7 @@ import {
   INGEST_SERVER_SHUTDOWNS,
   INGEST_STALE_EVENTS,
   INGEST_STARTED,
+  INGEST_VENUE_ERRORS,
   MAIN_DELIVERED,
   type PipelineCounters,
   PROCESSING_BUCKETS_SECONDS,
@@ -156,6 +157,8 @@ export interface IngestTotals {
   controlMessages: number;
   /** Messages ignored by the connection layer. */
   ignoredMessages: number;
+  /** Error messages sent by venues other than Binance (`venue_ingest.ts`). */
+  venueErrors: number;
   /** Raw heartbeat word (changes while the worker's loop runs). */
   heartbeat: number;
   /** True once the worker has attached and started. */
@@ -385,6 +388,7 @@ export class PipelineTotals {
       snapshotsInvalid: g(INGEST_DIFF_SNAPSHOTS_INVALID),
       controlMessages: g(INGEST_CONTROL_MESSAGES),
       ignoredMessages: g(INGEST_IGNORED_MESSAGES),
+      venueErrors: g(INGEST_VENUE_ERRORS),
       heartbeat: g(INGEST_HEARTBEAT),
       started: g(INGEST_STARTED) !== 0,
     };
@@ -468,6 +472,7 @@ const INGEST_EXTENDED = [
   INGEST_DIFF_SNAPSHOTS_APPLIED,
   INGEST_DIFF_SNAPSHOTS_TOO_OLD,
   INGEST_DIFF_SNAPSHOTS_INVALID,
+  INGEST_VENUE_ERRORS,
 ];
 
 /** Extends one ring's wrapping counters. */

@@ -2,9 +2,12 @@
  * Where the service's data comes from, shown as a badge on every page, in
  * `/stats`, `/health` and as the `mode` label of `depthwatch_info`:
  *
- * - `LIVE`: the real Binance market. Only when `--source binance` and both
- *   the WebSocket and the REST base URLs point at a Binance production host
- *   ({@linkcode LIVE_HOSTS}, over `wss:`/`https:`).
+ * - `LIVE`: the real market. Only when `--source binance` and every venue in
+ *   use is reached at its production host: for Binance spot both the
+ *   WebSocket and the REST base URLs at a Binance production host
+ *   ({@linkcode LIVE_HOSTS}, over `wss:`/`https:`); for every other venue its
+ *   URLs (`--venue-url`, default the production ones) at one of its
+ *   `VENUES[venue].hosts` (host and port, over `wss:`/`https:`).
  * - `SIM`: simulated data. `--source sim`, and also `--source binance`
  *   pointed anywhere else (the footprint or test exchange on 127.0.0.1, a
  *   proxy, Binance's testnet): whatever is not provably the market is
@@ -16,6 +19,8 @@
  *
  * @module
  */
+
+import { type VenueId, VENUES } from "./venue_id.ts";
 
 /** The data modes (see the module docs). */
 export type DataMode = "LIVE" | "SIM" | "REPLAY";
@@ -47,6 +52,23 @@ export interface DataModeSource {
   wsUrl: string;
   /** `--binance-rest-url`. */
   restUrl: string;
+  /** The venues in use. Default `["binance"]`. */
+  venues?: readonly VenueId[];
+  /** `--venue-url`: the other venues' URLs. Default each venue's production URL. */
+  venueUrls?: Partial<Record<VenueId, { wsUrl: string; restUrl?: string }>>;
+}
+
+/** Whether `raw` is at one of `venue`'s production hosts (host:port) over `secure`. */
+function isVenueProduction(raw: string, secure: string, venue: VenueId): boolean {
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    return false;
+  }
+  const port = url.port === "" ? "443" : url.port;
+  return url.protocol === secure &&
+    VENUES[venue].hosts.includes(`${url.hostname.toLowerCase()}:${port}`);
 }
 
 function isLiveUrl(raw: string, secure: string): boolean {
@@ -79,5 +101,15 @@ function isLiveUrl(raw: string, secure: string): boolean {
 export function detectDataMode(config: DataModeSource): DataMode {
   if (config.source === "replay") return "REPLAY";
   if (config.source !== "binance") return "SIM";
-  return isLiveUrl(config.wsUrl, "wss:") && isLiveUrl(config.restUrl, "https:") ? "LIVE" : "SIM";
+  for (const venue of config.venues ?? ["binance"]) {
+    if (venue === "binance") {
+      if (!isLiveUrl(config.wsUrl, "wss:") || !isLiveUrl(config.restUrl, "https:")) return "SIM";
+      continue;
+    }
+    const url = config.venueUrls?.[venue];
+    if (!isVenueProduction(url?.wsUrl ?? VENUES[venue].wsUrl, "wss:", venue)) return "SIM";
+    const rest = url?.restUrl ?? VENUES[venue].restUrl;
+    if (rest !== "" && !isVenueProduction(rest, "https:", venue)) return "SIM";
+  }
+  return "LIVE";
 }

@@ -69,7 +69,9 @@ export const INGEST_DIFF_SNAPSHOTS_APPLIED = 16;
 export const INGEST_DIFF_SNAPSHOTS_TOO_OLD = 17;
 /** Ingest global, diff mode: snapshots refused as invalid (bad id or levels; another one is requested). */
 export const INGEST_DIFF_SNAPSHOTS_INVALID = 18;
-const INGEST_GLOBAL_WORDS = 19;
+/** Ingest global: error messages sent by a venue other than Binance (logged by `venue_ingest.ts`, at most one line per 10 s per venue). */
+export const INGEST_VENUE_ERRORS = 19;
+const INGEST_GLOBAL_WORDS = 20;
 
 /** Ingest per symbol: frames (messages) received for the symbol. */
 export const INGEST_RECEIVED = 0;

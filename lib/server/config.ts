@@ -45,6 +45,7 @@ import {
   parseConsolidate,
   withConsolidated,
 } from "./consolidated_instruments.ts";
+import { VENUE_IDS, type VenueId, venueOf, VENUES } from "../pipeline/venue_id.ts";
 
 /** Where the order books come from. */
 export type Source = "binance" | "sim" | "replay";
@@ -70,6 +71,20 @@ export interface Config {
   readonly consolidate: readonly ConsolidatedInstrument[];
   /** `--symbols` as parsed: names and patterns (see `lib/ingest/symbol_selector.ts`). */
   readonly symbolSelector: SymbolSelector;
+  /**
+   * The venues in use: those of the symbols (patterns and `all` are Binance
+   * spot), in `VENUE_IDS` order. `--venues` limits them (a symbol of a venue
+   * it does not list is an error) and, with `--source sim` and no
+   * `--symbols`, picks the symbols: BTC and ETH on each listed venue
+   * ({@link VENUE_DEFAULT_SYMBOLS}). Default `["binance"]`.
+   */
+  readonly venues: readonly VenueId[];
+  /**
+   * `--venue-url`: URLs of venues other than Binance spot (which has
+   * `--binance-ws-url` / `--binance-rest-url`), by venue. Default none: each
+   * venue's production URL (`VENUES[venue].wsUrl`).
+   */
+  readonly venueUrls: Readonly<Partial<Record<VenueId, VenueUrlConfig>>>;
   /** `--stream`: `depth20` partial books or `diff` events. Default `depth20`. */
   readonly stream: DepthStream;
   /** `--host`: interface the HTTP server binds. Default `127.0.0.1`. */
@@ -170,6 +185,41 @@ export interface Config {
   readonly help: boolean;
 }
 
+/**
+ * A venue's URLs given by `--venue-url`.
+ *
+ * @example
+ * ```ts
+ * import type { VenueUrlConfig } from "./config.ts";
+ * const okx: VenueUrlConfig = { wsUrl: "ws://127.0.0.1:9200/ws/v5/public" };
+ * ```
+ */
+export interface VenueUrlConfig {
+  /** WebSocket base URL. */
+  readonly wsUrl: string;
+  /** REST base URL, when given. */
+  readonly restUrl?: string;
+}
+
+/**
+ * The symbols of a venue when `--venues` picks them (`--source sim` without
+ * `--symbols`): BTC and ETH in the venue's spelling, as service names.
+ *
+ * @example
+ * ```ts
+ * import { VENUE_DEFAULT_SYMBOLS } from "./config.ts";
+ * VENUE_DEFAULT_SYMBOLS.kraken; // ["kraken:btc/usd", "kraken:eth/usd"]
+ * ```
+ */
+export const VENUE_DEFAULT_SYMBOLS: Readonly<Record<VenueId, readonly string[]>> = Object.freeze({
+  "binance": ["btcusdt", "ethusdt"],
+  "binance-usdm": ["binance-usdm:btcusdt", "binance-usdm:ethusdt"],
+  "bybit": ["bybit:btcusdt", "bybit:ethusdt"],
+  "okx": ["okx:btc-usdt", "okx:eth-usdt"],
+  "kraken": ["kraken:btc/usd", "kraken:eth/usd"],
+  "coinbase": ["coinbase:btc-usd", "coinbase:eth-usd"],
+});
+
 /** Reads an environment variable; `undefined` when unset. */
 export type EnvReader = (name: string) => string | undefined;
 
@@ -220,6 +270,8 @@ interface FlagSpec {
   readonly name: string;
   /** Config key. */
   readonly key: Exclude<keyof Config, "help" | "symbols" | "given">;
+  /** May be given several times: the values are joined with commas (see also `repeatable`). */
+  readonly multiple?: boolean;
   /** A switch: `--name` alone means true (the env var takes true/false/1/0). */
   readonly switch?: boolean;
   /** May be given several times: the values are joined with `;`. */
@@ -312,6 +364,60 @@ function parseConsolidateFlag(raw: string): readonly ConsolidatedInstrument[] {
     if (e instanceof ConsolidateError) throw new Invalid(e.message);
     throw e;
   }
+}
+
+function parseVenues(raw: string): readonly VenueId[] {
+  const out: VenueId[] = [];
+  for (const part of list(raw)) {
+    const v = part.toLowerCase();
+    if (!(VENUE_IDS as readonly string[]).includes(v)) throw new Invalid(`unknown venue ${part}`);
+    if (!out.includes(v as VenueId)) out.push(v as VenueId);
+  }
+  if (out.length === 0) throw new Invalid("no venue");
+  return Object.freeze(out);
+}
+
+/**
+ * `VENUE=WS_URL[,REST_URL]` entries, comma-separated (or from several
+ * `--venue-url`): an item with `=` starts an entry, an item without is the
+ * REST URL of the entry before it.
+ */
+function parseVenueUrls(raw: string): Readonly<Partial<Record<VenueId, VenueUrlConfig>>> {
+  const out: Partial<Record<VenueId, VenueUrlConfig>> = {};
+  let last: VenueId | undefined;
+  for (const item of list(raw)) {
+    const eq = item.indexOf("=");
+    if (eq < 0) {
+      if (last === undefined || out[last]!.restUrl !== undefined) {
+        throw new Invalid(`${item} is not VENUE=URL`);
+      }
+      let rest: string;
+      try {
+        rest = baseUrl(["http:", "https:"])(item);
+      } catch {
+        throw new Invalid(`the REST URL of ${last} must be http:// or https://, got ${item}`);
+      }
+      out[last] = Object.freeze({ ...out[last]!, restUrl: rest });
+      continue;
+    }
+    const venue = item.slice(0, eq).trim().toLowerCase();
+    if (!(VENUE_IDS as readonly string[]).includes(venue)) {
+      throw new Invalid(`unknown venue ${item.slice(0, eq)}`);
+    }
+    if (venue === "binance") {
+      throw new Invalid("Binance spot's URLs are --binance-ws-url and --binance-rest-url");
+    }
+    if (out[venue as VenueId] !== undefined) throw new Invalid(`${venue} is given twice`);
+    let ws: string;
+    try {
+      ws = baseUrl(["ws:", "wss:"])(item.slice(eq + 1));
+    } catch {
+      throw new Invalid(`the WebSocket URL of ${venue} must be ws:// or wss://`);
+    }
+    out[venue as VenueId] = Object.freeze({ wsUrl: ws });
+    last = venue as VenueId;
+  }
+  return Object.freeze(out);
 }
 
 function parseOrigins(raw: string): readonly string[] {
@@ -419,6 +525,33 @@ const FLAGS: readonly FlagSpec[] = [
       "plus btcusdt, ethusdt, bnbusdt and solusdt.",
     expected: SYMBOLS_EXPECTED,
     parse: parseSymbols,
+  },
+  {
+    name: "venues",
+    key: "venues",
+    arg: "list",
+    default: undefined,
+    defaultText: "the venues of --symbols",
+    about: "The venues in use, comma-separated. With --source sim and no --symbols, the symbols " +
+      "are BTC and ETH on each listed venue; otherwise every symbol must be on a listed venue. " +
+      "The process keeps network access to the hosts of these venues only (README).",
+    expected: `venue ids out of ${VENUE_IDS.join(", ")}, e.g. binance,bybit,okx,kraken`,
+    parse: parseVenues,
+  },
+  {
+    name: "venue-url",
+    key: "venueUrls",
+    multiple: true,
+    arg: "venue=ws_url[,rest_url]",
+    default: undefined,
+    unset: Object.freeze({}),
+    defaultText: "each venue's production URL",
+    about: "A venue's WebSocket base URL (and REST base URL, for binance-usdm snapshots) " +
+      "instead of its production one, e.g. okx=wss://ws.okx.com:8443/ws/v5/public; " +
+      "repeat the flag or separate entries by commas. Binance spot has --binance-ws-url.",
+    expected: "VENUE=WS_URL[,REST_URL] entries of venues other than binance, ws:// or wss:// " +
+      "(REST http:// or https://) URLs without credentials, query or fragment",
+    parse: parseVenueUrls,
   },
   {
     name: "stream",
@@ -1001,7 +1134,7 @@ export function parseConfig(args: readonly string[], env: EnvReader = () => unde
   for (const f of FLAGS) {
     options[f.name] = f.switch
       ? { type: "boolean" }
-      : f.repeatable
+      : f.repeatable || f.multiple
       ? { type: "string", multiple: true }
       : { type: "string" };
   }
@@ -1023,7 +1156,9 @@ export function parseConfig(args: readonly string[], env: EnvReader = () => unde
     const flag = `--${f.name}`;
     const variable = envName(f.name);
     const flagValue = values[f.name];
-    const fromFlag = Array.isArray(flagValue) ? flagValue.join(";") : flagValue;
+    const fromFlag = Array.isArray(flagValue)
+      ? flagValue.join(f.repeatable ? ";" : ",")
+      : flagValue;
     let raw: string | undefined;
     let origin: string;
     if (typeof fromFlag === "string" || typeof fromFlag === "boolean") {
@@ -1068,6 +1203,7 @@ export function parseConfig(args: readonly string[], env: EnvReader = () => unde
     ),
   );
   out.given = Object.freeze(given);
+  checkVenues(out, given);
   checkReplay(out, given);
   checkRecord(out, given);
   checkBus(out, given);
@@ -1087,6 +1223,54 @@ export function parseConfig(args: readonly string[], env: EnvReader = () => unde
     );
   }
   return Object.freeze(out) as unknown as Config;
+}
+
+/**
+ * `--venues`: with `--source sim` and no `--symbols` it picks the symbols
+ * (BTC and ETH on each venue); otherwise every symbol must be on a listed
+ * venue. Sets `venues` to the venues of the symbols.
+ */
+function checkVenues(out: Record<string, unknown>, given: readonly string[]): void {
+  const listed = out.venues as readonly VenueId[] | undefined;
+  if (listed !== undefined && out.source === "sim" && !given.includes("--symbols")) {
+    const selector = parseSymbolSelector(listed.flatMap((v) => VENUE_DEFAULT_SYMBOLS[v]).join(","));
+    out.symbolSelector = selector;
+    out.symbols = Object.freeze(
+      withConsolidated(selector.names, out.consolidate as readonly ConsolidatedInstrument[]),
+    );
+  }
+  const selector = out.symbolSelector as SymbolSelector;
+  const inUse = new Set<VenueId>();
+  // Patterns and all are resolved against Binance spot's listing.
+  if (selector.needsExchange) inUse.add("binance");
+  // Consolidated instruments (x:…) are on no venue: their members are.
+  const real = (out.symbols as readonly string[]).filter((s) => venueOf(s) !== undefined);
+  for (const name of real) inUse.add(venueOf(name)!);
+  if (listed !== undefined) {
+    const outside = real.filter((s) => !listed.includes(venueOf(s)!));
+    if (selector.needsExchange && !listed.includes("binance")) {
+      outside.unshift("(a pattern or all)");
+    }
+    if (outside.length > 0) {
+      const first = outside[0];
+      const venue = first.startsWith("(") ? "binance" : venueOf(first)!;
+      const defaulted = given.includes("--symbols")
+        ? ""
+        : " (the default --symbols; --venues picks the symbols with --source sim only)";
+      throw new ConfigError(
+        `--symbols: ${outside.join(", ")}${defaulted} ${
+          outside.length === 1 ? "is" : "are"
+        } not on a venue ` +
+          `--venues lists (${listed.join(",")}); expected symbols of those venues only (e.g. ` +
+          `${
+            listed.map((v) => `${v === "binance" ? "" : `${v}:`}${VENUES[v].example}`).join(", ")
+          }` +
+          `), or ${venue} added to --venues`,
+        "--symbols",
+      );
+    }
+  }
+  out.venues = Object.freeze(VENUE_IDS.filter((v) => inUse.has(v)));
 }
 
 /** The replay flags: only with `--source replay`, which needs `--replay-path`; a window that ends before it starts. */

@@ -12,6 +12,13 @@
  *   every local book is synced (bring-up, resyncs); see `diff_progress.ts`;
  * - `"<worker> worker <state>"` — e.g. `"analytics worker restarting"`.
  *
+ * Symbols of venues other than Binance spot are named with their venue
+ * (`"okx:BTC-USDT: resyncing"`), and a venue with several symbols none of
+ * which is live gets one line instead of one per symbol:
+ * `"okx: 0 of 2 symbols live (2 reconnecting)"`. Each symbol's state is its
+ * own (the ingest keeps every venue apart), so one venue down never makes
+ * another venue's symbols unhealthy.
+ *
  * On a NATS bus (`--bus nats://…`, `state.bus`) a node answers for its part:
  * - `"bus: NATS unreachable"` — every role, while the connection is down;
  * - `"<SYMBOL>: no owner on the bus"` — dashboard half: a symbol its browsers
@@ -38,6 +45,7 @@ import type { WorkerName } from "../metrics/metrics_sources.ts";
 import type { ServiceState } from "./service_state.ts";
 import type { DataMode } from "../pipeline/data_mode.ts";
 import { diffProgress, formatEta } from "./diff_progress.ts";
+import { type VenueId, venueOf } from "../pipeline/venue_id.ts";
 
 /** The health verdict. */
 export interface Health {
@@ -58,6 +66,18 @@ const FEED_REASONS: Record<number, string> = {
 };
 
 const WORKERS: readonly WorkerName[] = ["ingest", "analytics"];
+
+/** The symbols of one venue other than Binance spot, while /health is evaluated. */
+interface VenueHealth {
+  /** Index in the reasons where the venue's lines go. */
+  at: number;
+  total: number;
+  live: number;
+  /** A reason per symbol not live. */
+  down: string[];
+  /** Symbols not live, by reason text. */
+  states: Map<string, number>;
+}
 
 /**
  * Evaluate the service's health at `nowMs` (epoch milliseconds).
@@ -83,11 +103,42 @@ export function evaluateHealth(state: ServiceState, nowMs: number = Date.now()):
     for (const name of bus.watchedWithoutOwner()) reasons.push(`${name}: no owner on the bus`);
   }
   if (ingest) {
+    const venues = new Map<VenueId, VenueHealth>();
     for (let id = 0; id < state.symbols.length; id++) {
       if (bus !== undefined && !bus.holds(id)) continue;
       const feed = c.load(c.ingestSymbol(id, INGEST_FEED_STATE));
-      if (feed === FeedState.Live) continue;
-      reasons.push(`${state.symbols[id]}: ${FEED_REASONS[feed] ?? `unknown feed state ${feed}`}`);
+      const name = state.symbols[id];
+      const venue = venueOf(name);
+      const why = FEED_REASONS[feed] ?? `unknown feed state ${feed}`;
+      if (venue === undefined || venue === "binance") {
+        if (feed !== FeedState.Live) reasons.push(`${name}: ${why}`);
+        continue;
+      }
+      let v = venues.get(venue);
+      if (v === undefined) {
+        // The venue's lines go where its first symbol's would.
+        v = { at: reasons.length, total: 0, live: 0, down: [], states: new Map() };
+        venues.set(venue, v);
+      }
+      v.total++;
+      if (feed === FeedState.Live) {
+        v.live++;
+        continue;
+      }
+      // `OKX:BTC-USDT` → `okx:BTC-USDT`: the venue as written in --venues, the symbol as the venue spells it.
+      v.down.push(`${venue}${name.slice(name.indexOf(":"))}: ${why}`);
+      v.states.set(why, (v.states.get(why) ?? 0) + 1);
+    }
+    // Last venue first, so that each insertion leaves the earlier positions as they are.
+    for (const [venue, v] of [...venues].reverse()) {
+      const lines = v.live === 0 && v.total > 1
+        ? [
+          `${venue}: 0 of ${v.total} symbols live (${
+            [...v.states].map(([why, n]) => `${n} ${why}`).join(", ")
+          })`,
+        ]
+        : v.down;
+      reasons.splice(v.at, 0, ...lines);
     }
     const diff = diffProgress(state);
     if (bus === undefined && diff !== null && diff.synced < diff.total) {

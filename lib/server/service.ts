@@ -32,6 +32,8 @@ import { metricsFor } from "../metrics/metrics_registry.ts";
 import { type SimExchange, startSimExchange } from "../sim/sim_exchange.ts";
 import { serveHttp } from "../net/http_server.ts";
 import { detectDataMode } from "../pipeline/data_mode.ts";
+import type { VenueUrls } from "../ingest/venue_ingestors.ts";
+import { restrictNetToVenues } from "./venue_permissions.ts";
 import { type Config, ConfigError, redactConfig } from "./config.ts";
 import { resolveSymbols, simSymbols } from "./symbol_resolution.ts";
 import { consolidatedIds, withConsolidated } from "./consolidated_instruments.ts";
@@ -152,6 +154,11 @@ export async function runService(
   const nats = config.bus !== "memory";
   const ingestHalf = !nats || config.role !== "dashboard";
   const dashboardHalf = nats && config.role !== "ingest";
+  // Net access to the venues in use only, before the sim or any worker starts
+  // (workers inherit the permissions they are created with). A simulated or
+  // replayed run reaches no venue at all: not even a venue the simulated
+  // exchange does not speak can fall back to its production host.
+  await restrictNetToVenues(ingestHalf && config.source === "binance" ? config.venues : [], log);
   const sim = config.source === "sim" && ingestHalf
     ? await startSimExchange({
       symbols: simSymbols(config).filter((s) => !isConsolidatedName(s)),
@@ -162,6 +169,8 @@ export async function runService(
   if (sim) log.info(`simulated exchange on ${sim.wsUrl} (${config.simRate} frames/s per symbol)`);
   const wsUrl = sim?.wsUrl ?? config.binanceWsUrl;
   const restUrl = sim?.restUrl ?? config.binanceRestUrl;
+  // The other venues: the simulated exchange's URLs (when it speaks them), else --venue-url.
+  const venueUrls: VenueUrls = { ...config.venueUrls, ...simVenueUrls(sim) };
   // `--symbols` with a pattern or `all`: the list comes from the exchange's listing.
   try {
     if (!replay) {
@@ -233,7 +242,7 @@ export async function runService(
   const bus = nats
     ? await startBus(config, log, { symbols, history, bars, latency, hub, wire, busWire }, sim)
     : undefined;
-  const supervisor = superviseWorkers(config, extras, log, { wsUrl, restUrl }, {
+  const supervisor = superviseWorkers(config, extras, log, { wsUrl, restUrl, venueUrls }, {
     rawRing,
     processedRing,
     counters,
@@ -264,6 +273,8 @@ export async function runService(
       source: config.source,
       wsUrl: config.binanceWsUrl,
       restUrl: config.binanceRestUrl,
+      venues: config.venues,
+      venueUrls: config.venueUrls,
     }),
     source: config.source,
     stream: config.stream,
@@ -360,6 +371,15 @@ export async function runService(
     })();
 
   return { url, state, supervisor, sim, close };
+}
+
+/**
+ * The venue URLs of the simulated exchange, when it speaks other venues
+ * (`SimExchange.venueUrls`); none otherwise.
+ */
+function simVenueUrls(sim: SimExchange | undefined): VenueUrls {
+  const urls = (sim as { venueUrls?: VenueUrls } | undefined)?.venueUrls;
+  return urls ?? {};
 }
 
 /** How often the market summary is built and sent, ms. */
@@ -515,7 +535,7 @@ function superviseWorkers(
   config: Config,
   extras: ServiceExtras,
   log: Logger,
-  feed: { wsUrl: string; restUrl: string },
+  feed: { wsUrl: string; restUrl: string; venueUrls: VenueUrls },
   memory: {
     rawRing: SpscRing;
     processedRing: SpscRing;
@@ -527,7 +547,7 @@ function superviseWorkers(
     bus?: BusNode;
   },
 ): Supervisor {
-  const { wsUrl, restUrl } = feed;
+  const { wsUrl, restUrl, venueUrls } = feed;
   const { rawRing, processedRing, counters, watch, names, replay, recording, bus } = memory;
   return new Supervisor({
     recorder: recording && {
@@ -550,6 +570,7 @@ function superviseWorkers(
       symbols: config.symbols.filter((s) => !isConsolidatedName(s)),
       wsUrl,
       restUrl,
+      venueUrls,
       stream: config.stream,
       levels: config.levels,
       snapshotDepth: config.snapshotDepth,
