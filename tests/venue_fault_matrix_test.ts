@@ -53,6 +53,13 @@ async function symbolStats(h: FaultService): Promise<Record<string, SymbolStats>
 
 const key = (name: Name) => name.toUpperCase();
 
+/** The ingest's reconnects so far (`/stats`). */
+async function reconnects(h: FaultService): Promise<number> {
+  const res = await fetch(new URL("/stats", h.url));
+  assert.equal(res.status, 200);
+  return (await res.json()).ingest.reconnects;
+}
+
 /** Wait until every symbol in `names` has `n` more frames delivered than now. */
 async function flowing(h: FaultService, names: readonly Name[], what: string, n = 5) {
   const ids = names.map((s) => h.symbols.indexOf(key(s)));
@@ -157,7 +164,26 @@ Deno.test({
         }
 
         // gap: one missing sequence number (Kraken: one missing update, seen by its checksum).
-        {
+        if (venueOf(name) === "coinbase") {
+          // Coinbase numbers the connection's messages (sequence_num, every channel): a gap
+          // breaks the connection, not one symbol: one sequence_gap (of no symbol) and a
+          // reconnect, after which the venue sends every book afresh.
+          const gaps0 = await h.metricSum("depthwatch_frames_rejected_by_reason_total", {
+            reason: "sequence_gap",
+          });
+          const reconnects0 = await reconnects(h);
+          h.sim.inject({ kind: "gap", symbol: name });
+          await until(
+            `${name} gap: the connection reconnects`,
+            async () => await reconnects(h) > reconnects0,
+            60_000,
+          );
+          await flowing(h, SYMBOLS, `${name} after the gap`);
+          const gaps = await h.metricSum("depthwatch_frames_rejected_by_reason_total", {
+            reason: "sequence_gap",
+          }) - gaps0;
+          assert.equal(gaps, 1, `${name}: one gap, one sequence_gap`);
+        } else {
           const reason = name.startsWith("kraken:") ? "checksum_mismatch" : "sequence_gap";
           const { before, after } = await faultCase(
             h,

@@ -92,6 +92,11 @@ export class CoinbaseFeed extends WindowedVenueFeed {
     super.deliver(session, stamped, cut);
   }
 
+  /** A withheld message still takes its `sequence_num`: the client sees the gap. */
+  protected override lost(session: VenueSession): void {
+    if (session.conn.open) session.sequence++;
+  }
+
   protected override heartbeatText(session: VenueSession, nowMs: number): string | null {
     if (!session.heartbeats) return null;
     const epoch = performance.timeOrigin + nowMs;

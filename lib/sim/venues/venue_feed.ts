@@ -271,6 +271,13 @@ export abstract class WindowedVenueFeed implements SymbolFeed {
     this.connections.send(session.conn, cut ? text.slice(0, text.length >> 1) : text);
   }
 
+  /**
+   * A message of the venue withheld from a session (the `gap` fault): as if
+   * lost on the way, so what numbers a connection's messages moves on
+   * (Coinbase's `sequence_num`). Default: nothing.
+   */
+  protected lost(_session: VenueSession): void {}
+
   /** Counts an error answer and sends it. */
   protected reject(session: VenueSession, text: string): void {
     this.counters.clientErrors++;
@@ -435,6 +442,7 @@ export abstract class WindowedVenueFeed implements SymbolFeed {
         sent = Sent.Update;
         if (withhold) {
           withheld = true;
+          for (let k = 0; k < n; k++) this.lost(ch.subs[k]);
           continue;
         }
       }
