@@ -77,7 +77,7 @@ async function faultCase(
   h: FaultService,
   name: Name,
   fault: SimFault,
-  effect: (before: SymbolStats, now: SymbolStats) => boolean,
+  effect: (before: SymbolStats, now: SymbolStats) => boolean | Promise<boolean>,
   what: string,
 ): Promise<{ before: SymbolStats; after: SymbolStats }> {
   const others = SYMBOLS.filter((s) => s !== name);
@@ -86,7 +86,7 @@ async function faultCase(
   let after = before;
   await until(`${name} ${what}`, async () => {
     after = (await symbolStats(h))[key(name)];
-    return effect(before, after);
+    return await effect(before, after);
   }, 60_000);
   // The other venues never stopped: each delivered frames while this one was faulted.
   await flowing(h, others, `${name} ${what}: the other venues`);
@@ -125,13 +125,16 @@ Deno.test({
 
       for (const name of SYMBOLS) {
         // close: the connection is lost, the ingest reconnects, the book starts over.
-        await faultCase(
-          h,
-          name,
-          { kind: "close", symbol: name },
-          (_b, a) => a.feedState !== "live",
-          "close",
-        );
+        {
+          const reconnects0 = await reconnects(h);
+          await faultCase(
+            h,
+            name,
+            { kind: "close", symbol: name },
+            async () => await reconnects(h) > reconnects0,
+            "close",
+          );
+        }
 
         // stall longer than --stale-ms: stale, replaced, live again.
         await faultCase(
