@@ -127,13 +127,19 @@ Deno.test("kraken v2: depth truncation, deletes, control messages and venue erro
     VenueSyncResult.Control,
   );
   assert.equal(
-    sync.handle('{"method":"subscribe","result":{"channel":"book","symbol":"ALGO/USD"},"success":true}', 0),
+    sync.handle(
+      '{"method":"subscribe","result":{"channel":"book","symbol":"ALGO/USD"},"success":true}',
+      0,
+    ),
     VenueSyncResult.Control,
   );
   const err = '{"error":"Currency pair not supported XX/YY","method":"subscribe","success":false}';
   assert.equal(sync.handle(err, 0), VenueSyncResult.VenueError);
   assert.equal(sync.errorText, err);
-  assert.equal(sync.handle('{"channel":"ticker","type":"update","data":[]}', 0), VenueSyncResult.Rejected);
+  assert.equal(
+    sync.handle('{"channel":"ticker","type":"update","data":[]}', 0),
+    VenueSyncResult.Rejected,
+  );
   assert.equal(sync.reason, RejectReason.UnknownStream);
   assert.deepEqual(JSON.parse(KRAKEN_PROTOCOL.subscribe(["ALGO/USD"])[0]), {
     method: "subscribe",
