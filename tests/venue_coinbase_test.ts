@@ -192,16 +192,33 @@ Deno.test("coinbase: malformed, truncated and arbitrary text is Rejected, never 
     assert.equal(sync.handle(PARTIAL[0].slice(0, cut), 0), VenueSyncResult.Rejected, `cut ${cut}`);
     assert.equal(sync.reason, RejectReason.Malformed);
   }
-  assert.equal(
-    sync.handle(PARTIAL[0].replace('"side":"bid"', '"side":"buy"'), 0),
-    VenueSyncResult.Rejected,
-  );
+  assert.equal(sync.handle(PARTIAL[0], 0), VenueSyncResult.Applied);
+  const synced = slotTop(sync, 0, 5);
+  // valid JSON whose content is bad: its sequence_num counted, so its updates
+  // would be lost without a gap ever showing: the whole connection resyncs
+  const badSide = l2(1, [["update", "BTC-PERP-INTX", [["buy", "79943.9", "1"]]]]);
+  assert.equal(sync.handle(badSide, 0), VenueSyncResult.Resync);
   assert.equal(sync.reason, RejectReason.Malformed);
-  assert.equal(sync.synced(0), false, "nothing of a bad message is applied");
-  // its sequence_num (0) was received: 0 again is a jump
-  assert.equal(sync.handle(PARTIAL[0], 0), VenueSyncResult.Resync);
+  assert.equal(sync.symbolId, -1);
+  assert.equal(sync.synced(0), false);
+  const badPrice = l2(2, [["snapshot", "BTC-PERP-INTX", [["bid", "-5", "1"]]]]);
+  assert.equal(sync.handle(badPrice, 0), VenueSyncResult.Resync);
+  assert.equal(sync.reason, RejectReason.BadPrice);
+  assert.equal(sync.connectionSeq, 2);
+  // an event of a product not subscribed here is skipped, the others apply
+  const mixed = l2(3, [
+    ["snapshot", "ETH-USD", [["bid", "1", "1"]]],
+    ["snapshot", "BTC-PERP-INTX", [["bid", "2", "1"]]],
+  ]);
+  assert.equal(sync.handle(mixed, 0), VenueSyncResult.Applied);
+  assert.deepEqual(slotTop(sync, 0, 5).bids, [[2, 1]]);
+  const other = l2(4, [["update", "ETH-USD", [["bid", "1", "2"]]]]);
+  assert.equal(sync.handle(other, 0), VenueSyncResult.Rejected);
+  assert.equal(sync.reason, RejectReason.UnknownStream);
+  assert.equal(sync.handle(PARTIAL[0], 0), VenueSyncResult.Resync, "0 after 4: a jump");
   sync.resetAll(); // a new connection
   assert.equal(sync.handle(PARTIAL[0], 0), VenueSyncResult.Applied);
+  assert.deepEqual(slotTop(sync, 0, 5), synced);
   fc.assert(
     fc.property(fc.string({ unit: "binary", maxLength: 300 }), (s) => {
       const code = sync.handle(s, 0);

@@ -28,12 +28,7 @@
 
 import { RejectReason } from "../../pipeline/reject_reason.ts";
 import type { VenueId } from "../../pipeline/venue_id.ts";
-import {
-  type VenueProtocol,
-  type VenueSync,
-  type VenueSyncOptions,
-  VenueSyncResult,
-} from "./venue_protocol.ts";
+import { type VenueProtocol, type VenueSyncOptions, VenueSyncResult } from "./venue_protocol.ts";
 import { LevelShape, VenueSyncState } from "./venue_sync_state.ts";
 
 /** The order-book depths Bybit v5 offers (spot: 1, 50, 200, 1000; linear adds 500). */
@@ -94,7 +89,7 @@ export class BybitProtocol implements VenueProtocol {
   }
 
   /** A sync whose books hold `bookCapacity` levels per side (default: twice the depth). */
-  createSync(options: VenueSyncOptions): VenueSync {
+  createSync(options: VenueSyncOptions): BybitSync {
     return new BybitSync(options, options.bookCapacity ?? 2 * this.depth);
   }
 }

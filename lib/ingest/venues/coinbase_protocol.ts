@@ -16,6 +16,11 @@
  *   no product can be trusted, so the answer is `Resync` with `symbolId` -1
  *   (every book cleared; the runtime reconnects). The message that showed the
  *   jump starts the count again.
+ * - An `l2_data` message whose content cannot be applied (a bad number, a
+ *   missing field) was still counted by the sequence, so its updates are
+ *   lost without a gap ever showing: it is a `Resync` of -1 as well. Events
+ *   of products not subscribed here are skipped (`unknown_stream` when
+ *   nothing else was in the message).
  * - `subscriptions` and `heartbeats` messages are `Control`;
  *   `{"type":"error","message":..}` is `VenueError`.
  * - Coinbase sends the whole book (no depth limit): the local book keeps the
@@ -44,13 +49,13 @@
 import { RejectReason } from "../../pipeline/reject_reason.ts";
 import type { VenueId } from "../../pipeline/venue_id.ts";
 import type { VenueBook } from "./venue_book.ts";
-import {
-  type VenueProtocol,
-  type VenueSync,
-  type VenueSyncOptions,
-  VenueSyncResult,
-} from "./venue_protocol.ts";
+import { type VenueProtocol, type VenueSyncOptions, VenueSyncResult } from "./venue_protocol.ts";
 import { VenueSyncState } from "./venue_sync_state.ts";
+
+/** {@link CoinbaseSync}'s event results besides a reject reason. */
+const EVENT_OK = -1;
+const EVENT_WAITING = -2;
+const EVENT_UNKNOWN = -3;
 
 /** Default levels per side a Coinbase book keeps (Coinbase sends every level). */
 export const COINBASE_DEFAULT_CAPACITY = 5000;
@@ -86,7 +91,7 @@ export class CoinbaseProtocol implements VenueProtocol {
   }
 
   /** A sync whose books hold `bookCapacity` levels per side (default {@link COINBASE_DEFAULT_CAPACITY}). */
-  createSync(options: VenueSyncOptions): VenueSync {
+  createSync(options: VenueSyncOptions): CoinbaseSync {
     return new CoinbaseSync(options);
   }
 }
@@ -167,23 +172,26 @@ export class CoinbaseSync extends VenueSyncState {
     if (!c.readString()) return this.reject(RejectReason.Malformed, -1);
     if (c.stringIs("subscriptions") || c.stringIs("heartbeats")) return VenueSyncResult.Control;
     if (!c.stringIs("l2_data")) return this.reject(RejectReason.UnknownStream, -1);
-    if (eventsPos < 0) return this.reject(RejectReason.Malformed, -1);
+    if (eventsPos < 0) return this.#lost(RejectReason.Malformed);
     // check pass over every event, then the apply pass
+    let unknown = false;
     for (let apply = 0; apply < 2; apply++) {
       c.pos = eventsPos;
-      if (!c.enterArray()) return this.reject(RejectReason.Malformed, -1);
+      if (!c.enterArray()) return this.#lost(RejectReason.Malformed);
       let waiting = -1;
       while (c.nextItem()) {
         const eventPos = c.pos;
         c.skipValue();
         const after = c.pos;
         const r = this.#event(eventPos, apply === 1);
-        if (r >= 0) return r as VenueSyncResult;
-        if (r === -2) waiting = this.symbolId;
+        if (r >= 0) return this.#lost(r);
+        if (r === EVENT_WAITING) waiting = this.symbolId;
+        else if (r === EVENT_UNKNOWN) unknown = true;
         c.pos = after;
       }
       if (apply === 1 && this.changedCount === 0) {
         if (waiting >= 0) return this.reject(RejectReason.BeforeSnapshot, waiting);
+        if (unknown) return this.reject(RejectReason.UnknownStream, -1);
         return VenueSyncResult.Control; // no event
       }
     }
@@ -194,47 +202,61 @@ export class CoinbaseSync extends VenueSyncState {
   }
 
   /**
-   * One event: check it (`apply` false) or apply it. Returns -1 when fine,
-   * -2 when an update was skipped because its product waits for a snapshot,
-   * or a {@link VenueSyncResult} to answer with.
+   * An `l2_data` message that cannot be applied: its updates are lost (the
+   * sequence has counted it), so no book of the connection can be trusted:
+   * every book is cleared and the answer is `Resync` of -1.
+   */
+  #lost(reason: number): VenueSyncResult {
+    for (let i = 0; i < this.books.length; i++) this.reset(i);
+    this.changedCount = 0;
+    this.symbolId = -1;
+    this.reason = reason;
+    return VenueSyncResult.Resync;
+  }
+
+  /**
+   * One event: check it (`apply` false) or apply it. Returns
+   * `EVENT_OK`, `EVENT_WAITING` (an update skipped: its product
+   * waits for a snapshot), `EVENT_UNKNOWN` (a product not subscribed
+   * here, skipped) or the {@link RejectReason} that makes the event bad.
    */
   #event(pos: number, apply: boolean): number {
     const c = this.cursor;
     c.pos = pos;
-    if (!c.enterObject()) return this.reject(RejectReason.Malformed, -1);
+    if (!c.enterObject()) return RejectReason.Malformed;
     let id = -1, haveProduct = false, snapshot = false, haveType = false, updatesPos = -1;
     while (c.nextKey()) {
       if (c.keyIs("product_id")) {
-        if (!c.readString()) return this.reject(RejectReason.Malformed, -1);
+        if (!c.readString()) return RejectReason.Malformed;
         id = c.stringIndex(this.symbols);
         haveProduct = true;
       } else if (c.keyIs("type")) {
-        if (!c.readString()) return this.reject(RejectReason.Malformed, -1);
+        if (!c.readString()) return RejectReason.Malformed;
         if (c.stringIs("snapshot")) snapshot = true;
-        else if (!c.stringIs("update")) return this.reject(RejectReason.Malformed, -1);
+        else if (!c.stringIs("update")) return RejectReason.Malformed;
         haveType = true;
       } else if (c.keyIs("updates")) {
         updatesPos = c.pos;
         c.skipValue();
       } else c.skipValue();
     }
-    if (!haveProduct || !haveType || updatesPos < 0) return this.reject(RejectReason.Malformed, -1);
-    if (id < 0) return this.reject(RejectReason.UnknownStream, -1);
+    if (!haveProduct || !haveType || updatesPos < 0) return RejectReason.Malformed;
+    if (id < 0) return EVENT_UNKNOWN;
     if (!apply) {
       const r = this.#updates(updatesPos, null);
-      return r === RejectReason.Ok ? -1 : this.reject(r, id);
+      return r === RejectReason.Ok ? EVENT_OK : r;
     }
     const book = this.books[id];
     if (snapshot) book.clear();
     else if (this.inSync[id] === 0) {
       this.symbolId = id;
-      return -2;
+      return EVENT_WAITING;
     }
     this.#updates(updatesPos, book);
     this.inSync[id] = 1;
     this.updates[id] = snapshot ? 1 : this.updates[id] + 1;
     this.markChanged(id);
-    return -1;
+    return EVENT_OK;
   }
 
   /** Check (book null) or apply an event's `updates`; a {@link RejectReason}. */

@@ -31,12 +31,7 @@
 
 import { RejectReason } from "../../pipeline/reject_reason.ts";
 import type { VenueId } from "../../pipeline/venue_id.ts";
-import {
-  type VenueProtocol,
-  type VenueSync,
-  type VenueSyncOptions,
-  VenueSyncResult,
-} from "./venue_protocol.ts";
+import { type VenueProtocol, type VenueSyncOptions, VenueSyncResult } from "./venue_protocol.ts";
 import { LevelShape, VenueSyncState } from "./venue_sync_state.ts";
 
 /** The book depths Kraken v2 offers. */
@@ -101,7 +96,7 @@ export class KrakenProtocol implements VenueProtocol {
    * depth) while a message is applied, so a message that inserts a level
    * before deleting another never loses the level at the window's edge.
    */
-  createSync(options: VenueSyncOptions): VenueSync {
+  createSync(options: VenueSyncOptions): KrakenSync {
     return new KrakenSync(options, this.depth);
   }
 }

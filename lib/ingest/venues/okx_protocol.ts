@@ -41,12 +41,7 @@
 import { RejectReason } from "../../pipeline/reject_reason.ts";
 import type { VenueId } from "../../pipeline/venue_id.ts";
 import { OKX_CHECKSUM_LEVELS } from "./book_checksum.ts";
-import {
-  type VenueProtocol,
-  type VenueSync,
-  type VenueSyncOptions,
-  VenueSyncResult,
-} from "./venue_protocol.ts";
+import { type VenueProtocol, type VenueSyncOptions, VenueSyncResult } from "./venue_protocol.ts";
 import { LevelShape, VenueSyncState } from "./venue_sync_state.ts";
 
 /** The OKX order-book channels this protocol reads. */
@@ -117,7 +112,7 @@ export class OkxProtocol implements VenueProtocol {
    * deleted in one message never push a level of the window out; `books`
    * needs at least the checksum's 25.
    */
-  createSync(options: VenueSyncOptions): VenueSync {
+  createSync(options: VenueSyncOptions): OkxSync {
     return new OkxSync(options, this.channel);
   }
 }
