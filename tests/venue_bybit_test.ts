@@ -144,3 +144,33 @@ Deno.test("bybit: truncated or arbitrary text is Rejected, never a throw, the bo
   assert.deepEqual(slotTop(sync, 0, 50), before);
   assert.equal(sync.handle(BTC[2], 0), VenueSyncResult.Applied);
 });
+
+Deno.test("bybit: a message with more levels than the batch holds is read twice and applies the same", () => {
+  const sync = BYBIT_PROTOCOL.createSync({ symbols: ["BTCUSDT"] });
+  const ref = new ReferenceBook();
+  const b: [string, string][] = [], a: [string, string][] = [];
+  // 1500 levels per side (3000 > the batch's 2048), unsorted, some sizes 0
+  for (let k = 0; k < 1500; k++) {
+    const j = (k * 7919) % 1500;
+    b.push([(50000 - j / 10).toFixed(1), j % 13 === 0 ? "0" : `${j}.001`]);
+    a.push([(50001 + j / 10).toFixed(1), `${j + 1}.50`]);
+  }
+  const msg: BybitMessage = {
+    topic: "orderbook.50.BTCUSDT",
+    type: "snapshot",
+    ts: 1,
+    data: { s: "BTCUSDT", b, a, u: 9, seq: 1 },
+  };
+  applyRef(ref, msg);
+  assert.equal(sync.handle(JSON.stringify(msg), 0), VenueSyncResult.Applied);
+  const top = slotTop(sync, 0, 100);
+  assert.deepEqual({ bids: top.bids, asks: top.asks }, referenceTop(ref, 100));
+  // a bad level past the batch's capacity is still found before anything changes
+  const bad = structuredClone(msg);
+  bad.data.u = 10;
+  bad.type = "delta";
+  bad.data.a[1400] = ["-1", "1"];
+  assert.equal(sync.handle(JSON.stringify(bad), 0), VenueSyncResult.Rejected);
+  assert.equal(sync.reason, RejectReason.BadPrice);
+  assert.deepEqual(slotTop(sync, 0, 100), top);
+});

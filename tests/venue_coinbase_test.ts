@@ -186,6 +186,29 @@ Deno.test("coinbase: constructed level2 stream matches a reference after every m
   }
 });
 
+Deno.test("coinbase: a snapshot larger than the batch (every level, as Coinbase sends) is applied a batch at a time", () => {
+  // book capacity 300: the batch holds 2048 levels, the snapshot has 6000
+  const sync = COINBASE_PROTOCOL.createSync({ symbols: ["BTC-USD"], bookCapacity: 300 });
+  const refs = new Map([["BTC-USD", new ReferenceBook()]]);
+  const levels: [string, string, string][] = [];
+  for (let k = 0; k < 6000; k++) {
+    const j = (k * 4099) % 6000;
+    levels.push(
+      j % 2 === 0 ? ["bid", (60000 - j / 100).toFixed(2), `0.${j + 1}`] : [
+        "offer",
+        (60001 + j / 100).toFixed(2),
+        `${j}.5`,
+      ],
+    );
+  }
+  const snap = l2(0, [["snapshot", "BTC-USD", levels]]);
+  applyRef(refs, snap);
+  assert.equal(sync.handle(snap, 0), VenueSyncResult.Applied);
+  const top = slotTop(sync, 0, 200);
+  assert.deepEqual({ bids: top.bids, asks: top.asks }, referenceTop(refs.get("BTC-USD")!, 200));
+  assert.equal(top.bids.length, 200);
+});
+
 Deno.test("coinbase: malformed, truncated and arbitrary text is Rejected, never a throw", () => {
   const sync = COINBASE_PROTOCOL.createSync({ symbols: ["BTC-PERP-INTX"] });
   for (let cut = 0; cut < PARTIAL[0].length; cut++) {

@@ -4,6 +4,7 @@ import fc from "fast-check";
 import { JsonCursor, MAX_JSON_DEPTH } from "../lib/ingest/venues/json_cursor.ts";
 import { BookChecksum, crc32Of } from "../lib/ingest/venues/book_checksum.ts";
 import { VenueBook } from "../lib/ingest/venues/venue_book.ts";
+import { LevelBatch } from "../lib/ingest/venues/level_batch.ts";
 import { BOOK_ASK_COUNT, BOOK_BID_COUNT, BookSlotLayout } from "../lib/pipeline/book_slot.ts";
 import { exchangeLines } from "./venue_reference.ts";
 
@@ -176,6 +177,16 @@ Deno.test("json_cursor: readDecimal equals parseFloat and keeps the exact text (
   c.begin('"2026-09-07T23:37:22.278662782Z"');
   assert.equal(c.readTime(), true);
   assert.ok(Math.abs(c.value - (Date.UTC(2026, 8, 7, 23, 37, 22) + 278.662782)) < 1e-3);
+  fc.assert(
+    fc.property(
+      fc.date({ min: new Date(0), max: new Date(Date.UTC(2200, 0)), noInvalidDate: true }),
+      (d) => {
+        c.begin(JSON.stringify(d.toISOString()));
+        return c.readTime() && c.value === d.getTime();
+      },
+    ),
+    { numRuns: 2000 },
+  );
   c.begin('"2026-13-07T23:37:22Z"');
   assert.equal(c.readTime(), false);
 });
@@ -210,6 +221,14 @@ Deno.test("venue_book: apply, delete, capacity drops the farthest, top-N into a 
   book.clear();
   assert.equal(book.asks.count, 0);
   assert.throws(() => new VenueBook(0), /book capacity must be an integer/);
+  // a batch past its capacity counts the levels it could not keep
+  const small = new LevelBatch(2);
+  for (let k = 0; k < 3; k++) small.push(false, 10 + k, 0, 0, 10 + k, 1, 0, 0, 1);
+  assert.equal(small.overflowed, true);
+  assert.equal(small.count, 3);
+  const two = new VenueBook(5);
+  small.applyTo(two);
+  assert.deepEqual([...two.bids.price.subarray(0, two.bids.count)], [11, 10]);
 });
 
 Deno.test("book_checksum: the table CRC32 equals node:zlib; the rebuilt texts are the texts received", () => {
@@ -222,25 +241,31 @@ Deno.test("book_checksum: the table CRC32 equals node:zlib; the rebuilt texts ar
   );
   const book = new VenueBook(30);
   const c = new JsonCursor();
+  const batch = new LevelBatch(1);
   const put = (side: "bids" | "asks", px: string, sz: string) => {
     c.begin(`["${px}","${sz}"]`);
     c.enterArray();
     c.nextItem();
     c.readDecimal();
-    const [p, pd, ph, pl] = [c.value, c.decimals, c.mantHi, c.mantLo];
+    batch.clear();
+    batch.setPrice(0, c);
     c.nextItem();
     c.readDecimal();
-    book[side].applyFrom(p, pd, ph, pl, c);
+    batch.setSize(0, c);
+    batch.count = 1;
+    book[side].applyFrom(batch, 0);
   };
   put("bids", "0.00012300", "1234567890123456.78");
   put("asks", "0.00012400", "5");
   put("asks", "0.000125", "0.10");
   const sum = new BookChecksum();
-  const okx = sum.okx(book);
+  sum.okx(book);
+  const okx = sum.value;
   const okxText = new TextDecoder().decode(sum.bytes.subarray(0, sum.length));
   assert.equal(okxText, "0.00012300:1234567890123456.78:0.00012400:5:0.000125:0.10");
   assert.equal(okx, crc32(okxText) | 0);
-  const kraken = sum.kraken(book);
+  sum.kraken(book);
+  const kraken = sum.value;
   const krakenText = new TextDecoder().decode(sum.bytes.subarray(0, sum.length));
   assert.equal(krakenText, "124005" + "12510" + "12300" + "123456789012345678");
   assert.equal(kraken, crc32(krakenText));

@@ -23,8 +23,10 @@
  * book.bids.apply(3366.1, 1, 0, 33661, 7, 0, 0, 7); // "3366.1" "7"
  * book.asks.apply(3366.8, 1, 0, 33668, 9, 0, 0, 9); // "3366.8" "9"
  * const sum = new BookChecksum();
- * assert.equal(sum.okx(book), crc32("3366.1:7:3366.8:9") | 0);
- * assert.equal(sum.kraken(book), crc32("336689336617"));
+ * sum.okx(book);
+ * assert.equal(sum.value, crc32("3366.1:7:3366.8:9") | 0);
+ * sum.kraken(book);
+ * assert.equal(sum.value, crc32("336689336617"));
  * ```
  * @module
  */
@@ -66,15 +68,17 @@ const MAX_NUMBER_TEXT = 27;
 
 /**
  * Computes venue checksums into one reused buffer (one per connection).
- * After a call, {@link BookChecksum.bytes}`[0 .. `{@link BookChecksum.length}`)`
- * is the text that was checksummed (for logs and tests).
+ * After a call, {@link BookChecksum.value} is the checksum and
+ * {@link BookChecksum.bytes}`[0 .. `{@link BookChecksum.length}`)` the text
+ * that was checksummed (for logs and tests).
  *
  * @example
  * ```ts
  * import { BookChecksum } from "./book_checksum.ts";
  * import { VenueBook } from "./venue_book.ts";
  * const sum = new BookChecksum();
- * sum.okx(new VenueBook(25)); // 0: the CRC32 of the empty text
+ * sum.okx(new VenueBook(25));
+ * sum.value; // 0: the CRC32 of the empty text
  * ```
  */
 export class BookChecksum {
@@ -85,10 +89,18 @@ export class BookChecksum {
   );
   /** Length of the checksummed text of the last call. */
   length = 0;
+  /**
+   * The checksum of the last call. A field, not a return value: a number
+   * past 2^30 returned from a call that is not inlined is a fresh heap object.
+   */
+  value = 0;
   readonly #digits = new Uint8Array(32);
 
-  /** The OKX checksum (signed int32) of the book's top {@link OKX_CHECKSUM_LEVELS} levels. */
-  okx(book: VenueBook): number {
+  /**
+   * The OKX checksum (signed int32) of the book's top
+   * {@link OKX_CHECKSUM_LEVELS} levels, into {@link BookChecksum.value}.
+   */
+  okx(book: VenueBook): void {
     const bids = book.bids, asks = book.asks, out = this.bytes;
     let p = 0;
     for (let i = 0; i < OKX_CHECKSUM_LEVELS; i++) {
@@ -106,15 +118,27 @@ export class BookChecksum {
       }
     }
     this.length = p;
-    return crc32Of(out, p) | 0;
+    this.#crc(p);
+    this.value = this.value | 0;
   }
 
-  /** The Kraken v2 checksum (unsigned) of the book's top {@link KRAKEN_CHECKSUM_LEVELS} levels. */
-  kraken(book: VenueBook): number {
+  /**
+   * The Kraken v2 checksum (unsigned) of the book's top
+   * {@link KRAKEN_CHECKSUM_LEVELS} levels, into {@link BookChecksum.value}.
+   */
+  kraken(book: VenueBook): void {
     let p = this.#krakenSide(0, book.asks);
     p = this.#krakenSide(p, book.bids);
     this.length = p;
-    return crc32Of(this.bytes, p);
+    this.#crc(p);
+  }
+
+  /** CRC32 of `bytes[0 .. length)` into {@link BookChecksum.value} (unsigned). */
+  #crc(length: number): void {
+    const bytes = this.bytes;
+    let c = -1;
+    for (let i = 0; i < length; i++) c = CRC_TABLE[(c ^ bytes[i]) & 0xff] ^ (c >>> 8);
+    this.value = (c ^ -1) >>> 0;
   }
 
   #krakenSide(p: number, side: BookSide): number {

@@ -175,9 +175,7 @@ export class BybitSync extends VenueSyncState {
     }
     if (!haveSymbol || u !== u) return this.reject(RejectReason.Malformed, -1);
     if (id < 0) return this.reject(RejectReason.UnknownStream, -1);
-    let r = this.readLevels(bidsPos, LevelShape.Array, null);
-    if (r !== RejectReason.Ok) return this.reject(r, id);
-    r = this.readLevels(asksPos, LevelShape.Array, null);
+    const r = this.readBook(asksPos, bidsPos, LevelShape.Array);
     if (r !== RejectReason.Ok) return this.reject(r, id);
     const book = this.books[id];
     if (snapshot || u === 1) {
@@ -186,8 +184,7 @@ export class BybitSync extends VenueSyncState {
       if (this.inSync[id] === 0) return this.reject(RejectReason.BeforeSnapshot, id);
       if (u !== this.seq[id] + 1) return this.resync(RejectReason.SequenceGap, id);
     }
-    this.readLevels(bidsPos, LevelShape.Array, book.bids);
-    this.readLevels(asksPos, LevelShape.Array, book.asks);
+    this.applyBook(book);
     this.inSync[id] = 1;
     this.seq[id] = u;
     this.updates[id] = snapshot ? 1 : this.updates[id] + 1;

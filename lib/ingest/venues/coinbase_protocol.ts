@@ -259,15 +259,24 @@ export class CoinbaseSync extends VenueSyncState {
     return EVENT_OK;
   }
 
-  /** Check (book null) or apply an event's `updates`; a {@link RejectReason}. */
+  /**
+   * An event's `updates`: checked into the batch (`book` null; a level past
+   * its capacity is read into the spare slot and counted), or, the text
+   * already checked, applied to `book` a batch at a time. A {@link RejectReason}.
+   */
   #updates(pos: number, book: VenueBook | null): number {
-    const c = this.cursor;
+    const c = this.cursor, batch = this.batch;
+    batch.clear();
     c.pos = pos;
     if (!c.enterArray()) return RejectReason.Malformed;
     while (c.nextItem()) {
+      if (book !== null && batch.count === batch.capacity) {
+        batch.applyTo(book);
+        batch.clear();
+      }
+      const i = batch.next;
       if (!c.enterObject()) return RejectReason.Malformed;
-      let side = 0, px = NaN, pd = 0, ph = 0, pl = 0;
-      let sz = NaN, sd = 0, sh = 0, sl = 0;
+      let side = 0, havePrice = false, haveSize = false;
       while (c.nextKey()) {
         if (c.keyIs("side")) {
           if (!c.readString()) return RejectReason.Malformed;
@@ -276,21 +285,19 @@ export class CoinbaseSync extends VenueSyncState {
           else return RejectReason.Malformed;
         } else if (c.keyIs("price_level")) {
           if (!c.readDecimal() || !(c.value > 0)) return RejectReason.BadPrice;
-          px = c.value;
-          pd = c.decimals;
-          ph = c.mantHi;
-          pl = c.mantLo;
+          batch.setPrice(i, c);
+          havePrice = true;
         } else if (c.keyIs("new_quantity")) {
           if (!c.readDecimal()) return RejectReason.BadSize;
-          sz = c.value;
-          sd = c.decimals;
-          sh = c.mantHi;
-          sl = c.mantLo;
+          batch.setSize(i, c);
+          haveSize = true;
         } else c.skipValue();
       }
-      if (side === 0 || px !== px || sz !== sz) return RejectReason.Malformed;
-      if (book !== null) (side === 1 ? book.bids : book.asks).apply(px, pd, ph, pl, sz, sd, sh, sl);
+      if (side === 0 || !havePrice || !haveSize) return RejectReason.Malformed;
+      batch.isAsk[i] = side === 2 ? 1 : 0;
+      batch.count++;
     }
+    if (book !== null) batch.applyTo(book);
     return RejectReason.Ok;
   }
 }

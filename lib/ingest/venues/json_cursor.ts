@@ -82,6 +82,16 @@ export interface JsonCursorOptions {
   maxChars?: number;
 }
 
+/** Days since 1970-01-01 of a proleptic Gregorian date (as `Date.UTC`, which would allocate its result). */
+function daysFromCivil(year: number, month: number, day: number): number {
+  const y = month <= 2 ? year - 1 : year;
+  const era = Math.floor(y / 400);
+  const yoe = y - era * 400;
+  const doy = Math.floor((153 * (month > 2 ? month - 3 : month + 9) + 2) / 5) + day - 1;
+  const doe = yoe * 365 + Math.floor(yoe / 4) - Math.floor(yoe / 100) + doy;
+  return era * 146097 + doe - 719468;
+}
+
 function isWs(c: number): boolean {
   return c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09;
 }
@@ -603,7 +613,8 @@ export class JsonCursor {
     if (!((z | 0x20) === 0x7a && p + 1 === b) && !(b - p === 6 && this.#spanIs(p, b, "+00:00"))) {
       return false;
     }
-    this.value = Date.UTC(year, month - 1, day, hour, minute, second) + (frac / scale) * 1000;
+    this.value = daysFromCivil(year, month, day) * 86_400_000 + hour * 3_600_000 + minute * 60_000 +
+      second * 1000 + (frac / scale) * 1000;
     return true;
   }
 

@@ -206,18 +206,16 @@ export class KrakenSync extends VenueSyncState {
     }
     if (!haveSymbol) return this.reject(RejectReason.Malformed, -1);
     if (id < 0) return this.reject(RejectReason.UnknownStream, -1);
-    let r = this.readLevels(asksPos, LevelShape.Object, null);
-    if (r !== RejectReason.Ok) return this.reject(r, id);
-    r = this.readLevels(bidsPos, LevelShape.Object, null);
+    const r = this.readBook(asksPos, bidsPos, LevelShape.Object, "price", "qty");
     if (r !== RejectReason.Ok) return this.reject(r, id);
     const book = this.books[id];
     if (snapshot) book.clear();
     else if (this.inSync[id] === 0) return this.reject(RejectReason.BeforeSnapshot, id);
-    this.readLevels(asksPos, LevelShape.Object, book.asks);
-    this.readLevels(bidsPos, LevelShape.Object, book.bids);
+    this.applyBook(book);
     book.truncate(this.depth);
-    if (haveChecksum && this.checksum.kraken(book) !== checksum) {
-      return this.resync(RejectReason.ChecksumMismatch, id);
+    if (haveChecksum) {
+      this.checksum.kraken(book);
+      if (this.checksum.value !== checksum) return this.resync(RejectReason.ChecksumMismatch, id);
     }
     this.inSync[id] = 1;
     this.updates[id] = snapshot ? 1 : this.updates[id] + 1;

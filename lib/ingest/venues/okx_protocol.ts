@@ -250,12 +250,9 @@ export class OkxSync extends VenueSyncState {
       } else c.skipValue();
     }
     // check pass: nothing changes until the whole element is known good
-    let r = this.readLevels(asksPos, LevelShape.Array, null);
+    const r = this.readBook(asksPos, bidsPos, LevelShape.Array);
     if (r !== RejectReason.Ok) return this.reject(r, id);
-    const askLevels = this.levelCount;
-    r = this.readLevels(bidsPos, LevelShape.Array, null);
-    if (r !== RejectReason.Ok) return this.reject(r, id);
-    const levels = askLevels + this.levelCount;
+    const levels = this.levelCount;
     const book = this.books[id];
     if (snapshot) {
       book.clear();
@@ -270,10 +267,10 @@ export class OkxSync extends VenueSyncState {
         }
       }
     }
-    this.readLevels(asksPos, LevelShape.Array, book.asks);
-    this.readLevels(bidsPos, LevelShape.Array, book.bids);
-    if (checksum !== 0 && this.checksum.okx(book) !== checksum) {
-      return this.resync(RejectReason.ChecksumMismatch, id);
+    this.applyBook(book);
+    if (checksum !== 0) {
+      this.checksum.okx(book);
+      if (this.checksum.value !== checksum) return this.resync(RejectReason.ChecksumMismatch, id);
     }
     this.inSync[id] = 1;
     this.seq[id] = seqId;

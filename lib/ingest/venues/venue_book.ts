@@ -4,7 +4,7 @@
  * Each side keeps its levels sorted best first (bids descending, asks
  * ascending) with, per level, the price and size as numbers and the decimal
  * text as received: the count of decimals and the digits as an exact
- * mantissa (`hi · 10^9 + lo`, as {@link JsonCursor.readDecimal} gives it),
+ * mantissa (`hi · 10^9 + lo`, as `JsonCursor.readDecimal` reads it),
  * so a checksum can rebuild the exact text (`0.12290`, not `0.1229`)
  * without any string being kept. Prices are compared numerically, so `"30244"`
  * and `"30244.0"` are the same level (the later text wins).
@@ -28,8 +28,11 @@
  * @module
  */
 
-import type { JsonCursor } from "./json_cursor.ts";
+import { LevelBatch } from "./level_batch.ts";
 import { BOOK_ASK_COUNT, BOOK_BID_COUNT, type BookSlotLayout } from "../../pipeline/book_slot.ts";
+
+/** The one-level batch {@link BookSide.apply} goes through. */
+const ONE = new LevelBatch(1);
 
 /** Largest capacity (levels per side) a {@link VenueBook} may have. */
 export const MAX_VENUE_BOOK_CAPACITY = 100_000;
@@ -93,29 +96,11 @@ export class BookSide {
     this.sizeLo = new Uint32Array(capacity);
   }
 
-  /** Index of the level at `price`, or of where it would go. */
-  #search(price: number): number {
-    const p = this.price;
-    let lo = 0, hi = this.count;
-    if (this.descending) {
-      while (lo < hi) {
-        const mid = (lo + hi) >>> 1;
-        if (p[mid] > price) lo = mid + 1;
-        else hi = mid;
-      }
-    } else {
-      while (lo < hi) {
-        const mid = (lo + hi) >>> 1;
-        if (p[mid] < price) lo = mid + 1;
-        else hi = mid;
-      }
-    }
-    return lo;
-  }
-
   /**
    * Set the level at `price` to `size` (0 deletes it; deleting an absent
    * level does nothing), keeping the text of both (decimals and mantissa).
+   * For tests and examples: the venues apply a {@link LevelBatch}
+   * ({@link BookSide.applyFrom}), which passes no number arguments.
    */
   apply(
     price: number,
@@ -127,20 +112,40 @@ export class BookSide {
     sizeHi: number,
     sizeLo: number,
   ): void {
-    const i = this.#search(price);
-    const count = this.count;
-    if (i < count && this.price[i] === price) {
-      if (size === 0) {
-        this.#remove(i);
-        return;
+    ONE.clear();
+    ONE.push(false, price, priceDecimals, priceHi, priceLo, size, sizeDecimals, sizeHi, sizeLo);
+    this.applyFrom(ONE, 0);
+  }
+
+  /** {@link BookSide.apply} with level `j` of `batch` (its side is ignored). */
+  applyFrom(batch: LevelBatch, j: number): void {
+    const prices = this.price, count = this.count;
+    const price = batch.price[j];
+    // binary search: the level at `price`, or where it would go
+    let lo = 0, hi = count;
+    if (this.descending) {
+      while (lo < hi) {
+        const mid = (lo + hi) >>> 1;
+        if (prices[mid] > price) lo = mid + 1;
+        else hi = mid;
       }
-      this.#write(i, price, priceDecimals, priceHi, priceLo, size, sizeDecimals, sizeHi, sizeLo);
+    } else {
+      while (lo < hi) {
+        const mid = (lo + hi) >>> 1;
+        if (prices[mid] < price) lo = mid + 1;
+        else hi = mid;
+      }
+    }
+    const i = lo;
+    if (i < count && prices[i] === price) {
+      if (batch.size[j] === 0) this.#remove(i);
+      else this.#write(i, batch, j);
       return;
     }
-    if (size === 0 || i >= this.capacity) return;
+    if (batch.size[j] === 0 || i >= this.capacity) return;
     const last = count < this.capacity ? count : this.capacity - 1;
     if (i < last) {
-      this.price.copyWithin(i + 1, i, last);
+      prices.copyWithin(i + 1, i, last);
       this.size.copyWithin(i + 1, i, last);
       this.priceDecimals.copyWithin(i + 1, i, last);
       this.priceHi.copyWithin(i + 1, i, last);
@@ -149,52 +154,19 @@ export class BookSide {
       this.sizeHi.copyWithin(i + 1, i, last);
       this.sizeLo.copyWithin(i + 1, i, last);
     }
-    this.#write(i, price, priceDecimals, priceHi, priceLo, size, sizeDecimals, sizeHi, sizeLo);
+    this.#write(i, batch, j);
     this.count = last + 1;
   }
 
-  /**
-   * {@link BookSide.apply} with the size the cursor read last and a price
-   * read before it (passed as its four parts).
-   */
-  applyFrom(
-    price: number,
-    priceDecimals: number,
-    priceHi: number,
-    priceLo: number,
-    size: JsonCursor,
-  ): void {
-    this.apply(
-      price,
-      priceDecimals,
-      priceHi,
-      priceLo,
-      size.value,
-      size.decimals,
-      size.mantHi,
-      size.mantLo,
-    );
-  }
-
-  #write(
-    i: number,
-    price: number,
-    priceDecimals: number,
-    priceHi: number,
-    priceLo: number,
-    size: number,
-    sizeDecimals: number,
-    sizeHi: number,
-    sizeLo: number,
-  ): void {
-    this.price[i] = price;
-    this.size[i] = size;
-    this.priceDecimals[i] = priceDecimals;
-    this.priceHi[i] = priceHi;
-    this.priceLo[i] = priceLo;
-    this.sizeDecimals[i] = sizeDecimals;
-    this.sizeHi[i] = sizeHi;
-    this.sizeLo[i] = sizeLo;
+  #write(i: number, batch: LevelBatch, j: number): void {
+    this.price[i] = batch.price[j];
+    this.size[i] = batch.size[j];
+    this.priceDecimals[i] = batch.priceDecimals[j];
+    this.priceHi[i] = batch.priceHi[j];
+    this.priceLo[i] = batch.priceLo[j];
+    this.sizeDecimals[i] = batch.sizeDecimals[j];
+    this.sizeHi[i] = batch.sizeHi[j];
+    this.sizeLo[i] = batch.sizeLo[j];
   }
 
   #remove(i: number): void {

@@ -6,10 +6,10 @@
  * venue (`writeTop`, `reset`, ...). A venue's sync extends it and implements
  * `handle`.
  *
- * It also holds the level reading both passes of a venue's parser share:
- * {@link VenueSyncState.readLevels} first checks every level of a message
- * (nothing changes, so a bad message is rejected with the book untouched),
- * then applies them.
+ * It also holds the level reading the venues share:
+ * {@link VenueSyncState.readBook} checks every level of a message into a
+ * {@link LevelBatch} (nothing changes, so a bad message is rejected with the
+ * book untouched), {@link VenueSyncState.applyBook} then applies them.
  *
  * @example
  * ```ts
@@ -29,7 +29,7 @@ import { BOOK_LAST_UPDATE_ID, type BookSlotLayout } from "../../pipeline/book_sl
 import { RejectReason } from "../../pipeline/reject_reason.ts";
 import { JsonCursor } from "./json_cursor.ts";
 import { BookChecksum } from "./book_checksum.ts";
-import type { BookSide } from "./venue_book.ts";
+import { DEFAULT_LEVEL_BATCH_CAPACITY, LevelBatch } from "./level_batch.ts";
 import { VenueBook } from "./venue_book.ts";
 import { type VenueSync, type VenueSyncOptions, VenueSyncResult } from "./venue_protocol.ts";
 
@@ -74,8 +74,15 @@ export abstract class VenueSyncState implements VenueSync {
   protected readonly cursor: JsonCursor = new JsonCursor();
   /** The checksum buffer. */
   protected readonly checksum: BookChecksum = new BookChecksum();
-  /** After {@link VenueSyncState.readLevels}: the levels of the side read. */
+  /** The levels of the message being handled, read once (see {@link LevelBatch}). */
+  protected readonly batch: LevelBatch;
+  /** After {@link VenueSyncState.readBook}: the levels of the message (both sides). */
   protected levelCount = 0;
+  #asksPos = -1;
+  #bidsPos = -1;
+  #shape: LevelShape = LevelShape.Array;
+  #priceKey = "price";
+  #sizeKey = "qty";
 
   /**
    * @param options the symbols and sizes (see {@link VenueSyncOptions}).
@@ -93,6 +100,7 @@ export abstract class VenueSyncState implements VenueSync {
     this.updates = new Float64Array(n);
     this.changed = new Int32Array(n);
     this.multiplier = new Float64Array(n).fill(1);
+    this.batch = new LevelBatch(Math.max(DEFAULT_LEVEL_BATCH_CAPACITY, 2 * capacity));
     const m = options.sizeMultiplier;
     if (m !== undefined) {
       if (m.length !== n) {
@@ -151,67 +159,100 @@ export abstract class VenueSyncState implements VenueSync {
   }
 
   /**
-   * Read the level list at cursor position `pos`: check every level
-   * (`side` null) or apply each to `side`. Returns {@link RejectReason.Ok}
-   * and sets {@link VenueSyncState.levelCount}, or the reason the list is
-   * bad: not a list of levels (`Malformed`), a price that is not a decimal
-   * > 0 (`BadPrice`), a size that is not a decimal >= 0 (`BadSize`). In the
-   * object shape the price and size keys are `priceKey` and `sizeKey`.
+   * Check pass over a message's level lists at cursor positions `asksPos`
+   * and `bidsPos` (-1: absent, no levels): every level is read into
+   * {@link VenueSyncState.batch}, nothing changes. Returns
+   * {@link RejectReason.Ok} and sets {@link VenueSyncState.levelCount}, or
+   * the reason the lists are bad: not a list of levels (`Malformed`), a
+   * price that is not a decimal > 0 (`BadPrice`), a size that is not a
+   * decimal >= 0 (`BadSize`). In the object shape the price and size keys
+   * are `priceKey` and `sizeKey`.
    */
-  protected readLevels(
-    pos: number,
+  protected readBook(
+    asksPos: number,
+    bidsPos: number,
     shape: LevelShape,
-    side: BookSide | null,
     priceKey = "price",
     sizeKey = "qty",
   ): number {
-    const c = this.cursor;
+    this.batch.clear();
     this.levelCount = 0;
+    this.#asksPos = asksPos;
+    this.#bidsPos = bidsPos;
+    this.#shape = shape;
+    this.#priceKey = priceKey;
+    this.#sizeKey = sizeKey;
+    const r = this.#readSide(asksPos, true, null);
+    if (r !== RejectReason.Ok) return r;
+    const q = this.#readSide(bidsPos, false, null);
+    this.levelCount = this.batch.count;
+    return q;
+  }
+
+  /**
+   * Apply the levels of the last {@link VenueSyncState.readBook} (which
+   * returned `Ok`) to `book`: from the batch, or, when the message had more
+   * levels than the batch holds, by reading the text again a batch at a time.
+   */
+  protected applyBook(book: VenueBook): void {
+    const batch = this.batch;
+    if (!batch.overflowed) {
+      batch.applyTo(book);
+      return;
+    }
+    batch.clear();
+    this.#readSide(this.#asksPos, true, book);
+    this.#readSide(this.#bidsPos, false, book);
+    batch.applyTo(book);
+  }
+
+  /**
+   * Read one level list into the batch. Checking (`book` null): a level past
+   * the batch's capacity is read into its spare slot and counted. Applying
+   * (the text already checked): a full batch is applied to `book` and
+   * cleared.
+   */
+  #readSide(pos: number, isAsk: boolean, book: VenueBook | null): number {
     if (pos < 0) return RejectReason.Ok;
+    const c = this.cursor, batch = this.batch;
     c.pos = pos;
     if (!c.enterArray()) return RejectReason.Malformed;
-    let count = 0;
+    const objects = this.#shape === LevelShape.Object;
+    const priceKey = this.#priceKey, sizeKey = this.#sizeKey;
     while (c.nextItem()) {
-      let px = NaN, pd = 0, ph = 0, pl = 0, haveSize = false;
-      if (shape === LevelShape.Array) {
+      if (book !== null && batch.count === batch.capacity) {
+        batch.applyTo(book);
+        batch.clear();
+      }
+      const i = batch.next;
+      batch.isAsk[i] = isAsk ? 1 : 0;
+      if (!objects) {
         if (!c.enterArray() || !c.nextItem()) return RejectReason.Malformed;
         if (!c.readDecimal()) return RejectReason.BadPrice;
-        px = c.value;
-        pd = c.decimals;
-        ph = c.mantHi;
-        pl = c.mantLo;
+        batch.setPrice(i, c);
         if (!c.nextItem()) return RejectReason.Malformed;
         if (!c.readDecimal()) return RejectReason.BadSize;
-        haveSize = true;
-        if (side !== null) side.applyFrom(px, pd, ph, pl, c);
+        batch.setSize(i, c);
         while (c.nextItem()) c.skipValue();
       } else {
         if (!c.enterObject()) return RejectReason.Malformed;
-        let sizeValue = NaN, sd = 0, sh = 0, sl = 0;
+        let havePrice = false, haveSize = false;
         while (c.nextKey()) {
           if (c.keyIs(priceKey)) {
             if (!c.readDecimal()) return RejectReason.BadPrice;
-            px = c.value;
-            pd = c.decimals;
-            ph = c.mantHi;
-            pl = c.mantLo;
+            batch.setPrice(i, c);
+            havePrice = true;
           } else if (c.keyIs(sizeKey)) {
             if (!c.readDecimal()) return RejectReason.BadSize;
-            sizeValue = c.value;
-            sd = c.decimals;
-            sh = c.mantHi;
-            sl = c.mantLo;
+            batch.setSize(i, c);
             haveSize = true;
           } else c.skipValue();
         }
-        if (!haveSize || px !== px) return RejectReason.Malformed;
-        if (side !== null) side.apply(px, pd, ph, pl, sizeValue, sd, sh, sl);
+        if (!havePrice || !haveSize) return RejectReason.Malformed;
       }
-      if (!haveSize) return RejectReason.Malformed;
-      if (!(px > 0)) return RejectReason.BadPrice;
-      count++;
+      if (!(batch.price[i] > 0)) return RejectReason.BadPrice;
+      batch.count++;
     }
-    this.levelCount = count;
     return RejectReason.Ok;
   }
 
