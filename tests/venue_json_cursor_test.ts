@@ -3,10 +3,15 @@ import { crc32 } from "node:zlib";
 import fc from "fast-check";
 import { JsonCursor, MAX_JSON_DEPTH } from "../lib/ingest/venues/json_cursor.ts";
 import { BookChecksum, crc32Of } from "../lib/ingest/venues/book_checksum.ts";
-import { VenueBook } from "../lib/ingest/venues/venue_book.ts";
+import { type BookSide, VenueBook } from "../lib/ingest/venues/venue_book.ts";
 import { LevelBatch } from "../lib/ingest/venues/level_batch.ts";
 import { BOOK_ASK_COUNT, BOOK_BID_COUNT, BookSlotLayout } from "../lib/pipeline/book_slot.ts";
 import { exchangeLines } from "./venue_reference.ts";
+
+/** A side's prices, best first. */
+function levels(side: BookSide): number[] {
+  return Array.from({ length: side.count }, (_, i) => side.price[side.slot(i)]);
+}
 
 function parses(s: string): boolean {
   try {
@@ -199,14 +204,14 @@ Deno.test("venue_book: apply, delete, capacity drops the farthest, top-N into a 
   bid(12, 1);
   bid(11, 1);
   bid(9, 1); // full: 9 is past the last, dropped
-  assert.deepEqual([...book.bids.price.subarray(0, book.bids.count)], [12, 11, 10]);
+  assert.deepEqual(levels(book.bids), [12, 11, 10]);
   bid(13, 2); // better: 10 goes
-  assert.deepEqual([...book.bids.price.subarray(0, book.bids.count)], [13, 12, 11]);
+  assert.deepEqual(levels(book.bids), [13, 12, 11]);
   bid(12, 0); // delete
   bid(99, 0); // delete of an absent level: nothing
-  assert.deepEqual([...book.bids.price.subarray(0, book.bids.count)], [13, 11]);
+  assert.deepEqual(levels(book.bids), [13, 11]);
   bid(11, 5); // update
-  assert.equal(book.bids.size[1], 5);
+  assert.equal(book.bids.size[book.bids.slot(1)], 5);
   ask(20, 1);
   ask(19, 2);
   const layout = new BookSlotLayout(5);
@@ -228,7 +233,7 @@ Deno.test("venue_book: apply, delete, capacity drops the farthest, top-N into a 
   assert.equal(small.count, 3);
   const two = new VenueBook(5);
   small.applyTo(two);
-  assert.deepEqual([...two.bids.price.subarray(0, two.bids.count)], [11, 10]);
+  assert.deepEqual(levels(two.bids), [11, 10]);
 });
 
 Deno.test("book_checksum: the table CRC32 equals node:zlib; the rebuilt texts are the texts received", () => {
@@ -269,4 +274,53 @@ Deno.test("book_checksum: the table CRC32 equals node:zlib; the rebuilt texts ar
   const krakenText = new TextDecoder().decode(sum.bytes.subarray(0, sum.length));
   assert.equal(krakenText, "124005" + "12510" + "12300" + "123456789012345678");
   assert.equal(kraken, crc32(krakenText));
+});
+
+Deno.test("venue_book: snapshots in any order and random updates keep the sides sorted (model: a Map)", () => {
+  const level = fc.tuple(fc.integer({ min: 1, max: 60 }), fc.integer({ min: 0, max: 3 }));
+  fc.assert(
+    fc.property(
+      // a snapshot has no zero sizes (with deletes after drops the model would differ)
+      fc.array(fc.tuple(fc.integer({ min: 1, max: 60 }), fc.integer({ min: 1, max: 3 })), {
+        maxLength: 40,
+      }),
+      fc.array(fc.tuple(fc.boolean(), level), { maxLength: 60 }),
+      fc.integer({ min: 1, max: 70 }),
+      (snapshot, updates, capacity) => {
+        const book = new VenueBook(capacity);
+        const bids = new Map<number, number>(), asks = new Map<number, number>();
+        const set = (m: Map<number, number>, p: number, q: number) =>
+          q === 0 ? m.delete(p) : m.set(p, q);
+        book.beginSnapshot();
+        for (const [p, q] of snapshot) {
+          book.bids.apply(p, 0, 0, p, q, 0, 0, q);
+          book.asks.apply(p + 100, 0, 0, p + 100, q, 0, 0, q);
+          set(bids, p, q);
+          set(asks, p + 100, q);
+        }
+        book.endSnapshot();
+        const best = (m: Map<number, number>, desc: boolean, n: number) =>
+          [...m.keys()].sort((a, b) => desc ? b - a : a - b).slice(0, n);
+        // the snapshot keeps the best `capacity` levels of each side
+        assert.deepEqual(levels(book.bids), best(bids, true, capacity));
+        assert.deepEqual(levels(book.asks), best(asks, false, capacity));
+        if (bids.size > capacity || asks.size > capacity) return; // levels were dropped: the model differs
+        for (const [isBid, [p, q]] of updates) {
+          if (isBid) {
+            book.bids.apply(p, 0, 0, p, q, 0, 0, q);
+            set(bids, p, q);
+          } else {
+            book.asks.apply(p + 100, 0, 0, p + 100, q, 0, 0, q);
+            set(asks, p + 100, q);
+          }
+          if (bids.size > capacity || asks.size > capacity) return;
+        }
+        assert.deepEqual(levels(book.bids), best(bids, true, capacity));
+        assert.deepEqual(levels(book.asks), best(asks, false, capacity));
+        const sizes = levels(book.bids).map((_, i) => book.bids.size[book.bids.slot(i)]);
+        assert.deepEqual(sizes, best(bids, true, capacity).map((p) => bids.get(p)));
+      },
+    ),
+    { numRuns: 2000 },
+  );
 });

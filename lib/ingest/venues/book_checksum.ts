@@ -105,16 +105,18 @@ export class BookChecksum {
     let p = 0;
     for (let i = 0; i < OKX_CHECKSUM_LEVELS; i++) {
       if (i < bids.count) {
+        const k = bids.count - 1 - i;
         if (p > 0) out[p++] = 0x3a;
-        p = this.#text(p, bids.priceHi[i], bids.priceLo[i], bids.priceDecimals[i], false);
+        p = this.#text(p, bids.priceHi[k], bids.priceLo[k], bids.priceDecimals[k], false);
         out[p++] = 0x3a;
-        p = this.#text(p, bids.sizeHi[i], bids.sizeLo[i], bids.sizeDecimals[i], false);
+        p = this.#text(p, bids.sizeHi[k], bids.sizeLo[k], bids.sizeDecimals[k], false);
       }
       if (i < asks.count) {
+        const k = asks.count - 1 - i;
         if (p > 0) out[p++] = 0x3a;
-        p = this.#text(p, asks.priceHi[i], asks.priceLo[i], asks.priceDecimals[i], false);
+        p = this.#text(p, asks.priceHi[k], asks.priceLo[k], asks.priceDecimals[k], false);
         out[p++] = 0x3a;
-        p = this.#text(p, asks.sizeHi[i], asks.sizeLo[i], asks.sizeDecimals[i], false);
+        p = this.#text(p, asks.sizeHi[k], asks.sizeLo[k], asks.sizeDecimals[k], false);
       }
     }
     this.length = p;
@@ -143,9 +145,9 @@ export class BookChecksum {
 
   #krakenSide(p: number, side: BookSide): number {
     const n = side.count < KRAKEN_CHECKSUM_LEVELS ? side.count : KRAKEN_CHECKSUM_LEVELS;
-    for (let i = 0; i < n; i++) {
-      p = this.#text(p, side.priceHi[i], side.priceLo[i], side.priceDecimals[i], true);
-      p = this.#text(p, side.sizeHi[i], side.sizeLo[i], side.sizeDecimals[i], true);
+    for (let i = 0, k = side.count - 1; i < n; i++, k--) {
+      p = this.#text(p, side.priceHi[k], side.priceLo[k], side.priceDecimals[k], true);
+      p = this.#text(p, side.sizeHi[k], side.sizeLo[k], side.sizeDecimals[k], true);
     }
     return p;
   }

@@ -179,12 +179,13 @@ export class BybitSync extends VenueSyncState {
     if (r !== RejectReason.Ok) return this.reject(r, id);
     const book = this.books[id];
     if (snapshot || u === 1) {
-      book.clear();
+      book.beginSnapshot();
     } else {
       if (this.inSync[id] === 0) return this.reject(RejectReason.BeforeSnapshot, id);
       if (u !== this.seq[id] + 1) return this.resync(RejectReason.SequenceGap, id);
     }
     this.applyBook(book);
+    book.endSnapshot();
     this.inSync[id] = 1;
     this.seq[id] = u;
     this.updates[id] = snapshot ? 1 : this.updates[id] + 1;

@@ -247,12 +247,13 @@ export class CoinbaseSync extends VenueSyncState {
       return r === RejectReason.Ok ? EVENT_OK : r;
     }
     const book = this.books[id];
-    if (snapshot) book.clear();
+    if (snapshot) book.beginSnapshot();
     else if (this.inSync[id] === 0) {
       this.symbolId = id;
       return EVENT_WAITING;
     }
     this.#updates(updatesPos, book);
+    book.endSnapshot();
     this.inSync[id] = 1;
     this.updates[id] = snapshot ? 1 : this.updates[id] + 1;
     this.markChanged(id);

@@ -520,18 +520,50 @@ export class JsonCursor {
    * it may be one unit in the last place off, while the mantissa stays exact.
    */
   readDecimal(): boolean {
-    if (!this.#numberSpan()) return false;
-    const s = this.#s, a = this.start, b = this.end;
-    let digits = 0, dot = -1;
-    for (let i = a; i < b; i++) {
-      const c = s.charCodeAt(i);
-      if (isDigit(c)) digits++;
-      else if (c === DOT && dot < 0 && i > a && i < b - 1) dot = i;
-      else return false;
+    // one pass for the usual case (at most 15 digits); the rare longer
+    // number is read again in two exact parts
+    const s = this.#s, n = this.#n;
+    let p = this.#ws(this.#p);
+    const quoted = s.charCodeAt(p) === QUOTE;
+    if (quoted) p++;
+    const a = p;
+    let m = 0, digits = 0, dot = -1;
+    for (;;) {
+      const c = s.charCodeAt(p);
+      if (c >= ZERO && c <= NINE) {
+        m = m * 10 + (c - ZERO);
+        digits++;
+      } else if (c === DOT) {
+        if (dot >= 0 || p === a) return false;
+        dot = p;
+      } else break;
+      p++;
     }
-    if (digits === 0 || digits > MAX_DECIMAL_DIGITS) return false;
+    const b = p;
+    if (quoted) {
+      if (s.charCodeAt(p) !== QUOTE) return false;
+      p++;
+    } else {
+      // a bare number must end here: no sign, exponent or other character
+      const c = s.charCodeAt(p);
+      if (
+        p === a || (p < n && c !== COMMA && c !== CLOSE_ARRAY && c !== CLOSE_OBJECT && !isWs(c))
+      ) return false;
+    }
+    if (digits === 0 || dot === b - 1) return false;
     const decimals = dot < 0 ? 0 : b - dot - 1;
-    if (decimals > MAX_DECIMALS) return false;
+    if (decimals > MAX_DECIMALS || digits > MAX_DECIMAL_DIGITS) return false;
+    this.start = a;
+    this.end = b;
+    this.#p = p;
+    this.decimals = decimals;
+    if (digits <= 15) {
+      const hi = Math.floor(m / 1e9);
+      this.mantHi = hi;
+      this.mantLo = m - hi * 1e9;
+      this.value = decimals === 0 ? m : m / POW10[decimals];
+      return true;
+    }
     let hi = 0, lo = 0, k = 0;
     const loFrom = digits - 9;
     for (let i = a; i < b; i++) {
@@ -543,9 +575,8 @@ export class JsonCursor {
     }
     this.mantHi = hi;
     this.mantLo = lo;
-    this.decimals = decimals;
-    const m = hi === 0 ? lo : hi * 1e9 + lo;
-    this.value = decimals === 0 ? m : m / POW10[decimals];
+    const whole = hi * 1e9 + lo;
+    this.value = decimals === 0 ? whole : whole / POW10[decimals];
     return true;
   }
 

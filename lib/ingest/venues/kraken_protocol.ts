@@ -209,9 +209,10 @@ export class KrakenSync extends VenueSyncState {
     const r = this.readBook(asksPos, bidsPos, LevelShape.Object, "price", "qty");
     if (r !== RejectReason.Ok) return this.reject(r, id);
     const book = this.books[id];
-    if (snapshot) book.clear();
+    if (snapshot) book.beginSnapshot();
     else if (this.inSync[id] === 0) return this.reject(RejectReason.BeforeSnapshot, id);
     this.applyBook(book);
+    book.endSnapshot();
     book.truncate(this.depth);
     if (haveChecksum) {
       this.checksum.kraken(book);

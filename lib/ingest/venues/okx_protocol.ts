@@ -255,7 +255,7 @@ export class OkxSync extends VenueSyncState {
     const levels = this.levelCount;
     const book = this.books[id];
     if (snapshot) {
-      book.clear();
+      book.beginSnapshot();
     } else {
       if (this.inSync[id] === 0) return this.reject(RejectReason.BeforeSnapshot, id);
       const last = this.seq[id];
@@ -268,6 +268,7 @@ export class OkxSync extends VenueSyncState {
       }
     }
     this.applyBook(book);
+    book.endSnapshot();
     if (checksum !== 0) {
       this.checksum.okx(book);
       if (this.checksum.value !== checksum) return this.resync(RejectReason.ChecksumMismatch, id);
