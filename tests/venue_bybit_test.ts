@@ -174,3 +174,22 @@ Deno.test("bybit: a message with more levels than the batch holds is read twice 
   assert.equal(sync.reason, RejectReason.BadPrice);
   assert.deepEqual(slotTop(sync, 0, 100), top);
 });
+
+Deno.test("bybit: a real message with characters changed, cut or doubled never throws and answers a result code", () => {
+  const sync = BYBIT_PROTOCOL.createSync({ symbols: ["BTCUSDT"] });
+  const line = BTC[2];
+  const codes = new Set<number>(Object.values(VenueSyncResult));
+  fc.assert(
+    fc.property(
+      fc.nat(line.length - 1),
+      fc.nat(line.length - 1),
+      fc.string({ maxLength: 3 }),
+      (at, to, insert) => {
+        const [a, b] = at <= to ? [at, to] : [to, at];
+        const mutated = line.slice(0, a) + insert + line.slice(b > a + 4 ? a + 1 : b);
+        return codes.has(sync.handle(mutated, 0)) && codes.has(sync.handle(line + line, 0));
+      },
+    ),
+    { numRuns: 1500 },
+  );
+});

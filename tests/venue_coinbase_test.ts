@@ -255,3 +255,22 @@ Deno.test("coinbase: malformed, truncated and arbitrary text is Rejected, never 
   ]);
   assert.equal(COINBASE_PROTOCOL.keepalive, undefined);
 });
+
+Deno.test("coinbase: a real message with characters changed, cut or doubled never throws and answers a result code", () => {
+  const sync = COINBASE_PROTOCOL.createSync({ symbols: ["BTC-PERP-INTX"] });
+  const line = PARTIAL[0];
+  const codes = new Set<number>(Object.values(VenueSyncResult));
+  fc.assert(
+    fc.property(
+      fc.nat(line.length - 1),
+      fc.nat(line.length - 1),
+      fc.string({ maxLength: 3 }),
+      (at, to, insert) => {
+        const [a, b] = at <= to ? [at, to] : [to, at];
+        const mutated = line.slice(0, a) + insert + line.slice(b > a + 4 ? a + 1 : b);
+        return codes.has(sync.handle(mutated, 0)) && codes.has(sync.handle(line + line, 0));
+      },
+    ),
+    { numRuns: 1500 },
+  );
+});

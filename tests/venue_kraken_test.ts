@@ -170,3 +170,22 @@ Deno.test("kraken v2: truncated or arbitrary text is Rejected, never a throw, th
   );
   assert.deepEqual(slotTop(sync, 0, 10), before);
 });
+
+Deno.test("kraken: a real message with characters changed, cut or doubled never throws and answers a result code", () => {
+  const sync = KRAKEN_PROTOCOL.createSync({ symbols: ["ALGO/USD"] });
+  const line = ALGO[1];
+  const codes = new Set<number>(Object.values(VenueSyncResult));
+  fc.assert(
+    fc.property(
+      fc.nat(line.length - 1),
+      fc.nat(line.length - 1),
+      fc.string({ maxLength: 3 }),
+      (at, to, insert) => {
+        const [a, b] = at <= to ? [at, to] : [to, at];
+        const mutated = line.slice(0, a) + insert + line.slice(b > a + 4 ? a + 1 : b);
+        return codes.has(sync.handle(mutated, 0)) && codes.has(sync.handle(line + line, 0));
+      },
+    ),
+    { numRuns: 1500 },
+  );
+});
