@@ -222,7 +222,7 @@ Deno.test("coinbase: malformed, truncated and arbitrary text is Rejected, never 
   const badSide = l2(1, [["update", "BTC-PERP-INTX", [["buy", "79943.9", "1"]]]]);
   assert.equal(sync.handle(badSide, 0), VenueSyncResult.Resync);
   assert.equal(sync.reason, RejectReason.Malformed);
-  assert.equal(sync.symbolId, -1);
+  assert.equal(sync.symbolId, 0, "one product on the connection: its own Resync (a resubscribe)");
   assert.equal(sync.synced(0), false);
   const badPrice = l2(2, [["snapshot", "BTC-PERP-INTX", [["bid", "-5", "1"]]]]);
   assert.equal(sync.handle(badPrice, 0), VenueSyncResult.Resync);
@@ -273,4 +273,23 @@ Deno.test("coinbase: a real message with characters changed, cut or doubled neve
     ),
     { numRuns: 1500 },
   );
+});
+
+Deno.test("coinbase: a gap on a connection of one product is a Resync of that product, of several: -1", () => {
+  const hb = (n: number) =>
+    `{"channel":"heartbeats","client_id":"","timestamp":"${T}","sequence_num":${n},"events":[]}`;
+  const one = COINBASE_PROTOCOL.createSync({ symbols: ["BTC-USD"] });
+  assert.equal(one.handle(l2(0, [["snapshot", "BTC-USD", [["bid", "1", "1"]]]]), 0), 0);
+  assert.equal(one.handle(hb(2), 0), VenueSyncResult.Resync);
+  assert.equal(one.reason, RejectReason.SequenceGap);
+  assert.equal(one.symbolId, 0);
+  assert.equal(one.synced(0), false);
+  // the resubscribe's snapshot comes on the same connection: the count goes on
+  assert.equal(one.handle(hb(3), 0), VenueSyncResult.Control);
+  assert.equal(one.handle(l2(4, [["snapshot", "BTC-USD", [["bid", "2", "1"]]]]), 0), 0);
+  assert.equal(one.synced(0), true);
+  const two = COINBASE_PROTOCOL.createSync({ symbols: ["BTC-USD", "ETH-USD"] });
+  assert.equal(two.handle(hb(0), 0), VenueSyncResult.Control);
+  assert.equal(two.handle(hb(2), 0), VenueSyncResult.Resync);
+  assert.equal(two.symbolId, -1);
 });

@@ -13,12 +13,13 @@
  *   product's book, an update sets levels (`new_quantity` 0 deletes).
  * - `sequence_num` counts per connection, across every channel (heartbeats
  *   and subscription acks included): any jump means a message was lost and
- *   no product can be trusted, so the answer is `Resync` with `symbolId` -1
- *   (every book cleared; the runtime reconnects). The message that showed the
- *   jump starts the count again.
+ *   no product can be trusted, so every book is cleared and the answer is
+ *   `Resync` with `symbolId` -1 (the runtime reconnects); on a connection of
+ *   one product, `Resync` of that product (a resubscribe brings its fresh
+ *   snapshot). The message that showed the jump starts the count again.
  * - An `l2_data` message whose content cannot be applied (a bad number, a
  *   missing field) was still counted by the sequence, so its updates are
- *   lost without a gap ever showing: it is a `Resync` of -1 as well. Events
+ *   lost without a gap ever showing: it is a `Resync` as well. Events
  *   of products not subscribed here are skipped (`unknown_stream` when
  *   nothing else was in the message).
  * - `subscriptions` and `heartbeats` messages are `Control`;
@@ -34,14 +35,14 @@
  * import assert from "node:assert/strict";
  * import { COINBASE_PROTOCOL } from "./coinbase_protocol.ts";
  * import { VenueSyncResult } from "./venue_protocol.ts";
- * const sync = COINBASE_PROTOCOL.createSync({ symbols: ["BTC-USD"] });
+ * const sync = COINBASE_PROTOCOL.createSync({ symbols: ["BTC-USD", "ETH-USD"] });
  * const snap = '{"channel":"l2_data","client_id":"","timestamp":"2026-09-07T01:57:58.894355Z",' +
  *   '"sequence_num":0,"events":[{"type":"snapshot","product_id":"BTC-USD","updates":[' +
  *   '{"side":"bid","event_time":"2026-09-07T01:57:58.894355Z","price_level":"100","new_quantity":"1"}]}]}';
  * assert.equal(sync.handle(snap, Date.now()), VenueSyncResult.Applied);
  * const gap = '{"channel":"heartbeats","timestamp":"2026-09-07T01:57:59Z","sequence_num":5,"events":[]}';
  * assert.equal(sync.handle(gap, Date.now()), VenueSyncResult.Resync);
- * assert.equal(sync.symbolId, -1);
+ * assert.equal(sync.symbolId, -1); // every product of the connection
  * ```
  * @module
  */
@@ -161,10 +162,8 @@ export class CoinbaseSync extends VenueSyncState {
     if (seq === seq) {
       const last = this.#connSeq;
       if (last === last && seq !== last + 1) {
-        this.resetAll();
         this.#connSeq = seq;
-        this.reason = RejectReason.SequenceGap;
-        return VenueSyncResult.Resync;
+        return this.#lost(RejectReason.SequenceGap);
       }
       this.#connSeq = seq;
     }
@@ -202,14 +201,17 @@ export class CoinbaseSync extends VenueSyncState {
   }
 
   /**
-   * An `l2_data` message that cannot be applied: its updates are lost (the
-   * sequence has counted it), so no book of the connection can be trusted:
-   * every book is cleared and the answer is `Resync` of -1.
+   * Updates were lost (a `sequence_num` jump, or an `l2_data` message that
+   * cannot be applied although the sequence counted it): no book of the
+   * connection can be trusted. Every book is cleared and the answer is
+   * `Resync` of every symbol: -1 (the runtime reconnects), or, when the
+   * connection carries one symbol, that symbol (the runtime resubscribes it,
+   * which brings a fresh snapshot; the sequence goes on from here).
    */
   #lost(reason: number): VenueSyncResult {
     for (let i = 0; i < this.books.length; i++) this.reset(i);
     this.changedCount = 0;
-    this.symbolId = -1;
+    this.symbolId = this.books.length === 1 ? 0 : -1;
     this.reason = reason;
     return VenueSyncResult.Resync;
   }

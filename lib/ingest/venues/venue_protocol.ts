@@ -59,7 +59,8 @@ export const VenueSyncResult = {
    * ({@link VenueProtocol.resubscribe}; when that gives no message, by
    * reconnecting). `symbolId` -1 means every symbol of the connection (a
    * per-connection sequence, as Coinbase's `sequence_num`, broke): the
-   * runtime reconnects.
+   * runtime reconnects. (On a connection of one symbol such a break is a
+   * Resync of that symbol: its resubscribe is enough.)
    */
   Resync: 3,
   /** A venue error message ({@link VenueSync.errorText} holds it). */
