@@ -41,7 +41,16 @@ export const VenueSyncResult = {
   Applied: 0,
   /** A message that is not book data (ack, pong, heartbeat, status, empty keep-alive update). */
   Control: 1,
-  /** Rejected and the book untouched: {@link VenueSync.reason} says why ({@link VenueSync.symbolId} is -1 when no symbol is known). */
+  /**
+   * Rejected and the book untouched: {@link VenueSync.reason} says why
+   * ({@link VenueSync.symbolId} is -1 when no symbol is known). Reasons:
+   * `malformed` (not JSON, truncated, a missing field), `unknown_stream` (a
+   * channel or symbol not subscribed here), `bad_price` / `bad_size` (a
+   * level that is not a plain non-negative decimal), `before_snapshot` (an
+   * update while the symbol waits for its snapshot, e.g. after a Resync).
+   * A rejected update is lost: the venue's sequence or checksum shows it on
+   * the next message (a Resync), so the runtime only counts it.
+   */
   Rejected: 2,
   /**
    * Rejected and the symbol's book is no longer trusted (a sequence gap or a
@@ -50,7 +59,8 @@ export const VenueSyncResult = {
    * ({@link VenueProtocol.resubscribe}; when that gives no message, by
    * reconnecting). `symbolId` -1 means every symbol of the connection (a
    * per-connection sequence, as Coinbase's `sequence_num`, broke): the
-   * runtime reconnects.
+   * runtime reconnects. (On a connection of one symbol such a break is a
+   * Resync of that symbol: its resubscribe is enough.)
    */
   Resync: 3,
   /** A venue error message ({@link VenueSync.errorText} holds it). */
@@ -64,7 +74,12 @@ export type VenueSyncResult = typeof VenueSyncResult[keyof typeof VenueSyncResul
 export interface VenueSyncOptions {
   /** The native symbols (upper case, the venue's spelling); id = index. Required. */
   symbols: readonly string[];
-  /** Levels per side a symbol's local book holds (the farthest go when full). Default: the venue's depth. */
+  /**
+   * Levels per side a symbol's local book holds (the farthest go when full).
+   * Default: twice the subscribed depth for the venues with a depth (OKX
+   * `books` 800, Bybit 2 × depth, Kraken 2 × depth, and never less), 5000
+   * for Coinbase (which sends every level).
+   */
   bookCapacity?: number;
   /**
    * Multiplier from the venue's size unit to base units, per symbol id
@@ -90,7 +105,7 @@ export interface VenueSync {
   readonly changedCount: number;
   /** After a `Rejected` or `Resync`: the `RejectReason` code. */
   readonly reason: number;
-  /** After a `VenueError`: the venue's message, for the log. */
+  /** After a `VenueError`: the venue's whole message as received, for the log. */
   readonly errorText: string;
   /** After an `Applied`: the venue's event time of the message, epoch ms (NaN when none). */
   readonly eventTime: number;
