@@ -16,6 +16,10 @@
 
 import type { VenueId } from "../pipeline/venue_id.ts";
 import type { VenueProtocol } from "./venues/venue_protocol.ts";
+import { BYBIT_PROTOCOL } from "./venues/bybit_protocol.ts";
+import { COINBASE_PROTOCOL } from "./venues/coinbase_protocol.ts";
+import { KRAKEN_PROTOCOL } from "./venues/kraken_protocol.ts";
+import { OKX_PROTOCOL } from "./venues/okx_protocol.ts";
 
 /**
  * The venues that run in the `Ingestor` (`ingestor.ts`), never behind a {@link VenueProtocol}.
@@ -39,9 +43,10 @@ export const INGESTOR_VENUES: readonly VenueId[] = ["binance", "binance-usdm"];
  * ```
  */
 export const VENUE_PROTOCOLS: Readonly<Partial<Record<VenueId, VenueProtocol>>> = Object.freeze({
-  // The venue adapters (lib/ingest/venues/*) are registered here, e.g.
-  // okx: OKX_PROTOCOL, kraken: KRAKEN_PROTOCOL, bybit: BYBIT_PROTOCOL,
-  // coinbase: COINBASE_PROTOCOL.
+  bybit: BYBIT_PROTOCOL,
+  okx: OKX_PROTOCOL,
+  kraken: KRAKEN_PROTOCOL,
+  coinbase: COINBASE_PROTOCOL,
 });
 
 /**
@@ -71,6 +76,10 @@ export class VenueNotBuiltError extends Error {
  * ```ts
  * import { venueProtocol } from "./venue_registry.ts";
  * import type { VenueProtocol } from "./venues/venue_protocol.ts";
+import { BYBIT_PROTOCOL } from "./venues/bybit_protocol.ts";
+import { COINBASE_PROTOCOL } from "./venues/coinbase_protocol.ts";
+import { KRAKEN_PROTOCOL } from "./venues/kraken_protocol.ts";
+import { OKX_PROTOCOL } from "./venues/okx_protocol.ts";
  * declare const okx: VenueProtocol;
  * venueProtocol("okx", { okx }) === okx; // true
  * ```
