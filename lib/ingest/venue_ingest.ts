@@ -147,7 +147,7 @@ export interface VenueIngestOptions {
   staleMs?: number;
   /** An attempt that has not opened after this long is abandoned, ms. Default 10000. */
   connectTimeoutMs?: number;
-  /** Longer messages are ignored and counted (`INGEST_IGNORED_MESSAGES`), characters. Default 1 MiB (1048576). */
+  /** Longer messages are ignored and counted (`INGEST_IGNORED_MESSAGES`), characters. Default the protocol's `maxMessageBytes`, else 1 MiB (1048576). */
   maxMessageBytes?: number;
   /** Backoff base between attempts, ms. Default 1000. */
   backoffBaseMs?: number;
@@ -253,7 +253,7 @@ export class VenueIngest {
       bookCapacity,
       staleMs = 2000,
       connectTimeoutMs,
-      maxMessageBytes,
+      maxMessageBytes = options.protocol.maxMessageBytes,
       backoffBaseMs = 1000,
       backoffCapMs = 30_000,
       staggerMs = 250,

@@ -67,6 +67,8 @@ export class CoinbaseProtocol implements VenueProtocol {
   readonly venue: VenueId = "coinbase";
   /** Most products per connection (level2 of busy products is heavy). */
   readonly maxSymbolsPerConnection = 50;
+  /** Coinbase's level2 snapshot is the whole book: often several MB (16 MiB allowed). */
+  readonly maxMessageBytes = 16 * 1024 * 1024;
   /** None: the `heartbeats` subscription makes the server send every second. */
   readonly keepalive: undefined = undefined;
 

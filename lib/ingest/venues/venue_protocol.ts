@@ -138,6 +138,12 @@ export interface VenueProtocol {
   readonly maxSymbolsPerConnection: number;
   /** Keep-alive the client must send, or undefined when the server pings. */
   readonly keepalive?: { readonly text: string; readonly everyMs: number };
+  /**
+   * The longest message the venue sends, in characters (a whole-book
+   * snapshot); longer ones are ignored and counted. Undefined: the runtime's
+   * default (1 MiB).
+   */
+  readonly maxMessageBytes?: number;
   /** The URL of a connection carrying these native symbols, from the base URL (production or simulated). */
   connectUrl(baseUrl: string, symbols: readonly string[]): string;
   /** Messages to send once connected (none when the URL subscribes). */
