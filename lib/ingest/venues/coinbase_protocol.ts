@@ -58,8 +58,13 @@ const EVENT_OK = -1;
 const EVENT_WAITING = -2;
 const EVENT_UNKNOWN = -3;
 
-/** Default levels per side a Coinbase book keeps (Coinbase sends every level). */
-export const COINBASE_DEFAULT_CAPACITY = 5000;
+/**
+ * Default levels per side a Coinbase book keeps (Coinbase sends every level).
+ * A level costs 34 B per side (`venue_book.ts`), so 1000 levels are 68 KB a
+ * product; the analysed top (`--levels`, at most a few dozen) stays exact
+ * until the price walks 1000 levels without a snapshot.
+ */
+export const COINBASE_DEFAULT_CAPACITY = 1000;
 
 /** The Coinbase Advanced Trade `level2` protocol (see the module docs). */
 export class CoinbaseProtocol implements VenueProtocol {
