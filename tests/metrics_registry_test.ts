@@ -101,7 +101,11 @@ Deno.test("metrics: /metrics serves every metric with the right type, parseable"
       "one series per symbol and the UNKNOWN row, zeros included",
     );
     const byReason = f.get("depthwatch_frames_rejected_by_reason_total")!.samples;
-    assert.equal(byReason.length, REJECT_REASON_COUNT - 1, "every real reason once, zeros included");
+    assert.equal(
+      byReason.length,
+      REJECT_REASON_COUNT - 1,
+      "every real reason once, zeros included",
+    );
     assert.ok(!byReason.some((x) => "symbol" in x.labels), "no symbol label by reason");
     assert.ok(!byReason.some((x) => x.labels.reason === "ok"), "ok is not a rejection reason");
     assert.equal(
