@@ -8,6 +8,7 @@
  * @module
  */
 import assert from "node:assert/strict";
+import { VENUE_IDS, VENUES } from "../lib/pipeline/venue_id.ts";
 import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
 import { ClientMessageSchema, ServerMessageSchema } from "../proto/gen/market_pb.ts";
 import { parseConfig } from "../lib/server/config.ts";
@@ -338,7 +339,8 @@ Deno.test("hardening: deno task start asks for least privilege; -A only in dev",
   const hosts = flagValues(flags, "net");
   assert.deepEqual(
     new Set(hosts),
-    new Set(["127.0.0.1", "localhost", "stream.binance.com:9443", "api.binance.com:443"]),
+    // Every venue's hosts: the service revokes those of the venues it does not use.
+    new Set(["127.0.0.1", "localhost", ...VENUE_IDS.flatMap((v) => VENUES[v].hosts)]),
   );
   assert.deepEqual(flagValues(flags, "read"), ["."]);
   assert.deepEqual(flagValues(flags, "env"), ["DEPTHWATCH_*"]);

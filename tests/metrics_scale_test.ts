@@ -122,7 +122,7 @@ Deno.test("metrics at 2,000 symbols: within the byte budget, promtool-clean, ide
   assert.equal(sampleValue(f, "depthwatch_feed_up", { symbol: "S0049USDT" }), 0);
   assert.equal(
     sampleValue(f, "depthwatch_frames_rejected_by_reason_total", { reason: "malformed" }),
-    5 + [...Array(n).keys()].filter((s) => s % 5 !== 0 && s % 12 === 0)
+    5 + [...Array(n).keys()].filter((s) => s % 5 !== 0 && s % (REJECT_REASON_COUNT - 1) === 0)
       .reduce((sum, s) => sum + 1 + (s % 17), 0),
   );
   assertIdentities(f, p.state.symbols);

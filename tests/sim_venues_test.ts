@@ -826,7 +826,7 @@ Deno.test("okx books5: the top 5 pushed whole with a rising seqId, shaped like t
   });
 });
 
-Deno.test("message shapes follow the key order of the real recordings (tests cite /work/shared/data/exchanges by file name)", async () => {
+Deno.test("message shapes follow the key order of the real recordings (the recordings of tests/testdata/exchanges, cited by file name)", async () => {
   await withSim(
     ["bybit:btcusdt", "okx:btc-usdt", "kraken:btc/usd", "coinbase:btc-usd"],
     async (sim) => {

@@ -55,10 +55,10 @@ import { type AnalyticsFrame, readFrame } from "../../lib/pipeline/analytics_fra
 import { BAR_RESOLUTIONS, type BarResolution } from "../../lib/server/bar_store.ts";
 import type { ServiceState } from "../../lib/server/service_state.ts";
 import { define } from "../../utils.ts";
+import { SYMBOL_NAME_PATTERN } from "../../lib/client/detail_symbol.ts";
 
 const KNOWN_PARAMS = new Set(["symbol", "limit", "resolution", "token"]);
 const RESOLUTIONS = ["raw", "10s", "1m"];
-const SYMBOL_PATTERN = /^[A-Za-z0-9]{1,32}$/;
 
 function error(status: number, message: string): Response {
   return Response.json({ error: message }, {
@@ -97,8 +97,11 @@ export const handler = define.handlers({
     if (raw === null || raw === "") {
       return error(400, `missing query parameter "symbol"; ${valid}`);
     }
-    if (!SYMBOL_PATTERN.test(raw)) {
-      return error(400, `malformed symbol: expected 1 to 32 letters and digits; ${valid}`);
+    if (!SYMBOL_NAME_PATTERN.test(raw)) {
+      return error(
+        400,
+        `malformed symbol: expected 1 to 32 letters, digits, '_', '.', '-', ':' or '/'; ${valid}`,
+      );
     }
     const symbol = raw.toUpperCase();
     const id = state.symbols.indexOf(symbol);
