@@ -143,6 +143,12 @@ export interface VenueIngestOptions {
   levels?: number;
   /** Levels per side each symbol's local book holds. Default the venue's depth (the protocol's default). */
   bookCapacity?: number;
+  /**
+   * Base units per size unit of each symbol, in the order of `symbols`
+   * (OKX derivatives count contracts: `ctVal`, see `venues/okx_instruments.ts`);
+   * given to the protocol's `createSync`. Default 1 for every symbol.
+   */
+  sizeMultiplier?: readonly number[];
   /** A connection or symbol without a message for this long is stale, ms. Default 2000. */
   staleMs?: number;
   /** An attempt that has not opened after this long is abandoned, ms. Default 10000. */
@@ -251,6 +257,7 @@ export class VenueIngest {
       unknownRow = counters.symbols - 1,
       levels = 20,
       bookCapacity,
+      sizeMultiplier,
       staleMs = 2000,
       connectTimeoutMs,
       maxMessageBytes = options.protocol.maxMessageBytes,
@@ -285,6 +292,11 @@ export class VenueIngest {
       if (!Number.isFinite(v) || v <= 0) {
         throw new RangeError(`VenueIngest(${venue}): ${name} must be a positive number, got ${v}`);
       }
+    }
+    if (sizeMultiplier !== undefined && sizeMultiplier.length !== symbols.length) {
+      throw new RangeError(
+        `VenueIngest(${venue}): sizeMultiplier must have one entry per symbol (${symbols.length}), got ${sizeMultiplier.length}`,
+      );
     }
     const perConnection = protocol.maxSymbolsPerConnection;
     if (!Number.isInteger(perConnection) || perConnection < 1) {
@@ -331,7 +343,11 @@ export class VenueIngest {
     const connections: StreamConnection[] = [];
     for (let g = 0; g < groups; g++) {
       const group = natives.slice(this.#groupStart[g], this.#groupStart[g + 1]);
-      this.#syncs.push(protocol.createSync({ symbols: group, bookCapacity }));
+      this.#syncs.push(protocol.createSync({
+        symbols: group,
+        bookCapacity,
+        sizeMultiplier: sizeMultiplier?.slice(this.#groupStart[g], this.#groupStart[g + 1]),
+      }));
       connections.push(
         new StreamConnection({
           url: protocol.connectUrl(wsUrl, group),

@@ -14,6 +14,16 @@
  * (`VENUES[venue].wsUrl`, `.restUrl`). A replay (Binance recordings only)
  * runs the one `Ingestor` over every symbol, as before.
  *
+ * OKX derivatives (`okx:BTC-USDT-SWAP`, futures `okx:BTC-USD-250328`) count
+ * sizes in contracts: on `start()` their contract values are learnt from
+ * OKX's REST API (`venues/okx_instruments.ts`, retried with backoff), and only
+ * then does a second OKX {@link VenueIngest} connect them with the sizes
+ * converted to base units (it joins `venues` then). Until then, and for good
+ * when an instrument cannot be converted (not listed, inverse), they stay
+ * Connecting (`/health`: "okx:BTC-USDT-SWAP: reconnecting") and the log says
+ * why; never are contract counts shown as base sizes. OKX spot symbols
+ * connect at once.
+ *
  * @example
  * ```ts
  * import { createVenueIngestors } from "./venue_ingestors.ts";
@@ -39,6 +49,9 @@ import { venueProtocol } from "./venue_registry.ts";
 import type { VenueProtocol } from "./venues/venue_protocol.ts";
 import { AttemptLimiter } from "./attempt_limiter.ts";
 import { VENUE_IDS, type VenueId, venueOf, VENUES } from "../pipeline/venue_id.ts";
+import { learnOkxContracts, okxInstType } from "./venues/okx_instruments.ts";
+import { FeedState } from "../pipeline/feed_state.ts";
+import { INGEST_FEED_STATE } from "../pipeline/pipeline_counters.ts";
 
 /**
  * A venue's URLs (production or simulated).
@@ -52,7 +65,7 @@ import { VENUE_IDS, type VenueId, venueOf, VENUES } from "../pipeline/venue_id.t
 export interface VenueUrl {
   /** WebSocket base URL. */
   readonly wsUrl: string;
-  /** REST base URL, for venues that take snapshots over REST (Binance USD-M). */
+  /** REST base URL, for venues that use REST (Binance USD-M snapshots, OKX contract values). */
   readonly restUrl?: string;
 }
 
@@ -98,7 +111,10 @@ export interface VenueIngestorsOptions extends IngestorOptions {
 export interface VenueIngestors {
   /** The Binance spot and USD-M ingestors that were made (none when no symbol is theirs). */
   readonly ingestors: readonly Ingestor[];
-  /** One per other venue with symbols. */
+  /**
+   * One per other venue with symbols; OKX derivatives get a second OKX one,
+   * added once their contract values are known (see the module docs).
+   */
   readonly venues: readonly VenueIngest[];
   /** Start everything. */
   start(): void;
@@ -151,9 +167,11 @@ export function symbolsByVenue(
  */
 export function createVenueIngestors(options: VenueIngestorsOptions): VenueIngestors {
   const { venueUrls = {}, protocols, ...base } = options;
+  const log = base.log ?? console;
   const ingestors: Ingestor[] = [];
   const venues: VenueIngest[] = [];
   let fenced = false;
+  let stopped = false;
   const onFenced = () => {
     if (fenced) return;
     fenced = true;
@@ -162,6 +180,41 @@ export function createVenueIngestors(options: VenueIngestorsOptions): VenueInges
     for (const v of venues) v.checkLease();
     options.onFenced?.();
   };
+  const venueIngest = (
+    venue: VenueId,
+    symbols: readonly { id: number; native: string }[],
+    wsUrl: string,
+    limiter: AttemptLimiter,
+    sizeMultiplier?: readonly number[],
+  ) =>
+    new VenueIngest({
+      protocol: venueProtocol(venue, protocols),
+      symbols,
+      wsUrl,
+      rawRing: base.rawRing,
+      counters: base.counters,
+      unknownRow: base.symbols.length,
+      levels: base.levels,
+      sizeMultiplier,
+      staleMs: base.staleMs,
+      backoffBaseMs: base.backoffBaseMs,
+      backoffCapMs: base.backoffCapMs,
+      limiter,
+      log,
+      lease: base.lease,
+      onFenced,
+    });
+  /** OKX derivatives, connected once their contract values are known. */
+  let okxContracts:
+    | {
+      list: { id: number; native: string }[];
+      wsUrl: string;
+      restUrl: string;
+      limiter: AttemptLimiter;
+    }
+    | undefined;
+  const abort = new AbortController();
+  let learning: Promise<void> | undefined;
   if (base.replay) {
     ingestors.push(new Ingestor({ ...base, onFenced }));
   } else {
@@ -184,34 +237,66 @@ export function createVenueIngestors(options: VenueIngestorsOptions): VenueInges
         ingestors.push(new Ingestor(usdm));
         continue;
       }
-      venues.push(
-        new VenueIngest({
-          protocol: venueProtocol(venue, protocols),
-          symbols: list,
-          wsUrl,
-          rawRing: base.rawRing,
-          counters: base.counters,
-          unknownRow: base.symbols.length,
-          levels: base.levels,
-          staleMs: base.staleMs,
-          backoffBaseMs: base.backoffBaseMs,
-          backoffCapMs: base.backoffCapMs,
-          limiter: new AttemptLimiter(),
-          log: base.log,
-          lease: base.lease,
-          onFenced,
-        }),
-      );
+      const limiter = new AttemptLimiter();
+      let now = list;
+      if (venue === "okx") {
+        now = list.filter((s) => okxSpot(s.native));
+        const later = list.filter((s) => !okxSpot(s.native));
+        if (later.length > 0) {
+          // Checked now, so that a venue without a protocol fails at once as the others do.
+          venueProtocol(venue, protocols);
+          const restUrl = url?.restUrl || VENUES.okx.restUrl;
+          okxContracts = { list: later, wsUrl, restUrl, limiter };
+        }
+      }
+      if (now.length > 0) venues.push(venueIngest(venue, now, wsUrl, limiter));
     }
   }
+  const connectOkxContracts = async (
+    pending: NonNullable<typeof okxContracts>,
+  ): Promise<void> => {
+    const { multipliers } = await learnOkxContracts({
+      restUrl: pending.restUrl,
+      symbols: pending.list.map((s) => s.native),
+      backoffBaseMs: base.backoffBaseMs,
+      backoffCapMs: base.backoffCapMs,
+      signal: abort.signal,
+      log,
+    });
+    if (stopped || fenced || (base.lease !== undefined && !base.lease.held())) return;
+    const known = pending.list.filter((s) => multipliers.has(s.native));
+    if (known.length === 0) return;
+    const v = venueIngest(
+      "okx",
+      known,
+      pending.wsUrl,
+      pending.limiter,
+      known.map((s) => multipliers.get(s.native)!),
+    );
+    venues.push(v);
+    v.start();
+  };
   return {
     ingestors,
     venues,
     start() {
+      if (stopped) return;
       for (const i of ingestors) i.start();
       for (const v of venues) v.start();
+      if (okxContracts !== undefined && learning === undefined) {
+        const c = base.counters;
+        for (const s of okxContracts.list) {
+          c.store(c.ingestSymbol(s.id, INGEST_FEED_STATE), FeedState.Connecting);
+        }
+        learning = connectOkxContracts(okxContracts).catch((e) =>
+          log.error("okx: learning the contract values failed:", e)
+        );
+      }
     },
     async stop() {
+      stopped = true;
+      abort.abort();
+      await learning;
       await Promise.all([...ingestors.map((i) => i.stop()), ...venues.map((v) => v.stop())]);
     },
     checkLease() {
@@ -221,4 +306,13 @@ export function createVenueIngestors(options: VenueIngestorsOptions): VenueInges
       return held;
     },
   };
+}
+
+/** Whether an OKX instId is spot (sizes in base units); an unreadable one is not (it is refused later). */
+function okxSpot(native: string): boolean {
+  try {
+    return okxInstType(native) === "SPOT";
+  } catch {
+    return false;
+  }
 }

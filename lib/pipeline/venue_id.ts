@@ -37,7 +37,7 @@ export interface VenueInfo {
   readonly tag: string;
   /** Production WebSocket URL (without the per-connection stream list). */
   readonly wsUrl: string;
-  /** Production REST base URL when the venue needs REST (snapshots), else "". */
+  /** Production REST base URL when the venue needs REST (snapshots, contract values), else "". */
   readonly restUrl: string;
   /** `host:port` entries `--allow-net` needs for this venue, production URLs. */
   readonly hosts: readonly string[];
@@ -85,8 +85,9 @@ export const VENUES: Readonly<Record<VenueId, VenueInfo>> = Object.freeze({
     label: "OKX",
     tag: "OK",
     wsUrl: "wss://ws.okx.com:8443/ws/v5/public",
-    restUrl: "",
-    hosts: ["ws.okx.com:8443"],
+    // Contract values of derivatives (GET /api/v5/public/instruments; lib/ingest/venues/okx_instruments.ts).
+    restUrl: "https://www.okx.com",
+    hosts: ["ws.okx.com:8443", "www.okx.com:443"],
     example: "BTC-USDT",
     pattern: /^[A-Z0-9]{1,15}-[A-Z0-9]{1,15}(?:-[A-Z0-9]{1,15}){0,2}$/,
   },

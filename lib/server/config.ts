@@ -546,7 +546,8 @@ const FLAGS: readonly FlagSpec[] = [
     default: undefined,
     unset: Object.freeze({}),
     defaultText: "each venue's production URL",
-    about: "A venue's WebSocket base URL (and REST base URL, for binance-usdm snapshots) " +
+    about:
+      "A venue's WebSocket base URL (and REST base URL: binance-usdm snapshots, okx contract values) " +
       "instead of its production one, e.g. okx=wss://ws.okx.com:8443/ws/v5/public; " +
       "repeat the flag or separate entries by commas. Binance spot has --binance-ws-url.",
     expected: "VENUE=WS_URL[,REST_URL] entries of venues other than binance, ws:// or wss:// " +

@@ -19,8 +19,8 @@
  * - `{"event":"subscribe"|"unsubscribe"|"notice",..}` and the text `pong` are
  *   `Control`; `{"event":"error",..}` is `VenueError`.
  * - Derivative sizes are contracts: {@link VenueSyncOptions.sizeMultiplier}
- *   (`ctVal`) converts the sizes written to the slot; the checksum uses the
- *   text as received.
+ *   (`ctVal`, learnt from OKX's REST API by `okx_instruments.ts`) converts the
+ *   sizes written to the slot; the checksum uses the text as received.
  *
  * @example
  * ```ts

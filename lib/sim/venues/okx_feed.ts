@@ -3,8 +3,17 @@
  * per side, sizes and prices written without trailing zeros, every level
  * `[px, sz, "0", orders]`. Also `books5`: the top 5 levels per side pushed
  * whole whenever they change (`seqId`, no action, no checksum, as recorded in
- * 2026). Sizes are in base units for every instId (real derivatives count
- * contracts).
+ * 2026).
+ *
+ * Sizes: spot instIds (`BTC-USDT`) in base units; derivatives (`BTC-USDT-SWAP`,
+ * futures `BTC-USDT-250328`) in contracts, as OKX sends them: base size /
+ * `ctVal`, written with the instrument's lot decimals (the base lot decimals
+ * less those of `ctVal`), so a client that forgets the conversion shows sizes
+ * 100 times too large for BTC. `ctVal` is deterministic
+ * ({@link okxSimContractValue}: 0.01 for BTC, 0.1 for ETH, 1 for the others;
+ * every simulated contract is linear, `ctValCcy` the base asset).
+ * {@link OkxFeed.instruments} answers `GET /api/v5/public/instruments?instType=…`
+ * with them (`venue_router.ts`).
  *
  * - Subscribe `{"op":"subscribe","args":[{"channel":"books","instId":"BTC-USDT"}]}`
  *   → per arg `{"event":"subscribe","arg":{…},"connId":"…"}`, then
@@ -76,6 +85,8 @@ export const OKX_BOOKS5_DEPTH = 5;
  * ```
  */
 export class OkxFeed extends WindowedVenueFeed {
+  /** Decimals of the size texts, by symbol index (lot decimals less the contract value's). */
+  readonly #sizeDecimals: Int8Array;
   /** `books` updates carry a checksum; `books5` pushes do not. */
   protected override checksummed(ch: VenueChannel): boolean {
     return ch.depth === OKX_BOOKS_DEPTH;
@@ -88,6 +99,79 @@ export class OkxFeed extends WindowedVenueFeed {
   /** @param parts See {@link VenueFeedParts}. */
   constructor(parts: VenueFeedParts) {
     super(parts);
+    let last = 0;
+    for (const b of parts.books) last = Math.max(last, b.index);
+    this.#sizeDecimals = new Int8Array(last + 1);
+    for (const b of parts.books) {
+      const ld = b.book.spec.lotDecimals;
+      const ct = okxSimContractValue(b.symbol.native);
+      if (ct !== null && ct.decimals > ld) {
+        throw new RangeError(
+          `OKX ${b.symbol.native}: the contract value ${ct.text} is finer than a lot (${ld} decimals)`,
+        );
+      }
+      this.#sizeDecimals[b.index] = ld - (ct?.decimals ?? 0);
+    }
+  }
+
+  /**
+   * The answer to `GET /api/v5/public/instruments?instType=T[&instId=I]`:
+   * the simulated instruments of type `T` (`SPOT`, `SWAP`, `FUTURES`), as
+   * OKX's v5 API writes them; a missing or unknown `instType` is OKX's
+   * error `50014` / `51000` with HTTP 400.
+   */
+  instruments(url: URL): { status: number; body: string } {
+    const instType = url.searchParams.get("instType") ?? "";
+    const instId = url.searchParams.get("instId");
+    if (instType === "") {
+      return {
+        status: 400,
+        body: '{"code":"50014","msg":"Parameter instType can not be empty.","data":[]}',
+      };
+    }
+    if (instType !== "SPOT" && instType !== "SWAP" && instType !== "FUTURES") {
+      return {
+        status: 400,
+        body: `{"code":"51000","msg":${JSON.stringify(`Parameter instType error`)},"data":[]}`,
+      };
+    }
+    const data: string[] = [];
+    for (const b of this.books) {
+      const native = b.symbol.native;
+      if (okxSimInstType(native) !== instType || (instId !== null && instId !== native)) continue;
+      const [base, quote] = native.split("-");
+      const ct = okxSimContractValue(native);
+      const spec = b.book.spec;
+      const lot = formatTrimmed(1, this.#sizeDecimals[b.index]);
+      const expiry = instType === "FUTURES" ? native.split("-")[2] : "";
+      data.push(JSON.stringify({
+        instType,
+        instId: native,
+        uly: ct === null ? "" : `${base}-${quote}`,
+        instFamily: ct === null ? "" : `${base}-${quote}`,
+        baseCcy: ct === null ? base : "",
+        quoteCcy: ct === null ? quote : "",
+        settleCcy: ct === null ? "" : quote,
+        ctVal: ct?.text ?? "",
+        ctMult: ct === null ? "" : "1",
+        ctValCcy: ct === null ? "" : base,
+        ctType: ct === null ? "" : "linear",
+        alias: expiry === "" ? "" : "quarter",
+        expTime: expiry === "" ? "" : String(Date.UTC(
+          2000 + Number(expiry.slice(0, 2)),
+          Number(expiry.slice(2, 4)) - 1,
+          Number(expiry.slice(4, 6)),
+          8,
+        )),
+        lever: ct === null ? "10" : "100",
+        listTime: "1573557408000",
+        lotSz: lot,
+        minSz: lot,
+        tickSz: formatTrimmed(1, spec.priceDecimals),
+        state: "live",
+      }));
+    }
+    return { status: 200, body: `{"code":"0","msg":"","data":[${data.join(",")}]}` };
   }
 
   protected override firstSeq(served: VenueBook): number {
@@ -179,7 +263,7 @@ export class OkxFeed extends WindowedVenueFeed {
     prevSeqId: number,
   ): string {
     const w = ch.window, spec = ch.served.book.spec, native = ch.served.symbol.native;
-    const pd = spec.priceDecimals, ld = spec.lotDecimals;
+    const pd = spec.priceDecimals, ld = this.#sizeDecimals[ch.served.index];
     let s =
       `{"arg":{"channel":"books","instId":"${native}"},"action":"${action}","data":[{"asks":[`;
     const at = changes ? w.changedAskTicks : w.askTicks;
@@ -198,7 +282,7 @@ export class OkxFeed extends WindowedVenueFeed {
   /** A `books5` push: the top 5 levels per side, `seqId`, no action, no checksum. */
   #books5(ch: VenueChannel, eventTimeMs: number): string {
     const w = ch.window, spec = ch.served.book.spec, native = ch.served.symbol.native;
-    const pd = spec.priceDecimals, ld = spec.lotDecimals;
+    const pd = spec.priceDecimals, ld = this.#sizeDecimals[ch.served.index];
     let s = `{"arg":{"channel":"books5","instId":"${native}"},"data":[{"asks":[`;
     for (let k = 0; k < w.askCount; k++) {
       s += (k === 0 ? "" : ",") + level(w.askTicks[k], w.askLots[k], pd, ld);
@@ -213,7 +297,7 @@ export class OkxFeed extends WindowedVenueFeed {
   /** The checksum of the channel's view; `bad`: with the best bid's (else ask's) size one lot larger. */
   #checksum(ch: VenueChannel, bad: boolean): number {
     const w = ch.window, spec = ch.served.book.spec;
-    const pd = spec.priceDecimals, ld = spec.lotDecimals;
+    const pd = spec.priceDecimals, ld = this.#sizeDecimals[ch.served.index];
     const nb = Math.min(OKX_CHECKSUM_LEVELS, w.bidCount);
     const na = Math.min(OKX_CHECKSUM_LEVELS, w.askCount);
     for (let k = 0; k < nb; k++) {
@@ -235,4 +319,40 @@ function level(ticks: number, lots: number, pd: number, ld: number): string {
   const orders = lots === 0 ? 0 : 1 + (lots % 23);
   return '["' + formatTrimmed(ticks, pd) + '","' + formatTrimmed(lots, ld) + '","0","' + orders +
     '"]';
+}
+
+/**
+ * The OKX instrument type of a simulated instId: `SWAP` (`…-SWAP`), `FUTURES`
+ * (`…-yymmdd`) or `SPOT`.
+ *
+ * @example
+ * ```ts
+ * okxSimInstType("BTC-USDT-SWAP"); // "SWAP"
+ * okxSimInstType("BTC-USDT"); // "SPOT"
+ * ```
+ */
+export function okxSimInstType(native: string): "SPOT" | "SWAP" | "FUTURES" {
+  if (native.endsWith("-SWAP")) return "SWAP";
+  if (/-\d{6}$/.test(native)) return "FUTURES";
+  return "SPOT";
+}
+
+/**
+ * The simulated contract value of an OKX derivative, in base units (null for
+ * spot): 0.01 BTC, 0.1 ETH, 1 of any other base asset; `decimals` is the
+ * number of its decimals (a size in contracts has that many fewer than in
+ * base units).
+ *
+ * @example
+ * ```ts
+ * okxSimContractValue("BTC-USDT-SWAP"); // { text: "0.01", decimals: 2 }
+ * okxSimContractValue("BTC-USDT"); // null
+ * ```
+ */
+export function okxSimContractValue(native: string): { text: string; decimals: number } | null {
+  if (okxSimInstType(native) === "SPOT") return null;
+  const base = native.slice(0, native.indexOf("-"));
+  if (base === "BTC") return { text: "0.01", decimals: 2 };
+  if (base === "ETH") return { text: "0.1", decimals: 1 };
+  return { text: "1", decimals: 0 };
 }

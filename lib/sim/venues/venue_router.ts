@@ -6,7 +6,7 @@
  * | -------------- | ----------------------------------------------------- |
  * | `binance-usdm` | `/public/stream?streams=…` (WS), `/fapi/v1/depth` (REST) |
  * | `bybit`        | `/v5/public/spot`, `/v5/public/linear`                |
- * | `okx`          | `/ws/v5/public`                                       |
+ * | `okx`          | `/ws/v5/public`, `/api/v5/public/instruments` (REST)  |
  * | `kraken`       | `/v2`                                                 |
  * | `coinbase`     | `/` (WebSocket upgrade at the root)                   |
  *
@@ -106,9 +106,9 @@ export interface VenueFeedsParts {
   counters: SimCounters;
   /** The pending stream faults. */
   faults: StreamFaults;
-  /** REST answers (Binance USD-M). */
+  /** REST answers (Binance USD-M, OKX instruments). */
   replies: JsonReplies;
-  /** Answers forced by pending `rest429`/`rest418` faults (see `DepthEndpoint.forcedAnswer`). */
+  /** Answers forced by pending `rest429`/`rest418` faults (see `DepthEndpoint.forcedAnswer`); OKX instruments honour them too. */
   forcedAnswer?: (nowMs: number) => Response | null;
   /** Heartbeat period, ms. */
   heartbeatMs: number;
@@ -136,6 +136,8 @@ export class VenueFeeds {
   readonly #coinbase: CoinbaseFeed;
   readonly #windowed: readonly WindowedVenueFeed[];
   readonly #venueOf: (VenueId | null)[];
+  readonly #replies: JsonReplies;
+  readonly #forcedAnswer: ((nowMs: number) => Response | null) | undefined;
 
   /** @param parts See {@link VenueFeedsParts}. */
   constructor(parts: VenueFeedsParts) {
@@ -158,6 +160,8 @@ export class VenueFeeds {
     });
     this.#bybit = new BybitFeed(common("bybit"));
     this.#okx = new OkxFeed(common("okx"));
+    this.#replies = parts.replies;
+    this.#forcedAnswer = parts.forcedAnswer;
     this.#kraken = new KrakenFeed(common("kraken"));
     this.#coinbase = new CoinbaseFeed(common("coinbase"));
     this.#windowed = [this.#bybit, this.#okx, this.#kraken, this.#coinbase];
@@ -189,6 +193,8 @@ export class VenueFeeds {
         return this.#bybit.upgrade(req);
       case "/ws/v5/public":
         return this.#okx.upgrade(req);
+      case "/api/v5/public/instruments":
+        return this.#okxInstruments(url);
       case "/v2":
         return this.#kraken.upgrade(req);
       case "/":
@@ -197,6 +203,30 @@ export class VenueFeeds {
           : null;
     }
     return null;
+  }
+
+  /**
+   * OKX's instruments (contract values); a pending `rest429` / `rest418`
+   * fault answers with its status and OKX's rate-limit error instead.
+   */
+  #okxInstruments(url: URL): Response {
+    const forced = this.#forcedAnswer?.(performance.now()) ?? null;
+    if (forced !== null) {
+      // Counted by status already (forcedAnswer answers through the same JsonReplies).
+      forced.body?.cancel();
+      return new Response(
+        '{"code":"50011","msg":"Rate limit reached. Please refer to API documentation and throttle requests accordingly.","data":[]}',
+        {
+          status: forced.status,
+          headers: {
+            "content-type": "application/json",
+            "retry-after": forced.headers.get("Retry-After") ?? "1",
+          },
+        },
+      );
+    }
+    const { status, body } = this.#okx.instruments(url);
+    return this.#replies.json(status, body);
   }
 
   /** Sends the heartbeats due at `nowMs` (`performance.now()` time). */
