@@ -52,6 +52,16 @@ const DEPTHS = [10, 25, 100, 500, 1000];
 const QTY_DECIMALS = 8;
 
 /**
+ * Decimals of a quantity's text: 8 as Kraken writes most pairs (trailing
+ * zeros kept), fewer for an asset of whole lots (at most 4 past its lot
+ * decimals), so that lots × 10^(decimals − lot decimals) stays a safe integer
+ * for cheap assets traded in the hundreds of millions.
+ */
+function qtyDecimals(lotDecimals: number): number {
+  return Math.min(QTY_DECIMALS, lotDecimals + 4);
+}
+
+/**
  * Kraken's `book` feed. See the module documentation.
  *
  * @example
@@ -190,18 +200,18 @@ export class KrakenFeed extends WindowedVenueFeed {
     bad: boolean,
   ): string {
     const w = ch.window, spec = ch.served.book.spec;
-    const pd = spec.priceDecimals, qd = QTY_DECIMALS - spec.lotDecimals;
+    const pd = spec.priceDecimals, qn = qtyDecimals(spec.lotDecimals), qd = qn - spec.lotDecimals;
     let s =
       `{"channel":"book","type":"${type}","data":[{"symbol":"${ch.served.symbol.native}","bids":[`;
     const bt = changes ? w.changedBidTicks : w.bidTicks;
     const bl = changes ? w.changedBidLots : w.bidLots;
     const nb = changes ? w.changedBidCount : w.bidCount;
-    for (let k = 0; k < nb; k++) s += (k === 0 ? "" : ",") + level(bt[k], bl[k], pd, qd);
+    for (let k = 0; k < nb; k++) s += (k === 0 ? "" : ",") + level(bt[k], bl[k], pd, qn, qd);
     s += '],"asks":[';
     const at = changes ? w.changedAskTicks : w.askTicks;
     const al = changes ? w.changedAskLots : w.askLots;
     const na = changes ? w.changedAskCount : w.askCount;
-    for (let k = 0; k < na; k++) s += (k === 0 ? "" : ",") + level(at[k], al[k], pd, qd);
+    for (let k = 0; k < na; k++) s += (k === 0 ? "" : ",") + level(at[k], al[k], pd, qn, qd);
     s += '],"checksum":' + this.#checksum(ch, bad);
     return s + (type === "update" ? `,"timestamp":"${isoMicros(eventTimeMs)}"}]}` : "}]}");
   }
@@ -209,27 +219,26 @@ export class KrakenFeed extends WindowedVenueFeed {
   /** The checksum of the view; `bad`: with the best ask's (else bid's) quantity altered. */
   #checksum(ch: VenueChannel, bad: boolean): number {
     const w = ch.window, spec = ch.served.book.spec;
-    const pd = spec.priceDecimals, qd = QTY_DECIMALS - spec.lotDecimals;
+    const pd = spec.priceDecimals, qn = qtyDecimals(spec.lotDecimals), qd = qn - spec.lotDecimals;
     const nb = Math.min(KRAKEN_CHECKSUM_LEVELS, w.bidCount);
     const na = Math.min(KRAKEN_CHECKSUM_LEVELS, w.askCount);
     for (let k = 0; k < nb; k++) {
       this.#bidPx[k] = formatFixed(w.bidTicks[k], pd);
-      this.#bidQty[k] = formatFixed(w.bidLots[k] * 10 ** qd, QTY_DECIMALS);
+      this.#bidQty[k] = formatFixed(w.bidLots[k] * 10 ** qd, qn);
     }
     for (let k = 0; k < na; k++) {
       this.#askPx[k] = formatFixed(w.askTicks[k], pd);
-      this.#askQty[k] = formatFixed(w.askLots[k] * 10 ** qd, QTY_DECIMALS);
+      this.#askQty[k] = formatFixed(w.askLots[k] * 10 ** qd, qn);
     }
-    if (bad && na > 0) this.#askQty[0] = formatFixed((w.askLots[0] + 1) * 10 ** qd, QTY_DECIMALS);
+    if (bad && na > 0) this.#askQty[0] = formatFixed((w.askLots[0] + 1) * 10 ** qd, qn);
     else if (bad && nb > 0) {
-      this.#bidQty[0] = formatFixed((w.bidLots[0] + 1) * 10 ** qd, QTY_DECIMALS);
+      this.#bidQty[0] = formatFixed((w.bidLots[0] + 1) * 10 ** qd, qn);
     }
     return krakenChecksum(this.#bidPx, this.#bidQty, this.#askPx, this.#askQty, nb, na);
   }
 }
 
 /** One Kraken level with number tokens: `{"price":60000.10,"qty":0.12340000}`. */
-function level(ticks: number, lots: number, pd: number, qd: number): string {
-  return '{"price":' + formatFixed(ticks, pd) + ',"qty":' +
-    formatFixed(lots * 10 ** qd, QTY_DECIMALS) + "}";
+function level(ticks: number, lots: number, pd: number, qn: number, qd: number): string {
+  return '{"price":' + formatFixed(ticks, pd) + ',"qty":' + formatFixed(lots * 10 ** qd, qn) + "}";
 }
