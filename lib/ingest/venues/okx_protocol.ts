@@ -107,10 +107,12 @@ export class OkxProtocol implements VenueProtocol {
   }
 
   /**
-   * A sync whose books hold `bookCapacity` levels per side. Default: twice
-   * the channel's depth (400 or 5), so levels inserted before others are
-   * deleted in one message never push a level of the window out; `books`
-   * needs at least the checksum's 25.
+   * A sync whose books hold `bookCapacity` levels per side. Default: the
+   * channel's depth (400 or 5): 27 KB a symbol (twice that was measured as
+   * the largest part of a venue symbol's cost at 2,000 symbols). When one
+   * message inserts before it deletes, the farthest level may go and come
+   * back with a later update: only the far end of the 400, never the
+   * checksum's top 25 or the analysed levels. `books` needs at least 25.
    */
   createSync(options: VenueSyncOptions): OkxSync {
     return new OkxSync(options, this.channel);
@@ -140,7 +142,7 @@ export class OkxSync extends VenueSyncState {
    */
   constructor(options: VenueSyncOptions, channel: OkxBookChannel) {
     const depth = channel === "books" ? OKX_BOOKS_DEPTH : 5;
-    const capacity = options.bookCapacity ?? 2 * depth;
+    const capacity = options.bookCapacity ?? depth;
     if (channel === "books" && capacity < OKX_CHECKSUM_LEVELS) {
       throw new RangeError(
         `OKX books need a bookCapacity of at least ${OKX_CHECKSUM_LEVELS} (the checksum depth), got ${capacity}`,

@@ -76,9 +76,9 @@ export interface VenueSyncOptions {
   symbols: readonly string[];
   /**
    * Levels per side a symbol's local book holds (the farthest go when full).
-   * Default: twice the subscribed depth for the venues with a depth (OKX
-   * `books` 800, Bybit 2 × depth, Kraken 2 × depth, and never less), 5000
-   * for Coinbase (which sends every level).
+   * Default: OKX the channel's depth (`books` 400), Bybit and Kraken twice
+   * the subscribed depth (and never less), Coinbase 1000 (it sends every
+   * level).
    */
   bookCapacity?: number;
   /**
