@@ -51,6 +51,7 @@
  */
 
 import { checkAuth } from "../../lib/server/auth.ts";
+import { resolveDetailSymbol } from "../../lib/client/detail_symbol.ts";
 import { type AnalyticsFrame, readFrame } from "../../lib/pipeline/analytics_frame.ts";
 import { BAR_RESOLUTIONS, type BarResolution } from "../../lib/server/bar_store.ts";
 import type { ServiceState } from "../../lib/server/service_state.ts";
@@ -58,7 +59,6 @@ import { define } from "../../utils.ts";
 
 const KNOWN_PARAMS = new Set(["symbol", "limit", "resolution", "token"]);
 const RESOLUTIONS = ["raw", "10s", "1m"];
-const SYMBOL_PATTERN = /^[A-Za-z0-9]{1,32}$/;
 
 function error(status: number, message: string): Response {
   return Response.json({ error: message }, {
@@ -97,12 +97,19 @@ export const handler = define.handlers({
     if (raw === null || raw === "") {
       return error(400, `missing query parameter "symbol"; ${valid}`);
     }
-    if (!SYMBOL_PATTERN.test(raw)) {
-      return error(400, `malformed symbol: expected 1 to 32 letters and digits; ${valid}`);
+    // The detail page's name rule: venue symbols (`OKX:BTC-USDT`, `KRAKEN:BTC/USD`) and
+    // consolidated instruments (`X:BTC`) have history too.
+    const resolved = resolveDetailSymbol(raw, state.symbols);
+    if (resolved.kind === "malformed") {
+      return error(
+        400,
+        `malformed symbol: expected 1 to 32 letters, digits, '_', '.', '-', ':' or '/'; ${valid}`,
+      );
     }
-    const symbol = raw.toUpperCase();
-    const id = state.symbols.indexOf(symbol);
-    if (id < 0) return error(404, `unknown symbol "${symbol}"; ${valid}`);
+    if (resolved.kind === "unknown") {
+      return error(404, `unknown symbol "${resolved.symbol}"; ${valid}`);
+    }
+    const { symbol, id } = resolved;
     const resolution = params.get("resolution") ?? "raw";
     if (!RESOLUTIONS.includes(resolution)) {
       return error(
