@@ -104,7 +104,8 @@ function Venues({ f, tags, fmt }: { f: DashFrame; tags: readonly string[]; fmt: 
           title={v.stale ? `${v.symbol}: stale, its levels are left out` : v.symbol}
         >
           <span class="vn">
-            {tags[k]} <span class="vsym">{v.symbol}</span>
+            {/* The tag names the venue: the symbol as the venue spells it (OKX:BTC-USDT → BTC-USDT). */}
+            {tags[k]} <span class="vsym">{v.symbol.slice(v.symbol.indexOf(":") + 1)}</span>
           </span>
           <span class="num">{fmt.price(v.bestBid)}</span>
           <span class="num">{fmt.price(v.bestAsk)}</span>

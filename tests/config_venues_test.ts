@@ -79,8 +79,29 @@ Deno.test("--venues with --source sim picks BTC and ETH on each venue; with live
     "okx:eth-usdt",
     "kraken:btc/usd",
     "kraken:eth/usd",
+    "x:btc",
   ]);
   assert.deepEqual(sim.venues, ["binance", "bybit", "okx", "kraken"]);
+  // Several venues: X:BTC consolidates their BTC books, unless --consolidate says otherwise.
+  assert.deepEqual(sim.consolidate, [
+    { name: "x:btc", members: ["btcusdt", "bybit:btcusdt", "okx:btc-usdt", "kraken:btc/usd"] },
+  ]);
+  const one = parseConfig(["--source", "sim", "--venues", "okx"]);
+  assert.deepEqual(one.symbols, ["okx:btc-usdt", "okx:eth-usdt"]);
+  assert.deepEqual(one.consolidate, []);
+  const own = parseConfig([
+    "--source",
+    "sim",
+    "--venues",
+    "bybit,okx",
+    "--consolidate",
+    "ETH=bybit:ETHUSDT,okx:ETH-USDT",
+  ]);
+  assert.deepEqual(own.consolidate, [{
+    name: "x:eth",
+    members: ["bybit:ethusdt", "okx:eth-usdt"],
+  }]);
+  assert.deepEqual(own.symbols.filter((s) => s.startsWith("x:")), ["x:eth"]);
   // Symbols given: they are used, and must be on the listed venues.
   const given = parseConfig(["--source", "sim", "--venues", "okx", "--symbols", "okx:SOL-USDT"]);
   assert.deepEqual(given.symbols, ["okx:sol-usdt"]);

@@ -65,7 +65,7 @@ Deno.test("history: errors name what was wrong and list the valid symbols", asyn
       ["?symbol=", 400, /missing query parameter "symbol"; valid symbols: BTCUSDT, ETHUSDT/],
       ["?symbol=dogeusdt", 404, /unknown symbol "DOGEUSDT"; valid symbols: BTCUSDT, ETHUSDT/],
       ["?symbol=BTC%20USDT", 400, /malformed symbol.*valid symbols: BTCUSDT, ETHUSDT/],
-      ["?symbol=okx:BTC-USDT", 404, /unknown symbol "OKX:BTC-USDT"/],
+      ["?symbol=okx:BTC-USDT", 404, /unknown symbol "OKX:BTC-USDT"; valid symbols: BTCUSDT/],
       ["?symbol=%3Cscript%3E", 400, /malformed symbol/],
       [`?symbol=${"A".repeat(40)}`, 400, /malformed symbol/],
       ["?symbol=BTCUSDT&symbol=ETHUSDT", 400, /"symbol" given more than once/],
@@ -84,5 +84,31 @@ Deno.test("history: errors name what was wrong and list the valid symbols", asyn
       const body = await res.json();
       assert.match(body.error, re, query);
     }
+  });
+});
+
+Deno.test("history: venue symbols and consolidated instruments, in any case", async () => {
+  const p = new TestPipeline({ symbols: ["OKX:BTC-USDT", "KRAKEN:BTC/USD", "X:BTC"] });
+  p.ingest(0, 2);
+  p.ingest(1, 1);
+  p.ingest(2, 3);
+  p.analyse(100);
+  p.deliver(100);
+  await withRoutes(p.state, async (base) => {
+    const cases: [string, string, number][] = [
+      ["okx:btc-usdt", "OKX:BTC-USDT", 2],
+      ["KRAKEN%3ABTC%2FUSD", "KRAKEN:BTC/USD", 1],
+      ["x:btc", "X:BTC", 3],
+    ];
+    for (const [query, symbol, frames] of cases) {
+      const res = await fetch(`${base}/api/history?symbol=${query}`);
+      assert.equal(res.status, 200, query);
+      const body = await res.json();
+      assert.equal(body.symbol, symbol);
+      assert.equal(body.frames.length, frames, query);
+    }
+    const bars = await fetch(`${base}/api/history?symbol=kraken:btc/usd&resolution=10s`);
+    assert.equal(bars.status, 200);
+    assert.equal((await bars.json()).symbol, "KRAKEN:BTC/USD");
   });
 });

@@ -1,8 +1,10 @@
 /**
- * Takes the README's screenshots: the market overview (`/`) and a symbol's
- * detail page (`/s/BTCUSDT`) of the service on the simulated exchange, in
- * headless Chromium (`/usr/bin/chromium`), written to `docs/overview.png` and
- * `docs/dashboard.png`.
+ * Takes the README's screenshots: the market overview (`/`), a symbol's
+ * detail page (`/s/BTCUSDT`) and a consolidated instrument's (`/s/X%3ABTC`:
+ * BTC on Binance spot, OKX, Bybit and Kraken, each through its own venue
+ * protocol) of the service on the simulated exchange, in headless Chromium
+ * (`/usr/bin/chromium`), written to `docs/overview.png`, `docs/dashboard.png`
+ * and `docs/consolidated.png`.
  *
  * ```sh
  * deno run -A tools/screenshots.ts [--symbols 200] [--warmup 40]
@@ -36,6 +38,7 @@ const service = await startService(
     "--port=0",
     `--symbols=${symbolNames(symbols).join(",")}`,
     "--sim-rate=10",
+    "--consolidate=BTC=btcusdt,okx:btc-usdt,bybit:btcusdt,kraken:btc/usd",
   ]),
   { build: true, log: createLogger({ level: "error" }) },
 );
@@ -52,7 +55,12 @@ try {
   await page.locator('.badge[data-state="live"]').waitFor();
   await page.waitForTimeout(8000);
   await page.screenshot({ path: new URL("../docs/dashboard.png", import.meta.url).pathname });
-  console.log("wrote docs/overview.png and docs/dashboard.png");
+  await page.goto(new URL("/s/X%3ABTC", service.url).href);
+  await page.locator('.badge[data-state="live"]').waitFor();
+  await page.locator('.venues .vrow[data-stale="0"]').first().waitFor();
+  await page.waitForTimeout(8000);
+  await page.screenshot({ path: new URL("../docs/consolidated.png", import.meta.url).pathname });
+  console.log("wrote docs/overview.png, docs/dashboard.png and docs/consolidated.png");
 } finally {
   await browser.close();
   await service.close();

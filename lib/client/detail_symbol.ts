@@ -15,19 +15,7 @@
  */
 import { MAX_SYMBOL_BYTES } from "../pipeline/wire_slot.ts";
 
-/**
- * What a symbol name may be: 1 to 32 letters, digits, `_`, `.`, `-`, `:` or
- * `/` (`BTCUSDT`, `OKX:BTC-USDT`, `KRAKEN:BTC/USD`, `X:BTC-USDT`), any case.
- *
- * @example
- * ```ts
- * import { SYMBOL_NAME_PATTERN } from "./detail_symbol.ts";
- * SYMBOL_NAME_PATTERN.test("kraken:BTC/USD"); // true
- * SYMBOL_NAME_PATTERN.test("BTC USDT"); // false
- * ```
- */
-export const SYMBOL_NAME_PATTERN: RegExp = new RegExp(`^[A-Za-z0-9_.:/-]{1,${MAX_SYMBOL_BYTES}}$`);
-const NAME = SYMBOL_NAME_PATTERN;
+const NAME = new RegExp(`^[A-Za-z0-9_.:/-]{1,${MAX_SYMBOL_BYTES}}$`);
 
 /** What a path's symbol resolves to. */
 export type DetailSymbol =

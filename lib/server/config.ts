@@ -76,7 +76,9 @@ export interface Config {
    * spot), in `VENUE_IDS` order. `--venues` limits them (a symbol of a venue
    * it does not list is an error) and, with `--source sim` and no
    * `--symbols`, picks the symbols: BTC and ETH on each listed venue
-   * ({@link VENUE_DEFAULT_SYMBOLS}). Default `["binance"]`.
+   * ({@link VENUE_DEFAULT_SYMBOLS}), and, when it lists two venues or more and
+   * neither `--consolidate` nor a NATS `--bus` is given, the instrument
+   * `x:btc` consolidating their BTC books. Default `["binance"]`.
    */
   readonly venues: readonly VenueId[];
   /**
@@ -533,7 +535,8 @@ const FLAGS: readonly FlagSpec[] = [
     default: undefined,
     defaultText: "the venues of --symbols",
     about: "The venues in use, comma-separated. With --source sim and no --symbols, the symbols " +
-      "are BTC and ETH on each listed venue; otherwise every symbol must be on a listed venue. " +
+      "are BTC and ETH on each listed venue, and with two venues or more (and no --consolidate) " +
+      "X:BTC consolidates their BTC books; otherwise every symbol must be on a listed venue. " +
       "The process keeps network access to the hosts of these venues only (README).",
     expected: `venue ids out of ${VENUE_IDS.join(", ")}, e.g. binance,bybit,okx,kraken`,
     parse: parseVenues,
@@ -1228,7 +1231,8 @@ export function parseConfig(args: readonly string[], env: EnvReader = () => unde
 
 /**
  * `--venues`: with `--source sim` and no `--symbols` it picks the symbols
- * (BTC and ETH on each venue); otherwise every symbol must be on a listed
+ * (BTC and ETH on each venue; with two venues or more and no `--consolidate`,
+ * `x:btc` over their BTC books); otherwise every symbol must be on a listed
  * venue. Sets `venues` to the venues of the symbols.
  */
 function checkVenues(out: Record<string, unknown>, given: readonly string[]): void {
@@ -1236,6 +1240,12 @@ function checkVenues(out: Record<string, unknown>, given: readonly string[]): vo
   if (listed !== undefined && out.source === "sim" && !given.includes("--symbols")) {
     const selector = parseSymbolSelector(listed.flatMap((v) => VENUE_DEFAULT_SYMBOLS[v]).join(","));
     out.symbolSelector = selector;
+    if (listed.length >= 2 && !given.includes("--consolidate") && out.bus === "memory") {
+      // Several venues: BTC consolidated across them (X:BTC), each venue's first symbol.
+      out.consolidate = Object.freeze([
+        Object.freeze({ name: "x:btc", members: listed.map((v) => VENUE_DEFAULT_SYMBOLS[v][0]) }),
+      ]);
+    }
     out.symbols = Object.freeze(
       withConsolidated(selector.names, out.consolidate as readonly ConsolidatedInstrument[]),
     );

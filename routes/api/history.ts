@@ -51,11 +51,11 @@
  */
 
 import { checkAuth } from "../../lib/server/auth.ts";
+import { resolveDetailSymbol } from "../../lib/client/detail_symbol.ts";
 import { type AnalyticsFrame, readFrame } from "../../lib/pipeline/analytics_frame.ts";
 import { BAR_RESOLUTIONS, type BarResolution } from "../../lib/server/bar_store.ts";
 import type { ServiceState } from "../../lib/server/service_state.ts";
 import { define } from "../../utils.ts";
-import { SYMBOL_NAME_PATTERN } from "../../lib/client/detail_symbol.ts";
 
 const KNOWN_PARAMS = new Set(["symbol", "limit", "resolution", "token"]);
 const RESOLUTIONS = ["raw", "10s", "1m"];
@@ -97,15 +97,19 @@ export const handler = define.handlers({
     if (raw === null || raw === "") {
       return error(400, `missing query parameter "symbol"; ${valid}`);
     }
-    if (!SYMBOL_NAME_PATTERN.test(raw)) {
+    // The detail page's name rule: venue symbols (`OKX:BTC-USDT`, `KRAKEN:BTC/USD`) and
+    // consolidated instruments (`X:BTC`) have history too.
+    const resolved = resolveDetailSymbol(raw, state.symbols);
+    if (resolved.kind === "malformed") {
       return error(
         400,
         `malformed symbol: expected 1 to 32 letters, digits, '_', '.', '-', ':' or '/'; ${valid}`,
       );
     }
-    const symbol = raw.toUpperCase();
-    const id = state.symbols.indexOf(symbol);
-    if (id < 0) return error(404, `unknown symbol "${symbol}"; ${valid}`);
+    if (resolved.kind === "unknown") {
+      return error(404, `unknown symbol "${resolved.symbol}"; ${valid}`);
+    }
+    const { symbol, id } = resolved;
     const resolution = params.get("resolution") ?? "raw";
     if (!RESOLUTIONS.includes(resolution)) {
       return error(
