@@ -75,7 +75,7 @@ Deno.test("service start with --source sim: every venue host is revoked", async 
   }
   assert.match(
     log[0],
-    /^network: venue hosts kept none \(no venue\); revoked stream\.binance\.com:9443, /,
+    /^network: no venue host is needed \(a simulated or replayed run, or no ingest here\); revoked stream\.binance\.com:9443, /,
   );
 });
 

@@ -66,9 +66,9 @@ export async function restrictNetToVenues(
     }
   }
   log?.info(
-    `network: venue hosts kept ${out.kept.join(", ") || "none"} (${
-      inUse.join(", ") || "no venue"
-    })` +
+    (inUse.length === 0
+      ? "network: no venue host is needed (a simulated or replayed run, or no ingest here)"
+      : `network: venue hosts kept ${out.kept.join(", ")} (${inUse.join(", ")})`) +
       (out.revoked.length > 0 ? `; revoked ${out.revoked.join(", ")}` : ""),
   );
   if (out.stillGranted.length > 0) {
