@@ -185,10 +185,7 @@ export class KrakenFeed extends WindowedVenueFeed {
         `{"method":"${method}","result":${result},"success":true${reqId},${times()}}`,
       );
       if (method === "subscribe") this.subscribe(session, served, depth, snapshot);
-      else {
-        const ch = this.channelOf(session, served, depth);
-        if (ch !== null) this.unsubscribe(session, ch);
-      }
+      else this.unsubscribe(session, served, depth);
     }
   }
 

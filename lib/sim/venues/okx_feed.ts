@@ -247,10 +247,7 @@ export class OkxFeed extends WindowedVenueFeed {
       }
       this.ack(session, `{"event":"${op}","arg":${argText},"connId":"${session.id}"}`);
       if (op === "subscribe") this.subscribe(session, served, depth);
-      else {
-        const ch = this.channelOf(session, served, depth);
-        if (ch !== null) this.unsubscribe(session, ch);
-      }
+      else this.unsubscribe(session, served, depth);
     }
   }
 
