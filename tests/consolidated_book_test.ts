@@ -19,6 +19,7 @@ import {
   BookSlotLayout,
 } from "../lib/pipeline/book_slot.ts";
 import { FeedState } from "../lib/pipeline/feed_state.ts";
+import { writeBook } from "../testing/book_fixture.ts";
 import {
   FRAME_FLAG_CROSSED,
   FRAME_FLAGS,
@@ -38,19 +39,7 @@ function book(
   flags = 0,
 ): Float64Array {
   const f = new Float64Array(bookLayout.slotWords).fill(NaN);
-  f[BOOK_BID_COUNT] = bids.length;
-  f[BOOK_ASK_COUNT] = asks.length;
-  f[BOOK_RECEIVE_TIME] = at;
-  f[BOOK_PARSED_TIME] = at + 0.5;
-  f[BOOK_FLAGS] = flags;
-  bids.forEach(([p, q], i) => {
-    f[bookLayout.bidPrice(i)] = p;
-    f[bookLayout.bidSize(i)] = q;
-  });
-  asks.forEach(([p, q], i) => {
-    f[bookLayout.askPrice(i)] = p;
-    f[bookLayout.askSize(i)] = q;
-  });
+  writeBook(f, 0, bookLayout, { bids, asks, receiveTime: at, parsedTime: at + 0.5, flags });
   return f;
 }
 

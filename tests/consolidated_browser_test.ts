@@ -10,27 +10,12 @@
  */
 import assert from "node:assert/strict";
 import type { Page } from "playwright-core";
-import { type Service, startService } from "../main.ts";
-import { parseConfig } from "../lib/server/config.ts";
-import { createLogger } from "../lib/pipeline/logger.ts";
+import type { Service } from "../main.ts";
+import { startConsolidatedSim } from "./fixtures/consolidated_config.ts";
 import { launchChromium, until } from "../testing/chromium_session.ts";
 
 function start(): Promise<Service> {
-  const config = parseConfig([
-    "--source",
-    "sim",
-    "--port",
-    "0",
-    "--symbols",
-    "btcusdt",
-    "--consolidate",
-    "BTC=btcusdt,btcusdc",
-    "--sim-rate",
-    "20",
-    "--stale-ms",
-    "1000",
-  ]);
-  return startService(config, { build: true, log: createLogger({ level: "error" }) });
+  return startConsolidatedSim("BTC=btcusdt,btcusdc", { simRate: 20, staleMs: 1000 });
 }
 
 /** What the detail page shows of the consolidated book, read in one go (one render). */

@@ -8,13 +8,7 @@
  */
 import assert from "node:assert/strict";
 import { AnalyticsLoop } from "../lib/analytics/analytics_loop.ts";
-import {
-  BOOK_ASK_COUNT,
-  BOOK_BID_COUNT,
-  BOOK_RECEIVE_TIME,
-  BOOK_SYMBOL_ID,
-  BookSlotLayout,
-} from "../lib/pipeline/book_slot.ts";
+import { BookSlotLayout } from "../lib/pipeline/book_slot.ts";
 import {
   FRAME_BID_COUNT,
   FRAME_MID,
@@ -29,6 +23,7 @@ import {
   PipelineCounters,
 } from "../lib/pipeline/pipeline_counters.ts";
 import { FeedState } from "../lib/pipeline/feed_state.ts";
+import { writeBook } from "../testing/book_fixture.ts";
 import { SpscRing } from "../lib/pipeline/spsc_ring.ts";
 import { DEPTH_INGEST_REJECTED, DepthIngest } from "../lib/ingest/depth_ingest.ts";
 
@@ -38,14 +33,7 @@ const frame = new FrameSlotLayout({ levels: LEVELS, venueMembers: 2 });
 
 function bookFrame(symbolId: number, bid: number, ask: number, at: number): Float64Array {
   const f = new Float64Array(book.slotWords);
-  f[BOOK_SYMBOL_ID] = symbolId;
-  f[BOOK_RECEIVE_TIME] = at;
-  f[BOOK_BID_COUNT] = 1;
-  f[BOOK_ASK_COUNT] = 1;
-  f[book.bidPrice(0)] = bid;
-  f[book.bidSize(0)] = 1;
-  f[book.askPrice(0)] = ask;
-  f[book.askSize(0)] = 1;
+  writeBook(f, 0, book, { symbolId, receiveTime: at, bids: [[bid, 1]], asks: [[ask, 1]] });
   return f;
 }
 

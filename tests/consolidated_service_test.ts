@@ -9,7 +9,7 @@
 import assert from "node:assert/strict";
 import { fromBinary } from "@bufbuild/protobuf";
 import { runService, type Service } from "../lib/server/service.ts";
-import { parseConfig } from "../lib/server/config.ts";
+import { consolidatedSimConfig } from "./fixtures/consolidated_config.ts";
 import { createLogger } from "../lib/pipeline/logger.ts";
 import { encodeFrame } from "../lib/analytics/wire_encoder.ts";
 import { FrameSchema } from "../proto/gen/market_pb.ts";
@@ -60,20 +60,7 @@ Deno.test({
   sanitizeResources: false,
   sanitizeOps: false,
   async fn() {
-    const config = parseConfig([
-      "--source",
-      "sim",
-      "--port",
-      "0",
-      "--symbols",
-      "btcusdt",
-      "--consolidate",
-      "BTC=btcusdt,btcusdc",
-      "--sim-rate",
-      "20",
-      "--stale-ms",
-      "1000",
-    ]);
+    const config = consolidatedSimConfig("BTC=btcusdt,btcusdc", { simRate: 20, staleMs: 1000 });
     // The member missing from --symbols was added; the instrument comes last.
     assert.deepEqual(config.symbols, ["btcusdt", "btcusdc", "x:btc"]);
     const service = await runService(

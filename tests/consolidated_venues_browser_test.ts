@@ -15,9 +15,8 @@
  */
 import assert from "node:assert/strict";
 import type { Page } from "playwright-core";
-import { type Service, startService } from "../main.ts";
-import { parseConfig } from "../lib/server/config.ts";
-import { createLogger } from "../lib/pipeline/logger.ts";
+import type { Service } from "../main.ts";
+import { startConsolidatedSim } from "./fixtures/consolidated_config.ts";
 import { launchChromium, until } from "../testing/chromium_session.ts";
 
 /** The members in `--consolidate` order, as the service names them, and their tags. */
@@ -27,21 +26,10 @@ const TAGS = ["BN", "OK", "BY", "KR"] as const;
 const BOOK_WINDOW_MS = 3_000;
 
 function start(): Promise<Service> {
-  const config = parseConfig([
-    "--source",
-    "sim",
-    "--port",
-    "0",
-    "--symbols",
-    "btcusdt",
-    "--consolidate",
+  return startConsolidatedSim(
     "BTC-USDT=btcusdt,okx:BTC-USDT,bybit:BTCUSDT,kraken:BTC/USD",
-    "--sim-rate",
-    "5",
-    "--stale-ms",
-    "1500",
-  ]);
-  return startService(config, { build: true, log: createLogger({ level: "error" }) });
+    { simRate: 5, staleMs: 1500 },
+  );
 }
 
 /** What the detail page shows of the consolidated book, read in one go (one render). */

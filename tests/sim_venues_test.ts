@@ -14,7 +14,7 @@ import { FairPath } from "../lib/sim/venues/fair_path.ts";
 import { venueSimSymbol } from "../lib/sim/venues/venue_symbol.ts";
 import { parseFault } from "../lib/sim/sim_fault.ts";
 import { parseSimArgs } from "../lib/sim/sim_main.ts";
-import { krakenChecksum, okxChecksum } from "../lib/sim/venues/venue_checksum.ts";
+import { krakenChecksum, LevelTexts, okxChecksum } from "../lib/sim/venues/venue_checksum.ts";
 
 // deno-lint-ignore no-explicit-any
 type Json = any;
@@ -927,20 +927,13 @@ Deno.test("the simulator's checksum functions compute what the real venues sent 
     const expected = JSON.parse(raw).data[0].checksum;
     assert.equal(krakenReference(b, a), expected);
     assert.equal(
-      krakenChecksum(
-        b.map((l) => l[0]),
-        b.map((l) => l[1]),
-        a.map((l) => l[0]),
-        a.map((l) => l[1]),
-      ),
+      krakenChecksum(LevelTexts.of(b, a)),
       expected,
     );
   }
   const okx =
     JSON.parse(await Deno.readTextFile(new URL("okx_books_btcusdt_snapshot.json", dir))).data[0];
-  const px = (side: string[][]) => side.map((l) => l[0]),
-    sz = (side: string[][]) => side.map((l) => l[1]);
-  assert.equal(okxChecksum(px(okx.bids), sz(okx.bids), px(okx.asks), sz(okx.asks)), okx.checksum);
+  assert.equal(okxChecksum(LevelTexts.of(okx.bids, okx.asks)), okx.checksum);
   assert.equal(
     okxReference(
       okx.bids.map((l: string[]) => [l[0], l[1]]),

@@ -8,13 +8,14 @@
  */
 
 import { crc32 } from "node:zlib";
+import fc from "fast-check";
 import {
   BOOK_ASK_COUNT,
   BOOK_BID_COUNT,
   BOOK_LAST_UPDATE_ID,
   BookSlotLayout,
 } from "../lib/pipeline/book_slot.ts";
-import type { VenueSync } from "../lib/ingest/venues/venue_protocol.ts";
+import { type VenueSync, VenueSyncResult } from "../lib/ingest/venues/venue_protocol.ts";
 
 const FOLDER = new URL("./testdata/exchanges/", import.meta.url);
 
@@ -118,4 +119,43 @@ export function referenceTop(
 ): { bids: [number, number][]; asks: [number, number][] } {
   const conv = (l: RefLevel): [number, number] => [l.price, l.size * multiplier];
   return { bids: ref.top("bid", levels).map(conv), asks: ref.top("ask", levels).map(conv) };
+}
+
+/**
+ * Property: `sync` never throws on `line` (a real message) with up to 3
+ * characters put in at a random place and a random stretch after it cut, nor
+ * on `line` doubled, and always answers one of the {@link VenueSyncResult} codes.
+ */
+export function assertMutationsAnswerACode(sync: VenueSync, line: string, numRuns = 1500): void {
+  const codes = new Set<number>(Object.values(VenueSyncResult));
+  fc.assert(
+    fc.property(
+      fc.nat(line.length - 1),
+      fc.nat(line.length - 1),
+      fc.string({ maxLength: 3 }),
+      (at, to, insert) => {
+        const [a, b] = at <= to ? [at, to] : [to, at];
+        const mutated = line.slice(0, a) + insert + line.slice(b > a + 4 ? a + 1 : b);
+        return codes.has(sync.handle(mutated, 0)) && codes.has(sync.handle(line + line, 0));
+      },
+    ),
+    { numRuns },
+  );
+}
+
+/**
+ * Property: random binary text (up to 300 code units) fed to `sync` never
+ * answers any of `never` (e.g. Applied: noise must not change a book).
+ */
+export function assertNoiseNeverAnswers(
+  sync: VenueSync,
+  never: readonly VenueSyncResult[],
+  numRuns = 3000,
+): void {
+  fc.assert(
+    fc.property(fc.string({ unit: "binary", maxLength: 300 }), (s) => {
+      return !never.includes(sync.handle(s, 0));
+    }),
+    { numRuns },
+  );
 }

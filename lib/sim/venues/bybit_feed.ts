@@ -119,7 +119,7 @@ export class BybitFeed extends WindowedVenueFeed {
     this.ack(session, answer(true, ""));
     for (const [served, depth] of wanted) {
       if (op === "subscribe") this.subscribe(session, served, depth);
-      else this.unsubscribe(session, this.channelOf(session, served, depth)!);
+      else this.unsubscribe(session, served, depth);
     }
   }
 

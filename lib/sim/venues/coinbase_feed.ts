@@ -155,10 +155,7 @@ export class CoinbaseFeed extends WindowedVenueFeed {
       }
       for (const b of served) {
         if (type === "subscribe") this.subscribe(session, b, COINBASE_DEPTH);
-        else {
-          const ch = this.channelOf(session, b, COINBASE_DEPTH);
-          if (ch !== null) this.unsubscribe(session, ch);
-        }
+        else this.unsubscribe(session, b, COINBASE_DEPTH);
       }
     }
     this.ack(session, this.#subscriptions(session));

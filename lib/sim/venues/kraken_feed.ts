@@ -34,7 +34,7 @@
  * @module
  */
 
-import { KRAKEN_CHECKSUM_LEVELS, krakenChecksum } from "./venue_checksum.ts";
+import { KRAKEN_CHECKSUM_LEVELS, krakenChecksum, LevelTexts } from "./venue_checksum.ts";
 import { formatFixed } from "./venue_decimal.ts";
 import {
   isoMicros,
@@ -76,10 +76,7 @@ export class KrakenFeed extends WindowedVenueFeed {
   protected override checksummed(): boolean {
     return true;
   }
-  readonly #bidPx: string[] = new Array(KRAKEN_CHECKSUM_LEVELS).fill("");
-  readonly #bidQty: string[] = new Array(KRAKEN_CHECKSUM_LEVELS).fill("");
-  readonly #askPx: string[] = new Array(KRAKEN_CHECKSUM_LEVELS).fill("");
-  readonly #askQty: string[] = new Array(KRAKEN_CHECKSUM_LEVELS).fill("");
+  readonly #top = new LevelTexts(KRAKEN_CHECKSUM_LEVELS);
 
   /** @param parts See {@link VenueFeedParts}. */
   constructor(parts: VenueFeedParts) {
@@ -185,10 +182,7 @@ export class KrakenFeed extends WindowedVenueFeed {
         `{"method":"${method}","result":${result},"success":true${reqId},${times()}}`,
       );
       if (method === "subscribe") this.subscribe(session, served, depth, snapshot);
-      else {
-        const ch = this.channelOf(session, served, depth);
-        if (ch !== null) this.unsubscribe(session, ch);
-      }
+      else this.unsubscribe(session, served, depth);
     }
   }
 
@@ -220,21 +214,20 @@ export class KrakenFeed extends WindowedVenueFeed {
   #checksum(ch: VenueChannel, bad: boolean): number {
     const w = ch.window, spec = ch.served.book.spec;
     const pd = spec.priceDecimals, qn = qtyDecimals(spec.lotDecimals), qd = qn - spec.lotDecimals;
-    const nb = Math.min(KRAKEN_CHECKSUM_LEVELS, w.bidCount);
-    const na = Math.min(KRAKEN_CHECKSUM_LEVELS, w.askCount);
+    const t = this.#top;
+    const nb = t.bidCount = Math.min(KRAKEN_CHECKSUM_LEVELS, w.bidCount);
+    const na = t.askCount = Math.min(KRAKEN_CHECKSUM_LEVELS, w.askCount);
     for (let k = 0; k < nb; k++) {
-      this.#bidPx[k] = formatFixed(w.bidTicks[k], pd);
-      this.#bidQty[k] = formatFixed(w.bidLots[k] * 10 ** qd, qn);
+      t.bidPx[k] = formatFixed(w.bidTicks[k], pd);
+      t.bidSz[k] = formatFixed(w.bidLots[k] * 10 ** qd, qn);
     }
     for (let k = 0; k < na; k++) {
-      this.#askPx[k] = formatFixed(w.askTicks[k], pd);
-      this.#askQty[k] = formatFixed(w.askLots[k] * 10 ** qd, qn);
+      t.askPx[k] = formatFixed(w.askTicks[k], pd);
+      t.askSz[k] = formatFixed(w.askLots[k] * 10 ** qd, qn);
     }
-    if (bad && na > 0) this.#askQty[0] = formatFixed((w.askLots[0] + 1) * 10 ** qd, qn);
-    else if (bad && nb > 0) {
-      this.#bidQty[0] = formatFixed((w.bidLots[0] + 1) * 10 ** qd, qn);
-    }
-    return krakenChecksum(this.#bidPx, this.#bidQty, this.#askPx, this.#askQty, nb, na);
+    if (bad && na > 0) t.askSz[0] = formatFixed((w.askLots[0] + 1) * 10 ** qd, qn);
+    else if (bad && nb > 0) t.bidSz[0] = formatFixed((w.bidLots[0] + 1) * 10 ** qd, qn);
+    return krakenChecksum(t);
   }
 }
 

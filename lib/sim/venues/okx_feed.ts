@@ -43,7 +43,7 @@
  * @module
  */
 
-import { OKX_CHECKSUM_LEVELS, okxChecksum } from "./venue_checksum.ts";
+import { LevelTexts, OKX_CHECKSUM_LEVELS, okxChecksum } from "./venue_checksum.ts";
 import { formatTrimmed } from "./venue_decimal.ts";
 import {
   parseClientJson,
@@ -91,10 +91,7 @@ export class OkxFeed extends WindowedVenueFeed {
   protected override checksummed(ch: VenueChannel): boolean {
     return ch.depth === OKX_BOOKS_DEPTH;
   }
-  readonly #bidPx: string[] = new Array(OKX_CHECKSUM_LEVELS).fill("");
-  readonly #bidSz: string[] = new Array(OKX_CHECKSUM_LEVELS).fill("");
-  readonly #askPx: string[] = new Array(OKX_CHECKSUM_LEVELS).fill("");
-  readonly #askSz: string[] = new Array(OKX_CHECKSUM_LEVELS).fill("");
+  readonly #top = new LevelTexts(OKX_CHECKSUM_LEVELS);
 
   /** @param parts See {@link VenueFeedParts}. */
   constructor(parts: VenueFeedParts) {
@@ -247,10 +244,7 @@ export class OkxFeed extends WindowedVenueFeed {
       }
       this.ack(session, `{"event":"${op}","arg":${argText},"connId":"${session.id}"}`);
       if (op === "subscribe") this.subscribe(session, served, depth);
-      else {
-        const ch = this.channelOf(session, served, depth);
-        if (ch !== null) this.unsubscribe(session, ch);
-      }
+      else this.unsubscribe(session, served, depth);
     }
   }
 
@@ -298,19 +292,20 @@ export class OkxFeed extends WindowedVenueFeed {
   #checksum(ch: VenueChannel, bad: boolean): number {
     const w = ch.window, spec = ch.served.book.spec;
     const pd = spec.priceDecimals, ld = this.#sizeDecimals[ch.served.index];
-    const nb = Math.min(OKX_CHECKSUM_LEVELS, w.bidCount);
-    const na = Math.min(OKX_CHECKSUM_LEVELS, w.askCount);
+    const t = this.#top;
+    const nb = t.bidCount = Math.min(OKX_CHECKSUM_LEVELS, w.bidCount);
+    const na = t.askCount = Math.min(OKX_CHECKSUM_LEVELS, w.askCount);
     for (let k = 0; k < nb; k++) {
-      this.#bidPx[k] = formatTrimmed(w.bidTicks[k], pd);
-      this.#bidSz[k] = formatTrimmed(w.bidLots[k], ld);
+      t.bidPx[k] = formatTrimmed(w.bidTicks[k], pd);
+      t.bidSz[k] = formatTrimmed(w.bidLots[k], ld);
     }
     for (let k = 0; k < na; k++) {
-      this.#askPx[k] = formatTrimmed(w.askTicks[k], pd);
-      this.#askSz[k] = formatTrimmed(w.askLots[k], ld);
+      t.askPx[k] = formatTrimmed(w.askTicks[k], pd);
+      t.askSz[k] = formatTrimmed(w.askLots[k], ld);
     }
-    if (bad && nb > 0) this.#bidSz[0] = formatTrimmed(w.bidLots[0] + 1, ld);
-    else if (bad && na > 0) this.#askSz[0] = formatTrimmed(w.askLots[0] + 1, ld);
-    return okxChecksum(this.#bidPx, this.#bidSz, this.#askPx, this.#askSz, nb, na);
+    if (bad && nb > 0) t.bidSz[0] = formatTrimmed(w.bidLots[0] + 1, ld);
+    else if (bad && na > 0) t.askSz[0] = formatTrimmed(w.askLots[0] + 1, ld);
+    return okxChecksum(t);
   }
 }
 

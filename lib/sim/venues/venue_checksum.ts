@@ -11,9 +11,9 @@
  *
  * @example
  * ```ts
- * import { krakenChecksum, okxChecksum } from "./venue_checksum.ts";
- * okxChecksum(["3366.1"], ["7"], ["3366.8"], ["9"]); // crc32("3366.1:7:3366.8:9") | 0
- * krakenChecksum(["0.12290"], ["8136.33288180"], ["0.12307"], ["600.00000000"]) >= 0; // true
+ * import { krakenChecksum, LevelTexts, okxChecksum } from "./venue_checksum.ts";
+ * okxChecksum(LevelTexts.of([["3366.1", "7"]], [["3366.8", "9"]])); // crc32("3366.1:7:3366.8:9") | 0
+ * krakenChecksum(LevelTexts.of([["0.12290", "8136.33288180"]], [["0.12307", "600.00000000"]])) >= 0; // true
  * ```
  * @module
  */
@@ -40,29 +40,79 @@ export const OKX_CHECKSUM_LEVELS = 25;
 export const KRAKEN_CHECKSUM_LEVELS = 10;
 
 /**
- * OKX's checksum of a book given as text, best levels first.
+ * A book's best levels as the number texts sent, best first: what a checksum
+ * is computed over. A feed keeps one and refills it for every checksum
+ * (entries past the counts are left as they were).
  *
- * @param bidPx Bid price texts (only the first 25 are used).
- * @param bidSz Bid size texts, parallel to `bidPx`.
- * @param askPx Ask price texts.
- * @param askSz Ask size texts.
- * @param bidCount Valid entries of the bid arrays. Default their length.
- * @param askCount Valid entries of the ask arrays. Default their length.
+ * @example
+ * ```ts
+ * const top = new LevelTexts(25);
+ * top.bidPx[0] = "3366.1";
+ * top.bidSz[0] = "7";
+ * top.bidCount = 1;
+ * okxChecksumText(top); // "3366.1:7"
+ * ```
+ */
+export class LevelTexts {
+  /** Bid price texts. */
+  readonly bidPx: string[];
+  /** Bid size (quantity) texts, parallel to {@link bidPx}. */
+  readonly bidSz: string[];
+  /** Ask price texts. */
+  readonly askPx: string[];
+  /** Ask size (quantity) texts, parallel to {@link askPx}. */
+  readonly askSz: string[];
+  /** Valid entries of the bid arrays. */
+  bidCount = 0;
+  /** Valid entries of the ask arrays. */
+  askCount = 0;
+
+  /** @param levels Entries per side (e.g. {@link OKX_CHECKSUM_LEVELS}). */
+  constructor(levels: number) {
+    this.bidPx = new Array(levels).fill("");
+    this.bidSz = new Array(levels).fill("");
+    this.askPx = new Array(levels).fill("");
+    this.askSz = new Array(levels).fill("");
+  }
+
+  /**
+   * The texts of levels given as `[price, size, ...]` arrays (as a venue's JSON has them).
+   *
+   * @example
+   * ```ts
+   * LevelTexts.of([["1", "2"]], []).bidCount; // 1
+   * ```
+   */
+  static of(
+    bids: readonly (readonly string[])[],
+    asks: readonly (readonly string[])[],
+  ): LevelTexts {
+    const t = new LevelTexts(Math.max(bids.length, asks.length));
+    bids.forEach((l, i) => {
+      t.bidPx[i] = l[0];
+      t.bidSz[i] = l[1];
+    });
+    asks.forEach((l, i) => {
+      t.askPx[i] = l[0];
+      t.askSz[i] = l[1];
+    });
+    t.bidCount = bids.length;
+    t.askCount = asks.length;
+    return t;
+  }
+}
+
+/**
+ * OKX's checksum of a book's best levels (only the first 25 a side are used).
+ *
  * @returns The signed 32-bit CRC32.
  * @example
  * ```ts
- * okxChecksum(["1"], ["2"], [], []); // crc32("1:2") | 0
+ * okxChecksum(LevelTexts.of([["1", "2"]], [])); // crc32("1:2") | 0
  * ```
  */
-export function okxChecksum(
-  bidPx: readonly string[],
-  bidSz: readonly string[],
-  askPx: readonly string[],
-  askSz: readonly string[],
-  bidCount: number = bidPx.length,
-  askCount: number = askPx.length,
-): number {
-  return crc32(okxChecksumText(bidPx, bidSz, askPx, askSz, bidCount, askCount)) | 0;
+export function okxChecksum(top: LevelTexts): number {
+  return crc32(okxChecksumText(top)) | 0;
 }
 
 /**
@@ -70,53 +120,33 @@ export function okxChecksum(
  *
  * @example
  * ```ts
- * okxChecksumText(["1", "0.5"], ["2", "3"], ["1.5"], ["4"]); // "1:2:1.5:4:0.5:3"
+ * okxChecksumText(LevelTexts.of([["1", "2"], ["0.5", "3"]], [["1.5", "4"]])); // "1:2:1.5:4:0.5:3"
  * ```
  */
-export function okxChecksumText(
-  bidPx: readonly string[],
-  bidSz: readonly string[],
-  askPx: readonly string[],
-  askSz: readonly string[],
-  bidCount: number = bidPx.length,
-  askCount: number = askPx.length,
-): string {
+export function okxChecksumText(top: LevelTexts): string {
   let s = "";
   for (let i = 0; i < OKX_CHECKSUM_LEVELS; i++) {
-    if (i < bidCount) s += (s === "" ? "" : ":") + bidPx[i] + ":" + bidSz[i];
-    if (i < askCount) s += (s === "" ? "" : ":") + askPx[i] + ":" + askSz[i];
+    if (i < top.bidCount) s += (s === "" ? "" : ":") + top.bidPx[i] + ":" + top.bidSz[i];
+    if (i < top.askCount) s += (s === "" ? "" : ":") + top.askPx[i] + ":" + top.askSz[i];
   }
   return s;
 }
 
 /**
- * Kraken's checksum of a book given as the number text sent, best levels first.
+ * Kraken's checksum of a book's best levels (only the first 10 a side are used).
  *
- * @param bidPx Bid price texts (only the first 10 are used).
- * @param bidQty Bid quantity texts.
- * @param askPx Ask price texts.
- * @param askQty Ask quantity texts.
- * @param bidCount Valid entries of the bid arrays. Default their length.
- * @param askCount Valid entries of the ask arrays. Default their length.
  * @returns The unsigned 32-bit CRC32.
  * @example
  * ```ts
- * krakenChecksum([], [], ["0.12307"], ["600.00000000"]); // crc32("1230760000000000")
+ * krakenChecksum(LevelTexts.of([], [["0.12307", "600.00000000"]])); // crc32("1230760000000000")
  * ```
  */
-export function krakenChecksum(
-  bidPx: readonly string[],
-  bidQty: readonly string[],
-  askPx: readonly string[],
-  askQty: readonly string[],
-  bidCount: number = bidPx.length,
-  askCount: number = askPx.length,
-): number {
+export function krakenChecksum(top: LevelTexts): number {
   let s = "";
-  const na = Math.min(KRAKEN_CHECKSUM_LEVELS, askCount);
-  for (let i = 0; i < na; i++) s += krakenDigits(askPx[i]) + krakenDigits(askQty[i]);
-  const nb = Math.min(KRAKEN_CHECKSUM_LEVELS, bidCount);
-  for (let i = 0; i < nb; i++) s += krakenDigits(bidPx[i]) + krakenDigits(bidQty[i]);
+  const na = Math.min(KRAKEN_CHECKSUM_LEVELS, top.askCount);
+  for (let i = 0; i < na; i++) s += krakenDigits(top.askPx[i]) + krakenDigits(top.askSz[i]);
+  const nb = Math.min(KRAKEN_CHECKSUM_LEVELS, top.bidCount);
+  for (let i = 0; i < nb; i++) s += krakenDigits(top.bidPx[i]) + krakenDigits(top.bidSz[i]);
   return crc32(s) >>> 0;
 }
 

@@ -375,8 +375,21 @@ export abstract class WindowedVenueFeed implements SymbolFeed {
     return null;
   }
 
-  /** Unsubscribes a session from a channel. */
-  protected unsubscribe(session: VenueSession, ch: VenueChannel): void {
+  /**
+   * Unsubscribes a session from a book at a depth; nothing if it was not
+   * subscribed.
+   *
+   * @returns Whether the session had that channel.
+   */
+  protected unsubscribe(session: VenueSession, served: VenueBook, depth: number): boolean {
+    const ch = this.channelOf(session, served, depth);
+    if (ch === null) return false;
+    this.#leave(session, ch);
+    return true;
+  }
+
+  /** Takes a session off a channel it is subscribed to. */
+  #leave(session: VenueSession, ch: VenueChannel): void {
     const at = ch.subs.indexOf(session);
     if (at >= 0) ch.subs.splice(at, 1);
     const waiting = ch.awaitingSnapshot.indexOf(session);
@@ -388,7 +401,7 @@ export abstract class WindowedVenueFeed implements SymbolFeed {
 
   #drop(session: VenueSession): void {
     if (!this.#sessions.delete(session)) return;
-    for (const ch of [...session.channels]) this.unsubscribe(session, ch);
+    for (const ch of [...session.channels]) this.#leave(session, ch);
   }
 
   /**
