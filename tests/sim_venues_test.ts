@@ -914,7 +914,8 @@ Deno.test("serverShutdown: OKX sends its 64008 notice, Kraken a maintenance stat
 });
 
 Deno.test("the simulator's checksum functions compute what the real venues sent (recorded Kraken and OKX frames)", async () => {
-  const dir = new URL("./testdata/sim_venues/", import.meta.url);
+  // The recordings of tests/testdata/exchanges (SOURCES.md there).
+  const dir = new URL("./testdata/exchanges/", import.meta.url);
   const kraken = (await Deno.readTextFile(new URL("kraken_v2_book_algousd.jsonl", dir))).trim()
     .split("\n");
   const bids = new TextSide(true), asks = new TextSide(false);
@@ -931,8 +932,8 @@ Deno.test("the simulator's checksum functions compute what the real venues sent 
       expected,
     );
   }
-  const okx =
-    JSON.parse(await Deno.readTextFile(new URL("okx_books_btcusdt_snapshot.json", dir))).data[0];
+  const okxLines = (await Deno.readTextFile(new URL("okx_books_btcusdt.jsonl", dir))).split("\n");
+  const okx = JSON.parse(okxLines[0]).data[0]; // the snapshot
   assert.equal(okxChecksum(LevelTexts.of(okx.bids, okx.asks)), okx.checksum);
   assert.equal(
     okxReference(
