@@ -60,7 +60,7 @@ const EVENT_UNKNOWN = -3;
 
 /**
  * Default levels per side a Coinbase book keeps (Coinbase sends every level).
- * A level costs 34 B per side (`venue_book.ts`), so 1000 levels are 68 KB a
+ * A level costs 42 B per side (`venue_book.ts`), so 1000 levels are 84 KB a
  * product; the analysed top (`--levels`, at most a few dozen) stays exact
  * until the price walks 1000 levels without a snapshot.
  */

@@ -108,7 +108,7 @@ export class OkxProtocol implements VenueProtocol {
 
   /**
    * A sync whose books hold `bookCapacity` levels per side. Default: the
-   * channel's depth (400 or 5): 27 KB a symbol (twice that was measured as
+   * channel's depth (400 or 5): 34 KB a symbol (twice that was measured as
    * the largest part of a venue symbol's cost at 2,000 symbols). When one
    * message inserts before it deletes, the farthest level may go and come
    * back with a later update: only the far end of the 400, never the
