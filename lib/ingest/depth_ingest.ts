@@ -144,7 +144,7 @@ export class DepthIngest {
     this.#rows = options.rows === undefined
       ? Int32Array.from({ length: n }, (_, i) => i)
       : Int32Array.from(options.rows);
-    this.#unknownRow = options.unknownRow ?? options.counters.symbols - 1;
+    this.#unknownRow = options.unknownRow ?? options.counters.unknownRow;
     this.#reserveTimeoutMs = options.reserveTimeoutMs ?? 1000;
   }
 

@@ -467,7 +467,7 @@ export class Ingestor {
     const own = binanceVenueSymbols(options.symbols, venue);
     this.#symbols = own.natives;
     this.#rows = own.rows;
-    this.#unknownRow = options.counters.symbols - 1; // the counters' last row (consolidated instruments sit between)
+    this.#unknownRow = options.counters.unknownRow;
     const stream = options.stream ?? "depth20";
     const tap = options.tap;
     this.#tap = tap;

@@ -137,7 +137,7 @@ export interface VenueIngestOptions {
   rawRing: SpscRing;
   /** The shared counters. Required. */
   counters: PipelineCounters;
-  /** The counters row of messages that name no known symbol. Default the last row (`counters.symbols - 1`). */
+  /** The counters row of messages that name no known symbol. Default `counters.unknownRow` (the last). */
   unknownRow?: number;
   /** Book levels per side in a slot. Default 20. */
   levels?: number;
@@ -254,7 +254,7 @@ export class VenueIngest {
       wsUrl,
       rawRing,
       counters,
-      unknownRow = counters.symbols - 1,
+      unknownRow = counters.unknownRow,
       levels = 20,
       bookCapacity,
       sizeMultiplier,

@@ -148,8 +148,16 @@ const HEADER_WORDS = LINE_WORDS; // word 0: symbol count
 export class PipelineCounters {
   /** The shared buffer; post it to workers and {@link PipelineCounters.attach} it there. */
   readonly buffer: SharedArrayBuffer;
-  /** Number of symbols. */
+  /** Number of symbol rows: the service's symbols, then the unknown row. */
   readonly symbols: number;
+  /**
+   * The row counting frames that name no known symbol: the last one (every
+   * ingest object of a worker shares it; consolidated instruments sit before
+   * it and are never ingested).
+   */
+  get unknownRow(): number {
+    return this.symbols - 1;
+  }
   readonly #i32: Int32Array;
   readonly #ingestGlobal: number;
   readonly #ingestSymbols: number;
