@@ -628,11 +628,8 @@ export class VenueIngest {
     const c = this.#counters;
     const now = this.#now();
     c.add(c.ingest(INGEST_HEARTBEAT), 1);
-    for (let i = 0; i < this.#reported.length; i++) {
-      this.#refresh(i, now);
-      const id = this.#globalId[i];
-      c.store(c.ingestSymbol(id, INGEST_FEED_STATE), this.#reported[i]);
-    }
+    // #refresh stores a symbol's feed state when it changes (start() stored the first).
+    for (let i = 0; i < this.#reported.length; i++) this.#refresh(i, now);
     let reconnects = 0;
     let connects = 0;
     let stale = 0;

@@ -193,7 +193,6 @@ export function createVenueIngestors(options: VenueIngestorsOptions): VenueInges
       wsUrl,
       rawRing: base.rawRing,
       counters: base.counters,
-      unknownRow: base.symbols.length,
       levels: base.levels,
       sizeMultiplier,
       staleMs: base.staleMs,

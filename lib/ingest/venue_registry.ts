@@ -76,10 +76,6 @@ export class VenueNotBuiltError extends Error {
  * ```ts
  * import { venueProtocol } from "./venue_registry.ts";
  * import type { VenueProtocol } from "./venues/venue_protocol.ts";
-import { BYBIT_PROTOCOL } from "./venues/bybit_protocol.ts";
-import { COINBASE_PROTOCOL } from "./venues/coinbase_protocol.ts";
-import { KRAKEN_PROTOCOL } from "./venues/kraken_protocol.ts";
-import { OKX_PROTOCOL } from "./venues/okx_protocol.ts";
  * declare const okx: VenueProtocol;
  * venueProtocol("okx", { okx }) === okx; // true
  * ```
