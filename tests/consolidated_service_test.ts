@@ -27,6 +27,9 @@ import {
 } from "../lib/pipeline/pipeline_counters.ts";
 import { FeedState } from "../lib/pipeline/feed_state.ts";
 
+/** The symbols' UTF-8 names by id, as the hub encodes them once. */
+const utf8Names = (names: readonly string[]) => names.map((n) => new TextEncoder().encode(n));
+
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 async function until(
@@ -50,7 +53,7 @@ function latest(service: Service, symbol: string) {
   const base = history.latestBase(id);
   if (base < 0) return null;
   const f64 = history.f64(id);
-  const bytes = encodeFrame(f64, base, layout, symbol, 1, 0, symbols);
+  const bytes = encodeFrame(f64, base, layout, symbol, 1, 0, utf8Names(symbols));
   return { slot: f64.slice(base, base + layout.slotWords), wire: fromBinary(FrameSchema, bytes) };
 }
 

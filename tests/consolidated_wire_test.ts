@@ -34,6 +34,9 @@ import {
   readBusFrame,
 } from "../lib/bus/bus_frame.ts";
 
+/** The symbols' UTF-8 names by id, as the hub encodes them once. */
+const utf8Names = (names: readonly string[]) => names.map((n) => new TextEncoder().encode(n));
+
 const utf8 = new TextEncoder();
 
 /** A consolidated slot: `members` members (symbol ids 10, 11, …), levels alternating between them. */
@@ -81,7 +84,10 @@ Deno.test("consolidated wire: the venues block decodes as Frame.bid_venues, ask_
   const layout = new FrameSlotLayout({ levels: 5, venueMembers: 3 });
   const slot = consolidatedSlot(layout, 3);
   const symbols = names(3);
-  const frame = fromBinary(FrameSchema, encodeFrame(slot, 0, layout, "X:BTC", 1, 2, symbols));
+  const frame = fromBinary(
+    FrameSchema,
+    encodeFrame(slot, 0, layout, "X:BTC", 1, 2, utf8Names(symbols)),
+  );
   assert.deepEqual(frame.bidVenues, [0, 1, 2, 0, 1]);
   assert.deepEqual(frame.askVenues, [1, 2, 0, 1, 2]);
   assert.deepEqual(
@@ -110,7 +116,7 @@ Deno.test("consolidated wire: a plain symbol's frame in a venue layout is byte f
   b.set(a);
   b[withVenues.venueCount()] = 0; // what the analytics loop writes for a plain symbol
   assert.deepEqual(
-    encodeFrame(b, 0, withVenues, "BTCUSDT", 3, 4, ["BTCUSDT"]),
+    encodeFrame(b, 0, withVenues, "BTCUSDT", 3, 4, utf8Names(["BTCUSDT"])),
     encodeFrame(a, 0, plain, "BTCUSDT", 3, 4),
   );
 });
@@ -134,7 +140,7 @@ Deno.test("consolidated wire: the largest consolidated frame fits its slot; work
     const staged = new WorkerWire(wire);
     staged.stage(u8, f64, base);
     const sent = frameOfWire(staged.take(0, 9, 1.5, 2.5)!);
-    const main = encodeFrame(f64, base, frame, name, 9, 2.5, symbols);
+    const main = encodeFrame(f64, base, frame, name, 9, 2.5, utf8Names(symbols));
     // Main leaves delivered time as in the slot (NaN) where the worker's copy has 1.5.
     const decodedSent = fromBinary(FrameSchema, sent);
     const decodedMain = fromBinary(FrameSchema, main);
@@ -150,7 +156,7 @@ Deno.test("consolidated wire: on the bus the epoch stays the last field and is c
   const layout = new FrameSlotLayout({ levels: 5, venueMembers: 3 });
   const slot = consolidatedSlot(layout, 3);
   const symbols = names(3);
-  const frameBytes = encodeFrame(slot, 0, layout, "X:BTC", 4, 5, symbols);
+  const frameBytes = encodeFrame(slot, 0, layout, "X:BTC", 4, 5, utf8Names(symbols));
   const payload = busFramePayload(frameBytes, 77);
   assert.equal(busFrameEpoch(payload), 77);
   // The trailer is the payload's last bytes: the frame before it is the frame as sent.

@@ -437,7 +437,15 @@ function latest(service: Service, symbol: string) {
   if (base < 0) return null;
   return fromBinary(
     FrameSchema,
-    encodeFrame(history.f64(id), base, layout, symbol, 1, 0, symbols),
+    encodeFrame(
+      history.f64(id),
+      base,
+      layout,
+      symbol,
+      1,
+      0,
+      symbols.map((n) => new TextEncoder().encode(n)),
+    ),
   );
 }
 

@@ -525,7 +525,8 @@ const utf8 = new TextEncoder();
  * @param symbol the symbol's upper-case name, written as `Frame.symbol`.
  * @param seq the hub's sequence number for this frame (`Frame.seq`).
  * @param sentTime epoch ms written as `Frame.sent_time`.
- * @param names every symbol's name by symbol id (as the hub's list), for
+ * @param names every symbol's UTF-8 name by symbol id, encoded once by the
+ *   caller (as the hub's list, each at most `MAX_SYMBOL_BYTES`), for
  *   `VenueQuote.symbol` of a consolidated instrument's members. Default none:
  *   the members go unnamed.
  * @throws RangeError when the slot does not fit in `f64` at `base`.
@@ -545,7 +546,7 @@ export function encodeFrame(
   symbol: string,
   seq: number,
   sentTime: number,
-  names?: readonly string[],
+  names: readonly Uint8Array[] = NO_NAMES,
 ): Uint8Array<ArrayBuffer> {
   if (!(base >= 0) || base + layout.slotWords > f64.length) {
     throw new RangeError(
@@ -565,28 +566,9 @@ export function encodeFrame(
     seq,
     sentTime,
     false,
-    memberNames(f64, base, layout, names),
+    names,
   );
   return scratch.slice(0, writer.pos);
-}
-
-/** The UTF-8 names of a consolidated frame's members, by symbol id (others left empty); allocates. */
-function memberNames(
-  f64: Float64Array,
-  base: number,
-  layout: FrameSlotLayout,
-  names: readonly string[] | undefined,
-): readonly Uint8Array[] {
-  if (names === undefined || layout.venueMembers === 0) return NO_NAMES;
-  const members = storedCount(f64[base + layout.venueCount()], layout.venueMembers);
-  if (!(members >= 1)) return NO_NAMES;
-  const out: Uint8Array[] = [];
-  for (let k = 0; k < members; k++) {
-    const id = f64[base + layout.memberSymbol(k)];
-    const name = names[id];
-    if (name !== undefined) out[id] = utf8.encode(name.slice(0, MAX_SYMBOL_BYTES));
-  }
-  return out;
 }
 
 /**

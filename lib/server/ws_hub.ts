@@ -69,6 +69,7 @@ import { withConflated } from "./market_summary.ts";
 import type { HistoryStore } from "./history_store.ts";
 import { encodeHello, wrapFrame } from "./frame_codec.ts";
 import type { FrameWire } from "./worker_wire.ts";
+import { MAX_SYMBOL_BYTES } from "../pipeline/wire_slot.ts";
 import {
   CLOSE_CODES,
   DISCONNECT_REASONS,
@@ -78,6 +79,7 @@ import {
   WsSession,
 } from "./ws_session.ts";
 
+const UTF8 = new TextEncoder();
 /** Why an upgrade request was refused before it became a WebSocket. */
 export type UpgradeRejectReason = "not_websocket" | "origin" | "capacity" | "closed";
 
@@ -170,6 +172,8 @@ export class WsHub {
   readonly epoch: string;
   /** Upper-case symbols, index = symbol id. */
   readonly symbols: readonly string[];
+  /** {@link WsHub.symbols} in UTF-8, encoded once (the members' names of consolidated frames). */
+  readonly #names: readonly Uint8Array[];
   /** Frame layout. */
   readonly layout: FrameSlotLayout;
   readonly #maxBuffered: number;
@@ -225,6 +229,7 @@ export class WsHub {
       );
     }
     this.symbols = Object.freeze(options.symbols.map((s) => s.toUpperCase()));
+    this.#names = this.symbols.map((s) => UTF8.encode(s.slice(0, MAX_SYMBOL_BYTES)));
     this.symbols.forEach((s, i) => {
       if (!s || this.#index.has(s)) {
         throw new RangeError(`WsHub: symbol names must be non-empty and unique, got "${s}"`);
@@ -581,7 +586,7 @@ export class WsHub {
   ): Uint8Array<ArrayBuffer> {
     this.#framesEncoded++;
     return wireFrame(
-      encodeFrame(f64, base, this.layout, this.symbols[symbolId], seq, storedAt, this.symbols),
+      encodeFrame(f64, base, this.layout, this.symbols[symbolId], seq, storedAt, this.#names),
     );
   }
 
@@ -656,7 +661,7 @@ export class WsHub {
     const frames: Uint8Array[] = [];
     let next = seq - this.#history.size(symbolId) + 1;
     this.#history.forEach(symbolId, (f64, base, storedAt) => {
-      frames.push(encodeFrame(f64, base, this.layout, name, next++, storedAt, this.symbols));
+      frames.push(encodeFrame(f64, base, this.layout, name, next++, storedAt, this.#names));
     });
     return encodeHello({
       epoch: this.epoch,
