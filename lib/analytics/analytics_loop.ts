@@ -59,7 +59,7 @@ import {
 import { BOOK_SYMBOL_ID, BookSlotLayout } from "../pipeline/book_slot.ts";
 import { FeedState } from "../pipeline/feed_state.ts";
 import { INGEST_FEED_STATE } from "../pipeline/pipeline_counters.ts";
-import { ConsolidatedBook, type FeedStates } from "./consolidated_book.ts";
+import { ConsolidatedBook, type FeedStates, mostMembers } from "./consolidated_book.ts";
 import { FrameSlotLayout } from "../pipeline/frame_slot.ts";
 import { WatchFlags } from "../pipeline/watch_flags.ts";
 import { MAX_SYMBOL_BYTES, WIRE_LENGTH, WireSlotLayout } from "../pipeline/wire_slot.ts";
@@ -195,7 +195,7 @@ export class AnalyticsLoop {
     const frameLayout = new FrameSlotLayout({
       levels: bookLayout.levels,
       notionals: options.notionals,
-      venueMembers: consolidated.reduce((most, x) => Math.max(most, x.members.length), 0),
+      venueMembers: mostMembers(consolidated),
     });
     this.#bookLayout = bookLayout;
     this.#frameLayout = frameLayout;
@@ -406,7 +406,8 @@ export class AnalyticsLoop {
    */
   #consolidate(): number {
     const n = this.#instruments.length;
-    if (n === 0) return 0;
+    // A fenced generation writes no more (the batch loop may have stopped on the lease).
+    if (n === 0 || this.#lost()) return 0;
     const c = this.#counters;
     const processed = this.#processed;
     const wall = performance.timeOrigin + performance.now();

@@ -110,13 +110,33 @@ const TOP_HEADER = 2;
 const NOT_A_NUMBER = NaN;
 
 /**
+ * The frame slot's `venueMembers` for a run's instruments: the most members
+ * any has (0 without instruments: the slot then has no venue block). The
+ * service and the analytics worker both size their layouts with it.
+ *
+ * @example
+ * ```ts
+ * import { mostMembers } from "./consolidated_book.ts";
+ * mostMembers([{ members: [0, 1] }, { members: [2, 3, 4] }]); // 3
+ * mostMembers([]); // 0
+ * ```
+ */
+export function mostMembers(
+  instruments: readonly { readonly members: ArrayLike<unknown> }[],
+): number {
+  let most = 0;
+  for (const x of instruments) if (x.members.length > most) most = x.members.length;
+  return most;
+}
+
+/**
  * One consolidated instrument's members and their newest books.
  *
  * @example
  * ```ts
  * import { ConsolidatedBook } from "./consolidated_book.ts";
  * const x = new ConsolidatedBook({ symbolId: 3, members: [0, 2], levels: 20 });
- * x.memberIndex(2); // 1
+ * x.members; // [0, 2]
  * x.due(0, { feedState: () => 1 }); // false: no member has a book yet
  * ```
  */
@@ -185,11 +205,6 @@ export class ConsolidatedBook {
     this.#parsed = new Float64Array(members.length).fill(NaN);
     this.#bookStale = new Uint8Array(members.length);
     this.#head = new Int32Array(members.length);
-  }
-
-  /** The member index of symbol `symbolId`, or -1 when it is not a member. */
-  memberIndex(symbolId: number): number {
-    return this.members.indexOf(symbolId);
   }
 
   /** Compositions so far. */

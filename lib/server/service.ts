@@ -64,6 +64,7 @@ import type { BusNode } from "./bus_node.ts";
 import { BusStartError } from "./bus_start_error.ts";
 import { BusWire } from "./bus_wire.ts";
 import type { FrameWire } from "./worker_wire.ts";
+import { mostMembers } from "../analytics/consolidated_book.ts";
 
 /** What the HTTP app is made from: the service's state and its logger. */
 export interface HttpAppInput {
@@ -447,7 +448,7 @@ function createPipelineMemory(config: Config, ingest: boolean): {
   const layout = new FrameSlotLayout({
     levels: config.levels,
     notionals: config.notionals,
-    venueMembers: config.consolidate.reduce((most, x) => Math.max(most, x.members.length), 0),
+    venueMembers: mostMembers(config.consolidate),
   });
   // A dashboard node runs no workers: its rings only satisfy the metrics.
   const capacity = ingest ? ringCapacities(config) : { raw: 2, processed: 2 };
