@@ -172,6 +172,18 @@ Deno.test("consolidated: no fresh member gives an empty book flagged stale", () 
   assert.equal(c.frame[frameLayout.memberStale(1)], 1);
 });
 
+Deno.test("consolidated: a member's resynced book flags the next composition resynced, once", () => {
+  const x = three();
+  const all = [0, 1, 2];
+  for (const k of all) x.update(k, book([[100 - k, 1]], [[101 + k, 1]], 1000), 0, bookLayout);
+  assert.equal(compose(x, new States()).book[BOOK_FLAGS], 0, "first composition: nothing jumped");
+  // Member 1 started over (a new snapshot): the instrument's ladder jumps with it.
+  x.update(1, book([[99.5, 3]], [[102.5, 3]], 1010, BOOK_FLAG_RESYNCED), 0, bookLayout);
+  assert.equal(compose(x, new States()).book[BOOK_FLAGS], BOOK_FLAG_RESYNCED);
+  x.update(1, book([[99.5, 4]], [[102.5, 3]], 1020), 0, bookLayout);
+  assert.equal(compose(x, new States()).book[BOOK_FLAGS], 0, "the flag is for one composition");
+});
+
 Deno.test("consolidated: a crossed book is kept and analysed as crossed (arbitrage gap = bid − ask)", () => {
   const x = new ConsolidatedBook({ symbolId: 2, members: [0, 1], levels: LEVELS });
   x.update(0, book([[101.5, 1]], [[102, 1]], 1000), 0, bookLayout);

@@ -30,8 +30,9 @@
  *   = compositions so far, no event time, receive time = the clock above,
  *   parse time = the newest member's, flag `BOOK_FLAG_STALE` when no member
  *   is fresh (an empty book) and `BOOK_FLAG_RESYNCED` when the set of fresh
- *   members changed since the previous composition (the ladder jumped: OFI
- *   and volatility start new chains). It also writes the frame slot's venues
+ *   members changed since the previous composition, or a member's book came
+ *   flagged resynced since then (the ladder jumped: OFI and volatility start
+ *   new chains). It also writes the frame slot's venues
  *   block (`FrameSlotLayout.venueCount` …).
  * - **Pace.** {@link ConsolidatedBook.due} says when to compose: a member
  *   changed or the fresh set changed, and at least `intervalMs` of wall time
@@ -163,6 +164,8 @@ export class ConsolidatedBook {
   #dirty = false;
   /** The fresh mask of the last composition (-1 before the first). */
   #lastMask = -1;
+  /** A member's book came flagged `BOOK_FLAG_RESYNCED` since the last composition. */
+  #memberResynced = false;
   #lastWall = -Infinity;
 
   /**
@@ -238,7 +241,10 @@ export class ConsolidatedBook {
     // The instrument's clock must not run backwards: an older stamp keeps the newer one.
     if (!(receive <= this.#receive[k])) this.#receive[k] = receive;
     this.#parsed[k] = book[base + BOOK_PARSED_TIME];
-    this.#bookStale[k] = (book[base + BOOK_FLAGS] & BOOK_FLAG_STALE) !== 0 ? 1 : 0;
+    const flags = book[base + BOOK_FLAGS];
+    this.#bookStale[k] = (flags & BOOK_FLAG_STALE) !== 0 ? 1 : 0;
+    // A member that started over (a new snapshot) jumps: so does the instrument's ladder.
+    if ((flags & BOOK_FLAG_RESYNCED) !== 0) this.#memberResynced = true;
     this.#dirty = true;
   }
 
@@ -316,7 +322,10 @@ export class ConsolidatedBook {
       if (p === p && !(p <= parsed)) parsed = p;
     }
     let flags = mask === 0 ? BOOK_FLAG_STALE : 0;
-    if (this.#lastMask >= 0 && mask !== this.#lastMask) flags |= BOOK_FLAG_RESYNCED;
+    if ((this.#lastMask >= 0 && mask !== this.#lastMask) || this.#memberResynced) {
+      flags |= BOOK_FLAG_RESYNCED;
+    }
+    this.#memberResynced = false;
     this.#composed++;
     book[bookBase + BOOK_SYMBOL_ID] = this.symbolId;
     book[bookBase + BOOK_LAST_UPDATE_ID] = this.#composed;
