@@ -272,12 +272,14 @@ interface FlagSpec {
   readonly name: string;
   /** Config key. */
   readonly key: Exclude<keyof Config, "help" | "symbols" | "given">;
-  /** May be given several times: the values are joined with commas (see also `repeatable`). */
-  readonly multiple?: boolean;
+  /**
+   * May be given several times: the values are joined with this separator
+   * (`,` for lists such as `--venue-url`, `;` for `--consolidate`, whose
+   * entries hold commas). Default: given once.
+   */
+  readonly join?: "," | ";";
   /** A switch: `--name` alone means true (the env var takes true/false/1/0). */
   readonly switch?: boolean;
-  /** May be given several times: the values are joined with `;`. */
-  readonly repeatable?: boolean;
   /** Placeholder in the help text. */
   readonly arg: string;
   /** Raw default, `undefined` for none. */
@@ -544,7 +546,7 @@ const FLAGS: readonly FlagSpec[] = [
   {
     name: "venue-url",
     key: "venueUrls",
-    multiple: true,
+    join: ",",
     arg: "venue=ws_url[,rest_url]",
     default: undefined,
     unset: Object.freeze({}),
@@ -1008,7 +1010,7 @@ const FLAGS: readonly FlagSpec[] = [
   {
     name: "consolidate",
     key: "consolidate",
-    repeatable: true,
+    join: ";",
     arg: "NAME=MEMBERS",
     default: undefined,
     defaultText: "none",
@@ -1138,7 +1140,7 @@ export function parseConfig(args: readonly string[], env: EnvReader = () => unde
   for (const f of FLAGS) {
     options[f.name] = f.switch
       ? { type: "boolean" }
-      : f.repeatable || f.multiple
+      : f.join !== undefined
       ? { type: "string", multiple: true }
       : { type: "string" };
   }
@@ -1160,9 +1162,7 @@ export function parseConfig(args: readonly string[], env: EnvReader = () => unde
     const flag = `--${f.name}`;
     const variable = envName(f.name);
     const flagValue = values[f.name];
-    const fromFlag = Array.isArray(flagValue)
-      ? flagValue.join(f.repeatable ? ";" : ",")
-      : flagValue;
+    const fromFlag = Array.isArray(flagValue) ? flagValue.join(f.join ?? ",") : flagValue;
     let raw: string | undefined;
     let origin: string;
     if (typeof fromFlag === "string" || typeof fromFlag === "boolean") {
